@@ -1,0 +1,168 @@
+//! Configuration: flags, then `GATEHOUSE_*` environment variables, then a TOML file given with
+//! `--config`, then defaults.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Deserialize;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys as the flags, with underscores).
+    #[arg(long, env = "GATEHOUSE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9229].
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// Directory for the embedded SQLite database [default: ./gatehouse-data].
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL, overriding --data-dir (sqlite:PATH).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Base URL for token issuers and well-known documents [default: http://<listen>].
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Region used in pool ids and ARNs [default: us-east-1].
+    #[arg(long, env = "GATEHOUSE_REGION", global = true)]
+    pub region: Option<String>,
+    /// Account id used in ARNs [default: 000000000000].
+    #[arg(long, env = "GATEHOUSE_ACCOUNT_ID", global = true)]
+    pub account_id: Option<String>,
+    /// Development mode: enables /_gatehouse/reset; never expose such a server.
+    #[arg(long, env = "GATEHOUSE_DEV", global = true)]
+    pub dev: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    region: Option<String>,
+    account_id: Option<String>,
+    dev: Option<bool>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub public_url: String,
+    pub region: String,
+    pub account_id: String,
+    pub dev: bool,
+}
+
+impl Settings {
+    pub fn resolve(a: ServeArgs) -> Result<Settings, String> {
+        let file: FileConfig = match &a.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = a
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:9229".into());
+        let region = a
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".into());
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!(
+                "invalid region {region:?}: letters, digits and '-' only"
+            ));
+        }
+        let account_id = a
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| "000000000000".into());
+        if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("invalid account id {account_id:?}: 12 digits"));
+        }
+        let database_url = match a.database_url.or(file.database_url) {
+            Some(u) => u,
+            None => {
+                let dir = a
+                    .data_dir
+                    .or(file.data_dir)
+                    .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
+                gatehouse_store::sqlite_url_for_dir(&dir)
+            }
+        };
+        let public_url = a
+            .public_url
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Settings {
+            listen,
+            database_url,
+            public_url,
+            region,
+            account_id,
+            dev: a.dev || file.dev.unwrap_or(false),
+        })
+    }
+
+    /// The database location without credentials, for logs.
+    pub fn database_display(&self) -> String {
+        match self.database_url.split_once('@') {
+            Some((scheme_user, host)) => {
+                let scheme = scheme_user.split("://").next().unwrap_or("db");
+                format!("{scheme}://***@{host}")
+            }
+            None => self.database_url.clone(),
+        }
+    }
+}
+
+/// GET {base}/health over a plain TCP connection (no HTTP client dependency for one request).
+pub async fn probe_health(base: &str) -> Result<String, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = base
+        .strip_prefix("http://")
+        .ok_or("only http:// URLs are supported")?;
+    let (hostport, prefix) = match rest.split_once('/') {
+        Some((h, p)) => (h, format!("/{}", p.trim_end_matches('/'))),
+        None => (rest, String::new()),
+    };
+    let hostport = hostport.to_string();
+    let fut = async move {
+        let mut s = tokio::net::TcpStream::connect(&hostport)
+            .await
+            .map_err(|e| e.to_string())?;
+        let req = format!(
+            "GET {prefix}/health HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
+        );
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        if head.starts_with("HTTP/1.1 200") {
+            Ok(body.trim().to_string())
+        } else {
+            Err(format!("answered {}", head.lines().next().unwrap_or("")))
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), fut)
+        .await
+        .map_err(|_| "timed out".to_string())?
+}

@@ -1,0 +1,406 @@
+//! App clients: CreateUserPoolClient, DescribeUserPoolClient, UpdateUserPoolClient,
+//! DeleteUserPoolClient, ListUserPoolClients, with Cognito's defaults and rules for token
+//! validity, auth flows, attributes and OAuth settings.
+
+use gatehouse_wire::*;
+
+use crate::store::AppClientRecord;
+use crate::{ids, pagination, Core, CoreError, Result};
+
+const CAS_ATTEMPTS: usize = 5;
+const STANDARD_SCOPES: &[&str] = &[
+    "phone",
+    "email",
+    "openid",
+    "profile",
+    "aws.cognito.signin.user.admin",
+];
+const LEGACY_FLOWS: &[ExplicitAuthFlowsType] = &[
+    ExplicitAuthFlowsType::AdminNoSrpAuth,
+    ExplicitAuthFlowsType::CustomAuthFlowOnly,
+    ExplicitAuthFlowsType::UserPasswordAuth,
+];
+
+/// The members CreateUserPoolClient and UpdateUserPoolClient share. Update resets what it omits.
+struct Settings {
+    access_token_validity: Option<i32>,
+    allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
+    allowed_oauth_flows_user_pool_client: Option<bool>,
+    allowed_oauth_scopes: Option<Vec<String>>,
+    analytics_configuration: Option<AnalyticsConfigurationType>,
+    auth_session_validity: Option<i32>,
+    callback_urls: Option<Vec<String>>,
+    default_redirect_uri: Option<String>,
+    enable_propagate_additional_user_context_data: Option<bool>,
+    enable_token_revocation: Option<bool>,
+    explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
+    id_token_validity: Option<i32>,
+    logout_urls: Option<Vec<String>>,
+    prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
+    read_attributes: Option<Vec<String>>,
+    refresh_token_rotation: Option<RefreshTokenRotationType>,
+    refresh_token_validity: Option<i32>,
+    supported_identity_providers: Option<Vec<String>>,
+    token_validity_units: Option<TokenValidityUnitsType>,
+    write_attributes: Option<Vec<String>>,
+}
+
+macro_rules! settings_from {
+    ($r:expr) => {
+        Settings {
+            access_token_validity: $r.access_token_validity,
+            allowed_oauth_flows: $r.allowed_oauth_flows,
+            allowed_oauth_flows_user_pool_client: $r.allowed_oauth_flows_user_pool_client,
+            allowed_oauth_scopes: $r.allowed_oauth_scopes,
+            analytics_configuration: $r.analytics_configuration,
+            auth_session_validity: $r.auth_session_validity,
+            callback_urls: $r.callback_urls,
+            default_redirect_uri: $r.default_redirect_uri,
+            enable_propagate_additional_user_context_data: $r
+                .enable_propagate_additional_user_context_data,
+            enable_token_revocation: $r.enable_token_revocation,
+            explicit_auth_flows: $r.explicit_auth_flows,
+            id_token_validity: $r.id_token_validity,
+            logout_urls: $r.logout_urls,
+            prevent_user_existence_errors: $r.prevent_user_existence_errors,
+            read_attributes: $r.read_attributes,
+            refresh_token_rotation: $r.refresh_token_rotation,
+            refresh_token_validity: $r.refresh_token_validity,
+            supported_identity_providers: $r.supported_identity_providers,
+            token_validity_units: $r.token_validity_units,
+            write_attributes: $r.write_attributes,
+        }
+    };
+}
+
+fn seconds(value: i32, unit: &TimeUnitsType) -> i64 {
+    let v = value as i64;
+    match unit {
+        TimeUnitsType::Seconds => v,
+        TimeUnitsType::Minutes => v * 60,
+        TimeUnitsType::Hours => v * 3600,
+        _ => v * 86_400,
+    }
+}
+
+/// A token lifetime with its unit: what was given (unit defaulting as Cognito documents), or
+/// the default lifetime.
+fn validity(
+    given: Option<i32>,
+    unit: Option<TimeUnitsType>,
+    given_default_unit: TimeUnitsType,
+    default: (i32, TimeUnitsType),
+    range: (i64, i64),
+    what: &str,
+) -> Result<(i32, TimeUnitsType)> {
+    let (v, u) = match given {
+        Some(v) => (v, unit.unwrap_or(given_default_unit)),
+        None => match unit {
+            // A unit without a value keeps the default lifetime, expressed in that unit.
+            Some(u) => {
+                let s = seconds(default.0, &default.1);
+                let per = seconds(1, &u);
+                ((s / per).max(1) as i32, u)
+            }
+            None => default,
+        },
+    };
+    let s = seconds(v, &u);
+    if s < range.0 || s > range.1 {
+        return Err(CoreError::InvalidParameter(format!(
+            "Invalid range for token validity: {what} must be between {} and {} seconds.",
+            range.0, range.1
+        )));
+    }
+    Ok((v, u))
+}
+
+impl Core {
+    /// Writes `s` into `client` with defaults for what is omitted, checking Cognito's rules.
+    fn apply_client_settings(
+        &self,
+        pool: &UserPoolType,
+        client: &mut UserPoolClientType,
+        s: Settings,
+        creating: bool,
+    ) -> Result<()> {
+        let units = s.token_validity_units.unwrap_or_default();
+        let (access, access_u) = validity(
+            s.access_token_validity,
+            units.access_token,
+            TimeUnitsType::Hours,
+            (60, TimeUnitsType::Minutes),
+            (300, 86_400),
+            "AccessTokenValidity",
+        )?;
+        let (id, id_u) = validity(
+            s.id_token_validity,
+            units.id_token,
+            TimeUnitsType::Hours,
+            (60, TimeUnitsType::Minutes),
+            (300, 86_400),
+            "IdTokenValidity",
+        )?;
+        let (refresh, refresh_u) = validity(
+            s.refresh_token_validity,
+            units.refresh_token,
+            TimeUnitsType::Days,
+            (30, TimeUnitsType::Days),
+            (3600, 3650 * 86_400),
+            "RefreshTokenValidity",
+        )?;
+        if seconds(refresh, &refresh_u) < seconds(access, &access_u).max(seconds(id, &id_u)) {
+            return Err(CoreError::InvalidParameter(
+                "RefreshTokenValidity must be at least AccessTokenValidity and IdTokenValidity."
+                    .into(),
+            ));
+        }
+        client.access_token_validity = Some(access);
+        client.id_token_validity = Some(id);
+        client.refresh_token_validity = Some(refresh);
+        client.token_validity_units = Some(TokenValidityUnitsType {
+            access_token: Some(access_u),
+            id_token: Some(id_u),
+            refresh_token: Some(refresh_u),
+        });
+
+        if let Some(flows) = &s.explicit_auth_flows {
+            let legacy = flows.iter().any(|f| LEGACY_FLOWS.contains(f));
+            let modern = flows.iter().any(|f| !LEGACY_FLOWS.contains(f));
+            if legacy && modern {
+                return Err(CoreError::InvalidParameter(
+                    "ExplicitAuthFlows cannot mix legacy values (ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH) with ALLOW_ values.".into(),
+                ));
+            }
+        }
+        client.explicit_auth_flows = s.explicit_auth_flows;
+
+        let verb = if creating { "creating" } else { "updating" };
+        let schema = pool.schema_attributes.as_deref().unwrap_or_default();
+        let known = |n: &String| schema.iter().any(|a| a.name.as_ref() == Some(n));
+        if let Some(read) = &s.read_attributes {
+            if !read.iter().all(known) {
+                return Err(CoreError::InvalidParameter(format!(
+                    "Invalid read attributes specified while {verb} a client"
+                )));
+            }
+        }
+        if let Some(write) = &s.write_attributes {
+            let writable = |n: &String| {
+                schema
+                    .iter()
+                    .any(|a| a.name.as_ref() == Some(n) && a.mutable != Some(false))
+            };
+            if !write.iter().all(writable) {
+                return Err(CoreError::InvalidParameter(format!(
+                    "Invalid write attributes specified while {verb} a client"
+                )));
+            }
+        }
+        client.read_attributes = s.read_attributes;
+        client.write_attributes = s.write_attributes;
+
+        if let Some(providers) = &s.supported_identity_providers {
+            if let Some(p) = providers.iter().find(|p| p.as_str() != "COGNITO") {
+                return Err(CoreError::InvalidParameter(format!(
+                    "The provider {p} does not exist for User Pool {}",
+                    pool.id.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        client.supported_identity_providers = s.supported_identity_providers;
+
+        let flows = s.allowed_oauth_flows.clone().unwrap_or_default();
+        if flows.contains(&OAuthFlowType::ClientCredentials) {
+            if flows.len() > 1 {
+                return Err(CoreError::InvalidOAuthFlow(
+                    "client_credentials flow can not be selected with other flows.".into(),
+                ));
+            }
+            if client.client_secret.is_none() {
+                return Err(CoreError::InvalidOAuthFlow("client_credentials flow can not be selected if client does not have a client secret.".into()));
+            }
+        }
+        if let Some(scope) = s
+            .allowed_oauth_scopes
+            .iter()
+            .flatten()
+            .find(|sc| !STANDARD_SCOPES.contains(&sc.as_str()))
+        {
+            return Err(CoreError::ScopeDoesNotExist(format!(
+                "Invalid scope requested: {scope}"
+            )));
+        }
+        let callbacks = s.callback_urls.clone().unwrap_or_default();
+        if s.allowed_oauth_flows_user_pool_client == Some(true)
+            && flows
+                .iter()
+                .any(|f| matches!(f, OAuthFlowType::Code | OAuthFlowType::Implicit))
+            && callbacks.is_empty()
+        {
+            return Err(CoreError::InvalidParameter(
+                "CallbackURLs can not be empty when code or implicit flows are allowed.".into(),
+            ));
+        }
+        if let Some(uri) = &s.default_redirect_uri {
+            if !callbacks.contains(uri) {
+                return Err(CoreError::InvalidParameter(
+                    "DefaultRedirectURI must be one of the CallbackURLs.".into(),
+                ));
+            }
+        }
+        client.allowed_oauth_flows = s.allowed_oauth_flows;
+        client.allowed_oauth_scopes = s.allowed_oauth_scopes;
+        client.allowed_oauth_flows_user_pool_client =
+            Some(s.allowed_oauth_flows_user_pool_client.unwrap_or(false));
+        client.callback_urls = s.callback_urls;
+        client.logout_urls = s.logout_urls;
+        client.default_redirect_uri = s.default_redirect_uri;
+        client.analytics_configuration = s.analytics_configuration;
+        client.auth_session_validity = Some(s.auth_session_validity.unwrap_or(3));
+        client.enable_token_revocation = Some(s.enable_token_revocation.unwrap_or(true));
+        client.enable_propagate_additional_user_context_data = Some(
+            s.enable_propagate_additional_user_context_data
+                .unwrap_or(false),
+        );
+        client.prevent_user_existence_errors = Some(
+            s.prevent_user_existence_errors
+                .unwrap_or(PreventUserExistenceErrorTypes::Legacy),
+        );
+        client.refresh_token_rotation = s.refresh_token_rotation;
+        Ok(())
+    }
+
+    /// The client, or ResourceNotFoundException; a client of another pool counts as missing.
+    pub(crate) async fn app_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<AppClientRecord> {
+        match self.store.app_client(client_id).await? {
+            Some(c) if c.pool_id == pool_id => Ok(c),
+            _ => Err(CoreError::client_not_found(client_id)),
+        }
+    }
+
+    pub async fn create_user_pool_client(
+        &self,
+        req: CreateUserPoolClientRequest,
+    ) -> Result<CreateUserPoolClientResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let now = self.now_epoch();
+        let client_id = ids::client_id(self.entropy.as_ref());
+        let secret = match (&req.client_secret, req.generate_secret) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(true)) => Some(ids::client_secret(self.entropy.as_ref())),
+            _ => None,
+        };
+        let mut client = UserPoolClientType {
+            user_pool_id: Some(req.user_pool_id.clone()),
+            client_name: Some(req.client_name.clone()),
+            client_id: Some(client_id.clone()),
+            client_secret: secret,
+            creation_date: Some(now),
+            last_modified_date: Some(now),
+            ..Default::default()
+        };
+        let pool_id = req.user_pool_id.clone();
+        self.apply_client_settings(&pool.pool, &mut client, settings_from!(req), true)?;
+        let rec = AppClientRecord {
+            pool_id,
+            client_id,
+            version: 1,
+            client,
+        };
+        self.store.insert_app_client(&rec).await?;
+        Ok(CreateUserPoolClientResponse {
+            user_pool_client: Some(rec.client),
+        })
+    }
+
+    pub async fn describe_user_pool_client(
+        &self,
+        req: DescribeUserPoolClientRequest,
+    ) -> Result<DescribeUserPoolClientResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let rec = self.app_client(&req.user_pool_id, &req.client_id).await?;
+        Ok(DescribeUserPoolClientResponse {
+            user_pool_client: Some(rec.client),
+        })
+    }
+
+    pub async fn update_user_pool_client(
+        &self,
+        req: UpdateUserPoolClientRequest,
+    ) -> Result<UpdateUserPoolClientResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        for _ in 0..CAS_ATTEMPTS {
+            let mut rec = self.app_client(&req.user_pool_id, &req.client_id).await?;
+            // Identity and secret stay; every other member is reset unless given.
+            let mut client = UserPoolClientType {
+                user_pool_id: rec.client.user_pool_id.take(),
+                client_id: rec.client.client_id.take(),
+                client_name: req.client_name.clone().or(rec.client.client_name.take()),
+                client_secret: rec.client.client_secret.take(),
+                creation_date: rec.client.creation_date,
+                last_modified_date: Some(self.now_epoch()),
+                ..Default::default()
+            };
+            let r = req.clone();
+            self.apply_client_settings(&pool.pool, &mut client, settings_from!(r), false)?;
+            rec.client = client;
+            rec.version += 1;
+            if self.store.update_app_client(&rec).await? {
+                return Ok(UpdateUserPoolClientResponse {
+                    user_pool_client: Some(rec.client),
+                });
+            }
+        }
+        Err(CoreError::ConcurrentModification(
+            "The app client was modified concurrently; retry the request.".into(),
+        ))
+    }
+
+    pub async fn delete_user_pool_client(&self, req: DeleteUserPoolClientRequest) -> Result<()> {
+        self.pool(&req.user_pool_id).await?;
+        if !self
+            .store
+            .delete_app_client(&req.user_pool_id, &req.client_id)
+            .await?
+        {
+            return Err(CoreError::client_not_found(&req.client_id));
+        }
+        Ok(())
+    }
+
+    pub async fn list_user_pool_clients(
+        &self,
+        req: ListUserPoolClientsRequest,
+    ) -> Result<ListUserPoolClientsResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let after = pagination::decode(req.next_token.as_deref())?;
+        let limit = req.max_results.unwrap_or(60).clamp(1, 60) as u32;
+        let mut rows = self
+            .store
+            .list_app_clients(&req.user_pool_id, after.as_deref(), limit + 1)
+            .await?;
+        let next_token = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| pagination::encode(&r.client_id))
+        } else {
+            None
+        };
+        let user_pool_clients = rows
+            .into_iter()
+            .map(|r| UserPoolClientDescription {
+                client_id: Some(r.client_id),
+                client_name: r.client.client_name,
+                user_pool_id: Some(r.pool_id),
+            })
+            .collect();
+        Ok(ListUserPoolClientsResponse {
+            user_pool_clients: Some(user_pool_clients),
+            next_token,
+        })
+    }
+}

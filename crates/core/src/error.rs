@@ -1,0 +1,66 @@
+//! The domain's one error type: its variants are Cognito's exceptions. Mapped to the wire once,
+//! here.
+
+use gatehouse_wire::ApiError;
+
+use crate::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    NotAuthorized(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    ConcurrentModification(String),
+    #[error("{0}")]
+    InvalidOAuthFlow(String),
+    #[error("{0}")]
+    ScopeDoesNotExist(String),
+    #[error("{0}")]
+    UserPoolTagging(String),
+    /// A storage failure: logged with its cause, answered as InternalErrorException.
+    #[error("store failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl CoreError {
+    pub fn exception(&self) -> &'static str {
+        match self {
+            CoreError::InvalidParameter(_) => "InvalidParameterException",
+            CoreError::ResourceNotFound(_) => "ResourceNotFoundException",
+            CoreError::NotAuthorized(_) => "NotAuthorizedException",
+            CoreError::LimitExceeded(_) => "LimitExceededException",
+            CoreError::ConcurrentModification(_) => "ConcurrentModificationException",
+            CoreError::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
+            CoreError::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
+            CoreError::UserPoolTagging(_) => "UserPoolTaggingException",
+            CoreError::Store(_) => "InternalErrorException",
+        }
+    }
+
+    pub(crate) fn pool_not_found(pool_id: &str) -> Self {
+        CoreError::ResourceNotFound(format!("User pool {pool_id} does not exist."))
+    }
+
+    pub(crate) fn client_not_found(client_id: &str) -> Self {
+        CoreError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Store(cause) => {
+                // The user sees a generic message; the cause goes to the log only.
+                tracing::error!(%cause, "store failure");
+                ApiError::internal()
+            }
+            other => ApiError::new(other.exception(), other.to_string()),
+        }
+    }
+}

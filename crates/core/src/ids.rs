@@ -1,0 +1,59 @@
+//! Identifiers in Cognito's formats.
+
+use crate::Entropy;
+
+const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const LOWER_ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// `len` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias).
+fn random_string(entropy: &dyn Entropy, alphabet: &[u8], len: usize) -> String {
+    let limit = 256 - (256 % alphabet.len());
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        entropy.fill(&mut buf);
+        for &b in &buf {
+            if (b as usize) < limit && out.len() < len {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+/// `us-east-1_AbC123xyz`: exactly one underscore, the part after it `[0-9A-Za-z]+`, because SRP
+/// clients take that part as the pool name.
+pub fn user_pool_id(entropy: &dyn Entropy, region: &str) -> String {
+    format!("{region}_{}", random_string(entropy, ALNUM, 9))
+}
+
+/// 26 lowercase alphanumerics, like Cognito's app client ids.
+pub fn client_id(entropy: &dyn Entropy) -> String {
+    random_string(entropy, LOWER_ALNUM, 26)
+}
+
+/// 51 lowercase alphanumerics (about 263 bits), like Cognito's client secrets.
+pub fn client_secret(entropy: &dyn Entropy) -> String {
+    random_string(entropy, LOWER_ALNUM, 51)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OsEntropy;
+
+    #[test]
+    fn formats() {
+        let id = user_pool_id(&OsEntropy, "eu-west-1");
+        let (region, name) = id.split_once('_').unwrap();
+        assert_eq!(region, "eu-west-1");
+        assert_eq!(name.len(), 9);
+        assert!(name.chars().all(|c| c.is_ascii_alphanumeric()));
+        let c = client_id(&OsEntropy);
+        assert_eq!(c.len(), 26);
+        assert!(c
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert_ne!(client_secret(&OsEntropy), client_secret(&OsEntropy));
+    }
+}

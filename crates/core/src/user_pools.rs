@@ -1,0 +1,353 @@
+//! User pools: CreateUserPool, DescribeUserPool, UpdateUserPool, DeleteUserPool, ListUserPools,
+//! AddCustomAttributes, and the defaults and consistency rules Cognito applies to a pool.
+
+use std::collections::BTreeMap;
+
+use gatehouse_wire::*;
+
+use crate::store::UserPoolRecord;
+use crate::{ids, pagination, schema, Core, CoreError, Result};
+
+/// How often a read-modify-write of a pool is retried when another writer got there first.
+const CAS_ATTEMPTS: usize = 5;
+
+/// The members of a pool that both CreateUserPool and UpdateUserPool set. UpdateUserPool resets
+/// every member it omits to its default, as Cognito documents, so both go through [`apply`].
+struct Settings {
+    pool_name: Option<String>,
+    account_recovery_setting: Option<AccountRecoverySettingType>,
+    admin_create_user_config: Option<AdminCreateUserConfigType>,
+    auto_verified_attributes: Option<Vec<VerifiedAttributeType>>,
+    deletion_protection: Option<DeletionProtectionType>,
+    device_configuration: Option<DeviceConfigurationType>,
+    email_configuration: Option<EmailConfigurationType>,
+    email_verification_message: Option<String>,
+    email_verification_subject: Option<String>,
+    lambda_config: Option<LambdaConfigType>,
+    mfa_configuration: Option<UserPoolMfaType>,
+    policies: Option<UserPoolPolicyType>,
+    sms_authentication_message: Option<String>,
+    sms_configuration: Option<SmsConfigurationType>,
+    sms_verification_message: Option<String>,
+    user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
+    user_pool_add_ons: Option<UserPoolAddOnsType>,
+    user_pool_tags: Option<BTreeMap<String, String>>,
+    user_pool_tier: Option<UserPoolTierType>,
+    verification_message_template: Option<VerificationMessageTemplateType>,
+}
+
+macro_rules! settings_from {
+    ($r:expr, $name:expr) => {
+        Settings {
+            pool_name: $name,
+            account_recovery_setting: $r.account_recovery_setting,
+            admin_create_user_config: $r.admin_create_user_config,
+            auto_verified_attributes: $r.auto_verified_attributes,
+            deletion_protection: $r.deletion_protection,
+            device_configuration: $r.device_configuration,
+            email_configuration: $r.email_configuration,
+            email_verification_message: $r.email_verification_message,
+            email_verification_subject: $r.email_verification_subject,
+            lambda_config: $r.lambda_config,
+            mfa_configuration: $r.mfa_configuration,
+            policies: $r.policies,
+            sms_authentication_message: $r.sms_authentication_message,
+            sms_configuration: $r.sms_configuration,
+            sms_verification_message: $r.sms_verification_message,
+            user_attribute_update_settings: $r.user_attribute_update_settings,
+            user_pool_add_ons: $r.user_pool_add_ons,
+            user_pool_tags: $r.user_pool_tags,
+            user_pool_tier: $r.user_pool_tier,
+            verification_message_template: $r.verification_message_template,
+        }
+    };
+}
+
+/// Cognito's default password policy.
+pub fn default_password_policy() -> PasswordPolicyType {
+    PasswordPolicyType {
+        minimum_length: Some(8),
+        require_uppercase: Some(true),
+        require_lowercase: Some(true),
+        require_numbers: Some(true),
+        require_symbols: Some(true),
+        temporary_password_validity_days: Some(7),
+        password_history_size: None,
+    }
+}
+
+/// An omitted policy is Cognito's default; in a given one, omitted requirements are off.
+fn complete_policies(p: Option<UserPoolPolicyType>) -> UserPoolPolicyType {
+    let mut p = p.unwrap_or_default();
+    let d = default_password_policy();
+    p.password_policy = Some(match p.password_policy.take() {
+        None => d,
+        Some(g) => PasswordPolicyType {
+            minimum_length: g.minimum_length.or(d.minimum_length),
+            require_uppercase: Some(g.require_uppercase.unwrap_or(false)),
+            require_lowercase: Some(g.require_lowercase.unwrap_or(false)),
+            require_numbers: Some(g.require_numbers.unwrap_or(false)),
+            require_symbols: Some(g.require_symbols.unwrap_or(false)),
+            temporary_password_validity_days: g
+                .temporary_password_validity_days
+                .or(d.temporary_password_validity_days),
+            password_history_size: g.password_history_size,
+        },
+    });
+    p
+}
+
+/// Writes `s` into `pool`, defaults for everything omitted, and checks the combinations Cognito
+/// refuses.
+fn apply(pool: &mut UserPoolType, s: Settings) -> Result<()> {
+    if let Some(name) = s.pool_name {
+        pool.name = Some(name);
+    }
+    // Legacy verification members and the template describe the same messages; keep both
+    // views consistent whichever the caller used.
+    let mut template = s.verification_message_template.unwrap_or_default();
+    template
+        .default_email_option
+        .get_or_insert(DefaultEmailOptionType::ConfirmWithCode);
+    if template.email_message.is_none() {
+        template.email_message = s.email_verification_message.clone();
+    }
+    if template.email_subject.is_none() {
+        template.email_subject = s.email_verification_subject.clone();
+    }
+    if template.sms_message.is_none() {
+        template.sms_message = s.sms_verification_message.clone();
+    }
+    pool.email_verification_message = s
+        .email_verification_message
+        .or(template.email_message.clone());
+    pool.email_verification_subject = s
+        .email_verification_subject
+        .or(template.email_subject.clone());
+    pool.sms_verification_message = s.sms_verification_message.or(template.sms_message.clone());
+    pool.verification_message_template = Some(template);
+
+    pool.account_recovery_setting = s.account_recovery_setting;
+    let mut admin = s.admin_create_user_config.unwrap_or_default();
+    admin.allow_admin_create_user_only.get_or_insert(false);
+    admin.unused_account_validity_days.get_or_insert(7);
+    pool.admin_create_user_config = Some(admin);
+    pool.auto_verified_attributes = s.auto_verified_attributes;
+    pool.deletion_protection = Some(
+        s.deletion_protection
+            .unwrap_or(DeletionProtectionType::Inactive),
+    );
+    // Absent means device tracking is off (the console's "No").
+    pool.device_configuration = s.device_configuration;
+    let mut email = s.email_configuration.unwrap_or_default();
+    email
+        .email_sending_account
+        .get_or_insert(EmailSendingAccountType::CognitoDefault);
+    pool.email_configuration = Some(email);
+    pool.lambda_config = Some(s.lambda_config.unwrap_or_default());
+    pool.mfa_configuration = Some(s.mfa_configuration.unwrap_or(UserPoolMfaType::Off));
+    pool.policies = Some(complete_policies(s.policies));
+    pool.sms_authentication_message = s.sms_authentication_message;
+    pool.sms_configuration = s.sms_configuration;
+    pool.user_attribute_update_settings = s.user_attribute_update_settings;
+    pool.user_pool_add_ons = s.user_pool_add_ons;
+    if let Some(tags) = s.user_pool_tags {
+        pool.user_pool_tags = Some(tags);
+    }
+    pool.user_pool_tier = Some(s.user_pool_tier.unwrap_or(UserPoolTierType::Essentials));
+    check_consistency(pool)
+}
+
+/// Combinations Cognito refuses.
+fn check_consistency(pool: &UserPoolType) -> Result<()> {
+    if pool
+        .username_attributes
+        .as_ref()
+        .is_some_and(|v| !v.is_empty())
+        && pool
+            .alias_attributes
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+    {
+        return Err(CoreError::InvalidParameter(
+            "Only one of aliasAttributes or usernameAttributes can be set in a User Pool.".into(),
+        ));
+    }
+    if let Some(tags) = &pool.user_pool_tags {
+        crate::tags::check(tags)?;
+    }
+    if let Some(attrs) = &pool.auto_verified_attributes {
+        for a in attrs {
+            let name = a.as_str();
+            let schema = pool.schema_attributes.as_deref().unwrap_or_default();
+            if !schema.iter().any(|s| s.name.as_deref() == Some(name)) {
+                return Err(CoreError::InvalidParameter(format!(
+                    "Auto verified attribute {name} is not in the schema."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Core {
+    pub(crate) fn pool_arn(&self, pool_id: &str) -> String {
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
+            self.config.region, self.config.account_id
+        )
+    }
+
+    /// The pool, or Cognito's ResourceNotFoundException.
+    pub(crate) async fn pool(&self, pool_id: &str) -> Result<UserPoolRecord> {
+        self.store
+            .user_pool(pool_id)
+            .await?
+            .ok_or_else(|| CoreError::pool_not_found(pool_id))
+    }
+
+    /// Read-modify-write of a pool with compare-and-swap, so concurrent updates from any server
+    /// process are never lost.
+    pub(crate) async fn modify_pool<F>(&self, pool_id: &str, mut f: F) -> Result<UserPoolRecord>
+    where
+        F: FnMut(&mut UserPoolType) -> Result<()> + Send,
+    {
+        for _ in 0..CAS_ATTEMPTS {
+            let mut rec = self.pool(pool_id).await?;
+            f(&mut rec.pool)?;
+            rec.pool.last_modified_date = Some(self.now_epoch());
+            rec.version += 1;
+            if self.store.update_user_pool(&rec).await? {
+                return Ok(rec);
+            }
+        }
+        Err(CoreError::ConcurrentModification(
+            "The user pool was modified concurrently; retry the request.".into(),
+        ))
+    }
+
+    /// The description Cognito returns: stored members plus computed ones.
+    async fn describe(&self, rec: UserPoolRecord) -> Result<UserPoolType> {
+        let mut pool = rec.pool;
+        pool.estimated_number_of_users =
+            Some(self.store.count_users(&rec.id).await?.min(i32::MAX as i64) as i32);
+        Ok(pool)
+    }
+
+    pub async fn create_user_pool(
+        &self,
+        req: CreateUserPoolRequest,
+    ) -> Result<CreateUserPoolResponse> {
+        let now = self.now_epoch();
+        let id = ids::user_pool_id(self.entropy.as_ref(), &self.config.region);
+        let mut pool = UserPoolType {
+            id: Some(id.clone()),
+            arn: Some(self.pool_arn(&id)),
+            creation_date: Some(now),
+            last_modified_date: Some(now),
+            status: Some(StatusType::Enabled),
+            schema_attributes: Some(schema::pool_schema(
+                req.schema.as_deref().unwrap_or_default(),
+            )?),
+            username_attributes: req.username_attributes.clone(),
+            alias_attributes: req.alias_attributes.clone(),
+            username_configuration: req.username_configuration.clone(),
+            ..Default::default()
+        };
+        let name = Some(req.pool_name.clone());
+        apply(&mut pool, settings_from!(req, name))?;
+        let rec = UserPoolRecord {
+            id,
+            version: 1,
+            pool,
+        };
+        self.store.insert_user_pool(&rec).await?;
+        tracing::info!(pool_id = %rec.id, "user pool created");
+        Ok(CreateUserPoolResponse {
+            user_pool: Some(self.describe(rec).await?),
+        })
+    }
+
+    pub async fn describe_user_pool(
+        &self,
+        req: DescribeUserPoolRequest,
+    ) -> Result<DescribeUserPoolResponse> {
+        let rec = self.pool(&req.user_pool_id).await?;
+        Ok(DescribeUserPoolResponse {
+            user_pool: Some(self.describe(rec).await?),
+        })
+    }
+
+    pub async fn update_user_pool(
+        &self,
+        req: UpdateUserPoolRequest,
+    ) -> Result<UpdateUserPoolResponse> {
+        self.modify_pool(&req.user_pool_id, |pool| {
+            let r = req.clone();
+            apply(pool, settings_from!(r, r.pool_name.clone()))
+        })
+        .await?;
+        Ok(UpdateUserPoolResponse {})
+    }
+
+    pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
+        let rec = self.pool(&req.user_pool_id).await?;
+        if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {
+            return Err(CoreError::InvalidParameter(
+                "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
+            ));
+        }
+        if !self.store.delete_user_pool(&req.user_pool_id).await? {
+            return Err(CoreError::pool_not_found(&req.user_pool_id));
+        }
+        tracing::info!(pool_id = %req.user_pool_id, "user pool deleted");
+        Ok(())
+    }
+
+    pub async fn list_user_pools(
+        &self,
+        req: ListUserPoolsRequest,
+    ) -> Result<ListUserPoolsResponse> {
+        let after = pagination::decode(req.next_token.as_deref())?;
+        let limit = req.max_results.clamp(1, 60) as u32;
+        // One extra row tells whether another page exists.
+        let mut rows = self
+            .store
+            .list_user_pools(after.as_deref(), limit + 1)
+            .await?;
+        let next_token = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| pagination::encode(&r.id))
+        } else {
+            None
+        };
+        let user_pools = rows
+            .into_iter()
+            .map(|r| UserPoolDescriptionType {
+                id: r.pool.id,
+                name: r.pool.name,
+                lambda_config: r.pool.lambda_config,
+                status: r.pool.status,
+                creation_date: r.pool.creation_date,
+                last_modified_date: r.pool.last_modified_date,
+                replica_regions: None,
+            })
+            .collect();
+        Ok(ListUserPoolsResponse {
+            user_pools: Some(user_pools),
+            next_token,
+        })
+    }
+
+    pub async fn add_custom_attributes(
+        &self,
+        req: AddCustomAttributesRequest,
+    ) -> Result<AddCustomAttributesResponse> {
+        self.modify_pool(&req.user_pool_id, |pool| {
+            let schema = pool.schema_attributes.get_or_insert_with(Vec::new);
+            schema::add_custom(schema, &req.custom_attributes)
+        })
+        .await?;
+        Ok(AddCustomAttributesResponse {})
+    }
+}

@@ -1,0 +1,119 @@
+//! The HTTP front end: routes, the AWS JSON 1.1 protocol, CORS, health. No business rules: each
+//! operation is decoded by the wire layer and handed to one core function (see `api.rs`).
+
+mod api;
+mod protocol;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderName, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gatehouse_core::Core;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+pub use api::{implemented_operations, Api};
+
+/// Largest request body accepted (AWS's own limits for this API are far below it).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Development mode: relaxed admin authentication, the reset endpoint, loud warnings.
+    pub dev: bool,
+    pub public_url: String,
+}
+
+pub(crate) struct AppState {
+    pub api: Api,
+    pub config: ServerConfig,
+}
+
+/// Builds the router for a core and configuration.
+pub fn router(core: Core, config: ServerConfig) -> Router {
+    let dev = config.dev;
+    let state = Arc::new(AppState {
+        api: Api::new(core),
+        config,
+    });
+    let mut app = Router::new()
+        .route("/health", get(health))
+        // Any path: deployments behind a path prefix still work (the target names the operation).
+        .route("/", post(protocol::handle))
+        .route("/{*path}", post(protocol::handle));
+    if dev {
+        app = app.route("/_gatehouse/reset", post(reset));
+    }
+    app.layer(cors()).with_state(state)
+}
+
+/// Browsers run amazon-cognito-identity-js and Amplify: answer preflights and expose the headers
+/// their error handling reads.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        // content-type, x-amz-target, x-amz-user-agent, cache-control and any app header.
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            HeaderName::from_static("x-amzn-requestid"),
+            HeaderName::from_static("x-amzn-errortype"),
+            HeaderName::from_static("x-amzn-errormessage"),
+            header::DATE,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "dev": state.config.dev,
+    }))
+}
+
+async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.api.core().store().reset().await {
+        Ok(()) => {
+            tracing::warn!("all state wiped by /_gatehouse/reset");
+            (StatusCode::OK, Json(serde_json::json!({"reset": true})))
+        }
+        Err(e) => {
+            tracing::error!(cause = %e, "reset failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"reset": false})),
+            )
+        }
+    }
+}
+
+/// Serves until ctrl-c / SIGTERM, then drains in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

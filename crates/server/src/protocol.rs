@@ -1,0 +1,152 @@
+//! AWS JSON 1.1: `POST` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Operation>`,
+//! JSON in and out, errors as `{"__type", "message"}` with `x-amzn-ErrorType`, and a request id
+//! on every answer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
+use axum::response::Response;
+use gatehouse_wire::{dispatch, ApiError, Operation, RequestContext, TARGET_PREFIX};
+use tracing::Instrument;
+
+use crate::{AppState, MAX_BODY_BYTES};
+
+const JSON_11: &str = "application/x-amz-json-1.1";
+
+pub(crate) async fn handle(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let op_name = target
+        .strip_prefix(TARGET_PREFIX)
+        .unwrap_or(&target)
+        .to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        operation = %op_name,
+        pool_id = tracing::field::Empty,
+        client_id = tracing::field::Empty,
+    );
+    async move {
+        let started = std::time::Instant::now();
+        let result = answer(&state, &parts.headers, peer, &request_id, &target, body).await;
+        let response = match result {
+            Ok(bytes) => respond(StatusCode::OK, &request_id, bytes, None),
+            Err(e) => {
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                // Error messages never contain secrets (the wire layer redacts sensitive values).
+                tracing::info!(error = e.code, message = %e.message, "refused");
+                respond(status, &request_id, e.body(), Some(e.code))
+            }
+        };
+        tracing::info!(
+            status = response.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64,
+            "answered"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    request_id: &str,
+    target: &str,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    let op = target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| {
+            let shown = if target.is_empty() {
+                "(no X-Amz-Target header)"
+            } else {
+                target
+            };
+            ApiError::new(
+                "UnknownOperationException",
+                format!("Unknown operation: {shown}"),
+            )
+        })?;
+    check_content_type(headers)?;
+    let body = read_body(body).await?;
+    let ctx = RequestContext {
+        request_id: request_id.to_string(),
+        source_ip: Some(peer.ip()),
+        user_agent: headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        access_key_id: None,
+    };
+    dispatch(&state.api, &ctx, op, &body).await
+}
+
+/// JSON only: a form or text body is refused before it reaches an operation (this also keeps
+/// browsers from posting to the API without a CORS preflight).
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = headers.get("content-type") else {
+        return Ok(());
+    };
+    let ct = ct
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match ct.as_str() {
+        JSON_11 | "application/x-amz-json-1.0" | "application/json" => Ok(()),
+        other => Err(ApiError::serialization(format!(
+            "Unsupported content type '{other}': send {JSON_11} or application/json"
+        ))),
+    }
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                "RequestEntityTooLargeException",
+                format!("Request body exceeds the limit of {MAX_BODY_BYTES} bytes."),
+            )
+        })
+}
+
+fn respond(
+    status: StatusCode,
+    request_id: &str,
+    body: Vec<u8>,
+    error: Option<&'static str>,
+) -> Response {
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(JSON_11));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(code) = error {
+        h.insert("x-amzn-errortype", HeaderValue::from_static(code));
+    }
+    res
+}

@@ -1,0 +1,773 @@
+//! Generates `crates/wire/src/generated.rs` from the Cognito API model (`model/*.shapes.json`).
+//!
+//! Run: `cargo run -p gatehouse-codegen` (writes the file) or
+//! `cargo run -p gatehouse-codegen -- --check` (fails when the committed file is stale; CI runs it).
+//!
+//! What is generated, per the model:
+//! - one checked struct per structure shape (required members are plain values, optional ones
+//!   `Option`), serialisable both ways, with a `Debug` that redacts sensitive members;
+//! - one enum per enumerated string shape, with an `Unrecognized` variant so an unexpected value reaches
+//!   validation instead of failing as a serialisation error;
+//! - `raw::*` mirrors where every member is optional, which requests are decoded into, validated
+//!   against the model's constraints (required, length, pattern, enum, range) and then converted;
+//! - the `Operation` enum, the `CognitoIdentityProvider` trait (one method per operation),
+//!   `dispatch`, and the `not_implemented!` macro.
+
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+const MODEL: &str = "model/cognito-idp-2016-04-18.shapes.json";
+const OUT: &str = "crates/wire/src/generated.rs";
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let model_text = std::fs::read_to_string(root.join(MODEL)).expect("read model");
+    let model: Value = serde_json::from_str(&model_text).expect("parse model");
+    let code = Gen::new(&model).run();
+    let out = root.join(OUT);
+    if std::env::args().any(|a| a == "--check") {
+        let current = std::fs::read_to_string(&out).unwrap_or_default();
+        if current != code {
+            eprintln!("{OUT} is stale: run `cargo run -p gatehouse-codegen` and commit the result");
+            std::process::exit(1);
+        }
+        println!("{OUT} is up to date");
+    } else {
+        std::fs::write(&out, code).expect("write output");
+        println!("wrote {OUT}");
+    }
+}
+
+struct Gen<'a> {
+    shapes: &'a Map<String, Value>,
+    ops: &'a Map<String, Value>,
+    /// Pattern text -> index into the generated PATTERNS table.
+    patterns: BTreeMap<String, usize>,
+    out: String,
+}
+
+fn snake(name: &str) -> String {
+    // Acronyms with a lowercase tail read better whole: CallbackURLs -> callback_urls.
+    let name = name
+        .replace("OAuth", "Oauth")
+        .replace("URLs", "Urls")
+        .replace("URIs", "Uris")
+        .replace("ARNs", "Arns")
+        .replace("IdP", "Idp");
+    let chars: Vec<char> = name.chars().collect();
+    let mut s = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev = if i > 0 { Some(chars[i - 1]) } else { None };
+            let next = chars.get(i + 1).copied();
+            let boundary = match prev {
+                None => false,
+                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
+                _ => false,
+            };
+            if boundary {
+                s.push('_');
+            }
+            s.push(c.to_ascii_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    match s.as_str() {
+        "type" | "match" | "ref" | "self" | "use" | "mod" | "enum" | "struct" | "fn" | "impl" => {
+            format!("r#{s}")
+        }
+        _ => s,
+    }
+}
+
+fn lower_first(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn variant(value: &str) -> String {
+    let mut out = String::new();
+    for part in value.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut cs = part.chars();
+        if let Some(f) = cs.next() {
+            out.push(f.to_ascii_uppercase());
+            out.extend(cs.map(|c| c.to_ascii_lowercase()));
+        }
+    }
+    if out.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    out
+}
+
+/// Java regular expressions (what the model's `pattern` uses, matched against the whole value)
+/// translated to fancy-regex syntax: `\w` and `\s` are ASCII in Java, and a `-` after a range is a
+/// literal there.
+fn java_to_rust_regex(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let mut in_class = false;
+    // Inside a class: whether the previous atom was a single character that a `-` may extend.
+    let mut rangeable = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            let (atom, single) = match n {
+                'w' if in_class => ("0-9A-Za-z_".to_string(), false),
+                'w' => ("[0-9A-Za-z_]".to_string(), false),
+                's' if in_class => ("\\t\\n\\x0B\\x0C\\r ".to_string(), false),
+                's' => ("[\\t\\n\\x0B\\x0C\\r ]".to_string(), false),
+                'p' | 'P' => {
+                    let end = chars[i..].iter().position(|&c| c == '}').unwrap() + i;
+                    let s: String = chars[i..=end].iter().collect();
+                    i = end + 1;
+                    out.push_str(&s);
+                    rangeable = false;
+                    continue;
+                }
+                'x' => {
+                    let s: String = chars[i..i + 4].iter().collect();
+                    i += 4;
+                    out.push_str(&s);
+                    rangeable = in_class;
+                    continue;
+                }
+                _ => (format!("\\{n}"), true),
+            };
+            out.push_str(&atom);
+            rangeable = in_class && single;
+            i += 2;
+            continue;
+        }
+        if in_class {
+            match c {
+                ']' => {
+                    in_class = false;
+                    out.push(c);
+                }
+                '-' => {
+                    let next_closes = chars.get(i + 1) == Some(&']');
+                    if rangeable && !next_closes {
+                        out.push('-');
+                        // The range's upper bound follows; copy it (escaped or not) verbatim.
+                        i += 1;
+                        if chars[i] == '\\' {
+                            if chars[i + 1] == 'x' {
+                                out.extend(&chars[i..i + 4]);
+                                i += 4;
+                            } else {
+                                out.extend(&chars[i..i + 2]);
+                                i += 2;
+                            }
+                        } else {
+                            out.push(chars[i]);
+                            i += 1;
+                        }
+                        rangeable = false;
+                        continue;
+                    }
+                    out.push_str("\\-");
+                    rangeable = false;
+                }
+                '[' | '&' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                    rangeable = true;
+                }
+                _ => {
+                    out.push(c);
+                    rangeable = true;
+                }
+            }
+        } else {
+            if c == '[' {
+                in_class = true;
+                rangeable = false;
+                out.push(c);
+                // A leading `^` negates; it is not an atom.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        i += 1;
+    }
+    format!("^(?:{out})$")
+}
+
+impl<'a> Gen<'a> {
+    fn new(model: &'a Value) -> Self {
+        Gen {
+            shapes: model["shapes"].as_object().unwrap(),
+            ops: model["operations"].as_object().unwrap(),
+            patterns: BTreeMap::new(),
+            out: String::new(),
+        }
+    }
+
+    fn shape(&self, name: &str) -> &'a Value {
+        &self.shapes[name]
+    }
+
+    fn kind(&self, name: &str) -> &'a str {
+        self.shape(name)["type"].as_str().unwrap()
+    }
+
+    fn is_enum(&self, name: &str) -> bool {
+        self.shape(name).get("enum").is_some()
+    }
+
+    fn is_document(&self, name: &str) -> bool {
+        self.shape(name).get("document").is_some()
+    }
+
+    fn sensitive(&self, name: &str) -> bool {
+        self.shape(name).get("sensitive").and_then(Value::as_bool) == Some(true)
+    }
+
+    /// The Rust type of a shape in the checked (`raw == false`) or raw model.
+    fn ty(&self, name: &str, raw: bool) -> String {
+        match self.kind(name) {
+            "string" if self.is_enum(name) && !raw => name.to_string(),
+            "string" | "blob" => "String".into(),
+            "integer" => "i32".into(),
+            "long" => "i64".into(),
+            "boolean" => "bool".into(),
+            "timestamp" => "f64".into(),
+            "structure" if self.is_document(name) => "serde_json::Value".into(),
+            "structure" if raw => format!("raw::{name}"),
+            "structure" => name.to_string(),
+            "list" => format!("Vec<{}>", self.ty(self.member_of(name), raw)),
+            "map" => format!(
+                "std::collections::BTreeMap<String, {}>",
+                self.ty(self.shape(name)["value"]["shape"].as_str().unwrap(), raw)
+            ),
+            k => panic!("unknown shape kind {k}"),
+        }
+    }
+
+    fn member_of(&self, list: &str) -> &'a str {
+        self.shape(list)["member"]["shape"].as_str().unwrap()
+    }
+
+    /// Whether values of this shape carry any constraint worth a check function.
+    fn has_checks(&self, name: &str) -> bool {
+        let s = self.shape(name);
+        match self.kind(name) {
+            "structure" => !self.is_document(name),
+            "list" => {
+                s.get("min").is_some()
+                    || s.get("max").is_some()
+                    || self.has_checks(self.member_of(name))
+            }
+            "map" => {
+                s.get("min").is_some()
+                    || s.get("max").is_some()
+                    || self.has_checks(s["key"]["shape"].as_str().unwrap())
+                    || self.has_checks(s["value"]["shape"].as_str().unwrap())
+            }
+            _ => {
+                s.get("min").is_some()
+                    || s.get("max").is_some()
+                    || s.get("pattern").is_some()
+                    || s.get("enum").is_some()
+            }
+        }
+    }
+
+    fn run(mut self) -> String {
+        let mut names: Vec<&String> = self.shapes.keys().collect();
+        names.sort();
+        for (_, s) in self.shapes.iter() {
+            if let Some(p) = s.get("pattern").and_then(Value::as_str) {
+                let n = self.patterns.len();
+                self.patterns.entry(p.to_string()).or_insert(n);
+            }
+        }
+        let mut o = String::new();
+        o.push_str(
+            "// @generated by `cargo run -p gatehouse-codegen` from model/cognito-idp-2016-04-18.shapes.json.\n\
+             // Do not edit by hand.\n\
+             #![allow(clippy::all, non_camel_case_types, non_snake_case, unused_variables, unused_imports, missing_docs)]\n\n\
+             use serde::{Deserialize, Serialize};\n\
+             use crate::validate::{Path, Errors};\n\
+             use crate::error::ApiError;\n\
+             use crate::RequestContext;\n\n",
+        );
+        // Patterns table.
+        let mut pats: Vec<(&String, &usize)> = self.patterns.iter().collect();
+        pats.sort_by_key(|(_, i)| **i);
+        writeln!(
+            o,
+            "/// (pattern as the model writes it, the same translated for fancy-regex)"
+        )
+        .unwrap();
+        writeln!(o, "pub static PATTERNS: [(&str, &str); {}] = [", pats.len()).unwrap();
+        for (p, _) in &pats {
+            writeln!(o, "    ({:?}, {:?}),", p, java_to_rust_regex(p)).unwrap();
+        }
+        o.push_str("];\n\n");
+        self.out = o;
+
+        for n in &names {
+            let n = n.as_str();
+            match self.kind(n) {
+                "string" if self.is_enum(n) => self.gen_enum(n),
+                "structure" if !self.is_document(n) => self.gen_struct(n),
+                _ => {}
+            }
+        }
+        self.out.push_str("pub mod raw {\n    //! Requests as decoded, before validation: every member optional.\n    use super::*;\n\n");
+        for n in &names {
+            let n = n.as_str();
+            if self.kind(n) == "structure" && !self.is_document(n) {
+                self.gen_raw_struct(n);
+            }
+        }
+        self.out.push_str("}\n\n");
+        for n in &names {
+            let n = n.as_str();
+            if self.kind(n) != "structure" && self.has_checks(n) {
+                self.gen_check_fn(n);
+            }
+        }
+        self.gen_operations();
+        self.out.clone()
+    }
+
+    fn gen_enum(&mut self, n: &str) {
+        let values: Vec<&str> = self.shape(n)["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut seen = BTreeSet::new();
+        for v in &values {
+            assert!(
+                seen.insert(variant(v)),
+                "enum {n}: variant collision for {v}"
+            );
+        }
+        let o = &mut self.out;
+        writeln!(
+            o,
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash)]\npub enum {n} {{"
+        )
+        .unwrap();
+        for v in &values {
+            writeln!(o, "    /// `{v}`\n    {},", variant(v)).unwrap();
+        }
+        writeln!(o, "    /// A value the model does not list; validation refuses it.\n    Unrecognized(String),\n}}\n").unwrap();
+        writeln!(o, "impl {n} {{").unwrap();
+        writeln!(
+            o,
+            "    pub const VALUES: &'static [&'static str] = &[{}];",
+            values
+                .iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .unwrap();
+        writeln!(
+            o,
+            "    pub fn as_str(&self) -> &str {{\n        match self {{"
+        )
+        .unwrap();
+        for v in &values {
+            writeln!(o, "            Self::{} => {:?},", variant(v), v).unwrap();
+        }
+        writeln!(
+            o,
+            "            Self::Unrecognized(s) => s,\n        }}\n    }}"
+        )
+        .unwrap();
+        writeln!(
+            o,
+            "    pub fn parse(s: &str) -> Self {{\n        match s {{"
+        )
+        .unwrap();
+        for v in &values {
+            writeln!(o, "            {:?} => Self::{},", v, variant(v)).unwrap();
+        }
+        writeln!(
+            o,
+            "            other => Self::Unrecognized(other.to_string()),\n        }}\n    }}\n}}\n"
+        )
+        .unwrap();
+        writeln!(
+            o,
+            "impl Default for {n} {{ fn default() -> Self {{ Self::Unrecognized(String::new()) }} }}\n\
+             impl std::fmt::Display for {n} {{ fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{ f.write_str(self.as_str()) }} }}\n\
+             impl Serialize for {n} {{ fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {{ s.serialize_str(self.as_str()) }} }}\n\
+             impl<'de> Deserialize<'de> for {n} {{ fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{ Ok(Self::parse(&String::deserialize(d)?)) }} }}\n"
+        )
+        .unwrap();
+    }
+
+    fn members(&self, n: &str) -> Vec<(&'a str, &'a str, bool)> {
+        let s = self.shape(n);
+        let req: BTreeSet<&str> = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|v| v.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        s["members"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(m, v)| {
+                (
+                    m.as_str(),
+                    v["shape"].as_str().unwrap(),
+                    req.contains(m.as_str()),
+                )
+            })
+            .collect()
+    }
+
+    fn serde_attrs(&self, member: &str, shape: &str, optional: bool) -> String {
+        let mut a = format!("rename = {member:?}");
+        if optional {
+            a.push_str(", default, skip_serializing_if = \"Option::is_none\"");
+        } else {
+            a.push_str(", default");
+        }
+        if self.kind(shape) == "map" {
+            a.push_str(if optional {
+                ", deserialize_with = \"crate::serde_util::opt_map_skip_nulls\""
+            } else {
+                ", deserialize_with = \"crate::serde_util::map_skip_nulls\""
+            });
+        }
+        a
+    }
+
+    fn gen_struct(&mut self, n: &str) {
+        let members = self.members(n);
+        let mut o = String::new();
+        writeln!(
+            o,
+            "#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\npub struct {n} {{"
+        )
+        .unwrap();
+        for (m, s, req) in &members {
+            let ty = self.ty(s, false);
+            let ty = if *req { ty } else { format!("Option<{ty}>") };
+            writeln!(
+                o,
+                "    #[serde({})]\n    pub {}: {},",
+                self.serde_attrs(m, s, !req),
+                snake(m),
+                ty
+            )
+            .unwrap();
+        }
+        o.push_str("}\n\n");
+        // Debug that never prints sensitive members (passwords, tokens, secrets, usernames).
+        writeln!(o, "impl std::fmt::Debug for {n} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        let mut d = f.debug_struct({n:?});").unwrap();
+        for (m, s, _) in &members {
+            if self.sensitive(s)
+                || (self.kind(s) == "map"
+                    && self.sensitive(self.shape(s)["value"]["shape"].as_str().unwrap()))
+            {
+                writeln!(o, "        d.field({m:?}, &\"<redacted>\");").unwrap();
+            } else {
+                writeln!(o, "        d.field({m:?}, &self.{});", snake(m)).unwrap();
+            }
+        }
+        o.push_str("        d.finish()\n    }\n}\n\n");
+        // Conversion from the raw, validated form.
+        writeln!(
+            o,
+            "impl From<raw::{n}> for {n} {{\n    fn from(r: raw::{n}) -> Self {{\n        Self {{"
+        )
+        .unwrap();
+        for (m, s, req) in &members {
+            let f = snake(m);
+            let conv = self.conv_expr(s, "v");
+            if *req {
+                writeln!(
+                    o,
+                    "            {f}: r.{f}.map(|v| {conv}).unwrap_or_default(),"
+                )
+                .unwrap();
+            } else {
+                writeln!(o, "            {f}: r.{f}.map(|v| {conv}),").unwrap();
+            }
+        }
+        o.push_str("        }\n    }\n}\n\n");
+        self.out.push_str(&o);
+    }
+
+    /// Expression converting raw value `v` of shape `s` into the checked type.
+    fn conv_expr(&self, s: &str, v: &str) -> String {
+        match self.kind(s) {
+            "string" if self.is_enum(s) => format!("{s}::parse(&{v})"),
+            "structure" if !self.is_document(s) => format!("{s}::from({v})"),
+            "list" => {
+                let inner = self.conv_expr(self.member_of(s), "x");
+                if inner == "x" {
+                    v.to_string()
+                } else {
+                    format!("{v}.into_iter().map(|x| {inner}).collect()")
+                }
+            }
+            "map" => {
+                let inner = self.conv_expr(self.shape(s)["value"]["shape"].as_str().unwrap(), "x");
+                if inner == "x" {
+                    v.to_string()
+                } else {
+                    format!("{v}.into_iter().map(|(k, x)| (k, {inner})).collect()")
+                }
+            }
+            _ => v.to_string(),
+        }
+    }
+
+    fn gen_raw_struct(&mut self, n: &str) {
+        let members = self.members(n);
+        let mut o = String::new();
+        writeln!(
+            o,
+            "    #[derive(Default, Deserialize)]\n    pub struct {n} {{"
+        )
+        .unwrap();
+        for (m, s, _) in &members {
+            let ty = self.ty(s, true);
+            writeln!(
+                o,
+                "        #[serde({})]\n        pub {}: Option<{}>,",
+                self.serde_attrs(m, s, true),
+                snake(m),
+                ty
+            )
+            .unwrap();
+        }
+        o.push_str("    }\n\n");
+        writeln!(o, "    impl crate::validate::Validate for {n} {{\n        fn validate(&self, path: &Path<'_>, errs: &mut Errors) {{").unwrap();
+        for (m, s, req) in &members {
+            let f = snake(m);
+            let seg = lower_first(m);
+            let check = if self.has_checks(s) {
+                if self.kind(s) == "structure" {
+                    format!("crate::validate::Validate::validate(v, &path.child({seg:?}), errs)")
+                } else {
+                    format!("super::check_{s}(v, &path.child({seg:?}), errs)")
+                }
+            } else {
+                String::new()
+            };
+            match (req, check.is_empty()) {
+                (true, true) => writeln!(o, "            if self.{f}.is_none() {{ errs.null(&path.child({seg:?})); }}").unwrap(),
+                (true, false) => writeln!(o, "            match &self.{f} {{ None => errs.null(&path.child({seg:?})), Some(v) => {check} }}").unwrap(),
+                (false, false) => writeln!(o, "            if let Some(v) = &self.{f} {{ {check} }}").unwrap(),
+                (false, true) => {}
+            }
+        }
+        o.push_str("        }\n    }\n\n");
+        self.out.push_str(&o);
+    }
+
+    fn gen_check_fn(&mut self, n: &str) {
+        let s = self.shape(n);
+        let sensitive = self.sensitive(n);
+        let raw_ty = self.ty(n, true);
+        let mut o = String::new();
+        writeln!(
+            o,
+            "fn check_{n}(v: &{raw_ty}, p: &Path<'_>, e: &mut Errors) {{"
+        )
+        .unwrap();
+        let min = s.get("min").and_then(Value::as_i64);
+        let max = s.get("max").and_then(Value::as_i64);
+        let show = |what: &str| {
+            if sensitive {
+                "None".to_string()
+            } else {
+                format!("Some(&{what})")
+            }
+        };
+        match self.kind(n) {
+            "string" | "blob" => {
+                if min.is_some() || max.is_some() {
+                    writeln!(o, "    let len = v.chars().count() as i64;").unwrap();
+                }
+                if let Some(m) = min {
+                    writeln!(o, "    if len < {m} {{ e.push(p, {}, format_args!(\"Member must have length greater than or equal to {m}\")); }}", show("v")).unwrap();
+                }
+                if let Some(m) = max {
+                    writeln!(o, "    if len > {m} {{ e.push(p, {}, format_args!(\"Member must have length less than or equal to {m}\")); }}", show("v")).unwrap();
+                }
+                if let Some(pat) = s.get("pattern").and_then(Value::as_str) {
+                    let idx = self.patterns[pat];
+                    writeln!(o, "    if !crate::validate::matches({idx}, v) {{ e.push(p, {}, format_args!(\"Member must satisfy regular expression pattern: {{}}\", PATTERNS[{idx}].0)); }}", show("v")).unwrap();
+                }
+                if let Some(values) = s.get("enum").and_then(Value::as_array) {
+                    let list: Vec<&str> = values.iter().map(|v| v.as_str().unwrap()).collect();
+                    writeln!(o, "    if matches!({n}::parse(v), {n}::Unrecognized(_)) {{ e.push(p, {}, format_args!(\"Member must satisfy enum value set: [{}]\")); }}", show("v"), list.join(", ")).unwrap();
+                }
+            }
+            "integer" | "long" => {
+                if let Some(m) = min {
+                    writeln!(o, "    if (*v as i64) < {m} {{ e.push(p, {}, format_args!(\"Member must have value greater than or equal to {m}\")); }}", show("v")).unwrap();
+                }
+                if let Some(m) = max {
+                    writeln!(o, "    if (*v as i64) > {m} {{ e.push(p, {}, format_args!(\"Member must have value less than or equal to {m}\")); }}", show("v")).unwrap();
+                }
+            }
+            "list" => {
+                let shown = if sensitive || self.kind(self.member_of(n)) == "structure" {
+                    "None".to_string()
+                } else {
+                    "Some(&crate::validate::ListDisplay(v))".to_string()
+                };
+                if let Some(m) = min {
+                    writeln!(o, "    if (v.len() as i64) < {m} {{ e.push(p, {shown}, format_args!(\"Member must have length greater than or equal to {m}\")); }}").unwrap();
+                }
+                if let Some(m) = max {
+                    writeln!(o, "    if (v.len() as i64) > {m} {{ e.push(p, {shown}, format_args!(\"Member must have length less than or equal to {m}\")); }}").unwrap();
+                }
+                let member = self.member_of(n);
+                if self.has_checks(member) {
+                    let call = if self.kind(member) == "structure" {
+                        "crate::validate::Validate::validate(x, &p.index(i + 1).child(\"member\"), e)".to_string()
+                    } else {
+                        format!("check_{member}(x, &p.index(i + 1).child(\"member\"), e)")
+                    };
+                    writeln!(o, "    for (i, x) in v.iter().enumerate() {{ {call}; }}").unwrap();
+                }
+            }
+            "map" => {
+                if let Some(m) = min {
+                    writeln!(o, "    if (v.len() as i64) < {m} {{ e.push(p, None, format_args!(\"Member must have length greater than or equal to {m}\")); }}").unwrap();
+                }
+                if let Some(m) = max {
+                    writeln!(o, "    if (v.len() as i64) > {m} {{ e.push(p, None, format_args!(\"Member must have length less than or equal to {m}\")); }}").unwrap();
+                }
+                let key = s["key"]["shape"].as_str().unwrap();
+                let val = s["value"]["shape"].as_str().unwrap();
+                if self.has_checks(key) || self.has_checks(val) {
+                    writeln!(o, "    for (k, x) in v.iter() {{").unwrap();
+                    if self.has_checks(key) {
+                        writeln!(o, "        check_{key}(k, &p.key(k).child(\"key\"), e);")
+                            .unwrap();
+                    }
+                    if self.has_checks(val) {
+                        if self.kind(val) == "structure" {
+                            writeln!(o, "        crate::validate::Validate::validate(x, &p.key(k).child(\"value\"), e);").unwrap();
+                        } else {
+                            writeln!(o, "        check_{val}(x, &p.key(k).child(\"value\"), e);")
+                                .unwrap();
+                        }
+                    }
+                    o.push_str("    }\n");
+                }
+            }
+            k => panic!("no checks for kind {k}"),
+        }
+        o.push_str("}\n\n");
+        self.out.push_str(&o);
+    }
+
+    fn gen_operations(&mut self) {
+        let ops: Vec<(&String, &Value)> = self.ops.iter().collect();
+        let mut o = String::new();
+        o.push_str("/// Every operation of the cognito-idp model.\n#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Operation {\n");
+        for (name, _) in &ops {
+            writeln!(o, "    {name},").unwrap();
+        }
+        o.push_str("}\n\nimpl Operation {\n");
+        writeln!(
+            o,
+            "    pub const ALL: [Operation; {}] = [{}];",
+            ops.len(),
+            ops.iter()
+                .map(|(n, _)| format!("Operation::{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .unwrap();
+        o.push_str("    /// The operation's name as it appears in `X-Amz-Target` (after the service prefix).\n    pub fn name(self) -> &'static str {\n        match self {\n");
+        for (name, _) in &ops {
+            writeln!(o, "            Operation::{name} => {name:?},").unwrap();
+        }
+        o.push_str("        }\n    }\n\n    pub fn from_name(name: &str) -> Option<Self> {\n        Some(match name {\n");
+        for (name, _) in &ops {
+            writeln!(o, "            {name:?} => Operation::{name},").unwrap();
+        }
+        o.push_str("            _ => return None,\n        })\n    }\n\n");
+        o.push_str("    /// False for the operations the model marks `authtype: none` (public, or authorised by an\n    /// access token or a sign-in session); true for those that need SigV4.\n    pub fn requires_sigv4(self) -> bool {\n        !matches!(self, ");
+        let public: Vec<String> = ops
+            .iter()
+            .filter(|(_, v)| v.get("authtype").and_then(Value::as_str) == Some("none"))
+            .map(|(n, _)| format!("Operation::{n}"))
+            .collect();
+        o.push_str(&public.join(" | "));
+        o.push_str(")\n    }\n\n    /// Read-only per the model (`readonly: true`) or by name (Describe/Get/List).\n    pub fn is_read_only(self) -> bool {\n        let n = self.name();\n        n.starts_with(\"Describe\") || n.starts_with(\"Get\") || n.starts_with(\"List\") || n.starts_with(\"AdminGet\") || n.starts_with(\"AdminList\")\n    }\n}\n\n");
+
+        // The service trait.
+        o.push_str("/// One method per operation. Implementations list what they do not implement with\n/// `not_implemented!`, which also fills `NOT_IMPLEMENTED`.\npub trait CognitoIdentityProvider: Send + Sync {\n    /// Operations answered with `UnsupportedOperationException` for now.\n    const NOT_IMPLEMENTED: &'static [Operation];\n\n");
+        for (name, v) in &ops {
+            let input = v["input"]["shape"].as_str().unwrap();
+            let output = v
+                .get("output")
+                .map(|x| x["shape"].as_str().unwrap().to_string())
+                .unwrap_or_else(|| "()".into());
+            writeln!(o, "    fn {}(&self, ctx: &RequestContext, input: {input}) -> impl std::future::Future<Output = Result<{output}, ApiError>> + Send;", snake(name)).unwrap();
+        }
+        o.push_str("}\n\n");
+
+        // Dispatch.
+        o.push_str("/// Decodes and validates the request body for `op`, calls the service, encodes the answer.\npub async fn dispatch<S: CognitoIdentityProvider>(svc: &S, ctx: &RequestContext, op: Operation, body: &[u8]) -> Result<Vec<u8>, ApiError> {\n    match op {\n");
+        for (name, v) in &ops {
+            let input = v["input"]["shape"].as_str().unwrap();
+            // The request span names the pool (or the app client) the call is about.
+            let members = self.shape(input)["members"].as_object().unwrap();
+            let record = if members.contains_key("UserPoolId") {
+                "            if let Some(id) = &input.user_pool_id { tracing::Span::current().record(\"pool_id\", id.as_str()); }\n"
+            } else if members.contains_key("ClientId") {
+                "            if let Some(id) = &input.client_id { tracing::Span::current().record(\"client_id\", id.as_str()); }\n"
+            } else {
+                ""
+            };
+            writeln!(
+                o,
+                "        Operation::{name} => {{\n            let input: raw::{input} = crate::validate::decode(body)?;\n{record}            crate::serde_util::encode(&svc.{}(ctx, {input}::from(input)).await?)\n        }}",
+                snake(name)
+            )
+            .unwrap();
+        }
+        o.push_str("    }\n}\n\n");
+
+        // not_implemented! macro.
+        o.push_str("/// Fills in the trait methods of operations an implementation does not provide yet, and\n/// `NOT_IMPLEMENTED`. Use once inside `impl CognitoIdentityProvider for …`.\n#[macro_export]\nmacro_rules! not_implemented {\n");
+        for (name, v) in &ops {
+            let input = v["input"]["shape"].as_str().unwrap();
+            let output = v
+                .get("output")
+                .map(|x| format!("$crate::{}", x["shape"].as_str().unwrap()))
+                .unwrap_or_else(|| "()".into());
+            writeln!(
+                o,
+                "    (@one {name}) => {{ fn {}(&self, _: &$crate::RequestContext, _: $crate::{input}) -> impl std::future::Future<Output = Result<{output}, $crate::ApiError>> + Send {{ std::future::ready(Err($crate::ApiError::not_implemented({name:?}))) }} }};",
+                snake(name)
+            )
+            .unwrap();
+        }
+        o.push_str("    ($($op:ident),* $(,)?) => {\n        const NOT_IMPLEMENTED: &'static [$crate::Operation] = &[$($crate::Operation::$op),*];\n        $( $crate::not_implemented!(@one $op); )*\n    };\n}\n");
+        self.out.push_str(&o);
+    }
+}
