@@ -24,7 +24,7 @@ fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let model_text = std::fs::read_to_string(root.join(MODEL)).expect("read model");
     let model: Value = serde_json::from_str(&model_text).expect("parse model");
-    let code = Gen::new(&model).run();
+    let code = rustfmt(&Gen::new(&model).run());
     let out = root.join(OUT);
     if std::env::args().any(|a| a == "--check") {
         let current = std::fs::read_to_string(&out).unwrap_or_default();
@@ -37,6 +37,26 @@ fn main() {
         std::fs::write(&out, code).expect("write output");
         println!("wrote {OUT}");
     }
+}
+
+/// Formats generated code as `cargo fmt` would, so the committed file is both readable and
+/// reproducible.
+fn rustfmt(code: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("rustfmt is installed (rustup component add rustfmt)");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = code.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("rustfmt runs");
+    writer.join().unwrap().expect("write to rustfmt");
+    assert!(out.status.success(), "rustfmt failed on the generated code");
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 struct Gen<'a> {
@@ -540,9 +560,12 @@ impl<'a> Gen<'a> {
     fn gen_raw_struct(&mut self, n: &str) {
         let members = self.members(n);
         let mut o = String::new();
+        // `remote = "Self"` turns the derive into an inherent function, so that the trait impl
+        // below can refuse JSON arrays where the model has an object (serde's derive would read
+        // them as positional fields).
         writeln!(
             o,
-            "    #[derive(Default, Deserialize)]\n    pub struct {n} {{"
+            "    #[derive(Default, Deserialize)]\n    #[serde(remote = \"Self\")]\n    pub struct {n} {{"
         )
         .unwrap();
         for (m, s, _) in &members {
@@ -557,6 +580,7 @@ impl<'a> Gen<'a> {
             .unwrap();
         }
         o.push_str("    }\n\n");
+        writeln!(o, "    impl<'de> Deserialize<'de> for {n} {{\n        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {{\n            {n}::deserialize(crate::serde_util::ObjectOnly(d))\n        }}\n    }}\n").unwrap();
         writeln!(o, "    impl crate::validate::Validate for {n} {{\n        fn validate(&self, path: &Path<'_>, errs: &mut Errors) {{").unwrap();
         for (m, s, req) in &members {
             let f = snake(m);

@@ -115,6 +115,45 @@ fn validity(
     Ok((v, u))
 }
 
+/// Cognito's rules for callback URLs: absolute, no fragment, HTTPS unless the host is the local
+/// machine (custom schemes such as `myapp://cb` are allowed).
+fn check_redirect_url(url: &str) -> Result<()> {
+    let invalid =
+        |why: &str| CoreError::InvalidParameter(format!("Invalid callback URL {url}: {why}."));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("it must be an absolute URI"));
+    };
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return Err(invalid("it must be an absolute URI"));
+    }
+    if url.contains('#') {
+        return Err(invalid("it must not include a fragment"));
+    }
+    if scheme.eq_ignore_ascii_case("http") {
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6
+                .split(']')
+                .next()
+                .map(|h| format!("[{h}]"))
+                .unwrap_or_default(),
+            None => authority
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        };
+        if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
+            return Err(invalid("HTTPS is required except for localhost"));
+        }
+    }
+    Ok(())
+}
+
 impl Core {
     /// Writes `s` into `client` with defaults for what is omitted, checking Cognito's rules.
     fn apply_client_settings(
@@ -141,9 +180,14 @@ impl Core {
             (300, 86_400),
             "IdTokenValidity",
         )?;
+        // Cognito documents that a refresh validity of 0 means the default of 30 days.
+        let (refresh_given, refresh_unit) = match s.refresh_token_validity {
+            Some(0) => (None, None),
+            v => (v, units.refresh_token),
+        };
         let (refresh, refresh_u) = validity(
-            s.refresh_token_validity,
-            units.refresh_token,
+            refresh_given,
+            refresh_unit,
             TimeUnitsType::Days,
             (30, TimeUnitsType::Days),
             (3600, 3650 * 86_400),
@@ -232,6 +276,9 @@ impl Core {
             )));
         }
         let callbacks = s.callback_urls.clone().unwrap_or_default();
+        for url in callbacks.iter().chain(s.default_redirect_uri.iter()) {
+            check_redirect_url(url)?;
+        }
         if s.allowed_oauth_flows_user_pool_client == Some(true)
             && flows
                 .iter()
@@ -291,6 +338,11 @@ impl Core {
         let now = self.now_epoch();
         let client_id = ids::client_id(self.entropy.as_ref());
         let secret = match (&req.client_secret, req.generate_secret) {
+            (Some(_), Some(true)) => {
+                return Err(CoreError::InvalidParameter(
+                    "You cannot specify both GenerateSecret as true and a ClientSecret.".into(),
+                ))
+            }
             (Some(s), _) => Some(s.clone()),
             (None, Some(true)) => Some(ids::client_secret(self.entropy.as_ref())),
             _ => None,
@@ -402,5 +454,31 @@ impl Core {
             user_pool_clients: Some(user_pool_clients),
             next_token,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_redirect_url;
+
+    #[test]
+    fn redirect_urls() {
+        for ok in [
+            "https://app.example/cb",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/x",
+            "http://[::1]:8080/",
+            "myapp://cb",
+        ] {
+            assert!(check_redirect_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://app.example/cb",
+            "https://app.example/cb#frag",
+            "/relative/cb",
+            "http://localhost.evil.com/",
+        ] {
+            assert!(check_redirect_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -254,6 +254,16 @@ impl Core {
             username_configuration: req.username_configuration.clone(),
             ..Default::default()
         };
+        // CreateUserPool configures only SMS MFA; TOTP and email come with SetUserPoolMfaConfig.
+        if matches!(
+            req.mfa_configuration,
+            Some(UserPoolMfaType::On | UserPoolMfaType::Optional)
+        ) && req.sms_configuration.is_none()
+        {
+            return Err(CoreError::InvalidParameter(
+                "SMS configuration is required when MfaConfiguration is ON or OPTIONAL; configure TOTP or email MFA with SetUserPoolMfaConfig.".into(),
+            ));
+        }
         let name = Some(req.pool_name.clone());
         apply(&mut pool, settings_from!(req, name))?;
         let rec = UserPoolRecord {

@@ -19468,9 +19468,16 @@ pub mod raw {
     use super::*;
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AccessDeniedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AccessDeniedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AccessDeniedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AccessDeniedException {
@@ -19478,6 +19485,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AccountRecoverySettingType {
         #[serde(
             rename = "RecoveryMechanisms",
@@ -19485,6 +19493,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub recovery_mechanisms: Option<Vec<raw::RecoveryOptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for AccountRecoverySettingType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AccountRecoverySettingType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AccountRecoverySettingType {
@@ -19496,6 +19510,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AccountTakeoverActionType {
         #[serde(
             rename = "EventAction",
@@ -19505,6 +19520,12 @@ pub mod raw {
         pub event_action: Option<String>,
         #[serde(rename = "Notify", default, skip_serializing_if = "Option::is_none")]
         pub notify: Option<bool>,
+    }
+
+    impl<'de> Deserialize<'de> for AccountTakeoverActionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AccountTakeoverActionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AccountTakeoverActionType {
@@ -19522,6 +19543,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AccountTakeoverActionsType {
         #[serde(
             rename = "HighAction",
@@ -19539,6 +19561,12 @@ pub mod raw {
         pub medium_action: Option<raw::AccountTakeoverActionType>,
     }
 
+    impl<'de> Deserialize<'de> for AccountTakeoverActionsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AccountTakeoverActionsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AccountTakeoverActionsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.high_action {
@@ -19554,6 +19582,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AccountTakeoverRiskConfigurationType {
         #[serde(rename = "Actions", default, skip_serializing_if = "Option::is_none")]
         pub actions: Option<raw::AccountTakeoverActionsType>,
@@ -19563,6 +19592,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub notify_configuration: Option<raw::NotifyConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for AccountTakeoverRiskConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AccountTakeoverRiskConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AccountTakeoverRiskConfigurationType {
@@ -19578,9 +19613,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AcrLevelConfigType {
         #[serde(rename = "AcrValue", default, skip_serializing_if = "Option::is_none")]
         pub acr_value: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AcrLevelConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AcrLevelConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AcrLevelConfigType {
@@ -19593,6 +19635,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AddCustomAttributesRequest {
         #[serde(
             rename = "CustomAttributes",
@@ -19606,6 +19649,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AddCustomAttributesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AddCustomAttributesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AddCustomAttributesRequest {
@@ -19624,13 +19673,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AddCustomAttributesResponse {}
+
+    impl<'de> Deserialize<'de> for AddCustomAttributesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AddCustomAttributesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AddCustomAttributesResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AddUserPoolClientSecretRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -19646,6 +19703,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AddUserPoolClientSecretRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AddUserPoolClientSecretRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AddUserPoolClientSecretRequest {
@@ -19665,6 +19728,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AddUserPoolClientSecretResponse {
         #[serde(
             rename = "ClientSecretDescriptor",
@@ -19672,6 +19736,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub client_secret_descriptor: Option<raw::ClientSecretDescriptorType>,
+    }
+
+    impl<'de> Deserialize<'de> for AddUserPoolClientSecretResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AddUserPoolClientSecretResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AddUserPoolClientSecretResponse {
@@ -19683,6 +19753,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminAddUserToGroupRequest {
         #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
@@ -19694,6 +19765,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminAddUserToGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminAddUserToGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminAddUserToGroupRequest {
@@ -19714,6 +19791,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminConfirmSignUpRequest {
         #[serde(
             rename = "ClientMetadata",
@@ -19730,6 +19808,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminConfirmSignUpRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminConfirmSignUpRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminConfirmSignUpRequest {
@@ -19749,13 +19833,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminConfirmSignUpResponse {}
+
+    impl<'de> Deserialize<'de> for AdminConfirmSignUpResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminConfirmSignUpResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminConfirmSignUpResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminCreateUserConfigType {
         #[serde(
             rename = "AllowAdminCreateUserOnly",
@@ -19777,6 +19869,12 @@ pub mod raw {
         pub unused_account_validity_days: Option<i32>,
     }
 
+    impl<'de> Deserialize<'de> for AdminCreateUserConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminCreateUserConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminCreateUserConfigType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.invite_message_template {
@@ -19793,6 +19891,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminCreateUserRequest {
         #[serde(
             rename = "ClientMetadata",
@@ -19847,6 +19946,12 @@ pub mod raw {
         pub validation_data: Option<Vec<raw::AttributeType>>,
     }
 
+    impl<'de> Deserialize<'de> for AdminCreateUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminCreateUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminCreateUserRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_metadata {
@@ -19879,9 +19984,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminCreateUserResponse {
         #[serde(rename = "User", default, skip_serializing_if = "Option::is_none")]
         pub user: Option<raw::UserType>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminCreateUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminCreateUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminCreateUserResponse {
@@ -19893,6 +20005,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDeleteSoftwareTokenRequest {
         #[serde(
             rename = "UserPoolId",
@@ -19902,6 +20015,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminDeleteSoftwareTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDeleteSoftwareTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminDeleteSoftwareTokenRequest {
@@ -19918,13 +20037,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDeleteSoftwareTokenResponse {}
+
+    impl<'de> Deserialize<'de> for AdminDeleteSoftwareTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDeleteSoftwareTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminDeleteSoftwareTokenResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDeleteUserAttributesRequest {
         #[serde(
             rename = "UserAttributeNames",
@@ -19940,6 +20067,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminDeleteUserAttributesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDeleteUserAttributesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminDeleteUserAttributesRequest {
@@ -19962,13 +20095,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDeleteUserAttributesResponse {}
+
+    impl<'de> Deserialize<'de> for AdminDeleteUserAttributesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDeleteUserAttributesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminDeleteUserAttributesResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDeleteUserRequest {
         #[serde(
             rename = "UserPoolId",
@@ -19978,6 +20119,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminDeleteUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDeleteUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminDeleteUserRequest {
@@ -19994,6 +20141,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDisableProviderForUserRequest {
         #[serde(rename = "User", default, skip_serializing_if = "Option::is_none")]
         pub user: Option<raw::ProviderUserIdentifierType>,
@@ -20003,6 +20151,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminDisableProviderForUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDisableProviderForUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminDisableProviderForUserRequest {
@@ -20019,13 +20173,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDisableProviderForUserResponse {}
+
+    impl<'de> Deserialize<'de> for AdminDisableProviderForUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDisableProviderForUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminDisableProviderForUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDisableUserRequest {
         #[serde(
             rename = "UserPoolId",
@@ -20035,6 +20197,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminDisableUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDisableUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminDisableUserRequest {
@@ -20051,13 +20219,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminDisableUserResponse {}
+
+    impl<'de> Deserialize<'de> for AdminDisableUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminDisableUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminDisableUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminEnableUserRequest {
         #[serde(
             rename = "UserPoolId",
@@ -20067,6 +20243,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminEnableUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminEnableUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminEnableUserRequest {
@@ -20083,13 +20265,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminEnableUserResponse {}
+
+    impl<'de> Deserialize<'de> for AdminEnableUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminEnableUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminEnableUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminForgetDeviceRequest {
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
@@ -20101,6 +20291,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminForgetDeviceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminForgetDeviceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminForgetDeviceRequest {
@@ -20121,6 +20317,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetDeviceRequest {
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
@@ -20132,6 +20329,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminGetDeviceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetDeviceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminGetDeviceRequest {
@@ -20152,9 +20355,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetDeviceResponse {
         #[serde(rename = "Device", default, skip_serializing_if = "Option::is_none")]
         pub device: Option<raw::DeviceType>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminGetDeviceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetDeviceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminGetDeviceResponse {
@@ -20167,6 +20377,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetUserAuthFactorsRequest {
         #[serde(
             rename = "UserPoolId",
@@ -20176,6 +20387,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminGetUserAuthFactorsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetUserAuthFactorsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminGetUserAuthFactorsRequest {
@@ -20192,6 +20409,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetUserAuthFactorsResponse {
         #[serde(
             rename = "ConfiguredUserAuthFactors",
@@ -20213,6 +20431,12 @@ pub mod raw {
         pub user_mfa_setting_list: Option<Vec<String>>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminGetUserAuthFactorsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetUserAuthFactorsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminGetUserAuthFactorsResponse {
@@ -20238,6 +20462,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetUserRequest {
         #[serde(
             rename = "UserPoolId",
@@ -20247,6 +20472,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminGetUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminGetUserRequest {
@@ -20263,6 +20494,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminGetUserResponse {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
@@ -20312,6 +20544,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminGetUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminGetUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminGetUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.mfa_options {
@@ -20337,6 +20575,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminInitiateAuthRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -20378,6 +20617,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminInitiateAuthRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminInitiateAuthRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminInitiateAuthRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -20411,6 +20656,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminInitiateAuthResponse {
         #[serde(
             rename = "AuthenticationResult",
@@ -20441,6 +20687,12 @@ pub mod raw {
         pub session: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminInitiateAuthResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminInitiateAuthResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminInitiateAuthResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.authentication_result {
@@ -20462,6 +20714,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminLinkProviderForUserRequest {
         #[serde(
             rename = "DestinationUser",
@@ -20481,6 +20734,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminLinkProviderForUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminLinkProviderForUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminLinkProviderForUserRequest {
@@ -20503,13 +20762,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminLinkProviderForUserResponse {}
+
+    impl<'de> Deserialize<'de> for AdminLinkProviderForUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminLinkProviderForUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminLinkProviderForUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListDevicesRequest {
         #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
@@ -20527,6 +20794,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListDevicesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListDevicesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListDevicesRequest {
@@ -20549,6 +20822,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListDevicesResponse {
         #[serde(rename = "Devices", default, skip_serializing_if = "Option::is_none")]
         pub devices: Option<Vec<raw::DeviceType>>,
@@ -20558,6 +20832,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub pagination_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListDevicesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListDevicesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListDevicesResponse {
@@ -20572,6 +20852,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListGroupsForUserRequest {
         #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
@@ -20585,6 +20866,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListGroupsForUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListGroupsForUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListGroupsForUserRequest {
@@ -20607,11 +20894,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListGroupsForUserResponse {
         #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
         pub groups: Option<Vec<raw::GroupType>>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListGroupsForUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListGroupsForUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListGroupsForUserResponse {
@@ -20626,6 +20920,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListUserAuthEventsRequest {
         #[serde(
             rename = "MaxResults",
@@ -20643,6 +20938,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListUserAuthEventsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListUserAuthEventsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListUserAuthEventsRequest {
@@ -20665,6 +20966,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListUserAuthEventsResponse {
         #[serde(
             rename = "AuthEvents",
@@ -20674,6 +20976,12 @@ pub mod raw {
         pub auth_events: Option<Vec<raw::AuthEventType>>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListUserAuthEventsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListUserAuthEventsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListUserAuthEventsResponse {
@@ -20688,6 +20996,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListUserSessionsRequest {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -20699,6 +21008,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListUserSessionsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListUserSessionsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListUserSessionsRequest {
@@ -20718,11 +21033,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminListUserSessionsResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "Sessions", default, skip_serializing_if = "Option::is_none")]
         pub sessions: Option<Vec<raw::SessionDescriptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminListUserSessionsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminListUserSessionsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminListUserSessionsResponse {
@@ -20737,6 +21059,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminRemoveUserFromGroupRequest {
         #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
@@ -20748,6 +21071,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminRemoveUserFromGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminRemoveUserFromGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminRemoveUserFromGroupRequest {
@@ -20768,6 +21097,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminResetUserPasswordRequest {
         #[serde(
             rename = "ClientMetadata",
@@ -20784,6 +21114,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminResetUserPasswordRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminResetUserPasswordRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminResetUserPasswordRequest {
@@ -20803,13 +21139,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminResetUserPasswordResponse {}
+
+    impl<'de> Deserialize<'de> for AdminResetUserPasswordResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminResetUserPasswordResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminResetUserPasswordResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminRespondToAuthChallengeRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -20855,6 +21199,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminRespondToAuthChallengeRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminRespondToAuthChallengeRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminRespondToAuthChallengeRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -20888,6 +21238,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminRespondToAuthChallengeResponse {
         #[serde(
             rename = "AuthenticationResult",
@@ -20918,6 +21269,12 @@ pub mod raw {
         pub session: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminRespondToAuthChallengeResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminRespondToAuthChallengeResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminRespondToAuthChallengeResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.authentication_result {
@@ -20939,6 +21296,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminRevokeUserSessionRequest {
         #[serde(
             rename = "RevokeAssociatedSessions",
@@ -20956,6 +21314,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminRevokeUserSessionRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminRevokeUserSessionRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminRevokeUserSessionRequest {
@@ -20983,13 +21347,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminRevokeUserSessionResponse {}
+
+    impl<'de> Deserialize<'de> for AdminRevokeUserSessionResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminRevokeUserSessionResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminRevokeUserSessionResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserMFAPreferenceRequest {
         #[serde(
             rename = "EmailMfaSettings",
@@ -21025,6 +21397,12 @@ pub mod raw {
         pub web_authn_mfa_settings: Option<raw::WebAuthnMfaSettingsType>,
     }
 
+    impl<'de> Deserialize<'de> for AdminSetUserMFAPreferenceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserMFAPreferenceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminSetUserMFAPreferenceRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.email_mfa_settings {
@@ -21055,13 +21433,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserMFAPreferenceResponse {}
+
+    impl<'de> Deserialize<'de> for AdminSetUserMFAPreferenceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserMFAPreferenceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminSetUserMFAPreferenceResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserPasswordRequest {
         #[serde(rename = "Password", default, skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
@@ -21075,6 +21461,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminSetUserPasswordRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserPasswordRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminSetUserPasswordRequest {
@@ -21095,13 +21487,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserPasswordResponse {}
+
+    impl<'de> Deserialize<'de> for AdminSetUserPasswordResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserPasswordResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminSetUserPasswordResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserSettingsRequest {
         #[serde(
             rename = "MFAOptions",
@@ -21117,6 +21517,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminSetUserSettingsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserSettingsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminSetUserSettingsRequest {
@@ -21137,13 +21543,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminSetUserSettingsResponse {}
+
+    impl<'de> Deserialize<'de> for AdminSetUserSettingsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminSetUserSettingsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminSetUserSettingsResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateAuthEventFeedbackRequest {
         #[serde(rename = "EventId", default, skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
@@ -21161,6 +21575,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminUpdateAuthEventFeedbackRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateAuthEventFeedbackRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminUpdateAuthEventFeedbackRequest {
@@ -21185,13 +21605,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateAuthEventFeedbackResponse {}
+
+    impl<'de> Deserialize<'de> for AdminUpdateAuthEventFeedbackResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateAuthEventFeedbackResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminUpdateAuthEventFeedbackResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateDeviceStatusRequest {
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
@@ -21209,6 +21637,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminUpdateDeviceStatusRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateDeviceStatusRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminUpdateDeviceStatusRequest {
@@ -21236,13 +21670,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateDeviceStatusResponse {}
+
+    impl<'de> Deserialize<'de> for AdminUpdateDeviceStatusResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateDeviceStatusResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminUpdateDeviceStatusResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateUserAttributesRequest {
         #[serde(
             rename = "ClientMetadata",
@@ -21267,6 +21709,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AdminUpdateUserAttributesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateUserAttributesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AdminUpdateUserAttributesRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_metadata {
@@ -21288,13 +21736,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUpdateUserAttributesResponse {}
+
+    impl<'de> Deserialize<'de> for AdminUpdateUserAttributesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUpdateUserAttributesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminUpdateUserAttributesResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUserGlobalSignOutRequest {
         #[serde(
             rename = "UserPoolId",
@@ -21304,6 +21760,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdminUserGlobalSignOutRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUserGlobalSignOutRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdminUserGlobalSignOutRequest {
@@ -21320,13 +21782,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdminUserGlobalSignOutResponse {}
+
+    impl<'de> Deserialize<'de> for AdminUserGlobalSignOutResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdminUserGlobalSignOutResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for AdminUserGlobalSignOutResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AdvancedSecurityAdditionalFlowsType {
         #[serde(
             rename = "CustomAuthMode",
@@ -21334,6 +21804,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub custom_auth_mode: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AdvancedSecurityAdditionalFlowsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AdvancedSecurityAdditionalFlowsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AdvancedSecurityAdditionalFlowsType {
@@ -21345,9 +21821,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AliasExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AliasExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AliasExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AliasExistsException {
@@ -21355,6 +21838,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AnalyticsConfigurationType {
         #[serde(
             rename = "ApplicationArn",
@@ -21384,6 +21868,12 @@ pub mod raw {
         pub user_data_shared: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for AnalyticsConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AnalyticsConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AnalyticsConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.application_arn {
@@ -21402,6 +21892,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AnalyticsMetadataType {
         #[serde(
             rename = "AnalyticsEndpointId",
@@ -21409,6 +21900,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub analytics_endpoint_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AnalyticsMetadataType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AnalyticsMetadataType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AnalyticsMetadataType {
@@ -21420,6 +21917,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AssetType {
         #[serde(rename = "Bytes", default, skip_serializing_if = "Option::is_none")]
         pub bytes: Option<String>,
@@ -21435,6 +21933,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AssetType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AssetType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AssetType {
@@ -21461,6 +21965,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AssociateSoftwareTokenRequest {
         #[serde(
             rename = "AccessToken",
@@ -21470,6 +21975,12 @@ pub mod raw {
         pub access_token: Option<String>,
         #[serde(rename = "Session", default, skip_serializing_if = "Option::is_none")]
         pub session: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AssociateSoftwareTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AssociateSoftwareTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AssociateSoftwareTokenRequest {
@@ -21484,6 +21995,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AssociateSoftwareTokenResponse {
         #[serde(
             rename = "SecretCode",
@@ -21493,6 +22005,12 @@ pub mod raw {
         pub secret_code: Option<String>,
         #[serde(rename = "Session", default, skip_serializing_if = "Option::is_none")]
         pub session: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AssociateSoftwareTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AssociateSoftwareTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AssociateSoftwareTokenResponse {
@@ -21507,11 +22025,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AttributeType {
         #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for AttributeType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AttributeType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for AttributeType {
@@ -21527,6 +22052,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AuthEventType {
         #[serde(
             rename = "ChallengeResponses",
@@ -21566,6 +22092,12 @@ pub mod raw {
         pub event_type: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AuthEventType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AuthEventType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AuthEventType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.challenge_responses {
@@ -21593,6 +22125,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct AuthenticationResultType {
         #[serde(
             rename = "AccessToken",
@@ -21620,6 +22153,12 @@ pub mod raw {
         pub token_type: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for AuthenticationResultType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            AuthenticationResultType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for AuthenticationResultType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.access_token {
@@ -21641,6 +22180,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ChallengeResponseType {
         #[serde(
             rename = "ChallengeName",
@@ -21656,6 +22196,12 @@ pub mod raw {
         pub challenge_response: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ChallengeResponseType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ChallengeResponseType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ChallengeResponseType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.challenge_name {
@@ -21668,6 +22214,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ChangePasswordRequest {
         #[serde(
             rename = "AccessToken",
@@ -21689,6 +22236,12 @@ pub mod raw {
         pub proposed_password: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ChangePasswordRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ChangePasswordRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ChangePasswordRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.access_token {
@@ -21706,13 +22259,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ChangePasswordResponse {}
+
+    impl<'de> Deserialize<'de> for ChangePasswordResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ChangePasswordResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for ChangePasswordResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ClientAuthenticationResultType {
         #[serde(
             rename = "AccessToken",
@@ -21724,6 +22285,12 @@ pub mod raw {
         pub expires_in: Option<i32>,
         #[serde(rename = "TokenType", default, skip_serializing_if = "Option::is_none")]
         pub token_type: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ClientAuthenticationResultType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ClientAuthenticationResultType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ClientAuthenticationResultType {
@@ -21738,6 +22305,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ClientSSOSessionConfigType {
         #[serde(
             rename = "MaxValidityMinutes",
@@ -21745,6 +22313,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub max_validity_minutes: Option<i32>,
+    }
+
+    impl<'de> Deserialize<'de> for ClientSSOSessionConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ClientSSOSessionConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ClientSSOSessionConfigType {
@@ -21761,6 +22335,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ClientSecretDescriptorType {
         #[serde(
             rename = "ClientSecretCreateDate",
@@ -21782,6 +22357,12 @@ pub mod raw {
         pub client_secret_value: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ClientSecretDescriptorType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ClientSecretDescriptorType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ClientSecretDescriptorType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_secret_id {
@@ -21794,6 +22375,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CloudWatchLogsConfigurationType {
         #[serde(
             rename = "LogGroupArn",
@@ -21801,6 +22383,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub log_group_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CloudWatchLogsConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CloudWatchLogsConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CloudWatchLogsConfigurationType {
@@ -21812,6 +22400,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CodeDeliveryDetailsType {
         #[serde(
             rename = "AttributeName",
@@ -21833,6 +22422,12 @@ pub mod raw {
         pub destination: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CodeDeliveryDetailsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CodeDeliveryDetailsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CodeDeliveryDetailsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.attribute_name {
@@ -21848,9 +22443,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CodeDeliveryFailureException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CodeDeliveryFailureException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CodeDeliveryFailureException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CodeDeliveryFailureException {
@@ -21858,9 +22460,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CodeMismatchException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CodeMismatchException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CodeMismatchException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CodeMismatchException {
@@ -21868,6 +22477,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CompleteWebAuthnRegistrationRequest {
         #[serde(
             rename = "AccessToken",
@@ -21883,6 +22493,12 @@ pub mod raw {
         pub credential: Option<serde_json::Value>,
     }
 
+    impl<'de> Deserialize<'de> for CompleteWebAuthnRegistrationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CompleteWebAuthnRegistrationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CompleteWebAuthnRegistrationRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.access_token {
@@ -21896,13 +22512,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CompleteWebAuthnRegistrationResponse {}
+
+    impl<'de> Deserialize<'de> for CompleteWebAuthnRegistrationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CompleteWebAuthnRegistrationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for CompleteWebAuthnRegistrationResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CompromisedCredentialsActionsType {
         #[serde(
             rename = "EventAction",
@@ -21910,6 +22534,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub event_action: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CompromisedCredentialsActionsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CompromisedCredentialsActionsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CompromisedCredentialsActionsType {
@@ -21926,6 +22556,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CompromisedCredentialsRiskConfigurationType {
         #[serde(rename = "Actions", default, skip_serializing_if = "Option::is_none")]
         pub actions: Option<raw::CompromisedCredentialsActionsType>,
@@ -21935,6 +22566,14 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub event_filter: Option<Vec<String>>,
+    }
+
+    impl<'de> Deserialize<'de> for CompromisedCredentialsRiskConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CompromisedCredentialsRiskConfigurationType::deserialize(crate::serde_util::ObjectOnly(
+                d,
+            ))
+        }
     }
 
     impl crate::validate::Validate for CompromisedCredentialsRiskConfigurationType {
@@ -21950,9 +22589,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConcurrentModificationException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ConcurrentModificationException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConcurrentModificationException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ConcurrentModificationException {
@@ -21960,6 +22606,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmDeviceRequest {
         #[serde(
             rename = "AccessToken",
@@ -21981,6 +22628,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub device_secret_verifier_config: Option<raw::DeviceSecretVerifierConfigType>,
+    }
+
+    impl<'de> Deserialize<'de> for ConfirmDeviceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmDeviceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ConfirmDeviceRequest {
@@ -22007,6 +22660,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmDeviceResponse {
         #[serde(
             rename = "UserConfirmationNecessary",
@@ -22016,11 +22670,18 @@ pub mod raw {
         pub user_confirmation_necessary: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for ConfirmDeviceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmDeviceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ConfirmDeviceResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmForgotPasswordRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -22061,6 +22722,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ConfirmForgotPasswordRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmForgotPasswordRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ConfirmForgotPasswordRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -22097,13 +22764,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmForgotPasswordResponse {}
+
+    impl<'de> Deserialize<'de> for ConfirmForgotPasswordResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmForgotPasswordResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for ConfirmForgotPasswordResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmSignUpRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -22150,6 +22825,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ConfirmSignUpRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmSignUpRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ConfirmSignUpRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -22185,9 +22866,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ConfirmSignUpResponse {
         #[serde(rename = "Session", default, skip_serializing_if = "Option::is_none")]
         pub session: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ConfirmSignUpResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ConfirmSignUpResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ConfirmSignUpResponse {
@@ -22199,6 +22887,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ContextDataType {
         #[serde(
             rename = "EncodedData",
@@ -22228,6 +22917,12 @@ pub mod raw {
         pub server_path: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ContextDataType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ContextDataType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ContextDataType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.encoded_data {
@@ -22253,6 +22948,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateGroupRequest {
         #[serde(
             rename = "Description",
@@ -22278,6 +22974,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CreateGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateGroupRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.description {
@@ -22301,9 +23003,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateGroupResponse {
         #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
         pub group: Option<raw::GroupType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateGroupResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateGroupResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateGroupResponse {
@@ -22315,6 +23024,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateIdentityProviderRequest {
         #[serde(
             rename = "AcrMapping",
@@ -22363,6 +23073,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CreateIdentityProviderRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateIdentityProviderRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateIdentityProviderRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.acr_mapping {
@@ -22398,6 +23114,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateIdentityProviderResponse {
         #[serde(
             rename = "IdentityProvider",
@@ -22405,6 +23122,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub identity_provider: Option<raw::IdentityProviderType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateIdentityProviderResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateIdentityProviderResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateIdentityProviderResponse {
@@ -22419,6 +23142,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateManagedLoginBrandingRequest {
         #[serde(rename = "Assets", default, skip_serializing_if = "Option::is_none")]
         pub assets: Option<Vec<raw::AssetType>>,
@@ -22440,6 +23164,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CreateManagedLoginBrandingRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateManagedLoginBrandingRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateManagedLoginBrandingRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.assets {
@@ -22457,6 +23187,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateManagedLoginBrandingResponse {
         #[serde(
             rename = "ManagedLoginBranding",
@@ -22464,6 +23195,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub managed_login_branding: Option<raw::ManagedLoginBrandingType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateManagedLoginBrandingResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateManagedLoginBrandingResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateManagedLoginBrandingResponse {
@@ -22475,6 +23212,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateResourceServerRequest {
         #[serde(
             rename = "Identifier",
@@ -22492,6 +23230,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateResourceServerRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateResourceServerRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateResourceServerRequest {
@@ -22517,6 +23261,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateResourceServerResponse {
         #[serde(
             rename = "ResourceServer",
@@ -22524,6 +23269,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_server: Option<raw::ResourceServerType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateResourceServerResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateResourceServerResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateResourceServerResponse {
@@ -22538,6 +23289,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateTermsRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -22570,6 +23322,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CreateTermsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateTermsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateTermsRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.client_id {
@@ -22599,9 +23357,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateTermsResponse {
         #[serde(rename = "Terms", default, skip_serializing_if = "Option::is_none")]
         pub terms: Option<raw::TermsType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateTermsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateTermsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateTermsResponse {
@@ -22613,6 +23378,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserImportJobRequest {
         #[serde(
             rename = "CloudWatchLogsRoleArn",
@@ -22634,6 +23400,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateUserImportJobRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserImportJobRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateUserImportJobRequest {
@@ -22661,6 +23433,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserImportJobResponse {
         #[serde(
             rename = "UserImportJob",
@@ -22668,6 +23441,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_import_job: Option<raw::UserImportJobType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateUserImportJobResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserImportJobResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateUserImportJobResponse {
@@ -22679,6 +23458,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolClientRequest {
         #[serde(
             rename = "AccessTokenValidity",
@@ -22826,6 +23606,12 @@ pub mod raw {
         pub write_attributes: Option<Vec<String>>,
     }
 
+    impl<'de> Deserialize<'de> for CreateUserPoolClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolClientRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateUserPoolClientRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.access_token_validity {
@@ -22902,6 +23688,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolClientResponse {
         #[serde(
             rename = "UserPoolClient",
@@ -22909,6 +23696,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_client: Option<raw::UserPoolClientType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateUserPoolClientResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolClientResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateUserPoolClientResponse {
@@ -22920,6 +23713,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolDomainRequest {
         #[serde(
             rename = "CustomDomainConfig",
@@ -22945,6 +23739,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CreateUserPoolDomainRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolDomainRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateUserPoolDomainRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.custom_domain_config {
@@ -22965,6 +23765,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolDomainResponse {
         #[serde(
             rename = "CloudFrontDomain",
@@ -22982,6 +23783,12 @@ pub mod raw {
         pub routing: Option<raw::RoutingType>,
     }
 
+    impl<'de> Deserialize<'de> for CreateUserPoolDomainResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolDomainResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateUserPoolDomainResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.cloud_front_domain {
@@ -22994,6 +23801,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolReplicaRequest {
         #[serde(
             rename = "RegionName",
@@ -23016,6 +23824,12 @@ pub mod raw {
         pub user_pool_tags: Option<std::collections::BTreeMap<String, String>>,
     }
 
+    impl<'de> Deserialize<'de> for CreateUserPoolReplicaRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolReplicaRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateUserPoolReplicaRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.region_name {
@@ -23033,6 +23847,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolReplicaResponse {
         #[serde(
             rename = "UserPoolReplica",
@@ -23040,6 +23855,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_replica: Option<raw::UserPoolReplicaType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateUserPoolReplicaResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolReplicaResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateUserPoolReplicaResponse {
@@ -23051,6 +23872,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolRequest {
         #[serde(
             rename = "AccountRecoverySetting",
@@ -23212,6 +24034,12 @@ pub mod raw {
         pub verification_message_template: Option<raw::VerificationMessageTemplateType>,
     }
 
+    impl<'de> Deserialize<'de> for CreateUserPoolRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CreateUserPoolRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.account_recovery_setting {
@@ -23331,9 +24159,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CreateUserPoolResponse {
         #[serde(rename = "UserPool", default, skip_serializing_if = "Option::is_none")]
         pub user_pool: Option<raw::UserPoolType>,
+    }
+
+    impl<'de> Deserialize<'de> for CreateUserPoolResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CreateUserPoolResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CreateUserPoolResponse {
@@ -23345,6 +24180,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CustomDomainConfigType {
         #[serde(
             rename = "CertificateArn",
@@ -23360,6 +24196,12 @@ pub mod raw {
         pub security_policy: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for CustomDomainConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CustomDomainConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for CustomDomainConfigType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.certificate_arn {
@@ -23373,6 +24215,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CustomEmailLambdaVersionConfigType {
         #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
         pub lambda_arn: Option<String>,
@@ -23382,6 +24225,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub lambda_version: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CustomEmailLambdaVersionConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CustomEmailLambdaVersionConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CustomEmailLambdaVersionConfigType {
@@ -23402,6 +24251,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct CustomSMSLambdaVersionConfigType {
         #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
         pub lambda_arn: Option<String>,
@@ -23411,6 +24261,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub lambda_version: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for CustomSMSLambdaVersionConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            CustomSMSLambdaVersionConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for CustomSMSLambdaVersionConfigType {
@@ -23431,6 +24287,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DcrConfigurationType {
         #[serde(
             rename = "AllowedScopes",
@@ -23464,6 +24321,12 @@ pub mod raw {
         pub open_dcr_grant_types: Option<Vec<String>>,
     }
 
+    impl<'de> Deserialize<'de> for DcrConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DcrConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for DcrConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.allowed_scopes {
@@ -23482,6 +24345,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteGroupRequest {
         #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
@@ -23491,6 +24355,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteGroupRequest {
@@ -23507,6 +24377,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteIdentityProviderRequest {
         #[serde(
             rename = "ProviderName",
@@ -23520,6 +24391,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteIdentityProviderRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteIdentityProviderRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteIdentityProviderRequest {
@@ -23536,6 +24413,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteManagedLoginBrandingRequest {
         #[serde(
             rename = "ManagedLoginBrandingId",
@@ -23549,6 +24427,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteManagedLoginBrandingRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteManagedLoginBrandingRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteManagedLoginBrandingRequest {
@@ -23569,6 +24453,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteResourceServerRequest {
         #[serde(
             rename = "Identifier",
@@ -23582,6 +24467,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteResourceServerRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteResourceServerRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteResourceServerRequest {
@@ -23600,6 +24491,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteTermsRequest {
         #[serde(rename = "TermsId", default, skip_serializing_if = "Option::is_none")]
         pub terms_id: Option<String>,
@@ -23609,6 +24501,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteTermsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteTermsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteTermsRequest {
@@ -23625,6 +24523,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserAttributesRequest {
         #[serde(
             rename = "AccessToken",
@@ -23638,6 +24537,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_attribute_names: Option<Vec<String>>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserAttributesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserAttributesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserAttributesRequest {
@@ -23656,13 +24561,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserAttributesResponse {}
+
+    impl<'de> Deserialize<'de> for DeleteUserAttributesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserAttributesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for DeleteUserAttributesResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolClientRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -23672,6 +24585,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolClientRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolClientRequest {
@@ -23688,6 +24607,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolClientSecretRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -23703,6 +24623,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolClientSecretRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolClientSecretRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolClientSecretRequest {
@@ -23723,13 +24649,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolClientSecretResponse {}
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolClientSecretResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolClientSecretResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for DeleteUserPoolClientSecretResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolDomainRequest {
         #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
@@ -23739,6 +24673,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolDomainRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolDomainRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolDomainRequest {
@@ -23755,13 +24695,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolDomainResponse {}
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolDomainResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolDomainResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for DeleteUserPoolDomainResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolReplicaRequest {
         #[serde(
             rename = "RegionName",
@@ -23775,6 +24723,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolReplicaRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolReplicaRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolReplicaRequest {
@@ -23791,6 +24745,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolReplicaResponse {
         #[serde(
             rename = "UserPoolReplica",
@@ -23798,6 +24753,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_replica: Option<raw::UserPoolReplicaType>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolReplicaResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolReplicaResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolReplicaResponse {
@@ -23809,6 +24770,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserPoolRequest {
         #[serde(
             rename = "UserPoolId",
@@ -23816,6 +24778,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserPoolRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserPoolRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserPoolRequest {
@@ -23828,6 +24796,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteUserRequest {
         #[serde(
             rename = "AccessToken",
@@ -23835,6 +24804,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub access_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteUserRequest {
@@ -23847,6 +24822,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteWebAuthnCredentialRequest {
         #[serde(
             rename = "AccessToken",
@@ -23860,6 +24836,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub credential_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeleteWebAuthnCredentialRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteWebAuthnCredentialRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeleteWebAuthnCredentialRequest {
@@ -23876,13 +24858,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeleteWebAuthnCredentialResponse {}
+
+    impl<'de> Deserialize<'de> for DeleteWebAuthnCredentialResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeleteWebAuthnCredentialResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for DeleteWebAuthnCredentialResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeIdentityProviderRequest {
         #[serde(
             rename = "ProviderName",
@@ -23896,6 +24886,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeIdentityProviderRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeIdentityProviderRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeIdentityProviderRequest {
@@ -23912,6 +24908,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeIdentityProviderResponse {
         #[serde(
             rename = "IdentityProvider",
@@ -23919,6 +24916,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub identity_provider: Option<raw::IdentityProviderType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeIdentityProviderResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeIdentityProviderResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeIdentityProviderResponse {
@@ -23933,6 +24936,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeManagedLoginBrandingByClientRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -23950,6 +24954,14 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for DescribeManagedLoginBrandingByClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeManagedLoginBrandingByClientRequest::deserialize(crate::serde_util::ObjectOnly(
+                d,
+            ))
+        }
+    }
+
     impl crate::validate::Validate for DescribeManagedLoginBrandingByClientRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.client_id {
@@ -23964,6 +24976,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeManagedLoginBrandingByClientResponse {
         #[serde(
             rename = "ManagedLoginBranding",
@@ -23971,6 +24984,14 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub managed_login_branding: Option<raw::ManagedLoginBrandingType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeManagedLoginBrandingByClientResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeManagedLoginBrandingByClientResponse::deserialize(
+                crate::serde_util::ObjectOnly(d),
+            )
+        }
     }
 
     impl crate::validate::Validate for DescribeManagedLoginBrandingByClientResponse {
@@ -23982,6 +25003,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeManagedLoginBrandingRequest {
         #[serde(
             rename = "ManagedLoginBrandingId",
@@ -24003,6 +25025,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for DescribeManagedLoginBrandingRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeManagedLoginBrandingRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for DescribeManagedLoginBrandingRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.managed_login_branding_id {
@@ -24021,6 +25049,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeManagedLoginBrandingResponse {
         #[serde(
             rename = "ManagedLoginBranding",
@@ -24028,6 +25057,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub managed_login_branding: Option<raw::ManagedLoginBrandingType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeManagedLoginBrandingResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeManagedLoginBrandingResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeManagedLoginBrandingResponse {
@@ -24039,6 +25074,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeResourceServerRequest {
         #[serde(
             rename = "Identifier",
@@ -24052,6 +25088,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeResourceServerRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeResourceServerRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeResourceServerRequest {
@@ -24070,6 +25112,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeResourceServerResponse {
         #[serde(
             rename = "ResourceServer",
@@ -24077,6 +25120,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_server: Option<raw::ResourceServerType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeResourceServerResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeResourceServerResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeResourceServerResponse {
@@ -24091,6 +25140,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeRiskConfigurationRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -24100,6 +25150,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeRiskConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeRiskConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeRiskConfigurationRequest {
@@ -24115,6 +25171,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeRiskConfigurationResponse {
         #[serde(
             rename = "RiskConfiguration",
@@ -24122,6 +25179,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub risk_configuration: Option<raw::RiskConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeRiskConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeRiskConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeRiskConfigurationResponse {
@@ -24136,6 +25199,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeTermsByClientRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -24147,6 +25211,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeTermsByClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeTermsByClientRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeTermsByClientRequest {
@@ -24167,9 +25237,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeTermsByClientResponse {
         #[serde(rename = "Terms", default, skip_serializing_if = "Option::is_none")]
         pub terms: Option<raw::TermsType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeTermsByClientResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeTermsByClientResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeTermsByClientResponse {
@@ -24181,6 +25258,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeTermsRequest {
         #[serde(rename = "TermsId", default, skip_serializing_if = "Option::is_none")]
         pub terms_id: Option<String>,
@@ -24190,6 +25268,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeTermsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeTermsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeTermsRequest {
@@ -24206,9 +25290,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeTermsResponse {
         #[serde(rename = "Terms", default, skip_serializing_if = "Option::is_none")]
         pub terms: Option<raw::TermsType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeTermsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeTermsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeTermsResponse {
@@ -24220,6 +25311,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserImportJobRequest {
         #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
         pub job_id: Option<String>,
@@ -24229,6 +25321,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserImportJobRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserImportJobRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserImportJobRequest {
@@ -24245,6 +25343,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserImportJobResponse {
         #[serde(
             rename = "UserImportJob",
@@ -24252,6 +25351,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_import_job: Option<raw::UserImportJobType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserImportJobResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserImportJobResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserImportJobResponse {
@@ -24263,6 +25368,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolClientRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -24272,6 +25378,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolClientRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolClientRequest {
@@ -24288,6 +25400,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolClientResponse {
         #[serde(
             rename = "UserPoolClient",
@@ -24295,6 +25408,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_client: Option<raw::UserPoolClientType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolClientResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolClientResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolClientResponse {
@@ -24306,9 +25425,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolDomainRequest {
         #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolDomainRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolDomainRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolDomainRequest {
@@ -24321,6 +25447,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolDomainResponse {
         #[serde(
             rename = "DomainDescription",
@@ -24328,6 +25455,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub domain_description: Option<raw::DomainDescriptionType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolDomainResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolDomainResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolDomainResponse {
@@ -24339,6 +25472,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolRequest {
         #[serde(
             rename = "UserPoolId",
@@ -24346,6 +25480,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolRequest {
@@ -24358,9 +25498,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DescribeUserPoolResponse {
         #[serde(rename = "UserPool", default, skip_serializing_if = "Option::is_none")]
         pub user_pool: Option<raw::UserPoolType>,
+    }
+
+    impl<'de> Deserialize<'de> for DescribeUserPoolResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DescribeUserPoolResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DescribeUserPoolResponse {
@@ -24372,6 +25519,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeviceConfigurationType {
         #[serde(
             rename = "ChallengeRequiredOnNewDevice",
@@ -24387,14 +25535,27 @@ pub mod raw {
         pub device_only_remembered_on_user_prompt: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for DeviceConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeviceConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for DeviceConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeviceKeyExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeviceKeyExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeviceKeyExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeviceKeyExistsException {
@@ -24402,6 +25563,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeviceSecretVerifierConfigType {
         #[serde(
             rename = "PasswordVerifier",
@@ -24411,6 +25573,12 @@ pub mod raw {
         pub password_verifier: Option<String>,
         #[serde(rename = "Salt", default, skip_serializing_if = "Option::is_none")]
         pub salt: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DeviceSecretVerifierConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeviceSecretVerifierConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DeviceSecretVerifierConfigType {
@@ -24425,6 +25593,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DeviceType {
         #[serde(
             rename = "DeviceAttributes",
@@ -24454,6 +25623,12 @@ pub mod raw {
         pub device_last_modified_date: Option<f64>,
     }
 
+    impl<'de> Deserialize<'de> for DeviceType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DeviceType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for DeviceType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.device_attributes {
@@ -24466,6 +25641,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DomainDescriptionType {
         #[serde(
             rename = "AWSAccountId",
@@ -24509,6 +25685,12 @@ pub mod raw {
         pub version: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for DomainDescriptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DomainDescriptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for DomainDescriptionType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.aws_account_id {
@@ -24542,9 +25724,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct DuplicateProviderException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for DuplicateProviderException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            DuplicateProviderException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for DuplicateProviderException {
@@ -24552,6 +25741,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EmailConfigurationType {
         #[serde(
             rename = "ConfigurationSet",
@@ -24577,6 +25767,12 @@ pub mod raw {
         pub source_arn: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for EmailConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EmailConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for EmailConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.configuration_set {
@@ -24598,11 +25794,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EmailMfaConfigType {
         #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         #[serde(rename = "Subject", default, skip_serializing_if = "Option::is_none")]
         pub subject: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for EmailMfaConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EmailMfaConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for EmailMfaConfigType {
@@ -24617,6 +25820,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EmailMfaSettingsType {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
@@ -24628,14 +25832,27 @@ pub mod raw {
         pub preferred_mfa: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for EmailMfaSettingsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EmailMfaSettingsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for EmailMfaSettingsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EnableSoftwareTokenMFAException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for EnableSoftwareTokenMFAException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EnableSoftwareTokenMFAException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for EnableSoftwareTokenMFAException {
@@ -24643,6 +25860,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EumsSmsConfigurationType {
         #[serde(rename = "CallerArn", default, skip_serializing_if = "Option::is_none")]
         pub caller_arn: Option<String>,
@@ -24680,6 +25898,12 @@ pub mod raw {
         pub region: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for EumsSmsConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EumsSmsConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for EumsSmsConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.caller_arn {
@@ -24708,6 +25932,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EventContextDataType {
         #[serde(rename = "City", default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
@@ -24723,6 +25948,12 @@ pub mod raw {
         pub ip_address: Option<String>,
         #[serde(rename = "Timezone", default, skip_serializing_if = "Option::is_none")]
         pub timezone: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for EventContextDataType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EventContextDataType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for EventContextDataType {
@@ -24746,6 +25977,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EventFeedbackType {
         #[serde(
             rename = "FeedbackDate",
@@ -24763,6 +25995,12 @@ pub mod raw {
         pub provider: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for EventFeedbackType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EventFeedbackType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for EventFeedbackType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.feedback_value {
@@ -24777,6 +26015,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct EventRiskType {
         #[serde(
             rename = "CompromisedCredentialsDetected",
@@ -24794,6 +26033,12 @@ pub mod raw {
         pub risk_level: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for EventRiskType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            EventRiskType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for EventRiskType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.risk_decision {
@@ -24806,9 +26051,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ExpiredCodeException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ExpiredCodeException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ExpiredCodeException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ExpiredCodeException {
@@ -24816,6 +26068,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct FailoverType {
         #[serde(
             rename = "PrimaryRoute53HealthCheckId",
@@ -24829,6 +26082,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub secondary_region: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for FailoverType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            FailoverType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for FailoverType {
@@ -24849,9 +26108,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct FeatureUnavailableInTierException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for FeatureUnavailableInTierException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            FeatureUnavailableInTierException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for FeatureUnavailableInTierException {
@@ -24859,9 +26125,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct FirehoseConfigurationType {
         #[serde(rename = "StreamArn", default, skip_serializing_if = "Option::is_none")]
         pub stream_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for FirehoseConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            FirehoseConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for FirehoseConfigurationType {
@@ -24873,9 +26146,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ForbiddenException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ForbiddenException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ForbiddenException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ForbiddenException {
@@ -24883,6 +26163,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ForgetDeviceRequest {
         #[serde(
             rename = "AccessToken",
@@ -24892,6 +26173,12 @@ pub mod raw {
         pub access_token: Option<String>,
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ForgetDeviceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ForgetDeviceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ForgetDeviceRequest {
@@ -24907,6 +26194,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ForgotPasswordRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -24939,6 +26227,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ForgotPasswordRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ForgotPasswordRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ForgotPasswordRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -24965,6 +26259,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ForgotPasswordResponse {
         #[serde(
             rename = "CodeDeliveryDetails",
@@ -24972,6 +26267,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub code_delivery_details: Option<raw::CodeDeliveryDetailsType>,
+    }
+
+    impl<'de> Deserialize<'de> for ForgotPasswordResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ForgotPasswordResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ForgotPasswordResponse {
@@ -24983,6 +26284,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetCSVHeaderRequest {
         #[serde(
             rename = "UserPoolId",
@@ -24990,6 +26292,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetCSVHeaderRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetCSVHeaderRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetCSVHeaderRequest {
@@ -25002,6 +26310,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetCSVHeaderResponse {
         #[serde(rename = "CSVHeader", default, skip_serializing_if = "Option::is_none")]
         pub csv_header: Option<Vec<String>>,
@@ -25011,6 +26320,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetCSVHeaderResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetCSVHeaderResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetCSVHeaderResponse {
@@ -25025,6 +26340,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetClientTokenRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -25039,6 +26355,12 @@ pub mod raw {
         pub scopes: Option<Vec<String>>,
         #[serde(rename = "Secret", default, skip_serializing_if = "Option::is_none")]
         pub secret: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetClientTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetClientTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetClientTokenRequest {
@@ -25061,6 +26383,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetClientTokenResponse {
         #[serde(
             rename = "ClientAuthenticationResult",
@@ -25068,6 +26391,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub client_authentication_result: Option<raw::ClientAuthenticationResultType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetClientTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetClientTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetClientTokenResponse {
@@ -25083,6 +26412,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetDerivedTokenRequest {
         #[serde(
             rename = "ActorToken",
@@ -25142,6 +26472,12 @@ pub mod raw {
         pub subject_token_type: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GetDerivedTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetDerivedTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetDerivedTokenRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.actor_token {
@@ -25195,6 +26531,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetDerivedTokenResponse {
         #[serde(rename = "ExpiresIn", default, skip_serializing_if = "Option::is_none")]
         pub expires_in: Option<i32>,
@@ -25214,6 +26551,12 @@ pub mod raw {
         pub scopes: Option<Vec<String>>,
         #[serde(rename = "TokenType", default, skip_serializing_if = "Option::is_none")]
         pub token_type: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetDerivedTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetDerivedTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetDerivedTokenResponse {
@@ -25241,6 +26584,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetDeviceRequest {
         #[serde(
             rename = "AccessToken",
@@ -25250,6 +26594,12 @@ pub mod raw {
         pub access_token: Option<String>,
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetDeviceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetDeviceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetDeviceRequest {
@@ -25265,9 +26615,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetDeviceResponse {
         #[serde(rename = "Device", default, skip_serializing_if = "Option::is_none")]
         pub device: Option<raw::DeviceType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetDeviceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetDeviceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetDeviceResponse {
@@ -25280,6 +26637,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetGroupRequest {
         #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
@@ -25289,6 +26647,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetGroupRequest {
@@ -25305,9 +26669,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetGroupResponse {
         #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
         pub group: Option<raw::GroupType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetGroupResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetGroupResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetGroupResponse {
@@ -25319,6 +26690,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetIdentityProviderByIdentifierRequest {
         #[serde(
             rename = "IdpIdentifier",
@@ -25332,6 +26704,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetIdentityProviderByIdentifierRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetIdentityProviderByIdentifierRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetIdentityProviderByIdentifierRequest {
@@ -25348,6 +26726,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetIdentityProviderByIdentifierResponse {
         #[serde(
             rename = "IdentityProvider",
@@ -25355,6 +26734,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub identity_provider: Option<raw::IdentityProviderType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetIdentityProviderByIdentifierResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetIdentityProviderByIdentifierResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetIdentityProviderByIdentifierResponse {
@@ -25369,6 +26754,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetLogDeliveryConfigurationRequest {
         #[serde(
             rename = "UserPoolId",
@@ -25376,6 +26762,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetLogDeliveryConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetLogDeliveryConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetLogDeliveryConfigurationRequest {
@@ -25388,6 +26780,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetLogDeliveryConfigurationResponse {
         #[serde(
             rename = "LogDeliveryConfiguration",
@@ -25395,6 +26788,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub log_delivery_configuration: Option<raw::LogDeliveryConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetLogDeliveryConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetLogDeliveryConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetLogDeliveryConfigurationResponse {
@@ -25410,6 +26809,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetProvisionedLimitRequest {
         #[serde(
             rename = "LimitDefinition",
@@ -25417,6 +26817,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub limit_definition: Option<raw::LimitDefinitionType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetProvisionedLimitRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetProvisionedLimitRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetProvisionedLimitRequest {
@@ -25431,9 +26837,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetProvisionedLimitResponse {
         #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<raw::LimitType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetProvisionedLimitResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetProvisionedLimitResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetProvisionedLimitResponse {
@@ -25446,6 +26859,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetSigningCertificateRequest {
         #[serde(
             rename = "UserPoolId",
@@ -25453,6 +26867,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetSigningCertificateRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetSigningCertificateRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetSigningCertificateRequest {
@@ -25465,6 +26885,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetSigningCertificateResponse {
         #[serde(
             rename = "Certificate",
@@ -25472,6 +26893,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub certificate: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetSigningCertificateResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetSigningCertificateResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetSigningCertificateResponse {
@@ -25483,6 +26910,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetTokensFromRefreshTokenRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -25509,6 +26937,12 @@ pub mod raw {
         pub refresh_token: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GetTokensFromRefreshTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetTokensFromRefreshTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetTokensFromRefreshTokenRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.client_id {
@@ -25532,6 +26966,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetTokensFromRefreshTokenResponse {
         #[serde(
             rename = "AuthenticationResult",
@@ -25539,6 +26974,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub authentication_result: Option<raw::AuthenticationResultType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetTokensFromRefreshTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetTokensFromRefreshTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetTokensFromRefreshTokenResponse {
@@ -25550,6 +26991,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUICustomizationRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -25559,6 +27001,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUICustomizationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUICustomizationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUICustomizationRequest {
@@ -25574,6 +27022,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUICustomizationResponse {
         #[serde(
             rename = "UICustomization",
@@ -25581,6 +27030,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub ui_customization: Option<raw::UICustomizationType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUICustomizationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUICustomizationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUICustomizationResponse {
@@ -25595,6 +27050,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserAttributeVerificationCodeRequest {
         #[serde(
             rename = "AccessToken",
@@ -25617,6 +27073,12 @@ pub mod raw {
         pub client_metadata: Option<std::collections::BTreeMap<String, String>>,
     }
 
+    impl<'de> Deserialize<'de> for GetUserAttributeVerificationCodeRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserAttributeVerificationCodeRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetUserAttributeVerificationCodeRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.access_token {
@@ -25634,6 +27096,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserAttributeVerificationCodeResponse {
         #[serde(
             rename = "CodeDeliveryDetails",
@@ -25641,6 +27104,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub code_delivery_details: Option<raw::CodeDeliveryDetailsType>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserAttributeVerificationCodeResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserAttributeVerificationCodeResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserAttributeVerificationCodeResponse {
@@ -25652,6 +27121,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserAuthFactorsRequest {
         #[serde(
             rename = "AccessToken",
@@ -25659,6 +27129,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub access_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserAuthFactorsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserAuthFactorsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserAuthFactorsRequest {
@@ -25671,6 +27147,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserAuthFactorsResponse {
         #[serde(
             rename = "ConfiguredUserAuthFactors",
@@ -25692,6 +27169,12 @@ pub mod raw {
         pub user_mfa_setting_list: Option<Vec<String>>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserAuthFactorsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserAuthFactorsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserAuthFactorsResponse {
@@ -25717,6 +27200,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolClientSessionConfigurationRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -25726,6 +27210,14 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserPoolClientSessionConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolClientSessionConfigurationRequest::deserialize(
+                crate::serde_util::ObjectOnly(d),
+            )
+        }
     }
 
     impl crate::validate::Validate for GetUserPoolClientSessionConfigurationRequest {
@@ -25742,6 +27234,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolClientSessionConfigurationResponse {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -25759,6 +27252,14 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GetUserPoolClientSessionConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolClientSessionConfigurationResponse::deserialize(
+                crate::serde_util::ObjectOnly(d),
+            )
+        }
+    }
+
     impl crate::validate::Validate for GetUserPoolClientSessionConfigurationResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_id {
@@ -25774,6 +27275,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolMfaConfigRequest {
         #[serde(
             rename = "UserPoolId",
@@ -25781,6 +27283,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserPoolMfaConfigRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolMfaConfigRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserPoolMfaConfigRequest {
@@ -25793,6 +27301,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolMfaConfigResponse {
         #[serde(
             rename = "EmailMfaConfiguration",
@@ -25826,6 +27335,12 @@ pub mod raw {
         pub web_authn_configuration: Option<raw::WebAuthnConfigurationType>,
     }
 
+    impl<'de> Deserialize<'de> for GetUserPoolMfaConfigResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolMfaConfigResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetUserPoolMfaConfigResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.email_mfa_configuration {
@@ -25851,6 +27366,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolSessionConfigurationRequest {
         #[serde(
             rename = "UserPoolId",
@@ -25858,6 +27374,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserPoolSessionConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolSessionConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserPoolSessionConfigurationRequest {
@@ -25870,6 +27392,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserPoolSessionConfigurationResponse {
         #[serde(
             rename = "TokenSession",
@@ -25891,6 +27414,12 @@ pub mod raw {
         pub user_session_tracking: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GetUserPoolSessionConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserPoolSessionConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetUserPoolSessionConfigurationResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.token_session {
@@ -25906,6 +27435,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserRequest {
         #[serde(
             rename = "AccessToken",
@@ -25913,6 +27443,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub access_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GetUserRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GetUserRequest {
@@ -25925,6 +27461,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GetUserResponse {
         #[serde(
             rename = "MFAOptions",
@@ -25954,6 +27491,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GetUserResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GetUserResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GetUserResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.mfa_options {
@@ -25977,6 +27520,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GlobalSignOutRequest {
         #[serde(
             rename = "AccessToken",
@@ -25984,6 +27528,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub access_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GlobalSignOutRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GlobalSignOutRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GlobalSignOutRequest {
@@ -25996,16 +27546,30 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GlobalSignOutResponse {}
+
+    impl<'de> Deserialize<'de> for GlobalSignOutResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GlobalSignOutResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for GlobalSignOutResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GroupExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for GroupExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GroupExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for GroupExistsException {
@@ -26013,6 +27577,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct GroupType {
         #[serde(
             rename = "CreationDate",
@@ -26050,6 +27615,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for GroupType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            GroupType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for GroupType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.description {
@@ -26071,6 +27642,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct HttpHeader {
         #[serde(
             rename = "headerName",
@@ -26086,6 +27658,12 @@ pub mod raw {
         pub header_value: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for HttpHeader {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            HttpHeader::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for HttpHeader {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.header_name {
@@ -26098,6 +27676,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct IdentityProviderType {
         #[serde(
             rename = "AcrMapping",
@@ -26158,6 +27737,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for IdentityProviderType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            IdentityProviderType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for IdentityProviderType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.acr_mapping {
@@ -26185,6 +27770,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InboundFederationLambdaType {
         #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
         pub lambda_arn: Option<String>,
@@ -26194,6 +27780,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub lambda_version: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InboundFederationLambdaType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InboundFederationLambdaType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InboundFederationLambdaType {
@@ -26214,6 +27806,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InitiateAuthRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -26249,6 +27842,12 @@ pub mod raw {
         pub user_context_data: Option<raw::UserContextDataType>,
     }
 
+    impl<'de> Deserialize<'de> for InitiateAuthRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InitiateAuthRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for InitiateAuthRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -26278,6 +27877,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InitiateAuthResponse {
         #[serde(
             rename = "AuthenticationResult",
@@ -26308,6 +27908,12 @@ pub mod raw {
         pub session: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for InitiateAuthResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InitiateAuthResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for InitiateAuthResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.authentication_result {
@@ -26329,9 +27935,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InternalErrorException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InternalErrorException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InternalErrorException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InternalErrorException {
@@ -26339,9 +27952,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InternalServerException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InternalServerException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InternalServerException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InternalServerException {
@@ -26349,9 +27969,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidEmailRoleAccessPolicyException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidEmailRoleAccessPolicyException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidEmailRoleAccessPolicyException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidEmailRoleAccessPolicyException {
@@ -26359,9 +27986,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidLambdaResponseException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidLambdaResponseException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidLambdaResponseException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidLambdaResponseException {
@@ -26369,9 +28003,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidOAuthFlowException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidOAuthFlowException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidOAuthFlowException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidOAuthFlowException {
@@ -26379,6 +28020,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidParameterException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
@@ -26390,14 +28032,27 @@ pub mod raw {
         pub reason_code: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for InvalidParameterException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidParameterException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for InvalidParameterException {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidPasswordException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidPasswordException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidPasswordException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidPasswordException {
@@ -26405,9 +28060,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidSmsRoleAccessPolicyException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidSmsRoleAccessPolicyException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidSmsRoleAccessPolicyException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidSmsRoleAccessPolicyException {
@@ -26415,9 +28077,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidSmsRoleTrustRelationshipException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidSmsRoleTrustRelationshipException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidSmsRoleTrustRelationshipException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidSmsRoleTrustRelationshipException {
@@ -26425,9 +28094,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct InvalidUserPoolConfigurationException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for InvalidUserPoolConfigurationException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            InvalidUserPoolConfigurationException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for InvalidUserPoolConfigurationException {
@@ -26435,9 +28111,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct IssuerConfigurationType {
         #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for IssuerConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            IssuerConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for IssuerConfigurationType {
@@ -26449,11 +28132,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct KeyConfigurationType {
         #[serde(rename = "KeyType", default, skip_serializing_if = "Option::is_none")]
         pub key_type: Option<String>,
         #[serde(rename = "KmsKeyArn", default, skip_serializing_if = "Option::is_none")]
         pub kms_key_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for KeyConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            KeyConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for KeyConfigurationType {
@@ -26468,6 +28158,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LambdaConfigType {
         #[serde(
             rename = "CreateAuthChallenge",
@@ -26553,6 +28244,12 @@ pub mod raw {
         pub verify_auth_challenge_response: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for LambdaConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LambdaConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for LambdaConfigType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.create_auth_challenge {
@@ -26608,6 +28305,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LimitDefinitionType {
         #[serde(
             rename = "Attributes",
@@ -26624,6 +28322,12 @@ pub mod raw {
         pub limit_class: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for LimitDefinitionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LimitDefinitionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for LimitDefinitionType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.attributes {
@@ -26638,9 +28342,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LimitExceededException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for LimitExceededException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LimitExceededException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for LimitExceededException {
@@ -26648,6 +28359,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LimitType {
         #[serde(
             rename = "FreeLimitValue",
@@ -26669,6 +28381,12 @@ pub mod raw {
         pub provisioned_limit_value: Option<i32>,
     }
 
+    impl<'de> Deserialize<'de> for LimitType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LimitType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for LimitType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if self.free_limit_value.is_none() {
@@ -26687,6 +28405,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListDevicesRequest {
         #[serde(
             rename = "AccessToken",
@@ -26702,6 +28421,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub pagination_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListDevicesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListDevicesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListDevicesRequest {
@@ -26720,6 +28445,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListDevicesResponse {
         #[serde(rename = "Devices", default, skip_serializing_if = "Option::is_none")]
         pub devices: Option<Vec<raw::DeviceType>>,
@@ -26729,6 +28455,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub pagination_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListDevicesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListDevicesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListDevicesResponse {
@@ -26743,6 +28475,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListGroupsRequest {
         #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i32>,
@@ -26754,6 +28487,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListGroupsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListGroupsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListGroupsRequest {
@@ -26772,11 +28511,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListGroupsResponse {
         #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
         pub groups: Option<Vec<raw::GroupType>>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListGroupsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListGroupsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListGroupsResponse {
@@ -26791,6 +28537,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListIdentityProvidersRequest {
         #[serde(
             rename = "MaxResults",
@@ -26806,6 +28553,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListIdentityProvidersRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListIdentityProvidersRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListIdentityProvidersRequest {
@@ -26824,11 +28577,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListIdentityProvidersResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "Providers", default, skip_serializing_if = "Option::is_none")]
         pub providers: Option<Vec<raw::ProviderDescription>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListIdentityProvidersResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListIdentityProvidersResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListIdentityProvidersResponse {
@@ -26844,6 +28604,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListResourceServersRequest {
         #[serde(
             rename = "MaxResults",
@@ -26859,6 +28620,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListResourceServersRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListResourceServersRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListResourceServersRequest {
@@ -26877,6 +28644,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListResourceServersResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -26886,6 +28654,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_servers: Option<Vec<raw::ResourceServerType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListResourceServersResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListResourceServersResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListResourceServersResponse {
@@ -26903,6 +28677,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListTagsForResourceRequest {
         #[serde(
             rename = "ResourceArn",
@@ -26910,6 +28685,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListTagsForResourceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListTagsForResourceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListTagsForResourceRequest {
@@ -26922,6 +28703,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListTagsForResourceResponse {
         #[serde(
             rename = "Tags",
@@ -26930,6 +28712,12 @@ pub mod raw {
             deserialize_with = "crate::serde_util::opt_map_skip_nulls"
         )]
         pub tags: Option<std::collections::BTreeMap<String, String>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListTagsForResourceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListTagsForResourceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListTagsForResourceResponse {
@@ -26941,6 +28729,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListTermsRequest {
         #[serde(
             rename = "MaxResults",
@@ -26956,6 +28745,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListTermsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListTermsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListTermsRequest {
@@ -26974,11 +28769,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListTermsResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "Terms", default, skip_serializing_if = "Option::is_none")]
         pub terms: Option<Vec<raw::TermsDescriptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListTermsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListTermsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListTermsResponse {
@@ -26994,6 +28796,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserImportJobsRequest {
         #[serde(
             rename = "MaxResults",
@@ -27015,6 +28818,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ListUserImportJobsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserImportJobsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ListUserImportJobsRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.max_results {
@@ -27032,6 +28841,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserImportJobsResponse {
         #[serde(
             rename = "PaginationToken",
@@ -27047,6 +28857,12 @@ pub mod raw {
         pub user_import_jobs: Option<Vec<raw::UserImportJobType>>,
     }
 
+    impl<'de> Deserialize<'de> for ListUserImportJobsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserImportJobsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ListUserImportJobsResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.pagination_token {
@@ -27059,6 +28875,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolClientSecretsRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -27070,6 +28887,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolClientSecretsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolClientSecretsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolClientSecretsRequest {
@@ -27089,6 +28912,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolClientSecretsResponse {
         #[serde(
             rename = "ClientSecrets",
@@ -27098,6 +28922,12 @@ pub mod raw {
         pub client_secrets: Option<Vec<raw::ClientSecretDescriptorType>>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolClientSecretsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolClientSecretsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolClientSecretsResponse {
@@ -27112,6 +28942,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolClientsRequest {
         #[serde(
             rename = "ClientType",
@@ -27135,6 +28966,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ListUserPoolClientsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolClientsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ListUserPoolClientsRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_type {
@@ -27154,6 +28991,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolClientsResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -27163,6 +29001,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_clients: Option<Vec<raw::UserPoolClientDescription>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolClientsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolClientsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolClientsResponse {
@@ -27177,6 +29021,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolReplicasRequest {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -27186,6 +29031,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolReplicasRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolReplicasRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolReplicasRequest {
@@ -27201,6 +29052,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolReplicasResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
@@ -27210,6 +29062,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_replicas: Option<Vec<raw::UserPoolReplicaType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolReplicasResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolReplicasResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolReplicasResponse {
@@ -27224,6 +29082,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolsRequest {
         #[serde(
             rename = "MaxResults",
@@ -27233,6 +29092,12 @@ pub mod raw {
         pub max_results: Option<i32>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolsRequest {
@@ -27248,11 +29113,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserPoolsResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "UserPools", default, skip_serializing_if = "Option::is_none")]
         pub user_pools: Option<Vec<raw::UserPoolDescriptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserPoolsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserPoolsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserPoolsResponse {
@@ -27267,6 +29139,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserSessionsRequest {
         #[serde(
             rename = "AccessToken",
@@ -27276,6 +29149,12 @@ pub mod raw {
         pub access_token: Option<String>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserSessionsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserSessionsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserSessionsRequest {
@@ -27291,11 +29170,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUserSessionsResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "Sessions", default, skip_serializing_if = "Option::is_none")]
         pub sessions: Option<Vec<raw::SessionDescriptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUserSessionsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUserSessionsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUserSessionsResponse {
@@ -27310,6 +29196,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUsersInGroupRequest {
         #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
         pub group_name: Option<String>,
@@ -27323,6 +29210,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUsersInGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUsersInGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUsersInGroupRequest {
@@ -27345,11 +29238,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUsersInGroupResponse {
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
         #[serde(rename = "Users", default, skip_serializing_if = "Option::is_none")]
         pub users: Option<Vec<raw::UserType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUsersInGroupResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUsersInGroupResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUsersInGroupResponse {
@@ -27364,6 +29264,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUsersRequest {
         #[serde(
             rename = "AttributesToGet",
@@ -27389,6 +29290,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ListUsersRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUsersRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ListUsersRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.attributes_to_get {
@@ -27411,6 +29318,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListUsersResponse {
         #[serde(
             rename = "PaginationToken",
@@ -27420,6 +29328,12 @@ pub mod raw {
         pub pagination_token: Option<String>,
         #[serde(rename = "Users", default, skip_serializing_if = "Option::is_none")]
         pub users: Option<Vec<raw::UserType>>,
+    }
+
+    impl<'de> Deserialize<'de> for ListUsersResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListUsersResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListUsersResponse {
@@ -27434,6 +29348,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListWebAuthnCredentialsRequest {
         #[serde(
             rename = "AccessToken",
@@ -27449,6 +29364,12 @@ pub mod raw {
         pub max_results: Option<i32>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListWebAuthnCredentialsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListWebAuthnCredentialsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListWebAuthnCredentialsRequest {
@@ -27467,6 +29388,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ListWebAuthnCredentialsResponse {
         #[serde(
             rename = "Credentials",
@@ -27476,6 +29398,12 @@ pub mod raw {
         pub credentials: Option<Vec<raw::WebAuthnCredentialDescription>>,
         #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
         pub next_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ListWebAuthnCredentialsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ListWebAuthnCredentialsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ListWebAuthnCredentialsResponse {
@@ -27495,6 +29423,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LogConfigurationType {
         #[serde(
             rename = "CloudWatchLogsConfiguration",
@@ -27524,6 +29453,12 @@ pub mod raw {
         pub s3_configuration: Option<raw::S3ConfigurationType>,
     }
 
+    impl<'de> Deserialize<'de> for LogConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LogConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for LogConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.cloud_watch_logs_configuration {
@@ -27551,6 +29486,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct LogDeliveryConfigurationType {
         #[serde(
             rename = "LogConfigurations",
@@ -27564,6 +29500,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for LogDeliveryConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            LogDeliveryConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for LogDeliveryConfigurationType {
@@ -27582,9 +29524,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct MFAMethodNotFoundException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for MFAMethodNotFoundException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            MFAMethodNotFoundException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for MFAMethodNotFoundException {
@@ -27592,6 +29541,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct MFAOptionType {
         #[serde(
             rename = "AttributeName",
@@ -27607,6 +29557,12 @@ pub mod raw {
         pub delivery_medium: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for MFAOptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            MFAOptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for MFAOptionType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.attribute_name {
@@ -27619,9 +29575,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ManagedLoginBrandingExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ManagedLoginBrandingExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ManagedLoginBrandingExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ManagedLoginBrandingExistsException {
@@ -27629,6 +29592,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ManagedLoginBrandingType {
         #[serde(rename = "Assets", default, skip_serializing_if = "Option::is_none")]
         pub assets: Option<Vec<raw::AssetType>>,
@@ -27666,6 +29630,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ManagedLoginBrandingType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ManagedLoginBrandingType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ManagedLoginBrandingType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.assets {
@@ -27685,6 +29655,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct MessageTemplateType {
         #[serde(
             rename = "EmailMessage",
@@ -27706,6 +29677,12 @@ pub mod raw {
         pub sms_message: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for MessageTemplateType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            MessageTemplateType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for MessageTemplateType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.email_message {
@@ -27721,6 +29698,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct NewDeviceMetadataType {
         #[serde(
             rename = "DeviceGroupKey",
@@ -27730,6 +29708,12 @@ pub mod raw {
         pub device_group_key: Option<String>,
         #[serde(rename = "DeviceKey", default, skip_serializing_if = "Option::is_none")]
         pub device_key: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for NewDeviceMetadataType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            NewDeviceMetadataType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for NewDeviceMetadataType {
@@ -27744,9 +29728,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct NotAuthorizedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for NotAuthorizedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            NotAuthorizedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for NotAuthorizedException {
@@ -27754,6 +29745,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct NotifyConfigurationType {
         #[serde(
             rename = "BlockEmail",
@@ -27775,6 +29767,12 @@ pub mod raw {
         pub reply_to: Option<String>,
         #[serde(rename = "SourceArn", default, skip_serializing_if = "Option::is_none")]
         pub source_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for NotifyConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            NotifyConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for NotifyConfigurationType {
@@ -27802,6 +29800,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct NotifyEmailType {
         #[serde(rename = "HtmlBody", default, skip_serializing_if = "Option::is_none")]
         pub html_body: Option<String>,
@@ -27809,6 +29808,12 @@ pub mod raw {
         pub subject: Option<String>,
         #[serde(rename = "TextBody", default, skip_serializing_if = "Option::is_none")]
         pub text_body: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for NotifyEmailType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            NotifyEmailType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for NotifyEmailType {
@@ -27829,11 +29834,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct NumberAttributeConstraintsType {
         #[serde(rename = "MaxValue", default, skip_serializing_if = "Option::is_none")]
         pub max_value: Option<String>,
         #[serde(rename = "MinValue", default, skip_serializing_if = "Option::is_none")]
         pub min_value: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for NumberAttributeConstraintsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            NumberAttributeConstraintsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for NumberAttributeConstraintsType {
@@ -27848,9 +29860,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct OperationNotEnabledException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for OperationNotEnabledException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            OperationNotEnabledException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for OperationNotEnabledException {
@@ -27858,9 +29877,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct PasswordHistoryPolicyViolationException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for PasswordHistoryPolicyViolationException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PasswordHistoryPolicyViolationException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for PasswordHistoryPolicyViolationException {
@@ -27868,6 +29894,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct PasswordPolicyType {
         #[serde(
             rename = "MinimumLength",
@@ -27913,6 +29940,12 @@ pub mod raw {
         pub temporary_password_validity_days: Option<i32>,
     }
 
+    impl<'de> Deserialize<'de> for PasswordPolicyType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PasswordPolicyType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for PasswordPolicyType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.minimum_length {
@@ -27932,9 +29965,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct PasswordResetRequiredException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for PasswordResetRequiredException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PasswordResetRequiredException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for PasswordResetRequiredException {
@@ -27942,6 +29982,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct PreTokenGenerationVersionConfigType {
         #[serde(rename = "LambdaArn", default, skip_serializing_if = "Option::is_none")]
         pub lambda_arn: Option<String>,
@@ -27951,6 +29992,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub lambda_version: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for PreTokenGenerationVersionConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PreTokenGenerationVersionConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for PreTokenGenerationVersionConfigType {
@@ -27971,9 +30018,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct PreconditionNotMetException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for PreconditionNotMetException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            PreconditionNotMetException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for PreconditionNotMetException {
@@ -27981,6 +30035,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ProviderDescription {
         #[serde(
             rename = "CreationDate",
@@ -28008,6 +30063,12 @@ pub mod raw {
         pub provider_type: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ProviderDescription {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ProviderDescription::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ProviderDescription {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.provider_name {
@@ -28020,6 +30081,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ProviderUserIdentifierType {
         #[serde(
             rename = "ProviderAttributeName",
@@ -28041,6 +30103,12 @@ pub mod raw {
         pub provider_name: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ProviderUserIdentifierType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ProviderUserIdentifierType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ProviderUserIdentifierType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.provider_attribute_name {
@@ -28056,11 +30124,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RecoveryOptionType {
         #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
         pub priority: Option<i32>,
+    }
+
+    impl<'de> Deserialize<'de> for RecoveryOptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RecoveryOptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RecoveryOptionType {
@@ -28077,9 +30152,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RefreshTokenReuseException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for RefreshTokenReuseException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RefreshTokenReuseException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RefreshTokenReuseException {
@@ -28087,6 +30169,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RefreshTokenRotationType {
         #[serde(rename = "Feature", default, skip_serializing_if = "Option::is_none")]
         pub feature: Option<String>,
@@ -28096,6 +30179,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub retry_grace_period_seconds: Option<i32>,
+    }
+
+    impl<'de> Deserialize<'de> for RefreshTokenRotationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RefreshTokenRotationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RefreshTokenRotationType {
@@ -28115,6 +30204,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ResendConfirmationCodeRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -28147,6 +30237,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for ResendConfirmationCodeRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ResendConfirmationCodeRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for ResendConfirmationCodeRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -28173,6 +30269,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ResendConfirmationCodeResponse {
         #[serde(
             rename = "CodeDeliveryDetails",
@@ -28180,6 +30277,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub code_delivery_details: Option<raw::CodeDeliveryDetailsType>,
+    }
+
+    impl<'de> Deserialize<'de> for ResendConfirmationCodeResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ResendConfirmationCodeResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ResendConfirmationCodeResponse {
@@ -28191,9 +30294,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ResourceNotFoundException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ResourceNotFoundException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ResourceNotFoundException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ResourceNotFoundException {
@@ -28201,6 +30311,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ResourceServerScopeType {
         #[serde(
             rename = "ScopeDescription",
@@ -28210,6 +30321,12 @@ pub mod raw {
         pub scope_description: Option<String>,
         #[serde(rename = "ScopeName", default, skip_serializing_if = "Option::is_none")]
         pub scope_name: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ResourceServerScopeType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ResourceServerScopeType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ResourceServerScopeType {
@@ -28232,6 +30349,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ResourceServerType {
         #[serde(
             rename = "Identifier",
@@ -28251,6 +30369,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ResourceServerType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ResourceServerType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ResourceServerType {
@@ -28274,6 +30398,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RespondToAuthChallengeRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -28313,6 +30438,12 @@ pub mod raw {
         pub user_context_data: Option<raw::UserContextDataType>,
     }
 
+    impl<'de> Deserialize<'de> for RespondToAuthChallengeRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RespondToAuthChallengeRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for RespondToAuthChallengeRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -28342,6 +30473,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RespondToAuthChallengeResponse {
         #[serde(
             rename = "AuthenticationResult",
@@ -28372,6 +30504,12 @@ pub mod raw {
         pub session: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for RespondToAuthChallengeResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RespondToAuthChallengeResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for RespondToAuthChallengeResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.authentication_result {
@@ -28393,6 +30531,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RevokeTokenRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -28410,6 +30549,12 @@ pub mod raw {
         pub revoke_associated_sessions: Option<String>,
         #[serde(rename = "Token", default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for RevokeTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RevokeTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RevokeTokenRequest {
@@ -28436,13 +30581,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RevokeTokenResponse {}
+
+    impl<'de> Deserialize<'de> for RevokeTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RevokeTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for RevokeTokenResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RevokeUserSessionRequest {
         #[serde(
             rename = "AccessToken",
@@ -28458,6 +30611,12 @@ pub mod raw {
         pub revoke_associated_sessions: Option<String>,
         #[serde(rename = "SessionId", default, skip_serializing_if = "Option::is_none")]
         pub session_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for RevokeUserSessionRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RevokeUserSessionRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RevokeUserSessionRequest {
@@ -28481,13 +30640,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RevokeUserSessionResponse {}
+
+    impl<'de> Deserialize<'de> for RevokeUserSessionResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RevokeUserSessionResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for RevokeUserSessionResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RiskConfigurationType {
         #[serde(
             rename = "AccountTakeoverRiskConfiguration",
@@ -28524,6 +30691,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for RiskConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RiskConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for RiskConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.account_takeover_risk_configuration {
@@ -28557,6 +30730,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RiskExceptionConfigurationType {
         #[serde(
             rename = "BlockedIPRangeList",
@@ -28572,6 +30746,12 @@ pub mod raw {
         pub skipped_ip_range_list: Option<Vec<String>>,
     }
 
+    impl<'de> Deserialize<'de> for RiskExceptionConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RiskExceptionConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for RiskExceptionConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.blocked_ip_range_list {
@@ -28584,9 +30764,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct RoutingType {
         #[serde(rename = "Failover", default, skip_serializing_if = "Option::is_none")]
         pub failover: Option<raw::FailoverType>,
+    }
+
+    impl<'de> Deserialize<'de> for RoutingType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            RoutingType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for RoutingType {
@@ -28598,9 +30785,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct S3ConfigurationType {
         #[serde(rename = "BucketArn", default, skip_serializing_if = "Option::is_none")]
         pub bucket_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for S3ConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            S3ConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for S3ConfigurationType {
@@ -28612,6 +30806,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SMSMfaSettingsType {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
@@ -28623,11 +30818,18 @@ pub mod raw {
         pub preferred_mfa: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for SMSMfaSettingsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SMSMfaSettingsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SMSMfaSettingsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SchemaAttributeType {
         #[serde(
             rename = "AttributeDataType",
@@ -28661,6 +30863,12 @@ pub mod raw {
         pub string_attribute_constraints: Option<raw::StringAttributeConstraintsType>,
     }
 
+    impl<'de> Deserialize<'de> for SchemaAttributeType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SchemaAttributeType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SchemaAttributeType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.attribute_data_type {
@@ -28687,9 +30895,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ScopeDoesNotExistException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ScopeDoesNotExistException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ScopeDoesNotExistException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ScopeDoesNotExistException {
@@ -28697,9 +30912,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct ServiceQuotaExceededException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for ServiceQuotaExceededException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            ServiceQuotaExceededException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for ServiceQuotaExceededException {
@@ -28707,6 +30929,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SessionDescriptionType {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -28762,6 +30985,12 @@ pub mod raw {
         pub session_type: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for SessionDescriptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SessionDescriptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SessionDescriptionType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_id {
@@ -28789,11 +31018,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SessionLocationType {
         #[serde(rename = "City", default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         #[serde(rename = "Country", default, skip_serializing_if = "Option::is_none")]
         pub country: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SessionLocationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SessionLocationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SessionLocationType {
@@ -28808,6 +31044,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetLogDeliveryConfigurationRequest {
         #[serde(
             rename = "LogConfigurations",
@@ -28821,6 +31058,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SetLogDeliveryConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetLogDeliveryConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetLogDeliveryConfigurationRequest {
@@ -28839,6 +31082,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetLogDeliveryConfigurationResponse {
         #[serde(
             rename = "LogDeliveryConfiguration",
@@ -28846,6 +31090,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub log_delivery_configuration: Option<raw::LogDeliveryConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for SetLogDeliveryConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetLogDeliveryConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetLogDeliveryConfigurationResponse {
@@ -28861,6 +31111,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetRiskConfigurationRequest {
         #[serde(
             rename = "AccountTakeoverRiskConfiguration",
@@ -28889,6 +31140,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SetRiskConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetRiskConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetRiskConfigurationRequest {
@@ -28925,6 +31182,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetRiskConfigurationResponse {
         #[serde(
             rename = "RiskConfiguration",
@@ -28932,6 +31190,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub risk_configuration: Option<raw::RiskConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for SetRiskConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetRiskConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetRiskConfigurationResponse {
@@ -28946,6 +31210,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUICustomizationRequest {
         #[serde(rename = "CSS", default, skip_serializing_if = "Option::is_none")]
         pub css: Option<String>,
@@ -28959,6 +31224,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SetUICustomizationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUICustomizationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetUICustomizationRequest {
@@ -28980,6 +31251,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUICustomizationResponse {
         #[serde(
             rename = "UICustomization",
@@ -28987,6 +31259,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub ui_customization: Option<raw::UICustomizationType>,
+    }
+
+    impl<'de> Deserialize<'de> for SetUICustomizationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUICustomizationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetUICustomizationResponse {
@@ -29001,6 +31279,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserMFAPreferenceRequest {
         #[serde(
             rename = "AccessToken",
@@ -29034,6 +31313,12 @@ pub mod raw {
         pub web_authn_mfa_settings: Option<raw::WebAuthnMfaSettingsType>,
     }
 
+    impl<'de> Deserialize<'de> for SetUserMFAPreferenceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserMFAPreferenceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SetUserMFAPreferenceRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.access_token {
@@ -29060,13 +31345,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserMFAPreferenceResponse {}
+
+    impl<'de> Deserialize<'de> for SetUserMFAPreferenceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserMFAPreferenceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for SetUserMFAPreferenceResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolClientSessionConfigurationRequest {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -29082,6 +31375,14 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SetUserPoolClientSessionConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolClientSessionConfigurationRequest::deserialize(
+                crate::serde_util::ObjectOnly(d),
+            )
+        }
     }
 
     impl crate::validate::Validate for SetUserPoolClientSessionConfigurationRequest {
@@ -29102,6 +31403,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolClientSessionConfigurationResponse {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -29119,6 +31421,14 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for SetUserPoolClientSessionConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolClientSessionConfigurationResponse::deserialize(
+                crate::serde_util::ObjectOnly(d),
+            )
+        }
+    }
+
     impl crate::validate::Validate for SetUserPoolClientSessionConfigurationResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_id {
@@ -29134,6 +31444,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolMfaConfigRequest {
         #[serde(
             rename = "EmailMfaConfiguration",
@@ -29173,6 +31484,12 @@ pub mod raw {
         pub web_authn_configuration: Option<raw::WebAuthnConfigurationType>,
     }
 
+    impl<'de> Deserialize<'de> for SetUserPoolMfaConfigRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolMfaConfigRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SetUserPoolMfaConfigRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.email_mfa_configuration {
@@ -29202,6 +31519,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolMfaConfigResponse {
         #[serde(
             rename = "EmailMfaConfiguration",
@@ -29235,6 +31553,12 @@ pub mod raw {
         pub web_authn_configuration: Option<raw::WebAuthnConfigurationType>,
     }
 
+    impl<'de> Deserialize<'de> for SetUserPoolMfaConfigResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolMfaConfigResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SetUserPoolMfaConfigResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.email_mfa_configuration {
@@ -29260,6 +31584,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolSessionConfigurationRequest {
         #[serde(
             rename = "TokenSession",
@@ -29279,6 +31604,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_session_tracking: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SetUserPoolSessionConfigurationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolSessionConfigurationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetUserPoolSessionConfigurationRequest {
@@ -29305,6 +31636,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserPoolSessionConfigurationResponse {
         #[serde(
             rename = "TokenSession",
@@ -29326,6 +31658,12 @@ pub mod raw {
         pub user_session_tracking: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for SetUserPoolSessionConfigurationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserPoolSessionConfigurationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SetUserPoolSessionConfigurationResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.token_session {
@@ -29341,6 +31679,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserSettingsRequest {
         #[serde(
             rename = "AccessToken",
@@ -29354,6 +31693,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub mfa_options: Option<Vec<raw::MFAOptionType>>,
+    }
+
+    impl<'de> Deserialize<'de> for SetUserSettingsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserSettingsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SetUserSettingsRequest {
@@ -29370,13 +31715,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SetUserSettingsResponse {}
+
+    impl<'de> Deserialize<'de> for SetUserSettingsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SetUserSettingsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for SetUserSettingsResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SignInPolicyType {
         #[serde(
             rename = "AllowedFirstAuthFactors",
@@ -29384,6 +31737,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub allowed_first_auth_factors: Option<Vec<String>>,
+    }
+
+    impl<'de> Deserialize<'de> for SignInPolicyType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SignInPolicyType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SignInPolicyType {
@@ -29399,6 +31758,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SignUpRequest {
         #[serde(
             rename = "AnalyticsMetadata",
@@ -29445,6 +31805,12 @@ pub mod raw {
         pub validation_data: Option<Vec<raw::AttributeType>>,
     }
 
+    impl<'de> Deserialize<'de> for SignUpRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SignUpRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SignUpRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.analytics_metadata {
@@ -29480,6 +31846,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SignUpResponse {
         #[serde(
             rename = "CodeDeliveryDetails",
@@ -29497,6 +31864,12 @@ pub mod raw {
         pub user_confirmed: Option<bool>,
         #[serde(rename = "UserSub", default, skip_serializing_if = "Option::is_none")]
         pub user_sub: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SignUpResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SignUpResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SignUpResponse {
@@ -29518,6 +31891,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SmsConfigurationType {
         #[serde(rename = "EumsSms", default, skip_serializing_if = "Option::is_none")]
         pub eums_sms: Option<raw::EumsSmsConfigurationType>,
@@ -29535,6 +31909,12 @@ pub mod raw {
         pub sns_caller_arn: Option<String>,
         #[serde(rename = "SnsRegion", default, skip_serializing_if = "Option::is_none")]
         pub sns_region: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SmsConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SmsConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SmsConfigurationType {
@@ -29555,6 +31935,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SmsMfaConfigType {
         #[serde(
             rename = "SmsAuthenticationMessage",
@@ -29568,6 +31949,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub sms_configuration: Option<raw::SmsConfigurationType>,
+    }
+
+    impl<'de> Deserialize<'de> for SmsMfaConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SmsMfaConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SmsMfaConfigType {
@@ -29586,9 +31973,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SoftwareTokenMFANotFoundException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for SoftwareTokenMFANotFoundException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SoftwareTokenMFANotFoundException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SoftwareTokenMFANotFoundException {
@@ -29596,9 +31990,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SoftwareTokenMfaConfigType {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
+    }
+
+    impl<'de> Deserialize<'de> for SoftwareTokenMfaConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SoftwareTokenMfaConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for SoftwareTokenMfaConfigType {
@@ -29606,6 +32007,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct SoftwareTokenMfaSettingsType {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
@@ -29617,11 +32019,18 @@ pub mod raw {
         pub preferred_mfa: Option<bool>,
     }
 
+    impl<'de> Deserialize<'de> for SoftwareTokenMfaSettingsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            SoftwareTokenMfaSettingsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for SoftwareTokenMfaSettingsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StartUserImportJobRequest {
         #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
         pub job_id: Option<String>,
@@ -29631,6 +32040,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for StartUserImportJobRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StartUserImportJobRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StartUserImportJobRequest {
@@ -29647,6 +32062,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StartUserImportJobResponse {
         #[serde(
             rename = "UserImportJob",
@@ -29654,6 +32070,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_import_job: Option<raw::UserImportJobType>,
+    }
+
+    impl<'de> Deserialize<'de> for StartUserImportJobResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StartUserImportJobResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StartUserImportJobResponse {
@@ -29665,6 +32087,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StartWebAuthnRegistrationRequest {
         #[serde(
             rename = "AccessToken",
@@ -29672,6 +32095,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub access_token: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for StartWebAuthnRegistrationRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StartWebAuthnRegistrationRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StartWebAuthnRegistrationRequest {
@@ -29684,6 +32113,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StartWebAuthnRegistrationResponse {
         #[serde(
             rename = "CredentialCreationOptions",
@@ -29691,6 +32121,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub credential_creation_options: Option<serde_json::Value>,
+    }
+
+    impl<'de> Deserialize<'de> for StartWebAuthnRegistrationResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StartWebAuthnRegistrationResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StartWebAuthnRegistrationResponse {
@@ -29702,6 +32138,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StopUserImportJobRequest {
         #[serde(rename = "JobId", default, skip_serializing_if = "Option::is_none")]
         pub job_id: Option<String>,
@@ -29711,6 +32148,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for StopUserImportJobRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StopUserImportJobRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StopUserImportJobRequest {
@@ -29727,6 +32170,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StopUserImportJobResponse {
         #[serde(
             rename = "UserImportJob",
@@ -29734,6 +32178,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_import_job: Option<raw::UserImportJobType>,
+    }
+
+    impl<'de> Deserialize<'de> for StopUserImportJobResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StopUserImportJobResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StopUserImportJobResponse {
@@ -29745,11 +32195,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct StringAttributeConstraintsType {
         #[serde(rename = "MaxLength", default, skip_serializing_if = "Option::is_none")]
         pub max_length: Option<String>,
         #[serde(rename = "MinLength", default, skip_serializing_if = "Option::is_none")]
         pub min_length: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for StringAttributeConstraintsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            StringAttributeConstraintsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for StringAttributeConstraintsType {
@@ -29764,6 +32221,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TagResourceRequest {
         #[serde(
             rename = "ResourceArn",
@@ -29780,6 +32238,12 @@ pub mod raw {
         pub tags: Option<std::collections::BTreeMap<String, String>>,
     }
 
+    impl<'de> Deserialize<'de> for TagResourceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TagResourceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for TagResourceRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.resource_arn {
@@ -29794,13 +32258,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TagResourceResponse {}
+
+    impl<'de> Deserialize<'de> for TagResourceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TagResourceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for TagResourceResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TermsDescriptionType {
         #[serde(
             rename = "CreationDate",
@@ -29824,6 +32296,12 @@ pub mod raw {
         pub terms_id: Option<String>,
         #[serde(rename = "TermsName", default, skip_serializing_if = "Option::is_none")]
         pub terms_name: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for TermsDescriptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TermsDescriptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for TermsDescriptionType {
@@ -29850,9 +32328,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TermsExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for TermsExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TermsExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for TermsExistsException {
@@ -29860,6 +32345,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TermsType {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -29906,6 +32392,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for TermsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TermsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for TermsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.client_id {
@@ -29946,9 +32438,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TierChangeNotAllowedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for TierChangeNotAllowedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TierChangeNotAllowedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for TierChangeNotAllowedException {
@@ -29956,6 +32455,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TokenValidityUnitsType {
         #[serde(
             rename = "AccessToken",
@@ -29973,6 +32473,12 @@ pub mod raw {
         pub refresh_token: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for TokenValidityUnitsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TokenValidityUnitsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for TokenValidityUnitsType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.access_token {
@@ -29988,9 +32494,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TooManyFailedAttemptsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for TooManyFailedAttemptsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TooManyFailedAttemptsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for TooManyFailedAttemptsException {
@@ -29998,9 +32511,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct TooManyRequestsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for TooManyRequestsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            TooManyRequestsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for TooManyRequestsException {
@@ -30008,6 +32528,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UICustomizationType {
         #[serde(rename = "CSS", default, skip_serializing_if = "Option::is_none")]
         pub css: Option<String>,
@@ -30041,6 +32562,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UICustomizationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UICustomizationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UICustomizationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.css {
@@ -30056,9 +32583,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnauthorizedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnauthorizedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnauthorizedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnauthorizedException {
@@ -30066,9 +32600,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnexpectedLambdaException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnexpectedLambdaException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnexpectedLambdaException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnexpectedLambdaException {
@@ -30076,9 +32617,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnsupportedIdentityProviderException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnsupportedIdentityProviderException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnsupportedIdentityProviderException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnsupportedIdentityProviderException {
@@ -30086,9 +32634,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnsupportedOperationException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnsupportedOperationException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnsupportedOperationException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnsupportedOperationException {
@@ -30096,9 +32651,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnsupportedTokenTypeException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnsupportedTokenTypeException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnsupportedTokenTypeException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnsupportedTokenTypeException {
@@ -30106,9 +32668,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UnsupportedUserStateException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UnsupportedUserStateException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UnsupportedUserStateException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UnsupportedUserStateException {
@@ -30116,6 +32685,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UntagResourceRequest {
         #[serde(
             rename = "ResourceArn",
@@ -30125,6 +32695,12 @@ pub mod raw {
         pub resource_arn: Option<String>,
         #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
         pub tag_keys: Option<Vec<String>>,
+    }
+
+    impl<'de> Deserialize<'de> for UntagResourceRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UntagResourceRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UntagResourceRequest {
@@ -30141,13 +32717,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UntagResourceResponse {}
+
+    impl<'de> Deserialize<'de> for UntagResourceResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UntagResourceResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for UntagResourceResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateAuthEventFeedbackRequest {
         #[serde(rename = "EventId", default, skip_serializing_if = "Option::is_none")]
         pub event_id: Option<String>,
@@ -30171,6 +32755,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
         #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
         pub username: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateAuthEventFeedbackRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateAuthEventFeedbackRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateAuthEventFeedbackRequest {
@@ -30199,13 +32789,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateAuthEventFeedbackResponse {}
+
+    impl<'de> Deserialize<'de> for UpdateAuthEventFeedbackResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateAuthEventFeedbackResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for UpdateAuthEventFeedbackResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateDeviceStatusRequest {
         #[serde(
             rename = "AccessToken",
@@ -30221,6 +32819,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub device_remembered_status: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateDeviceStatusRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateDeviceStatusRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateDeviceStatusRequest {
@@ -30244,13 +32848,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateDeviceStatusResponse {}
+
+    impl<'de> Deserialize<'de> for UpdateDeviceStatusResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateDeviceStatusResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for UpdateDeviceStatusResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateGroupRequest {
         #[serde(
             rename = "Description",
@@ -30276,6 +32888,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateGroupRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateGroupRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateGroupRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.description {
@@ -30299,9 +32917,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateGroupResponse {
         #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
         pub group: Option<raw::GroupType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateGroupResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateGroupResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateGroupResponse {
@@ -30313,6 +32938,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateIdentityProviderRequest {
         #[serde(
             rename = "AcrMapping",
@@ -30355,6 +32981,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateIdentityProviderRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateIdentityProviderRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateIdentityProviderRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.acr_mapping {
@@ -30381,6 +33013,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateIdentityProviderResponse {
         #[serde(
             rename = "IdentityProvider",
@@ -30388,6 +33021,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub identity_provider: Option<raw::IdentityProviderType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateIdentityProviderResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateIdentityProviderResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateIdentityProviderResponse {
@@ -30402,6 +33041,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateManagedLoginBrandingRequest {
         #[serde(rename = "Assets", default, skip_serializing_if = "Option::is_none")]
         pub assets: Option<Vec<raw::AssetType>>,
@@ -30427,6 +33067,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateManagedLoginBrandingRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateManagedLoginBrandingRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateManagedLoginBrandingRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.assets {
@@ -30446,6 +33092,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateManagedLoginBrandingResponse {
         #[serde(
             rename = "ManagedLoginBranding",
@@ -30453,6 +33100,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub managed_login_branding: Option<raw::ManagedLoginBrandingType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateManagedLoginBrandingResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateManagedLoginBrandingResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateManagedLoginBrandingResponse {
@@ -30464,6 +33117,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateProvisionedLimitRequest {
         #[serde(
             rename = "LimitDefinition",
@@ -30477,6 +33131,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub requested_limit_value: Option<i32>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateProvisionedLimitRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateProvisionedLimitRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateProvisionedLimitRequest {
@@ -30494,9 +33154,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateProvisionedLimitResponse {
         #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<raw::LimitType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateProvisionedLimitResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateProvisionedLimitResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateProvisionedLimitResponse {
@@ -30509,6 +33176,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateResourceServerRequest {
         #[serde(
             rename = "Identifier",
@@ -30526,6 +33194,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateResourceServerRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateResourceServerRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateResourceServerRequest {
@@ -30551,6 +33225,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateResourceServerResponse {
         #[serde(
             rename = "ResourceServer",
@@ -30558,6 +33233,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub resource_server: Option<raw::ResourceServerType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateResourceServerResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateResourceServerResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateResourceServerResponse {
@@ -30572,6 +33253,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateTermsRequest {
         #[serde(
             rename = "Enforcement",
@@ -30604,6 +33286,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateTermsRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateTermsRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateTermsRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.enforcement {
@@ -30630,9 +33318,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateTermsResponse {
         #[serde(rename = "Terms", default, skip_serializing_if = "Option::is_none")]
         pub terms: Option<raw::TermsType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateTermsResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateTermsResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateTermsResponse {
@@ -30644,6 +33339,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserAttributesRequest {
         #[serde(
             rename = "AccessToken",
@@ -30666,6 +33362,12 @@ pub mod raw {
         pub user_attributes: Option<Vec<raw::AttributeType>>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateUserAttributesRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserAttributesRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateUserAttributesRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             match &self.access_token {
@@ -30683,6 +33385,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserAttributesResponse {
         #[serde(
             rename = "CodeDeliveryDetailsList",
@@ -30690,6 +33393,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub code_delivery_details_list: Option<Vec<raw::CodeDeliveryDetailsType>>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateUserAttributesResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserAttributesResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateUserAttributesResponse {
@@ -30705,6 +33414,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolClientRequest {
         #[serde(
             rename = "AccessTokenValidity",
@@ -30842,6 +33552,12 @@ pub mod raw {
         pub write_attributes: Option<Vec<String>>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateUserPoolClientRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolClientRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateUserPoolClientRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.access_token_validity {
@@ -30918,6 +33634,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolClientResponse {
         #[serde(
             rename = "UserPoolClient",
@@ -30925,6 +33642,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_client: Option<raw::UserPoolClientType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateUserPoolClientResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolClientResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateUserPoolClientResponse {
@@ -30936,6 +33659,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolDomainRequest {
         #[serde(
             rename = "CustomDomainConfig",
@@ -30961,6 +33685,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateUserPoolDomainRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolDomainRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateUserPoolDomainRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.custom_domain_config {
@@ -30981,6 +33711,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolDomainResponse {
         #[serde(
             rename = "CloudFrontDomain",
@@ -30998,6 +33729,12 @@ pub mod raw {
         pub routing: Option<raw::RoutingType>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateUserPoolDomainResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolDomainResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateUserPoolDomainResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.cloud_front_domain {
@@ -31010,6 +33747,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolReplicaRequest {
         #[serde(
             rename = "RegionName",
@@ -31025,6 +33763,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_id: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateUserPoolReplicaRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolReplicaRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateUserPoolReplicaRequest {
@@ -31045,6 +33789,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolReplicaResponse {
         #[serde(
             rename = "UserPoolReplica",
@@ -31052,6 +33797,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_replica: Option<raw::UserPoolReplicaType>,
+    }
+
+    impl<'de> Deserialize<'de> for UpdateUserPoolReplicaResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolReplicaResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UpdateUserPoolReplicaResponse {
@@ -31063,6 +33814,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolRequest {
         #[serde(
             rename = "AccountRecoverySetting",
@@ -31210,6 +33962,12 @@ pub mod raw {
         pub verification_message_template: Option<raw::VerificationMessageTemplateType>,
     }
 
+    impl<'de> Deserialize<'de> for UpdateUserPoolRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UpdateUserPoolRequest {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.account_recovery_setting {
@@ -31320,13 +34078,21 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UpdateUserPoolResponse {}
+
+    impl<'de> Deserialize<'de> for UpdateUserPoolResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UpdateUserPoolResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for UpdateUserPoolResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserAttributeUpdateSettingsType {
         #[serde(
             rename = "AttributesRequireVerificationBeforeUpdate",
@@ -31334,6 +34100,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub attributes_require_verification_before_update: Option<Vec<String>>,
+    }
+
+    impl<'de> Deserialize<'de> for UserAttributeUpdateSettingsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserAttributeUpdateSettingsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserAttributeUpdateSettingsType {
@@ -31349,6 +34121,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserContextDataType {
         #[serde(
             rename = "EncodedData",
@@ -31358,6 +34131,12 @@ pub mod raw {
         pub encoded_data: Option<String>,
         #[serde(rename = "IpAddress", default, skip_serializing_if = "Option::is_none")]
         pub ip_address: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserContextDataType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserContextDataType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserContextDataType {
@@ -31372,9 +34151,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserImportInProgressException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserImportInProgressException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserImportInProgressException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserImportInProgressException {
@@ -31382,6 +34168,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserImportJobType {
         #[serde(
             rename = "CloudWatchLogsRoleArn",
@@ -31453,6 +34240,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UserImportJobType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserImportJobType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserImportJobType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.cloud_watch_logs_role_arn {
@@ -31487,9 +34280,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserLambdaValidationException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserLambdaValidationException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserLambdaValidationException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserLambdaValidationException {
@@ -31497,9 +34297,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserNotConfirmedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserNotConfirmedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserNotConfirmedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserNotConfirmedException {
@@ -31507,9 +34314,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserNotFoundException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserNotFoundException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserNotFoundException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserNotFoundException {
@@ -31517,9 +34331,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolAddOnNotEnabledException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserPoolAddOnNotEnabledException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolAddOnNotEnabledException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserPoolAddOnNotEnabledException {
@@ -31527,6 +34348,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolAddOnsType {
         #[serde(
             rename = "AdvancedSecurityAdditionalFlows",
@@ -31540,6 +34362,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub advanced_security_mode: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserPoolAddOnsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolAddOnsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserPoolAddOnsType {
@@ -31563,6 +34391,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolClientDescription {
         #[serde(rename = "ClientId", default, skip_serializing_if = "Option::is_none")]
         pub client_id: Option<String>,
@@ -31580,6 +34409,12 @@ pub mod raw {
         pub user_pool_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UserPoolClientDescription {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolClientDescription::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserPoolClientDescription {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.client_id {
@@ -31595,6 +34430,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolClientType {
         #[serde(
             rename = "AccessTokenValidity",
@@ -31756,6 +34592,12 @@ pub mod raw {
         pub write_attributes: Option<Vec<String>>,
     }
 
+    impl<'de> Deserialize<'de> for UserPoolClientType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolClientType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserPoolClientType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.access_token_validity {
@@ -31836,6 +34678,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolDescriptionType {
         #[serde(
             rename = "CreationDate",
@@ -31869,6 +34712,12 @@ pub mod raw {
         pub status: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UserPoolDescriptionType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolDescriptionType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserPoolDescriptionType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.id {
@@ -31890,6 +34739,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolPolicyType {
         #[serde(
             rename = "PasswordPolicy",
@@ -31905,6 +34755,12 @@ pub mod raw {
         pub sign_in_policy: Option<raw::SignInPolicyType>,
     }
 
+    impl<'de> Deserialize<'de> for UserPoolPolicyType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolPolicyType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserPoolPolicyType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.password_policy {
@@ -31917,6 +34773,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolReplicaType {
         #[serde(
             rename = "RegionName",
@@ -31934,6 +34791,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub user_pool_arn: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserPoolReplicaType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolReplicaType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserPoolReplicaType {
@@ -31954,9 +34817,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolTaggingException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UserPoolTaggingException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolTaggingException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserPoolTaggingException {
@@ -31964,6 +34834,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolTokenSessionConfigType {
         #[serde(
             rename = "MaxPerUser",
@@ -31971,6 +34842,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub max_per_user: Option<i32>,
+    }
+
+    impl<'de> Deserialize<'de> for UserPoolTokenSessionConfigType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolTokenSessionConfigType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UserPoolTokenSessionConfigType {
@@ -31983,6 +34860,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserPoolType {
         #[serde(
             rename = "AccountRecoverySetting",
@@ -32192,6 +35070,12 @@ pub mod raw {
         pub verification_message_template: Option<raw::VerificationMessageTemplateType>,
     }
 
+    impl<'de> Deserialize<'de> for UserPoolType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserPoolType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserPoolType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.account_recovery_setting {
@@ -32331,6 +35215,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UserType {
         #[serde(
             rename = "Attributes",
@@ -32368,6 +35253,12 @@ pub mod raw {
         pub username: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for UserType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UserType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for UserType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.attributes {
@@ -32386,6 +35277,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UsernameConfigurationType {
         #[serde(
             rename = "CaseSensitive",
@@ -32393,6 +35285,12 @@ pub mod raw {
             skip_serializing_if = "Option::is_none"
         )]
         pub case_sensitive: Option<bool>,
+    }
+
+    impl<'de> Deserialize<'de> for UsernameConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UsernameConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UsernameConfigurationType {
@@ -32404,9 +35302,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct UsernameExistsException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for UsernameExistsException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            UsernameExistsException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for UsernameExistsException {
@@ -32414,6 +35319,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct VerificationMessageTemplateType {
         #[serde(
             rename = "DefaultEmailOption",
@@ -32453,6 +35359,12 @@ pub mod raw {
         pub sms_message: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for VerificationMessageTemplateType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            VerificationMessageTemplateType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for VerificationMessageTemplateType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.default_email_option {
@@ -32485,6 +35397,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct VerifySoftwareTokenRequest {
         #[serde(
             rename = "AccessToken",
@@ -32502,6 +35415,12 @@ pub mod raw {
         pub session: Option<String>,
         #[serde(rename = "UserCode", default, skip_serializing_if = "Option::is_none")]
         pub user_code: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for VerifySoftwareTokenRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            VerifySoftwareTokenRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for VerifySoftwareTokenRequest {
@@ -32525,11 +35444,18 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct VerifySoftwareTokenResponse {
         #[serde(rename = "Session", default, skip_serializing_if = "Option::is_none")]
         pub session: Option<String>,
         #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for VerifySoftwareTokenResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            VerifySoftwareTokenResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for VerifySoftwareTokenResponse {
@@ -32544,6 +35470,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct VerifyUserAttributeRequest {
         #[serde(
             rename = "AccessToken",
@@ -32559,6 +35486,12 @@ pub mod raw {
         pub attribute_name: Option<String>,
         #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for VerifyUserAttributeRequest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            VerifyUserAttributeRequest::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for VerifyUserAttributeRequest {
@@ -32579,16 +35512,30 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct VerifyUserAttributeResponse {}
+
+    impl<'de> Deserialize<'de> for VerifyUserAttributeResponse {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            VerifyUserAttributeResponse::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
 
     impl crate::validate::Validate for VerifyUserAttributeResponse {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {}
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnChallengeNotFoundException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnChallengeNotFoundException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnChallengeNotFoundException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnChallengeNotFoundException {
@@ -32596,9 +35543,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnClientMismatchException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnClientMismatchException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnClientMismatchException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnClientMismatchException {
@@ -32606,9 +35560,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnConfigurationMissingException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnConfigurationMissingException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnConfigurationMissingException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnConfigurationMissingException {
@@ -32616,6 +35577,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnConfigurationType {
         #[serde(
             rename = "FactorConfiguration",
@@ -32637,6 +35599,12 @@ pub mod raw {
         pub user_verification: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for WebAuthnConfigurationType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnConfigurationType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for WebAuthnConfigurationType {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if let Some(v) = &self.factor_configuration {
@@ -32656,6 +35624,7 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnCredentialDescription {
         #[serde(
             rename = "AuthenticatorAttachment",
@@ -32691,6 +35660,12 @@ pub mod raw {
         pub relying_party_id: Option<String>,
     }
 
+    impl<'de> Deserialize<'de> for WebAuthnCredentialDescription {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnCredentialDescription::deserialize(crate::serde_util::ObjectOnly(d))
+        }
+    }
+
     impl crate::validate::Validate for WebAuthnCredentialDescription {
         fn validate(&self, path: &Path<'_>, errs: &mut Errors) {
             if self.authenticator_transports.is_none() {
@@ -32715,9 +35690,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnCredentialNotSupportedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnCredentialNotSupportedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnCredentialNotSupportedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnCredentialNotSupportedException {
@@ -32725,9 +35707,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnMfaSettingsType {
         #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
         pub enabled: Option<bool>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnMfaSettingsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnMfaSettingsType::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnMfaSettingsType {
@@ -32735,9 +35724,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnNotEnabledException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnNotEnabledException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnNotEnabledException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnNotEnabledException {
@@ -32745,9 +35741,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnOriginNotAllowedException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnOriginNotAllowedException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnOriginNotAllowedException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnOriginNotAllowedException {
@@ -32755,9 +35758,16 @@ pub mod raw {
     }
 
     #[derive(Default, Deserialize)]
+    #[serde(remote = "Self")]
     pub struct WebAuthnRelyingPartyMismatchException {
         #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
+    }
+
+    impl<'de> Deserialize<'de> for WebAuthnRelyingPartyMismatchException {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            WebAuthnRelyingPartyMismatchException::deserialize(crate::serde_util::ObjectOnly(d))
+        }
     }
 
     impl crate::validate::Validate for WebAuthnRelyingPartyMismatchException {

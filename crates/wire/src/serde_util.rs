@@ -1,5 +1,6 @@
 //! Serde helpers shared by the generated code.
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -39,4 +40,31 @@ pub fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
         return Ok(b"{}".to_vec());
     }
     Ok(bytes)
+}
+
+/// Passes a structure to serde as a map only: AWS answers a JSON array where an object belongs
+/// with `SerializationException`, while serde's derive would read it as positional fields.
+pub struct ObjectOnly<D>(pub D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(v)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }

@@ -183,6 +183,35 @@ mod tests {
     }
 
     #[test]
+    fn arrays_are_not_objects() {
+        use crate::raw::CreateUserPoolRequest as Req;
+        for body in [
+            &b"[]"[..],
+            br#"{"PoolName":"x","DeviceConfiguration":[true,false]}"#,
+            br#"{"PoolName":"x","Policies":[]}"#,
+        ] {
+            let err = decode::<Req>(body).err().expect("refused");
+            assert_eq!(
+                err.code,
+                "SerializationException",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let ok = decode::<Req>(
+            br#"{"PoolName":"x","DeviceConfiguration":{"ChallengeRequiredOnNewDevice":true}}"#,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(
+            ok.device_configuration
+                .unwrap()
+                .challenge_required_on_new_device,
+            Some(true)
+        );
+    }
+
+    #[test]
     fn messages_follow_aws_wording() {
         let mut e = Errors::default();
         let root = Path::Root;

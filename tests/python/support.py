@@ -1,0 +1,249 @@
+"""Helpers shared by the test modules: the server process, boto3 clients, raw HTTP, assertions."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+AMZ_JSON = "application/x-amz-json-1.1"
+POOL_ID_RE = re.compile(r"^us-east-1_[0-9A-Za-z]{9}$")
+REQUEST_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# Seconds per TokenValidityUnits value.
+UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+@contextmanager
+def aws_error(code: str, *message_parts: str, status: int = 400):
+    """Expect a botocore ClientError with this error code, HTTP status and message substrings."""
+    with pytest.raises(ClientError) as info:
+        yield info
+    err = info.value.response["Error"]
+    assert err["Code"] == code, info.value.response
+    message = err.get("Message", "")
+    for part in message_parts:
+        assert part in message, f"{part!r} not in {message!r}"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def strip_meta(response: dict) -> dict:
+    response = dict(response)
+    response.pop("ResponseMetadata", None)
+    return response
+
+
+def schema_by_name(pool: dict) -> dict[str, dict]:
+    return {a["Name"]: a for a in pool["SchemaAttributes"]}
+
+
+def token_validity_seconds(client: dict, token: str) -> int:
+    """Effective lifetime of AccessToken / IdToken / RefreshToken of a described app client.
+
+    A value without a unit is in hours for access and ID tokens and in days for refresh tokens.
+    """
+    value = client[f"{token}Validity"]
+    default_unit = "days" if token == "RefreshToken" else "hours"
+    unit = (client.get("TokenValidityUnits") or {}).get(token, default_unit)
+    return value * UNIT_SECONDS[unit]
+
+
+class RawResponse:
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {dict(self.headers)} {self.body[:300]!r}>"
+
+
+def raw_request(url: str, method: str = "POST", path: str = "/", body: bytes | str | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 15) -> RawResponse:
+    """One unsigned HTTP request; returns status, headers, body whatever the status."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        if isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return RawResponse(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def call(url: str, operation: str | None, body: Any = None, raw_body: bytes | str | None = None,
+         extra_headers: dict[str, str] | None = None) -> RawResponse:
+    """POST / with the AWS JSON 1.1 headers, unsigned. `operation=None` omits X-Amz-Target."""
+    headers = {"Content-Type": AMZ_JSON}
+    if operation is not None:
+        headers["X-Amz-Target"] = TARGET_PREFIX + operation
+    headers.update(extra_headers or {})
+    if raw_body is None:
+        raw_body = json.dumps({} if body is None else body)
+    return raw_request(url, body=raw_body, headers=headers)
+
+
+def assert_aws_error(resp: RawResponse, error_type: str, status: int = 400, *message_parts: str) -> dict:
+    """An AWS JSON 1.1 error: status, JSON body with __type and message, the matching headers."""
+    assert resp.status == status, resp
+    assert (resp.header("Content-Type") or "").startswith(AMZ_JSON), resp
+    body = resp.json()
+    assert body["__type"] == error_type, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    for part in message_parts:
+        assert part in body["message"], body
+    err_header = resp.header("x-amzn-ErrorType")
+    assert err_header is not None and err_header.split(":")[0] == error_type, resp
+    assert REQUEST_ID_RE.match(resp.header("x-amzn-RequestId") or ""), resp
+    return body
+
+
+# --- the server process -------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ACCOUNT_ID = "000000000000"
+DUMMY_KEY = "AKIAIOSFODNN7EXAMPLE"
+DUMMY_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+START_TIMEOUT = 30.0
+
+
+def gatehouse_binary() -> Path:
+    env = os.environ.get("GATEHOUSE_BIN")
+    if env:
+        return Path(env)
+    release = REPO / "target" / "release" / "gatehouse"
+    if release.exists():
+        return release
+    return REPO / "target" / "debug" / "gatehouse"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GatehouseServer:
+    """One `gatehouse serve --dev` process on 127.0.0.1:<port> with a data dir it may outlive."""
+
+    def __init__(self, data_dir: Path, log_path: Path, region: str = REGION, account_id: str = ACCOUNT_ID):
+        self.binary = gatehouse_binary()
+        if not self.binary.exists():
+            raise RuntimeError(f"gatehouse binary not found at {self.binary}; set GATEHOUSE_BIN")
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.region = region
+        self.account_id = account_id
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "GatehouseServer":
+        assert self.proc is None, "already running"
+        self.port = free_port()
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [
+                str(self.binary), "serve", "--dev",
+                "--listen", f"127.0.0.1:{self.port}",
+                "--data-dir", str(self.data_dir),
+                "--region", self.region,
+                "--account-id", self.account_id,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+        )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gatehouse exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                    if r.status == 200 and json.load(r).get("status") == "ok":
+                        return
+            except (OSError, ValueError) as e:  # not listening yet
+                last_error = e
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"gatehouse did not become healthy ({last_error}); log:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"gatehouse ignored SIGTERM for {timeout}s")
+        if self._log:
+            self._log.close()
+            self._log = None
+        return proc.returncode
+
+    def restart(self) -> "GatehouseServer":
+        self.stop()
+        return self.start()
+
+    def reset(self) -> None:
+        req = urllib.request.Request(self.url + "/_gatehouse/reset", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def client(self, **config) -> "boto3.client":
+        return make_client(self.url, **config)
+
+
+def make_client(endpoint_url: str, **config):
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=DUMMY_KEY,
+        aws_secret_access_key=DUMMY_SECRET,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
