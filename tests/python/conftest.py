@@ -49,9 +49,9 @@ def server_factory(tmp_path):
     """Start private servers (e.g. to restart them); every one is stopped at teardown."""
     started: list[GatehouseServer] = []
 
-    def make(data_dir: Path | None = None) -> GatehouseServer:
+    def make(data_dir: Path | None = None, **options) -> GatehouseServer:
         data_dir = data_dir or (tmp_path / f"data{len(started)}")
-        srv = GatehouseServer(data_dir, tmp_path / f"server{len(started)}.log").start()
+        srv = GatehouseServer(data_dir, tmp_path / f"server{len(started)}.log", **options).start()
         started.append(srv)
         return srv
 

@@ -148,9 +148,11 @@ def free_port() -> int:
 
 
 class GatehouseServer:
-    """One `gatehouse serve --dev` process on 127.0.0.1:<port> with a data dir it may outlive."""
+    """One `gatehouse serve` process (`--dev` unless dev=False) on 127.0.0.1:<port> with a data
+    dir it may outlive. Logs (stderr) go to log_path, stdout to log_path + ".out"."""
 
-    def __init__(self, data_dir: Path, log_path: Path, region: str = REGION, account_id: str = ACCOUNT_ID):
+    def __init__(self, data_dir: Path, log_path: Path, region: str = REGION, account_id: str = ACCOUNT_ID,
+                 dev: bool = True, extra_args: tuple[str, ...] = ()):
         self.binary = gatehouse_binary()
         if not self.binary.exists():
             raise RuntimeError(f"gatehouse binary not found at {self.binary}; set GATEHOUSE_BIN")
@@ -158,9 +160,13 @@ class GatehouseServer:
         self.log_path = log_path
         self.region = region
         self.account_id = account_id
+        self.dev = dev
+        self.extra_args = tuple(extra_args)
+        self.stdout_path = Path(str(log_path) + ".out")
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self._log = None
+        self._out = None
 
     @property
     def url(self) -> str:
@@ -170,16 +176,18 @@ class GatehouseServer:
         assert self.proc is None, "already running"
         self.port = free_port()
         self._log = open(self.log_path, "ab")
+        self._out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen(
             [
-                str(self.binary), "serve", "--dev",
+                str(self.binary), "serve", *(["--dev"] if self.dev else []),
                 "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", str(self.data_dir),
                 "--region", self.region,
                 "--account-id", self.account_id,
+                *self.extra_args,
             ],
             stdin=subprocess.DEVNULL,
-            stdout=self._log,
+            stdout=self._out,
             stderr=self._log,
         )
         self._wait_healthy()
@@ -214,9 +222,10 @@ class GatehouseServer:
                 proc.kill()
                 proc.wait()
                 raise RuntimeError(f"gatehouse ignored SIGTERM for {timeout}s")
-        if self._log:
-            self._log.close()
-            self._log = None
+        for f in (self._log, self._out):
+            if f:
+                f.close()
+        self._log = self._out = None
         return proc.returncode
 
     def restart(self) -> "GatehouseServer":
@@ -227,6 +236,14 @@ class GatehouseServer:
         req = urllib.request.Request(self.url + "/_gatehouse/reset", method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200
+
+    def printed_credentials(self) -> tuple[str, str]:
+        """The `export AWS_ACCESS_KEY_ID=…` / `AWS_SECRET_ACCESS_KEY=…` lines printed on first start."""
+        text = self.stdout_path.read_text()
+        values = dict(
+            line.removeprefix("export ").split("=", 1) for line in text.splitlines() if line.startswith("export ")
+        )
+        return values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]
 
     def log_tail(self, n: int = 4000) -> str:
         try:

@@ -743,7 +743,7 @@ impl<'a> Gen<'a> {
         o.push_str(")\n    }\n\n    /// Read-only per the model (`readonly: true`) or by name (Describe/Get/List).\n    pub fn is_read_only(self) -> bool {\n        let n = self.name();\n        n.starts_with(\"Describe\") || n.starts_with(\"Get\") || n.starts_with(\"List\") || n.starts_with(\"AdminGet\") || n.starts_with(\"AdminList\")\n    }\n}\n\n");
 
         // The service trait.
-        o.push_str("/// One method per operation. Implementations list what they do not implement with\n/// `not_implemented!`, which also fills `NOT_IMPLEMENTED`.\npub trait CognitoIdentityProvider: Send + Sync {\n    /// Operations answered with `UnsupportedOperationException` for now.\n    const NOT_IMPLEMENTED: &'static [Operation];\n\n");
+        o.push_str("/// One method per operation. Implementations list what they do not implement with\n/// `not_implemented!`, which also fills `NOT_IMPLEMENTED`.\npub trait CognitoIdentityProvider: Send + Sync {\n    /// Operations answered with `UnsupportedOperationException` for now.\n    const NOT_IMPLEMENTED: &'static [Operation];\n\n    /// Called after a request is decoded and validated, before the operation runs, with the pool\n    /// it concerns (from `UserPoolId` or a pool ARN): the place for per-pool access policies.\n    fn authorize(&self, ctx: &RequestContext, op: Operation, pool_id: Option<&str>) -> Result<(), ApiError> {\n        let _ = (ctx, op, pool_id);\n        Ok(())\n    }\n\n");
         for (name, v) in &ops {
             let input = v["input"]["shape"].as_str().unwrap();
             let output = v
@@ -760,6 +760,15 @@ impl<'a> Gen<'a> {
             let input = v["input"]["shape"].as_str().unwrap();
             // The request span names the pool (or the app client) the call is about.
             let members = self.shape(input)["members"].as_object().unwrap();
+            // Credentials may be limited to some pools: the implementation sees which pool a
+            // request is about before the operation runs.
+            let pool_expr = if members.contains_key("UserPoolId") {
+                "input.user_pool_id.as_deref()"
+            } else if members.contains_key("ResourceArn") {
+                "input.resource_arn.as_deref().map(|a| a.rsplit_once(\"userpool/\").map_or(a, |(_, id)| id))"
+            } else {
+                "None"
+            };
             let record = if members.contains_key("UserPoolId") {
                 "            if let Some(id) = &input.user_pool_id { tracing::Span::current().record(\"pool_id\", id.as_str()); }\n"
             } else if members.contains_key("ClientId") {
@@ -769,7 +778,7 @@ impl<'a> Gen<'a> {
             };
             writeln!(
                 o,
-                "        Operation::{name} => {{\n            let input: raw::{input} = crate::validate::decode(body)?;\n{record}            crate::serde_util::encode(&svc.{}(ctx, {input}::from(input)).await?)\n        }}",
+                "        Operation::{name} => {{\n            let input: raw::{input} = crate::validate::decode(body)?;\n{record}            svc.authorize(ctx, op, {pool_expr})?;\n            crate::serde_util::encode(&svc.{}(ctx, {input}::from(input)).await?)\n        }}",
                 snake(name)
             )
             .unwrap();

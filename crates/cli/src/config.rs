@@ -1,9 +1,11 @@
 //! Configuration: flags, then `GATEHOUSE_*` environment variables, then a TOML file given with
 //! `--config`, then defaults.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::Args;
+use gatehouse_server::AdminCredential;
 use serde::Deserialize;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -14,10 +16,11 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:9229].
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true)]
     pub listen: Option<String>,
-    /// Directory for the embedded SQLite database [default: ./gatehouse-data].
+    /// Directory for the embedded SQLite database and the generated admin credentials
+    /// [default: ./gatehouse-data].
     #[arg(long, env = "GATEHOUSE_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Database URL, overriding --data-dir (sqlite:PATH).
+    /// Database URL, overriding --data-dir for the database (sqlite:PATH).
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Base URL for token issuers and well-known documents [default: http://<listen>].
@@ -29,9 +32,48 @@ pub struct ServeArgs {
     /// Account id used in ARNs [default: 000000000000].
     #[arg(long, env = "GATEHOUSE_ACCOUNT_ID", global = true)]
     pub account_id: Option<String>,
-    /// Development mode: enables /_gatehouse/reset; never expose such a server.
+    /// Development mode: admin calls accepted unsigned or with any credentials, and
+    /// /_gatehouse/reset enabled; never expose such a server.
     #[arg(long, env = "GATEHOUSE_DEV", global = true)]
     pub dev: bool,
+    /// Requests per second per client address on sign-in, sign-up, recovery and confirmation
+    /// (bursts of twice that; 0 = off) [default: 100, or 0 with --dev].
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT_PER_IP", global = true)]
+    pub rate_limit_per_ip: Option<u32>,
+    /// The same per app client [default: 1000, or 0 with --dev].
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT_PER_CLIENT", global = true)]
+    pub rate_limit_per_client: Option<u32>,
+    /// A proxy whose X-Forwarded-For is believed (repeat the flag, or comma-separate).
+    #[arg(
+        long = "trusted-proxy",
+        env = "GATEHOUSE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Access key id of an admin credential (with GATEHOUSE_SECRET_ACCESS_KEY).
+    #[arg(long, env = "GATEHOUSE_ACCESS_KEY_ID", global = true)]
+    pub access_key_id: Option<String>,
+    /// Its secret; prefer the environment variable, which stays out of process listings.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_access_key: Option<String>,
+}
+
+/// An admin credential in the config file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCredential {
+    access_key_id: String,
+    secret_access_key: String,
+    /// Pool ids this credential may act on (all when absent).
+    pools: Option<Vec<String>>,
+    #[serde(default)]
+    read_only: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -44,17 +86,28 @@ struct FileConfig {
     region: Option<String>,
     account_id: Option<String>,
     dev: Option<bool>,
+    rate_limit_per_ip: Option<u32>,
+    rate_limit_per_client: Option<u32>,
+    trusted_proxies: Option<Vec<IpAddr>>,
+    #[serde(default)]
+    credentials: Vec<FileCredential>,
 }
 
 /// The settings in force.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: String,
+    pub data_dir: PathBuf,
     pub database_url: String,
     pub public_url: String,
     pub region: String,
     pub account_id: String,
     pub dev: bool,
+    pub rate_limit_per_ip: u32,
+    pub rate_limit_per_client: u32,
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Configured admin credentials; empty means "use the data dir's credentials file".
+    pub credentials: Vec<AdminCredential>,
 }
 
 impl Settings {
@@ -91,31 +144,71 @@ impl Settings {
         if account_id.len() != 12 || !account_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(format!("invalid account id {account_id:?}: 12 digits"));
         }
-        let database_url = match a.database_url.or(file.database_url) {
-            Some(u) => u,
-            None => {
-                let dir = a
-                    .data_dir
-                    .or(file.data_dir)
-                    .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
-                gatehouse_store::sqlite_url_for_dir(&dir)
-            }
-        };
+        let data_dir = a
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+        let database_url = a
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| gatehouse_store::sqlite_url_for_dir(&data_dir));
         let public_url = a
             .public_url
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"))
             .trim_end_matches('/')
             .to_string();
+        let dev = a.dev || file.dev.unwrap_or(false);
+        let mut credentials: Vec<AdminCredential> = file
+            .credentials
+            .into_iter()
+            .map(|c| AdminCredential {
+                access_key_id: c.access_key_id,
+                secret_access_key: c.secret_access_key,
+                pools: c.pools,
+                read_only: c.read_only,
+            })
+            .collect();
+        match (a.access_key_id, a.secret_access_key) {
+            (Some(k), Some(s)) => credentials.push(AdminCredential {
+                access_key_id: k,
+                secret_access_key: s,
+                pools: None,
+                read_only: false,
+            }),
+            (None, None) => {}
+            _ => {
+                return Err(
+                    "GATEHOUSE_ACCESS_KEY_ID and GATEHOUSE_SECRET_ACCESS_KEY go together".into(),
+                )
+            }
+        }
+        // Benchmarks and test suites run from one address: development mode has no limits.
+        let (ip_default, client_default) = if dev { (0, 0) } else { (100, 1000) };
         Ok(Settings {
             listen,
+            data_dir,
             database_url,
             public_url,
             region,
             account_id,
-            dev: a.dev || file.dev.unwrap_or(false),
+            dev,
+            rate_limit_per_ip: a
+                .rate_limit_per_ip
+                .or(file.rate_limit_per_ip)
+                .unwrap_or(ip_default),
+            rate_limit_per_client: a
+                .rate_limit_per_client
+                .or(file.rate_limit_per_client)
+                .unwrap_or(client_default),
+            trusted_proxies: if a.trusted_proxies.is_empty() {
+                file.trusted_proxies.unwrap_or_default()
+            } else {
+                a.trusted_proxies
+            },
+            credentials,
         })
     }
 

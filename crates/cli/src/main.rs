@@ -1,6 +1,7 @@
 //! The `gatehouse` binary: `serve` (the default), `healthcheck`, `operations`.
 
 mod config;
+mod credentials;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +73,10 @@ fn run_serve(args: ServeArgs) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        // Logs on stderr; stdout carries only what a user is meant to copy (credentials).
+        .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal; log files and collectors get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match runtime().block_on(serve(settings)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -86,9 +91,28 @@ fn run_serve(args: ServeArgs) -> ExitCode {
 async fn serve(s: Settings) -> Result<(), String> {
     if s.dev {
         tracing::warn!(
-            "DEVELOPMENT MODE (--dev): /_gatehouse/reset is enabled; never expose this server"
+            "DEVELOPMENT MODE (--dev): admin calls are accepted unsigned or with any credentials \
+             and /_gatehouse/reset wipes everything; never expose this server"
         );
     }
+    let admin_credentials = if s.credentials.is_empty() {
+        let path = credentials::file_in(&s.data_dir);
+        let (creds, generated) = credentials::load_or_generate(&path)?;
+        if generated {
+            // Printed once, on stdout, for the user to paste; the log names only the file.
+            println!("export AWS_ACCESS_KEY_ID={}", creds[0].access_key_id);
+            println!(
+                "export AWS_SECRET_ACCESS_KEY={}",
+                creds[0].secret_access_key
+            );
+            tracing::info!(file = %path.display(), "generated admin credentials (printed once above; also usable with AWS_SHARED_CREDENTIALS_FILE)");
+        } else {
+            tracing::info!(file = %path.display(), "admin credentials loaded");
+        }
+        creds
+    } else {
+        s.credentials.clone()
+    };
     let store = gatehouse_store::open(&s.database_url).await?;
     let core = Core::new(
         store,
@@ -104,13 +128,24 @@ async fn serve(s: Settings) -> Result<(), String> {
         gatehouse_server::ServerConfig {
             dev: s.dev,
             public_url: s.public_url.clone(),
+            admin_credentials,
+            rate_limit_per_ip: s.rate_limit_per_ip,
+            rate_limit_per_client: s.rate_limit_per_client,
+            trusted_proxies: s.trusted_proxies.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(&s.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, database = %s.database_display(), public_url = %s.public_url, region = %s.region, "gatehouse listening");
+    tracing::info!(
+        %addr,
+        database = %s.database_display(),
+        public_url = %s.public_url,
+        region = %s.region,
+        rate_limit_per_ip = s.rate_limit_per_ip,
+        "gatehouse listening"
+    );
     gatehouse_server::serve(listener, app)
         .await
         .map_err(|e| e.to_string())

@@ -338,6 +338,7 @@ fn reset_endpoint_does_not_exist_without_dev() {
 
 #[test]
 fn postgres_urls_fail_clearly_until_supported() {
+    let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args([
             "serve",
@@ -346,6 +347,8 @@ fn postgres_urls_fail_clearly_until_supported() {
             "--database-url",
             "postgres://u:secret@localhost/db",
         ])
+        .arg("--data-dir")
+        .arg(tmp.path())
         .output()
         .unwrap();
     assert!(!out.status.success());

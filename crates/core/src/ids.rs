@@ -37,6 +37,17 @@ pub fn client_secret(entropy: &dyn Entropy) -> String {
     random_string(entropy, LOWER_ALNUM, 51)
 }
 
+/// An admin access key pair in AWS's formats: `AKIA` + 16 uppercase alphanumerics, and a
+/// 40-character secret (about 238 bits).
+pub fn access_key_pair(entropy: &dyn Entropy) -> (String, String) {
+    const UPPER_ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const SECRET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/";
+    (
+        format!("AKIA{}", random_string(entropy, UPPER_ALNUM, 16)),
+        random_string(entropy, SECRET, 40),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 pub mod app_clients;
 mod env;
 mod error;
-mod ids;
+pub mod ids;
 mod pagination;
 pub mod schema;
 pub mod store;

@@ -191,7 +191,7 @@ fn check_consistency(pool: &UserPoolType) -> Result<()> {
 }
 
 impl Core {
-    pub(crate) fn pool_arn(&self, pool_id: &str) -> String {
+    pub fn pool_arn(&self, pool_id: &str) -> String {
         format!(
             "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
             self.config.region, self.config.account_id
@@ -314,9 +314,11 @@ impl Core {
         Ok(())
     }
 
+    /// `visible`: the pools the caller may see (a pool-scoped credential), `None` for all.
     pub async fn list_user_pools(
         &self,
         req: ListUserPoolsRequest,
+        visible: Option<&[String]>,
     ) -> Result<ListUserPoolsResponse> {
         let after = pagination::decode(req.next_token.as_deref())?;
         let limit = req.max_results.clamp(1, 60) as u32;
@@ -333,6 +335,7 @@ impl Core {
         };
         let user_pools = rows
             .into_iter()
+            .filter(|r| visible.is_none_or(|v| v.contains(&r.id)))
             .map(|r| UserPoolDescriptionType {
                 id: r.pool.id,
                 name: r.pool.name,

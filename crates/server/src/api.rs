@@ -28,6 +28,15 @@ pub fn implemented_operations() -> Vec<Operation> {
 }
 
 impl CognitoIdentityProvider for Api {
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        pool_id: Option<&str>,
+    ) -> Result<(), ApiError> {
+        crate::admin_auth::authorize(ctx.admin.as_ref(), op, pool_id, |p| self.core.pool_arn(p))
+    }
+
     // Answered with UnsupportedOperationException naming the operation, until implemented.
     not_implemented! {
         AddUserPoolClientSecret, AdminAddUserToGroup, AdminConfirmSignUp, AdminCreateUser,
@@ -140,10 +149,12 @@ impl CognitoIdentityProvider for Api {
 
     async fn list_user_pools(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: ListUserPoolsRequest,
     ) -> Result<ListUserPoolsResponse, ApiError> {
-        Ok(self.core.list_user_pools(input).await?)
+        // A pool-scoped credential sees only its pools.
+        let visible = ctx.admin.as_ref().and_then(|a| a.pools.as_deref());
+        Ok(self.core.list_user_pools(input, visible).await?)
     }
 
     async fn tag_resource(

@@ -1,7 +1,9 @@
 //! The HTTP front end: routes, the AWS JSON 1.1 protocol, CORS, health. No business rules: each
 //! operation is decoded by the wire layer and handed to one core function (see `api.rs`).
 
+mod admin_auth;
 mod api;
+mod limits;
 mod protocol;
 
 use std::net::SocketAddr;
@@ -15,29 +17,65 @@ use axum::{Json, Router};
 use gatehouse_core::Core;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
+pub use admin_auth::AdminCredential;
 pub use api::{implemented_operations, Api};
 
 /// Largest request body accepted (AWS's own limits for this API are far below it).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-#[derive(Debug, Clone)]
+/// Longest time a request may take before it is answered with an error.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Debug, Clone, Default)]
 pub struct ServerConfig {
-    /// Development mode: relaxed admin authentication, the reset endpoint, loud warnings.
+    /// Development mode: admin calls accepted unsigned or signed with any key, the reset
+    /// endpoint, loud warnings.
     pub dev: bool,
     pub public_url: String,
+    /// Access keys for admin operations (SigV4).
+    pub admin_credentials: Vec<AdminCredential>,
+    /// Requests per second per client address on sign-in, sign-up and recovery (0 = off).
+    pub rate_limit_per_ip: u32,
+    /// The same per app client.
+    pub rate_limit_per_client: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub(crate) struct AppState {
     pub api: Api,
     pub config: ServerConfig,
+    pub admin_auth: admin_auth::AdminAuth,
+    pub limits: Arc<limits::RateLimits>,
 }
 
 /// Builds the router for a core and configuration.
 pub fn router(core: Core, config: ServerConfig) -> Router {
     let dev = config.dev;
+    let admin_auth = admin_auth::AdminAuth::new(config.dev, config.admin_credentials.clone());
+    let limits = Arc::new(limits::RateLimits::new(
+        config.rate_limit_per_ip,
+        config.rate_limit_per_client,
+    ));
+    // Idle rate-limit keys are dropped every minute so memory stays flat.
+    let pruned = Arc::downgrade(&limits);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match pruned.upgrade() {
+                    Some(l) => l.prune(),
+                    None => break,
+                }
+            }
+        });
+    }
     let state = Arc::new(AppState {
         api: Api::new(core),
         config,
+        admin_auth,
+        limits,
     });
     let mut app = Router::new()
         .route("/health", get(health))
@@ -47,7 +85,12 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
     if dev {
         app = app.route("/_gatehouse/reset", post(reset));
     }
-    app.layer(cors()).with_state(state)
+    app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    ))
+    .layer(cors())
+    .with_state(state)
 }
 
 /// Browsers run amazon-cognito-identity-js and Amplify: answer preflights and expose the headers

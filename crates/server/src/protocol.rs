@@ -2,11 +2,12 @@
 //! JSON in and out, errors as `{"__type", "message"}` with `x-amzn-ErrorType`, and a request id
 //! on every answer.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use gatehouse_wire::{dispatch, ApiError, Operation, RequestContext, TARGET_PREFIX};
@@ -42,7 +43,7 @@ pub(crate) async fn handle(
     );
     async move {
         let started = std::time::Instant::now();
-        let result = answer(&state, &parts.headers, peer, &request_id, &target, body).await;
+        let result = answer(&state, &parts, peer, &request_id, &target, body).await;
         let response = match result {
             Ok(bytes) => respond(StatusCode::OK, &request_id, bytes, None),
             Err(e) => {
@@ -65,12 +66,13 @@ pub(crate) async fn handle(
 
 async fn answer(
     state: &AppState,
-    headers: &HeaderMap,
+    parts: &Parts,
     peer: SocketAddr,
     request_id: &str,
     target: &str,
     body: Body,
 ) -> Result<Vec<u8>, ApiError> {
+    let headers = &parts.headers;
     let op = target
         .strip_prefix(TARGET_PREFIX)
         .and_then(Operation::from_name)
@@ -87,16 +89,45 @@ async fn answer(
         })?;
     check_content_type(headers)?;
     let body = read_body(body).await?;
+    let client_ip = client_ip(peer.ip(), headers, &state.config.trusted_proxies);
+    state.limits.check(op, client_ip, &body)?;
+    let admin = if op.requires_sigv4() {
+        state
+            .admin_auth
+            .authenticate(parts, &body, std::time::SystemTime::now())?
+    } else {
+        None
+    };
     let ctx = RequestContext {
         request_id: request_id.to_string(),
-        source_ip: Some(peer.ip()),
+        source_ip: Some(client_ip),
         user_agent: headers
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
-        access_key_id: None,
+        admin,
     };
     dispatch(&state.api, &ctx, op, &body).await
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// JSON only: a form or text body is refused before it reaches an operation (this also keeps
@@ -149,4 +180,30 @@ fn respond(
         h.insert("x-amzn-errortype", HeaderValue::from_static(code));
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "198.51.100.7, 203.0.113.9".parse().unwrap(),
+        );
+        let peer: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            client_ip(peer, &h, &[proxy]),
+            peer,
+            "an untrusted peer cannot claim an address"
+        );
+        assert_eq!(
+            client_ip(proxy, &h, &[proxy]),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
 }

@@ -20,11 +20,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self.code {
             "InternalErrorException" | "InternalServerException" => 500,
-            "ForbiddenException" | "AccessDeniedException" => 403,
-            "MissingAuthenticationTokenException" => 403,
-            "UnrecognizedClientException"
-            | "InvalidSignatureException"
-            | "IncompleteSignatureException" => 400,
+            "ForbiddenException" => 403,
             "RequestEntityTooLargeException" => 413,
             _ => 400,
         }

@@ -40330,6 +40330,18 @@ pub trait CognitoIdentityProvider: Send + Sync {
     /// Operations answered with `UnsupportedOperationException` for now.
     const NOT_IMPLEMENTED: &'static [Operation];
 
+    /// Called after a request is decoded and validated, before the operation runs, with the pool
+    /// it concerns (from `UserPoolId` or a pool ARN): the place for per-pool access policies.
+    fn authorize(
+        &self,
+        ctx: &RequestContext,
+        op: Operation,
+        pool_id: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let _ = (ctx, op, pool_id);
+        Ok(())
+    }
+
     fn add_custom_attributes(
         &self,
         ctx: &RequestContext,
@@ -41060,6 +41072,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.add_custom_attributes(ctx, AddCustomAttributesRequest::from(input))
                     .await?,
@@ -41070,6 +41083,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.add_user_pool_client_secret(ctx, AddUserPoolClientSecretRequest::from(input))
                     .await?,
@@ -41080,6 +41094,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_add_user_to_group(ctx, AdminAddUserToGroupRequest::from(input))
                     .await?,
@@ -41090,6 +41105,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_confirm_sign_up(ctx, AdminConfirmSignUpRequest::from(input))
                     .await?,
@@ -41100,6 +41116,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_create_user(ctx, AdminCreateUserRequest::from(input))
                     .await?,
@@ -41110,6 +41127,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_delete_software_token(ctx, AdminDeleteSoftwareTokenRequest::from(input))
                     .await?,
@@ -41120,6 +41138,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_delete_user(ctx, AdminDeleteUserRequest::from(input))
                     .await?,
@@ -41130,6 +41149,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_delete_user_attributes(
                     ctx,
@@ -41143,6 +41163,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_disable_provider_for_user(
                     ctx,
@@ -41156,6 +41177,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_disable_user(ctx, AdminDisableUserRequest::from(input))
                     .await?,
@@ -41166,6 +41188,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_enable_user(ctx, AdminEnableUserRequest::from(input))
                     .await?,
@@ -41176,6 +41199,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_forget_device(ctx, AdminForgetDeviceRequest::from(input))
                     .await?,
@@ -41186,6 +41210,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_get_device(ctx, AdminGetDeviceRequest::from(input))
                     .await?,
@@ -41196,6 +41221,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_get_user(ctx, AdminGetUserRequest::from(input))
                     .await?,
@@ -41206,6 +41232,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_get_user_auth_factors(ctx, AdminGetUserAuthFactorsRequest::from(input))
                     .await?,
@@ -41216,6 +41243,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_initiate_auth(ctx, AdminInitiateAuthRequest::from(input))
                     .await?,
@@ -41226,6 +41254,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_link_provider_for_user(
                     ctx,
@@ -41239,6 +41268,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_list_devices(ctx, AdminListDevicesRequest::from(input))
                     .await?,
@@ -41249,6 +41279,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_list_groups_for_user(ctx, AdminListGroupsForUserRequest::from(input))
                     .await?,
@@ -41259,6 +41290,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_list_user_auth_events(ctx, AdminListUserAuthEventsRequest::from(input))
                     .await?,
@@ -41269,6 +41301,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_list_user_sessions(ctx, AdminListUserSessionsRequest::from(input))
                     .await?,
@@ -41279,6 +41312,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_remove_user_from_group(
                     ctx,
@@ -41292,6 +41326,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_reset_user_password(ctx, AdminResetUserPasswordRequest::from(input))
                     .await?,
@@ -41302,6 +41337,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_respond_to_auth_challenge(
                     ctx,
@@ -41315,6 +41351,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_revoke_user_session(ctx, AdminRevokeUserSessionRequest::from(input))
                     .await?,
@@ -41325,6 +41362,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_set_user_mfa_preference(
                     ctx,
@@ -41338,6 +41376,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_set_user_password(ctx, AdminSetUserPasswordRequest::from(input))
                     .await?,
@@ -41348,6 +41387,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_set_user_settings(ctx, AdminSetUserSettingsRequest::from(input))
                     .await?,
@@ -41358,6 +41398,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_update_auth_event_feedback(
                     ctx,
@@ -41371,6 +41412,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_update_device_status(ctx, AdminUpdateDeviceStatusRequest::from(input))
                     .await?,
@@ -41381,6 +41423,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_update_user_attributes(
                     ctx,
@@ -41394,6 +41437,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.admin_user_global_sign_out(ctx, AdminUserGlobalSignOutRequest::from(input))
                     .await?,
@@ -41401,6 +41445,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::AssociateSoftwareToken => {
             let input: raw::AssociateSoftwareTokenRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.associate_software_token(ctx, AssociateSoftwareTokenRequest::from(input))
                     .await?,
@@ -41408,6 +41453,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ChangePassword => {
             let input: raw::ChangePasswordRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.change_password(ctx, ChangePasswordRequest::from(input))
                     .await?,
@@ -41415,6 +41461,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::CompleteWebAuthnRegistration => {
             let input: raw::CompleteWebAuthnRegistrationRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.complete_web_authn_registration(
                     ctx,
@@ -41425,6 +41472,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ConfirmDevice => {
             let input: raw::ConfirmDeviceRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.confirm_device(ctx, ConfirmDeviceRequest::from(input))
                     .await?,
@@ -41435,6 +41483,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.confirm_forgot_password(ctx, ConfirmForgotPasswordRequest::from(input))
                     .await?,
@@ -41445,6 +41494,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.confirm_sign_up(ctx, ConfirmSignUpRequest::from(input))
                     .await?,
@@ -41455,6 +41505,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_group(ctx, CreateGroupRequest::from(input))
                     .await?,
@@ -41465,6 +41516,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_identity_provider(ctx, CreateIdentityProviderRequest::from(input))
                     .await?,
@@ -41475,6 +41527,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_managed_login_branding(
                     ctx,
@@ -41488,6 +41541,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_resource_server(ctx, CreateResourceServerRequest::from(input))
                     .await?,
@@ -41498,6 +41552,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_terms(ctx, CreateTermsRequest::from(input))
                     .await?,
@@ -41508,6 +41563,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_user_import_job(ctx, CreateUserImportJobRequest::from(input))
                     .await?,
@@ -41515,6 +41571,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::CreateUserPool => {
             let input: raw::CreateUserPoolRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.create_user_pool(ctx, CreateUserPoolRequest::from(input))
                     .await?,
@@ -41525,6 +41582,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_user_pool_client(ctx, CreateUserPoolClientRequest::from(input))
                     .await?,
@@ -41535,6 +41593,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_user_pool_domain(ctx, CreateUserPoolDomainRequest::from(input))
                     .await?,
@@ -41545,6 +41604,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.create_user_pool_replica(ctx, CreateUserPoolReplicaRequest::from(input))
                     .await?,
@@ -41555,6 +41615,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_group(ctx, DeleteGroupRequest::from(input))
                     .await?,
@@ -41565,6 +41626,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_identity_provider(ctx, DeleteIdentityProviderRequest::from(input))
                     .await?,
@@ -41575,6 +41637,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_managed_login_branding(
                     ctx,
@@ -41588,6 +41651,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_resource_server(ctx, DeleteResourceServerRequest::from(input))
                     .await?,
@@ -41598,6 +41662,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_terms(ctx, DeleteTermsRequest::from(input))
                     .await?,
@@ -41605,10 +41670,12 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::DeleteUser => {
             let input: raw::DeleteUserRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(&svc.delete_user(ctx, DeleteUserRequest::from(input)).await?)
         }
         Operation::DeleteUserAttributes => {
             let input: raw::DeleteUserAttributesRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.delete_user_attributes(ctx, DeleteUserAttributesRequest::from(input))
                     .await?,
@@ -41619,6 +41686,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_user_pool(ctx, DeleteUserPoolRequest::from(input))
                     .await?,
@@ -41629,6 +41697,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_user_pool_client(ctx, DeleteUserPoolClientRequest::from(input))
                     .await?,
@@ -41639,6 +41708,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_user_pool_client_secret(
                     ctx,
@@ -41652,6 +41722,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_user_pool_domain(ctx, DeleteUserPoolDomainRequest::from(input))
                     .await?,
@@ -41662,6 +41733,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.delete_user_pool_replica(ctx, DeleteUserPoolReplicaRequest::from(input))
                     .await?,
@@ -41669,6 +41741,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::DeleteWebAuthnCredential => {
             let input: raw::DeleteWebAuthnCredentialRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.delete_web_authn_credential(ctx, DeleteWebAuthnCredentialRequest::from(input))
                     .await?,
@@ -41679,6 +41752,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_identity_provider(ctx, DescribeIdentityProviderRequest::from(input))
                     .await?,
@@ -41689,6 +41763,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_managed_login_branding(
                     ctx,
@@ -41703,6 +41778,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_managed_login_branding_by_client(
                     ctx,
@@ -41716,6 +41792,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_resource_server(ctx, DescribeResourceServerRequest::from(input))
                     .await?,
@@ -41726,6 +41803,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_risk_configuration(
                     ctx,
@@ -41739,6 +41817,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_terms(ctx, DescribeTermsRequest::from(input))
                     .await?,
@@ -41749,6 +41828,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_terms_by_client(ctx, DescribeTermsByClientRequest::from(input))
                     .await?,
@@ -41759,6 +41839,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_user_import_job(ctx, DescribeUserImportJobRequest::from(input))
                     .await?,
@@ -41769,6 +41850,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_user_pool(ctx, DescribeUserPoolRequest::from(input))
                     .await?,
@@ -41779,6 +41861,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.describe_user_pool_client(ctx, DescribeUserPoolClientRequest::from(input))
                     .await?,
@@ -41786,6 +41869,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::DescribeUserPoolDomain => {
             let input: raw::DescribeUserPoolDomainRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.describe_user_pool_domain(ctx, DescribeUserPoolDomainRequest::from(input))
                     .await?,
@@ -41793,6 +41877,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ForgetDevice => {
             let input: raw::ForgetDeviceRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.forget_device(ctx, ForgetDeviceRequest::from(input))
                     .await?,
@@ -41803,6 +41888,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.forgot_password(ctx, ForgotPasswordRequest::from(input))
                     .await?,
@@ -41813,6 +41899,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_csv_header(ctx, GetCSVHeaderRequest::from(input))
                     .await?,
@@ -41823,6 +41910,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_client_token(ctx, GetClientTokenRequest::from(input))
                     .await?,
@@ -41833,6 +41921,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_derived_token(ctx, GetDerivedTokenRequest::from(input))
                     .await?,
@@ -41840,6 +41929,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::GetDevice => {
             let input: raw::GetDeviceRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(&svc.get_device(ctx, GetDeviceRequest::from(input)).await?)
         }
         Operation::GetGroup => {
@@ -41847,6 +41937,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(&svc.get_group(ctx, GetGroupRequest::from(input)).await?)
         }
         Operation::GetIdentityProviderByIdentifier => {
@@ -41854,6 +41945,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_identity_provider_by_identifier(
                     ctx,
@@ -41867,6 +41959,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_log_delivery_configuration(
                     ctx,
@@ -41877,6 +41970,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::GetProvisionedLimit => {
             let input: raw::GetProvisionedLimitRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_provisioned_limit(ctx, GetProvisionedLimitRequest::from(input))
                     .await?,
@@ -41887,6 +41981,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_signing_certificate(ctx, GetSigningCertificateRequest::from(input))
                     .await?,
@@ -41897,6 +41992,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_tokens_from_refresh_token(
                     ctx,
@@ -41910,6 +42006,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_ui_customization(ctx, GetUICustomizationRequest::from(input))
                     .await?,
@@ -41917,11 +42014,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::GetUser => {
             let input: raw::GetUserRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(&svc.get_user(ctx, GetUserRequest::from(input)).await?)
         }
         Operation::GetUserAttributeVerificationCode => {
             let input: raw::GetUserAttributeVerificationCodeRequest =
                 crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_user_attribute_verification_code(
                     ctx,
@@ -41932,6 +42031,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::GetUserAuthFactors => {
             let input: raw::GetUserAuthFactorsRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.get_user_auth_factors(ctx, GetUserAuthFactorsRequest::from(input))
                     .await?,
@@ -41943,6 +42043,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_user_pool_client_session_configuration(
                     ctx,
@@ -41956,6 +42057,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_user_pool_mfa_config(ctx, GetUserPoolMfaConfigRequest::from(input))
                     .await?,
@@ -41966,6 +42068,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.get_user_pool_session_configuration(
                     ctx,
@@ -41976,6 +42079,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::GlobalSignOut => {
             let input: raw::GlobalSignOutRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.global_sign_out(ctx, GlobalSignOutRequest::from(input))
                     .await?,
@@ -41986,6 +42090,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.initiate_auth(ctx, InitiateAuthRequest::from(input))
                     .await?,
@@ -41993,6 +42098,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ListDevices => {
             let input: raw::ListDevicesRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.list_devices(ctx, ListDevicesRequest::from(input))
                     .await?,
@@ -42003,6 +42109,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(&svc.list_groups(ctx, ListGroupsRequest::from(input)).await?)
         }
         Operation::ListIdentityProviders => {
@@ -42010,6 +42117,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_identity_providers(ctx, ListIdentityProvidersRequest::from(input))
                     .await?,
@@ -42020,6 +42128,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_resource_servers(ctx, ListResourceServersRequest::from(input))
                     .await?,
@@ -42027,6 +42136,14 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ListTagsForResource => {
             let input: raw::ListTagsForResourceRequest = crate::validate::decode(body)?;
+            svc.authorize(
+                ctx,
+                op,
+                input
+                    .resource_arn
+                    .as_deref()
+                    .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
+            )?;
             crate::serde_util::encode(
                 &svc.list_tags_for_resource(ctx, ListTagsForResourceRequest::from(input))
                     .await?,
@@ -42037,6 +42154,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(&svc.list_terms(ctx, ListTermsRequest::from(input)).await?)
         }
         Operation::ListUserImportJobs => {
@@ -42044,6 +42162,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_user_import_jobs(ctx, ListUserImportJobsRequest::from(input))
                     .await?,
@@ -42054,6 +42173,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_user_pool_client_secrets(
                     ctx,
@@ -42067,6 +42187,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_user_pool_clients(ctx, ListUserPoolClientsRequest::from(input))
                     .await?,
@@ -42077,6 +42198,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_user_pool_replicas(ctx, ListUserPoolReplicasRequest::from(input))
                     .await?,
@@ -42084,6 +42206,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ListUserPools => {
             let input: raw::ListUserPoolsRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.list_user_pools(ctx, ListUserPoolsRequest::from(input))
                     .await?,
@@ -42091,6 +42214,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ListUserSessions => {
             let input: raw::ListUserSessionsRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.list_user_sessions(ctx, ListUserSessionsRequest::from(input))
                     .await?,
@@ -42101,6 +42225,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(&svc.list_users(ctx, ListUsersRequest::from(input)).await?)
         }
         Operation::ListUsersInGroup => {
@@ -42108,6 +42233,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.list_users_in_group(ctx, ListUsersInGroupRequest::from(input))
                     .await?,
@@ -42115,6 +42241,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::ListWebAuthnCredentials => {
             let input: raw::ListWebAuthnCredentialsRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.list_web_authn_credentials(ctx, ListWebAuthnCredentialsRequest::from(input))
                     .await?,
@@ -42125,6 +42252,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.resend_confirmation_code(ctx, ResendConfirmationCodeRequest::from(input))
                     .await?,
@@ -42135,6 +42263,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.respond_to_auth_challenge(ctx, RespondToAuthChallengeRequest::from(input))
                     .await?,
@@ -42145,6 +42274,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.revoke_token(ctx, RevokeTokenRequest::from(input))
                     .await?,
@@ -42152,6 +42282,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::RevokeUserSession => {
             let input: raw::RevokeUserSessionRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.revoke_user_session(ctx, RevokeUserSessionRequest::from(input))
                     .await?,
@@ -42162,6 +42293,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_log_delivery_configuration(
                     ctx,
@@ -42175,6 +42307,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_risk_configuration(ctx, SetRiskConfigurationRequest::from(input))
                     .await?,
@@ -42185,6 +42318,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_ui_customization(ctx, SetUICustomizationRequest::from(input))
                     .await?,
@@ -42192,6 +42326,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::SetUserMFAPreference => {
             let input: raw::SetUserMFAPreferenceRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.set_user_mfa_preference(ctx, SetUserMFAPreferenceRequest::from(input))
                     .await?,
@@ -42203,6 +42338,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_user_pool_client_session_configuration(
                     ctx,
@@ -42216,6 +42352,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_user_pool_mfa_config(ctx, SetUserPoolMfaConfigRequest::from(input))
                     .await?,
@@ -42226,6 +42363,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.set_user_pool_session_configuration(
                     ctx,
@@ -42236,6 +42374,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::SetUserSettings => {
             let input: raw::SetUserSettingsRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.set_user_settings(ctx, SetUserSettingsRequest::from(input))
                     .await?,
@@ -42246,6 +42385,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.client_id {
                 tracing::Span::current().record("client_id", id.as_str());
             }
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(&svc.sign_up(ctx, SignUpRequest::from(input)).await?)
         }
         Operation::StartUserImportJob => {
@@ -42253,6 +42393,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.start_user_import_job(ctx, StartUserImportJobRequest::from(input))
                     .await?,
@@ -42260,6 +42401,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::StartWebAuthnRegistration => {
             let input: raw::StartWebAuthnRegistrationRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.start_web_authn_registration(
                     ctx,
@@ -42273,6 +42415,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.stop_user_import_job(ctx, StopUserImportJobRequest::from(input))
                     .await?,
@@ -42280,6 +42423,14 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::TagResource => {
             let input: raw::TagResourceRequest = crate::validate::decode(body)?;
+            svc.authorize(
+                ctx,
+                op,
+                input
+                    .resource_arn
+                    .as_deref()
+                    .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
+            )?;
             crate::serde_util::encode(
                 &svc.tag_resource(ctx, TagResourceRequest::from(input))
                     .await?,
@@ -42287,6 +42438,14 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::UntagResource => {
             let input: raw::UntagResourceRequest = crate::validate::decode(body)?;
+            svc.authorize(
+                ctx,
+                op,
+                input
+                    .resource_arn
+                    .as_deref()
+                    .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
+            )?;
             crate::serde_util::encode(
                 &svc.untag_resource(ctx, UntagResourceRequest::from(input))
                     .await?,
@@ -42297,6 +42456,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_auth_event_feedback(ctx, UpdateAuthEventFeedbackRequest::from(input))
                     .await?,
@@ -42304,6 +42464,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::UpdateDeviceStatus => {
             let input: raw::UpdateDeviceStatusRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.update_device_status(ctx, UpdateDeviceStatusRequest::from(input))
                     .await?,
@@ -42314,6 +42475,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_group(ctx, UpdateGroupRequest::from(input))
                     .await?,
@@ -42324,6 +42486,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_identity_provider(ctx, UpdateIdentityProviderRequest::from(input))
                     .await?,
@@ -42334,6 +42497,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_managed_login_branding(
                     ctx,
@@ -42344,6 +42508,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::UpdateProvisionedLimit => {
             let input: raw::UpdateProvisionedLimitRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.update_provisioned_limit(ctx, UpdateProvisionedLimitRequest::from(input))
                     .await?,
@@ -42354,6 +42519,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_resource_server(ctx, UpdateResourceServerRequest::from(input))
                     .await?,
@@ -42364,6 +42530,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_terms(ctx, UpdateTermsRequest::from(input))
                     .await?,
@@ -42371,6 +42538,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::UpdateUserAttributes => {
             let input: raw::UpdateUserAttributesRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.update_user_attributes(ctx, UpdateUserAttributesRequest::from(input))
                     .await?,
@@ -42381,6 +42549,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_user_pool(ctx, UpdateUserPoolRequest::from(input))
                     .await?,
@@ -42391,6 +42560,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_user_pool_client(ctx, UpdateUserPoolClientRequest::from(input))
                     .await?,
@@ -42401,6 +42571,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_user_pool_domain(ctx, UpdateUserPoolDomainRequest::from(input))
                     .await?,
@@ -42411,6 +42582,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             if let Some(id) = &input.user_pool_id {
                 tracing::Span::current().record("pool_id", id.as_str());
             }
+            svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
                 &svc.update_user_pool_replica(ctx, UpdateUserPoolReplicaRequest::from(input))
                     .await?,
@@ -42418,6 +42590,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::VerifySoftwareToken => {
             let input: raw::VerifySoftwareTokenRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.verify_software_token(ctx, VerifySoftwareTokenRequest::from(input))
                     .await?,
@@ -42425,6 +42598,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
         }
         Operation::VerifyUserAttribute => {
             let input: raw::VerifyUserAttributeRequest = crate::validate::decode(body)?;
+            svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
                 &svc.verify_user_attribute(ctx, VerifyUserAttributeRequest::from(input))
                     .await?,

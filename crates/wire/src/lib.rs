@@ -20,8 +20,19 @@ pub struct RequestContext {
     /// The client's address (after trusted-proxy resolution).
     pub source_ip: Option<std::net::IpAddr>,
     pub user_agent: Option<String>,
-    /// The access key that signed an admin call, when SigV4 was checked.
-    pub access_key_id: Option<String>,
+    /// Who signed an admin call and what that credential may do; `None` for public operations
+    /// and in development mode.
+    pub admin: Option<AdminScope>,
+}
+
+/// The reach of an admin credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminScope {
+    pub access_key_id: String,
+    /// The pools it may act on; `None` for all.
+    pub pools: Option<Vec<String>>,
+    /// Describe/Get/List operations only.
+    pub read_only: bool,
 }
 
 /// The prefix of `X-Amz-Target` for this service.

@@ -5,7 +5,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
@@ -18,6 +18,7 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     pub log_path: PathBuf,
+    pub stdout_path: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -33,23 +34,41 @@ impl TestServer {
     pub fn start() -> TestServer {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
-        let mut s = TestServer::start_in(&dir);
+        let mut s = TestServer::launch(&dir, &["--dev"]);
         s._tmp = Some(tmp);
         s
     }
 
-    /// A server on an existing data directory (restart tests).
+    /// A server on an existing data directory (restart tests), in development mode.
     pub fn start_in(data_dir: &Path) -> TestServer {
+        TestServer::launch(data_dir, &["--dev"])
+    }
+
+    /// A server with its own temporary data directory and the given flags (no `--dev` unless
+    /// given).
+    pub fn start_with(args: &[&str]) -> TestServer {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let mut s = TestServer::launch(&dir, args);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    pub fn launch(data_dir: &Path, args: &[&str]) -> TestServer {
         let port = free_port();
         let log_path = data_dir.join(format!("server-{port}.log"));
+        let stdout_path = data_dir.join(format!("server-{port}.out"));
         let log = std::fs::File::create(&log_path).unwrap();
+        let out = std::fs::File::create(&stdout_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-            .args(["serve", "--dev", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .arg("--data-dir")
             .arg(data_dir)
             .env_remove("GATEHOUSE_CONFIG")
+            .env_remove("GATEHOUSE_DEV")
             .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(log)
             .spawn()
             .expect("start gatehouse");
@@ -59,9 +78,26 @@ impl TestServer {
             data_dir: data_dir.to_path_buf(),
             _tmp: None,
             log_path,
+            stdout_path,
         };
         s.wait_healthy();
         s
+    }
+
+    /// What the server printed on stdout.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+
+    /// An SDK client signing with the given key pair.
+    pub fn client_with(&self, key: &str, secret: &str) -> Client {
+        let conf = aws_sdk_cognitoidentityprovider::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(Credentials::new(key, secret, None, None, "test"))
+            .build();
+        Client::from_conf(conf)
     }
 
     fn wait_healthy(&self) {
@@ -86,20 +122,9 @@ impl TestServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// An SDK client with dummy credentials (development mode accepts any).
     pub fn client(&self) -> Client {
-        let conf = aws_sdk_cognitoidentityprovider::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(self.url())
-            .credentials_provider(Credentials::new(
-                "AKIDGATEHOUSETEST",
-                "test-secret",
-                None,
-                None,
-                "test",
-            ))
-            .build();
-        Client::from_conf(conf)
+        self.client_with("AKIDGATEHOUSETEST", "test-secret")
     }
 
     /// A minimal HTTP/1.1 exchange for protocol-level tests: (status, headers, body).
@@ -130,7 +155,7 @@ impl TestServer {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        String::from_utf8_lossy(&std::fs::read(&self.log_path).unwrap_or_default()).into_owned()
     }
 
     /// Stops the server with SIGTERM (graceful) and waits for it.
@@ -164,7 +189,13 @@ pub fn http_at(
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
