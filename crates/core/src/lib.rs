@@ -3,6 +3,7 @@
 //! randomness are injected ([`Clock`], [`Entropy`]) so rules are tested deterministically.
 
 pub mod app_clients;
+pub mod messages;
 mod env;
 mod error;
 pub mod ids;
