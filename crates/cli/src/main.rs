@@ -37,6 +37,20 @@ enum Command {
     },
     /// Print the table of cognito-idp operations and whether this build implements them.
     Operations,
+    /// Print recent messages from the outbox (codes, invitations) as JSON, oldest first.
+    Outbox {
+        /// Only this pool's messages.
+        #[arg(long)]
+        pool: Option<String>,
+        /// Only this user's (canonical username, alias or sub; needs --pool for the last two).
+        #[arg(long)]
+        user: Option<String>,
+        /// How many of the most recent messages.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -45,6 +59,12 @@ fn main() -> ExitCode {
         None => run_serve(cli.serve),
         Some(Command::Serve(args)) => run_serve(args),
         Some(Command::Healthcheck { url, serve }) => healthcheck(url, serve),
+        Some(Command::Outbox {
+            pool,
+            user,
+            limit,
+            serve,
+        }) => print_outbox(serve, pool, user, limit),
         Some(Command::Operations) => {
             print!("{}", operations_markdown());
             ExitCode::SUCCESS
@@ -149,6 +169,46 @@ async fn serve(s: Settings) -> Result<(), String> {
     gatehouse_server::serve(listener, app)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Reads the outbox straight from the database (SQLite allows this while a server runs).
+fn print_outbox(
+    args: ServeArgs,
+    pool: Option<String>,
+    user: Option<String>,
+    limit: u32,
+) -> ExitCode {
+    let result = Settings::resolve(args).and_then(|s| {
+        runtime().block_on(async {
+            let store = gatehouse_store::open(&s.database_url).await?;
+            let core = Core::new(
+                store,
+                Arc::new(SystemClock),
+                Arc::new(OsEntropy),
+                CoreConfig {
+                    region: s.region,
+                    account_id: s.account_id,
+                },
+            );
+            core.outbox(pool.as_deref(), user.as_deref(), limit)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(messages) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "Messages": messages }))
+                    .expect("json")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn healthcheck(url: Option<String>, args: ServeArgs) -> ExitCode {

@@ -154,7 +154,50 @@ fn check_redirect_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks `SECRET_HASH` (Base64(HMAC-SHA256(client secret, username + client id))) for clients
+/// that have a secret, in constant time.
+pub(crate) fn check_secret_hash(
+    client: &AppClientRecord,
+    username: &str,
+    given: Option<&str>,
+) -> Result<()> {
+    let Some(secret) = client.client.client_secret.as_deref() else {
+        return Ok(());
+    };
+    let id = &client.client_id;
+    let Some(given) = given else {
+        return Err(CoreError::NotAuthorized(format!(
+            "Client {id} is configured with secret but SECRET_HASH was not received"
+        )));
+    };
+    let expected = gatehouse_srp::secret_hash(secret, username, id);
+    if bool::from(subtle::ConstantTimeEq::ct_eq(
+        expected.as_bytes(),
+        given.as_bytes(),
+    )) {
+        Ok(())
+    } else {
+        Err(CoreError::NotAuthorized(format!(
+            "Unable to verify secret hash for client {id}"
+        )))
+    }
+}
+
 impl Core {
+    /// The app client a public request names, with its pool.
+    pub(crate) async fn client_and_pool(
+        &self,
+        client_id: &str,
+    ) -> Result<(AppClientRecord, crate::store::UserPoolRecord)> {
+        let client = self
+            .store
+            .app_client(client_id)
+            .await?
+            .ok_or_else(|| CoreError::client_not_found(client_id))?;
+        let pool = self.pool(&client.pool_id).await?;
+        Ok((client, pool))
+    }
+
     /// Writes `s` into `client` with defaults for what is omitted, checking Cognito's rules.
     fn apply_client_settings(
         &self,

@@ -23,6 +23,22 @@ pub enum CoreError {
     ScopeDoesNotExist(String),
     #[error("{0}")]
     UserPoolTagging(String),
+    #[error("{0}")]
+    InvalidPassword(String),
+    #[error("{0}")]
+    UsernameExists(String),
+    #[error("{0}")]
+    UserNotFound(String),
+    #[error("{0}")]
+    CodeMismatch(String),
+    #[error("{0}")]
+    ExpiredCode(String),
+    #[error("{0}")]
+    AliasExists(String),
+    #[error("{0}")]
+    GroupExists(String),
+    #[error("{0}")]
+    UnsupportedUserState(String),
     /// A storage failure: logged with its cause, answered as InternalErrorException.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -39,12 +55,24 @@ impl CoreError {
             CoreError::InvalidOAuthFlow(_) => "InvalidOAuthFlowException",
             CoreError::ScopeDoesNotExist(_) => "ScopeDoesNotExistException",
             CoreError::UserPoolTagging(_) => "UserPoolTaggingException",
+            CoreError::InvalidPassword(_) => "InvalidPasswordException",
+            CoreError::UsernameExists(_) => "UsernameExistsException",
+            CoreError::UserNotFound(_) => "UserNotFoundException",
+            CoreError::CodeMismatch(_) => "CodeMismatchException",
+            CoreError::ExpiredCode(_) => "ExpiredCodeException",
+            CoreError::AliasExists(_) => "AliasExistsException",
+            CoreError::GroupExists(_) => "GroupExistsException",
+            CoreError::UnsupportedUserState(_) => "UnsupportedUserStateException",
             CoreError::Store(_) => "InternalErrorException",
         }
     }
 
     pub(crate) fn pool_not_found(pool_id: &str) -> Self {
         CoreError::ResourceNotFound(format!("User pool {pool_id} does not exist."))
+    }
+
+    pub(crate) fn user_not_found() -> Self {
+        CoreError::UserNotFound("User does not exist.".into())
     }
 
     pub(crate) fn client_not_found(client_id: &str) -> Self {

@@ -3,15 +3,21 @@
 //! randomness are injected ([`Clock`], [`Entropy`]) so rules are tested deterministically.
 
 pub mod app_clients;
-pub mod messages;
+mod attributes;
+mod codes;
 mod env;
 mod error;
+pub mod groups;
 pub mod ids;
+pub mod messages;
 mod pagination;
+pub mod passwords;
 pub mod schema;
+pub mod sign_up;
 pub mod store;
 pub mod tags;
 pub mod user_pools;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -44,6 +50,7 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: Arc<CoreConfig>,
+    pub(crate) courier: Arc<dyn messages::Courier>,
 }
 
 impl Core {
@@ -53,16 +60,28 @@ impl Core {
         entropy: Arc<dyn Entropy>,
         config: CoreConfig,
     ) -> Self {
+        let courier = Arc::new(messages::LogCourier { show_codes: false });
         Core {
             store,
             clock,
             entropy,
             config: Arc::new(config),
+            courier,
         }
+    }
+
+    /// Delivers messages through `courier` instead of the log.
+    pub fn with_courier(mut self, courier: Arc<dyn messages::Courier>) -> Self {
+        self.courier = courier;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    pub(crate) fn now_millis(&self) -> i64 {
+        self.clock.now_millis()
     }
 
     /// Now, in epoch seconds with millisecond precision, as Cognito's dates are on the wire.

@@ -92,3 +92,33 @@ pub trait Courier: Send + Sync + 'static {
     /// retries); an error means it will not arrive.
     async fn deliver(&self, message: &OutgoingMessage) -> Result<(), DeliveryError>;
 }
+
+/// The default courier: the server log. Codes appear in it only in development mode; the
+/// outbox keeps every message either way.
+pub struct LogCourier {
+    pub show_codes: bool,
+}
+
+#[async_trait]
+impl Courier for LogCourier {
+    async fn deliver(&self, m: &OutgoingMessage) -> Result<(), DeliveryError> {
+        if self.show_codes {
+            tracing::info!(message_id = %m.message_id, pool_id = %m.pool_id, medium = m.medium.as_str(), purpose = m.purpose.as_str(), destination = %m.destination, code = m.code.as_deref().unwrap_or(""), "message (development mode shows the code)");
+        } else {
+            tracing::info!(message_id = %m.message_id, pool_id = %m.pool_id, medium = m.medium.as_str(), purpose = m.purpose.as_str(), destination = %mask(&m.destination), "message written to the outbox");
+        }
+        Ok(())
+    }
+}
+
+/// How Cognito shows a destination in `CodeDeliveryDetails`: `a***@e***`, `+*******1234`.
+pub fn mask(destination: &str) -> String {
+    if let Some((local, domain)) = destination.split_once('@') {
+        let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
+        format!("{}***@{}***", first(local), first(domain))
+    } else {
+        let n = destination.chars().count();
+        let tail: String = destination.chars().skip(n.saturating_sub(4)).collect();
+        format!("+{}{tail}", "*".repeat(n.saturating_sub(5)))
+    }
+}

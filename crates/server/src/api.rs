@@ -39,40 +39,36 @@ impl CognitoIdentityProvider for Api {
 
     // Answered with UnsupportedOperationException naming the operation, until implemented.
     not_implemented! {
-        AddUserPoolClientSecret, AdminAddUserToGroup, AdminConfirmSignUp, AdminCreateUser,
-        AdminDeleteSoftwareToken, AdminDeleteUser, AdminDeleteUserAttributes,
-        AdminDisableProviderForUser, AdminDisableUser, AdminEnableUser, AdminForgetDevice,
-        AdminGetDevice, AdminGetUser, AdminGetUserAuthFactors, AdminInitiateAuth,
-        AdminLinkProviderForUser, AdminListDevices, AdminListGroupsForUser,
-        AdminListUserAuthEvents, AdminListUserSessions, AdminRemoveUserFromGroup,
+        AddUserPoolClientSecret, AdminDeleteSoftwareToken, AdminDisableProviderForUser,
+        AdminForgetDevice, AdminGetDevice, AdminGetUserAuthFactors, AdminInitiateAuth,
+        AdminLinkProviderForUser, AdminListDevices, AdminListUserAuthEvents, AdminListUserSessions,
         AdminResetUserPassword, AdminRespondToAuthChallenge, AdminRevokeUserSession,
-        AdminSetUserMFAPreference, AdminSetUserPassword, AdminSetUserSettings,
-        AdminUpdateAuthEventFeedback, AdminUpdateDeviceStatus, AdminUpdateUserAttributes,
-        AdminUserGlobalSignOut, AssociateSoftwareToken, ChangePassword,
-        CompleteWebAuthnRegistration, ConfirmDevice, ConfirmForgotPassword, ConfirmSignUp,
-        CreateGroup, CreateIdentityProvider, CreateManagedLoginBranding, CreateResourceServer,
-        CreateTerms, CreateUserImportJob, CreateUserPoolDomain, CreateUserPoolReplica, DeleteGroup,
-        DeleteIdentityProvider, DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms,
-        DeleteUser, DeleteUserAttributes, DeleteUserPoolClientSecret, DeleteUserPoolDomain,
+        AdminSetUserMFAPreference, AdminSetUserSettings, AdminUpdateAuthEventFeedback,
+        AdminUpdateDeviceStatus, AdminUserGlobalSignOut, AssociateSoftwareToken, ChangePassword,
+        CompleteWebAuthnRegistration, ConfirmDevice, ConfirmForgotPassword, CreateIdentityProvider,
+        CreateManagedLoginBranding, CreateResourceServer, CreateTerms, CreateUserImportJob,
+        CreateUserPoolDomain, CreateUserPoolReplica, DeleteIdentityProvider,
+        DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms, DeleteUser,
+        DeleteUserAttributes, DeleteUserPoolClientSecret, DeleteUserPoolDomain,
         DeleteUserPoolReplica, DeleteWebAuthnCredential, DescribeIdentityProvider,
         DescribeManagedLoginBranding, DescribeManagedLoginBrandingByClient, DescribeResourceServer,
         DescribeRiskConfiguration, DescribeTerms, DescribeTermsByClient, DescribeUserImportJob,
         DescribeUserPoolDomain, ForgetDevice, ForgotPassword, GetCSVHeader, GetClientToken,
-        GetDerivedToken, GetDevice, GetGroup, GetIdentityProviderByIdentifier,
-        GetLogDeliveryConfiguration, GetProvisionedLimit, GetSigningCertificate,
-        GetTokensFromRefreshToken, GetUICustomization, GetUser, GetUserAttributeVerificationCode,
-        GetUserAuthFactors, GetUserPoolClientSessionConfiguration, GetUserPoolMfaConfig,
-        GetUserPoolSessionConfiguration, GlobalSignOut, InitiateAuth, ListDevices, ListGroups,
+        GetDerivedToken, GetDevice, GetIdentityProviderByIdentifier, GetLogDeliveryConfiguration,
+        GetProvisionedLimit, GetSigningCertificate, GetTokensFromRefreshToken, GetUICustomization,
+        GetUser, GetUserAttributeVerificationCode, GetUserAuthFactors,
+        GetUserPoolClientSessionConfiguration, GetUserPoolMfaConfig,
+        GetUserPoolSessionConfiguration, GlobalSignOut, InitiateAuth, ListDevices,
         ListIdentityProviders, ListResourceServers, ListTerms, ListUserImportJobs,
-        ListUserPoolClientSecrets, ListUserPoolReplicas, ListUserSessions, ListUsers,
-        ListUsersInGroup, ListWebAuthnCredentials, ResendConfirmationCode, RespondToAuthChallenge,
-        RevokeToken, RevokeUserSession, SetLogDeliveryConfiguration, SetRiskConfiguration,
-        SetUICustomization, SetUserMFAPreference, SetUserPoolClientSessionConfiguration,
-        SetUserPoolMfaConfig, SetUserPoolSessionConfiguration, SetUserSettings, SignUp,
-        StartUserImportJob, StartWebAuthnRegistration, StopUserImportJob, UpdateAuthEventFeedback,
-        UpdateDeviceStatus, UpdateGroup, UpdateIdentityProvider, UpdateManagedLoginBranding,
-        UpdateProvisionedLimit, UpdateResourceServer, UpdateTerms, UpdateUserAttributes,
-        UpdateUserPoolDomain, UpdateUserPoolReplica, VerifySoftwareToken, VerifyUserAttribute,
+        ListUserPoolClientSecrets, ListUserPoolReplicas, ListUserSessions, ListWebAuthnCredentials,
+        RespondToAuthChallenge, RevokeToken, RevokeUserSession, SetLogDeliveryConfiguration,
+        SetRiskConfiguration, SetUICustomization, SetUserMFAPreference,
+        SetUserPoolClientSessionConfiguration, SetUserPoolMfaConfig,
+        SetUserPoolSessionConfiguration, SetUserSettings, StartUserImportJob,
+        StartWebAuthnRegistration, StopUserImportJob, UpdateAuthEventFeedback, UpdateDeviceStatus,
+        UpdateIdentityProvider, UpdateManagedLoginBranding, UpdateProvisionedLimit,
+        UpdateResourceServer, UpdateTerms, UpdateUserAttributes, UpdateUserPoolDomain,
+        UpdateUserPoolReplica, VerifySoftwareToken, VerifyUserAttribute,
     }
 
     async fn add_custom_attributes(
@@ -187,5 +183,181 @@ impl CognitoIdentityProvider for Api {
         input: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse, ApiError> {
         Ok(self.core.update_user_pool_client(input).await?)
+    }
+
+    async fn sign_up(
+        &self,
+        _: &RequestContext,
+        input: SignUpRequest,
+    ) -> Result<SignUpResponse, ApiError> {
+        Ok(self.core.sign_up(input).await?)
+    }
+
+    async fn confirm_sign_up(
+        &self,
+        _: &RequestContext,
+        input: ConfirmSignUpRequest,
+    ) -> Result<ConfirmSignUpResponse, ApiError> {
+        Ok(self.core.confirm_sign_up(input).await?)
+    }
+
+    async fn resend_confirmation_code(
+        &self,
+        _: &RequestContext,
+        input: ResendConfirmationCodeRequest,
+    ) -> Result<ResendConfirmationCodeResponse, ApiError> {
+        Ok(self.core.resend_confirmation_code(input).await?)
+    }
+
+    async fn admin_confirm_sign_up(
+        &self,
+        _: &RequestContext,
+        input: AdminConfirmSignUpRequest,
+    ) -> Result<AdminConfirmSignUpResponse, ApiError> {
+        Ok(self.core.admin_confirm_sign_up(input).await?)
+    }
+
+    async fn admin_create_user(
+        &self,
+        _: &RequestContext,
+        input: AdminCreateUserRequest,
+    ) -> Result<AdminCreateUserResponse, ApiError> {
+        Ok(self.core.admin_create_user(input).await?)
+    }
+
+    async fn admin_get_user(
+        &self,
+        _: &RequestContext,
+        input: AdminGetUserRequest,
+    ) -> Result<AdminGetUserResponse, ApiError> {
+        Ok(self.core.admin_get_user(input).await?)
+    }
+
+    async fn admin_delete_user(
+        &self,
+        _: &RequestContext,
+        input: AdminDeleteUserRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.admin_delete_user(input).await?)
+    }
+
+    async fn admin_disable_user(
+        &self,
+        _: &RequestContext,
+        input: AdminDisableUserRequest,
+    ) -> Result<AdminDisableUserResponse, ApiError> {
+        Ok(self.core.admin_disable_user(input).await?)
+    }
+
+    async fn admin_enable_user(
+        &self,
+        _: &RequestContext,
+        input: AdminEnableUserRequest,
+    ) -> Result<AdminEnableUserResponse, ApiError> {
+        Ok(self.core.admin_enable_user(input).await?)
+    }
+
+    async fn admin_set_user_password(
+        &self,
+        _: &RequestContext,
+        input: AdminSetUserPasswordRequest,
+    ) -> Result<AdminSetUserPasswordResponse, ApiError> {
+        Ok(self.core.admin_set_user_password(input).await?)
+    }
+
+    async fn admin_update_user_attributes(
+        &self,
+        _: &RequestContext,
+        input: AdminUpdateUserAttributesRequest,
+    ) -> Result<AdminUpdateUserAttributesResponse, ApiError> {
+        Ok(self.core.admin_update_user_attributes(input).await?)
+    }
+
+    async fn admin_delete_user_attributes(
+        &self,
+        _: &RequestContext,
+        input: AdminDeleteUserAttributesRequest,
+    ) -> Result<AdminDeleteUserAttributesResponse, ApiError> {
+        Ok(self.core.admin_delete_user_attributes(input).await?)
+    }
+
+    async fn list_users(
+        &self,
+        _: &RequestContext,
+        input: ListUsersRequest,
+    ) -> Result<ListUsersResponse, ApiError> {
+        Ok(self.core.list_users(input).await?)
+    }
+
+    async fn create_group(
+        &self,
+        _: &RequestContext,
+        input: CreateGroupRequest,
+    ) -> Result<CreateGroupResponse, ApiError> {
+        Ok(self.core.create_group(input).await?)
+    }
+
+    async fn get_group(
+        &self,
+        _: &RequestContext,
+        input: GetGroupRequest,
+    ) -> Result<GetGroupResponse, ApiError> {
+        Ok(self.core.get_group(input).await?)
+    }
+
+    async fn update_group(
+        &self,
+        _: &RequestContext,
+        input: UpdateGroupRequest,
+    ) -> Result<UpdateGroupResponse, ApiError> {
+        Ok(self.core.update_group(input).await?)
+    }
+
+    async fn delete_group(
+        &self,
+        _: &RequestContext,
+        input: DeleteGroupRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_group(input).await?)
+    }
+
+    async fn list_groups(
+        &self,
+        _: &RequestContext,
+        input: ListGroupsRequest,
+    ) -> Result<ListGroupsResponse, ApiError> {
+        Ok(self.core.list_groups(input).await?)
+    }
+
+    async fn admin_add_user_to_group(
+        &self,
+        _: &RequestContext,
+        input: AdminAddUserToGroupRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.admin_add_user_to_group(input).await?)
+    }
+
+    async fn admin_remove_user_from_group(
+        &self,
+        _: &RequestContext,
+        input: AdminRemoveUserFromGroupRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.admin_remove_user_from_group(input).await?)
+    }
+
+    async fn admin_list_groups_for_user(
+        &self,
+        _: &RequestContext,
+        input: AdminListGroupsForUserRequest,
+    ) -> Result<AdminListGroupsForUserResponse, ApiError> {
+        Ok(self.core.admin_list_groups_for_user(input).await?)
+    }
+
+    async fn list_users_in_group(
+        &self,
+        _: &RequestContext,
+        input: ListUsersInGroupRequest,
+    ) -> Result<ListUsersInGroupResponse, ApiError> {
+        Ok(self.core.list_users_in_group(input).await?)
     }
 }

@@ -83,7 +83,9 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .route("/", post(protocol::handle))
         .route("/{*path}", post(protocol::handle));
     if dev {
-        app = app.route("/_gatehouse/reset", post(reset));
+        app = app
+            .route("/_gatehouse/reset", post(reset))
+            .route("/_gatehouse/outbox", get(outbox));
     }
     app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
@@ -130,6 +132,39 @@ async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(serde_json::json!({"reset": false})),
             )
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OutboxQuery {
+    pool_id: Option<String>,
+    username: Option<String>,
+    limit: Option<u32>,
+}
+
+/// Development mode: the messages Gatehouse sent, so tests and local apps can read codes.
+async fn outbox(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Query(q): axum::extract::Query<OutboxQuery>,
+) -> axum::response::Response {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    match state
+        .api
+        .core()
+        .outbox(q.pool_id.as_deref(), q.username.as_deref(), limit)
+        .await
+    {
+        Ok(messages) => Json(serde_json::json!({ "Messages": messages })).into_response(),
+        Err(e) => {
+            let e = gatehouse_wire::ApiError::from(e);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                Json(serde_json::json!({"__type": e.code, "message": e.message})),
+            )
+                .into_response()
         }
     }
 }

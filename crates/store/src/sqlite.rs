@@ -4,8 +4,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use gatehouse_core::store::{AppClientRecord, StoreResult, UserPoolRecord};
+use std::collections::BTreeMap;
+
+use gatehouse_core::messages::OutgoingMessage;
+use gatehouse_core::store::{
+    AppClientRecord, CodeRecord, PasswordRecord, StoreResult, UserFilter, UserPoolRecord,
+    UserRecord,
+};
 use gatehouse_core::{Store, StoreError};
+use gatehouse_wire::{GroupType, UserStatusType};
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -74,6 +81,66 @@ fn client_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<AppClientRecord> {
         version: r.get("version"),
         client: from_json(r.get::<&str, _>("doc"))?,
     })
+}
+
+/// The JSON part of a user row.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UserDoc {
+    attributes: BTreeMap<String, String>,
+    password: Option<PasswordRecord>,
+    temporary_password_expires_at: Option<i64>,
+    updated_at: i64,
+}
+
+const USER_COLUMNS: &str =
+    "pool_id, username_key, username, sub, status, enabled, created_at, version, doc";
+
+fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
+    let doc: UserDoc = from_json(r.get::<&str, _>("doc"))?;
+    Ok(UserRecord {
+        pool_id: r.get("pool_id"),
+        username_key: r.get("username_key"),
+        username: r.get("username"),
+        sub: r.get("sub"),
+        status: UserStatusType::parse(r.get::<&str, _>("status")),
+        enabled: r.get::<i64, _>("enabled") != 0,
+        attributes: doc.attributes,
+        password: doc.password,
+        temporary_password_expires_at: doc.temporary_password_expires_at,
+        created_at: r.get("created_at"),
+        updated_at: doc.updated_at,
+        version: r.get("version"),
+    })
+}
+
+fn user_doc(u: &UserRecord) -> StoreResult<String> {
+    to_json(&UserDoc {
+        attributes: u.attributes.clone(),
+        password: u.password.clone(),
+        temporary_password_expires_at: u.temporary_password_expires_at,
+        updated_at: u.updated_at,
+    })
+}
+
+/// The SQL expression a ListUsers filter attribute reads.
+fn filter_column(attribute: &str) -> Option<&'static str> {
+    Some(match attribute {
+        "username" => "username",
+        "email" => "email",
+        "phone_number" => "phone_number",
+        "preferred_username" => "preferred_username",
+        "sub" => "sub",
+        "cognito:user_status" => "status",
+        "status" => "(CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END)",
+        "name" => "json_extract(doc, '$.attributes.name')",
+        "given_name" => "json_extract(doc, '$.attributes.given_name')",
+        "family_name" => "json_extract(doc, '$.attributes.family_name')",
+        _ => return None,
+    })
+}
+
+fn group_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<GroupType> {
+    from_json(r.get::<&str, _>("doc"))
 }
 
 #[async_trait]
@@ -214,9 +281,375 @@ impl Store for SqliteStore {
         rows.iter().map(client_row).collect()
     }
 
+    async fn insert_user(&self, u: &UserRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email, phone_number, preferred_username, created_at, version, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&u.pool_id)
+        .bind(&u.username_key)
+        .bind(&u.username)
+        .bind(&u.sub)
+        .bind(u.status.as_str())
+        .bind(u.enabled as i64)
+        .bind(u.attributes.get("email"))
+        .bind(u.attributes.get("phone_number"))
+        .bind(u.attributes.get("preferred_username"))
+        .bind(u.created_at)
+        .bind(u.version)
+        .bind(user_doc(u)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND username_key = ?"
+        ))
+        .bind(pool_id)
+        .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND sub = ?"
+        ))
+        .bind(pool_id)
+        .bind(sub)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    async fn users_by_attribute(
+        &self,
+        pool_id: &str,
+        attribute: &str,
+        value: &str,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let column = match attribute {
+            "email" => "email",
+            "phone_number" => "phone_number",
+            "preferred_username" => "preferred_username",
+            other => {
+                return Err(StoreError::Backend(format!(
+                    "no index on attribute {other}"
+                )))
+            }
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND {column} = ?"
+        ))
+        .bind(pool_id)
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn update_user(&self, u: &UserRecord) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET status = ?, enabled = ?, email = ?, phone_number = ?, preferred_username = ?, version = ?, doc = ? \
+             WHERE pool_id = ? AND username_key = ? AND version = ?",
+        )
+        .bind(u.status.as_str())
+        .bind(u.enabled as i64)
+        .bind(u.attributes.get("email"))
+        .bind(u.attributes.get("phone_number"))
+        .bind(u.attributes.get("preferred_username"))
+        .bind(u.version)
+        .bind(user_doc(u)?)
+        .bind(&u.pool_id)
+        .bind(&u.username_key)
+        .bind(u.version - 1)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM users WHERE pool_id = ? AND username_key = ?")
+            .bind(pool_id)
+            .bind(username_key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: Option<&UserFilter>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let mut sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND username_key > ?");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(f) = filter {
+            let col = filter_column(&f.attribute).ok_or_else(|| {
+                StoreError::Backend(format!("unsupported filter attribute {}", f.attribute))
+            })?;
+            if f.prefix {
+                // A range keeps the index usable; U+10FFFF sorts after every character.
+                sql.push_str(&format!(" AND {col} >= ? AND {col} < ?"));
+                binds.push(f.value.clone());
+                binds.push(format!("{}{}", f.value, char::MAX));
+            } else {
+                sql.push_str(&format!(" AND {col} = ?"));
+                binds.push(f.value.clone());
+            }
+        }
+        sql.push_str(" ORDER BY username_key LIMIT ?");
+        let mut q = sqlx::query(&sql).bind(pool_id).bind(after.unwrap_or(""));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(user_row).collect()
+    }
+
+    async fn put_code(&self, c: &CodeRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO codes (pool_id, username_key, purpose, doc) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (pool_id, username_key, purpose) DO UPDATE SET doc = excluded.doc",
+        )
+        .bind(&c.pool_id)
+        .bind(&c.username_key)
+        .bind(&c.purpose)
+        .bind(to_json(c)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<CodeRecord>> {
+        let row = sqlx::query(
+            "SELECT doc FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn delete_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?")
+            .bind(pool_id)
+            .bind(username_key)
+            .bind(purpose)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES (?, ?, ?, ?, ?)")
+            .bind(&m.message_id)
+            .bind(&m.pool_id)
+            .bind(&m.username)
+            .bind(m.created_at)
+            .bind(to_json(m)?)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn messages(
+        &self,
+        pool_id: Option<&str>,
+        username: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutgoingMessage>> {
+        // The newest `limit`, returned oldest first.
+        let rows = sqlx::query(
+            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR username = ?2) \
+             ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+        )
+        .bind(pool_id)
+        .bind(username)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| from_json(r.get::<&str, _>("doc")))
+            .collect()
+    }
+
+    async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
+        sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES (?, ?, ?)")
+            .bind(g.user_pool_id.as_deref().unwrap_or_default())
+            .bind(g.group_name.as_deref().unwrap_or_default())
+            .bind(to_json(g)?)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupType>> {
+        let row = sqlx::query("SELECT doc FROM groups WHERE pool_id = ? AND name = ?")
+            .bind(pool_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(group_row).transpose()
+    }
+
+    async fn update_group(&self, g: &GroupType) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE groups SET doc = ? WHERE pool_id = ? AND name = ?")
+            .bind(to_json(g)?)
+            .bind(g.user_pool_id.as_deref().unwrap_or_default())
+            .bind(g.group_name.as_deref().unwrap_or_default())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM groups WHERE pool_id = ? AND name = ?")
+            .bind(pool_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupType>> {
+        let rows = sqlx::query(
+            "SELECT doc FROM groups WHERE pool_id = ? AND name > ? ORDER BY name LIMIT ?",
+        )
+        .bind(pool_id)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(group_row).collect()
+    }
+
+    async fn add_member(&self, pool_id: &str, group: &str, username_key: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO group_members (pool_id, group_name, username_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(pool_id)
+            .bind(group)
+            .bind(username_key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn remove_member(
+        &self,
+        pool_id: &str,
+        group: &str,
+        username_key: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM group_members WHERE pool_id = ? AND group_name = ? AND username_key = ?",
+        )
+        .bind(pool_id)
+        .bind(group)
+        .bind(username_key)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn groups_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupType>> {
+        let rows = sqlx::query(
+            "SELECT g.doc FROM group_members m JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
+             WHERE m.pool_id = ? AND m.username_key = ? AND m.group_name > ? ORDER BY m.group_name LIMIT ?",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(group_row).collect()
+    }
+
+    async fn members(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.username_key = m.username_key \
+             WHERE m.pool_id = ? AND m.group_name = ? AND m.username_key > ? ORDER BY m.username_key LIMIT ?",
+            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(pool_id)
+        .bind(group)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(user_row).collect()
+    }
+
     async fn reset(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        for table in ["users", "app_clients", "user_pools"] {
+        for table in [
+            "group_members",
+            "groups",
+            "codes",
+            "outbox",
+            "users",
+            "app_clients",
+            "user_pools",
+        ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await

@@ -1,0 +1,175 @@
+//! User attributes against the pool's schema: existence, mutability, types, lengths, formats,
+//! required attributes.
+
+use std::collections::BTreeMap;
+
+use gatehouse_wire::{AttributeDataType, AttributeType, SchemaAttributeType, UserPoolType};
+
+use crate::{CoreError, Result};
+
+fn schema_error(name: &str, why: &str) -> CoreError {
+    CoreError::InvalidParameter(format!(
+        "Attributes did not conform to the schema: {name}: {why}"
+    ))
+}
+
+fn definition<'a>(pool: &'a UserPoolType, name: &str) -> Option<&'a SchemaAttributeType> {
+    pool.schema_attributes
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|a| a.name.as_deref() == Some(name))
+}
+
+/// Why a value breaks its definition, if it does.
+fn check_value(def: &SchemaAttributeType, name: &str, value: &str) -> Result<()> {
+    match def.attribute_data_type {
+        Some(AttributeDataType::Number) => {
+            let n: f64 = value
+                .parse()
+                .map_err(|_| schema_error(name, "Number must be a number"))?;
+            if let Some(c) = &def.number_attribute_constraints {
+                if let Some(min) = c.min_value.as_deref().and_then(|m| m.parse::<f64>().ok()) {
+                    if n < min {
+                        return Err(schema_error(
+                            name,
+                            &format!("Number must be no less than {min}"),
+                        ));
+                    }
+                }
+                if let Some(max) = c.max_value.as_deref().and_then(|m| m.parse::<f64>().ok()) {
+                    if n > max {
+                        return Err(schema_error(
+                            name,
+                            &format!("Number must be no greater than {max}"),
+                        ));
+                    }
+                }
+            }
+        }
+        Some(AttributeDataType::Boolean) if value != "true" && value != "false" => {
+            return Err(schema_error(name, "Boolean must be true or false"));
+        }
+        Some(AttributeDataType::Datetime) if value.is_empty() => {
+            return Err(schema_error(name, "DateTime must not be empty"));
+        }
+        _ => {
+            let len = value.chars().count();
+            if let Some(c) = &def.string_attribute_constraints {
+                if let Some(max) = c
+                    .max_length
+                    .as_deref()
+                    .and_then(|m| m.parse::<usize>().ok())
+                {
+                    if len > max {
+                        return Err(schema_error(
+                            name,
+                            &format!("String must be no longer than {max} characters"),
+                        ));
+                    }
+                }
+                if let Some(min) = c
+                    .min_length
+                    .as_deref()
+                    .and_then(|m| m.parse::<usize>().ok())
+                {
+                    if len < min {
+                        return Err(schema_error(
+                            name,
+                            &format!("String must be no shorter than {min} characters"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    match name {
+        "email" if !is_email(value) => Err(CoreError::InvalidParameter(
+            "Invalid email address format.".into(),
+        )),
+        "phone_number" if !is_phone(value) => Err(CoreError::InvalidParameter(
+            "Invalid phone number format.".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn is_email(v: &str) -> bool {
+    match v.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !v.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+/// E.164: `+` and 2 to 15 digits.
+pub(crate) fn is_phone(v: &str) -> bool {
+    v.strip_prefix('+')
+        .is_some_and(|d| (2..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Checks attributes a request wants to set. `creating`: immutable attributes may be given.
+pub(crate) fn check_writes(
+    pool: &UserPoolType,
+    attrs: &[AttributeType],
+    creating: bool,
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for a in attrs {
+        let name = a.name.as_str();
+        let value = a.value.clone().unwrap_or_default();
+        if name == "sub" {
+            return Err(CoreError::InvalidParameter(
+                "Cannot modify an immutable attribute: sub".into(),
+            ));
+        }
+        let def = definition(pool, name)
+            .ok_or_else(|| schema_error(name, "Attribute does not exist in the schema."))?;
+        if !creating && def.mutable == Some(false) {
+            return Err(CoreError::InvalidParameter(format!(
+                "Cannot modify an immutable attribute: {name}"
+            )));
+        }
+        check_value(def, name, &value)?;
+        out.insert(name.to_string(), value);
+    }
+    Ok(out)
+}
+
+/// Required attributes the pool's schema demands, missing from `attrs`.
+pub(crate) fn check_required(pool: &UserPoolType, attrs: &BTreeMap<String, String>) -> Result<()> {
+    for def in pool.schema_attributes.as_deref().unwrap_or_default() {
+        let name = def.name.as_deref().unwrap_or_default();
+        if def.required == Some(true)
+            && name != "sub"
+            && attrs.get(name).is_none_or(|v| v.is_empty())
+        {
+            return Err(schema_error(
+                name,
+                &format!("The attribute {name} is required"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The wire form, in attribute-name order.
+pub(crate) fn to_wire(
+    attrs: &BTreeMap<String, String>,
+    only: Option<&[String]>,
+) -> Vec<AttributeType> {
+    attrs
+        .iter()
+        .filter(|(k, _)| only.is_none_or(|o| o.iter().any(|n| n == *k)))
+        .map(|(k, v)| AttributeType {
+            name: k.clone(),
+            value: Some(v.clone()),
+        })
+        .collect()
+}

@@ -1,0 +1,250 @@
+//! One-time codes (sign-up confirmation, attribute verification, password reset) and the
+//! messages that carry them: six digits, stored as a hash, single use, expiring, locked after
+//! repeated wrong guesses. Every message goes to the outbox before the courier.
+
+use gatehouse_wire::{CodeDeliveryDetailsType, DeliveryMediumType};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::messages::{mask, Medium, OutgoingMessage, Purpose};
+use crate::store::{CodeRecord, UserRecord};
+use crate::{Core, CoreError, Result};
+
+/// Wrong guesses allowed for one code before it stops working.
+pub const MAX_FAILED_ATTEMPTS: u32 = 5;
+/// Cognito's lifetimes.
+pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+pub const VERIFY_ATTRIBUTE_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
+
+fn hash(rec_key: &str, code: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rec_key.as_bytes());
+    h.update([0]);
+    h.update(code.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a message says and where it goes.
+pub(crate) struct Letter<'a> {
+    pub medium: Medium,
+    pub destination: &'a str,
+    pub purpose: Purpose,
+    pub subject: Option<String>,
+    pub body: String,
+    pub code: Option<String>,
+    /// The attribute the destination came from (for CodeDeliveryDetails).
+    pub attribute: &'a str,
+}
+
+impl Core {
+    fn six_digits(&self) -> String {
+        let mut buf = [0u8; 8];
+        loop {
+            self.entropy.fill(&mut buf[..4]);
+            let n = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+            // Rejection sampling keeps every code equally likely.
+            if n < 4_294_000_000 {
+                return format!("{:06}", n % 1_000_000);
+            }
+        }
+    }
+
+    /// A fresh code for `purpose`, replacing any earlier one.
+    pub(crate) async fn issue_code(
+        &self,
+        user: &UserRecord,
+        purpose: Purpose,
+        attribute: Option<&str>,
+        ttl_ms: i64,
+    ) -> Result<String> {
+        let code = self.six_digits();
+        let key = format!(
+            "{}/{}/{}",
+            user.pool_id,
+            user.username_key,
+            purpose.as_str()
+        );
+        self.store
+            .put_code(&CodeRecord {
+                pool_id: user.pool_id.clone(),
+                username_key: user.username_key.clone(),
+                purpose: purpose.as_str().to_string(),
+                code_hash: hash(&key, &code),
+                attribute: attribute.map(str::to_string),
+                expires_at: self.now_millis() + ttl_ms,
+                failed_attempts: 0,
+            })
+            .await?;
+        Ok(code)
+    }
+
+    /// Checks and consumes a code. Wrong codes count towards the lock.
+    pub(crate) async fn redeem_code(
+        &self,
+        user: &UserRecord,
+        purpose: Purpose,
+        code: &str,
+    ) -> Result<CodeRecord> {
+        let Some(mut rec) = self
+            .store
+            .code(&user.pool_id, &user.username_key, purpose.as_str())
+            .await?
+        else {
+            return Err(CoreError::CodeMismatch(
+                "Invalid verification code provided, please try again.".into(),
+            ));
+        };
+        if rec.failed_attempts >= MAX_FAILED_ATTEMPTS {
+            return Err(CoreError::LimitExceeded(
+                "Attempt limit exceeded, please try after some time.".into(),
+            ));
+        }
+        let key = format!(
+            "{}/{}/{}",
+            user.pool_id,
+            user.username_key,
+            purpose.as_str()
+        );
+        let given = hash(&key, code);
+        if !bool::from(given.as_bytes().ct_eq(rec.code_hash.as_bytes())) {
+            rec.failed_attempts += 1;
+            self.store.put_code(&rec).await?;
+            return Err(CoreError::CodeMismatch(
+                "Invalid verification code provided, please try again.".into(),
+            ));
+        }
+        if rec.expires_at < self.now_millis() {
+            return Err(CoreError::ExpiredCode(
+                "Invalid code provided, please request a code again.".into(),
+            ));
+        }
+        self.store
+            .delete_code(&user.pool_id, &user.username_key, purpose.as_str())
+            .await?;
+        Ok(rec)
+    }
+
+    /// Puts a message in the outbox, then hands it to the courier. A courier failure is
+    /// logged, never hidden; the outbox keeps the message.
+    pub(crate) async fn send(
+        &self,
+        user: &UserRecord,
+        letter: Letter<'_>,
+    ) -> Result<CodeDeliveryDetailsType> {
+        let mut id = [0u8; 16];
+        self.entropy.fill(&mut id);
+        let message = OutgoingMessage {
+            message_id: uuid::Builder::from_random_bytes(id).into_uuid().to_string(),
+            pool_id: user.pool_id.clone(),
+            username: user.username.clone(),
+            destination: letter.destination.to_string(),
+            medium: letter.medium,
+            purpose: letter.purpose,
+            subject: letter.subject,
+            body: letter.body,
+            code: letter.code,
+            created_at: self.now_millis(),
+        };
+        self.store.push_message(&message).await?;
+        if let Err(e) = self.courier.deliver(&message).await {
+            tracing::error!(message_id = %message.message_id, error = %e, "message delivery failed; it stays in the outbox");
+        }
+        Ok(CodeDeliveryDetailsType {
+            destination: Some(mask(letter.destination)),
+            delivery_medium: Some(match letter.medium {
+                Medium::Email => DeliveryMediumType::Email,
+                Medium::Sms => DeliveryMediumType::Sms,
+            }),
+            attribute_name: Some(letter.attribute.to_string()),
+        })
+    }
+
+    /// Sends a verification code for the user's email or phone number, per the pool's
+    /// templates. `None` when the user has neither of the pool's auto-verified attributes.
+    pub(crate) async fn send_verification_code(
+        &self,
+        pool: &gatehouse_wire::UserPoolType,
+        user: &UserRecord,
+        purpose: Purpose,
+        ttl_ms: i64,
+    ) -> Result<Option<CodeDeliveryDetailsType>> {
+        let auto = pool.auto_verified_attributes.as_deref().unwrap_or_default();
+        let wants = |n: &str| auto.iter().any(|a| a.as_str() == n);
+        let (attribute, medium) = if wants("email") && user.attributes.contains_key("email") {
+            ("email", Medium::Email)
+        } else if wants("phone_number") && user.attributes.contains_key("phone_number") {
+            ("phone_number", Medium::Sms)
+        } else {
+            return Ok(None);
+        };
+        let destination = user.attributes[attribute].clone();
+        let code = self
+            .issue_code(user, purpose, Some(attribute), ttl_ms)
+            .await?;
+        let t = pool
+            .verification_message_template
+            .clone()
+            .unwrap_or_default();
+        let (subject, template) = match medium {
+            Medium::Email => (
+                Some(
+                    t.email_subject
+                        .unwrap_or_else(|| "Your verification code".into()),
+                ),
+                t.email_message
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            ),
+            Medium::Sms => (
+                None,
+                t.sms_message
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            ),
+        };
+        let body = template
+            .replace("{####}", &code)
+            .replace("{username}", &user.username);
+        let details = self
+            .send(
+                user,
+                Letter {
+                    medium,
+                    destination: &destination,
+                    purpose,
+                    subject,
+                    body,
+                    code: Some(code),
+                    attribute,
+                },
+            )
+            .await?;
+        Ok(Some(details))
+    }
+}
+
+impl Core {
+    /// Outbox messages, oldest first: all, one pool's, or one user's (`username` may be the
+    /// canonical username, an alias or the sub).
+    pub async fn outbox(
+        &self,
+        pool_id: Option<&str>,
+        username: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutgoingMessage>> {
+        let canonical = match (pool_id, username) {
+            (Some(pool_id), Some(name)) => {
+                let pool = self.pool(pool_id).await?;
+                Some(
+                    self.find_user(&pool, name)
+                        .await?
+                        .map_or_else(|| name.to_string(), |u| u.username),
+                )
+            }
+            (None, Some(name)) => Some(name.to_string()),
+            _ => None,
+        };
+        Ok(self
+            .store
+            .messages(pool_id, canonical.as_deref(), limit)
+            .await?)
+    }
+}

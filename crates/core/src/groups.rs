@@ -1,0 +1,181 @@
+//! Groups: CreateGroup, GetGroup, UpdateGroup, DeleteGroup, ListGroups, AdminAddUserToGroup,
+//! AdminRemoveUserFromGroup, AdminListGroupsForUser, ListUsersInGroup.
+
+use gatehouse_wire::*;
+
+use crate::{pagination, Core, CoreError, Result, StoreError};
+
+fn group_not_found() -> CoreError {
+    CoreError::ResourceNotFound("Group not found.".into())
+}
+
+/// Page size for group listings (the model allows up to 60).
+fn page(limit: Option<i32>) -> u32 {
+    limit.unwrap_or(60).clamp(1, 60) as u32
+}
+
+impl Core {
+    async fn existing_group(&self, pool_id: &str, name: &str) -> Result<GroupType> {
+        self.store
+            .group(pool_id, name)
+            .await?
+            .ok_or_else(group_not_found)
+    }
+
+    pub async fn create_group(&self, req: CreateGroupRequest) -> Result<CreateGroupResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let now = self.now_epoch();
+        let group = GroupType {
+            group_name: Some(req.group_name.clone()),
+            user_pool_id: Some(pool.id.clone()),
+            description: req.description,
+            role_arn: req.role_arn,
+            precedence: req.precedence,
+            creation_date: Some(now),
+            last_modified_date: Some(now),
+        };
+        match self.store.insert_group(&group).await {
+            Err(StoreError::Conflict) => {
+                return Err(CoreError::GroupExists(
+                    "A group with the name already exists.".into(),
+                ))
+            }
+            other => other?,
+        }
+        Ok(CreateGroupResponse { group: Some(group) })
+    }
+
+    pub async fn get_group(&self, req: GetGroupRequest) -> Result<GetGroupResponse> {
+        self.pool(&req.user_pool_id).await?;
+        Ok(GetGroupResponse {
+            group: Some(
+                self.existing_group(&req.user_pool_id, &req.group_name)
+                    .await?,
+            ),
+        })
+    }
+
+    pub async fn update_group(&self, req: UpdateGroupRequest) -> Result<UpdateGroupResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let mut g = self
+            .existing_group(&req.user_pool_id, &req.group_name)
+            .await?;
+        // Only the members given change (UpdateGroup is not a reset, unlike UpdateUserPool).
+        if req.description.is_some() {
+            g.description = req.description;
+        }
+        if req.role_arn.is_some() {
+            g.role_arn = req.role_arn;
+        }
+        if req.precedence.is_some() {
+            g.precedence = req.precedence;
+        }
+        g.last_modified_date = Some(self.now_epoch());
+        if !self.store.update_group(&g).await? {
+            return Err(group_not_found());
+        }
+        Ok(UpdateGroupResponse { group: Some(g) })
+    }
+
+    pub async fn delete_group(&self, req: DeleteGroupRequest) -> Result<()> {
+        self.pool(&req.user_pool_id).await?;
+        if !self
+            .store
+            .delete_group(&req.user_pool_id, &req.group_name)
+            .await?
+        {
+            return Err(group_not_found());
+        }
+        Ok(())
+    }
+
+    pub async fn list_groups(&self, req: ListGroupsRequest) -> Result<ListGroupsResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let after = pagination::decode(req.next_token.as_deref())?;
+        let limit = page(req.limit);
+        let mut rows = self
+            .store
+            .list_groups(&req.user_pool_id, after.as_deref(), limit + 1)
+            .await?;
+        let next_token = next(&mut rows, limit, |g| {
+            g.group_name.clone().unwrap_or_default()
+        });
+        Ok(ListGroupsResponse {
+            groups: Some(rows),
+            next_token,
+        })
+    }
+
+    pub async fn admin_add_user_to_group(&self, req: AdminAddUserToGroupRequest) -> Result<()> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let user = self.user_or_not_found(&pool, &req.username).await?;
+        self.existing_group(&pool.id, &req.group_name).await?;
+        self.store
+            .add_member(&pool.id, &req.group_name, &user.username_key)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn admin_remove_user_from_group(
+        &self,
+        req: AdminRemoveUserFromGroupRequest,
+    ) -> Result<()> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let user = self.user_or_not_found(&pool, &req.username).await?;
+        self.existing_group(&pool.id, &req.group_name).await?;
+        self.store
+            .remove_member(&pool.id, &req.group_name, &user.username_key)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn admin_list_groups_for_user(
+        &self,
+        req: AdminListGroupsForUserRequest,
+    ) -> Result<AdminListGroupsForUserResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let user = self.user_or_not_found(&pool, &req.username).await?;
+        let after = pagination::decode(req.next_token.as_deref())?;
+        let limit = page(req.limit);
+        let mut rows = self
+            .store
+            .groups_of_user(&pool.id, &user.username_key, after.as_deref(), limit + 1)
+            .await?;
+        let next_token = next(&mut rows, limit, |g| {
+            g.group_name.clone().unwrap_or_default()
+        });
+        Ok(AdminListGroupsForUserResponse {
+            groups: Some(rows),
+            next_token,
+        })
+    }
+
+    pub async fn list_users_in_group(
+        &self,
+        req: ListUsersInGroupRequest,
+    ) -> Result<ListUsersInGroupResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        self.existing_group(&pool.id, &req.group_name).await?;
+        let after = pagination::decode(req.next_token.as_deref())?;
+        let limit = page(req.limit);
+        let mut rows = self
+            .store
+            .members(&pool.id, &req.group_name, after.as_deref(), limit + 1)
+            .await?;
+        let next_token = next(&mut rows, limit, |u| u.username_key.clone());
+        Ok(ListUsersInGroupResponse {
+            users: Some(rows.iter().map(|u| self.user_type(u, None)).collect()),
+            next_token,
+        })
+    }
+}
+
+/// Trims the look-ahead row of a page and gives the token for the next page, if any.
+fn next<T>(rows: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Option<String> {
+    if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| pagination::encode(&key(r)))
+    } else {
+        None
+    }
+}

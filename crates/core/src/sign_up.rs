@@ -1,0 +1,185 @@
+//! Self sign-up: SignUp, ConfirmSignUp, ResendConfirmationCode, AdminConfirmSignUp.
+
+use gatehouse_wire::*;
+
+use crate::app_clients::check_secret_hash;
+use crate::attributes::{check_required, check_writes};
+use crate::codes::SIGN_UP_CODE_TTL_MS;
+use crate::messages::Purpose;
+use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
+use crate::users::username_key;
+use crate::{passwords, Core, CoreError, Result};
+
+/// Cognito's answer for an unknown user on the public confirmation operations.
+fn unknown_user(client: &AppClientRecord) -> CoreError {
+    if client.client.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
+    {
+        CoreError::CodeMismatch("Invalid verification code provided, please try again.".into())
+    } else {
+        CoreError::UserNotFound("Username/client id combination not found.".into())
+    }
+}
+
+impl Core {
+    pub async fn sign_up(&self, req: SignUpRequest) -> Result<SignUpResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let p = &pool.pool;
+        if p.admin_create_user_config
+            .as_ref()
+            .and_then(|c| c.allow_admin_create_user_only)
+            == Some(true)
+        {
+            return Err(CoreError::NotAuthorized(
+                "SignUp is not permitted for this user pool".into(),
+            ));
+        }
+        let password = req.password.clone().ok_or_else(|| {
+            CoreError::InvalidParameter("Password is required for SignUp.".into())
+        })?;
+        let identity = self.new_identity(p, &req.username)?;
+        let given = req.user_attributes.clone().unwrap_or_default();
+        if let Some(allowed) = &client.client.write_attributes {
+            if let Some(a) = given.iter().find(|a| !allowed.contains(&a.name)) {
+                return Err(CoreError::NotAuthorized(format!(
+                    "A client attempted to write unauthorized attribute: {}",
+                    a.name
+                )));
+            }
+        }
+        let mut attributes = check_writes(p, &given, true)?;
+        // Verification flags are earned with a code, not claimed at sign-up.
+        attributes.remove("email_verified");
+        attributes.remove("phone_number_verified");
+        if let Some((attr, value)) = &identity.attribute {
+            attributes.insert(attr.to_string(), value.clone());
+        }
+        attributes.insert("sub".into(), identity.sub.clone());
+        check_required(p, &attributes)?;
+        let policy = p
+            .policies
+            .as_ref()
+            .and_then(|x| x.password_policy.clone())
+            .unwrap_or_else(crate::user_pools::default_password_policy);
+        passwords::check_policy(&policy, &password)?;
+        let now = self.now_millis();
+        let user = UserRecord {
+            pool_id: pool.id.clone(),
+            username_key: username_key(p, &identity.username),
+            username: identity.username.clone(),
+            sub: identity.sub.clone(),
+            status: UserStatusType::Unconfirmed,
+            enabled: true,
+            attributes,
+            password: Some(passwords::make_record(
+                self.entropy.as_ref(),
+                &pool.id,
+                &identity.username,
+                &password,
+            )),
+            temporary_password_expires_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.claim_aliases(&pool, &user, false).await?;
+        self.insert_user(&user).await?;
+        let details = self
+            .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
+            .await?;
+        Ok(SignUpResponse {
+            user_confirmed: false,
+            user_sub: identity.sub,
+            code_delivery_details: details,
+            session: None,
+        })
+    }
+
+    async fn sign_up_user(
+        &self,
+        client: &AppClientRecord,
+        pool: &UserPoolRecord,
+        username: &str,
+    ) -> Result<UserRecord> {
+        self.find_user(pool, username)
+            .await?
+            .ok_or_else(|| unknown_user(client))
+    }
+
+    pub async fn confirm_sign_up(
+        &self,
+        req: ConfirmSignUpRequest,
+    ) -> Result<ConfirmSignUpResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let user = self.sign_up_user(&client, &pool, &req.username).await?;
+        if user.status != UserStatusType::Unconfirmed {
+            return Err(CoreError::NotAuthorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status
+            )));
+        }
+        let code = self
+            .redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
+            .await?;
+        let confirmed = self
+            .modify_user(&pool, &user.username, |u| {
+                u.status = UserStatusType::Confirmed;
+                if let Some(attr) = &code.attribute {
+                    u.attributes
+                        .insert(format!("{attr}_verified"), "true".into());
+                }
+                Ok(())
+            })
+            .await?;
+        // A now-verified alias must be unique (ForceAliasCreation moves it).
+        self.claim_aliases(&pool, &confirmed, req.force_alias_creation == Some(true))
+            .await?;
+        Ok(ConfirmSignUpResponse { session: None })
+    }
+
+    pub async fn resend_confirmation_code(
+        &self,
+        req: ResendConfirmationCodeRequest,
+    ) -> Result<ResendConfirmationCodeResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        let user = self.sign_up_user(&client, &pool, &req.username).await?;
+        if user.status != UserStatusType::Unconfirmed {
+            return Err(CoreError::InvalidParameter(
+                "User is already confirmed.".into(),
+            ));
+        }
+        let details = self
+            .send_verification_code(&pool.pool, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
+            .await?;
+        if details.is_none() {
+            return Err(CoreError::InvalidParameter(
+                "Auto verification not turned on.".into(),
+            ));
+        }
+        Ok(ResendConfirmationCodeResponse {
+            code_delivery_details: details,
+        })
+    }
+
+    pub async fn admin_confirm_sign_up(
+        &self,
+        req: AdminConfirmSignUpRequest,
+    ) -> Result<AdminConfirmSignUpResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let user = self.user_or_not_found(&pool, &req.username).await?;
+        if user.status != UserStatusType::Unconfirmed {
+            return Err(CoreError::NotAuthorized(format!(
+                "User cannot be confirmed. Current status is {}",
+                user.status
+            )));
+        }
+        self.modify_user(&pool, &user.username, |u| {
+            u.status = UserStatusType::Confirmed;
+            Ok(())
+        })
+        .await?;
+        Ok(AdminConfirmSignUpResponse {})
+    }
+}

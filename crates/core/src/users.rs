@@ -1,0 +1,762 @@
+//! Users: usernames and aliases, AdminCreateUser, AdminGetUser, AdminDeleteUser,
+//! AdminDisableUser, AdminEnableUser, AdminSetUserPassword, AdminUpdateUserAttributes,
+//! AdminDeleteUserAttributes, ListUsers.
+
+use gatehouse_wire::*;
+
+use crate::attributes::{check_required, check_writes, is_email, is_phone, to_wire};
+use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
+use crate::messages::{Medium, Purpose};
+use crate::store::{UserFilter, UserPoolRecord, UserRecord};
+use crate::{pagination, passwords, Core, CoreError, Result, StoreError};
+
+const CAS_ATTEMPTS: usize = 5;
+const LIST_USERS_ATTRIBUTES: &[&str] = &[
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+];
+
+/// Whether the pool matches usernames without regard to case.
+fn case_insensitive(pool: &UserPoolType) -> bool {
+    pool.username_configuration
+        .as_ref()
+        .is_some_and(|c| !c.case_sensitive)
+}
+
+/// The key a username is stored and looked up under.
+pub(crate) fn username_key(pool: &UserPoolType, username: &str) -> String {
+    if case_insensitive(pool) {
+        username.to_lowercase()
+    } else {
+        username.to_string()
+    }
+}
+
+fn username_attributes(pool: &UserPoolType) -> Vec<&str> {
+    pool.username_attributes
+        .iter()
+        .flatten()
+        .map(|a| a.as_str())
+        .collect()
+}
+
+fn alias_attributes(pool: &UserPoolType) -> Vec<&str> {
+    pool.alias_attributes
+        .iter()
+        .flatten()
+        .map(|a| a.as_str())
+        .collect()
+}
+
+/// How a new user's username is formed. With `UsernameAttributes` the name given is an email
+/// or phone number, kept as that attribute, and the canonical username is a UUID (the sub).
+pub(crate) struct NewIdentity {
+    pub username: String,
+    pub sub: String,
+    pub attribute: Option<(&'static str, String)>,
+}
+
+impl Core {
+    pub(crate) fn new_sub(&self) -> String {
+        let mut b = [0u8; 16];
+        self.entropy.fill(&mut b);
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    }
+
+    pub(crate) fn new_identity(&self, pool: &UserPoolType, given: &str) -> Result<NewIdentity> {
+        let sub = self.new_sub();
+        let by = username_attributes(pool);
+        if !by.is_empty() {
+            let attribute = if by.contains(&"email") && is_email(given) {
+                "email"
+            } else if by.contains(&"phone_number") && is_phone(given) {
+                "phone_number"
+            } else if by.contains(&"email") {
+                return Err(CoreError::InvalidParameter(
+                    "Username should be an email.".into(),
+                ));
+            } else {
+                return Err(CoreError::InvalidParameter(
+                    "Username should be a phone number.".into(),
+                ));
+            };
+            return Ok(NewIdentity {
+                username: sub.clone(),
+                sub,
+                attribute: Some((attribute, given.to_string())),
+            });
+        }
+        let aliases = alias_attributes(pool);
+        if aliases.contains(&"email") && is_email(given) {
+            return Err(CoreError::InvalidParameter("Username cannot be of email format, since user pool is configured for email alias.".into()));
+        }
+        if aliases.contains(&"phone_number") && is_phone(given) {
+            return Err(CoreError::InvalidParameter("Username cannot be of phone number format, since user pool is configured for phone_number alias.".into()));
+        }
+        Ok(NewIdentity {
+            username: given.to_string(),
+            sub,
+            attribute: None,
+        })
+    }
+
+    /// Finds a user by username, or by the email, phone number or preferred username that
+    /// the pool lets stand in for it (aliases only once verified), or by sub.
+    pub(crate) async fn find_user(
+        &self,
+        pool: &UserPoolRecord,
+        name: &str,
+    ) -> Result<Option<UserRecord>> {
+        let p = &pool.pool;
+        if let Some(u) = self.store.user(&pool.id, &username_key(p, name)).await? {
+            return Ok(Some(u));
+        }
+        let by = username_attributes(p);
+        let aliases = alias_attributes(p);
+        for attr in ["email", "phone_number", "preferred_username"] {
+            let as_username = by.contains(&attr);
+            if !as_username && !aliases.contains(&attr) {
+                continue;
+            }
+            let looks_right = match attr {
+                "email" => is_email(name),
+                "phone_number" => is_phone(name),
+                _ => true,
+            };
+            if !looks_right {
+                continue;
+            }
+            let verified = |u: &UserRecord| {
+                as_username
+                    || attr == "preferred_username"
+                    || u.attributes
+                        .get(&format!("{attr}_verified"))
+                        .map(String::as_str)
+                        == Some("true")
+            };
+            if let Some(u) = self
+                .store
+                .users_by_attribute(&pool.id, attr, name)
+                .await?
+                .into_iter()
+                .find(verified)
+            {
+                return Ok(Some(u));
+            }
+        }
+        if uuid::Uuid::parse_str(name).is_ok() {
+            return Ok(self.store.user_by_sub(&pool.id, name).await?);
+        }
+        Ok(None)
+    }
+
+    pub(crate) async fn user_or_not_found(
+        &self,
+        pool: &UserPoolRecord,
+        name: &str,
+    ) -> Result<UserRecord> {
+        self.find_user(pool, name)
+            .await?
+            .ok_or_else(CoreError::user_not_found)
+    }
+
+    /// Read-modify-write of a user with compare-and-swap.
+    pub(crate) async fn modify_user<F>(
+        &self,
+        pool: &UserPoolRecord,
+        name: &str,
+        mut f: F,
+    ) -> Result<UserRecord>
+    where
+        F: FnMut(&mut UserRecord) -> Result<()> + Send,
+    {
+        for _ in 0..CAS_ATTEMPTS {
+            let mut u = self.user_or_not_found(pool, name).await?;
+            f(&mut u)?;
+            u.updated_at = self.now_millis();
+            u.version += 1;
+            if self.store.update_user(&u).await? {
+                return Ok(u);
+            }
+        }
+        Err(CoreError::ConcurrentModification(
+            "The user was modified concurrently; retry the request.".into(),
+        ))
+    }
+
+    /// Refuses attributes that would give a verified alias (or a username attribute) that
+    /// another user already has; with `force`, the other user loses the alias instead.
+    pub(crate) async fn claim_aliases(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        force: bool,
+    ) -> Result<()> {
+        let p = &pool.pool;
+        let by = username_attributes(p);
+        let aliases = alias_attributes(p);
+        for attr in ["email", "phone_number", "preferred_username"] {
+            let Some(value) = user.attributes.get(attr) else {
+                continue;
+            };
+            let unique = by.contains(&attr)
+                || (aliases.contains(&attr)
+                    && (attr == "preferred_username"
+                        || user
+                            .attributes
+                            .get(&format!("{attr}_verified"))
+                            .map(String::as_str)
+                            == Some("true")));
+            if !unique {
+                continue;
+            }
+            for other in self.store.users_by_attribute(&pool.id, attr, value).await? {
+                if other.username_key == user.username_key {
+                    continue;
+                }
+                let holds = by.contains(&attr)
+                    || attr == "preferred_username"
+                    || other
+                        .attributes
+                        .get(&format!("{attr}_verified"))
+                        .map(String::as_str)
+                        == Some("true");
+                if !holds {
+                    continue;
+                }
+                if by.contains(&attr) {
+                    let what = if attr == "email" {
+                        "email"
+                    } else {
+                        "phone number"
+                    };
+                    return Err(CoreError::UsernameExists(format!(
+                        "An account with the given {what} already exists."
+                    )));
+                }
+                if !force || attr == "preferred_username" {
+                    return Err(CoreError::AliasExists(format!(
+                        "An account with the {attr} already exists."
+                    )));
+                }
+                self.modify_user(pool, &other.username, |o| {
+                    o.attributes
+                        .insert(format!("{attr}_verified"), "false".into());
+                    Ok(())
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a new user, answering UsernameExistsException for a taken username.
+    pub(crate) async fn insert_user(&self, user: &UserRecord) -> Result<()> {
+        match self.store.insert_user(user).await {
+            Err(StoreError::Conflict) => {
+                Err(CoreError::UsernameExists("User already exists".into()))
+            }
+            other => Ok(other?),
+        }
+    }
+
+    pub(crate) fn user_type(&self, u: &UserRecord, only: Option<&[String]>) -> UserType {
+        UserType {
+            username: Some(u.username.clone()),
+            attributes: Some(to_wire(&u.attributes, only)),
+            user_create_date: Some(u.created_at as f64 / 1000.0),
+            user_last_modified_date: Some(u.updated_at as f64 / 1000.0),
+            enabled: Some(u.enabled),
+            user_status: Some(u.status.clone()),
+            mfa_options: None,
+        }
+    }
+
+    pub async fn admin_create_user(
+        &self,
+        req: AdminCreateUserRequest,
+    ) -> Result<AdminCreateUserResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let p = &pool.pool;
+        let policy = p
+            .policies
+            .as_ref()
+            .and_then(|x| x.password_policy.clone())
+            .unwrap_or_else(crate::user_pools::default_password_policy);
+        if req.message_action == Some(MessageActionType::Resend) {
+            return self.resend_invitation(&pool, &req, &policy).await;
+        }
+        let identity = self.new_identity(p, &req.username)?;
+        let mut attributes =
+            check_writes(p, req.user_attributes.as_deref().unwrap_or_default(), true)?;
+        if let Some((attr, value)) = &identity.attribute {
+            attributes.insert(attr.to_string(), value.clone());
+        }
+        attributes.insert("sub".into(), identity.sub.clone());
+        check_required(p, &attributes)?;
+        let temporary = match &req.temporary_password {
+            Some(t) => {
+                passwords::check_policy(&policy, t)?;
+                t.clone()
+            }
+            None => passwords::generate_temporary(self.entropy.as_ref(), &policy),
+        };
+        let now = self.now_millis();
+        let days = policy.temporary_password_validity_days.unwrap_or(7) as i64;
+        let user = UserRecord {
+            pool_id: pool.id.clone(),
+            username_key: username_key(p, &identity.username),
+            username: identity.username.clone(),
+            sub: identity.sub,
+            status: UserStatusType::ForceChangePassword,
+            enabled: true,
+            attributes,
+            password: Some(passwords::make_record(
+                self.entropy.as_ref(),
+                &pool.id,
+                &identity.username,
+                &temporary,
+            )),
+            temporary_password_expires_at: Some(now + days * 86_400_000),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.claim_aliases(&pool, &user, req.force_alias_creation == Some(true))
+            .await?;
+        self.insert_user(&user).await.map_err(|e| match e {
+            CoreError::UsernameExists(_) => {
+                CoreError::UsernameExists("User account already exists".into())
+            }
+            e => e,
+        })?;
+        if req.message_action != Some(MessageActionType::Suppress) {
+            self.send_invitation(p, &user, &req, &temporary).await?;
+        }
+        Ok(AdminCreateUserResponse {
+            user: Some(self.user_type(&user, None)),
+        })
+    }
+
+    async fn resend_invitation(
+        &self,
+        pool: &UserPoolRecord,
+        req: &AdminCreateUserRequest,
+        policy: &PasswordPolicyType,
+    ) -> Result<AdminCreateUserResponse> {
+        let existing = self.user_or_not_found(pool, &req.username).await?;
+        if existing.status != UserStatusType::ForceChangePassword {
+            return Err(CoreError::UnsupportedUserState(
+                "Resend not possible. User is not in FORCE_CHANGE_PASSWORD state.".into(),
+            ));
+        }
+        let temporary = match &req.temporary_password {
+            Some(t) => {
+                passwords::check_policy(policy, t)?;
+                t.clone()
+            }
+            None => passwords::generate_temporary(self.entropy.as_ref(), policy),
+        };
+        let days = policy.temporary_password_validity_days.unwrap_or(7) as i64;
+        let now = self.now_millis();
+        let user = self
+            .modify_user(pool, &existing.username, |u| {
+                u.password = Some(passwords::make_record(
+                    self.entropy.as_ref(),
+                    &pool.id,
+                    &u.username,
+                    &temporary,
+                ));
+                u.temporary_password_expires_at = Some(now + days * 86_400_000);
+                Ok(())
+            })
+            .await?;
+        self.send_invitation(&pool.pool, &user, req, &temporary)
+            .await?;
+        Ok(AdminCreateUserResponse {
+            user: Some(self.user_type(&user, None)),
+        })
+    }
+
+    /// The invitation with the temporary password, through each requested medium the user
+    /// has a destination for (Cognito's default medium is SMS).
+    async fn send_invitation(
+        &self,
+        pool: &UserPoolType,
+        user: &UserRecord,
+        req: &AdminCreateUserRequest,
+        temporary: &str,
+    ) -> Result<()> {
+        let mediums = req
+            .desired_delivery_mediums
+            .clone()
+            .unwrap_or_else(|| vec![DeliveryMediumType::Sms]);
+        let t = pool
+            .admin_create_user_config
+            .as_ref()
+            .and_then(|c| c.invite_message_template.clone())
+            .unwrap_or_default();
+        let fill = |s: String| {
+            s.replace("{username}", &user.username)
+                .replace("{####}", temporary)
+        };
+        for m in mediums {
+            let (attribute, medium, subject, template) = match m {
+                DeliveryMediumType::Email => (
+                    "email",
+                    Medium::Email,
+                    Some(
+                        t.email_subject
+                            .clone()
+                            .unwrap_or_else(|| "Your temporary password".into()),
+                    ),
+                    t.email_message.clone().unwrap_or_else(|| {
+                        "Your username is {username} and temporary password is {####}.".into()
+                    }),
+                ),
+                _ => (
+                    "phone_number",
+                    Medium::Sms,
+                    None,
+                    t.sms_message.clone().unwrap_or_else(|| {
+                        "Your username is {username} and temporary password is {####}.".into()
+                    }),
+                ),
+            };
+            let Some(destination) = user.attributes.get(attribute) else {
+                tracing::info!(pool_id = %user.pool_id, medium = medium.as_str(), "no destination for the invitation in this medium");
+                continue;
+            };
+            self.send(
+                user,
+                Letter {
+                    medium,
+                    destination,
+                    purpose: Purpose::Invitation,
+                    subject,
+                    body: fill(template),
+                    code: Some(temporary.to_string()),
+                    attribute,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn admin_get_user(&self, req: AdminGetUserRequest) -> Result<AdminGetUserResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let u = self.user_or_not_found(&pool, &req.username).await?;
+        let t = self.user_type(&u, None);
+        Ok(AdminGetUserResponse {
+            username: u.username,
+            user_attributes: t.attributes,
+            user_create_date: t.user_create_date,
+            user_last_modified_date: t.user_last_modified_date,
+            enabled: t.enabled,
+            user_status: t.user_status,
+            mfa_options: None,
+            preferred_mfa_setting: None,
+            user_mfa_setting_list: None,
+        })
+    }
+
+    pub async fn admin_delete_user(&self, req: AdminDeleteUserRequest) -> Result<()> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let u = self.user_or_not_found(&pool, &req.username).await?;
+        self.store.delete_user(&pool.id, &u.username_key).await?;
+        Ok(())
+    }
+
+    pub async fn admin_disable_user(
+        &self,
+        req: AdminDisableUserRequest,
+    ) -> Result<AdminDisableUserResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        self.modify_user(&pool, &req.username, |u| {
+            u.enabled = false;
+            Ok(())
+        })
+        .await?;
+        Ok(AdminDisableUserResponse {})
+    }
+
+    pub async fn admin_enable_user(
+        &self,
+        req: AdminEnableUserRequest,
+    ) -> Result<AdminEnableUserResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        self.modify_user(&pool, &req.username, |u| {
+            u.enabled = true;
+            Ok(())
+        })
+        .await?;
+        Ok(AdminEnableUserResponse {})
+    }
+
+    pub async fn admin_set_user_password(
+        &self,
+        req: AdminSetUserPasswordRequest,
+    ) -> Result<AdminSetUserPasswordResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let policy = pool
+            .pool
+            .policies
+            .as_ref()
+            .and_then(|x| x.password_policy.clone())
+            .unwrap_or_else(crate::user_pools::default_password_policy);
+        passwords::check_policy(&policy, &req.password)?;
+        let permanent = req.permanent == Some(true);
+        let now = self.now_millis();
+        let days = policy.temporary_password_validity_days.unwrap_or(7) as i64;
+        self.modify_user(&pool, &req.username, |u| {
+            u.password = Some(passwords::make_record(
+                self.entropy.as_ref(),
+                &pool.id,
+                &u.username,
+                &req.password,
+            ));
+            if permanent {
+                u.status = UserStatusType::Confirmed;
+                u.temporary_password_expires_at = None;
+            } else {
+                u.status = UserStatusType::ForceChangePassword;
+                u.temporary_password_expires_at = Some(now + days * 86_400_000);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(AdminSetUserPasswordResponse {})
+    }
+
+    pub async fn admin_update_user_attributes(
+        &self,
+        req: AdminUpdateUserAttributesRequest,
+    ) -> Result<AdminUpdateUserAttributesResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let changes = check_writes(&pool.pool, &req.user_attributes, false)?;
+        let auto: Vec<String> = pool
+            .pool
+            .auto_verified_attributes
+            .iter()
+            .flatten()
+            .map(|a| a.as_str().to_string())
+            .collect();
+        let mut to_verify = Vec::new();
+        let user = self
+            .modify_user(&pool, &req.username, |u| {
+                to_verify.clear();
+                for (k, v) in &changes {
+                    let changed = u.attributes.get(k) != Some(v);
+                    u.attributes.insert(k.clone(), v.clone());
+                    // A changed email or phone number is unverified again unless the caller says
+                    // otherwise; a code goes out when the pool auto-verifies it.
+                    if changed && (k == "email" || k == "phone_number") {
+                        let flag = format!("{k}_verified");
+                        if !changes.contains_key(&flag) {
+                            u.attributes.insert(flag, "false".into());
+                            if auto.contains(k) {
+                                to_verify.push(k.clone());
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        self.claim_aliases(&pool, &user, false).await?;
+        for attr in to_verify {
+            self.send_attribute_code(&pool.pool, &user, &attr).await?;
+        }
+        Ok(AdminUpdateUserAttributesResponse {})
+    }
+
+    /// A verification code for one attribute (email or phone number).
+    pub(crate) async fn send_attribute_code(
+        &self,
+        pool: &UserPoolType,
+        user: &UserRecord,
+        attr: &str,
+    ) -> Result<Option<CodeDeliveryDetailsType>> {
+        let Some(destination) = user.attributes.get(attr).cloned() else {
+            return Ok(None);
+        };
+        let medium = if attr == "email" {
+            Medium::Email
+        } else {
+            Medium::Sms
+        };
+        let code = self
+            .issue_code(
+                user,
+                Purpose::VerifyAttribute,
+                Some(attr),
+                VERIFY_ATTRIBUTE_CODE_TTL_MS,
+            )
+            .await?;
+        let t = pool
+            .verification_message_template
+            .clone()
+            .unwrap_or_default();
+        let (subject, template) = match medium {
+            Medium::Email => (
+                Some(
+                    t.email_subject
+                        .unwrap_or_else(|| "Your verification code".into()),
+                ),
+                t.email_message
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            ),
+            Medium::Sms => (
+                None,
+                t.sms_message
+                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+            ),
+        };
+        let body = template
+            .replace("{####}", &code)
+            .replace("{username}", &user.username);
+        Ok(Some(
+            self.send(
+                user,
+                Letter {
+                    medium,
+                    destination: &destination,
+                    purpose: Purpose::VerifyAttribute,
+                    subject,
+                    body,
+                    code: Some(code),
+                    attribute: attr,
+                },
+            )
+            .await?,
+        ))
+    }
+
+    pub async fn admin_delete_user_attributes(
+        &self,
+        req: AdminDeleteUserAttributesRequest,
+    ) -> Result<AdminDeleteUserAttributesResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let schema = pool.pool.schema_attributes.clone().unwrap_or_default();
+        for name in &req.user_attribute_names {
+            let def = schema
+                .iter()
+                .find(|a| a.name.as_deref() == Some(name.as_str()));
+            match def {
+                None => return Err(CoreError::InvalidParameter(format!("Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."))),
+                Some(d) if d.required == Some(true) || d.mutable == Some(false) => {
+                    return Err(CoreError::InvalidParameter(format!("Cannot delete a required or immutable attribute: {name}")));
+                }
+                _ => {}
+            }
+        }
+        self.modify_user(&pool, &req.username, |u| {
+            for name in &req.user_attribute_names {
+                u.attributes.remove(name);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(AdminDeleteUserAttributesResponse {})
+    }
+
+    pub async fn list_users(&self, req: ListUsersRequest) -> Result<ListUsersResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let filter = req
+            .filter
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .map(parse_filter)
+            .transpose()?;
+        let after = pagination::decode(req.pagination_token.as_deref())?;
+        let limit = req.limit.unwrap_or(60).clamp(1, 60) as u32;
+        let mut rows = self
+            .store
+            .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
+            .await?;
+        let token = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|u| pagination::encode(&u.username_key))
+        } else {
+            None
+        };
+        let only = req.attributes_to_get.as_deref();
+        Ok(ListUsersResponse {
+            users: Some(rows.iter().map(|u| self.user_type(u, only)).collect()),
+            pagination_token: token,
+        })
+    }
+}
+
+/// `attribute = "value"` or `attribute ^= "value"` (quotes required; `\"` and `\\` escape).
+pub fn parse_filter(text: &str) -> Result<UserFilter> {
+    let bad = || CoreError::InvalidParameter("Error while parsing filter.".into());
+    let (attr, rest, prefix) = if let Some((a, r)) = text.split_once("^=") {
+        (a, r, true)
+    } else if let Some((a, r)) = text.split_once('=') {
+        (a, r, false)
+    } else {
+        return Err(bad());
+    };
+    let attribute = attr.trim().trim_matches('"').to_string();
+    if !LIST_USERS_ATTRIBUTES.contains(&attribute.as_str()) {
+        return Err(CoreError::InvalidParameter(format!(
+            "Invalid search attribute: {attribute}"
+        )));
+    }
+    let rest = rest.trim();
+    let inner = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    let mut value = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next().ok_or_else(bad)?),
+            '"' => return Err(bad()),
+            c => value.push(c),
+        }
+    }
+    Ok(UserFilter {
+        attribute,
+        prefix,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        assert_eq!(
+            parse_filter(r#"email ^= "ali""#).unwrap(),
+            UserFilter {
+                attribute: "email".into(),
+                prefix: true,
+                value: "ali".into()
+            }
+        );
+        assert_eq!(
+            parse_filter(r#"cognito:user_status = "CONFIRMED""#)
+                .unwrap()
+                .value,
+            "CONFIRMED"
+        );
+        assert_eq!(parse_filter(r#"name="a \"b\"""#).unwrap().value, "a \"b\"");
+        assert!(parse_filter("email = ali").is_err());
+        assert!(parse_filter(r#"custom:x = "1""#).is_err());
+        assert!(parse_filter("nonsense").is_err());
+    }
+}
