@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -10,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +44,18 @@ def aws_error(code: str, *message_parts: str, status: int = 400):
     for part in message_parts:
         assert part in message, f"{part!r} not in {message!r}"
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def secret_hash(client_secret: str, username: str, client_id: str) -> str:
+    """SECRET_HASH = base64(HMAC-SHA256(client_secret, username + client_id))."""
+    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def user_attributes(user: dict) -> dict[str, str]:
+    """The attributes of an AdminGetUser answer (UserAttributes) or a UserType (Attributes) as a dict."""
+    pairs = user.get("UserAttributes", user.get("Attributes", []))
+    return {a["Name"]: a["Value"] for a in pairs}
 
 
 def strip_meta(response: dict) -> dict:
@@ -236,6 +252,14 @@ class GatehouseServer:
         req = urllib.request.Request(self.url + "/_gatehouse/reset", method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200
+
+    def outbox(self, pool_id: str, username: str) -> list[dict]:
+        """Messages Gatehouse "sent" to a user (--dev only), oldest first. `username` may be the
+        canonical username, an alias or the sub."""
+        query = urllib.parse.urlencode({"poolId": pool_id, "username": username})
+        with urllib.request.urlopen(f"{self.url}/_gatehouse/outbox?{query}", timeout=10) as r:
+            assert r.status == 200
+            return json.load(r)["Messages"]
 
     def printed_credentials(self) -> tuple[str, str]:
         """The `export AWS_ACCESS_KEY_ID=…` / `AWS_SECRET_ACCESS_KEY=…` lines printed on first start."""

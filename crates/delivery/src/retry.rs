@@ -32,6 +32,28 @@ impl Backoff {
     }
 }
 
+/// Whether a TLS failure (bad certificate, handshake with something that does not speak
+/// TLS) is somewhere in an error's chain: those do not heal by themselves, so no retry.
+pub(crate) fn caused_by_tls(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        // An `io::Error`'s `source()` skips the error it wraps (and io errors nest, as in
+        // hyper-rustls), so step into the wrapped error itself.
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            next = Some(inner);
+            continue;
+        }
+        next = e.source();
+    }
+    false
+}
+
 fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
     // Jitter needs no cryptographic quality; should the system RNG ever fail, no jitter.

@@ -13,7 +13,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
-use crate::retry::Backoff;
+use crate::retry::{caused_by_tls, Backoff};
 
 /// How the SMTP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -317,25 +317,6 @@ fn is_retryable(err: &lettre::transport::smtp::Error) -> bool {
         return false;
     }
     !caused_by_tls(err)
-}
-
-fn caused_by_tls(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if e.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        next = e.source();
-    }
-    false
 }
 
 fn default_subject(purpose: Purpose) -> &'static str {

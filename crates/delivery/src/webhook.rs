@@ -18,7 +18,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::{Deserialize, Serialize};
 
-use crate::retry::Backoff;
+use crate::retry::{caused_by_tls, Backoff};
 use crate::smtp::{default_initial_backoff_ms, default_max_backoff_ms};
 
 /// Header carrying the Unix time (seconds) at which the request was signed.
@@ -174,7 +174,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 ///
 /// Each request carries `Content-Type: application/json`, [`TIMESTAMP_HEADER`],
 /// [`SIGNATURE_HEADER`], [`MESSAGE_ID_HEADER`] and [`ATTEMPT_HEADER`]. A 2xx answer means
-/// delivered. Connection errors, timeouts, 408, 429 and 5xx are retried with exponential
+/// delivered. Connection errors (except TLS failures), timeouts, 408, 429 and 5xx are retried with exponential
 /// backoff and jitter up to `max_attempts` (each retry is signed afresh); other answers
 /// fail at once. `deliver` returns when the message is delivered or has finally failed.
 ///
@@ -326,6 +326,7 @@ impl WebhookCourier {
                     retry_after: None,
                 }
             }
+            Ok(Err(e)) if caused_by_tls(&e) => return Outcome::Fail(error_chain(&e)),
             Ok(Err(e)) => {
                 return Outcome::Retry {
                     reason: error_chain(&e),

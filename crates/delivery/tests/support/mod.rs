@@ -186,7 +186,9 @@ async fn smtp_session(
             if tx.rcpt_to.is_empty() {
                 "554 5.5.1 no valid recipients\r\n".into()
             } else {
-                write.write_all(b"354 end data with <CRLF>.<CRLF>\r\n").await?;
+                write
+                    .write_all(b"354 end data with <CRLF>.<CRLF>\r\n")
+                    .await?;
                 let mut data = String::new();
                 loop {
                     line.clear();
