@@ -142,7 +142,11 @@ async fn serve(s: Settings) -> Result<(), String> {
             region: s.region.clone(),
             account_id: s.account_id.clone(),
         },
-    );
+    )
+    // The log shows codes only in development mode; the outbox always keeps them.
+    .with_courier(Arc::new(gatehouse_core::messages::LogCourier {
+        show_codes: s.dev,
+    }));
     let app = gatehouse_server::router(
         core,
         gatehouse_server::ServerConfig {

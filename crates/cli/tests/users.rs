@@ -520,6 +520,42 @@ async fn admin_lifecycle_and_invitations() {
         Some(UserStatusType::ForceChangePassword)
     );
 
+    // With PasswordHistorySize 2 a password may not repeat either of the last two.
+    let strict = pool_with(&c, |b| {
+        b.policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(8)
+                        .password_history_size(2)
+                        .build(),
+                )
+                .build(),
+        )
+    })
+    .await;
+    c.admin_create_user()
+        .user_pool_id(&strict)
+        .username("hist")
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    let set = |pw: &'static str| {
+        c.admin_set_user_password()
+            .user_pool_id(&strict)
+            .username("hist")
+            .password(pw)
+            .permanent(true)
+            .send()
+    };
+    set("first-password").await.unwrap();
+    set("second-password").await.unwrap();
+    let (e, _) = err_of(set("first-password").await);
+    assert_eq!(e, "PasswordHistoryPolicyViolationException");
+    set("third-password").await.unwrap();
+    set("first-password").await.unwrap();
+
     c.admin_disable_user()
         .user_pool_id(&pool)
         .username("dave")

@@ -39,6 +39,8 @@ pub enum CoreError {
     GroupExists(String),
     #[error("{0}")]
     UnsupportedUserState(String),
+    #[error("{0}")]
+    PasswordHistoryPolicyViolation(String),
     /// A storage failure: logged with its cause, answered as InternalErrorException.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -63,6 +65,9 @@ impl CoreError {
             CoreError::AliasExists(_) => "AliasExistsException",
             CoreError::GroupExists(_) => "GroupExistsException",
             CoreError::UnsupportedUserState(_) => "UnsupportedUserStateException",
+            CoreError::PasswordHistoryPolicyViolation(_) => {
+                "PasswordHistoryPolicyViolationException"
+            }
             CoreError::Store(_) => "InternalErrorException",
         }
     }

@@ -4,7 +4,7 @@
 use gatehouse_srp::{Salt, SrpIdentity, Verifier};
 use gatehouse_wire::PasswordPolicyType;
 
-use crate::store::PasswordRecord;
+use crate::store::{PasswordRecord, UserRecord};
 use crate::{CoreError, Entropy, Result};
 
 /// Cognito's symbol set for `RequireSymbols`.
@@ -79,6 +79,40 @@ pub fn verify(record: &PasswordRecord, pool_id: &str, username: &str, password: 
         &salt,
         password,
     )
+}
+
+/// Gives `user` a new password: the policy, then the pool's password history (the new one may
+/// not be any of the last `PasswordHistorySize`), then a fresh salt and verifier.
+pub(crate) fn replace(
+    entropy: &dyn Entropy,
+    policy: &PasswordPolicyType,
+    user: &mut UserRecord,
+    password: &str,
+) -> Result<()> {
+    check_policy(policy, password)?;
+    let keep = policy.password_history_size.unwrap_or(0).max(0) as usize;
+    if keep > 0 {
+        let recent = user
+            .password
+            .iter()
+            .chain(user.password_history.iter())
+            .take(keep);
+        for old in recent {
+            if verify(old, &user.pool_id, &user.username, password) {
+                return Err(CoreError::PasswordHistoryPolicyViolation(format!(
+                    "The password must not be one of the user's last {keep} passwords."
+                )));
+            }
+        }
+    }
+    let new = make_record(entropy, &user.pool_id, &user.username, password);
+    if let Some(old) = user.password.replace(new) {
+        if keep > 0 {
+            user.password_history.insert(0, old);
+        }
+    }
+    user.password_history.truncate(keep.saturating_sub(1));
+    Ok(())
 }
 
 /// A temporary password that satisfies `policy`: one character of each class, then random

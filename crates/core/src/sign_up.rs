@@ -77,6 +77,7 @@ impl Core {
                 &identity.username,
                 &password,
             )),
+            password_history: Vec::new(),
             temporary_password_expires_at: None,
             created_at: now,
             updated_at: now,
@@ -144,7 +145,25 @@ impl Core {
     ) -> Result<ResendConfirmationCodeResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = self.sign_up_user(&client, &pool, &req.username).await?;
+        let user = match self.find_user(&pool, &req.username).await? {
+            Some(u) => u,
+            // With PreventUserExistenceErrors, an unknown user looks like a sent code.
+            None if client.client.prevent_user_existence_errors
+                == Some(PreventUserExistenceErrorTypes::Enabled) =>
+            {
+                return Ok(ResendConfirmationCodeResponse {
+                    code_delivery_details: Some(CodeDeliveryDetailsType {
+                        destination: Some(crate::messages::mask(&format!(
+                            "{}@example.com",
+                            req.username
+                        ))),
+                        delivery_medium: Some(DeliveryMediumType::Email),
+                        attribute_name: Some("email".into()),
+                    }),
+                })
+            }
+            None => return Err(unknown_user(&client)),
+        };
         if user.status != UserStatusType::Unconfirmed {
             return Err(CoreError::InvalidParameter(
                 "User is already confirmed.".into(),

@@ -68,6 +68,8 @@ pub struct UserRecord {
     /// Every attribute, `sub` included.
     pub attributes: BTreeMap<String, String>,
     pub password: Option<PasswordRecord>,
+    /// Earlier passwords, newest first, as many as the pool's PasswordHistorySize needs.
+    pub password_history: Vec<PasswordRecord>,
     /// When a temporary password stops working (epoch ms).
     pub temporary_password_expires_at: Option<i64>,
     pub created_at: i64,

@@ -325,6 +325,7 @@ impl Core {
                 &identity.username,
                 &temporary,
             )),
+            password_history: Vec::new(),
             temporary_password_expires_at: Some(now + days * 86_400_000),
             created_at: now,
             updated_at: now,
@@ -369,12 +370,7 @@ impl Core {
         let now = self.now_millis();
         let user = self
             .modify_user(pool, &existing.username, |u| {
-                u.password = Some(passwords::make_record(
-                    self.entropy.as_ref(),
-                    &pool.id,
-                    &u.username,
-                    &temporary,
-                ));
+                passwords::replace(self.entropy.as_ref(), policy, u, &temporary)?;
                 u.temporary_password_expires_at = Some(now + days * 86_400_000);
                 Ok(())
             })
@@ -513,17 +509,11 @@ impl Core {
             .as_ref()
             .and_then(|x| x.password_policy.clone())
             .unwrap_or_else(crate::user_pools::default_password_policy);
-        passwords::check_policy(&policy, &req.password)?;
         let permanent = req.permanent == Some(true);
         let now = self.now_millis();
         let days = policy.temporary_password_validity_days.unwrap_or(7) as i64;
         self.modify_user(&pool, &req.username, |u| {
-            u.password = Some(passwords::make_record(
-                self.entropy.as_ref(),
-                &pool.id,
-                &u.username,
-                &req.password,
-            ));
+            passwords::replace(self.entropy.as_ref(), &policy, u, &req.password)?;
             if permanent {
                 u.status = UserStatusType::Confirmed;
                 u.temporary_password_expires_at = None;

@@ -88,6 +88,8 @@ fn client_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<AppClientRecord> {
 struct UserDoc {
     attributes: BTreeMap<String, String>,
     password: Option<PasswordRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    password_history: Vec<PasswordRecord>,
     temporary_password_expires_at: Option<i64>,
     updated_at: i64,
 }
@@ -106,6 +108,7 @@ fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
         enabled: r.get::<i64, _>("enabled") != 0,
         attributes: doc.attributes,
         password: doc.password,
+        password_history: doc.password_history,
         temporary_password_expires_at: doc.temporary_password_expires_at,
         created_at: r.get("created_at"),
         updated_at: doc.updated_at,
@@ -117,6 +120,7 @@ fn user_doc(u: &UserRecord) -> StoreResult<String> {
     to_json(&UserDoc {
         attributes: u.attributes.clone(),
         password: u.password.clone(),
+        password_history: u.password_history.clone(),
         temporary_password_expires_at: u.temporary_password_expires_at,
         updated_at: u.updated_at,
     })
