@@ -407,3 +407,40 @@ def test_admin_delete_user_attributes_refusals(cognito):
     assert attrs["email"] == "a@example.com" and attrs["custom:level"] == "3"
     with aws_error("UserNotFoundException", "User does not exist."):
         cognito.admin_delete_user_attributes(UserPoolId=pool, Username="nobody", UserAttributeNames=["name"])
+
+
+# --- attribute values ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, value, message", [
+    ("email", "not-an-email", "Invalid email address format."),
+    ("phone_number", "5555", "Invalid phone number format."),
+    ("custom:level", "abc", "custom:level"),
+    ("email_verified", "maybe", "email_verified"),
+])
+def test_attribute_values_are_validated(cognito, pool, name, value, message):
+    with aws_error("InvalidParameterException", message):
+        create(cognito, pool, "alice", (name, value), MessageAction="SUPPRESS")
+    with aws_error("UserNotFoundException"):
+        get(cognito, pool, "alice")
+    create(cognito, pool, "alice", MessageAction="SUPPRESS")
+    with aws_error("InvalidParameterException", message):
+        cognito.admin_update_user_attributes(UserPoolId=pool, Username="alice",
+                                             UserAttributes=[{"Name": name, "Value": value}])
+    assert name not in user_attributes(get(cognito, pool, "alice"))
+
+
+def test_custom_attribute_constraints(cognito):
+    pool = cognito.create_user_pool(PoolName="constrained", Schema=[
+        {"Name": "code", "AttributeDataType": "String", "StringAttributeConstraints": {"MinLength": "2", "MaxLength": "4"}},
+        {"Name": "score", "AttributeDataType": "Number", "NumberAttributeConstraints": {"MinValue": "0", "MaxValue": "10"}},
+    ])["UserPool"]["Id"]
+    for name, value in (("custom:code", "toolong"), ("custom:code", "x"), ("custom:score", "11"), ("custom:score", "-1")):
+        with aws_error("InvalidParameterException", "Attributes did not conform to the schema", name):
+            create(cognito, pool, "alice", (name, value), MessageAction="SUPPRESS")
+    user = create(cognito, pool, "alice", ("custom:code", "abcd"), ("custom:score", "10"), MessageAction="SUPPRESS")
+    assert user_attributes(user)["custom:code"] == "abcd" and user_attributes(user)["custom:score"] == "10"
+
+
+def test_username_pattern(cognito_raw, pool):
+    with aws_error("InvalidParameterException", "username"):
+        cognito_raw.admin_create_user(UserPoolId=pool, Username="has space", MessageAction="SUPPRESS")

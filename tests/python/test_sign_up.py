@@ -165,6 +165,9 @@ def test_sign_up_refused_when_only_admins_create_users(cognito):
     with aws_error("NotAuthorizedException", "SignUp is not permitted for this user pool"):
         cognito.sign_up(ClientId=client_id, Username="alice", Password=PASSWORD)
     assert cognito.list_users(UserPoolId=pool)["Users"] == []
+    # Administrators still can.
+    cognito.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
+    assert status(cognito, pool, "alice") == "FORCE_CHANGE_PASSWORD"
 
 
 def test_sign_up_without_auto_verification_sends_nothing(cognito, server):

@@ -186,10 +186,10 @@ def test_deeply_nested_json_does_not_crash(server, where):
 
 @pytest.mark.parametrize("operation, kwargs", [
     ("initiate_auth", dict(AuthFlow="USER_SRP_AUTH", ClientId="abc", AuthParameters={"USERNAME": "u", "SRP_A": "1"})),
-    ("admin_create_user", dict(UserPoolId="us-east-1_AAAAAAAAA", Username="u")),
-    ("sign_up", dict(ClientId="abc", Username="u", Password="Passw0rd!")),
+    ("get_user", dict(AccessToken="token")),
     ("list_devices", dict(AccessToken="token")),
-    ("create_group", dict(UserPoolId="us-east-1_AAAAAAAAA", GroupName="g")),
+    ("confirm_device", dict(AccessToken="token", DeviceKey="us-east-1_abc")),
+    ("set_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA", MfaConfiguration="OFF")),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):
     with aws_error("UnsupportedOperationException") as info:

@@ -62,6 +62,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub secret_access_key: Option<String>,
+    /// How codes and invitations leave: log, smtp or webhook (configured in the TOML file's
+    /// [smtp] / [webhook] tables) [default: log].
+    #[arg(long, env = "GATEHOUSE_DELIVERY", global = true)]
+    pub delivery: Option<String>,
 }
 
 /// An admin credential in the config file.
@@ -91,6 +95,9 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpAddr>>,
     #[serde(default)]
     credentials: Vec<FileCredential>,
+    delivery: Option<String>,
+    smtp: Option<gatehouse_delivery::SmtpConfig>,
+    webhook: Option<gatehouse_delivery::WebhookConfig>,
 }
 
 /// The settings in force.
@@ -108,6 +115,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Configured admin credentials; empty means "use the data dir's credentials file".
     pub credentials: Vec<AdminCredential>,
+    /// How messages leave: log, smtp or webhook.
+    pub delivery: String,
+    pub smtp: Option<gatehouse_delivery::SmtpConfig>,
+    pub webhook: Option<gatehouse_delivery::WebhookConfig>,
 }
 
 impl Settings {
@@ -209,6 +220,9 @@ impl Settings {
                 a.trusted_proxies
             },
             credentials,
+            delivery: a.delivery.or(file.delivery).unwrap_or_else(|| "log".into()),
+            smtp: file.smtp,
+            webhook: file.webhook,
         })
     }
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod credentials;
+mod delivery;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -143,10 +144,12 @@ async fn serve(s: Settings) -> Result<(), String> {
             account_id: s.account_id.clone(),
         },
     )
-    // The log shows codes only in development mode; the outbox always keeps them.
-    .with_courier(Arc::new(gatehouse_core::messages::LogCourier {
-        show_codes: s.dev,
-    }));
+    .with_courier(delivery::courier(
+        &s.delivery,
+        s.smtp.clone(),
+        s.webhook.clone(),
+        s.dev,
+    )?);
     let app = gatehouse_server::router(
         core,
         gatehouse_server::ServerConfig {

@@ -142,6 +142,27 @@ pub(crate) fn check_writes(
     Ok(out)
 }
 
+/// Attributes a request may delete: known, neither required nor immutable.
+pub(crate) fn check_deletable(pool: &UserPoolType, names: &[String]) -> Result<()> {
+    for name in names {
+        match definition(pool, name) {
+            None => {
+                return Err(schema_error(
+                    name,
+                    "Attribute does not exist in the schema.",
+                ))
+            }
+            Some(d) if d.required == Some(true) || d.mutable == Some(false) => {
+                return Err(CoreError::InvalidParameter(format!(
+                    "Cannot delete a required or immutable attribute: {name}"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Required attributes the pool's schema demands, missing from `attrs`.
 pub(crate) fn check_required(pool: &UserPoolType, attrs: &BTreeMap<String, String>) -> Result<()> {
     for def in pool.schema_attributes.as_deref().unwrap_or_default() {

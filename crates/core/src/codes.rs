@@ -170,13 +170,15 @@ impl Core {
     ) -> Result<Option<CodeDeliveryDetailsType>> {
         let auto = pool.auto_verified_attributes.as_deref().unwrap_or_default();
         let wants = |n: &str| auto.iter().any(|a| a.as_str() == n);
-        let (attribute, medium) = if wants("email") && user.attributes.contains_key("email") {
-            ("email", Medium::Email)
-        } else if wants("phone_number") && user.attributes.contains_key("phone_number") {
-            ("phone_number", Medium::Sms)
-        } else {
-            return Ok(None);
-        };
+        // Cognito verifies the phone number first when a pool auto-verifies both.
+        let (attribute, medium) =
+            if wants("phone_number") && user.attributes.contains_key("phone_number") {
+                ("phone_number", Medium::Sms)
+            } else if wants("email") && user.attributes.contains_key("email") {
+                ("email", Medium::Email)
+            } else {
+                return Ok(None);
+            };
         let destination = user.attributes[attribute].clone();
         let code = self
             .issue_code(user, purpose, Some(attribute), ttl_ms)

@@ -83,7 +83,7 @@ impl Core {
             updated_at: now,
             version: 1,
         };
-        self.claim_aliases(&pool, &user, false).await?;
+        self.claim_aliases(&pool, &user, false, true).await?;
         self.insert_user(&user).await?;
         let details = self
             .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
@@ -120,22 +120,36 @@ impl Core {
                 user.status
             )));
         }
-        let code = self
-            .redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
+        // The attribute the code verifies becomes a verified alias: it must be free (or be
+        // taken over with ForceAliasCreation) before anything is written.
+        let verifies = self
+            .store
+            .code(&pool.id, &user.username_key, Purpose::SignUp.as_str())
+            .await?
+            .and_then(|c| c.attribute);
+        let confirm = |u: &mut UserRecord| {
+            u.status = UserStatusType::Confirmed;
+            if let Some(attr) = &verifies {
+                u.attributes
+                    .insert(format!("{attr}_verified"), "true".into());
+            }
+        };
+        let mut candidate = user.clone();
+        confirm(&mut candidate);
+        self.claim_aliases(
+            &pool,
+            &candidate,
+            req.force_alias_creation == Some(true),
+            false,
+        )
+        .await?;
+        self.redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
             .await?;
-        let confirmed = self
-            .modify_user(&pool, &user.username, |u| {
-                u.status = UserStatusType::Confirmed;
-                if let Some(attr) = &code.attribute {
-                    u.attributes
-                        .insert(format!("{attr}_verified"), "true".into());
-                }
-                Ok(())
-            })
-            .await?;
-        // A now-verified alias must be unique (ForceAliasCreation moves it).
-        self.claim_aliases(&pool, &confirmed, req.force_alias_creation == Some(true))
-            .await?;
+        self.modify_user(&pool, &user.username, |u| {
+            confirm(u);
+            Ok(())
+        })
+        .await?;
         Ok(ConfirmSignUpResponse { session: None })
     }
 

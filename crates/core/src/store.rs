@@ -137,6 +137,7 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>>;
     /// Users whose `attribute` (email, phone_number or preferred_username) equals `value`.
+    /// Emails and preferred usernames are indexed lower-cased: pass `value` lower-cased too.
     async fn users_by_attribute(
         &self,
         pool_id: &str,

@@ -4,7 +4,9 @@
 
 use gatehouse_wire::*;
 
-use crate::attributes::{check_required, check_writes, is_email, is_phone, to_wire};
+use crate::attributes::{
+    check_deletable, check_required, check_writes, is_email, is_phone, to_wire,
+};
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
 use crate::store::{UserFilter, UserPoolRecord, UserRecord};
@@ -54,6 +56,42 @@ fn alias_attributes(pool: &UserPoolType) -> Vec<&str> {
         .flatten()
         .map(|a| a.as_str())
         .collect()
+}
+
+/// What an attribute is for signing in, if anything.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Listed in `UsernameAttributes`: it is the user's sign-in name.
+    Username,
+    /// Listed in `AliasAttributes`: it stands in for the username once verified.
+    Alias,
+}
+
+fn sign_in_role(pool: &UserPoolType, attr: &str) -> Option<Role> {
+    if username_attributes(pool).contains(&attr) {
+        Some(Role::Username)
+    } else if alias_attributes(pool).contains(&attr) {
+        Some(Role::Alias)
+    } else {
+        None
+    }
+}
+
+/// Whether `user` holds `attr` as a sign-in name: always for a username attribute and a
+/// preferred username, once verified for an email or phone alias.
+fn holds(pool: &UserPoolType, attr: &str, user: &UserRecord) -> bool {
+    match sign_in_role(pool, attr) {
+        Some(Role::Username) => true,
+        Some(Role::Alias) => {
+            attr == "preferred_username"
+                || user
+                    .attributes
+                    .get(&format!("{attr}_verified"))
+                    .map(String::as_str)
+                    == Some("true")
+        }
+        None => false,
+    }
 }
 
 /// How a new user's username is formed. With `UsernameAttributes` the name given is an email
@@ -119,36 +157,17 @@ impl Core {
         if let Some(u) = self.store.user(&pool.id, &username_key(p, name)).await? {
             return Ok(Some(u));
         }
-        let by = username_attributes(p);
-        let aliases = alias_attributes(p);
         for attr in ["email", "phone_number", "preferred_username"] {
-            let as_username = by.contains(&attr);
-            if !as_username && !aliases.contains(&attr) {
-                continue;
-            }
             let looks_right = match attr {
                 "email" => is_email(name),
                 "phone_number" => is_phone(name),
                 _ => true,
             };
-            if !looks_right {
+            if !looks_right || sign_in_role(p, attr).is_none() {
                 continue;
             }
-            let verified = |u: &UserRecord| {
-                as_username
-                    || attr == "preferred_username"
-                    || u.attributes
-                        .get(&format!("{attr}_verified"))
-                        .map(String::as_str)
-                        == Some("true")
-            };
-            if let Some(u) = self
-                .store
-                .users_by_attribute(&pool.id, attr, name)
-                .await?
-                .into_iter()
-                .find(verified)
-            {
+            let found = self.users_with(pool, attr, name).await?;
+            if let Some(u) = found.into_iter().find(|u| holds(p, attr, u)) {
                 return Ok(Some(u));
             }
         }
@@ -192,67 +211,80 @@ impl Core {
         ))
     }
 
-    /// Refuses attributes that would give a verified alias (or a username attribute) that
-    /// another user already has; with `force`, the other user loses the alias instead.
+    /// Users whose `attr` is `value`, compared as the pool compares usernames (emails and
+    /// preferred usernames ignore case in case-insensitive pools).
+    async fn users_with(
+        &self,
+        pool: &UserPoolRecord,
+        attr: &str,
+        value: &str,
+    ) -> Result<Vec<UserRecord>> {
+        let lowered = attr != "phone_number";
+        let key = if lowered {
+            value.to_lowercase()
+        } else {
+            value.to_string()
+        };
+        let mut found = self.store.users_by_attribute(&pool.id, attr, &key).await?;
+        if lowered && !case_insensitive(&pool.pool) {
+            found.retain(|u| u.attributes.get(attr).map(String::as_str) == Some(value));
+        }
+        Ok(found)
+    }
+
+    /// Refuses a user record (about to be written) whose email, phone number or preferred
+    /// username is another user's sign-in name or verified alias. With `force`, the other user's
+    /// alias is unverified instead (ForceAliasCreation). Runs before the write, so a refused
+    /// request changes nothing.
     pub(crate) async fn claim_aliases(
         &self,
         pool: &UserPoolRecord,
         user: &UserRecord,
         force: bool,
+        creating: bool,
     ) -> Result<()> {
         let p = &pool.pool;
-        let by = username_attributes(p);
-        let aliases = alias_attributes(p);
         for attr in ["email", "phone_number", "preferred_username"] {
             let Some(value) = user.attributes.get(attr) else {
                 continue;
             };
-            let unique = by.contains(&attr)
-                || (aliases.contains(&attr)
-                    && (attr == "preferred_username"
-                        || user
-                            .attributes
-                            .get(&format!("{attr}_verified"))
-                            .map(String::as_str)
-                            == Some("true")));
-            if !unique {
+            let Some(role) = sign_in_role(p, attr) else {
+                continue;
+            };
+            if !holds(p, attr, user) {
                 continue;
             }
-            for other in self.store.users_by_attribute(&pool.id, attr, value).await? {
-                if other.username_key == user.username_key {
-                    continue;
-                }
-                let holds = by.contains(&attr)
-                    || attr == "preferred_username"
-                    || other
-                        .attributes
-                        .get(&format!("{attr}_verified"))
-                        .map(String::as_str)
-                        == Some("true");
-                if !holds {
-                    continue;
-                }
-                if by.contains(&attr) {
-                    let what = if attr == "email" {
-                        "email"
-                    } else {
-                        "phone number"
-                    };
+            let others: Vec<UserRecord> = self
+                .users_with(pool, attr, value)
+                .await?
+                .into_iter()
+                .filter(|o| o.username_key != user.username_key && holds(p, attr, o))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let what = attr.replace('_', " ");
+            match role {
+                Role::Username if creating => {
                     return Err(CoreError::UsernameExists(format!(
                         "An account with the given {what} already exists."
                     )));
                 }
-                if !force || attr == "preferred_username" {
-                    return Err(CoreError::AliasExists(format!(
-                        "An account with the {attr} already exists."
-                    )));
+                Role::Alias if force && attr != "preferred_username" => {
+                    for other in others {
+                        self.modify_user(pool, &other.username, |o| {
+                            o.attributes
+                                .insert(format!("{attr}_verified"), "false".into());
+                            Ok(())
+                        })
+                        .await?;
+                    }
                 }
-                self.modify_user(pool, &other.username, |o| {
-                    o.attributes
-                        .insert(format!("{attr}_verified"), "false".into());
-                    Ok(())
-                })
-                .await?;
+                _ => {
+                    return Err(CoreError::AliasExists(format!(
+                        "An account with the {what} already exists."
+                    )))
+                }
             }
         }
         Ok(())
@@ -331,7 +363,7 @@ impl Core {
             updated_at: now,
             version: 1,
         };
-        self.claim_aliases(&pool, &user, req.force_alias_creation == Some(true))
+        self.claim_aliases(&pool, &user, req.force_alias_creation == Some(true), true)
             .await?;
         self.insert_user(&user).await.map_err(|e| match e {
             CoreError::UsernameExists(_) => {
@@ -532,7 +564,15 @@ impl Core {
         req: AdminUpdateUserAttributesRequest,
     ) -> Result<AdminUpdateUserAttributesResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        let changes = check_writes(&pool.pool, &req.user_attributes, false)?;
+        // A blank value deletes the attribute, as Cognito documents.
+        let (blank, given): (Vec<AttributeType>, Vec<AttributeType>) = req
+            .user_attributes
+            .iter()
+            .cloned()
+            .partition(|a| a.value.as_deref().unwrap_or("").is_empty());
+        let removed: Vec<String> = blank.into_iter().map(|a| a.name).collect();
+        check_deletable(&pool.pool, &removed)?;
+        let changes = check_writes(&pool.pool, &given, false)?;
         let auto: Vec<String> = pool
             .pool
             .auto_verified_attributes
@@ -540,29 +580,40 @@ impl Core {
             .flatten()
             .map(|a| a.as_str().to_string())
             .collect();
-        let mut to_verify = Vec::new();
-        let user = self
-            .modify_user(&pool, &req.username, |u| {
-                to_verify.clear();
-                for (k, v) in &changes {
-                    let changed = u.attributes.get(k) != Some(v);
-                    u.attributes.insert(k.clone(), v.clone());
-                    // A changed email or phone number is unverified again unless the caller says
-                    // otherwise; a code goes out when the pool auto-verifies it.
-                    if changed && (k == "email" || k == "phone_number") {
-                        let flag = format!("{k}_verified");
-                        if !changes.contains_key(&flag) {
-                            u.attributes.insert(flag, "false".into());
-                            if auto.contains(k) {
-                                to_verify.push(k.clone());
-                            }
+        // Returns the attributes that now need a verification code.
+        let apply = |u: &mut UserRecord| -> Vec<String> {
+            let mut to_verify = Vec::new();
+            for name in &removed {
+                u.attributes.remove(name);
+            }
+            for (k, v) in &changes {
+                let changed = u.attributes.get(k) != Some(v);
+                u.attributes.insert(k.clone(), v.clone());
+                // A changed email or phone number is unverified again unless the caller says
+                // otherwise; a code goes out when the pool auto-verifies it.
+                if changed && (k == "email" || k == "phone_number") {
+                    let flag = format!("{k}_verified");
+                    if !changes.contains_key(&flag) {
+                        u.attributes.insert(flag, "false".into());
+                        if auto.contains(k) {
+                            to_verify.push(k.clone());
                         }
                     }
                 }
+            }
+            to_verify
+        };
+        // Alias conflicts are refused before anything is written.
+        let mut candidate = self.user_or_not_found(&pool, &req.username).await?;
+        apply(&mut candidate);
+        self.claim_aliases(&pool, &candidate, false, false).await?;
+        let mut to_verify = Vec::new();
+        let user = self
+            .modify_user(&pool, &candidate.username, |u| {
+                to_verify = apply(u);
                 Ok(())
             })
             .await?;
-        self.claim_aliases(&pool, &user, false).await?;
         for attr in to_verify {
             self.send_attribute_code(&pool.pool, &user, &attr).await?;
         }
@@ -636,19 +687,7 @@ impl Core {
         req: AdminDeleteUserAttributesRequest,
     ) -> Result<AdminDeleteUserAttributesResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        let schema = pool.pool.schema_attributes.clone().unwrap_or_default();
-        for name in &req.user_attribute_names {
-            let def = schema
-                .iter()
-                .find(|a| a.name.as_deref() == Some(name.as_str()));
-            match def {
-                None => return Err(CoreError::InvalidParameter(format!("Attributes did not conform to the schema: {name}: Attribute does not exist in the schema."))),
-                Some(d) if d.required == Some(true) || d.mutable == Some(false) => {
-                    return Err(CoreError::InvalidParameter(format!("Cannot delete a required or immutable attribute: {name}")));
-                }
-                _ => {}
-            }
-        }
+        check_deletable(&pool.pool, &req.user_attribute_names)?;
         self.modify_user(&pool, &req.username, |u| {
             for name in &req.user_attribute_names {
                 u.attributes.remove(name);
@@ -717,6 +756,13 @@ pub fn parse_filter(text: &str) -> Result<UserFilter> {
             c => value.push(c),
         }
     }
+    // As AWS documents: cognito:user_status ignores case, status (Enabled/Disabled) does not;
+    // emails and preferred usernames are indexed lower-cased.
+    let value = match attribute.as_str() {
+        "cognito:user_status" => value.to_uppercase(),
+        "email" | "preferred_username" => value.to_lowercase(),
+        _ => value,
+    };
     Ok(UserFilter {
         attribute,
         prefix,
