@@ -501,11 +501,84 @@ async fn secrets_never_reach_the_log() {
             srv.call_raw(Some(op), body.as_bytes());
         }
     }
+    // A real sign-up: the password, the temporary password of an invitation and the
+    // confirmation code travel through the server (read back with `gatehouse outbox`).
+    c.update_user_pool()
+        .user_pool_id(&pool)
+        .auto_verified_attributes(
+            aws_sdk_cognitoidentityprovider::types::VerifiedAttributeType::Email,
+        )
+        .send()
+        .await
+        .unwrap();
+    let plain = c
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("p")
+        .send()
+        .await
+        .unwrap();
+    let plain = plain.user_pool_client.unwrap().client_id.unwrap();
+    let email = aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+        .name("email")
+        .value("v@example.com")
+        .build()
+        .unwrap();
+    c.sign_up()
+        .client_id(&plain)
+        .username("victor")
+        .password(password)
+        .user_attributes(email.clone())
+        .send()
+        .await
+        .unwrap();
+    c.admin_create_user()
+        .user_pool_id(&pool)
+        .username("wendy")
+        .user_attributes(email.clone())
+        .desired_delivery_mediums(aws_sdk_cognitoidentityprovider::types::DeliveryMediumType::Email)
+        .send()
+        .await
+        .unwrap();
+    let outbox = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["outbox", "--pool", &pool])
+        .arg("--data-dir")
+        .arg(&srv.data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        outbox.status.success(),
+        "{}",
+        String::from_utf8_lossy(&outbox.stderr)
+    );
+    let messages: serde_json::Value = serde_json::from_slice(&outbox.stdout).unwrap();
+    let codes: Vec<String> = messages["Messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 2, "{messages}");
+    c.confirm_sign_up()
+        .client_id(&plain)
+        .username("victor")
+        .confirmation_code(&codes[0])
+        .send()
+        .await
+        .unwrap();
+
     let log = srv.log();
     assert!(
         log.contains("operation=InitiateAuth"),
         "the log has the requests: {log}"
     );
+    assert!(log.contains("operation=ConfirmSignUp"));
+    for code in &codes {
+        assert!(
+            !log.contains(code.as_str()),
+            "a code or temporary password leaked into the log"
+        );
+    }
     for s in [
         secret.as_str(),
         client_secret.as_str(),
