@@ -397,8 +397,19 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>> {
-        let mut sql =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND username_key > ?");
+        // Without statistics SQLite would walk the primary key (it gives the order) and test
+        // every user; a filter on an indexed column reads that index instead and sorts the few
+        // matches.
+        let index = match filter.map(|f| f.attribute.as_str()) {
+            Some("email") => " INDEXED BY users_by_email",
+            Some("phone_number") => " INDEXED BY users_by_phone",
+            Some("preferred_username") => " INDEXED BY users_by_preferred_username",
+            Some("sub") => " INDEXED BY users_by_sub",
+            _ => "",
+        };
+        let mut sql = format!(
+            "SELECT {USER_COLUMNS} FROM users{index} WHERE pool_id = ? AND username_key > ?"
+        );
         let mut binds: Vec<String> = Vec::new();
         if let Some(f) = filter {
             let col = filter_column(&f.attribute).ok_or_else(|| {
