@@ -134,17 +134,7 @@ async fn serve(s: Settings) -> Result<(), String> {
     } else {
         s.credentials.clone()
     };
-    let store = gatehouse_store::open(&s.database_url).await?;
-    let core = Core::new(
-        store,
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        CoreConfig {
-            region: s.region.clone(),
-            account_id: s.account_id.clone(),
-        },
-    )
-    .with_courier(delivery::courier(
+    let core = open_core(&s).await?.with_courier(delivery::courier(
         &s.delivery,
         s.smtp.clone(),
         s.webhook.clone(),
@@ -178,6 +168,21 @@ async fn serve(s: Settings) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The domain service on the configured database.
+async fn open_core(s: &Settings) -> Result<Core, String> {
+    let store = gatehouse_store::open(&s.database_url).await?;
+    let config = CoreConfig {
+        region: s.region.clone(),
+        account_id: s.account_id.clone(),
+    };
+    Ok(Core::new(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(OsEntropy),
+        config,
+    ))
+}
+
 /// Reads the outbox straight from the database (SQLite allows this while a server runs).
 fn print_outbox(
     args: ServeArgs,
@@ -187,16 +192,7 @@ fn print_outbox(
 ) -> ExitCode {
     let result = Settings::resolve(args).and_then(|s| {
         runtime().block_on(async {
-            let store = gatehouse_store::open(&s.database_url).await?;
-            let core = Core::new(
-                store,
-                Arc::new(SystemClock),
-                Arc::new(OsEntropy),
-                CoreConfig {
-                    region: s.region,
-                    account_id: s.account_id,
-                },
-            );
+            let core = open_core(&s).await?;
             core.outbox(pool.as_deref(), user.as_deref(), limit)
                 .await
                 .map_err(|e| e.to_string())

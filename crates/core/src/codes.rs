@@ -159,8 +159,8 @@ impl Core {
         })
     }
 
-    /// Sends a verification code for the user's email or phone number, per the pool's
-    /// templates. `None` when the user has neither of the pool's auto-verified attributes.
+    /// Sends a sign-up code to the attribute the pool auto-verifies (the phone number first
+    /// when it verifies both, as Cognito does). `None` when the user has neither.
     pub(crate) async fn send_verification_code(
         &self,
         pool: &gatehouse_wire::UserPoolType,
@@ -169,17 +169,37 @@ impl Core {
         ttl_ms: i64,
     ) -> Result<Option<CodeDeliveryDetailsType>> {
         let auto = pool.auto_verified_attributes.as_deref().unwrap_or_default();
-        let wants = |n: &str| auto.iter().any(|a| a.as_str() == n);
-        // Cognito verifies the phone number first when a pool auto-verifies both.
-        let (attribute, medium) =
-            if wants("phone_number") && user.attributes.contains_key("phone_number") {
-                ("phone_number", Medium::Sms)
-            } else if wants("email") && user.attributes.contains_key("email") {
-                ("email", Medium::Email)
-            } else {
-                return Ok(None);
-            };
-        let destination = user.attributes[attribute].clone();
+        let wants =
+            |n: &str| auto.iter().any(|a| a.as_str() == n) && user.attributes.contains_key(n);
+        let attribute = if wants("phone_number") {
+            "phone_number"
+        } else if wants("email") {
+            "email"
+        } else {
+            return Ok(None);
+        };
+        self.send_code_to(pool, user, attribute, purpose, ttl_ms)
+            .await
+    }
+
+    /// Issues a code verifying `attribute` (email or phone number) and sends it there with the
+    /// pool's verification template. `None` when the user has no such attribute.
+    pub(crate) async fn send_code_to(
+        &self,
+        pool: &gatehouse_wire::UserPoolType,
+        user: &UserRecord,
+        attribute: &str,
+        purpose: Purpose,
+        ttl_ms: i64,
+    ) -> Result<Option<CodeDeliveryDetailsType>> {
+        let Some(destination) = user.attributes.get(attribute).cloned() else {
+            return Ok(None);
+        };
+        let medium = if attribute == "email" {
+            Medium::Email
+        } else {
+            Medium::Sms
+        };
         let code = self
             .issue_code(user, purpose, Some(attribute), ttl_ms)
             .await?;
@@ -187,39 +207,30 @@ impl Core {
             .verification_message_template
             .clone()
             .unwrap_or_default();
+        let default = || "Your verification code is {####}. ".to_string();
         let (subject, template) = match medium {
             Medium::Email => (
                 Some(
                     t.email_subject
                         .unwrap_or_else(|| "Your verification code".into()),
                 ),
-                t.email_message
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
+                t.email_message.unwrap_or_else(default),
             ),
-            Medium::Sms => (
-                None,
-                t.sms_message
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
-            ),
+            Medium::Sms => (None, t.sms_message.unwrap_or_else(default)),
         };
         let body = template
             .replace("{####}", &code)
             .replace("{username}", &user.username);
-        let details = self
-            .send(
-                user,
-                Letter {
-                    medium,
-                    destination: &destination,
-                    purpose,
-                    subject,
-                    body,
-                    code: Some(code),
-                    attribute,
-                },
-            )
-            .await?;
-        Ok(Some(details))
+        let letter = Letter {
+            medium,
+            destination: &destination,
+            purpose,
+            subject,
+            body,
+            code: Some(code),
+            attribute,
+        };
+        Ok(Some(self.send(user, letter).await?))
     }
 }
 

@@ -10,6 +10,14 @@ use crate::{CoreError, Entropy, Result};
 /// Cognito's symbol set for `RequireSymbols`.
 const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
 
+/// The pool's password policy (Cognito's default when the pool has none).
+pub(crate) fn policy_of(pool: &gatehouse_wire::UserPoolType) -> PasswordPolicyType {
+    pool.policies
+        .as_ref()
+        .and_then(|x| x.password_policy.clone())
+        .unwrap_or_else(crate::user_pools::default_password_policy)
+}
+
 /// `InvalidPasswordException` with Cognito's message when `password` breaks the policy.
 pub fn check_policy(policy: &PasswordPolicyType, password: &str) -> Result<()> {
     let fail = |why: &str| {

@@ -56,11 +56,7 @@ impl Core {
         }
         attributes.insert("sub".into(), identity.sub.clone());
         check_required(p, &attributes)?;
-        let policy = p
-            .policies
-            .as_ref()
-            .and_then(|x| x.password_policy.clone())
-            .unwrap_or_else(crate::user_pools::default_password_policy);
+        let policy = passwords::policy_of(p);
         passwords::check_policy(&policy, &password)?;
         let now = self.now_millis();
         let user = UserRecord {

@@ -318,11 +318,7 @@ impl Core {
     ) -> Result<AdminCreateUserResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let p = &pool.pool;
-        let policy = p
-            .policies
-            .as_ref()
-            .and_then(|x| x.password_policy.clone())
-            .unwrap_or_else(crate::user_pools::default_password_policy);
+        let policy = passwords::policy_of(p);
         if req.message_action == Some(MessageActionType::Resend) {
             return self.resend_invitation(&pool, &req, &policy).await;
         }
@@ -535,12 +531,7 @@ impl Core {
         req: AdminSetUserPasswordRequest,
     ) -> Result<AdminSetUserPasswordResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        let policy = pool
-            .pool
-            .policies
-            .as_ref()
-            .and_then(|x| x.password_policy.clone())
-            .unwrap_or_else(crate::user_pools::default_password_policy);
+        let policy = passwords::policy_of(&pool.pool);
         let permanent = req.permanent == Some(true);
         let now = self.now_millis();
         let days = policy.temporary_password_validity_days.unwrap_or(7) as i64;
@@ -615,71 +606,16 @@ impl Core {
             })
             .await?;
         for attr in to_verify {
-            self.send_attribute_code(&pool.pool, &user, &attr).await?;
-        }
-        Ok(AdminUpdateUserAttributesResponse {})
-    }
-
-    /// A verification code for one attribute (email or phone number).
-    pub(crate) async fn send_attribute_code(
-        &self,
-        pool: &UserPoolType,
-        user: &UserRecord,
-        attr: &str,
-    ) -> Result<Option<CodeDeliveryDetailsType>> {
-        let Some(destination) = user.attributes.get(attr).cloned() else {
-            return Ok(None);
-        };
-        let medium = if attr == "email" {
-            Medium::Email
-        } else {
-            Medium::Sms
-        };
-        let code = self
-            .issue_code(
-                user,
+            self.send_code_to(
+                &pool.pool,
+                &user,
+                &attr,
                 Purpose::VerifyAttribute,
-                Some(attr),
                 VERIFY_ATTRIBUTE_CODE_TTL_MS,
             )
             .await?;
-        let t = pool
-            .verification_message_template
-            .clone()
-            .unwrap_or_default();
-        let (subject, template) = match medium {
-            Medium::Email => (
-                Some(
-                    t.email_subject
-                        .unwrap_or_else(|| "Your verification code".into()),
-                ),
-                t.email_message
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
-            ),
-            Medium::Sms => (
-                None,
-                t.sms_message
-                    .unwrap_or_else(|| "Your verification code is {####}. ".into()),
-            ),
-        };
-        let body = template
-            .replace("{####}", &code)
-            .replace("{username}", &user.username);
-        Ok(Some(
-            self.send(
-                user,
-                Letter {
-                    medium,
-                    destination: &destination,
-                    purpose: Purpose::VerifyAttribute,
-                    subject,
-                    body,
-                    code: Some(code),
-                    attribute: attr,
-                },
-            )
-            .await?,
-        ))
+        }
+        Ok(AdminUpdateUserAttributesResponse {})
     }
 
     pub async fn admin_delete_user_attributes(
