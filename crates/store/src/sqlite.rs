@@ -15,7 +15,7 @@ use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -53,6 +53,14 @@ impl SqliteStore {
             // can lose the last few.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5));
+        if !memory {
+            // One connection alone creates the file, switches it to WAL and migrates it: when
+            // the pool's connections raced to do that, a fresh database could answer
+            // "database is locked" (changing the journal mode does not wait for a busy lock).
+            let mut first = SqliteConnection::connect_with(&opts).await?;
+            MIGRATIONS.run(&mut first).await?;
+            first.close().await?;
+        }
         let pool = SqlitePoolOptions::new()
             // An in-memory database exists per connection: keep exactly one.
             .max_connections(if memory { 1 } else { 8 })
@@ -61,7 +69,9 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(opts)
             .await?;
-        MIGRATIONS.run(&pool).await?;
+        if memory {
+            MIGRATIONS.run(&pool).await?;
+        }
         Ok(SqliteStore { pool })
     }
 }
