@@ -380,3 +380,20 @@ fn operations_doc_is_generated_from_the_code() {
     assert!(generated.contains("| CreateUserPool | SigV4 (admin) | yes |"));
     assert!(generated.contains("| InitiateAuth | public / token | not yet |"));
 }
+
+#[test]
+fn client_text_cannot_forge_log_lines() {
+    let srv = TestServer::start();
+    let (_, _, v) = srv.call_raw(
+        Some("DescribeUserPool"),
+        br#"{"UserPoolId": "us-east-1_x\nFORGED INFO admin logged in"}"#,
+    );
+    assert_eq!(v["__type"], "InvalidParameterException", "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("FORGED"),
+        "the value is echoed to the client"
+    );
+    let log = srv.log();
+    assert!(log.contains("refused"), "{log}");
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "{log}");
+}

@@ -30,10 +30,11 @@ pub(crate) async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    // Only a known operation name goes into the log as is: the header is the client's text.
     let op_name = target
         .strip_prefix(TARGET_PREFIX)
-        .unwrap_or(&target)
-        .to_string();
+        .and_then(Operation::from_name)
+        .map_or("(unknown)", Operation::name);
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -49,7 +50,8 @@ pub(crate) async fn handle(
             Err(e) => {
                 let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
                 // Error messages never contain secrets (the wire layer redacts sensitive values).
-                tracing::info!(error = e.code, message = %e.message, "refused");
+                // Debug-quoted: a message may echo client text (an unknown target, a value).
+                tracing::info!(error = e.code, message = ?e.message, "refused");
                 respond(status, &request_id, e.body(), Some(e.code))
             }
         };
