@@ -479,12 +479,7 @@ impl Core {
             .store
             .list_app_clients(&req.user_pool_id, after.as_deref(), limit + 1)
             .await?;
-        let next_token = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| pagination::encode(&r.client_id))
-        } else {
-            None
-        };
+        let next_token = pagination::next_token(&mut rows, limit, |r| &r.client_id);
         let user_pool_clients = rows
             .into_iter()
             .map(|r| UserPoolClientDescription {

@@ -97,8 +97,8 @@ impl Core {
             .store
             .list_groups(&req.user_pool_id, after.as_deref(), limit + 1)
             .await?;
-        let next_token = next(&mut rows, limit, |g| {
-            g.group_name.clone().unwrap_or_default()
+        let next_token = pagination::next_token(&mut rows, limit, |g| {
+            g.group_name.as_deref().unwrap_or_default()
         });
         Ok(ListGroupsResponse {
             groups: Some(rows),
@@ -141,8 +141,8 @@ impl Core {
             .store
             .groups_of_user(&pool.id, &user.username_key, after.as_deref(), limit + 1)
             .await?;
-        let next_token = next(&mut rows, limit, |g| {
-            g.group_name.clone().unwrap_or_default()
+        let next_token = pagination::next_token(&mut rows, limit, |g| {
+            g.group_name.as_deref().unwrap_or_default()
         });
         Ok(AdminListGroupsForUserResponse {
             groups: Some(rows),
@@ -162,20 +162,10 @@ impl Core {
             .store
             .members(&pool.id, &req.group_name, after.as_deref(), limit + 1)
             .await?;
-        let next_token = next(&mut rows, limit, |u| u.username_key.clone());
+        let next_token = pagination::next_token(&mut rows, limit, |u| &u.username_key);
         Ok(ListUsersInGroupResponse {
             users: Some(rows.iter().map(|u| self.user_type(u, None)).collect()),
             next_token,
         })
-    }
-}
-
-/// Trims the look-ahead row of a page and gives the token for the next page, if any.
-fn next<T>(rows: &mut Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Option<String> {
-    if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| pagination::encode(&key(r)))
-    } else {
-        None
     }
 }

@@ -327,12 +327,7 @@ impl Core {
             .store
             .list_user_pools(after.as_deref(), limit + 1)
             .await?;
-        let next_token = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| pagination::encode(&r.id))
-        } else {
-            None
-        };
+        let next_token = pagination::next_token(&mut rows, limit, |r| &r.id);
         let user_pools = rows
             .into_iter()
             .filter(|r| visible.is_none_or(|v| v.contains(&r.id)))

@@ -648,12 +648,7 @@ impl Core {
             .store
             .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
             .await?;
-        let token = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|u| pagination::encode(&u.username_key))
-        } else {
-            None
-        };
+        let token = pagination::next_token(&mut rows, limit, |u| &u.username_key);
         let only = req.attributes_to_get.as_deref();
         Ok(ListUsersResponse {
             users: Some(rows.iter().map(|u| self.user_type(u, only)).collect()),
