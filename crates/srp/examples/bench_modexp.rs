@@ -1,11 +1,13 @@
-//! Per-operation timings for the SRP backends.
+//! Per-operation timings for the SRP backends and the fixed-base `g^e` table.
 //!
 //! ```sh
-//! cargo run --release --example bench_modexp                    # crypto-bigint only
-//! cargo run --release --example bench_modexp --features aws-lc  # both, aws-lc active
+//! cargo run --release --example bench_modexp                          # aws-lc active (default)
+//! cargo run --release --example bench_modexp --no-default-features    # crypto-bigint only
 //! ```
 //!
-//! Each figure is the best (lowest) mean over several batches, to damp noise from other load.
+//! Each figure is the median of many single-call timings. Methods that are compared
+//! ("generic" vs "fixed-base", "before" vs "after") are timed round-robin, call by call, so
+//! load from other processes hits all of them alike.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -16,25 +18,44 @@ use gatehouse_srp::{
     SrpIdentity,
 };
 
-const BATCHES: usize = 5;
-
-fn best_mean_us(iters: usize, mut f: impl FnMut(usize)) -> f64 {
-    for i in 0..iters / 10 + 1 {
-        f(i); // warm-up
-    }
-    let mut best = f64::INFINITY;
-    for _ in 0..BATCHES {
-        let t = Instant::now();
-        for i in 0..iters {
+/// Median single-call time in µs of each closure, timed round-robin for `runs` rounds after
+/// a warm-up of `runs / 10 + 1` rounds.
+fn medians_us(runs: usize, fs: &mut [&mut dyn FnMut(usize)]) -> Vec<f64> {
+    for i in 0..runs / 10 + 1 {
+        for f in fs.iter_mut() {
             f(i);
         }
-        best = best.min(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
     }
-    best
+    let mut samples = vec![Vec::with_capacity(runs); fs.len()];
+    for i in 0..runs {
+        for (f, s) in fs.iter_mut().zip(samples.iter_mut()) {
+            let t = Instant::now();
+            f(i);
+            s.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect()
+}
+
+fn median_us(runs: usize, mut f: impl FnMut(usize)) -> f64 {
+    medians_us(runs, &mut [&mut f])[0]
 }
 
 fn report(name: &str, us: f64) {
-    println!("{name:<58} {:>9.1} µs  ({:.3} ms)", us, us / 1000.0);
+    println!("{name:<62} {us:>9.1} µs  ({:.3} ms)", us / 1000.0);
+}
+
+fn report_pair(name: &str, before: f64, after: f64) {
+    println!(
+        "{name:<40} before {before:>8.1} µs   after {after:>8.1} µs   ({:.1}x)",
+        before / after
+    );
 }
 
 fn main() {
@@ -49,17 +70,17 @@ fn main() {
         .collect();
 
     println!("active backend: {}", __bench::ACTIVE_BACKEND);
-    println!("3072-bit modulus, 256-bit exponent unless noted\n");
+    println!("3072-bit modulus, 256-bit exponent unless noted; median of single calls\n");
 
     report(
         "modexp crypto-bigint (256-bit bound)",
-        best_mean_us(200, |i| {
+        median_us(300, |i| {
             black_box(__bench::modexp_crypto_bigint(&base, &exps[i % 16]));
         }),
     );
     report(
         "modexp crypto-bigint, same exponent at 3072-bit precision",
-        best_mean_us(20, |i| {
+        median_us(21, |i| {
             black_box(__bench::modexp_crypto_bigint_full_width(
                 &base,
                 &exps[i % 16],
@@ -69,28 +90,100 @@ fn main() {
     #[cfg(feature = "aws-lc")]
     report(
         "modexp aws-lc BN_mod_exp_mont_consttime (256-bit)",
-        best_mean_us(200, |i| {
+        median_us(300, |i| {
             black_box(__bench::modexp_aws_lc(&base, &exps[i % 16]));
         }),
     );
     #[cfg(not(feature = "aws-lc"))]
-    println!("(aws-lc not built: rerun with --features aws-lc to compare)");
+    println!("(aws-lc not built: rerun without --no-default-features to compare)");
 
-    println!("\nprotocol operations with the active backend:");
+    // Fixed base g = 2: generic exponentiation vs the precomputed table.
+    println!("\ng^e, 256-bit secret e (fixed base g = 2):");
+    let build = (0..5)
+        .map(|_| __bench::g_table_build_time().as_secs_f64() * 1e3)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "fixed-base table: {} bytes ({:.0} KiB), built once in {build:.1} ms",
+        __bench::g_table_bytes(),
+        __bench::g_table_bytes() as f64 / 1024.0
+    );
+    let mut generic = |i: usize| {
+        black_box(__bench::pow_g_generic(&exps[i % 16]));
+    };
+    let mut fixed_cb = |i: usize| {
+        black_box(__bench::pow_g_fixed_crypto_bigint(&exps[i % 16]));
+    };
+    #[cfg(feature = "aws-lc")]
+    {
+        let mut fixed_lc = |i: usize| {
+            black_box(__bench::pow_g_fixed_aws_lc(&exps[i % 16]));
+        };
+        let m = medians_us(1000, &mut [&mut generic, &mut fixed_cb, &mut fixed_lc]);
+        report("g^e generic (aws-lc BN_mod_exp_mont_consttime)", m[0]);
+        report("g^e fixed-base, crypto-bigint FixedMontyForm::mul", m[1]);
+        report(
+            "g^e fixed-base, aws-lc BN_mod_mul_montgomery (active)",
+            m[2],
+        );
+        println!(
+            "speed-up of the active fixed-base path: {:.1}x",
+            m[0] / m[2]
+        );
+    }
+    #[cfg(not(feature = "aws-lc"))]
+    {
+        let m = medians_us(1000, &mut [&mut generic, &mut fixed_cb]);
+        report("g^e generic (crypto-bigint pow_bounded_exp)", m[0]);
+        report(
+            "g^e fixed-base, crypto-bigint FixedMontyForm::mul (active)",
+            m[1],
+        );
+        println!(
+            "speed-up of the active fixed-base path: {:.1}x",
+            m[0] / m[1]
+        );
+    }
+
+    println!("\nprotocol operations, before (generic g^e) / after (fixed-base g^e):");
     let id = SrpIdentity::user("AbCdEfGhI", "alice");
     let (salt, v) = generate_verifier(&id, "Passw0rd!x", &[0x5a; 16]);
-    report(
-        "Verifier::new / verify_password (g^x)",
-        best_mean_us(100, |_| {
-            black_box(v.verify_password(&id, &salt, "Passw0rd!x"));
-        }),
+    let m = medians_us(
+        500,
+        &mut [
+            &mut |_| {
+                assert!(__bench::verify_password_generic(
+                    &v,
+                    &id,
+                    &salt,
+                    "Passw0rd!x"
+                ));
+            },
+            &mut |_| {
+                assert!(v.verify_password(&id, &salt, "Passw0rd!x"));
+            },
+        ],
     );
+    report_pair("Verifier::verify_password (g^x)", m[0], m[1]);
+    let m = medians_us(
+        500,
+        &mut [
+            &mut |i| {
+                black_box(__bench::server_challenge_generic(&v, &exps[i % 16]).unwrap());
+            },
+            &mut |i| {
+                black_box(ServerChallenge::new(&v, &exps[i % 16]).unwrap());
+            },
+        ],
+    );
+    report_pair("ServerChallenge::new (B = k·v + g^b)", m[0], m[1]);
+
+    println!("\nother protocol operations (active backend):");
     let client = SrpClient::new(&[0x42; 32]).unwrap();
     let srp_a = PublicValue::from_hex(&client.srp_a_hex()).unwrap();
     report(
-        "ServerChallenge::new (B = k·v + g^b)",
-        best_mean_us(100, |i| {
-            black_box(ServerChallenge::new(&v, &exps[i % 16]).unwrap());
+        "SrpClient::new (A = g^a, 256-bit a)",
+        median_us(300, |i| {
+            black_box(SrpClient::new(&exps[i % 16]).unwrap());
         }),
     );
     let server = ServerChallenge::new(&v, &exps[0]).unwrap();
@@ -107,20 +200,20 @@ fn main() {
         .unwrap();
     report(
         "ServerChallenge::verify_claim (v^u, (A·v^u)^b, HKDF, HMAC)",
-        best_mean_us(100, |_| {
+        median_us(200, |_| {
             server.verify_claim(&srp_a, &msg, &sig).unwrap();
         }),
     );
     report(
         "full server verify: rebuild challenge from b + verify_claim",
-        best_mean_us(100, |_| {
+        median_us(200, |_| {
             let s = ServerChallenge::new(&v, &exps[0]).unwrap();
             s.verify_claim(&srp_a, &msg, &sig).unwrap();
         }),
     );
     report(
         "client claim_signature (256-bit a)",
-        best_mean_us(50, |_| {
+        median_us(100, |_| {
             black_box(
                 client
                     .claim_signature("Passw0rd!x", &salt, &srp_b, &msg)

@@ -59,6 +59,7 @@
 //! ```
 
 mod encoding;
+mod fixed_base;
 mod group;
 mod srp;
 mod timestamp;
@@ -176,10 +177,61 @@ pub mod __bench {
         crate::group::u3072_to_be(&modn().pow_aws_lc(&b, &e, 256))
     }
 
+    /// `g^exp mod N` with the active backend's generic exponentiation (the method before the
+    /// fixed-base table).
+    pub fn pow_g_generic(exp: &[u8; 32]) -> [u8; N_BYTES] {
+        let e = U256::from_be_slice(exp);
+        crate::group::u3072_to_be(&modn().pow_g_via(&e, 256, crate::group::GPow::Generic))
+    }
+
+    /// `g^exp mod N` with the fixed-base table, multiplying with crypto-bigint.
+    pub fn pow_g_fixed_crypto_bigint(exp: &[u8; 32]) -> [u8; N_BYTES] {
+        let e = U256::from_be_slice(exp);
+        crate::group::u3072_to_be(&modn().pow_g_fixed_crypto_bigint(&e, 256))
+    }
+
+    /// `g^exp mod N` with the fixed-base table, multiplying with aws-lc.
+    #[cfg(feature = "aws-lc")]
+    pub fn pow_g_fixed_aws_lc(exp: &[u8; 32]) -> [u8; N_BYTES] {
+        let e = U256::from_be_slice(exp);
+        crate::group::u3072_to_be(&modn().pow_g_fixed_aws_lc(&e, 256))
+    }
+
+    /// Builds the fixed-base table (if not built yet) and returns its size in bytes.
+    pub fn g_table_bytes() -> usize {
+        modn().g_table();
+        crate::fixed_base::TABLE_BYTES
+    }
+
+    /// Time to build a fresh fixed-base table (what the first sign-in of a process pays).
+    pub fn g_table_build_time() -> std::time::Duration {
+        let t = std::time::Instant::now();
+        std::hint::black_box(modn().build_g_table_for_bench());
+        t.elapsed()
+    }
+
+    /// [`crate::Verifier::verify_password`] as it was before the fixed-base table.
+    pub fn verify_password_generic(
+        v: &crate::Verifier,
+        identity: &crate::SrpIdentity,
+        salt: &crate::Salt,
+        password: &str,
+    ) -> bool {
+        v.verify_password_via(identity, salt, password, crate::group::GPow::Generic)
+    }
+
+    /// [`crate::ServerChallenge::new`] as it was before the fixed-base table.
+    pub fn server_challenge_generic(
+        v: &crate::Verifier,
+        b: &[u8; 32],
+    ) -> Result<crate::ServerChallenge, crate::SrpError> {
+        crate::ServerChallenge::new_via(v, b, crate::group::GPow::Generic)
+    }
+
     /// Name of the backend [`crate::ServerChallenge`] and friends use in this build.
     pub const ACTIVE_BACKEND: &str = if cfg!(feature = "aws-lc") {
-        "aws-lc BN_mod_exp_mont_consttime"
+        "aws-lc (generic: BN_mod_exp_mont_consttime; g^e: fixed-base table, BN_mod_mul_montgomery)"
     } else {
-        "crypto-bigint"
+        "crypto-bigint (generic: pow_bounded_exp; g^e: fixed-base table, FixedMontyForm::mul)"
     };
 }

@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::encoding::{base64_decode, base64_encode, enc, parse_hex, to_hex, to_hex_bytes};
-use crate::group::{modn, strip_leading_zeros, u3072_from_be, u3072_to_be, N_BYTES};
+use crate::group::{modn, strip_leading_zeros, u3072_from_be, u3072_to_be, GPow, N_BYTES};
 use crate::SrpError;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -244,9 +244,14 @@ impl Drop for Verifier {
 impl Verifier {
     /// `v = g^x`, `x = H(enc(salt) ‖ H(P ‖ I ‖ ":" ‖ password))`. One 256-bit exponentiation.
     pub fn new(identity: &SrpIdentity, salt: &Salt, password: &str) -> Self {
+        Verifier::new_via(identity, salt, password, GPow::FixedBase)
+    }
+
+    /// [`Verifier::new`] computing `g^x` by the given method (benchmarks, tests).
+    pub(crate) fn new_via(identity: &SrpIdentity, salt: &Salt, password: &str, via: GPow) -> Self {
         let x = compute_x(identity, salt, password);
         Verifier {
-            v: modn().pow_g(&*x, EXP_BITS),
+            v: modn().pow_g_via(&*x, EXP_BITS, via),
         }
     }
 
@@ -281,7 +286,18 @@ impl Verifier {
     /// USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH: recomputes `g^x` from the presented
     /// password and compares with `v` in constant time. One 256-bit exponentiation.
     pub fn verify_password(&self, identity: &SrpIdentity, salt: &Salt, password: &str) -> bool {
-        let candidate = Verifier::new(identity, salt, password);
+        self.verify_password_via(identity, salt, password, GPow::FixedBase)
+    }
+
+    /// [`Verifier::verify_password`] computing `g^x` by the given method (benchmarks, tests).
+    pub(crate) fn verify_password_via(
+        &self,
+        identity: &SrpIdentity,
+        salt: &Salt,
+        password: &str,
+        via: GPow,
+    ) -> bool {
+        let candidate = Verifier::new_via(identity, salt, password, via);
         self.v.ct_eq(&candidate.v).into()
     }
 }
@@ -428,12 +444,21 @@ impl ServerChallenge {
         verifier: &Verifier,
         b_secret: &[u8; SECRET_EXPONENT_LEN],
     ) -> Result<Self, SrpError> {
+        ServerChallenge::new_via(verifier, b_secret, GPow::FixedBase)
+    }
+
+    /// [`ServerChallenge::new`] computing `g^b` by the given method (benchmarks, tests).
+    pub(crate) fn new_via(
+        verifier: &Verifier,
+        b_secret: &[u8; SECRET_EXPONENT_LEN],
+        via: GPow,
+    ) -> Result<Self, SrpError> {
         let m = modn();
         let b = Zeroizing::new(U256::from_be_slice(b_secret));
         if *b == U256::ZERO {
             return Err(SrpError::InvalidSecret);
         }
-        let gb = Zeroizing::new(m.pow_g(&*b, EXP_BITS));
+        let gb = Zeroizing::new(m.pow_g_via(&*b, EXP_BITS, via));
         let kv = Zeroizing::new(m.mul(m.k(), &verifier.v));
         // B = 0 would need g^b = -k·v: probability ~2^-3072, but the clients abort on it.
         let srp_b = PublicValue::from_residue(m.add(&kv, &gb))?;
@@ -838,6 +863,35 @@ mod tests {
             SrpClient::new(&[1; 385]).err(),
             Some(SrpError::InvalidSecret)
         );
+    }
+
+    #[test]
+    fn fixed_base_and_generic_agree_on_protocol_values() {
+        let id = SrpIdentity::user("AbCdEfGhI", "alice");
+        let salt = Salt::from_be_bytes(&[0x33; 16]).unwrap();
+        let fixed = Verifier::new_via(&id, &salt, "Passw0rd!x", GPow::FixedBase);
+        let generic = Verifier::new_via(&id, &salt, "Passw0rd!x", GPow::Generic);
+        assert_eq!(fixed.v, generic.v);
+        assert!(fixed.verify_password_via(&id, &salt, "Passw0rd!x", GPow::Generic));
+        assert!(generic.verify_password_via(&id, &salt, "Passw0rd!x", GPow::FixedBase));
+        assert!(!fixed.verify_password_via(&id, &salt, "Passw0rd!y", GPow::Generic));
+        for b in [[1u8; 32], [0xff; 32], {
+            let mut b = [0u8; 32];
+            b[31] = 1;
+            b
+        }] {
+            let f = ServerChallenge::new_via(&fixed, &b, GPow::FixedBase).unwrap();
+            let g = ServerChallenge::new_via(&fixed, &b, GPow::Generic).unwrap();
+            assert_eq!(f.public_b(), g.public_b());
+        }
+        // A client's a: 32 bytes take the table, 128 bytes the generic path; both agree.
+        for len in [1usize, 32, 33, 128] {
+            let a: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) | 1).collect();
+            let c = SrpClient::new(&a).unwrap();
+            let e = u3072_from_be(&a).resize::<{ U4096::LIMBS }>();
+            let want = modn().pow_g_via(&e, 8 * len as u32, GPow::Generic);
+            assert_eq!(c.public_a().reduced, want, "a of {len} bytes");
+        }
     }
 
     #[test]
