@@ -207,7 +207,7 @@ def secret_client(cognito, pool):
 def test_secret_hash_required(cognito, pool, secret_client):
     client_id, _ = secret_client
     with aws_error("NotAuthorizedException",
-                   f"Client {client_id} is configured with secret but SECRET_HASH was not received"):
+                   f"Client {client_id} is configured for secret but secret was not received"):
         sign_up(cognito, client_id, "alice")
     with aws_error("UserNotFoundException"):
         cognito.admin_get_user(UserPoolId=pool, Username="alice")

@@ -185,8 +185,8 @@ def test_deeply_nested_json_does_not_crash(server, where):
 # --- errors via boto3 ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("operation, kwargs", [
-    ("initiate_auth", dict(AuthFlow="USER_SRP_AUTH", ClientId="abc", AuthParameters={"USERNAME": "u", "SRP_A": "1"})),
-    ("get_user", dict(AccessToken="token")),
+    ("associate_software_token", dict(AccessToken="token")),
+    ("get_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("list_devices", dict(AccessToken="token")),
     ("confirm_device", dict(AccessToken="token", DeviceKey="us-east-1_abc")),
     ("set_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA", MfaConfiguration="OFF")),

@@ -62,6 +62,15 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub secret_access_key: Option<String>,
+    /// The server key (32 bytes, base64) sealing sign-in state and signing keys; the same for
+    /// every process sharing a database [default: <data-dir>/server.key, generated].
+    #[arg(
+        long,
+        env = "GATEHOUSE_SERVER_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub server_key: Option<String>,
     /// How codes and invitations leave: log, smtp or webhook (configured in the TOML file's
     /// [smtp] / [webhook] tables) [default: log].
     #[arg(long, env = "GATEHOUSE_DELIVERY", global = true)]
@@ -96,6 +105,7 @@ struct FileConfig {
     #[serde(default)]
     credentials: Vec<FileCredential>,
     delivery: Option<String>,
+    server_key: Option<String>,
     smtp: Option<gatehouse_delivery::SmtpConfig>,
     webhook: Option<gatehouse_delivery::WebhookConfig>,
 }
@@ -117,6 +127,8 @@ pub struct Settings {
     pub credentials: Vec<AdminCredential>,
     /// How messages leave: log, smtp or webhook.
     pub delivery: String,
+    /// Base64 server key from config; None: the data dir's file.
+    pub server_key: Option<String>,
     pub smtp: Option<gatehouse_delivery::SmtpConfig>,
     pub webhook: Option<gatehouse_delivery::WebhookConfig>,
 }
@@ -221,6 +233,7 @@ impl Settings {
             },
             credentials,
             delivery: a.delivery.or(file.delivery).unwrap_or_else(|| "log".into()),
+            server_key: a.server_key.or(file.server_key),
             smtp: file.smtp,
             webhook: file.webhook,
         })

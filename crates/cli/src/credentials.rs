@@ -75,7 +75,7 @@ pub fn load_or_generate(path: &Path) -> Result<(Vec<AdminCredential>, bool), Str
     ))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<(), String> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

@@ -3,6 +3,7 @@
 mod config;
 mod credentials;
 mod delivery;
+mod server_key;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -174,13 +175,10 @@ async fn open_core(s: &Settings) -> Result<Core, String> {
     let config = CoreConfig {
         region: s.region.clone(),
         account_id: s.account_id.clone(),
+        public_url: s.public_url.clone(),
     };
-    Ok(Core::new(
-        store,
-        Arc::new(SystemClock),
-        Arc::new(OsEntropy),
-        config,
-    ))
+    let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
+    Ok(Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key))
 }
 
 /// Reads the outbox straight from the database (SQLite allows this while a server runs).

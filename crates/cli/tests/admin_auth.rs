@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -423,7 +424,13 @@ async fn dev_mode_accepts_dummy_or_no_credentials_and_default_mode_does_not() {
 }
 
 /// One InitiateAuth from a chosen loopback address.
-async fn initiate_from(local: &str, port: u16) -> serde_json::Value {
+async fn initiate_from(
+    local: &str,
+    port: u16,
+    client_id: &str,
+    user: &str,
+    password: &str,
+) -> serde_json::Value {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind(format!("{local}:0").parse().unwrap()).unwrap();
@@ -431,7 +438,12 @@ async fn initiate_from(local: &str, port: u16) -> serde_json::Value {
         .connect(format!("127.0.0.1:{port}").parse().unwrap())
         .await
         .unwrap();
-    let body = r#"{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"abcdefghijklmnopqrstuvwxyz","AuthParameters":{"USERNAME":"u","PASSWORD":"p"}}"#;
+    let body = serde_json::json!({
+        "AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": client_id,
+        "AuthParameters": {"USERNAME": user, "PASSWORD": password},
+    })
+    .to_string();
     let req = format!(
         "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -447,9 +459,53 @@ async fn initiate_from(local: &str, port: u16) -> serde_json::Value {
 #[tokio::test]
 async fn flooding_sign_in_from_one_address_is_throttled_while_others_pass() {
     let srv = TestServer::start_with(&["--rate-limit-per-ip", "5"]);
+    let (key, secret) = printed_credentials(&srv);
+    let c = srv.client_with(&key, &secret);
+    let pool = c
+        .create_user_pool()
+        .pool_name("flood")
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = c
+        .create_user_pool_client()
+        .user_pool_id(&pool)
+        .client_name("app")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    for user in ["alice", "victim"] {
+        c.admin_create_user()
+            .user_pool_id(&pool)
+            .username(user)
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .unwrap();
+        c.admin_set_user_password()
+            .user_pool_id(&pool)
+            .username(user)
+            .password("Passw0rd!")
+            .permanent(true)
+            .send()
+            .await
+            .unwrap();
+    }
+    // An attacker guesses the victim's password from one address.
     let mut throttled = 0;
     for _ in 0..30 {
-        if initiate_from("127.0.0.1", srv.port).await["__type"] == "TooManyRequestsException" {
+        let answer = initiate_from("127.0.0.1", srv.port, &client, "victim", "guess").await;
+        if answer["__type"] == "TooManyRequestsException" {
             throttled += 1;
         }
     }
@@ -457,8 +513,12 @@ async fn flooding_sign_in_from_one_address_is_throttled_while_others_pass() {
         throttled >= 15,
         "a burst of 10 then refusals, got {throttled} refusals of 30"
     );
-    let other = initiate_from("127.0.0.2", srv.port).await;
-    assert_ne!(other["__type"], "TooManyRequestsException", "{other}");
+    // Someone else, from another address, signs in.
+    let other = initiate_from("127.0.0.2", srv.port, &client, "alice", "Passw0rd!").await;
+    assert!(
+        other["AuthenticationResult"]["AccessToken"].is_string(),
+        "{other}"
+    );
     // Admin and other operations are not counted against the sign-in limit.
     let (_, _, v) = srv.call_raw(Some("ListUserPools"), br#"{"MaxResults":1}"#);
     assert_eq!(v["__type"], "MissingAuthenticationTokenException");
@@ -515,6 +575,8 @@ async fn secrets_never_reach_the_log() {
         .create_user_pool_client()
         .user_pool_id(&pool)
         .client_name("p")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
         .send()
         .await
         .unwrap();
@@ -566,8 +628,41 @@ async fn secrets_never_reach_the_log() {
         .send()
         .await
         .unwrap();
+    // A real sign-in, a token-authenticated call and a refresh: tokens cross the server.
+    let tokens = c
+        .initiate_auth()
+        .client_id(&plain)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", "victor")
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap();
+    let access = tokens.access_token.unwrap();
+    let id = tokens.id_token.unwrap();
+    let refresh = tokens.refresh_token.unwrap();
+    c.get_user().access_token(&access).send().await.unwrap();
+    c.initiate_auth()
+        .client_id(&plain)
+        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", &refresh)
+        .send()
+        .await
+        .unwrap();
 
     let log = srv.log();
+    assert!(log.contains("operation=GetUser"));
+    // Each token's signature (or the refresh token's random part) is its secret half.
+    for token in [&access, &id] {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!log.contains(signature), "a token leaked into the log");
+    }
+    assert!(
+        !log.contains(&refresh[20..]),
+        "a refresh token leaked into the log"
+    );
     assert!(
         log.contains("operation=InitiateAuth"),
         "the log has the requests: {log}"

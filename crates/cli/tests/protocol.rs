@@ -96,10 +96,10 @@ fn bad_inputs_answer_aws_style_errors() {
             "X-Amz-Target",
         ),
         (
-            Some("InitiateAuth"),
-            br#"{"AuthFlow": "USER_SRP_AUTH", "ClientId": "abc"}"#.to_vec(),
+            Some("AssociateSoftwareToken"),
+            br#"{"AccessToken": "abc"}"#.to_vec(),
             "UnsupportedOperationException",
-            "InitiateAuth",
+            "AssociateSoftwareToken",
         ),
         (
             Some("CreateUserPool"),
@@ -378,7 +378,8 @@ fn operations_doc_is_generated_from_the_code() {
         "docs/operations.md is stale: run `cargo run -- operations > docs/operations.md`"
     );
     assert!(generated.contains("| CreateUserPool | SigV4 (admin) | yes |"));
-    assert!(generated.contains("| InitiateAuth | public / token | not yet |"));
+    assert!(generated.contains("| InitiateAuth | public / token | yes |"));
+    assert!(generated.contains("| ConfirmDevice | public / token | not yet |"));
 }
 
 #[test]

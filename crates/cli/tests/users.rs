@@ -299,7 +299,7 @@ async fn secret_hash_password_policy_and_schema_are_enforced() {
     assert_eq!(e, "NotAuthorizedException");
     assert_eq!(
         m,
-        format!("Client {client} is configured with secret but SECRET_HASH was not received")
+        format!("Client {client} is configured for secret but secret was not received")
     );
     let (e, m) = err_of(
         sign_up(

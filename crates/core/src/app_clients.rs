@@ -167,7 +167,7 @@ pub(crate) fn check_secret_hash(
     let id = &client.client_id;
     let Some(given) = given else {
         return Err(CoreError::NotAuthorized(format!(
-            "Client {id} is configured with secret but SECRET_HASH was not received"
+            "Client {id} is configured for secret but secret was not received"
         )));
     };
     let expected = gatehouse_srp::secret_hash(secret, username, id);

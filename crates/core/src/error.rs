@@ -41,6 +41,24 @@ pub enum CoreError {
     UnsupportedUserState(String),
     #[error("{0}")]
     PasswordHistoryPolicyViolation(String),
+    #[error("{0}")]
+    UserNotConfirmed(String),
+    #[error("{0}")]
+    PasswordResetRequired(String),
+    #[error("{0}")]
+    UnsupportedTokenType(String),
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    RefreshTokenReuse(String),
+    #[error("{0}")]
+    InvalidUserPoolConfiguration(String),
+    /// A server fault other than storage (a key that cannot be opened ...): logged, answered
+    /// as InternalErrorException.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A storage failure: logged with its cause, answered as InternalErrorException.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
@@ -68,7 +86,14 @@ impl CoreError {
             CoreError::PasswordHistoryPolicyViolation(_) => {
                 "PasswordHistoryPolicyViolationException"
             }
-            CoreError::Store(_) => "InternalErrorException",
+            CoreError::UserNotConfirmed(_) => "UserNotConfirmedException",
+            CoreError::PasswordResetRequired(_) => "PasswordResetRequiredException",
+            CoreError::UnsupportedTokenType(_) => "UnsupportedTokenTypeException",
+            CoreError::UnsupportedOperation(_) => "UnsupportedOperationException",
+            CoreError::Unauthorized(_) => "UnauthorizedException",
+            CoreError::RefreshTokenReuse(_) => "RefreshTokenReuseException",
+            CoreError::InvalidUserPoolConfiguration(_) => "InvalidUserPoolConfigurationException",
+            CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }
 
@@ -91,6 +116,10 @@ impl From<CoreError> for ApiError {
             CoreError::Store(cause) => {
                 // The user sees a generic message; the cause goes to the log only.
                 tracing::error!(%cause, "store failure");
+                ApiError::internal()
+            }
+            CoreError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
                 ApiError::internal()
             }
             other => ApiError::new(other.exception(), other.to_string()),

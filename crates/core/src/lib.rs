@@ -4,6 +4,7 @@
 
 pub mod app_clients;
 mod attributes;
+mod auth;
 mod codes;
 mod env;
 mod error;
@@ -12,10 +13,15 @@ pub mod ids;
 pub mod messages;
 mod pagination;
 pub mod passwords;
+mod recovery;
 pub mod schema;
+mod self_service;
+pub mod server_key;
+mod sessions;
 pub mod sign_up;
 pub mod store;
 pub mod tags;
+pub mod tokens;
 pub mod user_pools;
 pub mod users;
 
@@ -32,6 +38,9 @@ pub struct CoreConfig {
     pub region: String,
     /// Account id used in ARNs.
     pub account_id: String,
+    /// Base URL clients reach this server at, without a trailing slash: tokens' issuer is
+    /// `{public_url}/{poolId}`.
+    pub public_url: String,
 }
 
 impl Default for CoreConfig {
@@ -39,6 +48,7 @@ impl Default for CoreConfig {
         CoreConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
+            public_url: "http://127.0.0.1:9229".into(),
         }
     }
 }
@@ -51,6 +61,8 @@ pub struct Core {
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: Arc<CoreConfig>,
     pub(crate) courier: Arc<dyn messages::Courier>,
+    pub(crate) server_key: Arc<server_key::ServerKey>,
+    pub(crate) key_cache: Arc<tokens::KeyCache>,
 }
 
 impl Core {
@@ -61,19 +73,36 @@ impl Core {
         config: CoreConfig,
     ) -> Self {
         let courier = Arc::new(messages::LogCourier { show_codes: false });
+        let server_key = Arc::new(server_key::ServerKey::random(entropy.as_ref()));
         Core {
             store,
             clock,
             entropy,
             config: Arc::new(config),
             courier,
+            server_key,
+            key_cache: Arc::default(),
         }
+    }
+
+    /// Seals sign-in state and signing keys with `key` (the deployment's server key) instead of
+    /// a random per-process key.
+    pub fn with_server_key(mut self, key: server_key::ServerKey) -> Self {
+        self.server_key = Arc::new(key);
+        self
     }
 
     /// Delivers messages through `courier` instead of the log.
     pub fn with_courier(mut self, courier: Arc<dyn messages::Courier>) -> Self {
         self.courier = courier;
         self
+    }
+
+    /// Wipes every record (development mode's reset), and the caches that mirror them.
+    pub async fn reset(&self) -> std::result::Result<(), StoreError> {
+        self.store.reset().await?;
+        self.key_cache.clear();
+        Ok(())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -78,6 +78,9 @@ impl Core {
             created_at: now,
             updated_at: now,
             version: 1,
+            mfa_options: Vec::new(),
+            failed_sign_ins: 0,
+            locked_until: None,
         };
         self.claim_aliases(&pool, &user, false, true).await?;
         self.insert_user(&user).await?;

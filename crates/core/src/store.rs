@@ -72,9 +72,65 @@ pub struct UserRecord {
     pub password_history: Vec<PasswordRecord>,
     /// When a temporary password stops working (epoch ms).
     pub temporary_password_expires_at: Option<i64>,
+    /// The legacy MFA setting (SetUserSettings / AdminSetUserSettings).
+    pub mfa_options: Vec<gatehouse_wire::MFAOptionType>,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// Consecutive failed sign-ins. Kept apart from the versioned record: a failed attempt
+    /// changes neither `version` nor the last-modified date.
+    pub failed_sign_ins: u32,
+    /// While set and in the future, sign-in is refused ("Password attempts exceeded").
+    pub locked_until: Option<i64>,
+}
+
+/// One sign-in's refresh-token family: created when tokens are first issued, refreshed,
+/// revoked by RevokeToken or sign-out. Its id is the tokens' `origin_jti`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthSessionRecord {
+    pub id: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    /// SHA-256 (hex) of the secret half of the current refresh token.
+    pub refresh_hash: String,
+    /// After a rotation: the previous secret's hash, accepted until `previous_valid_until`.
+    pub previous_refresh_hash: Option<String>,
+    pub previous_valid_until: Option<i64>,
+    /// Hashes of older rotated-out secrets (newest first, bounded): their reuse is detected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_hashes: Vec<String>,
+    /// When the user authenticated (epoch s): `auth_time` of every token of the family.
+    pub auth_time: i64,
+    pub device_key: Option<String>,
+    pub created_at: i64,
+    /// When the refresh token stops working (epoch ms).
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub version: i64,
+}
+
+impl std::fmt::Debug for AuthSessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSessionRecord")
+            .field("id", &self.id)
+            .field("pool_id", &self.pool_id)
+            .field("client_id", &self.client_id)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pool's token-signing key: the private key sealed with the server key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyRecord {
+    pub pool_id: String,
+    pub kid: String,
+    /// `access` or `id`.
+    pub token_use: String,
+    /// PKCS#8 DER sealed with the server key (base64).
+    pub sealed_private_key: String,
+    pub created_at: i64,
 }
 
 /// A ListUsers filter: `attribute = "value"` or `attribute ^= "value"`.
@@ -216,6 +272,37 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>>;
+
+    /// Adds one to the user's failed sign-ins and returns the new count.
+    async fn add_failed_sign_in(&self, pool_id: &str, username_key: &str) -> StoreResult<u32>;
+    /// Sets the lock (None clears it, and the count with it).
+    async fn set_sign_in_lock(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        locked_until: Option<i64>,
+    ) -> StoreResult<()>;
+
+    async fn insert_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
+    async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>>;
+    /// Compare-and-swap on `version`.
+    async fn update_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<bool>;
+    /// Marks every live session of the user revoked at `at`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        at: i64,
+    ) -> StoreResult<u64>;
+    /// Records that a single-use sign-in state (a SECRET_BLOCK, a Session) was used; false when
+    /// it had been already. `expires_at` says when the record may be pruned.
+    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool>;
+    /// Deletes expired sessions, sessions revoked before `revoked_before`, and spent states
+    /// past their expiry. Returns the number of rows removed.
+    async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64>;
+
+    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
 
     /// Removes all state (development mode's reset endpoint).
     async fn reset(&self) -> StoreResult<()>;

@@ -272,6 +272,7 @@ impl Core {
             pool,
         };
         self.store.insert_user_pool(&rec).await?;
+        self.create_signing_keys(&rec.id).await?;
         tracing::info!(pool_id = %rec.id, "user pool created");
         Ok(CreateUserPoolResponse {
             user_pool: Some(self.describe(rec).await?),
@@ -310,6 +311,7 @@ impl Core {
         if !self.store.delete_user_pool(&req.user_pool_id).await? {
             return Err(CoreError::pool_not_found(&req.user_pool_id));
         }
+        self.key_cache.forget(&req.user_pool_id);
         tracing::info!(pool_id = %req.user_pool_id, "user pool deleted");
         Ok(())
     }

@@ -4,9 +4,7 @@
 
 use gatehouse_wire::*;
 
-use crate::attributes::{
-    check_deletable, check_required, check_writes, is_email, is_phone, to_wire,
-};
+use crate::attributes::{check_deletable, check_writes, is_email, is_phone, to_wire};
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
 use crate::store::{UserFilter, UserPoolRecord, UserRecord};
@@ -329,7 +327,8 @@ impl Core {
             attributes.insert(attr.to_string(), value.clone());
         }
         attributes.insert("sub".into(), identity.sub.clone());
-        check_required(p, &attributes)?;
+        // Required attributes may be missing: the user supplies them when answering
+        // NEW_PASSWORD_REQUIRED, as Cognito documents for AdminCreateUser.
         let temporary = match &req.temporary_password {
             Some(t) => {
                 passwords::check_policy(&policy, t)?;
@@ -358,6 +357,9 @@ impl Core {
             created_at: now,
             updated_at: now,
             version: 1,
+            mfa_options: Vec::new(),
+            failed_sign_ins: 0,
+            locked_until: None,
         };
         self.claim_aliases(&pool, &user, req.force_alias_creation == Some(true), true)
             .await?;
@@ -555,9 +557,21 @@ impl Core {
         req: AdminUpdateUserAttributesRequest,
     ) -> Result<AdminUpdateUserAttributesResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        // A blank value deletes the attribute, as Cognito documents.
-        let (blank, given): (Vec<AttributeType>, Vec<AttributeType>) = req
-            .user_attributes
+        self.update_attributes(&pool, &req.username, &req.user_attributes)
+            .await?;
+        Ok(AdminUpdateUserAttributesResponse {})
+    }
+
+    /// Sets (or, for a blank value, deletes) attributes. A changed email or phone number is
+    /// unverified again unless the request sets its `_verified` flag too, and a code goes out
+    /// when the pool auto-verifies it; returns where codes went.
+    pub(crate) async fn update_attributes(
+        &self,
+        pool: &UserPoolRecord,
+        username: &str,
+        attributes: &[AttributeType],
+    ) -> Result<Vec<CodeDeliveryDetailsType>> {
+        let (blank, given): (Vec<AttributeType>, Vec<AttributeType>) = attributes
             .iter()
             .cloned()
             .partition(|a| a.value.as_deref().unwrap_or("").is_empty());
@@ -580,8 +594,6 @@ impl Core {
             for (k, v) in &changes {
                 let changed = u.attributes.get(k) != Some(v);
                 u.attributes.insert(k.clone(), v.clone());
-                // A changed email or phone number is unverified again unless the caller says
-                // otherwise; a code goes out when the pool auto-verifies it.
                 if changed && (k == "email" || k == "phone_number") {
                     let flag = format!("{k}_verified");
                     if !changes.contains_key(&flag) {
@@ -595,27 +607,30 @@ impl Core {
             to_verify
         };
         // Alias conflicts are refused before anything is written.
-        let mut candidate = self.user_or_not_found(&pool, &req.username).await?;
+        let mut candidate = self.user_or_not_found(pool, username).await?;
         apply(&mut candidate);
-        self.claim_aliases(&pool, &candidate, false, false).await?;
+        self.claim_aliases(pool, &candidate, false, false).await?;
         let mut to_verify = Vec::new();
         let user = self
-            .modify_user(&pool, &candidate.username, |u| {
+            .modify_user(pool, &candidate.username, |u| {
                 to_verify = apply(u);
                 Ok(())
             })
             .await?;
+        let mut sent = Vec::new();
         for attr in to_verify {
-            self.send_code_to(
-                &pool.pool,
-                &user,
-                &attr,
-                Purpose::VerifyAttribute,
-                VERIFY_ATTRIBUTE_CODE_TTL_MS,
-            )
-            .await?;
+            sent.extend(
+                self.send_code_to(
+                    &pool.pool,
+                    &user,
+                    &attr,
+                    Purpose::VerifyAttribute,
+                    VERIFY_ATTRIBUTE_CODE_TTL_MS,
+                )
+                .await?,
+            );
         }
-        Ok(AdminUpdateUserAttributesResponse {})
+        Ok(sent)
     }
 
     pub async fn admin_delete_user_attributes(

@@ -40,35 +40,30 @@ impl CognitoIdentityProvider for Api {
     // Answered with UnsupportedOperationException naming the operation, until implemented.
     not_implemented! {
         AddUserPoolClientSecret, AdminDeleteSoftwareToken, AdminDisableProviderForUser,
-        AdminForgetDevice, AdminGetDevice, AdminGetUserAuthFactors, AdminInitiateAuth,
-        AdminLinkProviderForUser, AdminListDevices, AdminListUserAuthEvents, AdminListUserSessions,
-        AdminResetUserPassword, AdminRespondToAuthChallenge, AdminRevokeUserSession,
+        AdminForgetDevice, AdminGetDevice, AdminGetUserAuthFactors, AdminLinkProviderForUser,
+        AdminListDevices, AdminListUserAuthEvents, AdminListUserSessions, AdminRevokeUserSession,
         AdminSetUserMFAPreference, AdminSetUserSettings, AdminUpdateAuthEventFeedback,
-        AdminUpdateDeviceStatus, AdminUserGlobalSignOut, AssociateSoftwareToken, ChangePassword,
-        CompleteWebAuthnRegistration, ConfirmDevice, ConfirmForgotPassword, CreateIdentityProvider,
-        CreateManagedLoginBranding, CreateResourceServer, CreateTerms, CreateUserImportJob,
-        CreateUserPoolDomain, CreateUserPoolReplica, DeleteIdentityProvider,
-        DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms, DeleteUser,
-        DeleteUserAttributes, DeleteUserPoolClientSecret, DeleteUserPoolDomain,
-        DeleteUserPoolReplica, DeleteWebAuthnCredential, DescribeIdentityProvider,
-        DescribeManagedLoginBranding, DescribeManagedLoginBrandingByClient, DescribeResourceServer,
-        DescribeRiskConfiguration, DescribeTerms, DescribeTermsByClient, DescribeUserImportJob,
-        DescribeUserPoolDomain, ForgetDevice, ForgotPassword, GetCSVHeader, GetClientToken,
-        GetDerivedToken, GetDevice, GetIdentityProviderByIdentifier, GetLogDeliveryConfiguration,
-        GetProvisionedLimit, GetSigningCertificate, GetTokensFromRefreshToken, GetUICustomization,
-        GetUser, GetUserAttributeVerificationCode, GetUserAuthFactors,
+        AdminUpdateDeviceStatus, AssociateSoftwareToken, CompleteWebAuthnRegistration,
+        ConfirmDevice, CreateIdentityProvider, CreateManagedLoginBranding, CreateResourceServer,
+        CreateTerms, CreateUserImportJob, CreateUserPoolDomain, CreateUserPoolReplica,
+        DeleteIdentityProvider, DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms,
+        DeleteUserPoolClientSecret, DeleteUserPoolDomain, DeleteUserPoolReplica,
+        DeleteWebAuthnCredential, DescribeIdentityProvider, DescribeManagedLoginBranding,
+        DescribeManagedLoginBrandingByClient, DescribeResourceServer, DescribeRiskConfiguration,
+        DescribeTerms, DescribeTermsByClient, DescribeUserImportJob, DescribeUserPoolDomain,
+        ForgetDevice, GetCSVHeader, GetClientToken, GetDerivedToken, GetDevice,
+        GetIdentityProviderByIdentifier, GetLogDeliveryConfiguration, GetProvisionedLimit,
+        GetSigningCertificate, GetUICustomization, GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration, GetUserPoolMfaConfig,
-        GetUserPoolSessionConfiguration, GlobalSignOut, InitiateAuth, ListDevices,
-        ListIdentityProviders, ListResourceServers, ListTerms, ListUserImportJobs,
-        ListUserPoolClientSecrets, ListUserPoolReplicas, ListUserSessions, ListWebAuthnCredentials,
-        RespondToAuthChallenge, RevokeToken, RevokeUserSession, SetLogDeliveryConfiguration,
+        GetUserPoolSessionConfiguration, ListDevices, ListIdentityProviders, ListResourceServers,
+        ListTerms, ListUserImportJobs, ListUserPoolClientSecrets, ListUserPoolReplicas,
+        ListUserSessions, ListWebAuthnCredentials, RevokeUserSession, SetLogDeliveryConfiguration,
         SetRiskConfiguration, SetUICustomization, SetUserMFAPreference,
         SetUserPoolClientSessionConfiguration, SetUserPoolMfaConfig,
-        SetUserPoolSessionConfiguration, SetUserSettings, StartUserImportJob,
-        StartWebAuthnRegistration, StopUserImportJob, UpdateAuthEventFeedback, UpdateDeviceStatus,
-        UpdateIdentityProvider, UpdateManagedLoginBranding, UpdateProvisionedLimit,
-        UpdateResourceServer, UpdateTerms, UpdateUserAttributes, UpdateUserPoolDomain,
-        UpdateUserPoolReplica, VerifySoftwareToken, VerifyUserAttribute,
+        SetUserPoolSessionConfiguration, StartUserImportJob, StartWebAuthnRegistration,
+        StopUserImportJob, UpdateAuthEventFeedback, UpdateDeviceStatus, UpdateIdentityProvider,
+        UpdateManagedLoginBranding, UpdateProvisionedLimit, UpdateResourceServer, UpdateTerms,
+        UpdateUserPoolDomain, UpdateUserPoolReplica, VerifySoftwareToken,
     }
 
     async fn add_custom_attributes(
@@ -359,5 +354,160 @@ impl CognitoIdentityProvider for Api {
         input: ListUsersInGroupRequest,
     ) -> Result<ListUsersInGroupResponse, ApiError> {
         Ok(self.core.list_users_in_group(input).await?)
+    }
+
+    async fn initiate_auth(
+        &self,
+        _: &RequestContext,
+        input: InitiateAuthRequest,
+    ) -> Result<InitiateAuthResponse, ApiError> {
+        Ok(self.core.initiate_auth(input).await?)
+    }
+
+    async fn admin_initiate_auth(
+        &self,
+        _: &RequestContext,
+        input: AdminInitiateAuthRequest,
+    ) -> Result<AdminInitiateAuthResponse, ApiError> {
+        Ok(self.core.admin_initiate_auth(input).await?)
+    }
+
+    async fn respond_to_auth_challenge(
+        &self,
+        _: &RequestContext,
+        input: RespondToAuthChallengeRequest,
+    ) -> Result<RespondToAuthChallengeResponse, ApiError> {
+        Ok(self.core.respond_to_auth_challenge(input).await?)
+    }
+
+    async fn admin_respond_to_auth_challenge(
+        &self,
+        _: &RequestContext,
+        input: AdminRespondToAuthChallengeRequest,
+    ) -> Result<AdminRespondToAuthChallengeResponse, ApiError> {
+        Ok(self.core.admin_respond_to_auth_challenge(input).await?)
+    }
+
+    async fn get_tokens_from_refresh_token(
+        &self,
+        _: &RequestContext,
+        input: GetTokensFromRefreshTokenRequest,
+    ) -> Result<GetTokensFromRefreshTokenResponse, ApiError> {
+        Ok(self.core.get_tokens_from_refresh_token(input).await?)
+    }
+
+    async fn revoke_token(
+        &self,
+        _: &RequestContext,
+        input: RevokeTokenRequest,
+    ) -> Result<RevokeTokenResponse, ApiError> {
+        Ok(self.core.revoke_token(input).await?)
+    }
+
+    async fn global_sign_out(
+        &self,
+        _: &RequestContext,
+        input: GlobalSignOutRequest,
+    ) -> Result<GlobalSignOutResponse, ApiError> {
+        Ok(self.core.global_sign_out(input).await?)
+    }
+
+    async fn admin_user_global_sign_out(
+        &self,
+        _: &RequestContext,
+        input: AdminUserGlobalSignOutRequest,
+    ) -> Result<AdminUserGlobalSignOutResponse, ApiError> {
+        Ok(self.core.admin_user_global_sign_out(input).await?)
+    }
+
+    async fn get_user(
+        &self,
+        _: &RequestContext,
+        input: GetUserRequest,
+    ) -> Result<GetUserResponse, ApiError> {
+        Ok(self.core.get_user(input).await?)
+    }
+
+    async fn update_user_attributes(
+        &self,
+        _: &RequestContext,
+        input: UpdateUserAttributesRequest,
+    ) -> Result<UpdateUserAttributesResponse, ApiError> {
+        Ok(self.core.update_user_attributes(input).await?)
+    }
+
+    async fn delete_user_attributes(
+        &self,
+        _: &RequestContext,
+        input: DeleteUserAttributesRequest,
+    ) -> Result<DeleteUserAttributesResponse, ApiError> {
+        Ok(self.core.delete_user_attributes(input).await?)
+    }
+
+    async fn delete_user(
+        &self,
+        _: &RequestContext,
+        input: DeleteUserRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_user(input).await?)
+    }
+
+    async fn change_password(
+        &self,
+        _: &RequestContext,
+        input: ChangePasswordRequest,
+    ) -> Result<ChangePasswordResponse, ApiError> {
+        Ok(self.core.change_password(input).await?)
+    }
+
+    async fn get_user_attribute_verification_code(
+        &self,
+        _: &RequestContext,
+        input: GetUserAttributeVerificationCodeRequest,
+    ) -> Result<GetUserAttributeVerificationCodeResponse, ApiError> {
+        Ok(self
+            .core
+            .get_user_attribute_verification_code(input)
+            .await?)
+    }
+
+    async fn verify_user_attribute(
+        &self,
+        _: &RequestContext,
+        input: VerifyUserAttributeRequest,
+    ) -> Result<VerifyUserAttributeResponse, ApiError> {
+        Ok(self.core.verify_user_attribute(input).await?)
+    }
+
+    async fn set_user_settings(
+        &self,
+        _: &RequestContext,
+        input: SetUserSettingsRequest,
+    ) -> Result<SetUserSettingsResponse, ApiError> {
+        Ok(self.core.set_user_settings(input).await?)
+    }
+
+    async fn forgot_password(
+        &self,
+        _: &RequestContext,
+        input: ForgotPasswordRequest,
+    ) -> Result<ForgotPasswordResponse, ApiError> {
+        Ok(self.core.forgot_password(input).await?)
+    }
+
+    async fn confirm_forgot_password(
+        &self,
+        _: &RequestContext,
+        input: ConfirmForgotPasswordRequest,
+    ) -> Result<ConfirmForgotPasswordResponse, ApiError> {
+        Ok(self.core.confirm_forgot_password(input).await?)
+    }
+
+    async fn admin_reset_user_password(
+        &self,
+        _: &RequestContext,
+        input: AdminResetUserPasswordRequest,
+    ) -> Result<AdminResetUserPasswordResponse, ApiError> {
+        Ok(self.core.admin_reset_user_password(input).await?)
     }
 }

@@ -71,6 +71,22 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
             }
         });
     }
+    // Expired sessions and spent sign-in states are pruned every minute, so the store stays
+    // the size of the live sign-ins however many logins pass.
+    if tokio::runtime::Handle::try_current().is_ok() {
+        let core = core.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match core.prune_auth_state().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(rows = n, "pruned expired sign-in state"),
+                    Err(e) => tracing::warn!(error = %e, "pruning sign-in state failed"),
+                }
+            }
+        });
+    }
     let state = Arc::new(AppState {
         api: Api::new(core),
         config,
@@ -81,7 +97,8 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .route("/health", get(health))
         // Any path: deployments behind a path prefix still work (the target names the operation).
         .route("/", post(protocol::handle))
-        .route("/{*path}", post(protocol::handle));
+        // GET on any path: the well-known documents (`/{poolId}/.well-known/...`).
+        .route("/{*path}", post(protocol::handle).get(well_known));
     if dev {
         app = app
             .route("/_gatehouse/reset", post(reset))
@@ -120,8 +137,47 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     }))
 }
 
+/// `/{poolId}/.well-known/jwks.json` and `/{poolId}/.well-known/openid-configuration`, where
+/// token verifiers (pycognito, aws-jwt-verify, API gateways) fetch keys.
+async fn well_known(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let core = state.api.core();
+    let Some((pool_id, document)) = path
+        .trim_start_matches('/')
+        .split_once("/.well-known/")
+        .filter(|(pool, _)| !pool.contains('/'))
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let found = match document {
+        "jwks.json" => core.jwks(pool_id).await,
+        "openid-configuration" => core.openid_configuration(pool_id).await,
+        _ => Ok(None),
+    };
+    match found {
+        Ok(Some(doc)) => {
+            ([(header::CACHE_CONTROL, "public, max-age=300")], Json(doc)).into_response()
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"message": format!("User pool {pool_id} does not exist.")})),
+        )
+            .into_response(),
+        Err(e) => {
+            let e = gatehouse_wire::ApiError::from(e);
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(serde_json::json!({"__type": e.code, "message": e.message})),
+            )
+                .into_response()
+        }
+    }
+}
+
 async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    match state.api.core().store().reset().await {
+    match state.api.core().reset().await {
         Ok(()) => {
             tracing::warn!("all state wiped by /_gatehouse/reset");
             (StatusCode::OK, Json(serde_json::json!({"reset": true})))

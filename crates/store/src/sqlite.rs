@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AppClientRecord, CodeRecord, PasswordRecord, StoreResult, UserFilter, UserPoolRecord,
-    UserRecord,
+    AppClientRecord, AuthSessionRecord, CodeRecord, PasswordRecord, SigningKeyRecord, StoreResult,
+    UserFilter, UserPoolRecord, UserRecord,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -102,10 +102,12 @@ struct UserDoc {
     password_history: Vec<PasswordRecord>,
     temporary_password_expires_at: Option<i64>,
     updated_at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    mfa_options: Vec<gatehouse_wire::MFAOptionType>,
 }
 
 const USER_COLUMNS: &str =
-    "pool_id, username_key, username, sub, status, enabled, created_at, version, doc";
+    "pool_id, username_key, username, sub, status, enabled, created_at, version, failed_sign_ins, locked_until, doc";
 
 fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
     let doc: UserDoc = from_json(r.get::<&str, _>("doc"))?;
@@ -120,9 +122,12 @@ fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
         password: doc.password,
         password_history: doc.password_history,
         temporary_password_expires_at: doc.temporary_password_expires_at,
+        mfa_options: doc.mfa_options,
         created_at: r.get("created_at"),
         updated_at: doc.updated_at,
         version: r.get("version"),
+        failed_sign_ins: r.get::<i64, _>("failed_sign_ins").clamp(0, u32::MAX as i64) as u32,
+        locked_until: r.get("locked_until"),
     })
 }
 
@@ -133,6 +138,7 @@ fn user_doc(u: &UserRecord) -> StoreResult<String> {
         password_history: u.password_history.clone(),
         temporary_password_expires_at: u.temporary_password_expires_at,
         updated_at: u.updated_at,
+        mfa_options: u.mfa_options.clone(),
     })
 }
 
@@ -664,9 +670,186 @@ impl Store for SqliteStore {
         rows.iter().map(user_row).collect()
     }
 
+    async fn add_failed_sign_in(&self, pool_id: &str, username_key: &str) -> StoreResult<u32> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 \
+             WHERE pool_id = ? AND username_key = ? RETURNING failed_sign_ins",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(n.unwrap_or(0).clamp(0, u32::MAX as i64) as u32)
+    }
+
+    async fn set_sign_in_lock(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        locked_until: Option<i64>,
+    ) -> StoreResult<()> {
+        let sql = if locked_until.is_some() {
+            "UPDATE users SET locked_until = ? WHERE pool_id = ? AND username_key = ?"
+        } else {
+            "UPDATE users SET locked_until = ?, failed_sign_ins = 0 \
+             WHERE pool_id = ? AND username_key = ?"
+        };
+        sqlx::query(sql)
+            .bind(locked_until)
+            .bind(pool_id)
+            .bind(username_key)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, expires_at, revoked_at, version, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(&s.pool_id)
+        .bind(&s.username_key)
+        .bind(&s.client_id)
+        .bind(s.expires_at)
+        .bind(s.revoked_at)
+        .bind(s.version)
+        .bind(to_json(s)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>> {
+        let row = sqlx::query("SELECT revoked_at, version, doc FROM auth_sessions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| {
+            let mut s: AuthSessionRecord = from_json(r.get::<&str, _>("doc"))?;
+            // Bulk revocation writes the column only.
+            s.revoked_at = r.get("revoked_at");
+            s.version = r.get("version");
+            Ok(s)
+        })
+        .transpose()
+    }
+
+    async fn update_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE auth_sessions SET expires_at = ?, revoked_at = ?, version = ?, doc = ? \
+             WHERE id = ? AND version = ?",
+        )
+        .bind(s.expires_at)
+        .bind(s.revoked_at)
+        .bind(s.version)
+        .bind(to_json(s)?)
+        .bind(&s.id)
+        .bind(s.version - 1)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        at: i64,
+    ) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
+             WHERE pool_id = ? AND username_key = ? AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(pool_id)
+        .bind(username_key)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO spent_auth_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64> {
+        let sessions =
+            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < ? OR revoked_at < ?")
+                .bind(now)
+                .bind(revoked_before)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        let states = sqlx::query("DELETE FROM spent_auth_states WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(sessions.rows_affected() + states.rows_affected())
+    }
+
+    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for k in keys {
+            sqlx::query(
+                "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&k.pool_id)
+            .bind(&k.kid)
+            .bind(&k.token_use)
+            .bind(&k.sealed_private_key)
+            .bind(k.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
+             WHERE pool_id = ? ORDER BY created_at, kid",
+        )
+        .bind(pool_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| SigningKeyRecord {
+                pool_id: r.get("pool_id"),
+                kid: r.get("kid"),
+                token_use: r.get("token_use"),
+                sealed_private_key: r.get("sealed_private_key"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
     async fn reset(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         for table in [
+            "auth_sessions",
+            "spent_auth_states",
+            "signing_keys",
             "group_members",
             "groups",
             "codes",

@@ -1,0 +1,100 @@
+//! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED now; MFA later): the sign-in's
+//! state sealed with the server key, valid for the client's AuthSessionValidity (3–15 minutes),
+//! spent when the challenge is answered correctly.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::expired_session;
+use crate::server_key::Sealed;
+use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
+use crate::{Core, CoreError, Result};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ChallengeSession {
+    pub id: String,
+    #[serde(rename = "p")]
+    pub pool_id: String,
+    #[serde(rename = "c")]
+    pub client_id: String,
+    #[serde(rename = "u")]
+    pub username_key: String,
+    /// The challenge this session answers.
+    #[serde(rename = "n")]
+    pub challenge: String,
+    #[serde(rename = "t")]
+    pub issued_at: i64,
+    #[serde(rename = "x")]
+    pub expires_at: i64,
+}
+
+impl Core {
+    pub(crate) fn new_challenge_session(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        challenge: &str,
+    ) -> String {
+        let minutes = client
+            .client
+            .auth_session_validity
+            .unwrap_or(3)
+            .clamp(3, 15) as i64;
+        let now = self.now_millis();
+        let mut id = [0u8; 16];
+        self.entropy.fill(&mut id);
+        let session = ChallengeSession {
+            id: id.iter().map(|b| format!("{b:02x}")).collect(),
+            pool_id: pool.id.clone(),
+            client_id: client.client_id.clone(),
+            username_key: user.username_key.clone(),
+            challenge: challenge.to_string(),
+            issued_at: now,
+            expires_at: now + minutes * 60_000,
+        };
+        let plain = serde_json::to_vec(&session).expect("session serialises");
+        STANDARD.encode(self.server_key.seal(
+            self.entropy.as_ref(),
+            Sealed::ChallengeSession,
+            &plain,
+        ))
+    }
+
+    /// Opens a Session for `challenge` of this pool and client; any defect, or expiry, is
+    /// Cognito's "Invalid session for the user, session is expired."
+    pub(crate) fn open_challenge_session(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        challenge: &str,
+    ) -> Result<ChallengeSession> {
+        let session = session.ok_or_else(|| {
+            CoreError::InvalidParameter("Missing required parameter Session".into())
+        })?;
+        let s: ChallengeSession = STANDARD
+            .decode(session)
+            .ok()
+            .and_then(|b| self.server_key.open(Sealed::ChallengeSession, &b))
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .ok_or_else(expired_session)?;
+        if s.pool_id != pool.id
+            || s.client_id != client.client_id
+            || s.challenge != challenge
+            || s.expires_at < self.now_millis()
+        {
+            return Err(expired_session());
+        }
+        Ok(s)
+    }
+
+    /// Marks the session used; false when it already was (a replay).
+    pub(crate) async fn spend_challenge_session(&self, s: &ChallengeSession) -> Result<bool> {
+        Ok(self
+            .store
+            .spend_auth_state(&s.id, s.expires_at + 60_000)
+            .await?)
+    }
+}

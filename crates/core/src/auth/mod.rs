@@ -1,0 +1,364 @@
+//! Sign-in: InitiateAuth, AdminInitiateAuth, RespondToAuthChallenge and
+//! AdminRespondToAuthChallenge. Each flow is a module; what they share lives here: the client's
+//! allowed flows, SECRET_HASH, finding the user (and not revealing strangers when the client
+//! prevents user-existence errors), the user's state, lockout, and finishing with tokens or the
+//! next challenge.
+//!
+//! | flow / challenge | module |
+//! | --- | --- |
+//! | USER_SRP_AUTH → PASSWORD_VERIFIER | [`srp_flow`] |
+//! | USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH (ADMIN_NO_SRP_AUTH) | [`password_flow`] |
+//! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
+//! | NEW_PASSWORD_REQUIRED | [`new_password`] |
+//! | failed-attempt lockout | [`lockout`] |
+//! | the sealed `Session` of a challenge | [`challenge_session`] |
+
+mod challenge_session;
+mod lockout;
+mod new_password;
+mod password_flow;
+mod refresh_flow;
+mod srp_flow;
+
+use std::collections::BTreeMap;
+
+use gatehouse_wire::*;
+
+use crate::app_clients::check_secret_hash;
+use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
+use crate::{Core, CoreError, Result};
+
+/// What a sign-in step answers: tokens, or the next challenge.
+#[derive(Debug, Default)]
+pub(crate) struct AuthStep {
+    pub challenge_name: Option<ChallengeNameType>,
+    pub session: Option<String>,
+    pub challenge_parameters: Option<BTreeMap<String, String>>,
+    pub authentication_result: Option<AuthenticationResultType>,
+}
+
+impl AuthStep {
+    fn tokens(result: AuthenticationResultType) -> Self {
+        AuthStep {
+            // Clients read `ChallengeParameters` unconditionally; Cognito sends `{}`.
+            challenge_parameters: Some(BTreeMap::new()),
+            authentication_result: Some(result),
+            ..Default::default()
+        }
+    }
+}
+
+macro_rules! step_into {
+    ($($t:ident),*) => {$(
+        impl From<AuthStep> for $t {
+            fn from(s: AuthStep) -> Self {
+                $t {
+                    challenge_name: s.challenge_name,
+                    session: s.session,
+                    challenge_parameters: s.challenge_parameters,
+                    authentication_result: s.authentication_result,
+                    ..Default::default()
+                }
+            }
+        }
+    )*};
+}
+step_into!(
+    InitiateAuthResponse,
+    AdminInitiateAuthResponse,
+    RespondToAuthChallengeResponse,
+    AdminRespondToAuthChallengeResponse
+);
+
+/// Which API a sign-in came through: the admin variants are SigV4-signed and name the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    Public,
+    Admin,
+}
+
+/// A request's parameters (AuthParameters or ChallengeResponses); null values were dropped by
+/// the wire layer.
+pub(crate) struct Params<'a>(&'a BTreeMap<String, String>);
+
+impl<'a> Params<'a> {
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, key: &str) -> Result<&'a str> {
+        self.get(key)
+            .ok_or_else(|| CoreError::InvalidParameter(format!("Missing required parameter {key}")))
+    }
+}
+
+fn incorrect() -> CoreError {
+    CoreError::NotAuthorized("Incorrect username or password.".into())
+}
+
+fn expired_session() -> CoreError {
+    CoreError::NotAuthorized("Invalid session for the user, session is expired.".into())
+}
+
+/// Whether the client allows `flow`. Without ExplicitAuthFlows Cognito allows SRP, custom and
+/// refresh; the legacy values allow SRP and refresh besides what they name.
+fn flow_allowed(client: &UserPoolClientType, flow: &AuthFlowType) -> bool {
+    use ExplicitAuthFlowsType as F;
+    let flows = client.explicit_auth_flows.clone().unwrap_or_default();
+    let flows = if flows.is_empty() {
+        vec![
+            F::AllowUserSrpAuth,
+            F::AllowCustomAuth,
+            F::AllowRefreshTokenAuth,
+        ]
+    } else {
+        flows
+    };
+    let has = |f: F| flows.contains(&f);
+    let legacy = flows.iter().any(|f| {
+        matches!(
+            f,
+            F::AdminNoSrpAuth | F::CustomAuthFlowOnly | F::UserPasswordAuth
+        )
+    });
+    match flow {
+        AuthFlowType::UserSrpAuth => {
+            has(F::AllowUserSrpAuth) || (legacy && !has(F::CustomAuthFlowOnly))
+        }
+        AuthFlowType::UserPasswordAuth => has(F::AllowUserPasswordAuth) || has(F::UserPasswordAuth),
+        AuthFlowType::AdminUserPasswordAuth | AuthFlowType::AdminNoSrpAuth => {
+            has(F::AllowAdminUserPasswordAuth) || has(F::AdminNoSrpAuth)
+        }
+        AuthFlowType::RefreshTokenAuth | AuthFlowType::RefreshToken => {
+            has(F::AllowRefreshTokenAuth) || legacy
+        }
+        AuthFlowType::CustomAuth => has(F::AllowCustomAuth) || has(F::CustomAuthFlowOnly),
+        AuthFlowType::UserAuth => has(F::AllowUserAuth),
+        AuthFlowType::Unrecognized(_) => false,
+    }
+}
+
+fn prevents_existence_errors(client: &AppClientRecord) -> bool {
+    client.client.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
+}
+
+/// SECRET_HASH may be computed over any name of the user (clients differ: the typed name, the
+/// canonical username, the sub); it only authenticates the client.
+fn check_secret_hash_for(
+    client: &AppClientRecord,
+    names: &[&str],
+    given: Option<&str>,
+) -> Result<()> {
+    let mut last = Ok(());
+    for name in names {
+        last = check_secret_hash(client, name, given);
+        if last.is_ok() {
+            return Ok(());
+        }
+    }
+    last
+}
+
+impl Core {
+    pub async fn initiate_auth(&self, req: InitiateAuthRequest) -> Result<InitiateAuthResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        let params = req.auth_parameters.unwrap_or_default();
+        self.initiate(Api::Public, &pool, &client, req.auth_flow, Params(&params))
+            .await
+            .map(Into::into)
+    }
+
+    pub async fn admin_initiate_auth(
+        &self,
+        req: AdminInitiateAuthRequest,
+    ) -> Result<AdminInitiateAuthResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let client = self.app_client(&pool.id, &req.client_id).await?;
+        let params = req.auth_parameters.unwrap_or_default();
+        self.initiate(Api::Admin, &pool, &client, req.auth_flow, Params(&params))
+            .await
+            .map(Into::into)
+    }
+
+    pub async fn respond_to_auth_challenge(
+        &self,
+        req: RespondToAuthChallengeRequest,
+    ) -> Result<RespondToAuthChallengeResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        let responses = req.challenge_responses.unwrap_or_default();
+        self.respond(
+            &pool,
+            &client,
+            req.challenge_name,
+            req.session.as_deref(),
+            Params(&responses),
+        )
+        .await
+        .map(Into::into)
+    }
+
+    pub async fn admin_respond_to_auth_challenge(
+        &self,
+        req: AdminRespondToAuthChallengeRequest,
+    ) -> Result<AdminRespondToAuthChallengeResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let client = self.app_client(&pool.id, &req.client_id).await?;
+        let responses = req.challenge_responses.unwrap_or_default();
+        self.respond(
+            &pool,
+            &client,
+            req.challenge_name,
+            req.session.as_deref(),
+            Params(&responses),
+        )
+        .await
+        .map(Into::into)
+    }
+
+    async fn initiate(
+        &self,
+        api: Api,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        flow: AuthFlowType,
+        params: Params<'_>,
+    ) -> Result<AuthStep> {
+        let supported = match api {
+            Api::Public => !matches!(
+                flow,
+                AuthFlowType::AdminNoSrpAuth | AuthFlowType::AdminUserPasswordAuth
+            ),
+            Api::Admin => !matches!(flow, AuthFlowType::UserPasswordAuth),
+        };
+        if !supported || matches!(flow, AuthFlowType::Unrecognized(_)) {
+            return Err(CoreError::InvalidParameter(
+                "Initiate Auth method not supported.".into(),
+            ));
+        }
+        if !flow_allowed(&client.client, &flow) {
+            return Err(CoreError::InvalidParameter(format!(
+                "{} flow not enabled for this client",
+                flow.as_str()
+            )));
+        }
+        match flow {
+            AuthFlowType::UserSrpAuth => self.start_srp(pool, client, params).await,
+            AuthFlowType::UserPasswordAuth
+            | AuthFlowType::AdminUserPasswordAuth
+            | AuthFlowType::AdminNoSrpAuth => self.password_sign_in(pool, client, params).await,
+            AuthFlowType::RefreshTokenAuth | AuthFlowType::RefreshToken => {
+                self.refresh_flow(pool, client, params).await
+            }
+            AuthFlowType::CustomAuth => Err(CoreError::InvalidParameter(
+                "CUSTOM_AUTH needs Lambda triggers, which this server does not run.".into(),
+            )),
+            _ => Err(CoreError::InvalidParameter(format!(
+                "{} is not supported by this server yet.",
+                flow.as_str()
+            ))),
+        }
+    }
+
+    async fn respond(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        challenge: ChallengeNameType,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        match challenge {
+            ChallengeNameType::PasswordVerifier => {
+                self.verify_password_claim(pool, client, responses).await
+            }
+            ChallengeNameType::NewPasswordRequired => {
+                self.complete_new_password(pool, client, session, responses)
+                    .await
+            }
+            other => Err(CoreError::InvalidParameter(format!(
+                "The challenge {} is not supported by this server yet.",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// States that end a sign-in before the password is looked at.
+    fn refuse_before_password(&self, user: &UserRecord) -> Result<()> {
+        if !user.enabled {
+            return Err(CoreError::NotAuthorized("User is disabled.".into()));
+        }
+        if user.status == UserStatusType::ResetRequired {
+            return Err(CoreError::PasswordResetRequired(
+                "Password reset required for the user".into(),
+            ));
+        }
+        self.check_lock(user)
+    }
+
+    /// After a correct password: tokens, or the challenge the user's state calls for.
+    async fn finish_sign_in(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+    ) -> Result<AuthStep> {
+        self.clear_failures(user).await?;
+        match user.status {
+            UserStatusType::Unconfirmed => {
+                Err(CoreError::UserNotConfirmed("User is not confirmed.".into()))
+            }
+            UserStatusType::ForceChangePassword => {
+                if user
+                    .temporary_password_expires_at
+                    .is_some_and(|t| t < self.now_millis())
+                {
+                    return Err(CoreError::NotAuthorized(
+                        "Temporary password has expired and must be reset by an administrator."
+                            .into(),
+                    ));
+                }
+                self.new_password_challenge(pool, client, user)
+            }
+            _ => Ok(AuthStep::tokens(
+                self.start_session(pool, client, user, None).await?,
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ExplicitAuthFlowsType as F;
+
+    fn client(flows: Option<Vec<F>>) -> UserPoolClientType {
+        UserPoolClientType {
+            explicit_auth_flows: flows,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn allowed_flows_follow_cognito_defaults_and_legacy_values() {
+        let none = client(None);
+        assert!(flow_allowed(&none, &AuthFlowType::UserSrpAuth));
+        assert!(flow_allowed(&none, &AuthFlowType::RefreshTokenAuth));
+        assert!(!flow_allowed(&none, &AuthFlowType::UserPasswordAuth));
+        assert!(!flow_allowed(&none, &AuthFlowType::AdminUserPasswordAuth));
+
+        let legacy = client(Some(vec![F::AdminNoSrpAuth]));
+        assert!(flow_allowed(&legacy, &AuthFlowType::AdminNoSrpAuth));
+        assert!(flow_allowed(&legacy, &AuthFlowType::AdminUserPasswordAuth));
+        assert!(flow_allowed(&legacy, &AuthFlowType::UserSrpAuth));
+        assert!(flow_allowed(&legacy, &AuthFlowType::RefreshToken));
+        assert!(!flow_allowed(&legacy, &AuthFlowType::UserPasswordAuth));
+
+        let modern = client(Some(vec![F::AllowUserPasswordAuth]));
+        assert!(flow_allowed(&modern, &AuthFlowType::UserPasswordAuth));
+        assert!(!flow_allowed(&modern, &AuthFlowType::UserSrpAuth));
+        assert!(!flow_allowed(&modern, &AuthFlowType::RefreshTokenAuth));
+    }
+}

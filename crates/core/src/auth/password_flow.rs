@@ -1,0 +1,47 @@
+//! USER_PASSWORD_AUTH (InitiateAuth) and ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH
+//! (AdminInitiateAuth): the password travels to the server, which checks it against the SRP
+//! verifier (g^x recomputed, compared in constant time).
+
+use super::{check_secret_hash_for, incorrect, AuthStep, Params};
+use crate::passwords::{self, srp_pool_name};
+use crate::store::{AppClientRecord, UserPoolRecord};
+use crate::{Core, Result};
+
+impl Core {
+    pub(super) async fn password_sign_in(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: Params<'_>,
+    ) -> Result<AuthStep> {
+        let username = params.required("USERNAME")?;
+        let password = params.required("PASSWORD")?;
+        let secret_hash = params.get("SECRET_HASH");
+        // A client secret is checked first: a caller without it learns nothing about users.
+        if secret_hash.is_none() {
+            check_secret_hash_for(client, &[username], None)?;
+        }
+        let user = match self.find_user(pool, username).await? {
+            Some(u) => u,
+            None if super::prevents_existence_errors(client) => {
+                // Spend what a real check costs, so timing does not tell strangers apart.
+                let (_, salt, verifier) = self.decoy_verifier(pool, username);
+                let identity = gatehouse_srp::SrpIdentity::user(srp_pool_name(&pool.id), username);
+                let _ = verifier.verify_password(&identity, &salt, password);
+                return Err(incorrect());
+            }
+            None => return Err(crate::CoreError::user_not_found()),
+        };
+        check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
+        self.refuse_before_password(&user)?;
+        let right = user
+            .password
+            .as_ref()
+            .is_some_and(|p| passwords::verify(p, &pool.id, &user.username, password));
+        if !right {
+            self.record_failure(&user).await?;
+            return Err(incorrect());
+        }
+        self.finish_sign_in(pool, client, &user).await
+    }
+}

@@ -1,0 +1,69 @@
+//! REFRESH_TOKEN_AUTH / REFRESH_TOKEN (InitiateAuth, AdminInitiateAuth) and
+//! GetTokensFromRefreshToken. The refresh token family itself is in `sessions.rs`.
+
+use gatehouse_wire::*;
+use subtle::ConstantTimeEq;
+
+use super::{check_secret_hash_for, AuthStep, Params};
+use crate::store::{AppClientRecord, UserPoolRecord};
+use crate::{Core, CoreError, Result};
+
+impl Core {
+    pub(super) async fn refresh_flow(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: Params<'_>,
+    ) -> Result<AuthStep> {
+        let token = params.required("REFRESH_TOKEN")?;
+        let secret_hash = params.get("SECRET_HASH");
+        // The hash is over the token owner's name (AWS wants the internal username; clients
+        // send the sub, the username or the alias they typed — any of the user's names passes).
+        let given_name = params.get("USERNAME");
+        let result = self
+            .refresh_session(pool, client, token, false, |user| {
+                let mut names = vec![user.username.as_str(), user.sub.as_str()];
+                names.extend(given_name);
+                // pycognito hashes the name it was given, which may be an alias.
+                for alias in ["email", "phone_number", "preferred_username"] {
+                    names.extend(user.attributes.get(alias).map(String::as_str));
+                }
+                check_secret_hash_for(client, &names, secret_hash)
+            })
+            .await?;
+        Ok(AuthStep::tokens(result))
+    }
+
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        req: GetTokensFromRefreshTokenRequest,
+    ) -> Result<GetTokensFromRefreshTokenResponse> {
+        let (client, pool) = self.client_and_pool(&req.client_id).await?;
+        if let Some(secret) = client.client.client_secret.as_deref() {
+            let Some(given) = req.client_secret.as_deref() else {
+                return Err(CoreError::NotAuthorized(format!(
+                    "Client {} is configured for secret but secret was not received",
+                    client.client_id
+                )));
+            };
+            if !bool::from(secret.as_bytes().ct_eq(given.as_bytes())) {
+                return Err(CoreError::NotAuthorized(format!(
+                    "Unable to verify secret hash for client {}",
+                    client.client_id
+                )));
+            }
+        }
+        let allowed = super::flow_allowed(&client.client, &AuthFlowType::RefreshTokenAuth);
+        if !allowed {
+            return Err(CoreError::InvalidParameter(
+                "REFRESH_TOKEN_AUTH flow not enabled for this client".into(),
+            ));
+        }
+        let result = self
+            .refresh_session(&pool, &client, &req.refresh_token, true, |_| Ok(()))
+            .await?;
+        Ok(GetTokensFromRefreshTokenResponse {
+            authentication_result: Some(result),
+        })
+    }
+}

@@ -1,0 +1,151 @@
+//! The server key: one 32-byte secret per deployment (kept in the data dir or given in config,
+//! the same for every process sharing a database). Two AES-256-GCM keys are derived from it:
+//! one seals the sign-in state handed to clients (SECRET_BLOCK, Session), so any process can
+//! continue a sign-in another one started; the other seals the pools' private signing keys at
+//! rest. Each sealed blob binds its purpose as associated data, so one kind cannot pass for
+//! another.
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::hmac;
+
+use crate::Entropy;
+
+pub const SERVER_KEY_LEN: usize = 32;
+
+/// What a sealed blob is for (the associated data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sealed {
+    /// USER_SRP_AUTH state in a SECRET_BLOCK.
+    SrpState,
+    /// A challenge's `Session` string.
+    ChallengeSession,
+    /// A pool's private signing key (PKCS#8).
+    SigningKey,
+}
+
+impl Sealed {
+    fn aad(self) -> &'static [u8] {
+        match self {
+            Sealed::SrpState => b"gatehouse srp-state v1",
+            Sealed::ChallengeSession => b"gatehouse challenge-session v1",
+            Sealed::SigningKey => b"gatehouse signing-key v1",
+        }
+    }
+}
+
+pub struct ServerKey {
+    in_flight: LessSafeKey,
+    at_rest: LessSafeKey,
+    decoys: hmac::Key,
+}
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(<redacted>)")
+    }
+}
+
+fn derive(master: &[u8; SERVER_KEY_LEN], label: &[u8]) -> LessSafeKey {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, master), label);
+    let key = UnboundKey::new(&AES_256_GCM, tag.as_ref()).expect("32-byte AES key");
+    LessSafeKey::new(key)
+}
+
+impl ServerKey {
+    pub fn from_bytes(master: &[u8; SERVER_KEY_LEN]) -> Self {
+        ServerKey {
+            in_flight: derive(master, b"gatehouse: sign-in state sealing"),
+            at_rest: derive(master, b"gatehouse: signing keys at rest"),
+            decoys: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                hmac::sign(
+                    &hmac::Key::new(hmac::HMAC_SHA256, master),
+                    b"gatehouse: decoys",
+                )
+                .as_ref(),
+            ),
+        }
+    }
+
+    /// A fresh random key (tests, and cores built without one).
+    pub fn random(entropy: &dyn Entropy) -> Self {
+        let mut k = [0u8; SERVER_KEY_LEN];
+        entropy.fill(&mut k);
+        Self::from_bytes(&k)
+    }
+
+    /// Stable pseudo-random bytes for `label`: decoy salts and verifiers for users that do not
+    /// exist, so that the answer for a stranger looks the same every time.
+    pub(crate) fn decoy(&self, label: &[u8]) -> [u8; 32] {
+        let tag = hmac::sign(&self.decoys, label);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    fn key(&self, purpose: Sealed) -> &LessSafeKey {
+        match purpose {
+            Sealed::SigningKey => &self.at_rest,
+            _ => &self.in_flight,
+        }
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub(crate) fn seal(&self, entropy: &dyn Entropy, purpose: Sealed, plaintext: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        entropy.fill(&mut nonce);
+        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = self
+            .key(purpose)
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(purpose.aad()),
+                &mut out[NONCE_LEN..],
+            )
+            .expect("AES-GCM sealing");
+        out.extend_from_slice(tag.as_ref());
+        out
+    }
+
+    /// The plaintext, or None when the blob was not sealed by this key for this purpose.
+    pub(crate) fn open(&self, purpose: Sealed, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() < NONCE_LEN + 16 {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = body.to_vec();
+        let plain = self
+            .key(purpose)
+            .open_in_place(nonce, Aad::from(purpose.aad()), &mut buf)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OsEntropy;
+
+    #[test]
+    fn sealed_blobs_open_only_with_the_same_key_and_purpose() {
+        let key = ServerKey::random(&OsEntropy);
+        let blob = key.seal(&OsEntropy, Sealed::SrpState, b"state");
+        assert_eq!(
+            key.open(Sealed::SrpState, &blob).as_deref(),
+            Some(&b"state"[..])
+        );
+        assert_eq!(key.open(Sealed::ChallengeSession, &blob), None);
+        assert_eq!(
+            ServerKey::random(&OsEntropy).open(Sealed::SrpState, &blob),
+            None
+        );
+        let mut edited = blob.clone();
+        edited[14] ^= 1;
+        assert_eq!(key.open(Sealed::SrpState, &edited), None);
+        assert_eq!(key.open(Sealed::SrpState, &blob[..20]), None);
+    }
+}

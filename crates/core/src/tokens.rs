@@ -1,0 +1,474 @@
+//! ID and access tokens: RS256 JWTs signed with per-pool keys, the JWKS and OpenID discovery
+//! documents, and the checks an access token passes before a user operation runs.
+//!
+//! Each pool has two RSA-2048 keys (access and ID tokens are signed with different keys, as
+//! Cognito does), generated with the pool; private keys are stored sealed with the server key.
+//! Parsed key objects are cached per pool: parsing a key costs more than a signature.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    KeyPair, ParsedPublicKey, RsaKeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use gatehouse_wire::{AuthenticationResultType, TimeUnitsType, UserPoolClientType};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::server_key::Sealed;
+use crate::store::{AuthSessionRecord, SigningKeyRecord, UserPoolRecord, UserRecord};
+use crate::{Core, CoreError, Result};
+
+/// The `scope` of tokens issued by the user-pool API (not OAuth).
+pub const API_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+struct SigningKey {
+    kid: String,
+    pair: RsaKeyPair,
+}
+
+/// One pool's keys, parsed once.
+pub(crate) struct PoolKeys {
+    access: SigningKey,
+    id: SigningKey,
+    verifiers: Vec<(String, ParsedPublicKey)>,
+    jwks: Value,
+}
+
+/// Parsed keys per pool id.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    pools: RwLock<HashMap<String, Arc<PoolKeys>>>,
+}
+
+impl KeyCache {
+    fn get(&self, pool_id: &str) -> Option<Arc<PoolKeys>> {
+        self.pools.read().expect("key cache").get(pool_id).cloned()
+    }
+    fn put(&self, pool_id: &str, keys: Arc<PoolKeys>) {
+        self.pools
+            .write()
+            .expect("key cache")
+            .insert(pool_id.to_string(), keys);
+    }
+    pub(crate) fn clear(&self) {
+        self.pools.write().expect("key cache").clear();
+    }
+    pub(crate) fn forget(&self, pool_id: &str) {
+        self.pools.write().expect("key cache").remove(pool_id);
+    }
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn seconds(value: i32, unit: Option<TimeUnitsType>, default_unit: TimeUnitsType) -> i64 {
+    let per = match unit.unwrap_or(default_unit) {
+        TimeUnitsType::Seconds => 1,
+        TimeUnitsType::Minutes => 60,
+        TimeUnitsType::Hours => 3600,
+        TimeUnitsType::Days => 86_400,
+        TimeUnitsType::Unrecognized(_) => 3600,
+    };
+    value as i64 * per
+}
+
+/// Access, ID and refresh lifetimes of a client in seconds. A value without a unit is in hours
+/// (access, ID) or days (refresh); an absent value is Cognito's default (60 min, 60 min, 30 d).
+pub(crate) fn lifetimes(c: &UserPoolClientType) -> (i64, i64, i64) {
+    let units = c.token_validity_units.clone().unwrap_or_default();
+    let access = c.access_token_validity.map_or(3600, |v| {
+        seconds(v, units.access_token, TimeUnitsType::Hours)
+    });
+    let id = c
+        .id_token_validity
+        .map_or(3600, |v| seconds(v, units.id_token, TimeUnitsType::Hours));
+    let refresh = c.refresh_token_validity.map_or(30 * 86_400, |v| {
+        seconds(v, units.refresh_token, TimeUnitsType::Days)
+    });
+    (access, id, refresh)
+}
+
+fn public_jwk(kid: &str, pair: &RsaKeyPair) -> Value {
+    let public = pair.public_key();
+    json!({
+        "alg": "RS256",
+        "e": b64url(public.exponent().big_endian_without_leading_zero()),
+        "kid": kid,
+        "kty": "RSA",
+        "n": b64url(public.modulus().big_endian_without_leading_zero()),
+        "use": "sig",
+    })
+}
+
+/// Cognito's kids are base64 of a digest; ours: SHA-256 of the public key.
+fn kid_of(pair: &RsaKeyPair) -> String {
+    STANDARD.encode(Sha256::digest(pair.public_key().as_ref()))
+}
+
+/// Why an access token was refused, in Cognito's words.
+fn invalid_access_token() -> CoreError {
+    CoreError::NotAuthorized("Invalid Access Token".into())
+}
+
+/// An access token that passed every check.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub pool: UserPoolRecord,
+    pub user: UserRecord,
+    pub client_id: String,
+}
+
+impl Core {
+    /// Generates and stores a new pool's two signing keys.
+    pub(crate) async fn create_signing_keys(&self, pool_id: &str) -> Result<()> {
+        let now = self.now_millis();
+        let mut records = Vec::new();
+        for token_use in ["access", "id"] {
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+                .map_err(|_| CoreError::Internal("RSA key generation failed".into()))?;
+            let der = pair
+                .as_der()
+                .map_err(|_| CoreError::Internal("RSA key encoding failed".into()))?;
+            let sealed =
+                self.server_key
+                    .seal(self.entropy.as_ref(), Sealed::SigningKey, der.as_ref());
+            records.push(SigningKeyRecord {
+                pool_id: pool_id.to_string(),
+                kid: kid_of(&pair),
+                token_use: token_use.to_string(),
+                sealed_private_key: STANDARD.encode(sealed),
+                created_at: now,
+            });
+        }
+        self.store.insert_signing_keys(&records).await?;
+        Ok(())
+    }
+
+    /// The pool's parsed keys: from the cache, else from the store (generated on first use for
+    /// pools made before keys existed).
+    pub(crate) async fn pool_keys(&self, pool_id: &str) -> Result<Arc<PoolKeys>> {
+        if let Some(k) = self.key_cache.get(pool_id) {
+            return Ok(k);
+        }
+        let mut records = self.store.signing_keys(pool_id).await?;
+        if records.is_empty() {
+            self.create_signing_keys(pool_id).await?;
+            records = self.store.signing_keys(pool_id).await?;
+        }
+        let mut access = None;
+        let mut id = None;
+        let mut verifiers = Vec::new();
+        let mut jwks = Vec::new();
+        for r in records {
+            let der = STANDARD
+                .decode(&r.sealed_private_key)
+                .ok()
+                .and_then(|sealed| self.server_key.open(Sealed::SigningKey, &sealed))
+                .ok_or_else(|| {
+                    CoreError::Internal(format!(
+                        "signing key {} of pool {pool_id} cannot be opened: is this the server key it was sealed with?",
+                        r.kid
+                    ))
+                })?;
+            let pair = RsaKeyPair::from_pkcs8(&der)
+                .map_err(|_| CoreError::Internal("stored signing key is corrupt".into()))?;
+            let parsed =
+                ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pair.public_key().as_ref())
+                    .map_err(|_| CoreError::Internal("stored signing key is corrupt".into()))?;
+            jwks.push(public_jwk(&r.kid, &pair));
+            verifiers.push((r.kid.clone(), parsed));
+            // The newest key of each use signs (records come oldest first).
+            let key = SigningKey { kid: r.kid, pair };
+            match r.token_use.as_str() {
+                "access" => access = Some(key),
+                _ => id = Some(key),
+            }
+        }
+        let (Some(access), Some(id)) = (access, id) else {
+            return Err(CoreError::Internal(format!(
+                "pool {pool_id} lacks signing keys"
+            )));
+        };
+        let keys = Arc::new(PoolKeys {
+            access,
+            id,
+            verifiers,
+            jwks: json!({ "keys": jwks }),
+        });
+        self.key_cache.put(pool_id, keys.clone());
+        Ok(keys)
+    }
+
+    /// `{public-url}/{poolId}`: the `iss` of every token of the pool.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.config.public_url)
+    }
+
+    /// The pool's JWKS document, or None for an unknown pool.
+    pub async fn jwks(&self, pool_id: &str) -> Result<Option<Value>> {
+        if self.store.user_pool(pool_id).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.pool_keys(pool_id).await?.jwks.clone()))
+    }
+
+    /// The pool's OpenID Connect discovery document, or None for an unknown pool.
+    pub async fn openid_configuration(&self, pool_id: &str) -> Result<Option<Value>> {
+        if self.store.user_pool(pool_id).await?.is_none() {
+            return Ok(None);
+        }
+        let issuer = self.issuer(pool_id);
+        Ok(Some(json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["public"],
+            "response_types_supported": ["code", "token"],
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "email", "email_verified", "phone_number", "phone_number_verified"],
+        })))
+    }
+
+    fn sign(key: &SigningKey, claims: &Value) -> Result<String> {
+        let header = json!({ "kid": key.kid, "alg": "RS256" });
+        let mut input = b64url(header.to_string().as_bytes());
+        input.push('.');
+        input.push_str(&b64url(claims.to_string().as_bytes()));
+        let mut sig = vec![0u8; key.pair.public_modulus_len()];
+        key.pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|_| CoreError::Internal("RS256 signing failed".into()))?;
+        input.push('.');
+        input.push_str(&b64url(&sig));
+        Ok(input)
+    }
+
+    fn new_uuid(&self) -> String {
+        let mut b = [0u8; 16];
+        self.entropy.fill(&mut b);
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    }
+
+    /// Access and ID tokens for `user` in the refresh-token family `session`; the caller adds
+    /// the refresh token when one is issued.
+    pub(crate) async fn mint_tokens(
+        &self,
+        pool: &UserPoolRecord,
+        client: &UserPoolClientType,
+        user: &UserRecord,
+        session: &AuthSessionRecord,
+    ) -> Result<AuthenticationResultType> {
+        let keys = self.pool_keys(&pool.id).await?;
+        let (access_ttl, id_ttl, _) = lifetimes(client);
+        let now = self.now_millis() / 1000;
+        let iss = self.issuer(&pool.id);
+        let event_id = self.new_uuid();
+        let groups: Vec<String> = self
+            .store
+            .groups_of_user(&pool.id, &user.username_key, None, 1000)
+            .await?
+            .into_iter()
+            .filter_map(|g| g.group_name)
+            .collect();
+        let client_id = client.client_id.clone().unwrap_or_default();
+
+        let mut access = Map::new();
+        access.insert("sub".into(), json!(user.sub));
+        if !groups.is_empty() {
+            access.insert("cognito:groups".into(), json!(groups));
+        }
+        if let Some(device) = &session.device_key {
+            access.insert("device_key".into(), json!(device));
+        }
+        access.insert("iss".into(), json!(iss));
+        access.insert("client_id".into(), json!(client_id));
+        access.insert("origin_jti".into(), json!(session.id));
+        access.insert("event_id".into(), json!(event_id));
+        access.insert("token_use".into(), json!("access"));
+        access.insert("scope".into(), json!(API_SCOPE));
+        access.insert("auth_time".into(), json!(session.auth_time));
+        access.insert("exp".into(), json!(now + access_ttl));
+        access.insert("iat".into(), json!(now));
+        access.insert("jti".into(), json!(self.new_uuid()));
+        access.insert("username".into(), json!(user.username));
+
+        let mut id = Map::new();
+        let readable = |name: &str| {
+            client
+                .read_attributes
+                .as_ref()
+                .is_none_or(|r| r.is_empty() || r.iter().any(|a| a == name))
+        };
+        for (name, value) in &user.attributes {
+            if name == "sub" || !readable(name) {
+                continue;
+            }
+            let v = match name.as_str() {
+                "email_verified" | "phone_number_verified" => json!(value == "true"),
+                _ => json!(value),
+            };
+            id.insert(name.clone(), v);
+        }
+        id.insert("sub".into(), json!(user.sub));
+        if !groups.is_empty() {
+            id.insert("cognito:groups".into(), json!(groups));
+        }
+        id.insert("iss".into(), json!(iss));
+        id.insert("cognito:username".into(), json!(user.username));
+        id.insert("origin_jti".into(), json!(session.id));
+        id.insert("aud".into(), json!(client_id));
+        id.insert("event_id".into(), json!(event_id));
+        id.insert("token_use".into(), json!("id"));
+        id.insert("auth_time".into(), json!(session.auth_time));
+        id.insert("exp".into(), json!(now + id_ttl));
+        id.insert("iat".into(), json!(now));
+        id.insert("jti".into(), json!(self.new_uuid()));
+
+        Ok(AuthenticationResultType {
+            access_token: Some(Self::sign(&keys.access, &Value::Object(access))?),
+            expires_in: Some(access_ttl as i32),
+            id_token: Some(Self::sign(&keys.id, &Value::Object(id))?),
+            new_device_metadata: None,
+            refresh_token: None,
+            token_type: Some("Bearer".into()),
+        })
+    }
+
+    /// Checks an access token as Cognito's user operations do: signature with the pool's key,
+    /// `token_use`, expiry, the app client, revocation (its sign-in's refresh-token family must
+    /// be live), and that the user still exists and is enabled.
+    pub(crate) async fn access_token(&self, token: &str) -> Result<AccessToken> {
+        let (claims, pool) = self.verified_claims(token).await?;
+        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
+        if str_claim("token_use").as_deref() != Some("access") {
+            return Err(invalid_access_token());
+        }
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(invalid_access_token)?;
+        if exp <= self.now_millis() / 1000 {
+            return Err(CoreError::NotAuthorized("Access Token has expired".into()));
+        }
+        let (Some(pool_id), Some(client_id), Some(session_id), Some(username)) = (
+            str_claim("iss").and_then(|i| i.rsplit('/').next().map(str::to_string)),
+            str_claim("client_id"),
+            str_claim("origin_jti"),
+            str_claim("username"),
+        ) else {
+            return Err(invalid_access_token());
+        };
+        let session = self.store.auth_session(&session_id).await?;
+        let session = match session {
+            Some(s) if s.revoked_at.is_none() => s,
+            _ => {
+                return Err(CoreError::NotAuthorized(
+                    "Access Token has been revoked".into(),
+                ))
+            }
+        };
+        if session.client_id != client_id || session.pool_id != pool_id {
+            return Err(invalid_access_token());
+        }
+        let user = self
+            .store
+            .user(&pool_id, &session.username_key)
+            .await?
+            .filter(|u| u.username == username)
+            .ok_or_else(CoreError::user_not_found)?;
+        if !user.enabled {
+            return Err(CoreError::NotAuthorized("User is disabled.".into()));
+        }
+        Ok(AccessToken {
+            pool,
+            user,
+            client_id,
+        })
+    }
+
+    /// The payload of a JWT signed by one of our pools' keys, with our issuer; any defect is
+    /// "Invalid Access Token".
+    async fn verified_claims(&self, token: &str) -> Result<(Map<String, Value>, UserPoolRecord)> {
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid_access_token());
+        };
+        let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
+        let header: Map<String, Value> = decode(h)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(invalid_access_token)?;
+        // Only RS256: `alg: none` and HMAC-with-the-public-key tricks end here.
+        if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+            return Err(invalid_access_token());
+        }
+        let kid = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid_access_token)?;
+        let payload_bytes = decode(p).ok_or_else(invalid_access_token)?;
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&payload_bytes).map_err(|_| invalid_access_token())?;
+        let iss = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid_access_token)?;
+        let pool_id = iss
+            .strip_prefix(&self.config.public_url)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .ok_or_else(invalid_access_token)?;
+        let pool = self
+            .store
+            .user_pool(pool_id)
+            .await?
+            .ok_or_else(invalid_access_token)?;
+        let keys = self.pool_keys(pool_id).await?;
+        let verifier = keys
+            .verifiers
+            .iter()
+            .find(|(k, _)| k == kid)
+            .map(|(_, v)| v)
+            .ok_or_else(invalid_access_token)?;
+        let signature = decode(s).ok_or_else(invalid_access_token)?;
+        let signed = &token[..h.len() + 1 + p.len()];
+        verifier
+            .verify_sig(signed.as_bytes(), &signature)
+            .map_err(|_| invalid_access_token())?;
+        Ok((claims, pool))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_follow_units_and_defaults() {
+        let mut c = UserPoolClientType::default();
+        assert_eq!(lifetimes(&c), (3600, 3600, 30 * 86_400));
+        c.access_token_validity = Some(5);
+        c.id_token_validity = Some(2);
+        c.refresh_token_validity = Some(10);
+        c.token_validity_units = Some(gatehouse_wire::TokenValidityUnitsType {
+            access_token: Some(TimeUnitsType::Minutes),
+            id_token: Some(TimeUnitsType::Hours),
+            refresh_token: Some(TimeUnitsType::Days),
+        });
+        assert_eq!(lifetimes(&c), (300, 7200, 864_000));
+    }
+}

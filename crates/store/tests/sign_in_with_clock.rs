@@ -1,0 +1,400 @@
+//! Sign-in rules that depend on time or on state shared between server processes, on a real
+//! SQLite store with a clock the test moves: token, refresh-token, SRP-state and
+//! temporary-password lifetimes, the SRP timestamp window, and the lockout, which holds across
+//! two cores (two server processes) sharing one database.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use gatehouse_core::server_key::ServerKey;
+use gatehouse_core::{Clock, Core, CoreConfig, OsEntropy};
+use gatehouse_srp::{format_timestamp, ClaimMessage, PublicValue, Salt, SrpClient, SrpIdentity};
+use gatehouse_wire::*;
+
+const START_MS: i64 = 1_800_000_000_000;
+const PASSWORD: &str = "Passw0rd!";
+
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl TestClock {
+    fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+struct World {
+    core: Core,
+    clock: Arc<TestClock>,
+    pool: String,
+    client: String,
+}
+
+fn core_on(store: Arc<dyn gatehouse_core::Store>, clock: Arc<TestClock>) -> Core {
+    Core::new(store, clock, Arc::new(OsEntropy), CoreConfig::default())
+        .with_server_key(ServerKey::from_bytes(&[7; 32]))
+}
+
+fn err(e: gatehouse_core::CoreError) -> (String, String) {
+    let e = ApiError::from(e);
+    (e.code.to_string(), e.message)
+}
+
+async fn world_on(store: Arc<dyn gatehouse_core::Store>) -> World {
+    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
+    let core = core_on(store, clock.clone());
+    let pool = core
+        .create_user_pool(CreateUserPoolRequest {
+            pool_name: "clock".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let client = core
+        .create_user_pool_client(CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "app".into(),
+            explicit_auth_flows: Some(vec![
+                ExplicitAuthFlowsType::AllowUserPasswordAuth,
+                ExplicitAuthFlowsType::AllowUserSrpAuth,
+                ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+            ]),
+            refresh_token_validity: Some(60),
+            token_validity_units: Some(TokenValidityUnitsType {
+                refresh_token: Some(TimeUnitsType::Minutes),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    World {
+        core,
+        clock,
+        pool,
+        client,
+    }
+}
+
+async fn world() -> World {
+    world_on(gatehouse_store::open("sqlite::memory:").await.unwrap()).await
+}
+
+impl World {
+    async fn user(&self, name: &str, permanent: bool) {
+        self.core
+            .admin_create_user(AdminCreateUserRequest {
+                user_pool_id: self.pool.clone(),
+                username: name.into(),
+                message_action: Some(MessageActionType::Suppress),
+                temporary_password: Some(PASSWORD.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if permanent {
+            self.core
+                .admin_set_user_password(AdminSetUserPasswordRequest {
+                    user_pool_id: self.pool.clone(),
+                    username: name.into(),
+                    password: PASSWORD.into(),
+                    permanent: Some(true),
+                })
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn password_sign_in(
+        &self,
+        core: &Core,
+        name: &str,
+        password: &str,
+    ) -> Result<InitiateAuthResponse, (String, String)> {
+        core.initiate_auth(InitiateAuthRequest {
+            auth_flow: AuthFlowType::UserPasswordAuth,
+            client_id: self.client.clone(),
+            auth_parameters: Some(BTreeMap::from([
+                ("USERNAME".into(), name.into()),
+                ("PASSWORD".into(), password.into()),
+            ])),
+            ..Default::default()
+        })
+        .await
+        .map_err(err)
+    }
+
+    /// Starts USER_SRP_AUTH and returns the PASSWORD_VERIFIER answer a client would send,
+    /// built with `timestamp_secs`.
+    async fn srp_answer(&self, name: &str, timestamp_secs: i64) -> RespondToAuthChallengeRequest {
+        let client = SrpClient::new(&[0x42; 32]).unwrap();
+        let challenge = self
+            .core
+            .initiate_auth(InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserSrpAuth,
+                client_id: self.client.clone(),
+                auth_parameters: Some(BTreeMap::from([
+                    ("USERNAME".into(), name.into()),
+                    ("SRP_A".into(), client.srp_a_hex()),
+                ])),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let p = challenge.challenge_parameters.unwrap();
+        let block = gatehouse_srp::base64_decode(&p["SECRET_BLOCK"]).unwrap();
+        let timestamp = format_timestamp(timestamp_secs);
+        let pool_name = self.pool.split_once('_').unwrap().1;
+        let signature = client
+            .claim_signature(
+                PASSWORD,
+                &Salt::from_hex(&p["SALT"]).unwrap(),
+                &PublicValue::from_hex(&p["SRP_B"]).unwrap(),
+                &ClaimMessage {
+                    identity: SrpIdentity::user(pool_name, &p["USER_ID_FOR_SRP"]),
+                    secret_block: &block,
+                    timestamp: &timestamp,
+                },
+            )
+            .unwrap();
+        RespondToAuthChallengeRequest {
+            client_id: self.client.clone(),
+            challenge_name: ChallengeNameType::PasswordVerifier,
+            challenge_responses: Some(BTreeMap::from([
+                ("USERNAME".into(), p["USER_ID_FOR_SRP"].clone()),
+                (
+                    "PASSWORD_CLAIM_SECRET_BLOCK".into(),
+                    p["SECRET_BLOCK"].clone(),
+                ),
+                ("PASSWORD_CLAIM_SIGNATURE".into(), signature),
+                ("TIMESTAMP".into(), timestamp),
+            ])),
+            ..Default::default()
+        }
+    }
+
+    fn now_secs(&self) -> i64 {
+        self.clock.now_millis() / 1000
+    }
+}
+
+fn incorrect() -> (String, String) {
+    (
+        "NotAuthorizedException".into(),
+        "Incorrect username or password.".into(),
+    )
+}
+
+fn exceeded() -> (String, String) {
+    (
+        "NotAuthorizedException".into(),
+        "Password attempts exceeded".into(),
+    )
+}
+
+#[tokio::test]
+async fn access_tokens_expire_after_the_clients_lifetime() {
+    let w = world().await;
+    w.user("alice", true).await;
+    let tokens = w
+        .password_sign_in(&w.core, "alice", PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap();
+    assert_eq!(tokens.expires_in, Some(3600));
+    let get = || GetUserRequest {
+        access_token: tokens.access_token.clone().unwrap(),
+    };
+    w.clock.advance(3599 * 1000);
+    assert_eq!(w.core.get_user(get()).await.unwrap().username, "alice");
+    w.clock.advance(2000);
+    assert_eq!(
+        err(w.core.get_user(get()).await.unwrap_err()),
+        (
+            "NotAuthorizedException".into(),
+            "Access Token has expired".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_after_the_clients_lifetime() {
+    let w = world().await;
+    w.user("alice", true).await;
+    let refresh = w
+        .password_sign_in(&w.core, "alice", PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap()
+        .refresh_token
+        .unwrap();
+    let req = || InitiateAuthRequest {
+        auth_flow: AuthFlowType::RefreshTokenAuth,
+        client_id: w.client.clone(),
+        auth_parameters: Some(BTreeMap::from([("REFRESH_TOKEN".into(), refresh.clone())])),
+        ..Default::default()
+    };
+    w.clock.advance(59 * 60 * 1000);
+    let refreshed = w.core.initiate_auth(req()).await.unwrap();
+    let result = refreshed.authentication_result.unwrap();
+    assert!(result.access_token.is_some() && result.refresh_token.is_none());
+    w.clock.advance(2 * 60 * 1000);
+    assert_eq!(
+        err(w.core.initiate_auth(req()).await.unwrap_err()),
+        (
+            "NotAuthorizedException".into(),
+            "Refresh Token has expired".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes() {
+    let w = world().await;
+    w.user("alice", true).await;
+
+    // A timestamp 6 minutes off either way is refused; the same block then still works.
+    let answer = w.srp_answer("alice", w.now_secs() - 360).await;
+    assert_eq!(
+        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        incorrect()
+    );
+    let answer = w.srp_answer("alice", w.now_secs() + 360).await;
+    assert_eq!(
+        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        incorrect()
+    );
+
+    // Answered 4 minutes after the challenge (the client's clock agreeing): tokens.
+    let answer = w.srp_answer("alice", w.now_secs() + 240).await;
+    w.clock.advance(240 * 1000);
+    assert!(w
+        .core
+        .respond_to_auth_challenge(answer)
+        .await
+        .unwrap()
+        .authentication_result
+        .is_some());
+    // Answered 5.5 minutes after: the state has expired, though the timestamp is current.
+    let answer = w.srp_answer("alice", w.now_secs() + 330).await;
+    w.clock.advance(330 * 1000);
+    assert_eq!(
+        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        (
+            "NotAuthorizedException".into(),
+            "Invalid session for the user, session is expired.".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn temporary_passwords_expire() {
+    let w = world().await;
+    w.user("temp", false).await;
+    let step = w.password_sign_in(&w.core, "temp", PASSWORD).await.unwrap();
+    assert_eq!(
+        step.challenge_name,
+        Some(ChallengeNameType::NewPasswordRequired)
+    );
+    w.clock.advance(8 * 86_400_000);
+    assert_eq!(
+        w.password_sign_in(&w.core, "temp", PASSWORD)
+            .await
+            .unwrap_err(),
+        (
+            "NotAuthorizedException".into(),
+            "Temporary password has expired and must be reset by an administrator.".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn lockout_grows_expires_and_holds_across_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
+    let w = world_on(gatehouse_store::open(&url).await.unwrap()).await;
+    // A second server process on the same database, with the same server key and clock.
+    let other = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
+    w.user("bob", true).await;
+
+    for _ in 0..5 {
+        assert_eq!(
+            w.password_sign_in(&w.core, "bob", "wrong")
+                .await
+                .unwrap_err(),
+            incorrect()
+        );
+    }
+    // Locked for 1 s, in both processes, even with the right password.
+    assert_eq!(
+        w.password_sign_in(&w.core, "bob", PASSWORD)
+            .await
+            .unwrap_err(),
+        exceeded()
+    );
+    assert_eq!(
+        w.password_sign_in(&other, "bob", PASSWORD)
+            .await
+            .unwrap_err(),
+        exceeded()
+    );
+    // The SRP path is locked too.
+    assert_eq!(
+        err(w
+            .core
+            .initiate_auth(InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserSrpAuth,
+                client_id: w.client.clone(),
+                auth_parameters: Some(BTreeMap::from([
+                    ("USERNAME".into(), "bob".into()),
+                    ("SRP_A".into(), "02".into()),
+                ])),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err()),
+        exceeded()
+    );
+
+    // After the lock, one more failure locks for 2 s.
+    w.clock.advance(1001);
+    assert_eq!(
+        w.password_sign_in(&other, "bob", "wrong")
+            .await
+            .unwrap_err(),
+        incorrect()
+    );
+    w.clock.advance(1500);
+    assert_eq!(
+        w.password_sign_in(&w.core, "bob", PASSWORD)
+            .await
+            .unwrap_err(),
+        exceeded()
+    );
+    w.clock.advance(600);
+    w.password_sign_in(&w.core, "bob", PASSWORD).await.unwrap();
+
+    // Success reset the count: five new failures are needed for a lock.
+    for _ in 0..4 {
+        w.password_sign_in(&other, "bob", "wrong")
+            .await
+            .unwrap_err();
+    }
+    w.password_sign_in(&w.core, "bob", PASSWORD).await.unwrap();
+}

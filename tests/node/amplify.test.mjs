@@ -1,0 +1,304 @@
+// AWS Amplify v6 (aws-amplify from npm, unmodified) in plain Node against a Gatehouse server
+// process: signIn (SRP and USER_PASSWORD_AUTH), fetchAuthSession (+ forceRefresh), getCurrentUser,
+// fetchUserAttributes, signOut (token revocation).
+//
+// Token storage: Amplify's default storage falls back to an in-memory store when there is no
+// window.localStorage (as in Node), so the defaults work as they are; the first test shows that.
+// The other tests give the token provider an in-memory storage of ours (setKeyValueStorage) so
+// they can read the refresh token Amplify holds and check that sign-out removed it.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Amplify } from 'aws-amplify';
+import {
+  fetchAuthSession,
+  fetchUserAttributes,
+  getCurrentUser,
+  signIn,
+  signOut,
+} from 'aws-amplify/auth';
+import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
+import { CreateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+
+import {
+  GatehouseServer,
+  MemoryStorage,
+  TARGET_PREFIX,
+  assertAccessClaims,
+  assertAwsError,
+  assertIdClaims,
+  assertOk,
+  createPoolWithUser,
+  decodeJwt,
+} from './server.mjs';
+
+// Observe (not alter) what Amplify sends to the server: operation, status and bodies.
+const exchanges = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input, init = {}) => {
+  const headers = new Headers(init.headers ?? {});
+  const target = headers.get('x-amz-target');
+  const resp = await realFetch(input, init);
+  if (target?.startsWith(TARGET_PREFIX)) {
+    const text = await resp.clone().text();
+    exchanges.push({
+      operation: target.slice(TARGET_PREFIX.length),
+      request: typeof init.body === 'string' ? JSON.parse(init.body) : init.body,
+      status: resp.status,
+      response: text,
+    });
+  }
+  return resp;
+};
+
+/** The operations Amplify called since `mark`, as "Operation status". */
+const callsSince = (mark) => exchanges.slice(mark).map((e) => `${e.operation} ${e.status}`);
+
+describe('Amplify v6 (aws-amplify) in Node', () => {
+  let server;
+  let fixture;
+  let issuer;
+  let storage;
+  let sub;
+
+  const configure = (clientId = fixture.clientId) => Amplify.configure({
+    Auth: {
+      Cognito: {
+        userPoolId: fixture.poolId,
+        userPoolClientId: clientId,
+        userPoolEndpoint: server.url,
+      },
+    },
+  });
+
+  const storedRefreshToken = () =>
+    storage.getItem(`CognitoIdentityServiceProvider.${fixture.clientId}.${fixture.username}.refreshToken`);
+
+  before(async () => {
+    server = await GatehouseServer.start();
+    fixture = await createPoolWithUser(server.admin, {
+      poolName: 'amplify',
+      username: 'bob',
+      password: 'Correct-Horse-1',
+      attributes: {
+        email: 'bob@example.com',
+        email_verified: 'true',
+        given_name: 'Bob',
+        phone_number: '+15555550100',
+        phone_number_verified: 'false',
+      },
+    });
+    issuer = `${server.url}/${fixture.poolId}`;
+    sub = fixture.sub;
+    configure();
+  });
+
+  after(async () => {
+    try {
+      await signOut();
+    } catch {
+      // nothing to sign out of
+    }
+    await server?.stop();
+  });
+
+  test('the default token storage works in Node: SRP signIn, fetchAuthSession, signOut', async () => {
+    const result = await signIn({ username: fixture.username, password: fixture.password });
+    assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    const session = await fetchAuthSession();
+    assert.equal(session.tokens.accessToken.payload.username, 'bob');
+    assert.equal(session.userSub, sub);
+    await signOut();
+    const signedOut = await fetchAuthSession();
+    assert.equal(signedOut.tokens, undefined, 'tokens still there after signOut');
+  });
+
+  test('signIn with SRP (default USER_SRP_AUTH) completes with tokens in storage', async () => {
+    storage = new MemoryStorage();
+    cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+    const mark = exchanges.length;
+    const result = await signIn({ username: fixture.username, password: fixture.password });
+    assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.deepEqual(callsSince(mark), ['InitiateAuth 200', 'RespondToAuthChallenge 200']);
+    const initiate = exchanges[mark];
+    assert.equal(initiate.request.AuthFlow, 'USER_SRP_AUTH');
+    const challenge = JSON.parse(initiate.response);
+    assert.equal(challenge.ChallengeName, 'PASSWORD_VERIFIER');
+    assert.equal(challenge.ChallengeParameters.USER_ID_FOR_SRP, 'bob');
+    assert.equal(challenge.ChallengeParameters.USERNAME, 'bob');
+
+    const prefix = `CognitoIdentityServiceProvider.${fixture.clientId}`;
+    assert.equal(storage.getItem(`${prefix}.LastAuthUser`), 'bob');
+    assert.ok(storedRefreshToken(), `no refresh token stored; keys: ${storage.keys()}`);
+    assertAccessClaims(decodeJwt(storage.getItem(`${prefix}.bob.accessToken`)).payload, {
+      issuer, clientId: fixture.clientId, username: 'bob', sub,
+    });
+  });
+
+  test('getCurrentUser names the user and the sign-in flow', async () => {
+    const user = await getCurrentUser();
+    assert.deepEqual(user, {
+      username: 'bob',
+      userId: sub,
+      signInDetails: { loginId: 'bob', authFlowType: 'USER_SRP_AUTH' },
+    });
+  });
+
+  test('fetchAuthSession returns the Cognito tokens', async () => {
+    const session = await fetchAuthSession();
+    assert.equal(session.userSub, sub);
+    const { accessToken, idToken } = session.tokens;
+    assertAccessClaims(accessToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assertIdClaims(idToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assert.equal(idToken.payload.email, 'bob@example.com');
+    assert.equal(idToken.payload.email_verified, true);
+    assert.equal(idToken.payload.phone_number, '+15555550100');
+    assert.equal(idToken.payload.phone_number_verified, false);
+    assert.equal(idToken.payload.given_name, 'Bob');
+    // The token objects carry the exact strings the server issued.
+    assert.deepEqual(decodeJwt(accessToken.toString()).payload, accessToken.payload);
+  });
+
+  test('fetchUserAttributes (GetUser) returns the attributes set by the admin', async () => {
+    const attrs = await fetchUserAttributes();
+    assert.deepEqual(attrs, {
+      sub,
+      email: 'bob@example.com',
+      email_verified: 'true',
+      given_name: 'Bob',
+      phone_number: '+15555550100',
+      phone_number_verified: 'false',
+    });
+  });
+
+  test('fetchAuthSession({forceRefresh: true}) gets a new access token that the server accepts', async () => {
+    const before = (await fetchAuthSession()).tokens;
+    const refreshBefore = storedRefreshToken();
+    const mark = exchanges.length;
+    const session = await fetchAuthSession({ forceRefresh: true });
+    assert.deepEqual(callsSince(mark), ['GetTokensFromRefreshToken 200']);
+    assert.equal(exchanges[mark].request.RefreshToken, refreshBefore);
+
+    const { accessToken, idToken } = session.tokens;
+    assert.notEqual(accessToken.toString(), before.accessToken.toString(), 'access token not renewed');
+    assert.notEqual(accessToken.payload.jti, before.accessToken.payload.jti);
+    assert.notEqual(idToken.payload.jti, before.idToken.payload.jti);
+    assertAccessClaims(accessToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assertIdClaims(idToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assert.equal(accessToken.payload.origin_jti, before.accessToken.payload.origin_jti);
+    assert.equal(storedRefreshToken(), refreshBefore, 'no rotation configured: same refresh token');
+
+    const got = assertOk(await server.call('GetUser', { AccessToken: accessToken.toString() }));
+    assert.equal(got.Username, 'bob');
+    // And Amplify itself keeps working with the new token.
+    assert.equal((await fetchUserAttributes()).sub, sub);
+  });
+
+  test('signOut revokes the refresh token (RevokeToken); InitiateAuth REFRESH_TOKEN_AUTH then refuses it', async () => {
+    const refreshToken = storedRefreshToken();
+    const accessToken = (await fetchAuthSession()).tokens.accessToken.toString();
+    assert.ok(refreshToken);
+    // Before sign-out the raw refresh works.
+    const ok = assertOk(await server.call('InitiateAuth', {
+      AuthFlow: 'REFRESH_TOKEN_AUTH',
+      ClientId: fixture.clientId,
+      AuthParameters: { REFRESH_TOKEN: refreshToken },
+    }));
+    assert.equal(decodeJwt(ok.AuthenticationResult.AccessToken).payload.username, 'bob');
+
+    const mark = exchanges.length;
+    await signOut();
+    // Amplify swallows RevokeToken errors, so check what the server answered.
+    assert.deepEqual(callsSince(mark), ['RevokeToken 200'], JSON.stringify(exchanges.slice(mark)));
+    assert.deepEqual(exchanges[mark].request, { ClientId: fixture.clientId, Token: refreshToken });
+    assert.deepEqual(JSON.parse(exchanges[mark].response), {});
+    assert.equal(storedRefreshToken(), null, 'Amplify kept the refresh token');
+    await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+
+    assertAwsError(
+      await server.call('InitiateAuth', {
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        ClientId: fixture.clientId,
+        AuthParameters: { REFRESH_TOKEN: refreshToken },
+      }),
+      'NotAuthorizedException',
+      'Refresh Token has been revoked',
+    );
+    assertAwsError(
+      await server.call('GetUser', { AccessToken: accessToken }),
+      'NotAuthorizedException',
+      'Access Token has been revoked',
+    );
+  });
+
+  test('signIn with authFlowType USER_PASSWORD_AUTH', async () => {
+    const mark = exchanges.length;
+    const result = await signIn({
+      username: fixture.username,
+      password: fixture.password,
+      options: { authFlowType: 'USER_PASSWORD_AUTH' },
+    });
+    assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.deepEqual(callsSince(mark), ['InitiateAuth 200']);
+    assert.equal(exchanges[mark].request.AuthFlow, 'USER_PASSWORD_AUTH');
+
+    const user = await getCurrentUser();
+    assert.deepEqual(user, {
+      username: 'bob',
+      userId: sub,
+      signInDetails: { loginId: 'bob', authFlowType: 'USER_PASSWORD_AUTH' },
+    });
+    const { tokens } = await fetchAuthSession();
+    assertAccessClaims(tokens.accessToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assertIdClaims(tokens.idToken.payload, { issuer, clientId: fixture.clientId, username: 'bob', sub });
+    assert.equal((await fetchUserAttributes()).email, 'bob@example.com');
+    await signOut();
+  });
+
+  test('a wrong password is refused with NotAuthorizedException, for both flows', async () => {
+    for (const authFlowType of ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH']) {
+      await assert.rejects(
+        signIn({ username: fixture.username, password: 'Wrong-Horse-1', options: { authFlowType } }),
+        (err) => {
+          assert.equal(err.name, 'NotAuthorizedException', `${authFlowType}: ${err.stack}`);
+          assert.equal(err.message, 'Incorrect username or password.');
+          return true;
+        },
+      );
+    }
+    await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
+  });
+
+  test('USER_PASSWORD_AUTH on a client that does not allow it is refused', async () => {
+    const created = await server.admin.send(new CreateUserPoolClientCommand({
+      UserPoolId: fixture.poolId,
+      ClientName: 'srp-only',
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    }));
+    configure(created.UserPoolClient.ClientId);
+    try {
+      await assert.rejects(
+        signIn({
+          username: fixture.username,
+          password: fixture.password,
+          options: { authFlowType: 'USER_PASSWORD_AUTH' },
+        }),
+        (err) => {
+          // Real Cognito answers InvalidParameterException here (not NotAuthorizedException).
+          assert.equal(err.name, 'InvalidParameterException', err.stack);
+          assert.equal(err.message, 'USER_PASSWORD_AUTH flow not enabled for this client');
+          return true;
+        },
+      );
+      // SRP is allowed there.
+      const result = await signIn({ username: fixture.username, password: fixture.password });
+      assert.equal(result.isSignedIn, true);
+      const { tokens } = await fetchAuthSession();
+      assert.equal(tokens.accessToken.payload.client_id, created.UserPoolClient.ClientId);
+      await signOut();
+    } finally {
+      configure();
+    }
+  });
+});

@@ -1,0 +1,371 @@
+// Shared helpers for the Node client suites: one Gatehouse server process per test file, the
+// admin SDK client used for set-up, raw AWS JSON 1.1 calls, JWT decoding and small storages.
+//
+// The binary comes from $GATEHOUSE_BIN, else <repo>/target/release/gatehouse, else
+// <repo>/target/debug/gatehouse. The server runs with --dev on a free port of 127.0.0.1 and a
+// fresh data directory, and is stopped (and its data directory removed) when the file's tests end.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+import {
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT_ID = '000000000000';
+export const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+export const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+export const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+export const AMZ_JSON = 'application/x-amz-json-1.1';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export function gatehouseBinary() {
+  if (process.env.GATEHOUSE_BIN) return process.env.GATEHOUSE_BIN;
+  const release = join(REPO, 'target', 'release', 'gatehouse');
+  if (existsSync(release)) return release;
+  return join(REPO, 'target', 'debug', 'gatehouse');
+}
+
+async function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Every child still running when this process exits is killed, whatever ended the tests.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * A `gatehouse serve --dev` process. `await GatehouseServer.start()` returns once GET /health
+ * answers {"status":"ok"}; `await server.stop()` sends SIGTERM and waits.
+ */
+export class GatehouseServer {
+  static async start() {
+    const server = new GatehouseServer();
+    await server.#start();
+    return server;
+  }
+
+  #child = null;
+  #exited = null;
+
+  async #start() {
+    const binary = gatehouseBinary();
+    if (!existsSync(binary)) {
+      throw new Error(`gatehouse binary not found at ${binary}; set GATEHOUSE_BIN`);
+    }
+    this.baseDir = mkdtempSync(join(tmpdir(), 'gatehouse-node-'));
+    this.dataDir = join(this.baseDir, 'data');
+    this.logPath = join(this.baseDir, 'server.log');
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const log = openSync(this.logPath, 'a');
+    const child = spawn(
+      binary,
+      [
+        'serve', '--dev',
+        '--listen', `127.0.0.1:${this.port}`,
+        '--data-dir', this.dataDir,
+        '--region', REGION,
+        '--account-id', ACCOUNT_ID,
+      ],
+      {
+        stdio: ['ignore', log, log],
+        env: {
+          ...process.env,
+          GATEHOUSE_ACCESS_KEY_ID: ACCESS_KEY_ID,
+          GATEHOUSE_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+        },
+      },
+    );
+    closeSync(log);
+    this.#child = child;
+    running.add(child);
+    this.#exited = new Promise((r) => child.on('exit', (code, signal) => {
+      running.delete(child);
+      r({ code, signal });
+    }));
+    let exitInfo = null;
+    this.#exited.then((info) => { exitInfo = info; });
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    let lastError = null;
+    while (Date.now() < deadline) {
+      if (exitInfo) {
+        throw new Error(`gatehouse exited early (${JSON.stringify(exitInfo)}); log:\n${this.logTail()}`);
+      }
+      try {
+        const resp = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
+        const body = await resp.json();
+        if (resp.status === 200 && body.status === 'ok') {
+          this.admin = adminClient(this.url);
+          return;
+        }
+        lastError = new Error(`health answered ${resp.status} ${JSON.stringify(body)}`);
+      } catch (e) {
+        lastError = e;
+      }
+      await sleep(50);
+    }
+    await this.stop();
+    throw new Error(`gatehouse did not become healthy (${lastError}); log:\n${this.logTail()}`);
+  }
+
+  async stop() {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = null;
+    this.admin?.destroy();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      let timer;
+      const timedOut = await Promise.race([
+        this.#exited.then(() => false),
+        new Promise((r) => { timer = setTimeout(() => r(true), STOP_TIMEOUT_MS); }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        child.kill('SIGKILL');
+        await this.#exited;
+      }
+    }
+    if (!process.env.GATEHOUSE_KEEP_DATA) {
+      rmSync(this.baseDir, { recursive: true, force: true });
+    } else {
+      console.log(`# gatehouse data and log kept in ${this.baseDir}`);
+    }
+  }
+
+  logTail(n = 4000) {
+    try {
+      return readFileSync(this.logPath, 'utf8').slice(-n);
+    } catch {
+      return '';
+    }
+  }
+
+  /** One unsigned AWS JSON 1.1 call (the way the browser clients send them). */
+  call(operation, body) {
+    return rawCall(this.url, operation, body);
+  }
+
+  issuer(poolId) {
+    return `${this.url}/${poolId}`;
+  }
+
+  jwksUrl(poolId) {
+    return `${this.url}/${poolId}/.well-known/jwks.json`;
+  }
+}
+
+/** The v3 SDK client for admin (SigV4-signed) set-up calls; one attempt, no retries. */
+export function adminClient(url) {
+  return new CognitoIdentityProviderClient({
+    endpoint: url,
+    region: REGION,
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    maxAttempts: 1,
+  });
+}
+
+/**
+ * POST / with the AWS JSON 1.1 headers and no signature. Returns {status, headers, body, text}
+ * whatever the status; `body` is the parsed JSON (or null).
+ */
+export async function rawCall(url, operation, body) {
+  const resp = await fetch(`${url}/`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': AMZ_JSON,
+      'X-Amz-Target': TARGET_PREFIX + operation,
+    },
+    body: JSON.stringify(body ?? {}),
+  });
+  const text = await resp.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text for the assertion message
+  }
+  return { status: resp.status, headers: resp.headers, body: json, text };
+}
+
+/** Assert an AWS JSON 1.1 error answer: HTTP 400, body {__type, message}, exact message if given. */
+export function assertAwsError(resp, type, message) {
+  const shown = `${resp.status} ${resp.text}`;
+  assert.equal(resp.status, 400, shown);
+  assert.ok(resp.body, `error body is not JSON: ${shown}`);
+  assert.equal(resp.body.__type, type, shown);
+  if (message !== undefined) assert.equal(resp.body.message, message, shown);
+}
+
+/** Assert a 200 answer and return its JSON body. */
+export function assertOk(resp) {
+  assert.equal(resp.status, 200, `${resp.status} ${resp.text}`);
+  return resp.body;
+}
+
+/** Header and payload of a JWT (no verification). */
+export function decodeJwt(token) {
+  assert.equal(typeof token, 'string', `not a JWT: ${token}`);
+  const parts = token.split('.');
+  assert.equal(parts.length, 3, `not a JWT: ${token}`);
+  const part = (s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+  return { header: part(parts[0]), payload: part(parts[1]) };
+}
+
+/**
+ * Create a user pool, an app client without secret that allows SRP, password and refresh sign-in,
+ * and a confirmed user with a permanent password. Returns {poolId, clientId, username, password,
+ * attributes, sub}.
+ */
+export async function createPoolWithUser(admin, {
+  poolName = 'node-clients',
+  username = 'alice',
+  password = 'Correct-Horse-1',
+  attributes = { email: 'alice@example.com', email_verified: 'true', given_name: 'Alice' },
+  clientOptions = {},
+} = {}) {
+  const pool = await admin.send(new CreateUserPoolCommand({ PoolName: poolName }));
+  const poolId = pool.UserPool.Id;
+  const client = await admin.send(new CreateUserPoolClientCommand({
+    UserPoolId: poolId,
+    ClientName: `${poolName}-app`,
+    GenerateSecret: false,
+    ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    ...clientOptions,
+  }));
+  const clientId = client.UserPoolClient.ClientId;
+  const sub = await createUser(admin, poolId, username, password, attributes);
+  return { poolId, clientId, username, password, attributes, sub };
+}
+
+/**
+ * AdminCreateUser (no message) then AdminSetUserPassword Permanent: the user is CONFIRMED.
+ * Returns the user's sub.
+ */
+export async function createUser(admin, poolId, username, password, attributes = {}) {
+  await admin.send(new AdminCreateUserCommand({
+    UserPoolId: poolId,
+    Username: username,
+    MessageAction: 'SUPPRESS',
+    UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })),
+  }));
+  await admin.send(new AdminSetUserPasswordCommand({
+    UserPoolId: poolId,
+    Username: username,
+    Password: password,
+    Permanent: true,
+  }));
+  const user = await admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: username }));
+  assert.equal(user.UserStatus, 'CONFIRMED');
+  const sub = user.UserAttributes.find((a) => a.Name === 'sub')?.Value;
+  assert.ok(sub, `no sub in ${JSON.stringify(user.UserAttributes)}`);
+  return sub;
+}
+
+/**
+ * A Web Storage-like object in memory (setItem/getItem/removeItem/clear), for
+ * amazon-cognito-identity-js (synchronous) and Amplify's KeyValueStorage (promises are awaited
+ * there, plain values work too).
+ */
+export class MemoryStorage {
+  constructor() {
+    this.items = new Map();
+  }
+
+  setItem(key, value) {
+    this.items.set(key, String(value));
+    return this.items.get(key);
+  }
+
+  getItem(key) {
+    return this.items.has(key) ? this.items.get(key) : null;
+  }
+
+  removeItem(key) {
+    return this.items.delete(key);
+  }
+
+  clear() {
+    this.items.clear();
+    return {};
+  }
+
+  keys() {
+    return [...this.items.keys()].sort();
+  }
+}
+
+/** Assert the claims every Gatehouse access token of this pool, client and user carries. */
+export function assertAccessClaims(payload, { issuer, clientId, username, sub }) {
+  assert.equal(payload.token_use, 'access');
+  assert.equal(payload.iss, issuer);
+  assert.equal(payload.client_id, clientId);
+  assert.equal(payload.username, username);
+  assert.equal(payload.scope, 'aws.cognito.signin.user.admin');
+  if (sub !== undefined) assert.equal(payload.sub, sub);
+  assert.match(payload.sub, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  for (const claim of ['origin_jti', 'event_id', 'jti']) {
+    assert.equal(typeof payload[claim], 'string', `${claim} in ${JSON.stringify(payload)}`);
+  }
+  assertTimes(payload);
+  assert.equal(payload.aud, undefined, 'access tokens carry client_id, not aud');
+}
+
+/** Assert the claims every Gatehouse ID token of this pool, client and user carries. */
+export function assertIdClaims(payload, { issuer, clientId, username, sub }) {
+  assert.equal(payload.token_use, 'id');
+  assert.equal(payload.iss, issuer);
+  assert.equal(payload.aud, clientId);
+  assert.equal(payload['cognito:username'], username);
+  if (sub !== undefined) assert.equal(payload.sub, sub);
+  for (const claim of ['origin_jti', 'event_id', 'jti']) {
+    assert.equal(typeof payload[claim], 'string', `${claim} in ${JSON.stringify(payload)}`);
+  }
+  assertTimes(payload);
+  assert.equal(payload.client_id, undefined, 'ID tokens carry aud, not client_id');
+}
+
+function assertTimes(payload) {
+  const now = Math.floor(Date.now() / 1000);
+  for (const claim of ['auth_time', 'iat', 'exp']) {
+    assert.ok(Number.isInteger(payload[claim]), `${claim} must be an integer: ${JSON.stringify(payload)}`);
+  }
+  assert.ok(Math.abs(payload.iat - now) <= 60, `iat ${payload.iat} far from now ${now}`);
+  assert.ok(payload.auth_time <= payload.iat, 'auth_time after iat');
+  assert.ok(payload.exp > now, 'already expired');
+  assert.equal(payload.exp - payload.iat, 3600, 'default lifetime is one hour');
+}
