@@ -288,3 +288,129 @@ def make_client(endpoint_url: str, **config):
         aws_secret_access_key=DUMMY_SECRET,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
+
+
+# --- sign-in helpers: app clients, users, SRP steps, token verification ------------------------
+
+PASSWORD_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                  "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+def new_app_client(cognito, pool_id: str, name: str = "app", **settings) -> tuple[str, str | None]:
+    """An app client allowing every password flow (unless ExplicitAuthFlows is given);
+    returns (ClientId, ClientSecret or None)."""
+    settings.setdefault("ExplicitAuthFlows", PASSWORD_FLOWS)
+    created = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, **settings)["UserPoolClient"]
+    return created["ClientId"], created.get("ClientSecret")
+
+
+def new_confirmed_user(cognito, pool_id: str, username: str, password: str, **attributes: str) -> dict:
+    """A CONFIRMED user with a permanent password; keyword arguments are attributes
+    (`custom_tenant="x"` is custom:tenant). Returns AdminGetUser's answer."""
+    attrs = [{"Name": k.replace("custom_", "custom:", 1), "Value": v} for k, v in attributes.items()]
+    cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS", UserAttributes=attrs)
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+    return cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+
+
+def password_sign_in(cognito, client_id: str, username: str, password: str, client_secret: str | None = None,
+                     hash_username: str | None = None) -> dict:
+    """InitiateAuth USER_PASSWORD_AUTH; returns the whole answer."""
+    params = {"USERNAME": username, "PASSWORD": password}
+    if client_secret is not None:
+        params["SECRET_HASH"] = secret_hash(client_secret, hash_username or username, client_id)
+    return cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+
+
+def cognito_timestamp(when) -> str:
+    """TIMESTAMP as the SRP clients render it: `EEE MMM d HH:mm:ss UTC yyyy` (UTC, unpadded day)."""
+    from pycognito.aws_srp import AWSSRP
+    return AWSSRP.get_cognito_formatted_timestamp(when)
+
+
+class SrpSignIn:
+    """The client side of USER_SRP_AUTH, one step at a time, so single fields can be tampered
+    with. The math is pycognito's (AWSSRP); only the request building is here."""
+
+    def __init__(self, cognito, pool_id: str, client_id: str, username: str, password: str,
+                 client_secret: str | None = None):
+        from pycognito.aws_srp import AWSSRP
+        self.cognito = cognito
+        self.pool_id = pool_id
+        self.client_id = client_id
+        self.username = username
+        self.client_secret = client_secret
+        self.srp = AWSSRP(username=username, password=password, pool_id=pool_id, client_id=client_id,
+                          client=cognito, client_secret=client_secret)
+
+    @property
+    def srp_a(self) -> str:
+        return f"{self.srp.large_a_value:x}"
+
+    def auth_parameters(self, **overrides) -> dict:
+        params = {"USERNAME": self.username, "SRP_A": self.srp_a}
+        if self.client_secret is not None:
+            params["SECRET_HASH"] = secret_hash(self.client_secret, self.username, self.client_id)
+        params.update(overrides)
+        return {k: v for k, v in params.items() if v is not None}
+
+    def initiate(self, **overrides) -> dict:
+        """InitiateAuth USER_SRP_AUTH; the PASSWORD_VERIFIER challenge answer."""
+        return self.cognito.initiate_auth(ClientId=self.client_id, AuthFlow="USER_SRP_AUTH",
+                                          AuthParameters=self.auth_parameters(**overrides))
+
+    def responses(self, challenge: dict, timestamp: str | None = None, **overrides) -> dict:
+        """The PASSWORD_VERIFIER ChallengeResponses for this challenge, signed over `timestamp`
+        (default: now). Overrides replace fields after signing; None removes one."""
+        import datetime as _dt
+        params = challenge["ChallengeParameters"]
+        user_id = params["USER_ID_FOR_SRP"]
+        timestamp = timestamp or cognito_timestamp(_dt.datetime.now(_dt.timezone.utc))
+        key = self.srp.get_password_authentication_key(user_id, self.srp.password, int(params["SRP_B"], 16),
+                                                       params["SALT"])
+        message = (self.pool_id.split("_")[1].encode() + user_id.encode()
+                   + base64.standard_b64decode(params["SECRET_BLOCK"]) + timestamp.encode())
+        signature = base64.standard_b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
+        answer = {
+            "USERNAME": params.get("USERNAME", user_id),
+            "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+            "TIMESTAMP": timestamp,
+            "PASSWORD_CLAIM_SIGNATURE": signature,
+        }
+        if self.client_secret is not None:
+            answer["SECRET_HASH"] = secret_hash(self.client_secret, answer["USERNAME"], self.client_id)
+        answer.update(overrides)
+        return {k: v for k, v in answer.items() if v is not None}
+
+    def respond(self, responses: dict) -> dict:
+        return self.cognito.respond_to_auth_challenge(ClientId=self.client_id, ChallengeName="PASSWORD_VERIFIER",
+                                                      ChallengeResponses=responses)
+
+    def sign_in(self) -> dict:
+        """Both steps; the RespondToAuthChallenge answer."""
+        return self.respond(self.responses(self.initiate()))
+
+
+def fetch_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.status == 200, url
+        return json.load(r)
+
+
+def verify_jwt(issuer: str, token: str, token_use: str, client_id: str | None = None,
+               jwks: dict | None = None) -> dict:
+    """Verify an access or ID token as a relying party would: RS256 signature by the key its `kid`
+    names in `<issuer>/.well-known/jwks.json`, `iss`, `exp`, `aud` (ID tokens), `token_use`.
+    Returns the claims."""
+    import jwt
+    jwks = jwks or fetch_json(issuer + "/.well-known/jwks.json")
+    header = jwt.get_unverified_header(token)
+    assert header.get("alg") == "RS256", header
+    [jwk] = [k for k in jwks["keys"] if k.get("kid") == header.get("kid")]
+    key = jwt.PyJWK(jwk).key
+    claims = jwt.decode(token, key, algorithms=["RS256"], issuer=issuer,
+                        audience=client_id if token_use == "id" else None,
+                        options={"require": ["iss", "exp", "iat"] + (["aud"] if token_use == "id" else []),
+                                 "verify_aud": token_use == "id"})
+    assert claims["token_use"] == token_use, claims
+    return claims

@@ -227,7 +227,7 @@ def test_secret_hash_on_every_public_call(cognito, server, pool, secret_client):
     good = secret_hash(secret, "alice", client_id)
     sign_up(cognito, client_id, "alice", SecretHash=good)
 
-    with aws_error("NotAuthorizedException", "SECRET_HASH was not received"):
+    with aws_error("NotAuthorizedException", "secret was not received"):
         cognito.resend_confirmation_code(ClientId=client_id, Username="alice")
     with aws_error("NotAuthorizedException", "Unable to verify secret hash"):
         cognito.resend_confirmation_code(ClientId=client_id, Username="alice", SecretHash="AAAA")
@@ -235,7 +235,7 @@ def test_secret_hash_on_every_public_call(cognito, server, pool, secret_client):
     cognito.resend_confirmation_code(ClientId=client_id, Username="alice", SecretHash=good)
     code = last_code(server, pool, "alice")
 
-    with aws_error("NotAuthorizedException", "SECRET_HASH was not received"):
+    with aws_error("NotAuthorizedException", "secret was not received"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
     with aws_error("NotAuthorizedException", "Unable to verify secret hash"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code,

@@ -168,6 +168,10 @@ impl Core {
                 .and_then(|r| r.retry_grace_period_seconds)
                 .unwrap_or(0) as i64;
             let (token, hash) = self.new_refresh_secret(&session.id);
+            if let Some(older) = session.previous_refresh_hash.take() {
+                session.retired_hashes.insert(0, older);
+                session.retired_hashes.truncate(MAX_RETIRED);
+            }
             session.previous_refresh_hash =
                 Some(std::mem::replace(&mut session.refresh_hash, hash));
             session.previous_valid_until = Some(now + grace * 1000);
