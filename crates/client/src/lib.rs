@@ -48,7 +48,8 @@
 //! device: `.device(device_key, device_group_key, device_password)`.
 //!
 //! For load generators and tests, [`CachedUser`] with [`SrpSignIn::sign_in_cached`] keeps the
-//! client's share of the work per sign-in to one exponentiation.
+//! client's share of the work per sign-in to one exponentiation; the crate's
+//! `gatehouse-loadgen` binary (feature `loadgen`, on by default) uses it.
 
 mod error;
 mod signin;
