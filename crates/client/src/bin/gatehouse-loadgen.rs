@@ -113,8 +113,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
         return Err("--users and --concurrency must be at least 1".into());
     }
     println!(
-        "gatehouse-loadgen: flow {:?}, endpoint {}, {} users, {} logins, concurrency {}, {} cores",
-        args.flow,
+        "gatehouse-loadgen: flow {}, endpoint {}, {} users, {} logins, concurrency {}, {} cores",
+        match args.flow {
+            Flow::Srp => "srp (USER_SRP_AUTH)",
+            Flow::Password => "password (USER_PASSWORD_AUTH)",
+        },
         args.endpoint,
         args.users,
         args.logins,
@@ -171,38 +174,44 @@ async fn run(args: Args) -> Result<(), BoxError> {
         r.error_count()
     );
     r.print_errors();
-    println!(
-        "  logins/s          {:.1}",
-        ok as f64 / r.elapsed.as_secs_f64()
+    row(
+        "logins/s",
+        format!("{:.1}", ok as f64 / r.elapsed.as_secs_f64()),
     );
     let mut lat = r.latencies.clone();
     lat.sort_unstable();
     if !lat.is_empty() {
-        println!(
-            "  latency ms        p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-            ms(percentile(&lat, 50.0)),
-            ms(percentile(&lat, 90.0)),
-            ms(percentile(&lat, 99.0)),
-            ms(*lat.last().unwrap())
+        row(
+            "latency ms",
+            format!(
+                "p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+                ms(percentile(&lat, 50.0)),
+                ms(percentile(&lat, 90.0)),
+                ms(percentile(&lat, 99.0)),
+                ms(*lat.last().unwrap())
+            ),
         );
     }
+    // Per attempted login: with errors in the run these figures are not comparable.
     let per_login = |secs: f64| secs * 1000.0 / args.logins.max(1) as f64;
-    println!(
-        "  client CPU        {:.3} ms/login (this process, {:.2} s)",
-        per_login(client_cpu),
-        client_cpu
+    row(
+        "client CPU per login (this process)",
+        format!("{:.3} ms  ({client_cpu:.2} s)", per_login(client_cpu)),
     );
     let server_ms = server_cpu.map(per_login);
     if let (Some(pid), Some(cpu), Some(ms_per)) = (args.server_pid, server_cpu, server_ms) {
-        println!(
-            "  server CPU        {ms_per:.3} ms/login (pid {pid}: utime+stime {cpu:.2} s over {} logins)",
-            args.logins
+        row(
+            &format!("server CPU per login (pid {pid}, utime+stime)"),
+            format!("{ms_per:.3} ms  ({cpu:.2} s)"),
         );
         let (hwm, rss) = proc_memory_kib(pid)?;
-        println!(
-            "  server RSS        peak (VmHWM) {:.1} MiB, now (VmRSS) {:.1} MiB",
-            hwm as f64 / 1024.0,
-            rss as f64 / 1024.0
+        row(
+            "server peak RSS (VmHWM)",
+            format!(
+                "{:.1} MiB  (VmRSS now {:.1} MiB)",
+                hwm as f64 / 1024.0,
+                rss as f64 / 1024.0
+            ),
         );
     }
 
@@ -212,32 +221,41 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "crypto floor on this machine (median of {} single-thread samples each):",
         args.floor_samples
     );
-    println!(
-        "  modexp 3072-bit, 256-bit exponent (aws-lc consttime)  {:.3} ms",
-        ms(floor.modexp)
+    row(
+        "modexp 3072-bit, 256-bit exponent (aws-lc)",
+        format!("{:.3} ms", ms(floor.modexp)),
     );
-    println!(
-        "  RS256 sign, 2048-bit key, {}-byte JWT input          {:.3} ms",
-        floor.jwt_input_len,
-        ms(floor.rs256)
+    row(
+        &format!("RS256, 2048-bit key, {}-byte input", floor.jwt_input_len),
+        format!("{:.3} ms", ms(floor.rs256)),
     );
     let srp_floor = 3.0 * ms(floor.modexp) + 2.0 * ms(floor.rs256);
     let pw_floor = ms(floor.modexp) + 2.0 * ms(floor.rs256);
-    println!("  SRP login floor      = 3 × modexp + 2 × RS256            {srp_floor:.3} ms");
-    println!("  password login floor = 1 × modexp + 2 × RS256            {pw_floor:.3} ms");
+    row(
+        "SRP floor = 3 modexp + 2 RS256",
+        format!("{srp_floor:.3} ms"),
+    );
+    row(
+        "password floor = 1 modexp + 2 RS256",
+        format!("{pw_floor:.3} ms"),
+    );
     if let Some(server_ms) = server_ms {
         let (name, f) = match args.flow {
             Flow::Srp => ("SRP", srp_floor),
             Flow::Password => ("password", pw_floor),
         };
-        println!(
-            "  ratio server CPU per login / {name} floor                {:.2}  (goal ≤ 1.3)",
-            server_ms / f
+        row(
+            &format!("ratio server CPU per login / {name} floor"),
+            format!("{:.2}  (goal <= 1.3)", server_ms / f),
         );
     } else {
         println!("  (pass --server-pid for the server's CPU per login and the ratio)");
     }
     Ok(())
+}
+
+fn row(label: &str, value: String) {
+    println!("  {label:<46} {value}");
 }
 
 fn sdk_client(args: &Args, credentials: Option<(&str, &str)>) -> Client {
