@@ -9,8 +9,9 @@
 //! 3. R sign-ins, C in flight, round-robin over the users; logins/s, latency percentiles,
 //!    client CPU per login, and with `--server-pid` the server's CPU per login
 //!    (utime + stime from `/proc/<pid>/stat`) and peak RSS (VmHWM).
-//! 4. The floor: median single-thread CPU time of one constant-time 3072-bit modexp with a
-//!    256-bit exponent, and of one RS256 signature (2048-bit key, ~900-byte JWT signing input).
+//! 4. The floor, measured before and after the run: median single-thread CPU time of one
+//!    constant-time 3072-bit modexp with a 256-bit exponent, and of one RS256 signature
+//!    (2048-bit key generated at start, ~900-byte JWT signing input).
 //!    An SRP sign-in needs at least 3 modexps on the server (B = k·v + g^b at InitiateAuth;
 //!    v^u and (A·v^u)^b at PASSWORD_VERIFIER) and 2 signatures (access and ID token);
 //!    USER_PASSWORD_AUTH needs 1 modexp (g^x) and 2 signatures.
@@ -125,6 +126,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
+    // ---- the floor, before the load --------------------------------------------------------
+    // Measured before and after the run (the machine may be busier or quieter than during it);
+    // the ratio uses the mean.
+    let samples = args.floor_samples;
+    let bench = Arc::new(tokio::task::spawn_blocking(FloorBench::new).await??);
+    let before = {
+        let bench = bench.clone();
+        tokio::task::spawn_blocking(move || bench.measure(samples)).await?
+    };
+
     // ---- set-up -------------------------------------------------------------------------
     let admin = sdk_client(&args, Some((&args.access_key_id, &args.secret_access_key)));
     let t = Instant::now();
@@ -215,29 +226,35 @@ async fn run(args: Args) -> Result<(), BoxError> {
         );
     }
 
-    // ---- the floor ----------------------------------------------------------------------
-    let floor = tokio::task::spawn_blocking(move || measure_floor(args.floor_samples)).await??;
+    // ---- the floor, again ---------------------------------------------------------------
+    let after = {
+        let bench = bench.clone();
+        tokio::task::spawn_blocking(move || bench.measure(samples)).await?
+    };
+    let input_len = bench.input.len();
     println!(
-        "crypto floor on this machine (median thread CPU time of {} samples each):",
-        args.floor_samples
+        "crypto floor on this machine (median thread CPU time of {} samples; before / after the run):",
+        samples
     );
+    let pair = |f: fn(&Floor) -> f64| format!("{:.3} / {:.3} ms", f(&before), f(&after));
     row(
         "modexp 3072-bit, 256-bit exponent (aws-lc)",
-        format!("{:.3} ms", ms(floor.modexp)),
+        pair(|f| ms(f.modexp)),
     );
     row(
-        &format!("RS256, 2048-bit key, {}-byte input", floor.jwt_input_len),
-        format!("{:.3} ms", ms(floor.rs256)),
+        &format!("RS256, 2048-bit key, {}-byte input", input_len),
+        pair(|f| ms(f.rs256)),
     );
-    let srp_floor = 3.0 * ms(floor.modexp) + 2.0 * ms(floor.rs256);
-    let pw_floor = ms(floor.modexp) + 2.0 * ms(floor.rs256);
+    let (srp_b, pw_b) = before.logins_ms();
+    let (srp_a, pw_a) = after.logins_ms();
+    let (srp_floor, pw_floor) = ((srp_b + srp_a) / 2.0, (pw_b + pw_a) / 2.0);
     row(
         "SRP floor = 3 modexp + 2 RS256",
-        format!("{srp_floor:.3} ms"),
+        format!("{srp_b:.3} / {srp_a:.3} ms, mean {srp_floor:.3} ms"),
     );
     row(
         "password floor = 1 modexp + 2 RS256",
-        format!("{pw_floor:.3} ms"),
+        format!("{pw_b:.3} / {pw_a:.3} ms, mean {pw_floor:.3} ms"),
     );
     if let Some(server_ms) = server_ms {
         let (name, f) = match args.flow {
@@ -555,7 +572,14 @@ fn proc_memory_kib(pid: u32) -> Result<(u64, u64), BoxError> {
 struct Floor {
     modexp: Duration,
     rs256: Duration,
-    jwt_input_len: usize,
+}
+
+impl Floor {
+    /// (SRP floor, password floor) in ms.
+    fn logins_ms(&self) -> (f64, f64) {
+        let (m, r) = (ms(self.modexp), ms(self.rs256));
+        (3.0 * m + 2.0 * r, m + 2.0 * r)
+    }
 }
 
 /// CPU time of the calling thread. The floor is measured in CPU time, like the server's cost
@@ -572,59 +596,75 @@ fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Median single-thread CPU costs of the two primitives a sign-in cannot avoid.
-fn measure_floor(samples: usize) -> Result<Floor, BoxError> {
-    let samples = samples.max(11);
-    // Modexp: random base below N (N's top byte is 0xff), random 256-bit exponents.
-    let mut base = [0u8; 384];
-    getrandom::fill(&mut base)?;
-    base[0] &= 0x7f;
-    let mut exps = vec![[0u8; 32]; 16];
-    for e in &mut exps {
-        getrandom::fill(e)?;
-        e[0] |= 0x80;
-    }
-    for e in exps.iter().take(8) {
-        black_box(__bench::modexp_aws_lc(&base, e)); // warm-up
-    }
-    let modexp = median(
-        (0..samples)
-            .map(|i| {
-                let t = thread_cpu_time();
-                black_box(__bench::modexp_aws_lc(
-                    black_box(&base),
-                    &exps[i % exps.len()],
-                ));
-                thread_cpu_time().saturating_sub(t)
-            })
-            .collect(),
-    );
+/// Inputs for the floor, made once at start: a random base below N (N's top byte is 0xff),
+/// random 256-bit exponents, and a cached 2048-bit RSA key pair as a server holds it, with a
+/// JWT signing input the size of an access token's header.payload.
+struct FloorBench {
+    base: [u8; 384],
+    exps: Vec<[u8; 32]>,
+    key: RsaKeyPair,
+    input: Vec<u8>,
+}
 
-    // RS256: a cached 2048-bit key pair, as a server holds it, over a JWT signing input the
-    // size of an access token's header.payload.
-    let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "RSA key generation failed")?;
-    let input = jwt_signing_input();
-    let rng = SystemRandom::new();
-    let mut sig = vec![0u8; key.public_modulus_len()];
-    for _ in 0..5 {
-        key.sign(&RSA_PKCS1_SHA256, &rng, &input, &mut sig)
-            .map_err(|_| "RSA signing failed")?;
+impl FloorBench {
+    fn new() -> Result<Self, BoxError> {
+        let mut base = [0u8; 384];
+        getrandom::fill(&mut base)?;
+        base[0] &= 0x7f;
+        let mut exps = vec![[0u8; 32]; 16];
+        for e in &mut exps {
+            getrandom::fill(e)?;
+            e[0] |= 0x80;
+        }
+        let key =
+            RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "RSA key generation failed")?;
+        Ok(FloorBench {
+            base,
+            exps,
+            key,
+            input: jwt_signing_input(),
+        })
     }
-    let rs256 = median(
-        (0..samples)
-            .map(|_| {
-                let t = thread_cpu_time();
-                key.sign(&RSA_PKCS1_SHA256, &rng, black_box(&input), &mut sig)
-                    .expect("RSA signing");
-                thread_cpu_time().saturating_sub(t)
-            })
-            .collect(),
-    );
-    Ok(Floor {
-        modexp,
-        rs256,
-        jwt_input_len: input.len(),
-    })
+
+    /// Median single-thread CPU costs of the two primitives a sign-in cannot avoid.
+    fn measure(&self, samples: usize) -> Floor {
+        let samples = samples.max(11);
+        for e in self.exps.iter().take(8) {
+            black_box(__bench::modexp_aws_lc(&self.base, e)); // warm-up
+        }
+        let modexp = median(
+            (0..samples)
+                .map(|i| {
+                    let t = thread_cpu_time();
+                    black_box(__bench::modexp_aws_lc(
+                        black_box(&self.base),
+                        &self.exps[i % self.exps.len()],
+                    ));
+                    thread_cpu_time().saturating_sub(t)
+                })
+                .collect(),
+        );
+        let rng = SystemRandom::new();
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        let mut sign = || {
+            self.key
+                .sign(&RSA_PKCS1_SHA256, &rng, black_box(&self.input), &mut sig)
+                .expect("RSA signing");
+        };
+        for _ in 0..5 {
+            sign(); // warm-up
+        }
+        let rs256 = median(
+            (0..samples)
+                .map(|_| {
+                    let t = thread_cpu_time();
+                    sign();
+                    thread_cpu_time().saturating_sub(t)
+                })
+                .collect(),
+        );
+        Floor { modexp, rs256 }
+    }
 }
 
 /// `base64url(header) . base64url(payload)` of a typical access token, ~900 bytes.
