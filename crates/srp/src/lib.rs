@@ -14,7 +14,8 @@
 //! * Devices: the same maths with [`SrpIdentity::device`] (pool name := DeviceGroupKey,
 //!   user := DeviceKey); [`DeviceSecret`] is the client side of ConfirmDevice and
 //!   [`DeviceSecretVerifierConfig::decode`] the server side.
-//! * Client (tests, load generator, Rust apps): [`SrpClient`].
+//! * Client (tests, load generator, Rust apps): [`SrpClient`]; [`PreparedPassword`] saves one
+//!   exponentiation per sign-in when the same password is used again and again.
 //!
 //! Randomness is injected: every secret (salt, `a`, `b`, device password) is passed in as
 //! bytes; feature `rand` adds convenience constructors taking a `rand_core` 0.9 `CryptoRng`.
@@ -73,9 +74,9 @@ pub use encoding::{base64_decode, base64_encode, enc, pad_hex, parse_hex, to_hex
 pub use rand_core;
 pub use srp::{
     generate_verifier, pool_name_from_pool_id, secret_hash, ClaimMessage, DeviceSecret,
-    DeviceSecretVerifierConfig, PublicValue, Salt, ServerChallenge, SrpClient, SrpIdentity,
-    Verifier, CLIENT_SECRET_MAX_BYTES, MAX_PUBLIC_HEX_DIGITS, MAX_SALT_BYTES, SALT_LEN,
-    SECRET_EXPONENT_LEN,
+    DeviceSecretVerifierConfig, PreparedPassword, PublicValue, Salt, ServerChallenge, SrpClient,
+    SrpIdentity, Verifier, CLIENT_SECRET_MAX_BYTES, MAX_PUBLIC_HEX_DIGITS, MAX_SALT_BYTES,
+    SALT_LEN, SECRET_EXPONENT_LEN,
 };
 #[cfg(feature = "rand")]
 pub use srp::{generate_verifier_with_rng, random_exponent};

@@ -603,6 +603,20 @@ impl SrpClient {
         Ok(sign(&key, msg))
     }
 
+    /// [`SrpClient::claim_signature`] with the password-derived values computed beforehand
+    /// ([`PreparedPassword::new`] with the same identity, salt and password): one
+    /// exponentiation instead of two. `prepared` must belong to `msg.identity` and the
+    /// challenge's `SALT`, otherwise the signature is simply wrong.
+    pub fn claim_signature_prepared(
+        &self,
+        prepared: &PreparedPassword,
+        srp_b: &PublicValue,
+        msg: &ClaimMessage,
+    ) -> Result<String, SrpError> {
+        let key = self.session_key_prepared(prepared, srp_b)?;
+        Ok(sign(&key, msg))
+    }
+
     /// `K`, with `S = (B − k·g^x)^(a + u·x) mod N`.
     fn session_key(
         &self,
@@ -612,14 +626,23 @@ impl SrpClient {
         identity: &SrpIdentity,
     ) -> Result<Zeroizing<[u8; 16]>, SrpError> {
         if srp_b.reduced == U3072::ZERO {
+            return Err(SrpError::PublicValueZero); // before paying for g^x
+        }
+        self.session_key_prepared(&PreparedPassword::new(identity, salt, password), srp_b)
+    }
+
+    fn session_key_prepared(
+        &self,
+        prepared: &PreparedPassword,
+        srp_b: &PublicValue,
+    ) -> Result<Zeroizing<[u8; 16]>, SrpError> {
+        if srp_b.reduced == U3072::ZERO {
             return Err(SrpError::PublicValueZero);
         }
         let (u_digest, u) = scrambler(&self.srp_a, srp_b)?;
         let m = modn();
-        let x = compute_x(identity, salt, password);
-        let gx = Zeroizing::new(m.pow_g(&*x, EXP_BITS));
-        let kgx = Zeroizing::new(m.mul(m.k(), &gx));
-        let base = Zeroizing::new(m.sub(&srp_b.reduced, &kgx));
+        let x = &prepared.x;
+        let base = Zeroizing::new(m.sub(&srp_b.reduced, &prepared.kgx));
         // a + u·x < 2^3072 + 2^512 fits in 4096 bits; bound the exponent by the public
         // length of a (or of u·x), plus one carry bit.
         const W: usize = U4096::LIMBS;
@@ -647,6 +670,46 @@ impl fmt::Debug for SrpClient {
         f.debug_struct("SrpClient")
             .field("srp_a", &self.srp_a)
             .finish_non_exhaustive()
+    }
+}
+
+/// The password-derived half of the client's work for one identity, salt and password: `x`
+/// and `k·g^x mod N` (one exponentiation).
+///
+/// For clients that sign in many times with the same password while the salt stays the same —
+/// load generators, tests — and pass it to [`SrpClient::claim_signature_prepared`]. Applications
+/// signing in once per session gain nothing. Password-equivalent: zeroized on drop, redacted in
+/// `Debug`.
+#[derive(Clone)]
+pub struct PreparedPassword {
+    x: U256,
+    kgx: U3072,
+}
+
+impl PreparedPassword {
+    /// `x = H(enc(salt) ‖ H(P ‖ I ‖ ":" ‖ password))` and `k·g^x`. For devices: the device
+    /// identity, the device salt and the device password.
+    pub fn new(identity: &SrpIdentity, salt: &Salt, password: &str) -> Self {
+        let m = modn();
+        let x = compute_x(identity, salt, password);
+        let gx = Zeroizing::new(m.pow_g(&*x, EXP_BITS));
+        PreparedPassword {
+            x: *x,
+            kgx: m.mul(m.k(), &gx),
+        }
+    }
+}
+
+impl Drop for PreparedPassword {
+    fn drop(&mut self) {
+        self.x.zeroize();
+        self.kgx.zeroize();
+    }
+}
+
+impl fmt::Debug for PreparedPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreparedPassword(<redacted>)")
     }
 }
 

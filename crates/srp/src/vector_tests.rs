@@ -119,6 +119,14 @@ fn check_full_vector(name: &str) {
         .claim_signature(password, &salt, &srp_b, &msg)
         .unwrap();
     assert_eq!(sig, s(vec, "PASSWORD_CLAIM_SIGNATURE"), "{name}: signature");
+    let prepared = PreparedPassword::new(&id, &salt, password);
+    assert_eq!(
+        client
+            .claim_signature_prepared(&prepared, &srp_b, &msg)
+            .unwrap(),
+        sig,
+        "{name}: signature from prepared password"
+    );
     server.verify_claim(&srp_a, &msg, &sig).unwrap();
     parse_timestamp(msg.timestamp).unwrap();
 
