@@ -474,6 +474,26 @@ impl ServerChallenge {
         &self.srp_b
     }
 
+    /// The challenge issued earlier, rebuilt from the secret `b` and the `B` it produced, both
+    /// kept in state only the server can have written (Gatehouse seals them into the
+    /// SECRET_BLOCK): no exponentiation. `B` is not recomputed, so it must come from that
+    /// authenticated state, never from the client.
+    pub fn resume(
+        verifier: &Verifier,
+        b_secret: &[u8; SECRET_EXPONENT_LEN],
+        srp_b: PublicValue,
+    ) -> Result<Self, SrpError> {
+        let b = Zeroizing::new(U256::from_be_slice(b_secret));
+        if *b == U256::ZERO {
+            return Err(SrpError::InvalidSecret);
+        }
+        Ok(ServerChallenge {
+            b: *b,
+            v: verifier.v,
+            srp_b,
+        })
+    }
+
     /// `SRP_B` challenge parameter (lowercase hex, unpadded).
     pub fn srp_b_hex(&self) -> String {
         self.srp_b.to_hex()

@@ -128,6 +128,9 @@ fn check_full_vector(name: &str) {
         "{name}: signature from prepared password"
     );
     server.verify_claim(&srp_a, &msg, &sig).unwrap();
+    // The same challenge resumed from b and the B it issued verifies the same claim.
+    let resumed = ServerChallenge::resume(&v, &b, srp_b.clone()).unwrap();
+    resumed.verify_claim(&srp_a, &msg, &sig).unwrap();
     parse_timestamp(msg.timestamp).unwrap();
 
     // Wrong password, wrong timestamp, wrong user, wrong block, mangled signature.

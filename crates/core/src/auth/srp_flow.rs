@@ -45,6 +45,9 @@ struct SrpState {
     /// The server's secret exponent b, hex.
     #[serde(rename = "b")]
     b: String,
+    /// SRP_B, hex: kept so the answer needs no second g^b.
+    #[serde(rename = "B")]
+    srp_b: String,
     /// The salt the challenge used: a password changed since then fails the claim.
     #[serde(rename = "s")]
     salt: String,
@@ -127,6 +130,7 @@ impl Core {
             srp_user: srp_user.clone(),
             srp_a: srp_a.to_hex(),
             b: hex(&b),
+            srp_b: challenge.srp_b_hex(),
             salt: salt.to_hex(),
             issued_at: self.now_millis(),
         };
@@ -232,7 +236,8 @@ impl Core {
             .and_then(|v| v.try_into().ok())
             .ok_or_else(expired_session)?;
         let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
-        let challenge = ServerChallenge::new(&verifier, &b).map_err(|_| incorrect())?;
+        let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
+        let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
         let msg = ClaimMessage {
             identity: SrpIdentity::user(srp_pool_name(&pool.id), &user.username),
             secret_block: &block,
