@@ -144,7 +144,8 @@ impl Core {
             Ok(())
         })
         .await?;
-        self.clear_failures(&user).await?;
+        // A proven reset ends any lock.
+        self.attempt_succeeded(&user).await?;
         Ok(ConfirmForgotPasswordResponse {})
     }
 

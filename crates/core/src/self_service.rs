@@ -98,6 +98,7 @@ impl Core {
     ) -> Result<ChangePasswordResponse> {
         let t = self.access_token(&req.access_token).await?;
         self.check_lock(&t.user)?;
+        self.take_attempt(&t.user).await?;
         let previous = req.previous_password.as_deref().unwrap_or_default();
         let right = t
             .user
@@ -105,17 +106,16 @@ impl Core {
             .as_ref()
             .is_some_and(|p| passwords::verify(p, &t.pool.id, &t.user.username, previous));
         if !right {
-            self.record_failure(&t.user).await?;
             return Err(CoreError::NotAuthorized(
                 "Incorrect username or password.".into(),
             ));
         }
+        self.attempt_succeeded(&t.user).await?;
         let policy = passwords::policy_of(&t.pool.pool);
         self.modify_user(&t.pool, &t.user.username, |u| {
             passwords::replace(self.entropy.as_ref(), &policy, u, &req.proposed_password)
         })
         .await?;
-        self.clear_failures(&t.user).await?;
         Ok(ChangePasswordResponse {})
     }
 

@@ -131,6 +131,14 @@ impl Core {
         if !current && !previous && !retired {
             return Err(invalid_refresh_token());
         }
+        // The client proves itself (SECRET_HASH) before the token's state is revealed or
+        // changed: a copied token without the client secret cannot revoke the family.
+        let user = self
+            .store
+            .user(&pool.id, &session.username_key)
+            .await?
+            .ok_or_else(|| CoreError::NotAuthorized("User does not exist.".into()))?;
+        authorize_client(&user)?;
         if session.revoked_at.is_some() {
             return Err(CoreError::NotAuthorized(
                 "Refresh Token has been revoked".into(),
@@ -150,12 +158,6 @@ impl Core {
                 "Refresh token has been reused after its grace period.".into(),
             ));
         }
-        let user = self
-            .store
-            .user(&pool.id, &session.username_key)
-            .await?
-            .ok_or_else(|| CoreError::NotAuthorized("User does not exist.".into()))?;
-        authorize_client(&user)?;
         if !user.enabled {
             return Err(CoreError::NotAuthorized("User is disabled.".into()));
         }

@@ -121,6 +121,14 @@ impl std::fmt::Debug for AuthSessionRecord {
     }
 }
 
+/// How failed sign-ins lock a user (the numbers are core's; the store applies them atomically).
+#[derive(Debug, Clone, Copy)]
+pub struct LockPolicy {
+    pub free_failures: u32,
+    pub first_lock_ms: i64,
+    pub max_lock_ms: i64,
+}
+
 /// A pool's token-signing key: the private key sealed with the server key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SigningKeyRecord {
@@ -273,8 +281,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>>;
 
-    /// Adds one to the user's failed sign-ins and returns the new count.
-    async fn add_failed_sign_in(&self, pool_id: &str, username_key: &str) -> StoreResult<u32>;
+    /// Takes a password attempt in one atomic step, unless the user is locked at `now`
+    /// (then None): counts it as a failure and, once the count reaches
+    /// `policy.free_failures`, locks the user for `first_lock_ms` doubled per further failure
+    /// (at most `max_lock_ms`). Returns the new count.
+    async fn take_sign_in_attempt(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: i64,
+        policy: &LockPolicy,
+    ) -> StoreResult<Option<u32>>;
     /// Sets the lock (None clears it, and the count with it).
     async fn set_sign_in_lock(
         &self,

@@ -507,11 +507,16 @@ impl Core {
         req: AdminDisableUserRequest,
     ) -> Result<AdminDisableUserResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        self.modify_user(&pool, &req.username, |u| {
-            u.enabled = false;
-            Ok(())
-        })
-        .await?;
+        let user = self
+            .modify_user(&pool, &req.username, |u| {
+                u.enabled = false;
+                Ok(())
+            })
+            .await?;
+        // As Cognito: disabling revokes the user's tokens; enabling again does not revive them.
+        self.store
+            .revoke_user_sessions(&pool.id, &user.username_key, self.now_millis())
+            .await?;
         Ok(AdminDisableUserResponse {})
     }
 

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AppClientRecord, AuthSessionRecord, CodeRecord, PasswordRecord, SigningKeyRecord, StoreResult,
-    UserFilter, UserPoolRecord, UserRecord,
+    AppClientRecord, AuthSessionRecord, CodeRecord, LockPolicy, PasswordRecord, SigningKeyRecord,
+    StoreResult, UserFilter, UserPoolRecord, UserRecord,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -670,17 +670,33 @@ impl Store for SqliteStore {
         rows.iter().map(user_row).collect()
     }
 
-    async fn add_failed_sign_in(&self, pool_id: &str, username_key: &str) -> StoreResult<u32> {
+    async fn take_sign_in_attempt(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: i64,
+        policy: &LockPolicy,
+    ) -> StoreResult<Option<u32>> {
+        // In SET, `failed_sign_ins` is the count before this attempt.
         let n: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 \
-             WHERE pool_id = ? AND username_key = ? RETURNING failed_sign_ins",
+            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, \
+               locked_until = CASE WHEN failed_sign_ins + 1 >= ?1 \
+                 THEN ?2 + MIN(?3 << MIN(failed_sign_ins + 1 - ?1, 20), ?4) \
+                 ELSE locked_until END \
+             WHERE pool_id = ?5 AND username_key = ?6 \
+               AND (locked_until IS NULL OR locked_until <= ?2) \
+             RETURNING failed_sign_ins",
         )
+        .bind(policy.free_failures as i64)
+        .bind(now)
+        .bind(policy.first_lock_ms)
+        .bind(policy.max_lock_ms)
         .bind(pool_id)
         .bind(username_key)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(n.unwrap_or(0).clamp(0, u32::MAX as i64) as u32)
+        Ok(n.map(|n| n.clamp(0, u32::MAX as i64) as u32))
     }
 
     async fn set_sign_in_lock(

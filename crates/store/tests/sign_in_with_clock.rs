@@ -398,3 +398,138 @@ async fn lockout_grows_expires_and_holds_across_processes() {
     }
     w.password_sign_in(&w.core, "bob", PASSWORD).await.unwrap();
 }
+
+#[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
+    let w = Arc::new(world_on(gatehouse_store::open(&url).await.unwrap()).await);
+    w.user("carol", true).await;
+    let guesses: Vec<_> = (0..24)
+        .map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.password_sign_in(&w.core, "carol", &format!("guess-{i}"))
+                    .await
+                    .unwrap_err()
+            })
+        })
+        .collect();
+    let mut tested = 0;
+    for g in guesses {
+        let e = g.await.unwrap();
+        if e == incorrect() {
+            tested += 1;
+        } else {
+            assert_eq!(e, exceeded());
+        }
+    }
+    // Every attempt is counted before its password is looked at: at most the free five.
+    assert!(tested <= 5, "{tested} guesses were tested");
+}
+
+#[tokio::test]
+async fn disabling_a_user_revokes_its_tokens_for_good() {
+    let w = world().await;
+    w.user("dave", true).await;
+    let tokens = w
+        .password_sign_in(&w.core, "dave", PASSWORD)
+        .await
+        .unwrap()
+        .authentication_result
+        .unwrap();
+    let admin = |enabled: bool| {
+        let core = w.core.clone();
+        let pool = w.pool.clone();
+        async move {
+            if enabled {
+                core.admin_enable_user(AdminEnableUserRequest {
+                    user_pool_id: pool,
+                    username: "dave".into(),
+                })
+                .await
+                .map(|_| ())
+            } else {
+                core.admin_disable_user(AdminDisableUserRequest {
+                    user_pool_id: pool,
+                    username: "dave".into(),
+                })
+                .await
+                .map(|_| ())
+            }
+        }
+    };
+    admin(false).await.unwrap();
+    admin(true).await.unwrap();
+    let get = w
+        .core
+        .get_user(GetUserRequest {
+            access_token: tokens.access_token.clone().unwrap(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err(get),
+        (
+            "NotAuthorizedException".into(),
+            "Access Token has been revoked".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_new_password_session_dies_when_the_temporary_password_changes() {
+    let w = world().await;
+    w.user("erin", false).await;
+    let step = w.password_sign_in(&w.core, "erin", PASSWORD).await.unwrap();
+    let session = step.session.unwrap();
+    // The administrator issues another temporary password: the old session is worthless.
+    w.core
+        .admin_set_user_password(AdminSetUserPasswordRequest {
+            user_pool_id: w.pool.clone(),
+            username: "erin".into(),
+            password: "Another-Temp0rary!".into(),
+            permanent: Some(false),
+        })
+        .await
+        .unwrap();
+    let answer = |session: String| RespondToAuthChallengeRequest {
+        client_id: w.client.clone(),
+        challenge_name: ChallengeNameType::NewPasswordRequired,
+        session: Some(session),
+        challenge_responses: Some(BTreeMap::from([
+            ("USERNAME".into(), "erin".into()),
+            ("NEW_PASSWORD".into(), "Brand-New-Passw0rd!".into()),
+        ])),
+        ..Default::default()
+    };
+    assert_eq!(
+        err(w
+            .core
+            .respond_to_auth_challenge(answer(session))
+            .await
+            .unwrap_err()),
+        (
+            "NotAuthorizedException".into(),
+            "Invalid session for the user, session is expired.".into()
+        )
+    );
+    // A session from the current temporary password works, once.
+    let fresh = w
+        .password_sign_in(&w.core, "erin", "Another-Temp0rary!")
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    let done = w
+        .core
+        .respond_to_auth_challenge(answer(fresh.clone()))
+        .await
+        .unwrap();
+    assert!(done.authentication_result.is_some());
+    assert!(w
+        .core
+        .respond_to_auth_challenge(answer(fresh))
+        .await
+        .is_err());
+}

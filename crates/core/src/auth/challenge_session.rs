@@ -20,6 +20,12 @@ pub(crate) struct ChallengeSession {
     pub client_id: String,
     #[serde(rename = "u")]
     pub username_key: String,
+    /// The user's sub and password salt when issued: a user deleted and recreated under the
+    /// same name, or given another password since, does not match.
+    #[serde(rename = "s")]
+    pub sub: String,
+    #[serde(rename = "w")]
+    pub password_salt: Option<String>,
     /// The challenge this session answers.
     #[serde(rename = "n")]
     pub challenge: String,
@@ -50,6 +56,8 @@ impl Core {
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
             username_key: user.username_key.clone(),
+            sub: user.sub.clone(),
+            password_salt: user.password.as_ref().map(|p| p.salt.clone()),
             challenge: challenge.to_string(),
             issued_at: now,
             expires_at: now + minutes * 60_000,
@@ -60,6 +68,11 @@ impl Core {
             Sealed::ChallengeSession,
             &plain,
         ))
+    }
+
+    /// Whether `user` is still the user (and password) the session was issued for.
+    pub(crate) fn session_matches(s: &ChallengeSession, user: &UserRecord) -> bool {
+        s.sub == user.sub && s.password_salt == user.password.as_ref().map(|p| p.salt.clone())
     }
 
     /// Opens a Session for `challenge` of this pool and client; any defect, or expiry, is

@@ -305,7 +305,6 @@ impl Core {
         client: &AppClientRecord,
         user: &UserRecord,
     ) -> Result<AuthStep> {
-        self.clear_failures(user).await?;
         match user.status {
             UserStatusType::Unconfirmed => {
                 Err(CoreError::UserNotConfirmed("User is not confirmed.".into()))

@@ -88,9 +88,10 @@ impl Core {
                 .collect::<Vec<_>>(),
             responses.get("SECRET_HASH"),
         )?;
-        if user.status != UserStatusType::ForceChangePassword {
+        if user.status != UserStatusType::ForceChangePassword || !Core::session_matches(&s, &user) {
             return Err(expired_session());
         }
+        self.refuse_before_password(&user)?;
         // userAttributes.<name> answers; other keys (pycognito resends the whole earlier map)
         // are ignored.
         let given: Vec<AttributeType> = responses
@@ -110,10 +111,17 @@ impl Core {
         check_required(&pool.pool, &merged)?;
         let policy = passwords::policy_of(&pool.pool);
         passwords::check_policy(&policy, password)?;
-        // The status check inside the write makes the session single-use even under races.
+        // Single use: spent before the write; the checks inside the write cover races with
+        // administrators changing the user.
+        if !self.spend_challenge_session(&s).await? {
+            return Err(expired_session());
+        }
         let updated = self
             .modify_user(pool, &user.username, |u| {
-                if u.status != UserStatusType::ForceChangePassword {
+                if u.status != UserStatusType::ForceChangePassword
+                    || !u.enabled
+                    || !Core::session_matches(&s, u)
+                {
                     return Err(expired_session());
                 }
                 passwords::replace(self.entropy.as_ref(), &policy, u, password)?;
@@ -127,7 +135,6 @@ impl Core {
                 CoreError::UserNotFound(_) => expired_session(),
                 other => other,
             })?;
-        self.spend_challenge_session(&s).await?;
         Ok(AuthStep::tokens(
             self.start_session(pool, client, &updated, None).await?,
         ))

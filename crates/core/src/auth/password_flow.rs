@@ -34,14 +34,15 @@ impl Core {
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
+        self.take_attempt(&user).await?;
         let right = user
             .password
             .as_ref()
             .is_some_and(|p| passwords::verify(p, &pool.id, &user.username, password));
         if !right {
-            self.record_failure(&user).await?;
             return Err(incorrect());
         }
+        self.attempt_succeeded(&user).await?;
         self.finish_sign_in(pool, client, &user).await
     }
 }

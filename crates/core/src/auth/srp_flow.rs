@@ -237,18 +237,17 @@ impl Core {
             .ok_or_else(expired_session)?;
         let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
         let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
+        self.take_attempt(&user).await?;
         let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
         let msg = ClaimMessage {
             identity: SrpIdentity::user(srp_pool_name(&pool.id), &user.username),
             secret_block: &block,
             timestamp,
         };
-        if let Err(e) = challenge.verify_claim(&srp_a, &msg, signature) {
-            if e == SrpError::BadSignature {
-                self.record_failure(&user).await?;
-            }
-            return Err(srp_error(e));
-        }
+        challenge
+            .verify_claim(&srp_a, &msg, signature)
+            .map_err(srp_error)?;
+        self.attempt_succeeded(&user).await?;
         // Spent only now, on success; a second use of the same block is a replay.
         if !self
             .store
