@@ -154,6 +154,31 @@ fn check_redirect_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether the client hides which users exist (PreventUserExistenceErrors = ENABLED).
+pub(crate) fn prevents_existence_errors(client: &AppClientRecord) -> bool {
+    client.client.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
+}
+
+/// Cognito's answer when a public code operation (confirm sign-up, confirm a password reset)
+/// names a user that does not exist: a wrong code when the client hides existence.
+pub(crate) fn unknown_user(client: &AppClientRecord) -> CoreError {
+    if prevents_existence_errors(client) {
+        CoreError::CodeMismatch("Invalid verification code provided, please try again.".into())
+    } else {
+        CoreError::UserNotFound("Username/client id combination not found.".into())
+    }
+}
+
+/// What a code-sending operation (resend a confirmation code, forgot password) answers for a
+/// stranger when the client hides existence: a delivery shaped like a real one.
+pub(crate) fn decoy_delivery(username: &str) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: Some(crate::messages::mask(&format!("{username}@example.com"))),
+        delivery_medium: Some(DeliveryMediumType::Email),
+        attribute_name: Some("email".into()),
+    }
+}
+
 /// Checks `SECRET_HASH` (Base64(HMAC-SHA256(client secret, username + client id))) for clients
 /// that have a secret, in constant time.
 pub(crate) fn check_secret_hash(

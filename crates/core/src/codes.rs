@@ -21,7 +21,7 @@ fn hash(rec_key: &str, code: &str) -> String {
     h.update(rec_key.as_bytes());
     h.update([0]);
     h.update(code.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::ids::hex(&h.finalize())
 }
 
 /// What a message says and where it goes.
@@ -131,10 +131,8 @@ impl Core {
         user: &UserRecord,
         letter: Letter<'_>,
     ) -> Result<CodeDeliveryDetailsType> {
-        let mut id = [0u8; 16];
-        self.entropy.fill(&mut id);
         let message = OutgoingMessage {
-            message_id: uuid::Builder::from_random_bytes(id).into_uuid().to_string(),
+            message_id: crate::ids::uuid(self.entropy.as_ref()),
             pool_id: user.pool_id.clone(),
             username: user.username.clone(),
             destination: letter.destination.to_string(),

@@ -2,6 +2,18 @@
 
 use crate::Entropy;
 
+/// A random (v4) UUID: subs, token ids, session ids, message ids.
+pub fn uuid(entropy: &dyn Entropy) -> String {
+    let mut b = [0u8; 16];
+    entropy.fill(&mut b);
+    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+}
+
+/// Lowercase hex, two digits per byte (fixed width, unlike SRP's unpadded integers).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const LOWER_ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 

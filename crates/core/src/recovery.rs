@@ -4,7 +4,9 @@
 
 use gatehouse_wire::*;
 
-use crate::app_clients::check_secret_hash;
+use crate::app_clients::{
+    check_secret_hash, decoy_delivery, prevents_existence_errors, unknown_user,
+};
 use crate::messages::Purpose;
 use crate::store::{UserPoolRecord, UserRecord};
 use crate::{passwords, Core, CoreError, Result};
@@ -46,11 +48,6 @@ fn recovery_attribute(pool: &UserPoolType, user: &UserRecord) -> Option<&'static
     })
 }
 
-/// Cognito's answer for a stranger in the public code-sending operations.
-fn unknown_user() -> CoreError {
-    CoreError::UserNotFound("Username/client id combination not found.".into())
-}
-
 fn no_recovery_contact() -> CoreError {
     CoreError::InvalidParameter(
         "Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -84,22 +81,13 @@ impl Core {
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let user = match self.find_user(&pool, &req.username).await? {
             Some(u) => u,
-            None if client.client.prevent_user_existence_errors
-                == Some(PreventUserExistenceErrorTypes::Enabled) =>
-            {
-                // A stranger gets an answer shaped like a real one.
+            // A stranger gets an answer shaped like a real one.
+            None if prevents_existence_errors(&client) => {
                 return Ok(ForgotPasswordResponse {
-                    code_delivery_details: Some(CodeDeliveryDetailsType {
-                        destination: Some(crate::messages::mask(&format!(
-                            "{}@example.com",
-                            req.username
-                        ))),
-                        delivery_medium: Some(DeliveryMediumType::Email),
-                        attribute_name: Some("email".into()),
-                    }),
+                    code_delivery_details: Some(decoy_delivery(&req.username)),
                 });
             }
-            None => return Err(unknown_user()),
+            None => return Err(unknown_user(&client)),
         };
         if !user.enabled {
             return Err(CoreError::NotAuthorized("User is disabled.".into()));
@@ -117,14 +105,7 @@ impl Core {
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let user = match self.find_user(&pool, &req.username).await? {
             Some(u) => u,
-            None if client.client.prevent_user_existence_errors
-                == Some(PreventUserExistenceErrorTypes::Enabled) =>
-            {
-                return Err(CoreError::CodeMismatch(
-                    "Invalid verification code provided, please try again.".into(),
-                ))
-            }
-            None => return Err(unknown_user()),
+            None => return Err(unknown_user(&client)),
         };
         let policy = passwords::policy_of(&pool.pool);
         // Policy and history first, on a copy: a refused password leaves the code usable.

@@ -23,10 +23,7 @@ const KEEP_REVOKED_MS: i64 = 86_400_000;
 const MAX_RETIRED: usize = 32;
 
 fn hash_hex(secret: &[u8]) -> String {
-    Sha256::digest(secret)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::ids::hex(&Sha256::digest(secret))
 }
 
 fn invalid_refresh_token() -> CoreError {
@@ -70,11 +67,7 @@ impl Core {
     ) -> Result<AuthenticationResultType> {
         let now = self.now_millis();
         let (_, _, refresh_ttl) = lifetimes(&client.client);
-        let id = {
-            let mut b = [0u8; 16];
-            self.entropy.fill(&mut b);
-            uuid::Builder::from_random_bytes(b).into_uuid().to_string()
-        };
+        let id = crate::ids::uuid(self.entropy.as_ref());
         let (token, hash) = self.new_refresh_secret(&id);
         let session = AuthSessionRecord {
             id,

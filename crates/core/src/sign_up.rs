@@ -2,23 +2,15 @@
 
 use gatehouse_wire::*;
 
-use crate::app_clients::check_secret_hash;
+use crate::app_clients::{
+    check_secret_hash, decoy_delivery, prevents_existence_errors, unknown_user,
+};
 use crate::attributes::{check_required, check_writes};
 use crate::codes::SIGN_UP_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
 use crate::users::username_key;
 use crate::{passwords, Core, CoreError, Result};
-
-/// Cognito's answer for an unknown user on the public confirmation operations.
-fn unknown_user(client: &AppClientRecord) -> CoreError {
-    if client.client.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
-    {
-        CoreError::CodeMismatch("Invalid verification code provided, please try again.".into())
-    } else {
-        CoreError::UserNotFound("Username/client id combination not found.".into())
-    }
-}
 
 impl Core {
     pub async fn sign_up(&self, req: SignUpRequest) -> Result<SignUpResponse> {
@@ -161,18 +153,9 @@ impl Core {
         let user = match self.find_user(&pool, &req.username).await? {
             Some(u) => u,
             // With PreventUserExistenceErrors, an unknown user looks like a sent code.
-            None if client.client.prevent_user_existence_errors
-                == Some(PreventUserExistenceErrorTypes::Enabled) =>
-            {
+            None if prevents_existence_errors(&client) => {
                 return Ok(ResendConfirmationCodeResponse {
-                    code_delivery_details: Some(CodeDeliveryDetailsType {
-                        destination: Some(crate::messages::mask(&format!(
-                            "{}@example.com",
-                            req.username
-                        ))),
-                        delivery_medium: Some(DeliveryMediumType::Email),
-                        attribute_name: Some("email".into()),
-                    }),
+                    code_delivery_details: Some(decoy_delivery(&req.username)),
                 })
             }
             None => return Err(unknown_user(&client)),

@@ -256,12 +256,6 @@ impl Core {
         Ok(input)
     }
 
-    fn new_uuid(&self) -> String {
-        let mut b = [0u8; 16];
-        self.entropy.fill(&mut b);
-        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
-    }
-
     /// Access and ID tokens for `user` in the refresh-token family `session`; the caller adds
     /// the refresh token when one is issued.
     pub(crate) async fn mint_tokens(
@@ -275,7 +269,7 @@ impl Core {
         let (access_ttl, id_ttl, _) = lifetimes(client);
         let now = self.now_millis() / 1000;
         let iss = self.issuer(&pool.id);
-        let event_id = self.new_uuid();
+        let event_id = crate::ids::uuid(self.entropy.as_ref());
         let groups: Vec<String> = self
             .store
             .groups_of_user(&pool.id, &user.username_key, None, 1000)
@@ -302,7 +296,7 @@ impl Core {
         access.insert("auth_time".into(), json!(session.auth_time));
         access.insert("exp".into(), json!(now + access_ttl));
         access.insert("iat".into(), json!(now));
-        access.insert("jti".into(), json!(self.new_uuid()));
+        access.insert("jti".into(), json!(crate::ids::uuid(self.entropy.as_ref())));
         access.insert("username".into(), json!(user.username));
 
         let mut id = Map::new();
@@ -335,7 +329,7 @@ impl Core {
         id.insert("auth_time".into(), json!(session.auth_time));
         id.insert("exp".into(), json!(now + id_ttl));
         id.insert("iat".into(), json!(now));
-        id.insert("jti".into(), json!(self.new_uuid()));
+        id.insert("jti".into(), json!(crate::ids::uuid(self.entropy.as_ref())));
 
         Ok(AuthenticationResultType {
             access_token: Some(Self::sign(&keys.access, &Value::Object(access))?),

@@ -102,9 +102,7 @@ pub(crate) struct NewIdentity {
 
 impl Core {
     pub(crate) fn new_sub(&self) -> String {
-        let mut b = [0u8; 16];
-        self.entropy.fill(&mut b);
-        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+        crate::ids::uuid(self.entropy.as_ref())
     }
 
     pub(crate) fn new_identity(&self, pool: &UserPoolType, given: &str) -> Result<NewIdentity> {

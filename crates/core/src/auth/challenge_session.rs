@@ -52,7 +52,7 @@ impl Core {
         let mut id = [0u8; 16];
         self.entropy.fill(&mut id);
         let session = ChallengeSession {
-            id: id.iter().map(|b| format!("{b:02x}")).collect(),
+            id: crate::ids::hex(&id),
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
             username_key: user.username_key.clone(),

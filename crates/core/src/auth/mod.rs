@@ -141,10 +141,6 @@ fn flow_allowed(client: &UserPoolClientType, flow: &AuthFlowType) -> bool {
     }
 }
 
-fn prevents_existence_errors(client: &AppClientRecord) -> bool {
-    client.client.prevent_user_existence_errors == Some(PreventUserExistenceErrorTypes::Enabled)
-}
-
 /// SECRET_HASH may be computed over any name of the user (clients differ: the typed name, the
 /// canonical username, the sub); it only authenticates the client.
 fn check_secret_hash_for(

@@ -23,7 +23,7 @@ impl Core {
         }
         let user = match self.find_user(pool, username).await? {
             Some(u) => u,
-            None if super::prevents_existence_errors(client) => {
+            None if crate::app_clients::prevents_existence_errors(client) => {
                 // Spend what a real check costs, so timing does not tell strangers apart.
                 let (_, salt, verifier) = self.decoy_verifier(pool, username);
                 let identity = gatehouse_srp::SrpIdentity::user(srp_pool_name(&pool.id), username);

@@ -16,6 +16,7 @@ use gatehouse_wire::ChallengeNameType;
 use serde::{Deserialize, Serialize};
 
 use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
+use crate::ids::hex;
 use crate::passwords::srp_pool_name;
 use crate::server_key::Sealed;
 use crate::store::{AppClientRecord, UserPoolRecord};
@@ -68,10 +69,6 @@ fn srp_error(e: SrpError) -> CoreError {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
@@ -100,7 +97,7 @@ impl Core {
         }
         let user = match self.find_user(pool, username).await? {
             Some(u) => Some(u),
-            None if super::prevents_existence_errors(client) => None,
+            None if crate::app_clients::prevents_existence_errors(client) => None,
             None => return Err(CoreError::user_not_found()),
         };
         let (srp_user, salt, verifier) = match &user {
