@@ -55,6 +55,8 @@ pub enum CoreError {
     RefreshTokenReuse(String),
     #[error("{0}")]
     InvalidUserPoolConfiguration(String),
+    #[error("{0}")]
+    DeviceKeyExists(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -93,6 +95,7 @@ impl CoreError {
             CoreError::Unauthorized(_) => "UnauthorizedException",
             CoreError::RefreshTokenReuse(_) => "RefreshTokenReuseException",
             CoreError::InvalidUserPoolConfiguration(_) => "InvalidUserPoolConfigurationException",
+            CoreError::DeviceKeyExists(_) => "DeviceKeyExistsException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

@@ -39,6 +39,16 @@ pub fn user_pool_id(entropy: &dyn Entropy, region: &str) -> String {
     format!("{region}_{}", random_string(entropy, ALNUM, 9))
 }
 
+/// `<region>_<uuid>`: a device key, as Cognito's (model pattern `[\w-]+_[0-9a-f-]+`).
+pub fn device_key(entropy: &dyn Entropy, region: &str) -> String {
+    format!("{region}_{}", uuid(entropy))
+}
+
+/// A device group key: opaque to clients, which only hash it; short and URL-safe.
+pub fn device_group_key(entropy: &dyn Entropy) -> String {
+    format!("-{}", random_string(entropy, ALNUM, 9))
+}
+
 /// 26 lowercase alphanumerics, like Cognito's app client ids.
 pub fn client_id(entropy: &dyn Entropy) -> String {
     random_string(entropy, LOWER_ALNUM, 26)

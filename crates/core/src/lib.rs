@@ -6,6 +6,7 @@ pub mod app_clients;
 mod attributes;
 mod auth;
 mod codes;
+mod devices;
 mod env;
 mod error;
 pub mod groups;
@@ -51,6 +52,14 @@ impl Default for CoreConfig {
             public_url: "http://127.0.0.1:9229".into(),
         }
     }
+}
+
+/// Who is calling, as far as the transport can tell: devices record the address they were last
+/// used from and take a name from the User-Agent when the app gives none.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
 }
 
 /// The domain service: what the HTTP layer calls.

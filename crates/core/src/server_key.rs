@@ -17,6 +17,8 @@ pub const SERVER_KEY_LEN: usize = 32;
 pub(crate) enum Sealed {
     /// USER_SRP_AUTH state in a SECRET_BLOCK.
     SrpState,
+    /// DEVICE_SRP_AUTH state in a DEVICE_PASSWORD_VERIFIER SECRET_BLOCK.
+    DeviceSrpState,
     /// A challenge's `Session` string.
     ChallengeSession,
     /// A pool's private signing key (PKCS#8).
@@ -27,6 +29,7 @@ impl Sealed {
     fn aad(self) -> &'static [u8] {
         match self {
             Sealed::SrpState => b"gatehouse srp-state v1",
+            Sealed::DeviceSrpState => b"gatehouse device-srp-state v1",
             Sealed::ChallengeSession => b"gatehouse challenge-session v1",
             Sealed::SigningKey => b"gatehouse signing-key v1",
         }

@@ -95,11 +95,14 @@ impl Core {
 
     /// New access and ID tokens for a refresh token of `client`. `may_rotate`: the operation is
     /// GetTokensFromRefreshToken, which rotates the refresh token when the client asks for it.
+    /// `device_key`: the device the caller says it is; a refresh token bound to a device is
+    /// refused to any other (none at all is accepted: pycognito never sends one).
     pub(crate) async fn refresh_session(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         refresh_token: &str,
+        device_key: Option<&str>,
         may_rotate: bool,
         authorize_client: impl Fn(&UserRecord) -> Result<()>,
     ) -> Result<AuthenticationResultType> {
@@ -153,6 +156,10 @@ impl Core {
         }
         if !user.enabled {
             return Err(CoreError::NotAuthorized("User is disabled.".into()));
+        }
+        let tracked = crate::devices::tracking(pool).is_some();
+        if device_key.is_some_and(|k| tracked && session.device_key.as_deref() != Some(k)) {
+            return Err(invalid_refresh_token());
         }
         let mut new_token = None;
         if may_rotate && is_rotating(&client.client) {

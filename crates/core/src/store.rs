@@ -121,6 +121,77 @@ impl std::fmt::Debug for AuthSessionRecord {
     }
 }
 
+/// A device's place in its life: a key handed out at sign-in, then a tracked device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// In NewDeviceMetadata, awaiting ConfirmDevice; never listed, lapses at `expires_at`.
+    Issued,
+    Remembered,
+    NotRemembered,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Issued => "issued",
+            DeviceStatus::Remembered => "remembered",
+            DeviceStatus::NotRemembered => "not_remembered",
+        }
+    }
+}
+
+/// A device of a user (device tracking). The verifier is password-equivalent for the device.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    pub pool_id: String,
+    /// `<region>_<uuid>`: unique in the pool, never reused.
+    pub device_key: String,
+    pub username_key: String,
+    /// The SRP "pool name" of the device's verifier.
+    pub group_key: String,
+    pub status: DeviceStatus,
+    /// `hex(enc(salt))` and `enc(v)` in base64, from ConfirmDevice.
+    pub salt: Option<String>,
+    pub verifier: Option<String>,
+    pub name: Option<String>,
+    pub last_ip: Option<String>,
+    /// The product of the User-Agent that confirmed the device (`dev:device_sdk`).
+    pub sdk: Option<String>,
+    pub created_at: i64,
+    pub modified_at: i64,
+    pub last_authenticated_at: Option<i64>,
+    /// Issued keys only: when the key lapses unconfirmed (epoch ms).
+    pub expires_at: Option<i64>,
+    pub version: i64,
+}
+
+impl std::fmt::Debug for DeviceRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceRecord")
+            .field("pool_id", &self.pool_id)
+            .field("device_key", &self.device_key)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sign-in whose password (and, later, MFA) passed and that waits for its device to
+/// authenticate: the server side of the one `Session` string the whole sign-in carries, found
+/// by user and device key when a client sends no Session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingSignInRecord {
+    pub id: String,
+    pub pool_id: String,
+    pub client_id: String,
+    pub username_key: String,
+    pub device_key: String,
+    /// The Session string handed to the client with every challenge of this sign-in.
+    pub session: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
 /// How failed sign-ins lock a user (the numbers are core's; the store applies them atomically).
 #[derive(Debug, Clone, Copy)]
 pub struct LockPolicy {
@@ -314,9 +385,42 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a single-use sign-in state (a SECRET_BLOCK, a Session) was used; false when
     /// it had been already. `expires_at` says when the record may be pruned.
     async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool>;
-    /// Deletes expired sessions, sessions revoked before `revoked_before`, and spent states
-    /// past their expiry. Returns the number of rows removed.
+    /// Deletes expired sessions, sessions revoked before `revoked_before`, spent states, pending
+    /// sign-ins and unconfirmed device keys past their expiry. Returns the number of rows removed.
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64>;
+
+    /// Inserts a device; `Conflict` when the key exists.
+    async fn insert_device(&self, device: &DeviceRecord) -> StoreResult<()>;
+    async fn device(&self, pool_id: &str, device_key: &str) -> StoreResult<Option<DeviceRecord>>;
+    /// Compare-and-swap on `version`.
+    async fn update_device(&self, device: &DeviceRecord) -> StoreResult<bool>;
+    /// Deletes the device and, in the same transaction, revokes (at `at`) the refresh-token
+    /// families bound to it; false if it did not exist.
+    async fn forget_device(&self, pool_id: &str, device_key: &str, at: i64) -> StoreResult<bool>;
+    /// The user's tracked devices (remembered ones only when `remembered_only`), ordered by key,
+    /// starting after `after`. Issued keys are never listed.
+    async fn list_devices(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        remembered_only: bool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeviceRecord>>;
+
+    async fn insert_pending_sign_in(&self, pending: &PendingSignInRecord) -> StoreResult<()>;
+    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>>;
+    /// The newest pending sign-in of this user, client and device that has not expired at `now`.
+    async fn pending_sign_in_for_device(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username_key: &str,
+        device_key: &str,
+        now: i64,
+    ) -> StoreResult<Option<PendingSignInRecord>>;
+    /// Deletes it; false when it was gone already (each pending sign-in is finished once).
+    async fn take_pending_sign_in(&self, id: &str) -> StoreResult<bool>;
 
     async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
     async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;

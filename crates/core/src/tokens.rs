@@ -123,6 +123,8 @@ pub(crate) struct AccessToken {
     pub pool: UserPoolRecord,
     pub user: UserRecord,
     pub client_id: String,
+    /// The sign-in the token came from (its refresh-token family), with its device.
+    pub session: AuthSessionRecord,
 }
 
 impl Core {
@@ -390,6 +392,7 @@ impl Core {
             pool,
             user,
             client_id,
+            session,
         })
     }
 

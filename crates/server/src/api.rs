@@ -19,6 +19,14 @@ impl Api {
     }
 }
 
+/// What core may know of the transport: the client's address and User-Agent.
+fn caller(ctx: &RequestContext) -> gatehouse_core::Caller {
+    gatehouse_core::Caller {
+        ip: ctx.source_ip,
+        user_agent: ctx.user_agent.clone(),
+    }
+}
+
 /// The operations this build answers, in the model's order.
 pub fn implemented_operations() -> Vec<Operation> {
     Operation::ALL
@@ -40,28 +48,28 @@ impl CognitoIdentityProvider for Api {
     // Answered with UnsupportedOperationException naming the operation, until implemented.
     not_implemented! {
         AddUserPoolClientSecret, AdminDeleteSoftwareToken, AdminDisableProviderForUser,
-        AdminForgetDevice, AdminGetDevice, AdminGetUserAuthFactors, AdminLinkProviderForUser,
-        AdminListDevices, AdminListUserAuthEvents, AdminListUserSessions, AdminRevokeUserSession,
+        AdminGetUserAuthFactors, AdminLinkProviderForUser,
+        AdminListUserAuthEvents, AdminListUserSessions, AdminRevokeUserSession,
         AdminSetUserMFAPreference, AdminSetUserSettings, AdminUpdateAuthEventFeedback,
-        AdminUpdateDeviceStatus, AssociateSoftwareToken, CompleteWebAuthnRegistration,
-        ConfirmDevice, CreateIdentityProvider, CreateManagedLoginBranding, CreateResourceServer,
+        AssociateSoftwareToken, CompleteWebAuthnRegistration,
+        CreateIdentityProvider, CreateManagedLoginBranding, CreateResourceServer,
         CreateTerms, CreateUserImportJob, CreateUserPoolDomain, CreateUserPoolReplica,
         DeleteIdentityProvider, DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms,
         DeleteUserPoolClientSecret, DeleteUserPoolDomain, DeleteUserPoolReplica,
         DeleteWebAuthnCredential, DescribeIdentityProvider, DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient, DescribeResourceServer, DescribeRiskConfiguration,
         DescribeTerms, DescribeTermsByClient, DescribeUserImportJob, DescribeUserPoolDomain,
-        ForgetDevice, GetCSVHeader, GetClientToken, GetDerivedToken, GetDevice,
+        GetCSVHeader, GetClientToken, GetDerivedToken,
         GetIdentityProviderByIdentifier, GetLogDeliveryConfiguration, GetProvisionedLimit,
         GetSigningCertificate, GetUICustomization, GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration, GetUserPoolMfaConfig,
-        GetUserPoolSessionConfiguration, ListDevices, ListIdentityProviders, ListResourceServers,
+        GetUserPoolSessionConfiguration, ListIdentityProviders, ListResourceServers,
         ListTerms, ListUserImportJobs, ListUserPoolClientSecrets, ListUserPoolReplicas,
         ListUserSessions, ListWebAuthnCredentials, RevokeUserSession, SetLogDeliveryConfiguration,
         SetRiskConfiguration, SetUICustomization, SetUserMFAPreference,
         SetUserPoolClientSessionConfiguration, SetUserPoolMfaConfig,
         SetUserPoolSessionConfiguration, StartUserImportJob, StartWebAuthnRegistration,
-        StopUserImportJob, UpdateAuthEventFeedback, UpdateDeviceStatus, UpdateIdentityProvider,
+        StopUserImportJob, UpdateAuthEventFeedback, UpdateIdentityProvider,
         UpdateManagedLoginBranding, UpdateProvisionedLimit, UpdateResourceServer, UpdateTerms,
         UpdateUserPoolDomain, UpdateUserPoolReplica, VerifySoftwareToken,
     }
@@ -374,18 +382,24 @@ impl CognitoIdentityProvider for Api {
 
     async fn respond_to_auth_challenge(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: RespondToAuthChallengeRequest,
     ) -> Result<RespondToAuthChallengeResponse, ApiError> {
-        Ok(self.core.respond_to_auth_challenge(input).await?)
+        Ok(self
+            .core
+            .respond_to_auth_challenge(&caller(ctx), input)
+            .await?)
     }
 
     async fn admin_respond_to_auth_challenge(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: AdminRespondToAuthChallengeRequest,
     ) -> Result<AdminRespondToAuthChallengeResponse, ApiError> {
-        Ok(self.core.admin_respond_to_auth_challenge(input).await?)
+        Ok(self
+            .core
+            .admin_respond_to_auth_challenge(&caller(ctx), input)
+            .await?)
     }
 
     async fn get_tokens_from_refresh_token(
@@ -509,5 +523,79 @@ impl CognitoIdentityProvider for Api {
         input: AdminResetUserPasswordRequest,
     ) -> Result<AdminResetUserPasswordResponse, ApiError> {
         Ok(self.core.admin_reset_user_password(input).await?)
+    }
+
+    // Devices: core/src/devices.rs.
+
+    async fn confirm_device(
+        &self,
+        ctx: &RequestContext,
+        input: ConfirmDeviceRequest,
+    ) -> Result<ConfirmDeviceResponse, ApiError> {
+        Ok(self.core.confirm_device(&caller(ctx), input).await?)
+    }
+
+    async fn get_device(
+        &self,
+        _: &RequestContext,
+        input: GetDeviceRequest,
+    ) -> Result<GetDeviceResponse, ApiError> {
+        Ok(self.core.get_device(input).await?)
+    }
+
+    async fn list_devices(
+        &self,
+        _: &RequestContext,
+        input: ListDevicesRequest,
+    ) -> Result<ListDevicesResponse, ApiError> {
+        Ok(self.core.list_devices(input).await?)
+    }
+
+    async fn update_device_status(
+        &self,
+        _: &RequestContext,
+        input: UpdateDeviceStatusRequest,
+    ) -> Result<UpdateDeviceStatusResponse, ApiError> {
+        Ok(self.core.update_device_status(input).await?)
+    }
+
+    async fn forget_device(
+        &self,
+        _: &RequestContext,
+        input: ForgetDeviceRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.forget_device(input).await?)
+    }
+
+    async fn admin_get_device(
+        &self,
+        _: &RequestContext,
+        input: AdminGetDeviceRequest,
+    ) -> Result<AdminGetDeviceResponse, ApiError> {
+        Ok(self.core.admin_get_device(input).await?)
+    }
+
+    async fn admin_list_devices(
+        &self,
+        _: &RequestContext,
+        input: AdminListDevicesRequest,
+    ) -> Result<AdminListDevicesResponse, ApiError> {
+        Ok(self.core.admin_list_devices(input).await?)
+    }
+
+    async fn admin_update_device_status(
+        &self,
+        _: &RequestContext,
+        input: AdminUpdateDeviceStatusRequest,
+    ) -> Result<AdminUpdateDeviceStatusResponse, ApiError> {
+        Ok(self.core.admin_update_device_status(input).await?)
+    }
+
+    async fn admin_forget_device(
+        &self,
+        _: &RequestContext,
+        input: AdminForgetDeviceRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.admin_forget_device(input).await?)
     }
 }

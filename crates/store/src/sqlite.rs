@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AppClientRecord, AuthSessionRecord, CodeRecord, LockPolicy, PasswordRecord, SigningKeyRecord,
-    StoreResult, UserFilter, UserPoolRecord, UserRecord,
+    AppClientRecord, AuthSessionRecord, CodeRecord, DeviceRecord, LockPolicy, PasswordRecord,
+    PendingSignInRecord, SigningKeyRecord, StoreResult, UserFilter, UserPoolRecord, UserRecord,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -723,13 +723,14 @@ impl Store for SqliteStore {
 
     async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, expires_at, revoked_at, version, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&s.id)
         .bind(&s.pool_id)
         .bind(&s.username_key)
         .bind(&s.client_id)
+        .bind(&s.device_key)
         .bind(s.expires_at)
         .bind(s.revoked_at)
         .bind(s.version)
@@ -812,12 +813,181 @@ impl Store for SqliteStore {
                 .execute(&self.pool)
                 .await
                 .map_err(backend)?;
-        let states = sqlx::query("DELETE FROM spent_auth_states WHERE expires_at < ?")
-            .bind(now)
+        let mut removed = sessions.rows_affected();
+        for sql in [
+            "DELETE FROM spent_auth_states WHERE expires_at < ?",
+            "DELETE FROM pending_sign_ins WHERE expires_at < ?",
+            "DELETE FROM devices WHERE expires_at < ? AND status = 'issued'",
+        ] {
+            removed += sqlx::query(sql)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
+    async fn insert_device(&self, d: &DeviceRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO devices (pool_id, device_key, username_key, status, expires_at, version, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&d.pool_id)
+        .bind(&d.device_key)
+        .bind(&d.username_key)
+        .bind(d.status.as_str())
+        .bind(d.expires_at)
+        .bind(d.version)
+        .bind(to_json(d)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn device(&self, pool_id: &str, device_key: &str) -> StoreResult<Option<DeviceRecord>> {
+        let row = sqlx::query("SELECT doc FROM devices WHERE pool_id = ? AND device_key = ?")
+            .bind(pool_id)
+            .bind(device_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn update_device(&self, d: &DeviceRecord) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE devices SET status = ?, expires_at = ?, version = ?, doc = ? \
+             WHERE pool_id = ? AND device_key = ? AND version = ?",
+        )
+        .bind(d.status.as_str())
+        .bind(d.expires_at)
+        .bind(d.version)
+        .bind(to_json(d)?)
+        .bind(&d.pool_id)
+        .bind(&d.device_key)
+        .bind(d.version - 1)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn forget_device(&self, pool_id: &str, device_key: &str, at: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let gone = sqlx::query("DELETE FROM devices WHERE pool_id = ? AND device_key = ?")
+            .bind(pool_id)
+            .bind(device_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            == 1;
+        sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
+             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(pool_id)
+        .bind(device_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(gone)
+    }
+
+    async fn list_devices(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        remembered_only: bool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeviceRecord>> {
+        // The status condition matches one of the two partial indexes word for word.
+        let status = if remembered_only {
+            "status = 'remembered'"
+        } else {
+            "status <> 'issued'"
+        };
+        let sql = format!(
+            "SELECT doc FROM devices WHERE pool_id = ? AND username_key = ? AND {status} \
+             AND device_key > ? ORDER BY device_key LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(pool_id)
+            .bind(username_key)
+            .bind(after.unwrap_or(""))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| from_json(r.get::<&str, _>("doc")))
+            .collect()
+    }
+
+    async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, expires_at, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&p.id)
+        .bind(&p.pool_id)
+        .bind(&p.client_id)
+        .bind(&p.username_key)
+        .bind(&p.device_key)
+        .bind(p.expires_at)
+        .bind(to_json(p)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn pending_sign_in_for_device(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username_key: &str,
+        device_key: &str,
+        now: i64,
+    ) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query(
+            "SELECT doc FROM pending_sign_ins WHERE pool_id = ? AND username_key = ? \
+             AND device_key = ? AND client_id = ? AND expires_at >= ? \
+             ORDER BY expires_at DESC LIMIT 1",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(device_key)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn take_pending_sign_in(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
+            .bind(id)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(sessions.rows_affected() + states.rows_affected())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
@@ -863,6 +1033,8 @@ impl Store for SqliteStore {
     async fn reset(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         for table in [
+            "pending_sign_ins",
+            "devices",
             "auth_sessions",
             "spent_auth_states",
             "signing_keys",

@@ -272,12 +272,20 @@ async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes
     // A timestamp 6 minutes off either way is refused; the same block then still works.
     let answer = w.srp_answer("alice", w.now_secs() - 360).await;
     assert_eq!(
-        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        err(w
+            .core
+            .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer)
+            .await
+            .unwrap_err()),
         incorrect()
     );
     let answer = w.srp_answer("alice", w.now_secs() + 360).await;
     assert_eq!(
-        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        err(w
+            .core
+            .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer)
+            .await
+            .unwrap_err()),
         incorrect()
     );
 
@@ -286,7 +294,7 @@ async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes
     w.clock.advance(240 * 1000);
     assert!(w
         .core
-        .respond_to_auth_challenge(answer)
+        .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer)
         .await
         .unwrap()
         .authentication_result
@@ -295,7 +303,11 @@ async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes
     let answer = w.srp_answer("alice", w.now_secs() + 330).await;
     w.clock.advance(330 * 1000);
     assert_eq!(
-        err(w.core.respond_to_auth_challenge(answer).await.unwrap_err()),
+        err(w
+            .core
+            .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer)
+            .await
+            .unwrap_err()),
         (
             "NotAuthorizedException".into(),
             "Invalid session for the user, session is expired.".into()
@@ -506,7 +518,7 @@ async fn a_new_password_session_dies_when_the_temporary_password_changes() {
     assert_eq!(
         err(w
             .core
-            .respond_to_auth_challenge(answer(session))
+            .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer(session))
             .await
             .unwrap_err()),
         (
@@ -523,13 +535,13 @@ async fn a_new_password_session_dies_when_the_temporary_password_changes() {
         .unwrap();
     let done = w
         .core
-        .respond_to_auth_challenge(answer(fresh.clone()))
+        .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer(fresh.clone()))
         .await
         .unwrap();
     assert!(done.authentication_result.is_some());
     assert!(w
         .core
-        .respond_to_auth_challenge(answer(fresh))
+        .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer(fresh))
         .await
         .is_err());
 }

@@ -1,4 +1,4 @@
-//! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED now; MFA later): the sign-in's
+//! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED, a pending device sign-in; MFA later): the sign-in's
 //! state sealed with the server key, valid for the client's AuthSessionValidity (3–15 minutes),
 //! spent when the challenge is answered correctly.
 
@@ -43,6 +43,17 @@ impl Core {
         user: &UserRecord,
         challenge: &str,
     ) -> String {
+        self.seal_challenge_session(pool, client, user, challenge).1
+    }
+
+    /// A new Session: its id, the sealed string, and when it expires (epoch ms).
+    pub(crate) fn seal_challenge_session(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        challenge: &str,
+    ) -> (String, String, i64) {
         let minutes = client
             .client
             .auth_session_validity
@@ -63,11 +74,12 @@ impl Core {
             expires_at: now + minutes * 60_000,
         };
         let plain = serde_json::to_vec(&session).expect("session serialises");
-        STANDARD.encode(self.server_key.seal(
+        let sealed = STANDARD.encode(self.server_key.seal(
             self.entropy.as_ref(),
             Sealed::ChallengeSession,
             &plain,
-        ))
+        ));
+        (session.id, sealed, session.expires_at)
     }
 
     /// Whether `user` is still the user (and password) the session was issued for.

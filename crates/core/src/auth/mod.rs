@@ -10,10 +10,12 @@
 //! | USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH (ADMIN_NO_SRP_AUTH) | [`password_flow`] |
 //! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
 //! | NEW_PASSWORD_REQUIRED | [`new_password`] |
+//! | DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, NewDeviceMetadata | [`device_flow`] |
 //! | failed-attempt lockout | [`lockout`] |
 //! | the sealed `Session` of a challenge | [`challenge_session`] |
 
 mod challenge_session;
+mod device_flow;
 mod lockout;
 mod new_password;
 mod password_flow;
@@ -25,8 +27,8 @@ use std::collections::BTreeMap;
 use gatehouse_wire::*;
 
 use crate::app_clients::check_secret_hash;
-use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
-use crate::{Core, CoreError, Result};
+use crate::store::{AppClientRecord, DeviceRecord, UserPoolRecord, UserRecord};
+use crate::{Caller, Core, CoreError, Result};
 
 /// What a sign-in step answers: tokens, or the next challenge.
 #[derive(Debug, Default)]
@@ -181,11 +183,13 @@ impl Core {
 
     pub async fn respond_to_auth_challenge(
         &self,
+        caller: &Caller,
         req: RespondToAuthChallengeRequest,
     ) -> Result<RespondToAuthChallengeResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
         self.respond(
+            caller,
             &pool,
             &client,
             req.challenge_name,
@@ -198,12 +202,14 @@ impl Core {
 
     pub async fn admin_respond_to_auth_challenge(
         &self,
+        caller: &Caller,
         req: AdminRespondToAuthChallengeRequest,
     ) -> Result<AdminRespondToAuthChallengeResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let client = self.app_client(&pool.id, &req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
         self.respond(
+            caller,
             &pool,
             &client,
             req.challenge_name,
@@ -260,6 +266,7 @@ impl Core {
 
     async fn respond(
         &self,
+        caller: &Caller,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         challenge: ChallengeNameType,
@@ -272,6 +279,14 @@ impl Core {
             }
             ChallengeNameType::NewPasswordRequired => {
                 self.complete_new_password(pool, client, session, responses)
+                    .await
+            }
+            ChallengeNameType::DeviceSrpAuth => {
+                self.answer_device_srp_auth(pool, client, session, responses)
+                    .await
+            }
+            ChallengeNameType::DevicePasswordVerifier => {
+                self.verify_device_claim(pool, client, caller, responses)
                     .await
             }
             other => Err(CoreError::InvalidParameter(format!(
@@ -294,12 +309,14 @@ impl Core {
         self.check_lock(user)
     }
 
-    /// After a correct password: tokens, or the challenge the user's state calls for.
+    /// After a correct password: tokens, or the challenge the user's state (or the device the
+    /// sign-in presented) calls for.
     async fn finish_sign_in(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         user: &UserRecord,
+        device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
         match user.status {
             UserStatusType::Unconfirmed => {
@@ -317,9 +334,12 @@ impl Core {
                 }
                 self.new_password_challenge(pool, client, user)
             }
-            _ => Ok(AuthStep::tokens(
-                self.start_session(pool, client, user, None).await?,
-            )),
+            _ => match device {
+                Some(d) => self.begin_device_sign_in(pool, client, user, &d).await,
+                None => Ok(AuthStep::tokens(
+                    self.tokens_for_new_device(pool, client, user).await?,
+                )),
+            },
         }
     }
 }

@@ -136,7 +136,7 @@ impl Core {
                 other => other,
             })?;
         Ok(AuthStep::tokens(
-            self.start_session(pool, client, &updated, None).await?,
+            self.tokens_for_new_device(pool, client, &updated).await?,
         ))
     }
 }

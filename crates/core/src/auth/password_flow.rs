@@ -2,6 +2,7 @@
 //! (AdminInitiateAuth): the password travels to the server, which checks it against the SRP
 //! verifier (g^x recomputed, compared in constant time).
 
+use super::device_flow::UnknownDevice;
 use super::{check_secret_hash_for, incorrect, AuthStep, Params};
 use crate::passwords::{self, srp_pool_name};
 use crate::store::{AppClientRecord, UserPoolRecord};
@@ -43,6 +44,9 @@ impl Core {
             return Err(incorrect());
         }
         self.attempt_succeeded(&user).await?;
-        self.finish_sign_in(pool, client, &user).await
+        let device = self
+            .presented_device(pool, &user, params.get("DEVICE_KEY"), UnknownDevice::Ignore)
+            .await?;
+        self.finish_sign_in(pool, client, &user, device).await
     }
 }

@@ -21,15 +21,22 @@ impl Core {
         // send the sub, the username or the alias they typed — any of the user's names passes).
         let given_name = params.get("USERNAME");
         let result = self
-            .refresh_session(pool, client, token, false, |user| {
-                let mut names = vec![user.username.as_str(), user.sub.as_str()];
-                names.extend(given_name);
-                // pycognito hashes the name it was given, which may be an alias.
-                for alias in ["email", "phone_number", "preferred_username"] {
-                    names.extend(user.attributes.get(alias).map(String::as_str));
-                }
-                check_secret_hash_for(client, &names, secret_hash)
-            })
+            .refresh_session(
+                pool,
+                client,
+                token,
+                params.get("DEVICE_KEY"),
+                false,
+                |user| {
+                    let mut names = vec![user.username.as_str(), user.sub.as_str()];
+                    names.extend(given_name);
+                    // pycognito hashes the name it was given, which may be an alias.
+                    for alias in ["email", "phone_number", "preferred_username"] {
+                        names.extend(user.attributes.get(alias).map(String::as_str));
+                    }
+                    check_secret_hash_for(client, &names, secret_hash)
+                },
+            )
             .await?;
         Ok(AuthStep::tokens(result))
     }
@@ -60,7 +67,14 @@ impl Core {
             ));
         }
         let result = self
-            .refresh_session(&pool, &client, &req.refresh_token, true, |_| Ok(()))
+            .refresh_session(
+                &pool,
+                &client,
+                &req.refresh_token,
+                req.device_key.as_deref().filter(|k| !k.is_empty()),
+                true,
+                |_| Ok(()),
+            )
             .await?;
         Ok(GetTokensFromRefreshTokenResponse {
             authentication_result: Some(result),

@@ -15,6 +15,7 @@ use gatehouse_srp::{
 use gatehouse_wire::ChallengeNameType;
 use serde::{Deserialize, Serialize};
 
+use super::device_flow::UnknownDevice;
 use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
 use crate::ids::hex;
 use crate::passwords::srp_pool_name;
@@ -57,7 +58,7 @@ struct SrpState {
     issued_at: i64,
 }
 
-fn srp_error(e: SrpError) -> CoreError {
+pub(super) fn srp_error(e: SrpError) -> CoreError {
     match e {
         SrpError::InvalidHex | SrpError::TooLong | SrpError::PublicValueZero => {
             CoreError::InvalidParameter(
@@ -69,7 +70,7 @@ fn srp_error(e: SrpError) -> CoreError {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
@@ -186,6 +187,7 @@ impl Core {
         let timestamp = responses.required("TIMESTAMP")?;
         let username = responses.required("USERNAME")?;
         let secret_hash = responses.get("SECRET_HASH");
+        let device_key = responses.get("DEVICE_KEY");
 
         let block = STANDARD.decode(block_b64).map_err(|_| expired_session())?;
         let state: SrpState = self
@@ -212,11 +214,8 @@ impl Core {
             .await?
             .ok_or_else(incorrect)?;
         // USERNAME may be USER_ID_FOR_SRP or any other name of the same user.
-        if username != user.username {
-            let named = self.find_user(pool, username).await?;
-            if named.is_none_or(|n| n.username_key != user.username_key) {
-                return Err(incorrect());
-            }
+        if !self.names_user(pool, &user, username).await? {
+            return Err(incorrect());
         }
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
@@ -245,6 +244,11 @@ impl Core {
             .verify_claim(&srp_a, &msg, signature)
             .map_err(srp_error)?;
         self.attempt_succeeded(&user).await?;
+        // Before the state is spent: the clients answer "Device does not exist." by resending
+        // this very block without the key.
+        let device = self
+            .presented_device(pool, &user, device_key, UnknownDevice::Refuse)
+            .await?;
         // Spent only now, on success; a second use of the same block is a replay.
         if !self
             .store
@@ -253,6 +257,6 @@ impl Core {
         {
             return Err(expired_session());
         }
-        self.finish_sign_in(pool, client, &user).await
+        self.finish_sign_in(pool, client, &user, device).await
     }
 }

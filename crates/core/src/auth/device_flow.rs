@@ -1,0 +1,338 @@
+//! The device's part of a sign-in (protocol spec §6.5–6.7): which device a sign-in presented,
+//! DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER (SRP with pool name := device group key and
+//! user := device key), and tokens with NewDeviceMetadata when no known device took part.
+//!
+//! Once the password has passed, a sign-in presenting a confirmed device becomes a *pending
+//! sign-in* in the store. Its one Session string is returned with every challenge that follows
+//! (clients that answer with an earlier challenge's Session still match), and a client that sends
+//! no Session (pycognito) is matched by user, app client and device key. Device SRP alone never
+//! mints tokens: it can only finish a pending sign-in, once.
+
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use gatehouse_srp::{
+    check_timestamp, ClaimMessage, PublicValue, Salt, ServerChallenge, SrpIdentity, Verifier,
+    DEFAULT_MAX_SKEW_SECS, SECRET_EXPONENT_LEN,
+};
+use gatehouse_wire::{AuthenticationResultType, ChallengeNameType};
+use serde::{Deserialize, Serialize};
+
+use super::srp_flow::{srp_error, unhex, SRP_STATE_TTL_MS};
+use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
+use crate::devices::{device_not_found, tracking};
+use crate::ids::hex;
+use crate::server_key::Sealed;
+use crate::store::{
+    AppClientRecord, DeviceRecord, PendingSignInRecord, UserPoolRecord, UserRecord,
+};
+use crate::{Caller, Core, CoreError, Result};
+
+/// The `challenge` of the Session a pending device sign-in carries (whatever its next step).
+pub(super) const DEVICE_SIGN_IN: &str = "DEVICE_SIGN_IN";
+
+/// What to do with a DEVICE_KEY that names no confirmed device of the user.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum UnknownDevice {
+    /// PASSWORD_VERIFIER: "Device does not exist.", which every SRP client answers by retrying
+    /// the same step without the key (the SRP state stays valid for that).
+    Refuse,
+    /// The password flows, which no client retries: sign in as a new device.
+    Ignore,
+}
+
+/// The DEVICE_PASSWORD_VERIFIER SECRET_BLOCK (short field names keep it small).
+#[derive(Serialize, Deserialize)]
+struct DeviceSrpState {
+    /// The pending sign-in this answers.
+    id: String,
+    #[serde(rename = "p")]
+    pool_id: String,
+    #[serde(rename = "c")]
+    client_id: String,
+    #[serde(rename = "u")]
+    username_key: String,
+    #[serde(rename = "k")]
+    device_key: String,
+    #[serde(rename = "a")]
+    srp_a: String,
+    #[serde(rename = "b")]
+    b: String,
+    #[serde(rename = "B")]
+    srp_b: String,
+    /// The device salt the challenge used.
+    #[serde(rename = "s")]
+    salt: String,
+    #[serde(rename = "t")]
+    issued_at: i64,
+}
+
+impl Core {
+    /// The confirmed device of `user` a sign-in step presented in DEVICE_KEY, if tracking is on.
+    pub(super) async fn presented_device(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        device_key: Option<&str>,
+        unknown: UnknownDevice,
+    ) -> Result<Option<DeviceRecord>> {
+        let (Some(key), Some(_)) = (device_key, tracking(pool)) else {
+            return Ok(None);
+        };
+        match self.tracked_device(pool, user, key).await? {
+            Some(d) => Ok(Some(d)),
+            None if unknown == UnknownDevice::Refuse => Err(device_not_found()),
+            None => Ok(None),
+        }
+    }
+
+    /// Tokens for a sign-in that no known device took part in: with tracking on, a new device
+    /// key in NewDeviceMetadata, and the refresh-token family bound to it.
+    pub(super) async fn tokens_for_new_device(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+    ) -> Result<AuthenticationResultType> {
+        if tracking(pool).is_none() {
+            return self.start_session(pool, client, user, None).await;
+        }
+        let metadata = self.issue_device(pool, user).await?;
+        let mut result = self
+            .start_session(pool, client, user, metadata.device_key.clone())
+            .await?;
+        result.new_device_metadata = Some(metadata);
+        Ok(result)
+    }
+
+    /// The password (and MFA) passed and a confirmed device was presented: DEVICE_SRP_AUTH.
+    pub(super) async fn begin_device_sign_in(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        device: &DeviceRecord,
+    ) -> Result<AuthStep> {
+        let (id, session, expires_at) =
+            self.seal_challenge_session(pool, client, user, DEVICE_SIGN_IN);
+        let pending = PendingSignInRecord {
+            id,
+            pool_id: pool.id.clone(),
+            client_id: client.client_id.clone(),
+            username_key: user.username_key.clone(),
+            device_key: device.device_key.clone(),
+            session: session.clone(),
+            created_at: self.now_millis(),
+            expires_at,
+        };
+        self.store.insert_pending_sign_in(&pending).await?;
+        Ok(AuthStep {
+            challenge_name: Some(ChallengeNameType::DeviceSrpAuth),
+            session: Some(session),
+            // Empty on purpose: Amplify would file the device under a USERNAME given here and
+            // then miss it (protocol spec §6.5); no client reads anything from this challenge.
+            challenge_parameters: Some(BTreeMap::new()),
+            ..Default::default()
+        })
+    }
+
+    /// Whether `name` is one of `user`'s names (username, alias, sub).
+    pub(super) async fn names_user(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        name: &str,
+    ) -> Result<bool> {
+        if name == user.username {
+            return Ok(true);
+        }
+        let named = self.find_user(pool, name).await?;
+        Ok(named.is_some_and(|n| n.username_key == user.username_key))
+    }
+
+    /// RespondToAuthChallenge DEVICE_SRP_AUTH {USERNAME, DEVICE_KEY, SRP_A}: the device's SRP
+    /// challenge, DEVICE_PASSWORD_VERIFIER.
+    pub(super) async fn answer_device_srp_auth(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let username = responses.required("USERNAME")?;
+        let device_key = responses.required("DEVICE_KEY")?;
+        let srp_a = PublicValue::from_hex(responses.required("SRP_A")?).map_err(srp_error)?;
+        let now = self.now_millis();
+        let pending = match session {
+            Some(_) => {
+                let s = self.open_challenge_session(pool, client, session, DEVICE_SIGN_IN)?;
+                self.store.pending_sign_in(&s.id).await?
+            }
+            None => match self.find_user(pool, username).await? {
+                Some(u) => {
+                    self.store
+                        .pending_sign_in_for_device(
+                            &pool.id,
+                            &client.client_id,
+                            &u.username_key,
+                            device_key,
+                            now,
+                        )
+                        .await?
+                }
+                None => None,
+            },
+        };
+        let pending = pending
+            .filter(|p| p.expires_at >= now && p.client_id == client.client_id)
+            .ok_or_else(expired_session)?;
+        if pending.device_key != device_key {
+            return Err(CoreError::InvalidParameter(
+                "Invalid device key given.".into(),
+            ));
+        }
+        let user = self
+            .store
+            .user(&pool.id, &pending.username_key)
+            .await?
+            .ok_or_else(expired_session)?;
+        if !self.names_user(pool, &user, username).await? {
+            return Err(incorrect());
+        }
+        let secret_hash = responses.get("SECRET_HASH");
+        check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
+        self.refuse_before_password(&user)?;
+        let device = self
+            .tracked_device(pool, &user, device_key)
+            .await?
+            .ok_or_else(device_not_found)?;
+        let (salt, verifier) = device_secrets(&device)?;
+
+        let mut b = [0u8; SECRET_EXPONENT_LEN];
+        self.entropy.fill(&mut b);
+        let challenge = ServerChallenge::new(&verifier, &b).map_err(|_| incorrect())?;
+        let state = DeviceSrpState {
+            id: pending.id.clone(),
+            pool_id: pool.id.clone(),
+            client_id: client.client_id.clone(),
+            username_key: user.username_key.clone(),
+            device_key: device_key.to_string(),
+            srp_a: srp_a.to_hex(),
+            b: hex(&b),
+            srp_b: challenge.srp_b_hex(),
+            salt: salt.to_hex(),
+            issued_at: now,
+        };
+        let plain = serde_json::to_vec(&state).expect("state serialises");
+        let sealed = self
+            .server_key
+            .seal(self.entropy.as_ref(), Sealed::DeviceSrpState, &plain);
+        let parameters = [
+            ("USERNAME", user.username.clone()),
+            ("DEVICE_KEY", device_key.to_string()),
+            ("SRP_B", challenge.srp_b_hex()),
+            ("SALT", salt.to_hex()),
+            ("SECRET_BLOCK", STANDARD.encode(sealed)),
+        ];
+        Ok(AuthStep {
+            challenge_name: Some(ChallengeNameType::DevicePasswordVerifier),
+            session: Some(pending.session),
+            challenge_parameters: Some(
+                parameters
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ),
+            ..Default::default()
+        })
+    }
+
+    /// RespondToAuthChallenge DEVICE_PASSWORD_VERIFIER: the device's signed claim finishes the
+    /// pending sign-in with tokens bound to the device (and no NewDeviceMetadata).
+    pub(super) async fn verify_device_claim(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        caller: &Caller,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let block_b64 = responses.required("PASSWORD_CLAIM_SECRET_BLOCK")?;
+        let signature = responses.required("PASSWORD_CLAIM_SIGNATURE")?;
+        let timestamp = responses.required("TIMESTAMP")?;
+        let username = responses.required("USERNAME")?;
+        let device_key = responses.required("DEVICE_KEY")?;
+
+        let block = STANDARD.decode(block_b64).map_err(|_| expired_session())?;
+        let state: DeviceSrpState = self
+            .server_key
+            .open(Sealed::DeviceSrpState, &block)
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .ok_or_else(expired_session)?;
+        let now = self.now_millis();
+        if state.client_id != client.client_id
+            || state.pool_id != pool.id
+            || now - state.issued_at > SRP_STATE_TTL_MS
+            || now < state.issued_at - 60_000
+        {
+            return Err(expired_session());
+        }
+        if state.device_key != device_key {
+            return Err(CoreError::InvalidParameter(
+                "Invalid device key given.".into(),
+            ));
+        }
+        let user = self
+            .store
+            .user(&pool.id, &state.username_key)
+            .await?
+            .ok_or_else(incorrect)?;
+        if !self.names_user(pool, &user, username).await? {
+            return Err(incorrect());
+        }
+        let secret_hash = responses.get("SECRET_HASH");
+        check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
+        self.refuse_before_password(&user)?;
+        check_timestamp(timestamp, now / 1000, DEFAULT_MAX_SKEW_SECS).map_err(srp_error)?;
+        let device = self
+            .tracked_device(pool, &user, device_key)
+            .await?
+            .ok_or_else(device_not_found)?;
+        let (salt, verifier) = device_secrets(&device)?;
+        if salt.to_hex() != state.salt {
+            return Err(incorrect());
+        }
+        let b: [u8; SECRET_EXPONENT_LEN] = unhex(&state.b)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(expired_session)?;
+        let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
+        let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
+        // One answer per pending sign-in: a wrong device secret ends the sign-in, and a block
+        // cannot be replayed.
+        if !self.store.take_pending_sign_in(&state.id).await? {
+            return Err(expired_session());
+        }
+        let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
+        let msg = ClaimMessage {
+            identity: SrpIdentity::device(&device.group_key, &device.device_key),
+            secret_block: &block,
+            timestamp,
+        };
+        challenge
+            .verify_claim(&srp_a, &msg, signature)
+            .map_err(srp_error)?;
+        let key = device.device_key.clone();
+        self.device_authenticated(device, caller).await?;
+        Ok(AuthStep::tokens(
+            self.start_session(pool, client, &user, Some(key)).await?,
+        ))
+    }
+}
+
+fn device_secrets(device: &DeviceRecord) -> Result<(Salt, Verifier)> {
+    let broken = || CoreError::Internal(format!("device {} has no verifier", device.device_key));
+    let salt = Salt::from_hex(device.salt.as_deref().ok_or_else(broken)?).map_err(|_| broken())?;
+    let verifier = Verifier::from_base64(device.verifier.as_deref().ok_or_else(broken)?)
+        .map_err(|_| broken())?;
+    Ok((salt, verifier))
+}
