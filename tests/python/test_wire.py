@@ -187,8 +187,8 @@ def test_deeply_nested_json_does_not_crash(server, where):
 @pytest.mark.parametrize("operation, kwargs", [
     ("associate_software_token", dict(AccessToken="token")),
     ("get_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA")),
-    ("list_devices", dict(AccessToken="token")),
-    ("confirm_device", dict(AccessToken="token", DeviceKey="us-east-1_abc")),
+    ("describe_risk_configuration", dict(UserPoolId="us-east-1_AAAAAAAAA")),
+    ("list_user_import_jobs", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
     ("set_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA", MfaConfiguration="OFF")),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):

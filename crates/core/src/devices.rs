@@ -403,6 +403,7 @@ impl Core {
         req: AdminGetDeviceRequest,
     ) -> Result<AdminGetDeviceResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
+        tracking_or_refuse(&pool)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         let d = self
             .visible_device(&pool, &user, &req.device_key, Seen::Tracked)
@@ -417,6 +418,7 @@ impl Core {
         req: AdminListDevicesRequest,
     ) -> Result<AdminListDevicesResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
+        tracking_or_refuse(&pool)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         let (devices, next) = self
             .list_user_devices(
@@ -438,6 +440,7 @@ impl Core {
         req: AdminUpdateDeviceStatusRequest,
     ) -> Result<AdminUpdateDeviceStatusResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
+        tracking_or_refuse(&pool)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         let status = remembered_status(&req.device_remembered_status)?;
         let d = self
@@ -449,6 +452,7 @@ impl Core {
 
     pub async fn admin_forget_device(&self, req: AdminForgetDeviceRequest) -> Result<()> {
         let pool = self.pool(&req.user_pool_id).await?;
+        tracking_or_refuse(&pool)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         self.forget(&pool, &user, &req.device_key).await
     }
