@@ -14,7 +14,9 @@
 //!    (2048-bit key generated at start, ~900-byte JWT signing input).
 //!    An SRP sign-in needs at least 3 modexps on the server (B = k·v + g^b at InitiateAuth;
 //!    v^u and (A·v^u)^b at PASSWORD_VERIFIER) and 2 signatures (access and ID token);
-//!    USER_PASSWORD_AUTH needs 1 modexp (g^x) and 2 signatures.
+//!    USER_PASSWORD_AUTH needs 1 modexp (g^x) and 2 signatures; a sign-in with device SRP
+//!    (`--flow device`: the SRP sign-in, then DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER with a
+//!    device confirmed for each user at set-up) needs 6 modexps and 2 signatures.
 //!
 //! Client cost: the generator shares 2 cores with the server, so every millisecond it burns
 //! is one the server cannot use. It uses `CachedUser` (see its docs): per user, `a` is drawn
@@ -37,10 +39,13 @@ use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext;
-use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::types::{
+    DeviceConfigurationType, DeviceSecretVerifierConfigType, ExplicitAuthFlowsType,
+    MessageActionType,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use clap::{Parser, ValueEnum};
-use gatehouse_client::srp::{__bench, base64_encode};
+use gatehouse_client::srp::{__bench, base64_encode, DeviceSecret};
 use gatehouse_client::{CachedUser, SignInOutcome, SrpSignIn};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,6 +54,8 @@ enum Flow {
     Srp,
     /// USER_PASSWORD_AUTH (one request; the password travels to the server).
     Password,
+    /// USER_SRP_AUTH, then device SRP with a remembered device (four requests).
+    Device,
 }
 
 /// Load generator for Gatehouse sign-ins: SRP by default, USER_PASSWORD_AUTH for comparison.
@@ -98,6 +105,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 struct User {
     cached: CachedUser,
     password: String,
+    /// `--flow device`: the sign-in configured with this user's confirmed device.
+    device: Option<SrpSignIn>,
 }
 
 #[tokio::main]
@@ -118,6 +127,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         match args.flow {
             Flow::Srp => "srp (USER_SRP_AUTH)",
             Flow::Password => "password (USER_PASSWORD_AUTH)",
+            Flow::Device => "device (USER_SRP_AUTH + DEVICE_SRP_AUTH)",
         },
         args.endpoint,
         args.users,
@@ -245,9 +255,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
         &format!("RS256, 2048-bit key, {}-byte input", input_len),
         pair(|f| ms(f.rs256)),
     );
-    let (srp_b, pw_b) = before.logins_ms();
-    let (srp_a, pw_a) = after.logins_ms();
-    let (srp_floor, pw_floor) = ((srp_b + srp_a) / 2.0, (pw_b + pw_a) / 2.0);
+    let (srp_b, pw_b, dev_b) = before.logins_ms();
+    let (srp_a, pw_a, dev_a) = after.logins_ms();
+    let (srp_floor, pw_floor, dev_floor) = (
+        (srp_b + srp_a) / 2.0,
+        (pw_b + pw_a) / 2.0,
+        (dev_b + dev_a) / 2.0,
+    );
     row(
         "SRP floor = 3 modexp + 2 RS256",
         format!("{srp_b:.3} / {srp_a:.3} ms, mean {srp_floor:.3} ms"),
@@ -256,10 +270,15 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "password floor = 1 modexp + 2 RS256",
         format!("{pw_b:.3} / {pw_a:.3} ms, mean {pw_floor:.3} ms"),
     );
+    row(
+        "device floor = 6 modexp + 2 RS256",
+        format!("{dev_b:.3} / {dev_a:.3} ms, mean {dev_floor:.3} ms"),
+    );
     if let Some(server_ms) = server_ms {
         let (name, f) = match args.flow {
             Flow::Srp => ("SRP", srp_floor),
             Flow::Password => ("password", pw_floor),
+            Flow::Device => ("device", dev_floor),
         };
         row(
             &format!("ratio server CPU per login / {name} floor"),
@@ -291,9 +310,19 @@ fn sdk_client(args: &Args, credentials: Option<(&str, &str)>) -> Client {
 
 async fn set_up(args: &Args, admin: &Client) -> Result<(SrpSignIn, Vec<User>), BoxError> {
     let unix = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let pool = admin
+    let mut pool = admin
         .create_user_pool()
-        .pool_name(format!("loadgen-{unix}"))
+        .pool_name(format!("loadgen-{unix}"));
+    if args.flow == Flow::Device {
+        // Always remember devices.
+        pool = pool.device_configuration(
+            DeviceConfigurationType::builder()
+                .challenge_required_on_new_device(false)
+                .device_only_remembered_on_user_prompt(false)
+                .build(),
+        );
+    }
+    let pool = pool
         .send()
         .await
         .map_err(|e| format!("CreateUserPool: {}", DisplayErrorContext(e)))?;
@@ -389,10 +418,60 @@ async fn set_up(args: &Args, admin: &Client) -> Result<(SrpSignIn, Vec<User>), B
             Ok(User {
                 cached: CachedUser::new(username, password.clone())?,
                 password,
+                device: None,
             })
         })
         .collect::<Result<Vec<_>, gatehouse_client::Error>>()?;
+    let users = if args.flow == Flow::Device {
+        confirm_devices(admin, &sign_in, users).await?
+    } else {
+        users
+    };
     Ok((sign_in, users))
+}
+
+/// `--flow device`: one sign-in per user that gets a device key, ConfirmDevice with a fresh
+/// device secret, and the user's sign-in configured with that device.
+async fn confirm_devices(
+    sdk: &Client,
+    sign_in: &SrpSignIn,
+    users: Vec<User>,
+) -> Result<Vec<User>, BoxError> {
+    let mut out = Vec::with_capacity(users.len());
+    for mut user in users {
+        let tokens = match sign_in.sign_in_cached(sdk, &user.cached).await? {
+            SignInOutcome::Tokens(t) => t,
+            SignInOutcome::Challenge(c) => return Err(format!("unexpected {}", c.name).into()),
+        };
+        let meta = tokens
+            .new_device_metadata()
+            .ok_or("no NewDeviceMetadata: is device tracking on?")?;
+        let (key, group) = (
+            meta.device_key().ok_or("no DeviceKey")?,
+            meta.device_group_key().ok_or("no DeviceGroupKey")?,
+        );
+        let (mut r40, mut r16) = ([0u8; 40], [0u8; 16]);
+        getrandom::fill(&mut r40)?;
+        getrandom::fill(&mut r16)?;
+        let secret = DeviceSecret::generate(group, key, &r40, &r16);
+        let config = secret.verifier_config();
+        sdk.confirm_device()
+            .access_token(tokens.access_token().ok_or("no AccessToken")?)
+            .device_key(key)
+            .device_name("loadgen")
+            .device_secret_verifier_config(
+                DeviceSecretVerifierConfigType::builder()
+                    .password_verifier(config.password_verifier)
+                    .salt(config.salt)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| format!("ConfirmDevice: {}", DisplayErrorContext(e)))?;
+        user.device = Some(sign_in.clone().device(key, group, secret.device_password()));
+        out.push(user);
+    }
+    Ok(out)
 }
 
 struct RunResult {
@@ -451,6 +530,10 @@ async fn drive(
                 let t = Instant::now();
                 let outcome = match flow {
                     Flow::Srp => sign_in.sign_in_cached(&sdk, &user.cached).await,
+                    Flow::Device => {
+                        let with_device = user.device.as_ref().expect("devices set up");
+                        with_device.sign_in_cached(&sdk, &user.cached).await
+                    }
                     Flow::Password => {
                         sign_in
                             .sign_in_user_password(&sdk, user.cached.username(), &user.password)
@@ -575,10 +658,10 @@ struct Floor {
 }
 
 impl Floor {
-    /// (SRP floor, password floor) in ms.
-    fn logins_ms(&self) -> (f64, f64) {
+    /// (SRP floor, password floor, device-SRP floor) in ms.
+    fn logins_ms(&self) -> (f64, f64, f64) {
         let (m, r) = (ms(self.modexp), ms(self.rs256));
-        (3.0 * m + 2.0 * r, m + 2.0 * r)
+        (3.0 * m + 2.0 * r, m + 2.0 * r, 6.0 * m + 2.0 * r)
     }
 }
 
