@@ -215,8 +215,7 @@ impl Core {
         client_id: &str,
     ) -> Result<(AppClientRecord, crate::store::UserPoolRecord)> {
         let client = self
-            .store
-            .app_client(client_id)
+            .client_record(client_id)
             .await?
             .ok_or_else(|| CoreError::client_not_found(client_id))?;
         let pool = self.pool(&client.pool_id).await?;
@@ -392,10 +391,22 @@ impl Core {
         pool_id: &str,
         client_id: &str,
     ) -> Result<AppClientRecord> {
-        match self.store.app_client(client_id).await? {
+        match self.client_record(client_id).await? {
             Some(c) if c.pool_id == pool_id => Ok(c),
             _ => Err(CoreError::client_not_found(client_id)),
         }
+    }
+
+    /// A client by id alone, from the record cache when fresh.
+    async fn client_record(&self, client_id: &str) -> Result<Option<AppClientRecord>> {
+        if let Some(rec) = self.records.client(client_id) {
+            return Ok(Some(rec));
+        }
+        let rec = self.store.app_client(client_id).await?;
+        if let Some(r) = &rec {
+            self.records.put_client(r);
+        }
+        Ok(rec)
     }
 
     pub async fn create_user_pool_client(
@@ -455,7 +466,11 @@ impl Core {
     ) -> Result<UpdateUserPoolClientResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         for _ in 0..CAS_ATTEMPTS {
-            let mut rec = self.app_client(&req.user_pool_id, &req.client_id).await?;
+            // From the store, not the cache: compare-and-swap needs the current version.
+            let mut rec = match self.store.app_client(&req.client_id).await? {
+                Some(c) if c.pool_id == req.user_pool_id => c,
+                _ => return Err(CoreError::client_not_found(&req.client_id)),
+            };
             // Identity and secret stay; every other member is reset unless given.
             let mut client = UserPoolClientType {
                 user_pool_id: rec.client.user_pool_id.take(),
@@ -470,7 +485,9 @@ impl Core {
             self.apply_client_settings(&pool.pool, &mut client, settings_from!(r), false)?;
             rec.client = client;
             rec.version += 1;
-            if self.store.update_app_client(&rec).await? {
+            let written = self.store.update_app_client(&rec).await?;
+            self.records.forget_client(&req.client_id);
+            if written {
                 return Ok(UpdateUserPoolClientResponse {
                     user_pool_client: Some(rec.client),
                 });
@@ -490,6 +507,7 @@ impl Core {
         {
             return Err(CoreError::client_not_found(&req.client_id));
         }
+        self.records.forget_client(&req.client_id);
         Ok(())
     }
 

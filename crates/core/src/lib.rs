@@ -14,6 +14,7 @@ pub mod ids;
 pub mod messages;
 mod pagination;
 pub mod passwords;
+mod record_cache;
 mod recovery;
 pub mod schema;
 mod self_service;
@@ -72,6 +73,7 @@ pub struct Core {
     pub(crate) courier: Arc<dyn messages::Courier>,
     pub(crate) server_key: Arc<server_key::ServerKey>,
     pub(crate) key_cache: Arc<tokens::KeyCache>,
+    pub(crate) records: Arc<record_cache::RecordCache>,
 }
 
 impl Core {
@@ -91,6 +93,7 @@ impl Core {
             courier,
             server_key,
             key_cache: Arc::default(),
+            records: Arc::default(),
         }
     }
 
@@ -111,6 +114,7 @@ impl Core {
     pub async fn reset(&self) -> std::result::Result<(), StoreError> {
         self.store.reset().await?;
         self.key_cache.clear();
+        self.records.clear();
         Ok(())
     }
 

@@ -429,11 +429,10 @@ impl Core {
             .and_then(|rest| rest.strip_prefix('/'))
             .filter(|id| !id.is_empty() && !id.contains('/'))
             .ok_or_else(invalid_access_token)?;
-        let pool = self
-            .store
-            .user_pool(pool_id)
-            .await?
-            .ok_or_else(invalid_access_token)?;
+        let pool = match self.pool(pool_id).await {
+            Err(CoreError::ResourceNotFound(_)) => return Err(invalid_access_token()),
+            other => other?,
+        };
         let keys = self.pool_keys(pool_id).await?;
         let verifier = keys
             .verifiers

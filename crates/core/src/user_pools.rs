@@ -198,8 +198,18 @@ impl Core {
         )
     }
 
-    /// The pool, or Cognito's ResourceNotFoundException.
+    /// The pool, or Cognito's ResourceNotFoundException (from the record cache when fresh).
     pub(crate) async fn pool(&self, pool_id: &str) -> Result<UserPoolRecord> {
+        if let Some(rec) = self.records.pool(pool_id) {
+            return Ok(rec);
+        }
+        let rec = self.pool_from_store(pool_id).await?;
+        self.records.put_pool(&rec);
+        Ok(rec)
+    }
+
+    /// The pool as stored now: what a read-modify-write must start from.
+    async fn pool_from_store(&self, pool_id: &str) -> Result<UserPoolRecord> {
         self.store
             .user_pool(pool_id)
             .await?
@@ -213,11 +223,13 @@ impl Core {
         F: FnMut(&mut UserPoolType) -> Result<()> + Send,
     {
         for _ in 0..CAS_ATTEMPTS {
-            let mut rec = self.pool(pool_id).await?;
+            let mut rec = self.pool_from_store(pool_id).await?;
             f(&mut rec.pool)?;
             rec.pool.last_modified_date = Some(self.now_epoch());
             rec.version += 1;
-            if self.store.update_user_pool(&rec).await? {
+            let written = self.store.update_user_pool(&rec).await?;
+            self.records.forget_pool(pool_id);
+            if written {
                 return Ok(rec);
             }
         }
@@ -312,6 +324,7 @@ impl Core {
             return Err(CoreError::pool_not_found(&req.user_pool_id));
         }
         self.key_cache.forget(&req.user_pool_id);
+        self.records.forget_pool(&req.user_pool_id);
         tracing::info!(pool_id = %req.user_pool_id, "user pool deleted");
         Ok(())
     }

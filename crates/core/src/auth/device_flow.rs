@@ -307,11 +307,6 @@ impl Core {
             .ok_or_else(expired_session)?;
         let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
         let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
-        // One answer per pending sign-in: a wrong device secret ends the sign-in, and a block
-        // cannot be replayed.
-        if !self.store.take_pending_sign_in(&state.id).await? {
-            return Err(expired_session());
-        }
         let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
         let msg = ClaimMessage {
             identity: SrpIdentity::device(&device.group_key, &device.device_key),
@@ -321,6 +316,13 @@ impl Core {
         challenge
             .verify_claim(&srp_a, &msg, signature)
             .map_err(srp_error)?;
+        // Finished once: a replayed claim finds the sign-in gone. Taken only after a correct
+        // claim, so a stranger who knows the user and the device key (and can fetch a
+        // challenge without a Session) cannot end someone else's sign-in with a wrong one;
+        // guessing the 40-byte device secret is hopeless anyway.
+        if !self.store.take_pending_sign_in(&state.id).await? {
+            return Err(expired_session());
+        }
         let key = device.device_key.clone();
         self.device_authenticated(device, caller).await?;
         Ok(AuthStep::tokens(
