@@ -379,7 +379,8 @@ fn operations_doc_is_generated_from_the_code() {
     );
     assert!(generated.contains("| CreateUserPool | SigV4 (admin) | yes |"));
     assert!(generated.contains("| InitiateAuth | public / token | yes |"));
-    assert!(generated.contains("| ConfirmDevice | public / token | not yet |"));
+    assert!(generated.contains("| ConfirmDevice | public / token | yes |"));
+    assert!(generated.contains("| VerifySoftwareToken | public / token | not yet |"));
 }
 
 #[test]
