@@ -52,7 +52,7 @@ async function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Every child still running when this process exits is killed, whatever ended the tests.
 const running = new Set();
@@ -248,17 +248,19 @@ export function decodeJwt(token) {
 
 /**
  * Create a user pool, an app client without secret that allows SRP, password and refresh sign-in,
- * and a confirmed user with a permanent password. Returns {poolId, clientId, username, password,
- * attributes, sub}.
+ * and a confirmed user with a permanent password. `poolOptions` go into CreateUserPool (e.g.
+ * DeviceConfiguration), `clientOptions` into CreateUserPoolClient. Returns {poolId, clientId,
+ * username, password, attributes, sub}.
  */
 export async function createPoolWithUser(admin, {
   poolName = 'node-clients',
   username = 'alice',
   password = 'Correct-Horse-1',
   attributes = { email: 'alice@example.com', email_verified: 'true', given_name: 'Alice' },
+  poolOptions = {},
   clientOptions = {},
 } = {}) {
-  const pool = await admin.send(new CreateUserPoolCommand({ PoolName: poolName }));
+  const pool = await admin.send(new CreateUserPoolCommand({ PoolName: poolName, ...poolOptions }));
   const poolId = pool.UserPool.Id;
   const client = await admin.send(new CreateUserPoolClientCommand({
     UserPoolId: poolId,
