@@ -10,8 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use gatehouse_srp::{
     check_timestamp, ClaimMessage, PublicValue, Salt, ServerChallenge, SrpIdentity, Verifier,
     DEFAULT_MAX_SKEW_SECS, SECRET_EXPONENT_LEN,
@@ -19,7 +17,7 @@ use gatehouse_srp::{
 use gatehouse_wire::{AuthenticationResultType, ChallengeNameType};
 use serde::{Deserialize, Serialize};
 
-use super::srp_flow::{srp_error, unhex, SRP_STATE_TTL_MS};
+use super::srp_flow::{srp_error, unhex};
 use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
 use crate::devices::{device_not_found, tracking};
 use crate::ids::hex;
@@ -224,16 +222,15 @@ impl Core {
             salt: salt.to_hex(),
             issued_at: now,
         };
-        let plain = serde_json::to_vec(&state).expect("state serialises");
-        let sealed = self
-            .server_key
-            .seal(self.entropy.as_ref(), Sealed::DeviceSrpState, &plain);
         let parameters = [
             ("USERNAME", user.username.clone()),
             ("DEVICE_KEY", device_key.to_string()),
             ("SRP_B", challenge.srp_b_hex()),
             ("SALT", salt.to_hex()),
-            ("SECRET_BLOCK", STANDARD.encode(sealed)),
+            (
+                "SECRET_BLOCK",
+                self.seal_secret_block(Sealed::DeviceSrpState, &state),
+            ),
         ];
         Ok(AuthStep {
             challenge_name: Some(ChallengeNameType::DevicePasswordVerifier),
@@ -263,20 +260,14 @@ impl Core {
         let username = responses.required("USERNAME")?;
         let device_key = responses.required("DEVICE_KEY")?;
 
-        let block = STANDARD.decode(block_b64).map_err(|_| expired_session())?;
-        let state: DeviceSrpState = self
-            .server_key
-            .open(Sealed::DeviceSrpState, &block)
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
-            .ok_or_else(expired_session)?;
+        let (block, state): (_, DeviceSrpState) =
+            self.open_secret_block(Sealed::DeviceSrpState, block_b64)?;
+        self.check_srp_state_fresh(
+            pool,
+            client,
+            (&state.pool_id, &state.client_id, state.issued_at),
+        )?;
         let now = self.now_millis();
-        if state.client_id != client.client_id
-            || state.pool_id != pool.id
-            || now - state.issued_at > SRP_STATE_TTL_MS
-            || now < state.issued_at - 60_000
-        {
-            return Err(expired_session());
-        }
         if state.device_key != device_key {
             return Err(CoreError::InvalidParameter(
                 "Invalid device key given.".into(),

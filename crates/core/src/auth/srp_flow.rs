@@ -13,6 +13,7 @@ use gatehouse_srp::{
     Verifier, DEFAULT_MAX_SKEW_SECS, SECRET_EXPONENT_LEN,
 };
 use gatehouse_wire::ChallengeNameType;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::device_flow::UnknownDevice;
@@ -81,6 +82,48 @@ pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 impl Core {
+    /// A SECRET_BLOCK: `state` sealed with the server key for `purpose`, standard base64.
+    pub(super) fn seal_secret_block(&self, purpose: Sealed, state: &impl Serialize) -> String {
+        let plain = serde_json::to_vec(state).expect("state serialises");
+        STANDARD.encode(self.server_key.seal(self.entropy.as_ref(), purpose, &plain))
+    }
+
+    /// Opens a SECRET_BLOCK sealed for `purpose`: its bytes (which the claim signs) and its
+    /// state. Any defect is an expired session.
+    pub(super) fn open_secret_block<T: DeserializeOwned>(
+        &self,
+        purpose: Sealed,
+        block_b64: &str,
+    ) -> Result<(Vec<u8>, T)> {
+        let block = STANDARD.decode(block_b64).map_err(|_| expired_session())?;
+        let state = self
+            .server_key
+            .open(purpose, &block)
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .ok_or_else(expired_session)?;
+        Ok((block, state))
+    }
+
+    /// A state issued for (`pool_id`, `client_id`) at `issued_at` is answered through the same
+    /// pool and client within [`SRP_STATE_TTL_MS`] (a minute of clock skew between processes
+    /// allowed).
+    pub(super) fn check_srp_state_fresh(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        (pool_id, client_id, issued_at): (&str, &str, i64),
+    ) -> Result<()> {
+        let now = self.now_millis();
+        if client_id != client.client_id
+            || pool_id != pool.id
+            || now - issued_at > SRP_STATE_TTL_MS
+            || now < issued_at - 60_000
+        {
+            return Err(expired_session());
+        }
+        Ok(())
+    }
+
     /// InitiateAuth USER_SRP_AUTH: answers PASSWORD_VERIFIER with SALT, SRP_B, SECRET_BLOCK and
     /// the canonical username.
     pub(super) async fn start_srp(
@@ -132,14 +175,13 @@ impl Core {
             salt: salt.to_hex(),
             issued_at: self.now_millis(),
         };
-        let plain = serde_json::to_vec(&state).expect("state serialises");
-        let sealed = self
-            .server_key
-            .seal(self.entropy.as_ref(), Sealed::SrpState, &plain);
         let parameters = [
             ("SALT", salt.to_hex()),
             ("SRP_B", challenge.srp_b_hex()),
-            ("SECRET_BLOCK", STANDARD.encode(sealed)),
+            (
+                "SECRET_BLOCK",
+                self.seal_secret_block(Sealed::SrpState, &state),
+            ),
             ("USER_ID_FOR_SRP", srp_user.clone()),
             // Must equal USER_ID_FOR_SRP: Amplify files tokens and devices under it.
             ("USERNAME", srp_user),
@@ -189,20 +231,13 @@ impl Core {
         let secret_hash = responses.get("SECRET_HASH");
         let device_key = responses.get("DEVICE_KEY");
 
-        let block = STANDARD.decode(block_b64).map_err(|_| expired_session())?;
-        let state: SrpState = self
-            .server_key
-            .open(Sealed::SrpState, &block)
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
-            .ok_or_else(expired_session)?;
+        let (block, state): (_, SrpState) = self.open_secret_block(Sealed::SrpState, block_b64)?;
+        self.check_srp_state_fresh(
+            pool,
+            client,
+            (&state.pool_id, &state.client_id, state.issued_at),
+        )?;
         let now = self.now_millis();
-        if state.client_id != client.client_id
-            || state.pool_id != pool.id
-            || now - state.issued_at > SRP_STATE_TTL_MS
-            || now < state.issued_at - 60_000
-        {
-            return Err(expired_session());
-        }
         let Some(username_key) = state.username_key.as_deref() else {
             // The decoy for a stranger: the same answer as a wrong password.
             check_secret_hash_for(client, &[username], secret_hash)?;
