@@ -185,11 +185,11 @@ def test_deeply_nested_json_does_not_crash(server, where):
 # --- errors via boto3 ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("operation, kwargs", [
-    ("associate_software_token", dict(AccessToken="token")),
-    ("get_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA")),
+    ("list_user_sessions", dict(AccessToken="token")),
+    ("get_signing_certificate", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("describe_risk_configuration", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("list_user_import_jobs", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
-    ("set_user_pool_mfa_config", dict(UserPoolId="us-east-1_AAAAAAAAA", MfaConfiguration="OFF")),
+    ("describe_user_pool_domain", dict(Domain="example")),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):
     with aws_error("UnsupportedOperationException") as info:

@@ -96,10 +96,10 @@ fn bad_inputs_answer_aws_style_errors() {
             "X-Amz-Target",
         ),
         (
-            Some("AssociateSoftwareToken"),
+            Some("ListUserSessions"),
             br#"{"AccessToken": "abc"}"#.to_vec(),
             "UnsupportedOperationException",
-            "AssociateSoftwareToken",
+            "ListUserSessions",
         ),
         (
             Some("CreateUserPool"),
@@ -380,7 +380,7 @@ fn operations_doc_is_generated_from_the_code() {
     assert!(generated.contains("| CreateUserPool | SigV4 (admin) | yes |"));
     assert!(generated.contains("| InitiateAuth | public / token | yes |"));
     assert!(generated.contains("| ConfirmDevice | public / token | yes |"));
-    assert!(generated.contains("| VerifySoftwareToken | public / token | not yet |"));
+    assert!(generated.contains("| ListUserSessions | public / token | not yet |"));
 }
 
 #[test]

@@ -57,6 +57,10 @@ pub enum CoreError {
     InvalidUserPoolConfiguration(String),
     #[error("{0}")]
     DeviceKeyExists(String),
+    #[error("{0}")]
+    SoftwareTokenMfaNotFound(String),
+    #[error("{0}")]
+    EnableSoftwareTokenMfa(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -96,6 +100,8 @@ impl CoreError {
             CoreError::RefreshTokenReuse(_) => "RefreshTokenReuseException",
             CoreError::InvalidUserPoolConfiguration(_) => "InvalidUserPoolConfigurationException",
             CoreError::DeviceKeyExists(_) => "DeviceKeyExistsException",
+            CoreError::SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
+            CoreError::EnableSoftwareTokenMfa(_) => "EnableSoftwareTokenMFAException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

@@ -12,6 +12,7 @@ mod error;
 pub mod groups;
 pub mod ids;
 pub mod messages;
+mod mfa;
 mod pagination;
 pub mod passwords;
 mod record_cache;

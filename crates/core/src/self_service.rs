@@ -33,12 +33,13 @@ async fn check_client_may_write(core: &Core, token: &AccessToken, names: &[&str]
 impl Core {
     pub async fn get_user(&self, req: GetUserRequest) -> Result<GetUserResponse> {
         let t = self.access_token(&req.access_token).await?;
+        let (enabled, preferred) = crate::mfa::user_mfa_settings(&t.user);
         Ok(GetUserResponse {
             username: t.user.username.clone(),
             user_attributes: to_wire(&t.user.attributes, None),
             mfa_options: (!t.user.mfa_options.is_empty()).then(|| t.user.mfa_options.clone()),
-            preferred_mfa_setting: None,
-            user_mfa_setting_list: None,
+            preferred_mfa_setting: preferred,
+            user_mfa_setting_list: enabled,
         })
     }
 
@@ -190,14 +191,7 @@ impl Core {
         req: SetUserSettingsRequest,
     ) -> Result<SetUserSettingsResponse> {
         let t = self.access_token(&req.access_token).await?;
-        for o in &req.mfa_options {
-            let sms = o.delivery_medium.as_ref() == Some(&DeliveryMediumType::Sms);
-            if !sms || o.attribute_name.as_deref() != Some("phone_number") {
-                return Err(CoreError::InvalidParameter(
-                    "Only SMS to phone_number can be set as an MFA option.".into(),
-                ));
-            }
-        }
+        crate::mfa::check_mfa_options(&req.mfa_options)?;
         self.modify_user(&t.pool, &t.user.username, |u| {
             u.mfa_options = req.mfa_options.clone();
             Ok(())

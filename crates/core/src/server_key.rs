@@ -23,6 +23,8 @@ pub(crate) enum Sealed {
     ChallengeSession,
     /// A pool's private signing key (PKCS#8).
     SigningKey,
+    /// A user's authenticator (TOTP) secret.
+    TotpSecret,
 }
 
 impl Sealed {
@@ -32,6 +34,7 @@ impl Sealed {
             Sealed::DeviceSrpState => b"gatehouse device-srp-state v1",
             Sealed::ChallengeSession => b"gatehouse challenge-session v1",
             Sealed::SigningKey => b"gatehouse signing-key v1",
+            Sealed::TotpSecret => b"gatehouse totp-secret v1",
         }
     }
 }
@@ -88,7 +91,7 @@ impl ServerKey {
 
     fn key(&self, purpose: Sealed) -> &LessSafeKey {
         match purpose {
-            Sealed::SigningKey => &self.at_rest,
+            Sealed::SigningKey | Sealed::TotpSecret => &self.at_rest,
             _ => &self.in_flight,
         }
     }

@@ -71,6 +71,7 @@ impl Core {
             updated_at: now,
             version: 1,
             mfa_options: Vec::new(),
+            mfa: Default::default(),
             failed_sign_ins: 0,
             locked_until: None,
         };

@@ -28,6 +28,55 @@ pub struct UserPoolRecord {
     pub id: String,
     pub version: i64,
     pub pool: UserPoolType,
+    /// MFA settings beyond `pool.mfa_configuration` and the SMS ones of `UserPoolType`.
+    pub mfa: PoolMfaRecord,
+}
+
+/// SetUserPoolMfaConfig's settings that `UserPoolType` has no member for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PoolMfaRecord {
+    /// Authenticator apps (TOTP) allowed.
+    #[serde(default)]
+    pub software_token_enabled: bool,
+    /// Email one-time codes: the message and subject, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<gatehouse_wire::EmailMfaConfigType>,
+}
+
+/// A user's second factors and preferences. The TOTP secrets are sealed with the server key.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserMfaRecord {
+    #[serde(default)]
+    pub sms_enabled: bool,
+    #[serde(default)]
+    pub software_token_enabled: bool,
+    #[serde(default)]
+    pub email_enabled: bool,
+    /// `SMS_MFA`, `SOFTWARE_TOKEN_MFA` or `EMAIL_OTP`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred: Option<String>,
+    /// The verified authenticator secret (sealed, base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// A secret from AssociateSoftwareToken awaiting VerifySoftwareToken (sealed, base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_totp_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_device_name: Option<String>,
+    /// The last 30-second step whose code was accepted for `totp_secret`: a code is good once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for UserMfaRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserMfaRecord")
+            .field("sms_enabled", &self.sms_enabled)
+            .field("software_token_enabled", &self.software_token_enabled)
+            .field("email_enabled", &self.email_enabled)
+            .field("preferred", &self.preferred)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An app client as stored, secret included (Cognito shows it on DescribeUserPoolClient).
@@ -74,6 +123,8 @@ pub struct UserRecord {
     pub temporary_password_expires_at: Option<i64>,
     /// The legacy MFA setting (SetUserSettings / AdminSetUserSettings).
     pub mfa_options: Vec<gatehouse_wire::MFAOptionType>,
+    /// Second factors and preferences (SetUserMFAPreference, TOTP enrolment).
+    pub mfa: UserMfaRecord,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,

@@ -222,9 +222,22 @@ impl Core {
     where
         F: FnMut(&mut UserPoolType) -> Result<()> + Send,
     {
+        self.modify_pool_record(pool_id, |rec| f(&mut rec.pool))
+            .await
+    }
+
+    /// [`Core::modify_pool`] for changes beyond `UserPoolType` (the MFA settings).
+    pub(crate) async fn modify_pool_record<F>(
+        &self,
+        pool_id: &str,
+        mut f: F,
+    ) -> Result<UserPoolRecord>
+    where
+        F: FnMut(&mut UserPoolRecord) -> Result<()> + Send,
+    {
         for _ in 0..CAS_ATTEMPTS {
             let mut rec = self.pool_from_store(pool_id).await?;
-            f(&mut rec.pool)?;
+            f(&mut rec)?;
             rec.pool.last_modified_date = Some(self.now_epoch());
             rec.version += 1;
             let written = self.store.update_user_pool(&rec).await?;
@@ -282,6 +295,7 @@ impl Core {
             id,
             version: 1,
             pool,
+            mfa: Default::default(),
         };
         self.store.insert_user_pool(&rec).await?;
         self.create_signing_keys(&rec.id).await?;

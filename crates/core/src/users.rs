@@ -356,6 +356,7 @@ impl Core {
             updated_at: now,
             version: 1,
             mfa_options: Vec::new(),
+            mfa: Default::default(),
             failed_sign_ins: 0,
             locked_until: None,
         };
@@ -480,6 +481,7 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let u = self.user_or_not_found(&pool, &req.username).await?;
         let t = self.user_type(&u, None);
+        let (enabled, preferred) = crate::mfa::user_mfa_settings(&u);
         Ok(AdminGetUserResponse {
             username: u.username,
             user_attributes: t.attributes,
@@ -487,9 +489,9 @@ impl Core {
             user_last_modified_date: t.user_last_modified_date,
             enabled: t.enabled,
             user_status: t.user_status,
-            mfa_options: None,
-            preferred_mfa_setting: None,
-            user_mfa_setting_list: None,
+            mfa_options: (!u.mfa_options.is_empty()).then(|| u.mfa_options.clone()),
+            preferred_mfa_setting: preferred,
+            user_mfa_setting_list: enabled,
         })
     }
 

@@ -50,8 +50,8 @@ impl CognitoIdentityProvider for Api {
         AddUserPoolClientSecret, AdminDeleteSoftwareToken, AdminDisableProviderForUser,
         AdminGetUserAuthFactors, AdminLinkProviderForUser,
         AdminListUserAuthEvents, AdminListUserSessions, AdminRevokeUserSession,
-        AdminSetUserMFAPreference, AdminSetUserSettings, AdminUpdateAuthEventFeedback,
-        AssociateSoftwareToken, CompleteWebAuthnRegistration,
+        AdminUpdateAuthEventFeedback,
+        CompleteWebAuthnRegistration,
         CreateIdentityProvider, CreateManagedLoginBranding, CreateResourceServer,
         CreateTerms, CreateUserImportJob, CreateUserPoolDomain, CreateUserPoolReplica,
         DeleteIdentityProvider, DeleteManagedLoginBranding, DeleteResourceServer, DeleteTerms,
@@ -62,16 +62,16 @@ impl CognitoIdentityProvider for Api {
         GetCSVHeader, GetClientToken, GetDerivedToken,
         GetIdentityProviderByIdentifier, GetLogDeliveryConfiguration, GetProvisionedLimit,
         GetSigningCertificate, GetUICustomization, GetUserAuthFactors,
-        GetUserPoolClientSessionConfiguration, GetUserPoolMfaConfig,
+        GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration, ListIdentityProviders, ListResourceServers,
         ListTerms, ListUserImportJobs, ListUserPoolClientSecrets, ListUserPoolReplicas,
         ListUserSessions, ListWebAuthnCredentials, RevokeUserSession, SetLogDeliveryConfiguration,
-        SetRiskConfiguration, SetUICustomization, SetUserMFAPreference,
-        SetUserPoolClientSessionConfiguration, SetUserPoolMfaConfig,
+        SetRiskConfiguration, SetUICustomization,
+        SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration, StartUserImportJob, StartWebAuthnRegistration,
         StopUserImportJob, UpdateAuthEventFeedback, UpdateIdentityProvider,
         UpdateManagedLoginBranding, UpdateProvisionedLimit, UpdateResourceServer, UpdateTerms,
-        UpdateUserPoolDomain, UpdateUserPoolReplica, VerifySoftwareToken,
+        UpdateUserPoolDomain, UpdateUserPoolReplica,
     }
 
     async fn add_custom_attributes(
@@ -597,5 +597,63 @@ impl CognitoIdentityProvider for Api {
         input: AdminForgetDeviceRequest,
     ) -> Result<(), ApiError> {
         Ok(self.core.admin_forget_device(input).await?)
+    }
+
+    // MFA: core/src/mfa.rs.
+
+    async fn set_user_pool_mfa_config(
+        &self,
+        _: &RequestContext,
+        input: SetUserPoolMfaConfigRequest,
+    ) -> Result<SetUserPoolMfaConfigResponse, ApiError> {
+        Ok(self.core.set_user_pool_mfa_config(input).await?)
+    }
+
+    async fn get_user_pool_mfa_config(
+        &self,
+        _: &RequestContext,
+        input: GetUserPoolMfaConfigRequest,
+    ) -> Result<GetUserPoolMfaConfigResponse, ApiError> {
+        Ok(self.core.get_user_pool_mfa_config(input).await?)
+    }
+
+    async fn associate_software_token(
+        &self,
+        _: &RequestContext,
+        input: AssociateSoftwareTokenRequest,
+    ) -> Result<AssociateSoftwareTokenResponse, ApiError> {
+        Ok(self.core.associate_software_token(input).await?)
+    }
+
+    async fn verify_software_token(
+        &self,
+        _: &RequestContext,
+        input: VerifySoftwareTokenRequest,
+    ) -> Result<VerifySoftwareTokenResponse, ApiError> {
+        Ok(self.core.verify_software_token(input).await?)
+    }
+
+    async fn set_user_mfa_preference(
+        &self,
+        _: &RequestContext,
+        input: SetUserMFAPreferenceRequest,
+    ) -> Result<SetUserMFAPreferenceResponse, ApiError> {
+        Ok(self.core.set_user_mfa_preference(input).await?)
+    }
+
+    async fn admin_set_user_mfa_preference(
+        &self,
+        _: &RequestContext,
+        input: AdminSetUserMFAPreferenceRequest,
+    ) -> Result<AdminSetUserMFAPreferenceResponse, ApiError> {
+        Ok(self.core.admin_set_user_mfa_preference(input).await?)
+    }
+
+    async fn admin_set_user_settings(
+        &self,
+        _: &RequestContext,
+        input: AdminSetUserSettingsRequest,
+    ) -> Result<AdminSetUserSettingsResponse, ApiError> {
+        Ok(self.core.admin_set_user_settings(input).await?)
     }
 }

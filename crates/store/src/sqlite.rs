@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
     AppClientRecord, AuthSessionRecord, CodeRecord, DeviceRecord, LockPolicy, PasswordRecord,
-    PendingSignInRecord, SigningKeyRecord, StoreResult, UserFilter, UserPoolRecord, UserRecord,
+    PendingSignInRecord, SigningKeyRecord, StoreResult, UserFilter, UserMfaRecord, UserPoolRecord,
+    UserRecord,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -81,6 +82,7 @@ fn pool_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserPoolRecord> {
         id: r.get("id"),
         version: r.get("version"),
         pool: from_json(r.get::<&str, _>("doc"))?,
+        mfa: from_json(r.get::<&str, _>("mfa"))?,
     })
 }
 
@@ -104,6 +106,12 @@ struct UserDoc {
     updated_at: i64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     mfa_options: Vec<gatehouse_wire::MFAOptionType>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    mfa: UserMfaRecord,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 const USER_COLUMNS: &str =
@@ -123,6 +131,7 @@ fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
         password_history: doc.password_history,
         temporary_password_expires_at: doc.temporary_password_expires_at,
         mfa_options: doc.mfa_options,
+        mfa: doc.mfa,
         created_at: r.get("created_at"),
         updated_at: doc.updated_at,
         version: r.get("version"),
@@ -139,6 +148,7 @@ fn user_doc(u: &UserRecord) -> StoreResult<String> {
         temporary_password_expires_at: u.temporary_password_expires_at,
         updated_at: u.updated_at,
         mfa_options: u.mfa_options.clone(),
+        mfa: u.mfa.clone(),
     })
 }
 
@@ -167,13 +177,14 @@ fn group_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<GroupType> {
 impl Store for SqliteStore {
     async fn insert_user_pool(&self, p: &UserPoolRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO user_pools (id, name, version, created_at, doc) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&p.id)
         .bind(p.pool.name.as_deref().unwrap_or_default())
         .bind(p.version)
         .bind((p.pool.creation_date.unwrap_or_default() * 1000.0) as i64)
         .bind(to_json(&p.pool)?)
+        .bind(to_json(&p.mfa)?)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -181,7 +192,7 @@ impl Store for SqliteStore {
     }
 
     async fn user_pool(&self, id: &str) -> StoreResult<Option<UserPoolRecord>> {
-        let row = sqlx::query("SELECT id, version, doc FROM user_pools WHERE id = ?")
+        let row = sqlx::query("SELECT id, version, doc, mfa FROM user_pools WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -191,11 +202,12 @@ impl Store for SqliteStore {
 
     async fn update_user_pool(&self, p: &UserPoolRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE user_pools SET name = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+            "UPDATE user_pools SET name = ?, version = ?, doc = ?, mfa = ? WHERE id = ? AND version = ?",
         )
         .bind(p.pool.name.as_deref().unwrap_or_default())
         .bind(p.version)
         .bind(to_json(&p.pool)?)
+        .bind(to_json(&p.mfa)?)
         .bind(&p.id)
         .bind(p.version - 1)
         .execute(&self.pool)
@@ -218,13 +230,14 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<UserPoolRecord>> {
-        let rows =
-            sqlx::query("SELECT id, version, doc FROM user_pools WHERE id > ? ORDER BY id LIMIT ?")
-                .bind(after.unwrap_or(""))
-                .bind(limit as i64)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
+        let rows = sqlx::query(
+            "SELECT id, version, doc, mfa FROM user_pools WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
         rows.iter().map(pool_row).collect()
     }
 
