@@ -28,7 +28,7 @@ fn code_placeholder_missing(what: &str) -> CoreError {
 }
 
 /// The step (counter) whose code `code` is, within one step of `now_secs` either side.
-fn totp_step(secret: &[u8], code: &str, now_secs: i64) -> Option<i64> {
+pub(crate) fn totp_step(secret: &[u8], code: &str, now_secs: i64) -> Option<i64> {
     if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -303,7 +303,7 @@ impl Core {
         })
     }
 
-    fn open_totp_secret(&self, sealed: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    pub(crate) fn open_totp_secret(&self, sealed: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         STANDARD
             .decode(sealed)
             .ok()

@@ -227,16 +227,19 @@ impl std::fmt::Debug for DeviceRecord {
     }
 }
 
-/// A sign-in whose password (and, later, MFA) passed and that waits for its device to
-/// authenticate: the server side of the one `Session` string the whole sign-in carries, found
-/// by user and device key when a client sends no Session.
+/// A sign-in whose password passed and that waits for an MFA code or for its device to
+/// authenticate: the server side of the one `Session` string the rest of the sign-in carries,
+/// found by user and device key when a client sends no Session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingSignInRecord {
     pub id: String,
     pub pool_id: String,
     pub client_id: String,
     pub username_key: String,
-    pub device_key: String,
+    /// The confirmed device presented so far, if any.
+    pub device_key: Option<String>,
+    /// The challenge it waits for (`SOFTWARE_TOKEN_MFA`, `DEVICE_SRP_AUTH`).
+    pub step: String,
     /// The Session string handed to the client with every challenge of this sign-in.
     pub session: String,
     pub created_at: i64,
@@ -461,7 +464,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_pending_sign_in(&self, pending: &PendingSignInRecord) -> StoreResult<()>;
     async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>>;
-    /// The newest pending sign-in of this user, client and device that has not expired at `now`.
+    /// The newest pending sign-in of this user, client and device that has not expired at `now`
+    /// (whatever step it waits for).
     async fn pending_sign_in_for_device(
         &self,
         pool_id: &str,
@@ -470,8 +474,16 @@ pub trait Store: Send + Sync + 'static {
         device_key: &str,
         now: i64,
     ) -> StoreResult<Option<PendingSignInRecord>>;
-    /// Deletes it; false when it was gone already (each pending sign-in is finished once).
-    async fn take_pending_sign_in(&self, id: &str) -> StoreResult<bool>;
+    /// Writes `pending` if it still waits for `from_step`; false otherwise (another answer
+    /// moved it on).
+    async fn advance_pending_sign_in(
+        &self,
+        pending: &PendingSignInRecord,
+        from_step: &str,
+    ) -> StoreResult<bool>;
+    /// Deletes it if it waits for `step`; false when it was gone already or waits for another
+    /// step (each pending sign-in is finished once, at its last step).
+    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool>;
 
     async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
     async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;

@@ -945,14 +945,15 @@ impl Store for SqliteStore {
 
     async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, expires_at, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&p.id)
         .bind(&p.pool_id)
         .bind(&p.client_id)
         .bind(&p.username_key)
         .bind(&p.device_key)
+        .bind(&p.step)
         .bind(p.expires_at)
         .bind(to_json(p)?)
         .execute(&self.pool)
@@ -994,9 +995,29 @@ impl Store for SqliteStore {
         row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
     }
 
-    async fn take_pending_sign_in(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ?")
+    async fn advance_pending_sign_in(
+        &self,
+        p: &PendingSignInRecord,
+        from_step: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE pending_sign_ins SET device_key = ?, step = ?, doc = ? WHERE id = ? AND step = ?",
+        )
+        .bind(&p.device_key)
+        .bind(&p.step)
+        .bind(to_json(p)?)
+        .bind(&p.id)
+        .bind(from_step)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ? AND step = ?")
             .bind(id)
+            .bind(step)
             .execute(&self.pool)
             .await
             .map_err(backend)?;

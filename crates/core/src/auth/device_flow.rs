@@ -27,8 +27,10 @@ use crate::store::{
 };
 use crate::{Caller, Core, CoreError, Result};
 
-/// The `challenge` of the Session a pending device sign-in carries (whatever its next step).
-pub(super) const DEVICE_SIGN_IN: &str = "DEVICE_SIGN_IN";
+/// The `challenge` of the Session a pending sign-in carries (whatever its next step).
+pub(super) const PENDING_SIGN_IN: &str = "PENDING_SIGN_IN";
+/// The pending sign-in's step while it waits for device SRP.
+pub(super) const DEVICE_STEP: &str = "DEVICE_SRP_AUTH";
 
 /// What to do with a DEVICE_KEY that names no confirmed device of the user.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,27 +114,55 @@ impl Core {
         user: &UserRecord,
         device: &DeviceRecord,
     ) -> Result<AuthStep> {
+        let pending = self
+            .new_pending_sign_in(pool, client, user, Some(&device.device_key), DEVICE_STEP)
+            .await?;
+        Ok(device_challenge(pending.session))
+    }
+
+    /// A pending sign-in waiting for `step`, and its Session.
+    pub(super) async fn new_pending_sign_in(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        device_key: Option<&str>,
+        step: &str,
+    ) -> Result<PendingSignInRecord> {
         let (id, session, expires_at) =
-            self.seal_challenge_session(pool, client, user, DEVICE_SIGN_IN);
+            self.seal_challenge_session(pool, client, user, PENDING_SIGN_IN);
         let pending = PendingSignInRecord {
             id,
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
             username_key: user.username_key.clone(),
-            device_key: device.device_key.clone(),
-            session: session.clone(),
+            device_key: device_key.map(str::to_string),
+            step: step.to_string(),
+            session,
             created_at: self.now_millis(),
             expires_at,
         };
         self.store.insert_pending_sign_in(&pending).await?;
-        Ok(AuthStep {
-            challenge_name: Some(ChallengeNameType::DeviceSrpAuth),
-            session: Some(session),
-            // Empty on purpose: Amplify would file the device under a USERNAME given here and
-            // then miss it (protocol spec §6.5); no client reads anything from this challenge.
-            challenge_parameters: Some(BTreeMap::new()),
-            ..Default::default()
-        })
+        Ok(pending)
+    }
+
+    /// After the MFA step: the same pending sign-in goes on to device SRP.
+    pub(super) async fn continue_to_device(
+        &self,
+        mut pending: PendingSignInRecord,
+        from_step: &str,
+        device: &DeviceRecord,
+    ) -> Result<AuthStep> {
+        pending.step = DEVICE_STEP.to_string();
+        pending.device_key = Some(device.device_key.clone());
+        if !self
+            .store
+            .advance_pending_sign_in(&pending, from_step)
+            .await?
+        {
+            return Err(expired_session());
+        }
+        Ok(device_challenge(pending.session))
     }
 
     /// Whether `name` is one of `user`'s names (username, alias, sub).
@@ -164,7 +194,7 @@ impl Core {
         let now = self.now_millis();
         let pending = match session {
             Some(_) => {
-                let s = self.open_challenge_session(pool, client, session, DEVICE_SIGN_IN)?;
+                let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
                 self.store.pending_sign_in(&s.id).await?
             }
             None => match self.find_user(pool, username).await? {
@@ -182,10 +212,12 @@ impl Core {
                 None => None,
             },
         };
+        // Only a sign-in that waits for its device: one still owing an MFA code cannot skip it.
         let pending = pending
             .filter(|p| p.expires_at >= now && p.client_id == client.client_id)
+            .filter(|p| p.step == DEVICE_STEP)
             .ok_or_else(expired_session)?;
-        if pending.device_key != device_key {
+        if pending.device_key.as_deref() != Some(device_key) {
             return Err(CoreError::InvalidParameter(
                 "Invalid device key given.".into(),
             ));
@@ -311,7 +343,11 @@ impl Core {
         // claim, so a stranger who knows the user and the device key (and can fetch a
         // challenge without a Session) cannot end someone else's sign-in with a wrong one;
         // guessing the 40-byte device secret is hopeless anyway.
-        if !self.store.take_pending_sign_in(&state.id).await? {
+        if !self
+            .store
+            .take_pending_sign_in(&state.id, DEVICE_STEP)
+            .await?
+        {
             return Err(expired_session());
         }
         let key = device.device_key.clone();
@@ -328,4 +364,16 @@ fn device_secrets(device: &DeviceRecord) -> Result<(Salt, Verifier)> {
     let verifier = Verifier::from_base64(device.verifier.as_deref().ok_or_else(broken)?)
         .map_err(|_| broken())?;
     Ok((salt, verifier))
+}
+
+/// DEVICE_SRP_AUTH with the sign-in's Session.
+fn device_challenge(session: String) -> AuthStep {
+    AuthStep {
+        challenge_name: Some(ChallengeNameType::DeviceSrpAuth),
+        session: Some(session),
+        // Empty on purpose: Amplify would file the device under a USERNAME given here and
+        // then miss it (protocol spec §6.5); no client reads anything from this challenge.
+        challenge_parameters: Some(BTreeMap::new()),
+        ..Default::default()
+    }
 }

@@ -11,12 +11,14 @@
 //! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
 //! | NEW_PASSWORD_REQUIRED | [`new_password`] |
 //! | DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, NewDeviceMetadata | [`device_flow`] |
+//! | SOFTWARE_TOKEN_MFA, and when a remembered device skips it | [`mfa_flow`] |
 //! | failed-attempt lockout | [`lockout`] |
 //! | the sealed `Session` of a challenge | [`challenge_session`] |
 
 mod challenge_session;
 mod device_flow;
 mod lockout;
+mod mfa_flow;
 mod new_password;
 mod password_flow;
 mod refresh_flow;
@@ -281,6 +283,10 @@ impl Core {
                 self.complete_new_password(pool, client, session, responses)
                     .await
             }
+            ChallengeNameType::SoftwareTokenMfa => {
+                self.answer_software_token_mfa(pool, client, session, responses)
+                    .await
+            }
             ChallengeNameType::DeviceSrpAuth => {
                 self.answer_device_srp_auth(pool, client, session, responses)
                     .await
@@ -334,12 +340,10 @@ impl Core {
                 }
                 self.new_password_challenge(pool, client, user)
             }
-            _ => match device {
-                Some(d) => self.begin_device_sign_in(pool, client, user, &d).await,
-                None => Ok(AuthStep::tokens(
-                    self.tokens_for_new_device(pool, client, user).await?,
-                )),
-            },
+            _ => {
+                self.second_factor_or_device(pool, client, user, device)
+                    .await
+            }
         }
     }
 }

@@ -135,8 +135,7 @@ impl Core {
                 CoreError::UserNotFound(_) => expired_session(),
                 other => other,
             })?;
-        Ok(AuthStep::tokens(
-            self.tokens_for_new_device(pool, client, &updated).await?,
-        ))
+        self.second_factor_or_device(pool, client, &updated, None)
+            .await
     }
 }

@@ -1,0 +1,280 @@
+//! The authenticator-app (TOTP) challenge at sign-in with a clock the test moves: codes one step
+//! either side are good, older ones and used ones are not, and the challenge's Session expires
+//! with the app client's AuthSessionValidity.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use gatehouse_core::server_key::ServerKey;
+use gatehouse_core::{Caller, Clock, Core, CoreConfig, OsEntropy};
+use gatehouse_wire::*;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+const START_MS: i64 = 1_800_000_000_000;
+const PASSWORD: &str = "Passw0rd!";
+
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+fn err(e: gatehouse_core::CoreError) -> (String, String) {
+    let e = ApiError::from(e);
+    (e.code.to_string(), e.message)
+}
+
+struct World {
+    core: Core,
+    clock: Arc<TestClock>,
+    client: String,
+    totp: TOTP,
+}
+
+impl World {
+    fn now_secs(&self) -> u64 {
+        (self.clock.now_millis() / 1000) as u64
+    }
+
+    fn advance_secs(&self, s: i64) {
+        self.clock.0.fetch_add(s * 1000, Ordering::SeqCst);
+    }
+
+    /// The code of the step `offset` steps from now.
+    fn code(&self, offset: i64) -> String {
+        self.totp
+            .generate((self.now_secs() as i64 + offset * 30) as u64)
+    }
+
+    async fn password(&self) -> InitiateAuthResponse {
+        self.core
+            .initiate_auth(InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserPasswordAuth,
+                client_id: self.client.clone(),
+                auth_parameters: Some(BTreeMap::from([
+                    ("USERNAME".to_string(), "ana".to_string()),
+                    ("PASSWORD".to_string(), PASSWORD.to_string()),
+                ])),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn answer(
+        &self,
+        session: &Option<String>,
+        code: &str,
+    ) -> Result<RespondToAuthChallengeResponse, (String, String)> {
+        self.core
+            .respond_to_auth_challenge(
+                &Caller::default(),
+                RespondToAuthChallengeRequest {
+                    client_id: self.client.clone(),
+                    challenge_name: ChallengeNameType::SoftwareTokenMfa,
+                    session: session.clone(),
+                    challenge_responses: Some(BTreeMap::from([
+                        ("USERNAME".to_string(), "ana".to_string()),
+                        ("SOFTWARE_TOKEN_MFA_CODE".to_string(), code.to_string()),
+                    ])),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(err)
+    }
+}
+
+/// A pool with optional TOTP MFA and a user "ana" enrolled (enrolment verified with the code of
+/// the current step, and TOTP preferred).
+async fn world() -> World {
+    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
+    let core = Core::new(
+        gatehouse_store::open("sqlite::memory:").await.unwrap(),
+        clock.clone(),
+        Arc::new(OsEntropy),
+        CoreConfig::default(),
+    )
+    .with_server_key(ServerKey::from_bytes(&[7; 32]));
+    let pool = core
+        .create_user_pool(CreateUserPoolRequest {
+            pool_name: "mfa".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    core.set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
+        user_pool_id: pool.clone(),
+        mfa_configuration: Some(UserPoolMfaType::Optional),
+        software_token_mfa_configuration: Some(SoftwareTokenMfaConfigType {
+            enabled: Some(true),
+        }),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = core
+        .create_user_pool_client(CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "app".into(),
+            explicit_auth_flows: Some(vec![
+                ExplicitAuthFlowsType::AllowUserPasswordAuth,
+                ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    core.admin_create_user(AdminCreateUserRequest {
+        user_pool_id: pool.clone(),
+        username: "ana".into(),
+        message_action: Some(MessageActionType::Suppress),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    core.admin_set_user_password(AdminSetUserPasswordRequest {
+        user_pool_id: pool.clone(),
+        username: "ana".into(),
+        password: PASSWORD.into(),
+        permanent: Some(true),
+    })
+    .await
+    .unwrap();
+    let mut w = World {
+        core,
+        clock,
+        client,
+        totp: TOTP::new(Algorithm::SHA1, 6, 0, 30, vec![0; 16]).unwrap(),
+    };
+    let access = w
+        .password()
+        .await
+        .authentication_result
+        .unwrap()
+        .access_token
+        .unwrap();
+    let secret = w
+        .core
+        .associate_software_token(AssociateSoftwareTokenRequest {
+            access_token: Some(access.clone()),
+            session: None,
+        })
+        .await
+        .unwrap()
+        .secret_code
+        .unwrap();
+    w.totp = TOTP::new(
+        Algorithm::SHA1,
+        6,
+        0,
+        30,
+        Secret::Encoded(secret).to_bytes().unwrap(),
+    )
+    .unwrap();
+    let verified = w
+        .core
+        .verify_software_token(VerifySoftwareTokenRequest {
+            access_token: Some(access.clone()),
+            user_code: w.code(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        verified.status,
+        Some(VerifySoftwareTokenResponseType::Success)
+    );
+    w.core
+        .set_user_mfa_preference(SetUserMFAPreferenceRequest {
+            access_token: access,
+            software_token_mfa_settings: Some(SoftwareTokenMfaSettingsType {
+                enabled: Some(true),
+                preferred_mfa: Some(true),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w
+}
+
+fn mismatch() -> (String, String) {
+    (
+        "CodeMismatchException".into(),
+        "Invalid code received for user".into(),
+    )
+}
+
+#[tokio::test]
+async fn codes_are_good_one_step_either_side_and_once() {
+    let w = world().await;
+    // Enrolment spent the current step's code.
+    let challenge = w.password().await;
+    assert_eq!(
+        challenge.challenge_name,
+        Some(ChallengeNameType::SoftwareTokenMfa)
+    );
+    assert_eq!(
+        w.answer(&challenge.session, &w.code(0)).await.unwrap_err(),
+        mismatch(),
+        "the enrolment code again"
+    );
+    // Two steps on: the previous-but-one step's code is too old; the previous step's is good.
+    w.advance_secs(60);
+    assert_eq!(
+        w.answer(&challenge.session, &w.code(-2)).await.unwrap_err(),
+        mismatch()
+    );
+    let done = w.answer(&challenge.session, &w.code(-1)).await.unwrap();
+    assert!(done.authentication_result.is_some());
+
+    // That step is spent now, and so is every earlier one; the next step's code is good.
+    let again = w.password().await;
+    assert_eq!(
+        w.answer(&again.session, &w.code(-1)).await.unwrap_err(),
+        mismatch()
+    );
+    let next = w.answer(&again.session, &w.code(1)).await.unwrap();
+    assert!(next.authentication_result.is_some());
+    // The Session is finished with the sign-in.
+    assert_eq!(
+        w.answer(&again.session, &w.code(1)).await.unwrap_err().0,
+        "NotAuthorizedException"
+    );
+}
+
+#[tokio::test]
+async fn the_challenge_session_expires_with_the_auth_session_validity() {
+    let w = world().await;
+    w.advance_secs(30);
+    let challenge = w.password().await;
+    w.advance_secs(3 * 60 + 1);
+    let code = w.code(0);
+    assert_eq!(
+        w.answer(&challenge.session, &code).await.unwrap_err(),
+        (
+            "NotAuthorizedException".into(),
+            "Invalid session for the user, session is expired.".into()
+        )
+    );
+    // A fresh sign-in with the same (unspent) code goes through.
+    let fresh = w.password().await;
+    assert!(w
+        .answer(&fresh.session, &code)
+        .await
+        .unwrap()
+        .authentication_result
+        .is_some());
+}
