@@ -425,6 +425,11 @@ pub trait Store: Send + Sync + 'static {
         locked_until: Option<i64>,
     ) -> StoreResult<()>;
 
+    /// Takes back an attempt that turned out right but does not end the failures (a correct
+    /// password while an MFA code is owed): one fewer counted, and no lock (the attempt was only
+    /// taken because no earlier lock was in force).
+    async fn return_sign_in_attempt(&self, pool_id: &str, username_key: &str) -> StoreResult<()>;
+
     async fn insert_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>>;
     /// Compare-and-swap on `version`.

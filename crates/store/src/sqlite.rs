@@ -734,6 +734,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn return_sign_in_attempt(&self, pool_id: &str, username_key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET failed_sign_ins = MAX(failed_sign_ins - 1, 0), locked_until = NULL \
+             WHERE pool_id = ? AND username_key = ?",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \

@@ -1,10 +1,11 @@
-//! Failed-attempt protection. After [`FREE_FAILURES`] consecutive wrong passwords a user is
-//! locked for 1 s, then 2 s, 4 s, … doubling with each further failure up to 15 minutes, as
-//! Cognito does. While locked, sign-in is refused without looking at the password.
+//! Failed-attempt protection. After [`FREE_FAILURES`] consecutive wrong passwords (or MFA codes)
+//! a user is locked for 1 s, then 2 s, 4 s, … doubling with each further failure up to 15
+//! minutes, as Cognito does. While locked, sign-in is refused without looking at the password.
 //!
-//! Each password check first *takes* an attempt in one atomic store update: it counts the
-//! attempt as a failure and, from the fifth on, sets the lock, unless the user is locked already.
-//! A correct password then clears both. Counting before checking means parallel guesses cannot
+//! Each password or code check first *takes* an attempt in one atomic store update: it counts
+//! the attempt as a failure and, from the fifth on, sets the lock, unless the user is locked
+//! already. A correct password then clears both — unless an MFA code is still owed: then the
+//! password's own attempt is taken back and the earlier failures stay until a correct code. Counting before checking means parallel guesses cannot
 //! slip past a lock: every one of them is counted before any is tested. The counter lives in the
 //! store (beside the user, outside its versioned record), so the lock holds across restarts and
 //! across server processes.
@@ -54,6 +55,15 @@ impl Core {
             Some(_) => Ok(()),
             None => Err(exceeded()),
         }
+    }
+
+    /// The password was right but an MFA code is owed: this attempt is not a failure, the
+    /// earlier ones stay (only a right code clears them).
+    pub(crate) async fn attempt_was_right(&self, user: &UserRecord) -> Result<()> {
+        self.store
+            .return_sign_in_attempt(&user.pool_id, &user.username_key)
+            .await?;
+        Ok(())
     }
 
     /// The password was right: the count and any lock go.

@@ -39,6 +39,17 @@ fn code_mismatch() -> CoreError {
 }
 
 impl Core {
+    /// Whether the sign-in will ask `user` for an MFA code (no remembered device stands in).
+    pub(super) fn owes_mfa(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        device: Option<&DeviceRecord>,
+    ) -> bool {
+        let skip = device.is_some_and(|d| suppresses_mfa(tracking(pool), d));
+        mfa_challenge(pool, user).is_some() && !skip
+    }
+
     /// After the password (and the user's state) passed: the MFA challenge, device SRP, or
     /// tokens.
     pub(super) async fn second_factor_or_device(
@@ -48,11 +59,8 @@ impl Core {
         user: &UserRecord,
         device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
-        let skip = device
-            .as_ref()
-            .is_some_and(|d| suppresses_mfa(tracking(pool), d));
-        match (mfa_challenge(pool, user), device) {
-            (Some(_), d) if !skip => {
+        match (self.owes_mfa(pool, user, device.as_ref()), device) {
+            (true, d) => {
                 let key = d.as_ref().map(|d| d.device_key.as_str());
                 let pending = self
                     .new_pending_sign_in(pool, client, user, key, TOTP_STEP)

@@ -316,7 +316,9 @@ impl Core {
     }
 
     /// After a correct password: tokens, or the challenge the user's state (or the device the
-    /// sign-in presented) calls for.
+    /// sign-in presented) calls for. The failed-attempt count is cleared here, unless an MFA
+    /// code is still owed: then only a right code clears it, so that knowing the password does
+    /// not buy endless guesses at the code (nor does it count as a failure).
     async fn finish_sign_in(
         &self,
         pool: &UserPoolRecord,
@@ -324,6 +326,15 @@ impl Core {
         user: &UserRecord,
         device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
+        let confirmed = !matches!(
+            user.status,
+            UserStatusType::Unconfirmed | UserStatusType::ForceChangePassword
+        );
+        if confirmed && self.owes_mfa(pool, user, device.as_ref()) {
+            self.attempt_was_right(user).await?;
+        } else {
+            self.attempt_succeeded(user).await?;
+        }
         match user.status {
             UserStatusType::Unconfirmed => {
                 Err(CoreError::UserNotConfirmed("User is not confirmed.".into()))

@@ -43,7 +43,6 @@ impl Core {
         if !right {
             return Err(incorrect());
         }
-        self.attempt_succeeded(&user).await?;
         let device = self
             .presented_device(pool, &user, params.get("DEVICE_KEY"), UnknownDevice::Ignore)
             .await?;

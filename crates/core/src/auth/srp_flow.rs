@@ -278,7 +278,6 @@ impl Core {
         challenge
             .verify_claim(&srp_a, &msg, signature)
             .map_err(srp_error)?;
-        self.attempt_succeeded(&user).await?;
         // Before the state is spent: the clients answer "Device does not exist." by resending
         // this very block without the key.
         let device = self
