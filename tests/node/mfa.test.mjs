@@ -1,7 +1,8 @@
-// Authenticator-app (TOTP) MFA with the real, unmodified JavaScript clients against a Gatehouse
-// server process: enrolment (AssociateSoftwareToken / VerifySoftwareToken with an access token),
-// the user's preference (SetUserMFAPreference), the SOFTWARE_TOKEN_MFA challenge at sign-in, and
-// its suppression on remembered devices. The contract is docs/mfa.md (and docs/devices.md).
+// MFA with the real, unmodified JavaScript clients against a Gatehouse server process:
+// authenticator-app enrolment (AssociateSoftwareToken / VerifySoftwareToken with an access token),
+// the user's preference (SetUserMFAPreference), the SOFTWARE_TOKEN_MFA challenge at sign-in, SMS
+// codes (SMS_MFA, the code read from the development outbox), and the suppression of both on
+// remembered devices. The contract is docs/mfa.md (and docs/devices.md).
 //
 // TOTP codes are computed here with node:crypto (RFC 6238: HMAC-SHA1 over the 8-byte big-endian
 // 30-second step counter, 6 digits) from the base32 SecretCode the server handed out. The server
@@ -39,6 +40,7 @@ import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 import {
   AdminGetDeviceCommand,
   AdminGetUserCommand,
+  AdminSetUserMFAPreferenceCommand,
   GetUserPoolMfaConfigCommand,
   SetUserPoolMfaConfigCommand,
   UpdateUserPoolCommand,
@@ -340,8 +342,9 @@ async function enrolRaw(server, fixture) {
 // amazon-cognito-identity-js as promises.
 
 /**
- * authenticateUser as a promise: {kind: 'success', session, userConfirmationNecessary} or
- * {kind: 'totp', challengeName, challengeParameters}; any other challenge is a failure.
+ * authenticateUser as a promise: {kind: 'success', session, userConfirmationNecessary},
+ * {kind: 'totp', challengeName, challengeParameters} or {kind: 'sms', …} (mfaRequired); any other
+ * challenge is a failure.
  */
 function authenticate(user, username, password) {
   return new Promise((resolve, reject) => {
@@ -353,8 +356,9 @@ function authenticate(user, username, password) {
       onFailure: reject,
       totpRequired: (challengeName, challengeParameters) =>
         resolve({ kind: 'totp', challengeName, challengeParameters }),
+      mfaRequired: (challengeName, challengeParameters) =>
+        resolve({ kind: 'sms', challengeName, challengeParameters }),
       newPasswordRequired: unexpected('newPasswordRequired'),
-      mfaRequired: unexpected('mfaRequired'),
       customChallenge: unexpected('customChallenge'),
       mfaSetup: unexpected('mfaSetup'),
       selectMFAType: unexpected('selectMFAType'),
@@ -369,6 +373,23 @@ function sendTotp(user, code) {
       onSuccess: (session, userConfirmationNecessary) => resolve({ session, userConfirmationNecessary }),
       onFailure: reject,
     }, 'SOFTWARE_TOKEN_MFA');
+  });
+}
+
+/** sendMFACode(code, callbacks) as a promise: the library's default, SMS_MFA. */
+function sendSmsCode(user, code) {
+  return new Promise((resolve, reject) => {
+    user.sendMFACode(code, {
+      onSuccess: (session, userConfirmationNecessary) => resolve({ session, userConfirmationNecessary }),
+      onFailure: reject,
+    });
+  });
+}
+
+/** setDeviceStatusRemembered as a promise. */
+function rememberThisDevice(user) {
+  return new Promise((resolve, reject) => {
+    user.setDeviceStatusRemembered({ onSuccess: resolve, onFailure: reject });
   });
 }
 
@@ -876,6 +897,128 @@ describe('authenticator-app (TOTP) MFA', () => {
       const { tokens } = await fetchAuthSession();
       assert.equal(tokens.accessToken.toString(), result.AccessToken);
       assert.equal(tokens.accessToken.payload.device_key, deviceKey);
+    });
+  });
+});
+
+
+describe('SMS MFA (codes from the outbox)', () => {
+  let server;
+
+  before(async () => {
+    server = await GatehouseServer.start();
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  describe('amazon-cognito-identity-js 6.3: mfaRequired, sendMFACode, setDeviceStatusRemembered, then no code', () => {
+    const PHONE = '+15555550123';
+    let fixture;
+    let w;
+    let user;
+    let deviceKey;
+
+    const smsMessages = async () =>
+      (await server.outbox(fixture.poolId, fixture.username)).filter((m) => m.Purpose === 'MFA');
+
+    before(async () => {
+      fixture = await createPoolWithUser(server.admin, {
+        poolName: 'mfa-sms-identity-js',
+        username: 'kim',
+        password: PASSWORD,
+        attributes: { phone_number: PHONE },
+        poolOptions: {
+          DeviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true },
+        },
+      });
+      await server.admin.send(new SetUserPoolMfaConfigCommand({
+        UserPoolId: fixture.poolId,
+        MfaConfiguration: 'OPTIONAL',
+        SmsMfaConfiguration: {
+          SmsAuthenticationMessage: 'Your code is {####}',
+          SmsConfiguration: { SnsCallerArn: 'arn:aws:iam::123456789012:role/sms', ExternalId: 'x' },
+        },
+      }));
+      await server.admin.send(new AdminSetUserMFAPreferenceCommand({
+        UserPoolId: fixture.poolId,
+        Username: fixture.username,
+        SMSMfaSettings: { Enabled: true, PreferredMfa: true },
+      }));
+      w = identityJsWorld(server, fixture);
+    });
+
+    test('SRP sign-in: mfaRequired(SMS_MFA) with the masked number; a wrong code fails, the code from the outbox signs in and the device is confirmed (User Opt-In)', async () => {
+      user = w.newUser();
+      const m = mark();
+      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      assert.equal(challenged.kind, 'sms', shown(m));
+      assert.equal(challenged.challengeName, 'SMS_MFA');
+      assert.deepEqual(challenged.challengeParameters, {
+        CODE_DELIVERY_DELIVERY_MEDIUM: 'SMS',
+        CODE_DELIVERY_DESTINATION: '+*******0123',
+        USER_ID_FOR_SRP: fixture.username,
+      });
+      const [message] = await smsMessages();
+      assert.equal(message.Destination, PHONE);
+      assert.equal(message.Body, `Your code is ${message.Code}`);
+
+      const wrong = message.Code === '000000' ? '111111' : '000000';
+      await assert.rejects(sendSmsCode(user, wrong),
+        isError('CodeMismatchException', 'Invalid code or auth state for the user.'));
+
+      const m2 = mark();
+      const { session, userConfirmationNecessary } = await sendSmsCode(user, message.Code);
+      assert.equal(userConfirmationNecessary, true, 'User Opt-In: the library must ask the user');
+      assert.deepEqual(callsSince(m2), [
+        'RespondToAuthChallenge 200', // SMS_MFA → tokens + NewDeviceMetadata
+        'ConfirmDevice 200',
+      ], shown(m2));
+      const [answered, confirm] = since(m2);
+      assert.equal(answered.request.ChallengeName, 'SMS_MFA');
+      assert.equal(answered.request.ChallengeResponses.SMS_MFA_CODE, message.Code);
+      const result = assertTokens(answered, fixture.username);
+      deviceKey = result.NewDeviceMetadata?.DeviceKey;
+      assert.ok(deviceKey, answered.text);
+      assert.equal(confirm.request.DeviceKey, deviceKey);
+      assert.deepEqual(confirm.body, { UserConfirmationNecessary: true });
+      assert.equal(session.getAccessToken().getJwtToken(), result.AccessToken);
+      assert.equal(w.stored('deviceKey'), deviceKey);
+    });
+
+    test('setDeviceStatusRemembered (UpdateDeviceStatus), signOut', async () => {
+      const m = mark();
+      await rememberThisDevice(user);
+      assert.deepEqual(callsSince(m), ['UpdateDeviceStatus 200'], shown(m));
+      assert.equal(since(m)[0].request.DeviceKey, deviceKey);
+      assert.equal(since(m)[0].request.DeviceRememberedStatus, 'remembered');
+      const device = await server.admin.send(new AdminGetDeviceCommand({
+        UserPoolId: fixture.poolId, Username: fixture.username, DeviceKey: deviceKey,
+      }));
+      const status = device.Device.DeviceAttributes.find((a) => a.Name === 'dev:device_remembered_status')?.Value;
+      assert.equal(status, 'remembered');
+      await signOutUser(user);
+    });
+
+    test('the next sign-in needs no code: device SRP instead, and no SMS is sent', async () => {
+      const before = (await smsMessages()).length;
+      user = w.newUser();
+      const m = mark();
+      const signedIn = await authenticate(user, fixture.username, PASSWORD);
+      assert.equal(signedIn.kind, 'success', `mfaRequired on a remembered device: ${shown(m)}`);
+      assert.deepEqual(callsSince(m), [
+        'InitiateAuth 200',
+        'RespondToAuthChallenge 200', // PASSWORD_VERIFIER with DEVICE_KEY → DEVICE_SRP_AUTH
+        'RespondToAuthChallenge 200', // DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER
+        'RespondToAuthChallenge 200', // DEVICE_PASSWORD_VERIFIER → tokens
+      ], shown(m));
+      const [, verifier, srpAuth, deviceVerifier] = since(m);
+      assert.equal(verifier.request.ChallengeResponses.DEVICE_KEY, deviceKey);
+      const result = assertDeviceSrp([verifier, srpAuth, deviceVerifier], { deviceKey, username: fixture.username });
+      assert.equal(signedIn.session.getAccessToken().getJwtToken(), result.AccessToken);
+      assert.equal((await smsMessages()).length, before, 'no code was sent');
+      await signOutUser(user);
     });
   });
 });

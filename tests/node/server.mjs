@@ -184,6 +184,14 @@ export class GatehouseServer {
     return `${this.url}/${poolId}`;
   }
 
+  /** The messages Gatehouse "sent" to a user (--dev outbox), oldest first. */
+  async outbox(poolId, username) {
+    const query = new URLSearchParams({ poolId, username });
+    const resp = await fetch(`${this.url}/_gatehouse/outbox?${query}`);
+    if (resp.status !== 200) throw new Error(`outbox: HTTP ${resp.status}`);
+    return (await resp.json()).Messages;
+  }
+
   jwksUrl(poolId) {
     return `${this.url}/${poolId}/.well-known/jwks.json`;
   }

@@ -10,16 +10,13 @@ steps); the server accepts one step either side of the current one."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
-import struct
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 from pycognito import Cognito
 
+from mfa_support import b32_key, current_step, hotp, settle, totp, wait_for_step
 from support import (
     DUMMY_KEY, DUMMY_SECRET, aws_error, new_app_client, new_confirmed_user, password_sign_in, strip_meta,
 )
@@ -41,46 +38,9 @@ SECRET_RE = re.compile(r"^[A-Z2-7]{52}$")
 TOTP = "SOFTWARE_TOKEN_MFA"
 SMS = "SMS_MFA"
 EMAIL = "EMAIL_OTP"
-STEP = 30
 
 
-# --- TOTP (RFC 6238) -----------------------------------------------------------------------------
-
-def b32_key(secret: str) -> bytes:
-    """The key behind a SecretCode: base32 without padding, so the padding is added back."""
-    return base64.b32decode(secret + "=" * (-len(secret) % 8))
-
-
-def hotp(key: bytes, counter: int, digits: int = 6) -> str:
-    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10 ** digits).zfill(digits)
-
-
-def current_step() -> int:
-    return int(time.time()) // STEP
-
-
-def totp(secret: str, step: int | None = None) -> str:
-    """The 6-digit code of a SecretCode for a 30-second step (default: now)."""
-    return hotp(b32_key(secret), current_step() if step is None else step)
-
-
-def settle(margin: float = 5.0) -> int:
-    """Wait, if need be, until at least `margin` seconds of the current step remain, so that a code
-    computed now is judged by the server in the same step; returns that step."""
-    left = STEP - time.time() % STEP
-    if left < margin:
-        time.sleep(left + 0.2)
-    return current_step()
-
-
-def wait_for_step(step: int) -> None:
-    """Sleep until the 30-second step `step` has begun."""
-    while current_step() < step:
-        time.sleep(max(0.1, step * STEP - time.time() + 0.2))
-
+# --- TOTP (RFC 6238): mfa_support ------------------------------------------------------------
 
 def window(secret: str, step: int) -> set[str]:
     """The codes the server accepts at `step` (one step of tolerance either side)."""
@@ -107,12 +67,13 @@ def _jwks_from_the_server(monkeypatch):
 
 @pytest.fixture
 def mfa_pool(cognito):
-    """A pool with MFA OPTIONAL, authenticator apps allowed and SMS configured."""
+    """A pool with MFA OPTIONAL, authenticator apps allowed, SMS and email configured."""
     pool_id = cognito.create_user_pool(PoolName="mfa-settings")["UserPool"]["Id"]
     cognito.set_user_pool_mfa_config(
         UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
         SoftwareTokenMfaConfiguration={"Enabled": True},
         SmsMfaConfiguration={"SmsAuthenticationMessage": SMS_MESSAGE, "SmsConfiguration": SMS_CONFIGURATION},
+        EmailMfaConfiguration=EMAIL_MFA,
     )
     return pool_id
 

@@ -37,7 +37,7 @@ pub(crate) struct Letter<'a> {
 }
 
 impl Core {
-    fn six_digits(&self) -> String {
+    pub(crate) fn six_digits(&self) -> String {
         let mut buf = [0u8; 8];
         loop {
             self.entropy.fill(&mut buf[..4]);

@@ -1,7 +1,7 @@
 //! Multi-factor authentication: the pool's MFA configuration (SetUserPoolMfaConfig,
 //! GetUserPoolMfaConfig), authenticator-app enrolment (AssociateSoftwareToken,
 //! VerifySoftwareToken) and the users' preferences (SetUserMFAPreference and its admin twin,
-//! the legacy MFAOptions). Rules: docs/mfa.md. The sign-in challenges are not here yet.
+//! the legacy MFAOptions). Rules: docs/mfa.md. The challenges at sign-in: `auth::mfa_flow`.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -52,6 +52,41 @@ pub(crate) fn totp_step(secret: &[u8], code: &str, now_secs: i64) -> Option<i64>
     found
 }
 
+fn token_or_session_missing() -> CoreError {
+    CoreError::InvalidParameter("Either AccessToken or Session must be given.".into())
+}
+
+/// A new authenticator secret: its base32 text for the app (Cognito's SecretCode) and the
+/// secret sealed with the server key for the store.
+pub(crate) fn new_totp_secret(core: &Core) -> Result<(String, String)> {
+    let mut secret = zeroize::Zeroizing::new([0u8; TOTP_SECRET_LEN]);
+    core.entropy.fill(&mut secret[..]);
+    let totp = TOTP::new(
+        Algorithm::SHA1,
+        TOTP_DIGITS,
+        0,
+        TOTP_STEP_SECS as u64,
+        secret.to_vec(),
+    )
+    .map_err(|e| CoreError::Internal(format!("totp: {e:?}")))?;
+    let sealed = STANDARD.encode(core.server_key.seal(
+        core.entropy.as_ref(),
+        Sealed::TotpSecret,
+        &secret[..],
+    ));
+    Ok((totp.get_secret_base32(), sealed))
+}
+
+/// Whether the pool can send MFA codes by SMS (it has an SMS configuration).
+pub(crate) fn pool_offers_sms(pool: &UserPoolRecord) -> bool {
+    pool.pool.sms_configuration.is_some()
+}
+
+/// Whether the pool can send MFA codes by email (it has an email MFA configuration).
+pub(crate) fn pool_offers_email(pool: &UserPoolRecord) -> bool {
+    pool.mfa.email.is_some()
+}
+
 /// The factors a user has enabled, as GetUser lists them, and the preferred one.
 pub(crate) fn user_mfa_settings(user: &UserRecord) -> (Option<Vec<String>>, Option<String>) {
     let m = &user.mfa;
@@ -90,6 +125,7 @@ struct FactorSetting {
 /// Applies SetUserMFAPreference's settings to `m`: given factors replaced, others kept, at
 /// most one preferred, a preferred factor enabled, and only factors the user can use.
 fn apply_preferences(
+    pool: &UserPoolRecord,
     user: &UserRecord,
     m: &mut UserMfaRecord,
     settings: &[FactorSetting],
@@ -97,6 +133,18 @@ fn apply_preferences(
     for s in settings {
         let preferred = s.preferred == Some(true);
         let enabled = s.enabled.unwrap_or(false) || preferred;
+        // A factor the pool cannot deliver would be skipped at sign-in: refused here instead.
+        let offered = match s.name {
+            SMS_MFA => pool_offers_sms(pool),
+            EMAIL_OTP => pool_offers_email(pool),
+            _ => true,
+        };
+        if enabled && !offered {
+            return Err(CoreError::InvalidParameter(format!(
+                "The user pool is not configured for {}.",
+                s.name
+            )));
+        }
         if enabled {
             let usable = match s.name {
                 SOFTWARE_TOKEN_MFA => m.totp_secret.is_some(),
@@ -262,14 +310,24 @@ impl Core {
 
     /// AssociateSoftwareToken with an access token: a new authenticator secret, pending until
     /// VerifySoftwareToken proves the app holds it.
+    ///
+    /// With the Session of an MFA_SETUP challenge instead, the secret belongs to that sign-in
+    /// (`auth::mfa_flow`).
     pub async fn associate_software_token(
         &self,
         req: AssociateSoftwareTokenRequest,
     ) -> Result<AssociateSoftwareTokenResponse> {
-        let Some(access_token) = req.access_token.as_deref() else {
-            return Err(CoreError::InvalidParameter(
-                "AssociateSoftwareToken with a Session (MFA_SETUP) is not supported by this server yet; pass an AccessToken.".into(),
-            ));
+        let access_token = match (req.access_token.as_deref(), req.session.as_deref()) {
+            (Some(token), _) => token,
+            (None, Some(session)) => {
+                let (secret_code, session) =
+                    self.associate_software_token_in_sign_in(session).await?;
+                return Ok(AssociateSoftwareTokenResponse {
+                    secret_code: Some(secret_code),
+                    session: Some(session),
+                });
+            }
+            (None, None) => return Err(token_or_session_missing()),
         };
         let t = self.access_token(access_token).await?;
         if !t.pool.mfa.software_token_enabled {
@@ -277,28 +335,14 @@ impl Core {
                 "Software Token MFA has not been enabled by the userPool".into(),
             ));
         }
-        let mut secret = zeroize::Zeroizing::new([0u8; TOTP_SECRET_LEN]);
-        self.entropy.fill(&mut secret[..]);
-        let totp = TOTP::new(
-            Algorithm::SHA1,
-            TOTP_DIGITS,
-            0,
-            TOTP_STEP_SECS as u64,
-            secret.to_vec(),
-        )
-        .map_err(|e| CoreError::Internal(format!("totp: {e:?}")))?;
-        let sealed = STANDARD.encode(self.server_key.seal(
-            self.entropy.as_ref(),
-            Sealed::TotpSecret,
-            &secret[..],
-        ));
+        let (secret_code, sealed) = new_totp_secret(self)?;
         self.modify_user(&t.pool, &t.user.username, |u| {
             u.mfa.pending_totp_secret = Some(sealed.clone());
             Ok(())
         })
         .await?;
         Ok(AssociateSoftwareTokenResponse {
-            secret_code: Some(totp.get_secret_base32()),
+            secret_code: Some(secret_code),
             session: None,
         })
     }
@@ -318,10 +362,19 @@ impl Core {
         &self,
         req: VerifySoftwareTokenRequest,
     ) -> Result<VerifySoftwareTokenResponse> {
-        let Some(access_token) = req.access_token.as_deref() else {
-            return Err(CoreError::InvalidParameter(
-                "VerifySoftwareToken with a Session (MFA_SETUP) is not supported by this server yet; pass an AccessToken.".into(),
-            ));
+        let access_token = match (req.access_token.as_deref(), req.session.as_deref()) {
+            (Some(token), _) => token,
+            (None, Some(session)) => {
+                let name = req.friendly_device_name.clone();
+                let session = self
+                    .verify_software_token_in_sign_in(session, &req.user_code, name)
+                    .await?;
+                return Ok(VerifySoftwareTokenResponse {
+                    status: Some(VerifySoftwareTokenResponseType::Success),
+                    session: Some(session),
+                });
+            }
+            (None, None) => return Err(token_or_session_missing()),
         };
         let t = self.access_token(access_token).await?;
         let pending = t.user.mfa.pending_totp_secret.clone().ok_or_else(|| {
@@ -395,7 +448,7 @@ impl Core {
     ) -> Result<()> {
         self.modify_user(pool, username, |u| {
             let mut m = u.mfa.clone();
-            apply_preferences(u, &mut m, settings)?;
+            apply_preferences(pool, u, &mut m, settings)?;
             u.mfa = m;
             Ok(())
         })

@@ -238,12 +238,50 @@ pub struct PendingSignInRecord {
     pub username_key: String,
     /// The confirmed device presented so far, if any.
     pub device_key: Option<String>,
-    /// The challenge it waits for (`SOFTWARE_TOKEN_MFA`, `DEVICE_SRP_AUTH`).
+    /// The challenge it waits for (`SMS_MFA`, `EMAIL_OTP`, `SOFTWARE_TOKEN_MFA`,
+    /// `SELECT_MFA_TYPE`, `MFA_SETUP`, `DEVICE_SRP_AUTH`).
     pub step: String,
     /// The Session string handed to the client with every challenge of this sign-in.
     pub session: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// What the MFA step needs besides the step's name.
+    #[serde(default, skip_serializing_if = "PendingMfa::is_empty")]
+    pub mfa: PendingMfa,
+}
+
+/// The second factor of a pending sign-in: the code sent by SMS or email (as a hash), the
+/// factors offered (SELECT_MFA_TYPE, MFA_SETUP), and the authenticator being set up.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PendingMfa {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<String>,
+    /// MFA_SETUP: the secret from AssociateSoftwareToken (sealed, base64) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_secret: Option<String>,
+    /// … and, once VerifySoftwareToken accepted a code, that code's step and the app's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_verified_step: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_device_name: Option<String>,
+}
+
+impl PendingMfa {
+    fn is_empty(&self) -> bool {
+        *self == PendingMfa::default()
+    }
+}
+
+impl std::fmt::Debug for PendingMfa {
+    // The code's hash and the sealed secret stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingMfa")
+            .field("offered", &self.offered)
+            .field("setup_verified", &self.setup_verified_step.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// How failed sign-ins lock a user (the numbers are core's; the store applies them atomically).

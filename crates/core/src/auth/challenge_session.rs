@@ -1,5 +1,5 @@
-//! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED, a pending device sign-in; MFA later): the sign-in's
-//! state sealed with the server key, valid for the client's AuthSessionValidity (3–15 minutes),
+//! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED, a pending sign-in waiting for
+//! MFA or device SRP): the sign-in's state sealed with the server key, valid for the client's AuthSessionValidity (3–15 minutes),
 //! spent when the challenge is answered correctly.
 
 use base64::engine::general_purpose::STANDARD;
@@ -99,12 +99,7 @@ impl Core {
         let session = session.ok_or_else(|| {
             CoreError::InvalidParameter("Missing required parameter Session".into())
         })?;
-        let s: ChallengeSession = STANDARD
-            .decode(session)
-            .ok()
-            .and_then(|b| self.server_key.open(Sealed::ChallengeSession, &b))
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
-            .ok_or_else(expired_session)?;
+        let s = self.peek_challenge_session(session)?;
         if s.pool_id != pool.id
             || s.client_id != client.client_id
             || s.challenge != challenge
@@ -113,6 +108,17 @@ impl Core {
             return Err(expired_session());
         }
         Ok(s)
+    }
+
+    /// Opens a Session without checking what it is for: only to learn its pool and client,
+    /// which `open_challenge_session` then checks.
+    pub(crate) fn peek_challenge_session(&self, session: &str) -> Result<ChallengeSession> {
+        STANDARD
+            .decode(session)
+            .ok()
+            .and_then(|b| self.server_key.open(Sealed::ChallengeSession, &b))
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .ok_or_else(expired_session)
     }
 
     /// Marks the session used; false when it already was (a replay).

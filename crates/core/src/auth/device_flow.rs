@@ -129,9 +129,23 @@ impl Core {
         device_key: Option<&str>,
         step: &str,
     ) -> Result<PendingSignInRecord> {
+        let pending = self.pending_sign_in_record(pool, client, user, device_key, step);
+        self.store.insert_pending_sign_in(&pending).await?;
+        Ok(pending)
+    }
+
+    /// A pending sign-in waiting for `step`, not yet stored.
+    pub(super) fn pending_sign_in_record(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        device_key: Option<&str>,
+        step: &str,
+    ) -> PendingSignInRecord {
         let (id, session, expires_at) =
             self.seal_challenge_session(pool, client, user, PENDING_SIGN_IN);
-        let pending = PendingSignInRecord {
+        PendingSignInRecord {
             id,
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
@@ -141,9 +155,8 @@ impl Core {
             session,
             created_at: self.now_millis(),
             expires_at,
-        };
-        self.store.insert_pending_sign_in(&pending).await?;
-        Ok(pending)
+            mfa: Default::default(),
+        }
     }
 
     /// After the MFA step: the same pending sign-in goes on to device SRP.

@@ -1,30 +1,145 @@
-//! The second factor at sign-in (docs/mfa.md): which challenge a user owes after the password,
-//! when a remembered device stands in for it, and the answer to SOFTWARE_TOKEN_MFA. The MFA
-//! step is a pending sign-in like the device step (`device_flow`): one Session string from here
-//! to the tokens.
+//! The second factor at sign-in (docs/mfa.md): which challenge a user owes after the password
+//! (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE or MFA_SETUP), when a remembered
+//! device stands in for it, and the answers. The MFA step is a pending sign-in like the device
+//! step (`device_flow`): one Session string from here to the tokens.
 
 use std::collections::BTreeMap;
 
 use gatehouse_wire::{ChallengeNameType, DeviceConfigurationType, UserPoolMfaType};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::device_flow::{UnknownDevice, PENDING_SIGN_IN};
 use super::{check_secret_hash_for, expired_session, AuthStep, Params};
+use crate::codes::Letter;
 use crate::devices::tracking;
-use crate::store::{AppClientRecord, DeviceRecord, DeviceStatus, UserPoolRecord, UserRecord};
+use crate::messages::{mask, Medium, Purpose};
+use crate::mfa::{new_totp_secret, pool_offers_email, pool_offers_sms, totp_step};
+use crate::store::{
+    AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, UserPoolRecord, UserRecord,
+};
 use crate::{Core, CoreError, Result};
 
-/// The pending sign-in's step while it waits for an authenticator code.
-const TOTP_STEP: &str = "SOFTWARE_TOKEN_MFA";
+const SELECT_STEP: &str = "SELECT_MFA_TYPE";
+const SETUP_STEP: &str = "MFA_SETUP";
 
-/// The MFA challenge `user` owes after the password, if any. (SMS, email, the choice between
-/// factors and MFA_SETUP are not implemented yet: such users sign in without a second factor.)
-fn mfa_challenge(pool: &UserPoolRecord, user: &UserRecord) -> Option<ChallengeNameType> {
-    let mfa_on = matches!(
-        pool.pool.mfa_configuration,
-        Some(UserPoolMfaType::On | UserPoolMfaType::Optional)
-    );
-    let totp = user.mfa.software_token_enabled && user.mfa.totp_secret.is_some();
-    (mfa_on && totp).then_some(ChallengeNameType::SoftwareTokenMfa)
+/// A second factor a sign-in can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Factor {
+    Sms,
+    Email,
+    Totp,
+}
+
+impl Factor {
+    /// The challenge's name, which is also the pending sign-in's step and the factor's name in
+    /// the MFA settings.
+    fn name(self) -> &'static str {
+        match self {
+            Factor::Sms => "SMS_MFA",
+            Factor::Email => "EMAIL_OTP",
+            Factor::Totp => "SOFTWARE_TOKEN_MFA",
+        }
+    }
+
+    fn challenge(self) -> ChallengeNameType {
+        match self {
+            Factor::Sms => ChallengeNameType::SmsMfa,
+            Factor::Email => ChallengeNameType::EmailOtp,
+            Factor::Totp => ChallengeNameType::SoftwareTokenMfa,
+        }
+    }
+
+    /// A name as clients send it (the model's text also spells email `EMAIL_MFA`).
+    fn named(name: &str) -> Option<Factor> {
+        match name {
+            "SMS_MFA" => Some(Factor::Sms),
+            "EMAIL_OTP" | "EMAIL_MFA" => Some(Factor::Email),
+            "SOFTWARE_TOKEN_MFA" => Some(Factor::Totp),
+            _ => None,
+        }
+    }
+
+    /// The attribute a code is sent to.
+    fn attribute(self) -> &'static str {
+        match self {
+            Factor::Email => "email",
+            _ => "phone_number",
+        }
+    }
+}
+
+/// What a sign-in asks after the password.
+#[derive(Debug, PartialEq, Eq)]
+enum SecondFactor {
+    None,
+    /// One factor's code.
+    Code(Factor),
+    /// SELECT_MFA_TYPE: several factors enabled, none preferred.
+    Choose(Vec<Factor>),
+    /// MFA_SETUP: the pool requires MFA and the user has no factor; what the pool offers.
+    Setup(Vec<&'static str>),
+}
+
+/// The factors `user` has enabled that can be used now. SMS counts when set by the preferences
+/// or by the legacy MFAOptions. An authenticator stays usable after the pool stops offering
+/// TOTP, as in Cognito; SMS and email need the pool's configuration and the user's attribute.
+fn usable_factors(pool: &UserPoolRecord, user: &UserRecord) -> Vec<Factor> {
+    let m = &user.mfa;
+    let has = |a: &str| user.attributes.contains_key(a);
+    let mut out = Vec::new();
+    if (m.sms_enabled || !user.mfa_options.is_empty())
+        && has("phone_number")
+        && pool_offers_sms(pool)
+    {
+        out.push(Factor::Sms);
+    }
+    if m.software_token_enabled && m.totp_secret.is_some() {
+        out.push(Factor::Totp);
+    }
+    if m.email_enabled && has("email") && pool_offers_email(pool) {
+        out.push(Factor::Email);
+    }
+    out
+}
+
+/// The pool's MFA mode applied to the user (docs/mfa.md, "Which challenge"):
+/// `OPTIONAL` asks users who enabled a factor; `ON` also asks those who did not, by SMS to the
+/// phone number or email to the address they have, else through MFA_SETUP.
+fn second_factor(pool: &UserPoolRecord, user: &UserRecord) -> SecondFactor {
+    let required = match pool.pool.mfa_configuration {
+        Some(UserPoolMfaType::On) => true,
+        Some(UserPoolMfaType::Optional) => false,
+        _ => return SecondFactor::None,
+    };
+    let factors = usable_factors(pool, user);
+    let has = |a: &str| user.attributes.contains_key(a);
+    match factors.as_slice() {
+        [] if !required => SecondFactor::None,
+        [] if pool_offers_sms(pool) && has("phone_number") => SecondFactor::Code(Factor::Sms),
+        [] if pool_offers_email(pool) && has("email") => SecondFactor::Code(Factor::Email),
+        [] => {
+            let mut offered = Vec::new();
+            if pool_offers_sms(pool) {
+                offered.push(Factor::Sms.name());
+            }
+            if pool.mfa.software_token_enabled {
+                offered.push(Factor::Totp.name());
+            }
+            if pool_offers_email(pool) {
+                offered.push(Factor::Email.name());
+            }
+            SecondFactor::Setup(offered)
+        }
+        [one] => SecondFactor::Code(*one),
+        many => {
+            let preferred = user.mfa.preferred.as_deref().and_then(Factor::named);
+            match preferred.filter(|p| many.contains(p)) {
+                Some(p) => SecondFactor::Code(p),
+                None => SecondFactor::Choose(many.to_vec()),
+            }
+        }
+    }
 }
 
 /// `ChallengeRequiredOnNewDevice: true` lets a remembered device stand in for MFA (once it has
@@ -34,11 +149,46 @@ fn suppresses_mfa(config: Option<&DeviceConfigurationType>, device: &DeviceRecor
         && device.status == DeviceStatus::Remembered
 }
 
-fn code_mismatch() -> CoreError {
+fn code_hash(pending_id: &str, code: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(pending_id.as_bytes());
+    h.update([0]);
+    h.update(code.as_bytes());
+    crate::ids::hex(&h.finalize())
+}
+
+fn totp_mismatch() -> CoreError {
     CoreError::CodeMismatch("Invalid code received for user".into())
 }
 
+fn code_mismatch() -> CoreError {
+    CoreError::CodeMismatch("Invalid code or auth state for the user.".into())
+}
+
+fn setup_mismatch() -> CoreError {
+    CoreError::EnableSoftwareTokenMfa("Code mismatch and fail enable Software Token MFA".into())
+}
+
+fn json_list(names: &[&str]) -> String {
+    serde_json::to_string(names).expect("a list of names serialises")
+}
+
 impl Core {
+    /// What this sign-in asks after the password, once a presented device had its say.
+    fn second_factor_with(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        device: Option<&DeviceRecord>,
+    ) -> SecondFactor {
+        let skip = device.is_some_and(|d| suppresses_mfa(tracking(pool), d));
+        match second_factor(pool, user) {
+            // MFA_SETUP is never skipped: the pool wants every user to have a factor.
+            SecondFactor::Code(_) | SecondFactor::Choose(_) if skip => SecondFactor::None,
+            other => other,
+        }
+    }
+
     /// Whether the sign-in will ask `user` for an MFA code (no remembered device stands in).
     pub(super) fn owes_mfa(
         &self,
@@ -46,11 +196,13 @@ impl Core {
         user: &UserRecord,
         device: Option<&DeviceRecord>,
     ) -> bool {
-        let skip = device.is_some_and(|d| suppresses_mfa(tracking(pool), d));
-        mfa_challenge(pool, user).is_some() && !skip
+        matches!(
+            self.second_factor_with(pool, user, device),
+            SecondFactor::Code(_) | SecondFactor::Choose(_)
+        )
     }
 
-    /// After the password (and the user's state) passed: the MFA challenge, device SRP, or
+    /// After the password (and the user's state) passed: an MFA challenge, device SRP, or
     /// tokens.
     pub(super) async fn second_factor_or_device(
         &self,
@@ -59,46 +211,135 @@ impl Core {
         user: &UserRecord,
         device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
-        match (self.owes_mfa(pool, user, device.as_ref()), device) {
-            (true, d) => {
-                let key = d.as_ref().map(|d| d.device_key.as_str());
-                let pending = self
-                    .new_pending_sign_in(pool, client, user, key, TOTP_STEP)
-                    .await?;
-                Ok(AuthStep {
-                    challenge_name: Some(ChallengeNameType::SoftwareTokenMfa),
-                    session: Some(pending.session),
-                    challenge_parameters: Some(BTreeMap::from([(
-                        "USER_ID_FOR_SRP".to_string(),
-                        user.username.clone(),
-                    )])),
-                    ..Default::default()
-                })
+        let key = device.as_ref().map(|d| d.device_key.as_str());
+        let (step, challenge, params) = match self.second_factor_with(pool, user, device.as_ref()) {
+            SecondFactor::None => {
+                return match &device {
+                    Some(d) => self.begin_device_sign_in(pool, client, user, d).await,
+                    None => Ok(AuthStep::tokens(
+                        self.tokens_for_new_device(pool, client, user).await?,
+                    )),
+                };
             }
-            (_, Some(d)) => self.begin_device_sign_in(pool, client, user, &d).await,
-            (_, None) => Ok(AuthStep::tokens(
-                self.tokens_for_new_device(pool, client, user).await?,
-            )),
-        }
+            SecondFactor::Code(factor) => {
+                let mut pending =
+                    self.pending_sign_in_record(pool, client, user, key, factor.name());
+                let code = self.prepare_code(&mut pending, factor);
+                self.store.insert_pending_sign_in(&pending).await?;
+                let params = self.send_mfa_code(pool, user, factor, code).await?;
+                return Ok(mfa_challenge(factor, pending.session, params, user));
+            }
+            SecondFactor::Choose(factors) => {
+                let names: Vec<&str> = factors.iter().map(|f| f.name()).collect();
+                (
+                    SELECT_STEP,
+                    ChallengeNameType::SelectMfaType,
+                    ("MFAS_CAN_CHOOSE", names),
+                )
+            }
+            SecondFactor::Setup(names) => (
+                SETUP_STEP,
+                ChallengeNameType::MfaSetup,
+                ("MFAS_CAN_SETUP", names),
+            ),
+        };
+        let mut pending = self.pending_sign_in_record(pool, client, user, key, step);
+        pending.mfa.offered = params.1.iter().map(|n| n.to_string()).collect();
+        self.store.insert_pending_sign_in(&pending).await?;
+        Ok(AuthStep {
+            challenge_name: Some(challenge),
+            session: Some(pending.session),
+            challenge_parameters: Some(BTreeMap::from([
+                (params.0.to_string(), json_list(&params.1)),
+                ("USER_ID_FOR_SRP".to_string(), user.username.clone()),
+            ])),
+            ..Default::default()
+        })
     }
 
-    /// RespondToAuthChallenge SOFTWARE_TOKEN_MFA {USERNAME, SOFTWARE_TOKEN_MFA_CODE, DEVICE_KEY?}.
-    pub(super) async fn answer_software_token_mfa(
+    /// For SMS and email: a fresh code, kept in `pending` as a hash.
+    fn prepare_code(&self, pending: &mut PendingSignInRecord, factor: Factor) -> Option<String> {
+        (factor != Factor::Totp).then(|| {
+            let code = self.six_digits();
+            pending.mfa.code_hash = Some(code_hash(&pending.id, &code));
+            code
+        })
+    }
+
+    /// Sends an SMS or email code with the pool's MFA message; the challenge parameters that
+    /// tell the client where it went.
+    async fn send_mfa_code(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        factor: Factor,
+        code: Option<String>,
+    ) -> Result<BTreeMap<String, String>> {
+        let Some(code) = code else {
+            return Ok(BTreeMap::new());
+        };
+        let destination = user
+            .attributes
+            .get(factor.attribute())
+            .cloned()
+            .unwrap_or_default();
+        let default = "Your authentication code is {####}. ".to_string();
+        let (medium, subject, template) = match factor {
+            Factor::Email => {
+                let c = pool.mfa.email.clone().unwrap_or_default();
+                let subject = c
+                    .subject
+                    .unwrap_or_else(|| "Your authentication code".into());
+                (Medium::Email, Some(subject), c.message.unwrap_or(default))
+            }
+            _ => (
+                Medium::Sms,
+                None,
+                pool.pool
+                    .sms_authentication_message
+                    .clone()
+                    .unwrap_or(default),
+            ),
+        };
+        let body = template
+            .replace("{####}", &code)
+            .replace("{username}", &user.username);
+        let letter = Letter {
+            medium,
+            destination: &destination,
+            purpose: Purpose::Mfa,
+            subject,
+            body,
+            code: Some(code),
+            attribute: factor.attribute(),
+        };
+        self.send(user, letter).await?;
+        Ok(BTreeMap::from([
+            (
+                "CODE_DELIVERY_DELIVERY_MEDIUM".to_string(),
+                medium.as_str().to_string(),
+            ),
+            ("CODE_DELIVERY_DESTINATION".to_string(), mask(&destination)),
+        ]))
+    }
+
+    /// The pending sign-in a challenge answer continues, waiting for `step`, and its user (who
+    /// must be the one USERNAME names and the Session was issued to).
+    async fn pending_for_answer(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         session: Option<&str>,
-        responses: Params<'_>,
-    ) -> Result<AuthStep> {
+        step: &str,
+        responses: &Params<'_>,
+    ) -> Result<(PendingSignInRecord, UserRecord)> {
         let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
         let username = responses.required("USERNAME")?;
-        let code = responses.required("SOFTWARE_TOKEN_MFA_CODE")?;
-        let now = self.now_millis();
         let pending = self
             .store
             .pending_sign_in(&s.id)
             .await?
-            .filter(|p| p.step == TOTP_STEP && p.expires_at >= now)
+            .filter(|p| p.step == step && p.expires_at >= self.now_millis())
             .ok_or_else(expired_session)?;
         let user = self
             .store
@@ -115,51 +356,287 @@ impl Core {
             responses.get("SECRET_HASH"),
         )?;
         self.refuse_before_password(&user)?;
+        Ok((pending, user))
+    }
 
+    /// RespondToAuthChallenge SMS_MFA {SMS_MFA_CODE}, EMAIL_OTP {EMAIL_OTP_CODE} and
+    /// SOFTWARE_TOKEN_MFA {SOFTWARE_TOKEN_MFA_CODE}, each with USERNAME, DEVICE_KEY?,
+    /// SECRET_HASH?.
+    pub(super) async fn answer_mfa_code(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        challenge: &ChallengeNameType,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let factor = Factor::named(challenge.as_str()).ok_or_else(expired_session)?;
+        let (pending, user) = self
+            .pending_for_answer(pool, client, session, factor.name(), &responses)
+            .await?;
+        let code = match factor {
+            Factor::Sms => responses.required("SMS_MFA_CODE")?,
+            Factor::Totp => responses.required("SOFTWARE_TOKEN_MFA_CODE")?,
+            Factor::Email => match responses.get("EMAIL_MFA_CODE") {
+                Some(c) => c,
+                None => responses.required("EMAIL_OTP_CODE")?,
+            },
+        };
         // A wrong code counts towards the lockout, as a wrong password does.
         self.take_attempt(&user).await?;
-        let sealed = user.mfa.totp_secret.clone().ok_or_else(code_mismatch)?;
+        match factor {
+            Factor::Totp => self.check_totp_code(pool, &user, code).await?,
+            _ => {
+                let expected = pending.mfa.code_hash.as_deref().unwrap_or_default();
+                if !bool::from(
+                    code_hash(&pending.id, code)
+                        .as_bytes()
+                        .ct_eq(expected.as_bytes()),
+                ) {
+                    return Err(code_mismatch());
+                }
+                // The code reached the phone or the mailbox: the attribute is verified.
+                let flag = format!("{}_verified", factor.attribute());
+                if user.attributes.get(&flag).map(String::as_str) != Some("true") {
+                    self.modify_user(pool, &user.username, |u| {
+                        u.attributes.insert(flag.clone(), "true".into());
+                        Ok(())
+                    })
+                    .await?;
+                }
+            }
+        }
+        self.attempt_succeeded(&user).await?;
+        self.after_second_factor(pool, client, &user, pending, factor.name(), &responses)
+            .await
+    }
+
+    /// The authenticator code of a sign-in: right for the user's secret and newer than the last
+    /// one accepted (a code is good once).
+    async fn check_totp_code(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        code: &str,
+    ) -> Result<()> {
+        let sealed = user.mfa.totp_secret.clone().ok_or_else(totp_mismatch)?;
         let secret = self.open_totp_secret(&sealed)?;
-        let step = crate::mfa::totp_step(&secret, code, now / 1000)
+        let step = totp_step(&secret, code, self.now_millis() / 1000)
             .filter(|step| user.mfa.totp_last_step.is_none_or(|last| *step > last))
-            .ok_or_else(code_mismatch)?;
+            .ok_or_else(totp_mismatch)?;
         // The step is spent in the same write that checks it was not (two answers racing
         // with one code: one wins).
         self.modify_user(pool, &user.username, |u| {
             if u.mfa.totp_secret.as_deref() != Some(sealed.as_str())
                 || u.mfa.totp_last_step.is_some_and(|last| step <= last)
             {
-                return Err(code_mismatch());
+                return Err(totp_mismatch());
             }
             u.mfa.totp_last_step = Some(step);
             Ok(())
         })
         .await?;
-        self.attempt_succeeded(&user).await?;
+        Ok(())
+    }
 
-        // The device presented with the password, or in this answer (Amplify and
-        // amazon-cognito-identity-js echo it here); an unknown one is a new device.
+    /// RespondToAuthChallenge SELECT_MFA_TYPE {USERNAME, ANSWER}: the chosen factor's challenge,
+    /// with the same Session.
+    pub(super) async fn answer_select_mfa_type(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let (mut pending, user) = self
+            .pending_for_answer(pool, client, session, SELECT_STEP, &responses)
+            .await?;
+        let answer = responses.required("ANSWER")?;
+        let factor = Factor::named(answer)
+            .filter(|f| pending.mfa.offered.iter().any(|o| o == f.name()))
+            .ok_or_else(|| {
+                CoreError::InvalidParameter(format!(
+                    "ANSWER must be one of the factors offered: {}",
+                    pending.mfa.offered.join(", ")
+                ))
+            })?;
+        pending.step = factor.name().to_string();
+        let code = self.prepare_code(&mut pending, factor);
+        if !self
+            .store
+            .advance_pending_sign_in(&pending, SELECT_STEP)
+            .await?
+        {
+            return Err(expired_session());
+        }
+        let params = self.send_mfa_code(pool, &user, factor, code).await?;
+        Ok(mfa_challenge(factor, pending.session, params, &user))
+    }
+
+    /// RespondToAuthChallenge MFA_SETUP {USERNAME}, after AssociateSoftwareToken and
+    /// VerifySoftwareToken with this Session: the authenticator becomes the user's factor
+    /// (enabled, and preferred unless another is), and the sign-in goes on.
+    pub(super) async fn answer_mfa_setup(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let (pending, user) = self
+            .pending_for_answer(pool, client, session, SETUP_STEP, &responses)
+            .await?;
+        let (Some(secret), Some(step)) = (
+            pending.mfa.setup_secret.clone(),
+            pending.mfa.setup_verified_step,
+        ) else {
+            return Err(CoreError::InvalidParameter(
+                "No authenticator was verified for this sign-in: call AssociateSoftwareToken and VerifySoftwareToken with the Session first.".into(),
+            ));
+        };
+        let name = pending.mfa.setup_device_name.clone();
+        self.modify_user(pool, &user.username, |u| {
+            u.mfa.totp_secret = Some(secret.clone());
+            u.mfa.totp_last_step = Some(step);
+            u.mfa.totp_device_name = name.clone();
+            u.mfa.software_token_enabled = true;
+            u.mfa
+                .preferred
+                .get_or_insert_with(|| Factor::Totp.name().into());
+            Ok(())
+        })
+        .await?;
+        self.after_second_factor(pool, client, &user, pending, SETUP_STEP, &responses)
+            .await
+    }
+
+    /// The MFA step passed: device SRP when a confirmed device was presented (with the
+    /// password or in this answer: Amplify and amazon-cognito-identity-js echo DEVICE_KEY
+    /// here), else tokens (with a new device key when tracking is on).
+    async fn after_second_factor(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        pending: PendingSignInRecord,
+        step: &str,
+        responses: &Params<'_>,
+    ) -> Result<AuthStep> {
         let key = pending
             .device_key
             .clone()
             .or_else(|| responses.get("DEVICE_KEY").map(str::to_string));
         let device = self
-            .presented_device(pool, &user, key.as_deref(), UnknownDevice::Ignore)
+            .presented_device(pool, user, key.as_deref(), UnknownDevice::Ignore)
             .await?;
         match device {
-            Some(d) => self.continue_to_device(pending, TOTP_STEP, &d).await,
+            Some(d) => self.continue_to_device(pending, step, &d).await,
             None => {
-                if !self
-                    .store
-                    .take_pending_sign_in(&pending.id, TOTP_STEP)
-                    .await?
-                {
+                if !self.store.take_pending_sign_in(&pending.id, step).await? {
                     return Err(expired_session());
                 }
                 Ok(AuthStep::tokens(
-                    self.tokens_for_new_device(pool, client, &user).await?,
+                    self.tokens_for_new_device(pool, client, user).await?,
                 ))
             }
         }
+    }
+
+    /// The pending sign-in an MFA_SETUP Session belongs to (AssociateSoftwareToken and
+    /// VerifySoftwareToken name no pool or client: the Session does).
+    async fn setup_in_progress(
+        &self,
+        session: &str,
+    ) -> Result<(UserPoolRecord, PendingSignInRecord)> {
+        let s = self.peek_challenge_session(session)?;
+        let pool = self.pool(&s.pool_id).await.map_err(|_| expired_session())?;
+        let client = self
+            .app_client(&pool.id, &s.client_id)
+            .await
+            .map_err(|_| expired_session())?;
+        let s = self.open_challenge_session(&pool, &client, Some(session), PENDING_SIGN_IN)?;
+        let pending = self
+            .store
+            .pending_sign_in(&s.id)
+            .await?
+            .filter(|p| p.step == SETUP_STEP && p.expires_at >= self.now_millis())
+            .ok_or_else(expired_session)?;
+        let user = self
+            .store
+            .user(&pool.id, &pending.username_key)
+            .await?
+            .filter(|u| Core::session_matches(&s, u))
+            .ok_or_else(expired_session)?;
+        self.refuse_before_password(&user)?;
+        Ok((pool, pending))
+    }
+
+    /// AssociateSoftwareToken with the Session of MFA_SETUP: a secret for this sign-in (it
+    /// becomes the user's when MFA_SETUP is answered). Returns the secret and the Session.
+    pub(crate) async fn associate_software_token_in_sign_in(
+        &self,
+        session: &str,
+    ) -> Result<(String, String)> {
+        let (pool, mut pending) = self.setup_in_progress(session).await?;
+        if !pool.mfa.software_token_enabled {
+            return Err(CoreError::SoftwareTokenMfaNotFound(
+                "Software Token MFA has not been enabled by the userPool".into(),
+            ));
+        }
+        let (secret_code, sealed) = new_totp_secret(self)?;
+        pending.mfa.setup_secret = Some(sealed);
+        pending.mfa.setup_verified_step = None;
+        if !self
+            .store
+            .advance_pending_sign_in(&pending, SETUP_STEP)
+            .await?
+        {
+            return Err(expired_session());
+        }
+        Ok((secret_code, pending.session))
+    }
+
+    /// VerifySoftwareToken with the Session of MFA_SETUP: the code proves the app holds this
+    /// sign-in's secret. Returns the Session to answer MFA_SETUP with.
+    pub(crate) async fn verify_software_token_in_sign_in(
+        &self,
+        session: &str,
+        code: &str,
+        friendly_name: Option<String>,
+    ) -> Result<String> {
+        let (_, mut pending) = self.setup_in_progress(session).await?;
+        let sealed = pending.mfa.setup_secret.clone().ok_or_else(|| {
+            CoreError::InvalidParameter(
+                "No software token is being associated: call AssociateSoftwareToken first.".into(),
+            )
+        })?;
+        let secret = self.open_totp_secret(&sealed)?;
+        let step = totp_step(&secret, code, self.now_millis() / 1000).ok_or_else(setup_mismatch)?;
+        pending.mfa.setup_verified_step = Some(step);
+        pending.mfa.setup_device_name = friendly_name;
+        if !self
+            .store
+            .advance_pending_sign_in(&pending, SETUP_STEP)
+            .await?
+        {
+            return Err(expired_session());
+        }
+        Ok(pending.session)
+    }
+}
+
+/// The challenge asking for `factor`'s code.
+fn mfa_challenge(
+    factor: Factor,
+    session: String,
+    mut params: BTreeMap<String, String>,
+    user: &UserRecord,
+) -> AuthStep {
+    params.insert("USER_ID_FOR_SRP".to_string(), user.username.clone());
+    AuthStep {
+        challenge_name: Some(factor.challenge()),
+        session: Some(session),
+        challenge_parameters: Some(params),
+        ..Default::default()
     }
 }

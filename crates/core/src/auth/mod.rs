@@ -11,7 +11,7 @@
 //! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
 //! | NEW_PASSWORD_REQUIRED | [`new_password`] |
 //! | DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER, NewDeviceMetadata | [`device_flow`] |
-//! | SOFTWARE_TOKEN_MFA, and when a remembered device skips it | [`mfa_flow`] |
+//! | SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, MFA_SETUP; when a remembered device skips MFA | [`mfa_flow`] |
 //! | failed-attempt lockout | [`lockout`] |
 //! | the sealed `Session` of a challenge | [`challenge_session`] |
 
@@ -283,8 +283,18 @@ impl Core {
                 self.complete_new_password(pool, client, session, responses)
                     .await
             }
-            ChallengeNameType::SoftwareTokenMfa => {
-                self.answer_software_token_mfa(pool, client, session, responses)
+            ChallengeNameType::SmsMfa
+            | ChallengeNameType::EmailOtp
+            | ChallengeNameType::SoftwareTokenMfa => {
+                self.answer_mfa_code(pool, client, session, &challenge, responses)
+                    .await
+            }
+            ChallengeNameType::SelectMfaType => {
+                self.answer_select_mfa_type(pool, client, session, responses)
+                    .await
+            }
+            ChallengeNameType::MfaSetup => {
+                self.answer_mfa_setup(pool, client, session, responses)
                     .await
             }
             ChallengeNameType::DeviceSrpAuth => {

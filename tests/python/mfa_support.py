@@ -1,0 +1,329 @@
+"""Helpers shared by the MFA suites: TOTP computed here (RFC 6238), the authenticator app of a
+user, and `Env`, a pool with MFA and optional device tracking plus the client side of sign-ins
+(docs/mfa.md, docs/devices.md).
+
+TOTP: HMAC-SHA1, 6 digits, 30-second steps; the server accepts one step either side. A code is
+only computed with at least 5 s left in its step, and an `Authenticator` remembers the last step
+whose code the server accepted (VerifySoftwareToken spends its step too), so no test reuses a
+code by accident.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import struct
+import time
+from dataclasses import dataclass
+
+import jwt
+from pycognito import Cognito
+from pycognito.aws_srp import AWSSRP, generate_hash_device
+
+from support import (
+    DUMMY_KEY, DUMMY_SECRET, SrpSignIn, new_app_client, new_confirmed_user, verify_jwt,
+)
+
+PASSWORD = "Passw0rd!"
+TOTP = "SOFTWARE_TOKEN_MFA"
+MISMATCH = "Invalid code received for user"
+EXPIRED_SESSION = "Invalid session for the user, session is expired."
+LOCKED = "Password attempts exceeded"
+INCORRECT = "Incorrect username or password."
+DEVICE_KEY_RE = re.compile(r"^us-east-1_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+STEP = 30
+
+PASSWORD_VERIFIER = "PASSWORD_VERIFIER"
+DEVICE_SRP_AUTH = "DEVICE_SRP_AUTH"
+DEVICE_PASSWORD_VERIFIER = "DEVICE_PASSWORD_VERIFIER"
+
+
+
+# --- TOTP (RFC 6238) -------------------------------------------------
+
+def b32_key(secret: str) -> bytes:
+    return base64.b32decode(secret + "=" * (-len(secret) % 8))
+
+
+def hotp(key: bytes, counter: int, digits: int = 6) -> str:
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10 ** digits).zfill(digits)
+
+
+def current_step() -> int:
+    return int(time.time()) // STEP
+
+
+def totp(secret: str, step: int | None = None) -> str:
+    return hotp(b32_key(secret), current_step() if step is None else step)
+
+
+def settle(margin: float = 5.0) -> int:
+    """Wait, if need be, until at least `margin` seconds of the current step remain; returns it."""
+    left = STEP - time.time() % STEP
+    if left < margin:
+        time.sleep(left + 0.2)
+    return current_step()
+
+
+def wait_for_step(step: int) -> None:
+    while current_step() < step:
+        time.sleep(max(0.1, step * STEP - time.time() + 0.2))
+
+
+class Authenticator:
+    """A user's authenticator app: the secret, and the last step whose code the server accepted
+    (codes of that step and earlier are never sent again as right codes)."""
+
+    def __init__(self, secret: str, spent: int):
+        self.secret = secret
+        self.spent = spent
+
+    def next_code(self) -> str:
+        """A code the server accepts now and has not seen: of the current step, or of the next one
+        when the current one is spent; waits for a new step when even the next one is spent. The
+        step is then counted as spent (the caller expects the code to be accepted)."""
+        while True:
+            now = settle()
+            step = max(now, self.spent + 1)
+            if step <= now + 1:
+                self.spent = step
+                return totp(self.secret, step)
+            wait_for_step(step - 1)
+
+    def wrong_code(self) -> str:
+        """A well-formed code that is right for no step near now."""
+        now = current_step()
+        near = {totp(self.secret, now + d) for d in range(-3, 4)}
+        return next(c for c in ("000000", "111111", "123456", "654321", "999999", "246802") if c not in near)
+
+
+# --- pools, users, devices -----------------------------------------------------------------------
+
+@dataclass
+class Device:
+    """What a client keeps after ConfirmDevice: the key, the group key and its random secret."""
+    key: str
+    group_key: str
+    password: str
+
+
+def tokens(answer: dict) -> dict:
+    """The AuthenticationResult of an answer that ends the sign-in (no further challenge)."""
+    assert "ChallengeName" not in answer, answer
+    return answer["AuthenticationResult"]
+
+
+def unverified_claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def remembered_status(device: dict) -> str:
+    return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}["dev:device_remembered_status"]
+
+
+def assert_mfa_challenge(answer: dict, user_id: str = "alice") -> str:
+    """A SOFTWARE_TOKEN_MFA challenge as docs/mfa.md describes it; returns its Session."""
+    assert answer.get("ChallengeName") == TOTP, answer
+    assert answer["ChallengeParameters"] == {"USER_ID_FOR_SRP": user_id}, answer
+    assert isinstance(answer.get("Session"), str) and answer["Session"], answer
+    assert "AuthenticationResult" not in answer, answer
+    return answer["Session"]
+
+
+def mfa_answer(username: str, code: str, device_key: str | None = None, **extra) -> dict:
+    responses = {"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code, **extra}
+    if device_key is not None:
+        responses["DEVICE_KEY"] = device_key
+    return responses
+
+
+def error_of(info) -> tuple[str, str]:
+    err = info.value.response["Error"]
+    return err["Code"], err.get("Message", "")
+
+
+class Env:
+    """A pool with MFA OPTIONAL and authenticator apps allowed (the mode can be changed later with
+    set_mfa), device tracking per `devices` (None: off), an app client allowing every password flow,
+    and the client-side steps of sign-ins."""
+
+    def __init__(self, cognito, server, devices: dict | None = None, **pool_settings):
+        self.cognito = cognito
+        self.server = server
+        kwargs = {"PoolName": "mfa-sign-in", **pool_settings}
+        if devices is not None:
+            kwargs["DeviceConfiguration"] = devices
+        self.pool = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
+        self.set_mfa("OPTIONAL")
+        self.client_id = new_app_client(cognito, self.pool)[0]
+        self.issuer = f"{server.url}/{self.pool}"
+        self.opt_in = bool(devices and devices.get("DeviceOnlyRememberedOnUserPrompt"))
+        self.tracking = devices is not None
+
+    def set_mfa(self, mode: str) -> None:
+        self.cognito.set_user_pool_mfa_config(UserPoolId=self.pool, MfaConfiguration=mode,
+                                              SoftwareTokenMfaConfiguration={"Enabled": True})
+
+    def user(self, username: str = "alice", **attributes) -> dict:
+        return new_confirmed_user(self.cognito, self.pool, username, PASSWORD, **attributes)
+
+    def enrol(self, username: str = "alice", access: str | None = None, enable: bool = True,
+              preferred: bool = True) -> Authenticator:
+        """Associate and verify an authenticator app (with `access`, else the access token of a
+        password sign-in, which must end in tokens) and enable TOTP for sign-in."""
+        if access is None:
+            access = tokens(self.password_auth(username))["AccessToken"]
+        secret = self.cognito.associate_software_token(AccessToken=access)["SecretCode"]
+        step = settle()
+        assert self.cognito.verify_software_token(AccessToken=access, UserCode=totp(secret, step),
+                                                  FriendlyDeviceName="phone")["Status"] == "SUCCESS"
+        if enable:
+            self.cognito.set_user_mfa_preference(
+                AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": preferred})
+        return Authenticator(secret, step)
+
+    # sign-ins
+
+    def password_auth(self, username: str = "alice", flow: str = "USER_PASSWORD_AUTH",
+                      device_key: str | None = None, password: str = PASSWORD, client_id: str | None = None,
+                      **extra) -> dict:
+        """InitiateAuth USER_PASSWORD_AUTH, or AdminInitiateAuth for the ADMIN_ flows; the raw answer."""
+        params = {"USERNAME": username, "PASSWORD": password, **extra}
+        if device_key is not None:
+            params["DEVICE_KEY"] = device_key
+        client_id = client_id or self.client_id
+        if flow.startswith("ADMIN_"):
+            return self.cognito.admin_initiate_auth(UserPoolId=self.pool, ClientId=client_id, AuthFlow=flow,
+                                                    AuthParameters=params)
+        return self.cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
+
+    def respond(self, challenge: str, responses: dict, session: str | None = None, admin: bool = False,
+                client_id: str | None = None) -> dict:
+        kwargs = {"ClientId": client_id or self.client_id, "ChallengeName": challenge,
+                  "ChallengeResponses": responses}
+        if session is not None:
+            kwargs["Session"] = session
+        if admin:
+            return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
+        return self.cognito.respond_to_auth_challenge(**kwargs)
+
+    def srp(self, username: str = "alice", device: Device | None = None,
+            device_password: str | None = None) -> AWSSRP:
+        """pycognito's SRP client through boto3, holding `device` if given."""
+        extra = {}
+        if device is not None:
+            extra = dict(device_key=device.key, device_group_key=device.group_key,
+                         device_password=device_password or device.password)
+        return AWSSRP(username=username, password=PASSWORD, pool_id=self.pool, client_id=self.client_id,
+                      client=self.cognito, **extra)
+
+    def srp_steps(self, username: str = "alice") -> SrpSignIn:
+        return SrpSignIn(self.cognito, self.pool, self.client_id, username, PASSWORD)
+
+    def pycognito(self, username: str = "alice") -> Cognito:
+        return Cognito(self.pool, self.client_id, username=username, boto3_client_kwargs={
+            "endpoint_url": self.server.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET})
+
+    # tokens and devices
+
+    def access_claims(self, access_token: str) -> dict:
+        return verify_jwt(self.issuer, access_token, "access")
+
+    def assert_signed_in(self, result: dict, username: str = "alice") -> dict:
+        """Verified tokens of `username`; returns the access token's claims."""
+        claims = self.access_claims(result["AccessToken"])
+        assert claims["username"] == username, claims
+        id_claims = verify_jwt(self.issuer, result["IdToken"], "id", self.client_id)
+        assert id_claims["cognito:username"] == username, id_claims
+        assert result["RefreshToken"], result
+        return claims
+
+    def new_device_metadata(self, result: dict) -> dict:
+        meta = result.get("NewDeviceMetadata")
+        assert meta, result
+        assert DEVICE_KEY_RE.match(meta["DeviceKey"]), meta
+        assert isinstance(meta["DeviceGroupKey"], str) and meta["DeviceGroupKey"], meta
+        assert self.access_claims(result["AccessToken"])["device_key"] == meta["DeviceKey"]
+        assert "device_key" not in unverified_claims(result["IdToken"])
+        return meta
+
+    def confirm(self, result: dict) -> Device:
+        """ConfirmDevice for the NewDeviceMetadata of `result` with pycognito's verifier."""
+        meta = self.new_device_metadata(result)
+        secret, verifier = generate_hash_device(meta["DeviceGroupKey"], meta["DeviceKey"])
+        answer = self.cognito.confirm_device(AccessToken=result["AccessToken"], DeviceKey=meta["DeviceKey"],
+                                             DeviceSecretVerifierConfig=verifier, DeviceName="laptop")
+        assert answer["UserConfirmationNecessary"] is self.opt_in
+        return Device(meta["DeviceKey"], meta["DeviceGroupKey"], secret)
+
+    def admin_status(self, key: str, username: str = "alice") -> str:
+        return remembered_status(
+            self.cognito.admin_get_device(UserPoolId=self.pool, Username=username, DeviceKey=key)["Device"])
+
+    def prepare(self, state: str, username: str = "alice") -> tuple[Device | None, Authenticator]:
+        """Before MFA: a sign-in, its device confirmed and brought to `state` (new: no device,
+        not_remembered, remembered); then the user's authenticator app, enrolled with that sign-in's
+        access token and enabled. Returns the device (None when new) and the app."""
+        first = tokens(self.password_auth(username))
+        device = None
+        if state != "new":
+            device = self.confirm(first)
+            if state != ("not_remembered" if self.opt_in else "remembered"):
+                self.cognito.update_device_status(AccessToken=first["AccessToken"], DeviceKey=device.key,
+                                                  DeviceRememberedStatus=state)
+            assert self.admin_status(device.key, username) == state
+        return device, self.enrol(username, first["AccessToken"])
+
+    def sign_in(self, flow: str, auth: Authenticator | None, username: str = "alice",
+                device: Device | None = None, key_at: str = "password") -> tuple[list[str], dict]:
+        """A whole sign-in, answering each challenge as it comes (the device challenges as the JS
+        clients do, echoing Session); returns the challenge names in order and the tokens.
+
+        `key_at` says where the client presents the device: "password" (InitiateAuth of the
+        password flows, the PASSWORD_VERIFIER answer of SRP), "mfa" (the SOFTWARE_TOKEN_MFA answer)
+        or "both". Checks on the way: the MFA challenge's shape, and that DEVICE_SRP_AUTH and
+        DEVICE_PASSWORD_VERIFIER carry the Session of the MFA challenge before them."""
+        admin = flow.startswith("ADMIN_")
+        key_first = device.key if device is not None and key_at in ("password", "both") else None
+        key_mfa = device.key if device is not None and key_at in ("mfa", "both") else None
+        sequence: list[str] = []
+        if flow == "USER_SRP_AUTH":
+            srp = self.srp_steps(username)
+            challenge = srp.initiate()
+            sequence.append(challenge["ChallengeName"])
+            extra = {"DEVICE_KEY": key_first} if key_first else {}
+            answer = srp.respond(srp.responses(challenge, **extra))
+        else:
+            answer = self.password_auth(username, flow, key_first)
+        session = None
+        for _ in range(4):
+            name = answer.get("ChallengeName")
+            if name is None:
+                break
+            sequence.append(name)
+            if name == TOTP:
+                session = assert_mfa_challenge(answer, username)
+                assert auth is not None, f"unexpected MFA challenge after {sequence}"
+                answer = self.respond(TOTP, mfa_answer(username, auth.next_code(), key_mfa), session, admin)
+            elif name == DEVICE_SRP_AUTH:
+                assert device is not None, answer
+                assert answer["ChallengeParameters"] == {}, answer
+                if session is not None:
+                    assert answer["Session"] == session, "DEVICE_SRP_AUTH does not carry the MFA challenge's Session"
+                session = answer["Session"]
+                dsrp = self.srp(username, device)
+                step = self.respond(DEVICE_SRP_AUTH, {"USERNAME": username, "DEVICE_KEY": device.key,
+                                                      "SRP_A": f"{dsrp.large_a_value:x}"}, session, admin)
+                sequence.append(step.get("ChallengeName"))
+                assert step.get("ChallengeName") == DEVICE_PASSWORD_VERIFIER, step
+                assert step["Session"] == session, "DEVICE_PASSWORD_VERIFIER does not carry the sign-in's Session"
+                answer = self.respond(DEVICE_PASSWORD_VERIFIER,
+                                      dsrp.process_device_challenge(step["ChallengeParameters"]), session, admin)
+            else:
+                raise AssertionError(f"unexpected challenge {name} after {sequence}: {answer}")
+        return sequence, tokens(answer)
