@@ -66,6 +66,9 @@ impl SqliteStore {
             // An in-memory database exists per connection: keep exactly one.
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
+            // A SQLite connection is a local file handle that cannot go stale; the default
+            // ping before each acquire would double the worker round trips of every query.
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(opts)
