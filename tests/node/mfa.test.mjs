@@ -902,7 +902,7 @@ describe('authenticator-app (TOTP) MFA', () => {
 });
 
 
-describe('SMS MFA (codes from the outbox)', () => {
+describe('SMS codes (from the outbox) and MFA_SETUP', () => {
   let server;
 
   before(async () => {
@@ -1019,6 +1019,91 @@ describe('SMS MFA (codes from the outbox)', () => {
       assert.equal(signedIn.session.getAccessToken().getJwtToken(), result.AccessToken);
       assert.equal((await smsMessages()).length, before, 'no code was sent');
       await signOutUser(user);
+    });
+  });
+
+  describe('Amplify v6 (aws-amplify): MFA_SETUP in an ON pool (authenticator app, then email)', () => {
+    let storage;
+
+    /** A pool with MFA ON offering `factors`, an app client and a user without any factor. */
+    async function onPool(poolName, username, { email }) {
+      const fixture = await createPoolWithUser(server.admin, {
+        poolName, username, password: PASSWORD, attributes: {},
+      });
+      await server.admin.send(new SetUserPoolMfaConfigCommand({
+        UserPoolId: fixture.poolId,
+        MfaConfiguration: 'ON',
+        SoftwareTokenMfaConfiguration: { Enabled: true },
+        ...(email ? { EmailMfaConfiguration: { Message: 'Code {####}', Subject: 'Sign-in code' } } : {}),
+      }));
+      Amplify.configure({
+        Auth: { Cognito: { userPoolId: fixture.poolId, userPoolClientId: fixture.clientId, userPoolEndpoint: server.url } },
+      });
+      storage = new MemoryStorage();
+      cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+      return fixture;
+    }
+
+    test('CONTINUE_SIGN_IN_WITH_TOTP_SETUP: Amplify associates with the Session; confirmSignIn(code) verifies and answers MFA_SETUP; the next signIn asks for the code', async () => {
+      const fixture = await onPool('mfa-setup-amplify', 'liam', { email: false });
+      let m = mark();
+      const step = await signIn({ username: fixture.username, password: fixture.password });
+      assert.equal(step.nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_TOTP_SETUP', JSON.stringify(step));
+      assert.deepEqual(callsSince(m), [
+        'InitiateAuth 200',
+        'RespondToAuthChallenge 200', // PASSWORD_VERIFIER → MFA_SETUP
+        'AssociateSoftwareToken 200',
+      ], shown(m));
+      const [, verifier, associate] = since(m);
+      assert.equal(verifier.body.ChallengeName, 'MFA_SETUP', verifier.text);
+      assert.equal(verifier.body.ChallengeParameters.MFAS_CAN_SETUP, '["SOFTWARE_TOKEN_MFA"]');
+      assert.equal(associate.request.Session, verifier.body.Session);
+      assert.equal(associate.request.AccessToken, undefined);
+      const secret = step.nextStep.totpSetupDetails.sharedSecret;
+      assert.equal(secret, associate.body.SecretCode);
+      const app = new Authenticator(secret);
+
+      const code = await app.currentCode();
+      m = mark();
+      assert.deepEqual(await confirmSignIn({ challengeResponse: code }), DONE);
+      assert.deepEqual(callsSince(m), ['VerifySoftwareToken 200', 'RespondToAuthChallenge 200'], shown(m));
+      const [verify, answer] = since(m);
+      assert.equal(verify.request.Session, associate.body.Session);
+      assert.equal(verify.request.UserCode, code);
+      assert.equal(answer.request.ChallengeName, 'MFA_SETUP');
+      assert.equal(answer.request.Session, verify.body.Session);
+      assertTokens(answer, fixture.username);
+      assert.deepEqual(await adminMfaSettings(server, fixture), {
+        list: ['SOFTWARE_TOKEN_MFA'], preferred: 'SOFTWARE_TOKEN_MFA',
+      });
+
+      await signOut();
+      assert.deepEqual(await signIn({ username: fixture.username, password: fixture.password }), TOTP_STEP);
+      assert.deepEqual(await confirmSignIn({ challengeResponse: await app.nextCode() }), DONE);
+      await signOut();
+    });
+
+    test('CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION → EMAIL → the address → CONFIRM_SIGN_IN_WITH_EMAIL_CODE with the code from the outbox', async () => {
+      const fixture = await onPool('mfa-setup-email-amplify', 'mia', { email: true });
+      const step = await signIn({ username: fixture.username, password: fixture.password });
+      assert.equal(step.nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION', JSON.stringify(step));
+      assert.deepEqual([...step.nextStep.allowedMFATypes].sort(), ['EMAIL', 'TOTP']);
+      const chose = await confirmSignIn({ challengeResponse: 'EMAIL' });
+      assert.equal(chose.nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_EMAIL_SETUP', JSON.stringify(chose));
+
+      const m = mark();
+      const sent = await confirmSignIn({ challengeResponse: 'mia@example.org' });
+      assert.equal(sent.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', JSON.stringify(sent));
+      assert.equal(sent.nextStep.codeDeliveryDetails?.destination, 'm***@e***');
+      assert.deepEqual(callsSince(m), ['RespondToAuthChallenge 200'], shown(m));
+      assert.equal(since(m)[0].request.ChallengeName, 'MFA_SETUP');
+      assert.equal(since(m)[0].request.ChallengeResponses.EMAIL, 'mia@example.org');
+      const [message] = (await server.outbox(fixture.poolId, fixture.username)).filter((x) => x.Purpose === 'MFA');
+      assert.equal(message.Destination, 'mia@example.org');
+
+      assert.deepEqual(await confirmSignIn({ challengeResponse: message.Code }), DONE);
+      assert.deepEqual(await adminMfaSettings(server, fixture), { list: ['EMAIL_OTP'], preferred: 'EMAIL_OTP' });
+      await signOut();
     });
   });
 });

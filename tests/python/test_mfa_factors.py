@@ -448,6 +448,41 @@ def test_on_pool_sends_a_code_to_the_phone_or_address_the_user_has(cognito, serv
         e.assert_signed_in(tokens(e.password_auth(name)), name)
 
 
+
+def test_mfa_setup_by_email(on_pool):
+    """MFA_SETUP answered with EMAIL (as Amplify does when the user picks email): an EMAIL_OTP code
+    to that address, the same Session; the right code ends the sign-in, the address becomes
+    carol's verified email and email MFA her factor; the next sign-in asks for an email code."""
+    e = on_pool
+    session = assert_setup(e.password_auth("carol"), [TOTP, EMAIL])
+    for bad in ("not-an-address", "carol@"):
+        with aws_error("InvalidParameterException", "email"):
+            e.respond(SETUP, {"USERNAME": "carol", "EMAIL": bad}, session)
+    answer = e.respond(SETUP, {"USERNAME": "carol", "EMAIL": "carol@example.org"}, session)
+    assert answer["Session"] == session
+    assert_code_challenge(answer, EMAIL, "c***@e***", "carol")
+    [message] = e.mfa_messages("carol")
+    assert message["Destination"] == "carol@example.org" and message["Medium"] == "EMAIL", message
+    assert e.attribute("email", "carol") is None, "the address is carol's only once the code came back"
+    e.assert_signed_in(tokens(e.respond(EMAIL, e.code_answer(EMAIL, message["Code"], "carol"), session)), "carol")
+    assert e.attribute("email", "carol") == "carol@example.org"
+    assert e.attribute("email_verified", "carol") == "true"
+    got = e.cognito.admin_get_user(UserPoolId=e.pool, Username="carol")
+    assert got["UserMFASettingList"] == [EMAIL] and got["PreferredMfaSetting"] == EMAIL, got
+    assert_code_challenge(e.password_auth("carol"), EMAIL, "c***@e***", "carol")
+
+
+def test_mfa_setup_by_email_needs_the_pool_to_offer_it(cognito, server):
+    """In an ON pool without email MFA, MFA_SETUP does not list EMAIL_OTP and refuses an EMAIL
+    answer."""
+    e = FactorEnv(cognito, server, sms=False, email=False)
+    e.set_mfa("ON")
+    e.user("carol")
+    session = assert_setup(e.password_auth("carol"), [TOTP])
+    with aws_error("InvalidParameterException", "Email MFA cannot be set up"):
+        e.respond(SETUP, {"USERNAME": "carol", "EMAIL": "carol@example.org"}, session)
+    assert not e.mfa_messages("carol")
+
 # --- the matrix: pool MFA × device mode × device state × suppression ------------------------------
 
 DEVICE_MODES = {

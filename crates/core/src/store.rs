@@ -266,6 +266,10 @@ pub struct PendingMfa {
     pub setup_verified_step: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_device_name: Option<String>,
+    /// MFA_SETUP answered with an address: the EMAIL_OTP code went there; a right code makes
+    /// it the user's verified email and email MFA the user's factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_email: Option<String>,
 }
 
 impl PendingMfa {

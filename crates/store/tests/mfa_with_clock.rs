@@ -1,6 +1,6 @@
-//! The authenticator-app (TOTP) challenge at sign-in with a clock the test moves: codes one step
-//! either side are good, older ones and used ones are not, and the challenge's Session expires
-//! with the app client's AuthSessionValidity.
+//! The MFA challenges at sign-in with a clock the test moves: authenticator codes one step either
+//! side are good, older ones and used ones are not; the challenge's Session (and with it an SMS
+//! code, or an MFA_SETUP in progress) expires with the app client's AuthSessionValidity.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -30,6 +30,7 @@ fn err(e: gatehouse_core::CoreError) -> (String, String) {
 struct World {
     core: Core,
     clock: Arc<TestClock>,
+    pool: String,
     client: String,
     totp: TOTP,
 }
@@ -69,22 +70,50 @@ impl World {
         session: &Option<String>,
         code: &str,
     ) -> Result<RespondToAuthChallengeResponse, (String, String)> {
+        self.respond(
+            ChallengeNameType::SoftwareTokenMfa,
+            session,
+            &[("SOFTWARE_TOKEN_MFA_CODE", code)],
+        )
+        .await
+    }
+
+    /// RespondToAuthChallenge as ana with these responses besides USERNAME.
+    async fn respond(
+        &self,
+        challenge: ChallengeNameType,
+        session: &Option<String>,
+        responses: &[(&str, &str)],
+    ) -> Result<RespondToAuthChallengeResponse, (String, String)> {
+        let mut all = BTreeMap::from([("USERNAME".to_string(), "ana".to_string())]);
+        all.extend(
+            responses
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         self.core
             .respond_to_auth_challenge(
                 &Caller::default(),
                 RespondToAuthChallengeRequest {
                     client_id: self.client.clone(),
-                    challenge_name: ChallengeNameType::SoftwareTokenMfa,
+                    challenge_name: challenge,
                     session: session.clone(),
-                    challenge_responses: Some(BTreeMap::from([
-                        ("USERNAME".to_string(), "ana".to_string()),
-                        ("SOFTWARE_TOKEN_MFA_CODE".to_string(), code.to_string()),
-                    ])),
+                    challenge_responses: Some(all),
                     ..Default::default()
                 },
             )
             .await
             .map_err(err)
+    }
+
+    /// The code of the newest message to ana.
+    async fn last_code(&self) -> String {
+        let messages = self
+            .core
+            .outbox(Some(&self.pool), Some("ana"), 100)
+            .await
+            .unwrap();
+        messages.last().unwrap().code.clone().unwrap()
     }
 }
 
@@ -155,6 +184,7 @@ async fn world() -> World {
     let mut w = World {
         core,
         clock,
+        pool,
         client,
         totp: TOTP::new(Algorithm::SHA1, 6, 0, 30, vec![0; 16]).unwrap(),
     };
@@ -277,4 +307,147 @@ async fn the_challenge_session_expires_with_the_auth_session_validity() {
         .unwrap()
         .authentication_result
         .is_some());
+}
+
+fn expired() -> (String, String) {
+    (
+        "NotAuthorizedException".into(),
+        "Invalid session for the user, session is expired.".into(),
+    )
+}
+
+#[tokio::test]
+async fn an_sms_code_expires_with_its_session() {
+    let w = world().await;
+    w.core
+        .set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
+            user_pool_id: w.pool.clone(),
+            mfa_configuration: Some(UserPoolMfaType::Optional),
+            sms_mfa_configuration: Some(SmsMfaConfigType {
+                sms_authentication_message: Some("code {####}".into()),
+                sms_configuration: Some(SmsConfigurationType {
+                    sns_caller_arn: Some("arn:aws:iam::123456789012:role/sms".into()),
+                    ..Default::default()
+                }),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.core
+        .admin_update_user_attributes(AdminUpdateUserAttributesRequest {
+            user_pool_id: w.pool.clone(),
+            username: "ana".into(),
+            user_attributes: vec![AttributeType {
+                name: "phone_number".into(),
+                value: Some("+15555550100".into()),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.core
+        .admin_set_user_mfa_preference(AdminSetUserMFAPreferenceRequest {
+            user_pool_id: w.pool.clone(),
+            username: "ana".into(),
+            sms_mfa_settings: Some(SMSMfaSettingsType {
+                enabled: Some(true),
+                preferred_mfa: Some(true),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let challenge = w.password().await;
+    assert_eq!(challenge.challenge_name, Some(ChallengeNameType::SmsMfa));
+    let code = w.last_code().await;
+    w.advance_secs(3 * 60 + 1);
+    assert_eq!(
+        w.respond(
+            ChallengeNameType::SmsMfa,
+            &challenge.session,
+            &[("SMS_MFA_CODE", &code)]
+        )
+        .await
+        .unwrap_err(),
+        expired()
+    );
+    // A new sign-in sends a new code, which works within the Session's life.
+    let fresh = w.password().await;
+    let code = w.last_code().await;
+    w.advance_secs(2 * 60);
+    let done = w
+        .respond(
+            ChallengeNameType::SmsMfa,
+            &fresh.session,
+            &[("SMS_MFA_CODE", &code)],
+        )
+        .await
+        .unwrap();
+    assert!(done.authentication_result.is_some());
+}
+
+#[tokio::test]
+async fn an_mfa_setup_expires_with_its_session() {
+    let w = world().await;
+    w.core
+        .set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
+            user_pool_id: w.pool.clone(),
+            mfa_configuration: Some(UserPoolMfaType::On),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // ana's authenticator is turned off: in an ON pool she has to set one up.
+    w.core
+        .admin_set_user_mfa_preference(AdminSetUserMFAPreferenceRequest {
+            user_pool_id: w.pool.clone(),
+            username: "ana".into(),
+            software_token_mfa_settings: Some(SoftwareTokenMfaSettingsType {
+                enabled: Some(false),
+                preferred_mfa: Some(false),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let challenge = w.password().await;
+    assert_eq!(challenge.challenge_name, Some(ChallengeNameType::MfaSetup));
+    let associated = w
+        .core
+        .associate_software_token(AssociateSoftwareTokenRequest {
+            access_token: None,
+            session: challenge.session.clone(),
+        })
+        .await
+        .unwrap();
+    let totp = TOTP::new(
+        Algorithm::SHA1,
+        6,
+        0,
+        30,
+        Secret::Encoded(associated.secret_code.unwrap())
+            .to_bytes()
+            .unwrap(),
+    )
+    .unwrap();
+    w.advance_secs(3 * 60 + 1);
+    let late = w
+        .core
+        .verify_software_token(VerifySoftwareTokenRequest {
+            session: associated.session.clone(),
+            user_code: totp.generate(w.now_secs()),
+            ..Default::default()
+        })
+        .await
+        .map_err(err)
+        .unwrap_err();
+    assert_eq!(late, expired());
+    assert_eq!(
+        w.respond(ChallengeNameType::MfaSetup, &associated.session, &[])
+            .await
+            .unwrap_err(),
+        expired()
+    );
 }

@@ -226,7 +226,7 @@ impl Core {
                     self.pending_sign_in_record(pool, client, user, key, factor.name());
                 let code = self.prepare_code(&mut pending, factor);
                 self.store.insert_pending_sign_in(&pending).await?;
-                let params = self.send_mfa_code(pool, user, factor, code).await?;
+                let params = self.send_mfa_code(pool, user, factor, code, None).await?;
                 return Ok(mfa_challenge(factor, pending.session, params, user));
             }
             SecondFactor::Choose(factors) => {
@@ -274,15 +274,19 @@ impl Core {
         user: &UserRecord,
         factor: Factor,
         code: Option<String>,
+        to: Option<&str>,
     ) -> Result<BTreeMap<String, String>> {
         let Some(code) = code else {
             return Ok(BTreeMap::new());
         };
-        let destination = user
-            .attributes
-            .get(factor.attribute())
-            .cloned()
-            .unwrap_or_default();
+        let destination = match to {
+            Some(address) => address.to_string(),
+            None => user
+                .attributes
+                .get(factor.attribute())
+                .cloned()
+                .unwrap_or_default(),
+        };
         let default = "Your authentication code is {####}. ".to_string();
         let (medium, subject, template) = match factor {
             Factor::Email => {
@@ -395,14 +399,18 @@ impl Core {
                 ) {
                     return Err(code_mismatch());
                 }
-                // The code reached the phone or the mailbox: the attribute is verified.
-                let flag = format!("{}_verified", factor.attribute());
-                if user.attributes.get(&flag).map(String::as_str) != Some("true") {
-                    self.modify_user(pool, &user.username, |u| {
-                        u.attributes.insert(flag.clone(), "true".into());
-                        Ok(())
-                    })
-                    .await?;
+                if let Some(address) = &pending.mfa.setup_email {
+                    self.adopt_email_factor(pool, &user, address).await?;
+                } else {
+                    // The code reached the phone or the mailbox: the attribute is verified.
+                    let flag = format!("{}_verified", factor.attribute());
+                    if user.attributes.get(&flag).map(String::as_str) != Some("true") {
+                        self.modify_user(pool, &user.username, |u| {
+                            u.attributes.insert(flag.clone(), "true".into());
+                            Ok(())
+                        })
+                        .await?;
+                    }
                 }
             }
         }
@@ -469,7 +477,7 @@ impl Core {
         {
             return Err(expired_session());
         }
-        let params = self.send_mfa_code(pool, &user, factor, code).await?;
+        let params = self.send_mfa_code(pool, &user, factor, code, None).await?;
         Ok(mfa_challenge(factor, pending.session, params, &user))
     }
 
@@ -483,9 +491,41 @@ impl Core {
         session: Option<&str>,
         responses: Params<'_>,
     ) -> Result<AuthStep> {
-        let (pending, user) = self
+        let (mut pending, user) = self
             .pending_for_answer(pool, client, session, SETUP_STEP, &responses)
             .await?;
+        if let Some(address) = responses.get("EMAIL") {
+            // Email MFA set up as Amplify does it: a code to the address given, as EMAIL_OTP.
+            if !pending
+                .mfa
+                .offered
+                .iter()
+                .any(|o| o == Factor::Email.name())
+            {
+                return Err(CoreError::InvalidParameter(
+                    "Email MFA cannot be set up in this user pool.".into(),
+                ));
+            }
+            if !crate::attributes::is_email(address) {
+                return Err(CoreError::InvalidParameter(
+                    "Invalid email address format.".into(),
+                ));
+            }
+            pending.step = Factor::Email.name().to_string();
+            pending.mfa.setup_email = Some(address.to_string());
+            let code = self.prepare_code(&mut pending, Factor::Email);
+            if !self
+                .store
+                .advance_pending_sign_in(&pending, SETUP_STEP)
+                .await?
+            {
+                return Err(expired_session());
+            }
+            let params = self
+                .send_mfa_code(pool, &user, Factor::Email, code, Some(address))
+                .await?;
+            return Ok(mfa_challenge(Factor::Email, pending.session, params, &user));
+        }
         let (Some(secret), Some(step)) = (
             pending.mfa.setup_secret.clone(),
             pending.mfa.setup_verified_step,
@@ -508,6 +548,38 @@ impl Core {
         .await?;
         self.after_second_factor(pool, client, &user, pending, SETUP_STEP, &responses)
             .await
+    }
+
+    /// MFA_SETUP by email finished with the right code: the address is the user's, verified,
+    /// and email MFA is enabled (and preferred unless another factor is).
+    async fn adopt_email_factor(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        address: &str,
+    ) -> Result<()> {
+        let attribute = |name: &str, value: &str| gatehouse_wire::AttributeType {
+            name: name.to_string(),
+            value: Some(value.to_string()),
+        };
+        self.update_attributes(
+            pool,
+            &user.username,
+            &[
+                attribute("email", address),
+                attribute("email_verified", "true"),
+            ],
+        )
+        .await?;
+        self.modify_user(pool, &user.username, |u| {
+            u.mfa.email_enabled = true;
+            u.mfa
+                .preferred
+                .get_or_insert_with(|| Factor::Email.name().into());
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// The MFA step passed: device SRP when a confirmed device was presented (with the
