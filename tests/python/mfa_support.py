@@ -16,14 +16,12 @@ import hmac
 import re
 import struct
 import time
-from dataclasses import dataclass
-
-import jwt
 from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
-from support import (
-    DUMMY_KEY, DUMMY_SECRET, SrpSignIn, new_app_client, new_confirmed_user, verify_jwt,
+from support import (  # noqa: F401 (Device, tokens, … are re-exported to the MFA suites)
+    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, new_app_client, new_confirmed_user, remembered_status, tokens,
+    unverified_claims, verify_jwt,
 )
 
 PASSWORD = "Passw0rd!"
@@ -103,28 +101,6 @@ class Authenticator:
 
 
 # --- pools, users, devices -----------------------------------------------------------------------
-
-@dataclass
-class Device:
-    """What a client keeps after ConfirmDevice: the key, the group key and its random secret."""
-    key: str
-    group_key: str
-    password: str
-
-
-def tokens(answer: dict) -> dict:
-    """The AuthenticationResult of an answer that ends the sign-in (no further challenge)."""
-    assert "ChallengeName" not in answer, answer
-    return answer["AuthenticationResult"]
-
-
-def unverified_claims(token: str) -> dict:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
-def remembered_status(device: dict) -> str:
-    return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}["dev:device_remembered_status"]
-
 
 def assert_mfa_challenge(answer: dict, user_id: str = "alice") -> str:
     """A SOFTWARE_TOKEN_MFA challenge as docs/mfa.md describes it; returns its Session."""

@@ -16,6 +16,7 @@ import time
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -414,3 +415,33 @@ def verify_jwt(issuer: str, token: str, token_use: str, client_id: str | None = 
                                  "verify_aud": token_use == "id"})
     assert claims["token_use"] == token_use, claims
     return claims
+
+
+# --- sign-in results and devices (shared by the device and MFA suites) ----------------------------
+
+@dataclass
+class Device:
+    """What a client keeps after ConfirmDevice: the key, the group key and its random secret."""
+    key: str
+    group_key: str
+    password: str
+
+
+def tokens(answer: dict) -> dict:
+    """The AuthenticationResult of an answer that ends the sign-in (no further challenge)."""
+    assert "ChallengeName" not in answer, answer
+    return answer["AuthenticationResult"]
+
+
+def unverified_claims(token: str) -> dict:
+    import jwt
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def device_attributes(device: dict) -> dict[str, str]:
+    """A DeviceType's DeviceAttributes as a dict."""
+    return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}
+
+
+def remembered_status(device: dict) -> str:
+    return device_attributes(device)["dev:device_remembered_status"]

@@ -16,17 +16,15 @@ import base64
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
 
-import jwt
 import pytest
 from botocore.exceptions import ClientError
 from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
 from support import (
-    DUMMY_KEY, DUMMY_SECRET, SrpSignIn, aws_error, call, new_app_client, new_confirmed_user, user_attributes,
-    verify_jwt,
+    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, aws_error, call, device_attributes, new_app_client,
+    new_confirmed_user, remembered_status, tokens, unverified_claims, user_attributes, verify_jwt,
 )
 
 PASSWORD = "Passw0rd!"
@@ -49,31 +47,8 @@ OPT_IN_SUPPRESS = {"DeviceOnlyRememberedOnUserPrompt": True, "ChallengeRequiredO
 
 # --- helpers -------------------------------------------------------------------------------------
 
-@dataclass
-class Device:
-    """What a client keeps after ConfirmDevice: the key, the group key and its random secret."""
-    key: str
-    group_key: str
-    password: str
-
-
-def tokens(answer: dict) -> dict:
-    """The AuthenticationResult of an answer that ends the sign-in (no further challenge)."""
-    assert "ChallengeName" not in answer, answer
-    return answer["AuthenticationResult"]
-
-
-def unverified_claims(token: str) -> dict:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
 def attributes(device: dict) -> dict[str, str]:
-    """A DeviceType's DeviceAttributes as a dict."""
-    return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}
-
-
-def remembered_status(device: dict) -> str:
-    return attributes(device)["dev:device_remembered_status"]
+    return device_attributes(device)
 
 
 def device_keys(answer: dict) -> list[str]:

@@ -16,12 +16,20 @@ pub const MAX_FAILED_ATTEMPTS: u32 = 5;
 pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 pub const VERIFY_ATTRIBUTE_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 
-fn hash(rec_key: &str, code: &str) -> String {
+/// A code as stored: SHA-256 of what it belongs to (`rec_key`) and the code.
+pub(crate) fn code_hash(rec_key: &str, code: &str) -> String {
     let mut h = Sha256::new();
     h.update(rec_key.as_bytes());
     h.update([0]);
     h.update(code.as_bytes());
     crate::ids::hex(&h.finalize())
+}
+
+/// A message template with `{####}` (the code) and `{username}` filled in.
+pub(crate) fn fill_template(template: &str, code: &str, username: &str) -> String {
+    template
+        .replace("{####}", code)
+        .replace("{username}", username)
 }
 
 /// What a message says and where it goes.
@@ -69,7 +77,7 @@ impl Core {
                 pool_id: user.pool_id.clone(),
                 username_key: user.username_key.clone(),
                 purpose: purpose.as_str().to_string(),
-                code_hash: hash(&key, &code),
+                code_hash: code_hash(&key, &code),
                 attribute: attribute.map(str::to_string),
                 expires_at: self.now_millis() + ttl_ms,
                 failed_attempts: 0,
@@ -105,7 +113,7 @@ impl Core {
             user.username_key,
             purpose.as_str()
         );
-        let given = hash(&key, code);
+        let given = code_hash(&key, code);
         if !bool::from(given.as_bytes().ct_eq(rec.code_hash.as_bytes())) {
             rec.failed_attempts += 1;
             self.store.put_code(&rec).await?;
@@ -216,9 +224,7 @@ impl Core {
             ),
             Medium::Sms => (None, t.sms_message.unwrap_or_else(default)),
         };
-        let body = template
-            .replace("{####}", &code)
-            .replace("{username}", &user.username);
+        let body = fill_template(&template, &code, &user.username);
         let letter = Letter {
             medium,
             destination: &destination,

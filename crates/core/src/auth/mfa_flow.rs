@@ -6,12 +6,11 @@
 use std::collections::BTreeMap;
 
 use gatehouse_wire::{ChallengeNameType, DeviceConfigurationType, UserPoolMfaType};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::device_flow::{UnknownDevice, PENDING_SIGN_IN};
 use super::{check_secret_hash_for, expired_session, AuthStep, Params};
-use crate::codes::Letter;
+use crate::codes::{code_hash, fill_template, Letter};
 use crate::devices::tracking;
 use crate::messages::{mask, Medium, Purpose};
 use crate::mfa::{new_totp_secret, pool_offers_email, pool_offers_sms, totp_step};
@@ -147,14 +146,6 @@ fn second_factor(pool: &UserPoolRecord, user: &UserRecord) -> SecondFactor {
 fn suppresses_mfa(config: Option<&DeviceConfigurationType>, device: &DeviceRecord) -> bool {
     config.is_some_and(|c| c.challenge_required_on_new_device == Some(true))
         && device.status == DeviceStatus::Remembered
-}
-
-fn code_hash(pending_id: &str, code: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(pending_id.as_bytes());
-    h.update([0]);
-    h.update(code.as_bytes());
-    crate::ids::hex(&h.finalize())
 }
 
 fn totp_mismatch() -> CoreError {
@@ -305,9 +296,7 @@ impl Core {
                     .unwrap_or(default),
             ),
         };
-        let body = template
-            .replace("{####}", &code)
-            .replace("{username}", &user.username);
+        let body = fill_template(&template, &code, &user.username);
         let letter = Letter {
             medium,
             destination: &destination,
@@ -327,18 +316,16 @@ impl Core {
         ]))
     }
 
-    /// The pending sign-in a challenge answer continues, waiting for `step`, and its user (who
-    /// must be the one USERNAME names and the Session was issued to).
-    async fn pending_for_answer(
+    /// The unexpired pending sign-in of `session`, if it waits for `step`, and its user (still
+    /// the one the Session was issued to).
+    async fn pending_at(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         session: Option<&str>,
         step: &str,
-        responses: &Params<'_>,
     ) -> Result<(PendingSignInRecord, UserRecord)> {
         let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
-        let username = responses.required("USERNAME")?;
         let pending = self
             .store
             .pending_sign_in(&s.id)
@@ -351,6 +338,21 @@ impl Core {
             .await?
             .filter(|u| Core::session_matches(&s, u))
             .ok_or_else(expired_session)?;
+        Ok((pending, user))
+    }
+
+    /// The pending sign-in a challenge answer continues, waiting for `step`, and its user (who
+    /// must be the one USERNAME names and the Session was issued to).
+    async fn pending_for_answer(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        step: &str,
+        responses: &Params<'_>,
+    ) -> Result<(PendingSignInRecord, UserRecord)> {
+        let (pending, user) = self.pending_at(pool, client, session, step).await?;
+        let username = responses.required("USERNAME")?;
         if !self.names_user(pool, &user, username).await? {
             return Err(expired_session());
         }
@@ -456,7 +458,7 @@ impl Core {
         session: Option<&str>,
         responses: Params<'_>,
     ) -> Result<AuthStep> {
-        let (mut pending, user) = self
+        let (pending, user) = self
             .pending_for_answer(pool, client, session, SELECT_STEP, &responses)
             .await?;
         let answer = responses.required("ANSWER")?;
@@ -468,17 +470,32 @@ impl Core {
                     pending.mfa.offered.join(", ")
                 ))
             })?;
+        self.move_to_code(pool, &user, pending, SELECT_STEP, factor, None)
+            .await
+    }
+
+    /// Moves `pending` on from `from_step` to `factor`'s challenge, with the same Session; for
+    /// SMS and email a fresh code goes to the user's attribute, or to `to`.
+    async fn move_to_code(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        mut pending: PendingSignInRecord,
+        from_step: &str,
+        factor: Factor,
+        to: Option<&str>,
+    ) -> Result<AuthStep> {
         pending.step = factor.name().to_string();
         let code = self.prepare_code(&mut pending, factor);
         if !self
             .store
-            .advance_pending_sign_in(&pending, SELECT_STEP)
+            .advance_pending_sign_in(&pending, from_step)
             .await?
         {
             return Err(expired_session());
         }
-        let params = self.send_mfa_code(pool, &user, factor, code, None).await?;
-        Ok(mfa_challenge(factor, pending.session, params, &user))
+        let params = self.send_mfa_code(pool, user, factor, code, to).await?;
+        Ok(mfa_challenge(factor, pending.session, params, user))
     }
 
     /// RespondToAuthChallenge MFA_SETUP {USERNAME}, after AssociateSoftwareToken and
@@ -511,20 +528,17 @@ impl Core {
                     "Invalid email address format.".into(),
                 ));
             }
-            pending.step = Factor::Email.name().to_string();
             pending.mfa.setup_email = Some(address.to_string());
-            let code = self.prepare_code(&mut pending, Factor::Email);
-            if !self
-                .store
-                .advance_pending_sign_in(&pending, SETUP_STEP)
-                .await?
-            {
-                return Err(expired_session());
-            }
-            let params = self
-                .send_mfa_code(pool, &user, Factor::Email, code, Some(address))
-                .await?;
-            return Ok(mfa_challenge(Factor::Email, pending.session, params, &user));
+            return self
+                .move_to_code(
+                    pool,
+                    &user,
+                    pending,
+                    SETUP_STEP,
+                    Factor::Email,
+                    Some(address),
+                )
+                .await;
         }
         let (Some(secret), Some(step)) = (
             pending.mfa.setup_secret.clone(),
@@ -626,19 +640,9 @@ impl Core {
             .app_client(&pool.id, &s.client_id)
             .await
             .map_err(|_| expired_session())?;
-        let s = self.open_challenge_session(&pool, &client, Some(session), PENDING_SIGN_IN)?;
-        let pending = self
-            .store
-            .pending_sign_in(&s.id)
-            .await?
-            .filter(|p| p.step == SETUP_STEP && p.expires_at >= self.now_millis())
-            .ok_or_else(expired_session)?;
-        let user = self
-            .store
-            .user(&pool.id, &pending.username_key)
-            .await?
-            .filter(|u| Core::session_matches(&s, u))
-            .ok_or_else(expired_session)?;
+        let (pending, user) = self
+            .pending_at(&pool, &client, Some(session), SETUP_STEP)
+            .await?;
         self.refuse_before_password(&user)?;
         Ok((pool, pending))
     }
