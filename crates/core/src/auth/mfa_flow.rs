@@ -203,45 +203,46 @@ impl Core {
         device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
         let key = device.as_ref().map(|d| d.device_key.as_str());
-        let (step, challenge, params) = match self.second_factor_with(pool, user, device.as_ref()) {
-            SecondFactor::None => {
-                return match &device {
-                    Some(d) => self.begin_device_sign_in(pool, client, user, d).await,
-                    None => Ok(AuthStep::tokens(
-                        self.tokens_for_new_device(pool, client, user).await?,
-                    )),
-                };
-            }
-            SecondFactor::Code(factor) => {
-                let mut pending =
-                    self.pending_sign_in_record(pool, client, user, key, factor.name());
-                let code = self.prepare_code(&mut pending, factor);
-                self.store.insert_pending_sign_in(&pending).await?;
-                let params = self.send_mfa_code(pool, user, factor, code, None).await?;
-                return Ok(mfa_challenge(factor, pending.session, params, user));
-            }
-            SecondFactor::Choose(factors) => {
-                let names: Vec<&str> = factors.iter().map(|f| f.name()).collect();
-                (
+        let (step, challenge, list, names): (_, _, _, Vec<&str>) =
+            match self.second_factor_with(pool, user, device.as_ref()) {
+                SecondFactor::None => {
+                    return match &device {
+                        Some(d) => self.begin_device_sign_in(pool, client, user, d).await,
+                        None => Ok(AuthStep::tokens(
+                            self.tokens_for_new_device(pool, client, user).await?,
+                        )),
+                    };
+                }
+                SecondFactor::Code(factor) => {
+                    let mut pending =
+                        self.pending_sign_in_record(pool, client, user, key, factor.name());
+                    let code = self.prepare_code(&mut pending, factor);
+                    self.store.insert_pending_sign_in(&pending).await?;
+                    let params = self.send_mfa_code(pool, user, factor, code, None).await?;
+                    return Ok(mfa_challenge(factor, pending.session, params, user));
+                }
+                SecondFactor::Choose(factors) => (
                     SELECT_STEP,
                     ChallengeNameType::SelectMfaType,
-                    ("MFAS_CAN_CHOOSE", names),
-                )
-            }
-            SecondFactor::Setup(names) => (
-                SETUP_STEP,
-                ChallengeNameType::MfaSetup,
-                ("MFAS_CAN_SETUP", names),
-            ),
-        };
+                    "MFAS_CAN_CHOOSE",
+                    factors.iter().map(|f| f.name()).collect(),
+                ),
+                SecondFactor::Setup(names) => (
+                    SETUP_STEP,
+                    ChallengeNameType::MfaSetup,
+                    "MFAS_CAN_SETUP",
+                    names,
+                ),
+            };
+        // The factors offered are kept: the answer must pick one of them.
         let mut pending = self.pending_sign_in_record(pool, client, user, key, step);
-        pending.mfa.offered = params.1.iter().map(|n| n.to_string()).collect();
+        pending.mfa.offered = names.iter().map(|n| n.to_string()).collect();
         self.store.insert_pending_sign_in(&pending).await?;
         Ok(AuthStep {
             challenge_name: Some(challenge),
             session: Some(pending.session),
             challenge_parameters: Some(BTreeMap::from([
-                (params.0.to_string(), json_list(&params.1)),
+                (list.to_string(), json_list(&names)),
                 ("USER_ID_FOR_SRP".to_string(), user.username.clone()),
             ])),
             ..Default::default()
