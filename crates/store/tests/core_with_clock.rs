@@ -1,59 +1,26 @@
 //! Core rules that depend on time, on a real (in-memory) SQLite store with a clock the test
 //! moves: codes expire after Cognito's lifetimes.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+mod common;
 
-use gatehouse_core::{Clock, Core, CoreConfig, OsEntropy};
+use common::{core_on, create_client, create_pool, memory_store, TestClock, START_MS};
+use gatehouse_core::Core;
 use gatehouse_wire::*;
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-async fn core_at(start_ms: i64) -> (Core, Arc<TestClock>) {
-    let store = gatehouse_store::open("sqlite::memory:").await.unwrap();
-    let clock = Arc::new(TestClock(AtomicI64::new(start_ms)));
-    let core = Core::new(
-        store,
-        clock.clone(),
-        Arc::new(OsEntropy),
-        CoreConfig::default(),
-    );
-    (core, clock)
-}
 
 #[tokio::test]
 async fn sign_up_codes_expire_after_24_hours() {
-    let (core, clock) = core_at(1_800_000_000_000).await;
-    let pool = core
-        .create_user_pool(CreateUserPoolRequest {
+    let clock = TestClock::at(START_MS);
+    let core = core_on(memory_store().await, clock.clone());
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
             pool_name: "clock".into(),
             auto_verified_attributes: Some(vec![VerifiedAttributeType::Email]),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
-    let client = core
-        .create_user_pool_client(CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "app".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+        },
+    )
+    .await;
+    let client = create_client(&core, &pool, &[], Default::default()).await;
     let sign_up = |user: &str| SignUpRequest {
         client_id: client.clone(),
         username: user.into(),
@@ -89,12 +56,12 @@ async fn sign_up_codes_expire_after_24_hours() {
     let early = code_of(&core, "early").await;
     let late = code_of(&core, "late").await;
 
-    clock.0.fetch_add(24 * 3600 * 1000 - 1000, Ordering::SeqCst);
+    clock.advance(24 * 3600 * 1000 - 1000);
     core.confirm_sign_up(confirm("early", &early))
         .await
         .unwrap();
 
-    clock.0.fetch_add(2000, Ordering::SeqCst);
+    clock.advance(2000);
     let err = gatehouse_wire::ApiError::from(
         core.confirm_sign_up(confirm("late", &late))
             .await

@@ -3,34 +3,22 @@
 //! (and are pruned), a pending device sign-in lives as long as the client's auth session, and a
 //! device sign-in started by one server process is finished by another.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use gatehouse_core::server_key::ServerKey;
-use gatehouse_core::{Caller, Clock, Core, CoreConfig, OsEntropy, Store};
+use common::{
+    core_on, create_client, create_pool, create_user, err, TestClock, PASSWORD, START_MS,
+};
+use gatehouse_core::{Caller, Clock, Core, Store};
 use gatehouse_srp::{
     base64_decode, format_timestamp, ClaimMessage, DeviceSecret, PublicValue, Salt, SrpClient,
     SrpIdentity,
 };
 use gatehouse_wire::*;
 
-const START_MS: i64 = 1_800_000_000_000;
-const PASSWORD: &str = "Passw0rd!";
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn err(e: gatehouse_core::CoreError) -> (String, String) {
-    let e = ApiError::from(e);
-    (e.code.to_string(), e.message)
-}
 
 struct World {
     store: Arc<dyn Store>,
@@ -41,77 +29,41 @@ struct World {
 
 impl World {
     async fn new(store: Arc<dyn Store>) -> World {
-        let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
-        let w = World {
-            store,
-            clock,
-            pool: String::new(),
-            client: String::new(),
-        };
-        let core = w.core();
-        let pool = core
-            .create_user_pool(CreateUserPoolRequest {
+        let clock = TestClock::at(START_MS);
+        let core = core_on(store.clone(), clock.clone());
+        let pool = create_pool(
+            &core,
+            CreateUserPoolRequest {
                 pool_name: "devices".into(),
                 device_configuration: Some(DeviceConfigurationType {
                     challenge_required_on_new_device: Some(false),
                     device_only_remembered_on_user_prompt: Some(false),
                 }),
                 ..Default::default()
-            })
-            .await
-            .unwrap()
-            .user_pool
-            .unwrap()
-            .id
-            .unwrap();
-        let client = core
-            .create_user_pool_client(CreateUserPoolClientRequest {
-                user_pool_id: pool.clone(),
-                client_name: "app".into(),
-                explicit_auth_flows: Some(vec![
-                    ExplicitAuthFlowsType::AllowUserPasswordAuth,
-                    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-                ]),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .user_pool_client
-            .unwrap()
-            .client_id
-            .unwrap();
-        core.admin_create_user(AdminCreateUserRequest {
-            user_pool_id: pool.clone(),
-            username: "ana".into(),
-            message_action: Some(MessageActionType::Suppress),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        core.admin_set_user_password(AdminSetUserPasswordRequest {
-            user_pool_id: pool.clone(),
-            username: "ana".into(),
-            password: PASSWORD.into(),
-            permanent: Some(true),
-        })
-        .await
-        .unwrap();
-        World { pool, client, ..w }
+            },
+        )
+        .await;
+        let flows = [
+            ExplicitAuthFlowsType::AllowUserPasswordAuth,
+            ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+        ];
+        let client = create_client(&core, &pool, &flows, Default::default()).await;
+        create_user(&core, &pool, "ana", true).await;
+        World {
+            store,
+            clock,
+            pool,
+            client,
+        }
     }
 
     /// A server process on the shared store and clock (same server key, as in a deployment).
     fn core(&self) -> Core {
-        Core::new(
-            self.store.clone(),
-            self.clock.clone(),
-            Arc::new(OsEntropy),
-            CoreConfig::default(),
-        )
-        .with_server_key(ServerKey::from_bytes(&[7; 32]))
+        core_on(self.store.clone(), self.clock.clone())
     }
 
     fn advance(&self, ms: i64) {
-        self.clock.0.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 
     async fn sign_in(&self, core: &Core, device_key: Option<&str>) -> InitiateAuthResponse {
@@ -254,13 +206,7 @@ async fn a_device_sign_in_started_on_one_process_finishes_on_another_within_the_
     let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
     let w = World::new(gatehouse_store::open(&url).await.unwrap()).await;
     let a = w.core();
-    let b = Core::new(
-        gatehouse_store::open(&url).await.unwrap(),
-        w.clock.clone(),
-        Arc::new(OsEntropy),
-        CoreConfig::default(),
-    )
-    .with_server_key(ServerKey::from_bytes(&[7; 32]));
+    let b = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
     let first = w.sign_in(&a, None).await.authentication_result.unwrap();
     let (key, group, secret) = w.confirm(&a, &first).await.unwrap();
 

@@ -2,30 +2,18 @@
 //! side are good, older ones and used ones are not; the challenge's Session (and with it an SMS
 //! code, or an MFA_SETUP in progress) expires with the app client's AuthSessionValidity.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use gatehouse_core::server_key::ServerKey;
-use gatehouse_core::{Caller, Clock, Core, CoreConfig, OsEntropy};
+use common::{
+    core_on, create_client, create_pool, create_user, err, memory_store, TestClock, PASSWORD,
+    START_MS,
+};
+use gatehouse_core::{Caller, Clock, Core};
 use gatehouse_wire::*;
 use totp_rs::{Algorithm, Secret, TOTP};
-
-const START_MS: i64 = 1_800_000_000_000;
-const PASSWORD: &str = "Passw0rd!";
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn err(e: gatehouse_core::CoreError) -> (String, String) {
-    let e = ApiError::from(e);
-    (e.code.to_string(), e.message)
-}
 
 struct World {
     core: Core,
@@ -41,7 +29,7 @@ impl World {
     }
 
     fn advance_secs(&self, s: i64) {
-        self.clock.0.fetch_add(s * 1000, Ordering::SeqCst);
+        self.clock.advance(s * 1000);
     }
 
     /// The code of the step `offset` steps from now.
@@ -120,25 +108,16 @@ impl World {
 /// A pool with optional TOTP MFA and a user "ana" enrolled (enrolment verified with the code of
 /// the current step, and TOTP preferred).
 async fn world() -> World {
-    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
-    let core = Core::new(
-        gatehouse_store::open("sqlite::memory:").await.unwrap(),
-        clock.clone(),
-        Arc::new(OsEntropy),
-        CoreConfig::default(),
-    )
-    .with_server_key(ServerKey::from_bytes(&[7; 32]));
-    let pool = core
-        .create_user_pool(CreateUserPoolRequest {
+    let clock = TestClock::at(START_MS);
+    let core = core_on(memory_store().await, clock.clone());
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
             pool_name: "mfa".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
+        },
+    )
+    .await;
     core.set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
         user_pool_id: pool.clone(),
         mfa_configuration: Some(UserPoolMfaType::Optional),
@@ -149,38 +128,12 @@ async fn world() -> World {
     })
     .await
     .unwrap();
-    let client = core
-        .create_user_pool_client(CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "app".into(),
-            explicit_auth_flows: Some(vec![
-                ExplicitAuthFlowsType::AllowUserPasswordAuth,
-                ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-            ]),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
-    core.admin_create_user(AdminCreateUserRequest {
-        user_pool_id: pool.clone(),
-        username: "ana".into(),
-        message_action: Some(MessageActionType::Suppress),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    core.admin_set_user_password(AdminSetUserPasswordRequest {
-        user_pool_id: pool.clone(),
-        username: "ana".into(),
-        password: PASSWORD.into(),
-        permanent: Some(true),
-    })
-    .await
-    .unwrap();
+    let flows = [
+        ExplicitAuthFlowsType::AllowUserPasswordAuth,
+        ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+    ];
+    let client = create_client(&core, &pool, &flows, Default::default()).await;
+    create_user(&core, &pool, "ana", true).await;
     let mut w = World {
         core,
         clock,

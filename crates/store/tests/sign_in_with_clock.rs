@@ -3,31 +3,18 @@
 //! temporary-password lifetimes, the SRP timestamp window, and the lockout, which holds across
 //! two cores (two server processes) sharing one database.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use gatehouse_core::server_key::ServerKey;
-use gatehouse_core::{Clock, Core, CoreConfig, OsEntropy};
+use common::{
+    core_on, create_client, create_pool, create_user, err, memory_store, TestClock, PASSWORD,
+    START_MS,
+};
+use gatehouse_core::{Clock, Core};
 use gatehouse_srp::{format_timestamp, ClaimMessage, PublicValue, Salt, SrpClient, SrpIdentity};
 use gatehouse_wire::*;
-
-const START_MS: i64 = 1_800_000_000_000;
-const PASSWORD: &str = "Passw0rd!";
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl TestClock {
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
 
 struct World {
     core: Core,
@@ -36,52 +23,36 @@ struct World {
     client: String,
 }
 
-fn core_on(store: Arc<dyn gatehouse_core::Store>, clock: Arc<TestClock>) -> Core {
-    Core::new(store, clock, Arc::new(OsEntropy), CoreConfig::default())
-        .with_server_key(ServerKey::from_bytes(&[7; 32]))
-}
-
-fn err(e: gatehouse_core::CoreError) -> (String, String) {
-    let e = ApiError::from(e);
-    (e.code.to_string(), e.message)
-}
-
 async fn world_on(store: Arc<dyn gatehouse_core::Store>) -> World {
-    let clock = Arc::new(TestClock(AtomicI64::new(START_MS)));
+    let clock = TestClock::at(START_MS);
     let core = core_on(store, clock.clone());
-    let pool = core
-        .create_user_pool(CreateUserPoolRequest {
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
             pool_name: "clock".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
-    let client = core
-        .create_user_pool_client(CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "app".into(),
-            explicit_auth_flows: Some(vec![
-                ExplicitAuthFlowsType::AllowUserPasswordAuth,
-                ExplicitAuthFlowsType::AllowUserSrpAuth,
-                ExplicitAuthFlowsType::AllowRefreshTokenAuth,
-            ]),
+        },
+    )
+    .await;
+    let flows = [
+        ExplicitAuthFlowsType::AllowUserPasswordAuth,
+        ExplicitAuthFlowsType::AllowUserSrpAuth,
+        ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+    ];
+    let client = create_client(
+        &core,
+        &pool,
+        &flows,
+        CreateUserPoolClientRequest {
             refresh_token_validity: Some(60),
             token_validity_units: Some(TokenValidityUnitsType {
                 refresh_token: Some(TimeUnitsType::Minutes),
                 ..Default::default()
             }),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+        },
+    )
+    .await;
     World {
         core,
         clock,
@@ -91,32 +62,12 @@ async fn world_on(store: Arc<dyn gatehouse_core::Store>) -> World {
 }
 
 async fn world() -> World {
-    world_on(gatehouse_store::open("sqlite::memory:").await.unwrap()).await
+    world_on(memory_store().await).await
 }
 
 impl World {
     async fn user(&self, name: &str, permanent: bool) {
-        self.core
-            .admin_create_user(AdminCreateUserRequest {
-                user_pool_id: self.pool.clone(),
-                username: name.into(),
-                message_action: Some(MessageActionType::Suppress),
-                temporary_password: Some(PASSWORD.into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        if permanent {
-            self.core
-                .admin_set_user_password(AdminSetUserPasswordRequest {
-                    user_pool_id: self.pool.clone(),
-                    username: name.into(),
-                    password: PASSWORD.into(),
-                    permanent: Some(true),
-                })
-                .await
-                .unwrap();
-        }
+        create_user(&self.core, &self.pool, name, permanent).await;
     }
 
     async fn password_sign_in(
