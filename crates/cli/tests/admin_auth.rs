@@ -11,7 +11,7 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use common::{err_of, http_at, TestServer};
+use common::{create_app_client, create_confirmed_user, create_pool, err_of, http_at, TestServer};
 
 /// The two `export` lines the server printed on first start.
 fn printed_credentials(srv: &TestServer) -> (String, String) {
@@ -461,45 +461,18 @@ async fn flooding_sign_in_from_one_address_is_throttled_while_others_pass() {
     let srv = TestServer::start_with(&["--rate-limit-per-ip", "5"]);
     let (key, secret) = printed_credentials(&srv);
     let c = srv.client_with(&key, &secret);
-    let pool = c
-        .create_user_pool()
-        .pool_name("flood")
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
-    let client = c
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("app")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+    let pool = create_pool(&c, "flood").await;
+    let client = create_app_client(
+        &c,
+        &pool,
+        &[
+            ExplicitAuthFlowsType::AllowUserPasswordAuth,
+            ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+        ],
+    )
+    .await;
     for user in ["alice", "victim"] {
-        c.admin_create_user()
-            .user_pool_id(&pool)
-            .username(user)
-            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
-            .send()
-            .await
-            .unwrap();
-        c.admin_set_user_password()
-            .user_pool_id(&pool)
-            .username(user)
-            .password("Passw0rd!")
-            .permanent(true)
-            .send()
-            .await
-            .unwrap();
+        create_confirmed_user(&c, &pool, user, "Passw0rd!").await;
     }
     // An attacker guesses the victim's password from one address.
     let mut throttled = 0;

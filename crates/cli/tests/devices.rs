@@ -6,10 +6,10 @@ mod common;
 
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, DeviceConfigurationType, DeviceRememberedStatusType,
-    DeviceSecretVerifierConfigType, ExplicitAuthFlowsType, MessageActionType,
+    DeviceSecretVerifierConfigType, ExplicitAuthFlowsType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
-use common::{err_of, TestServer};
+use common::{create_app_client, create_confirmed_user, err_of, TestServer};
 use gatehouse_client::srp::DeviceSecret;
 use gatehouse_client::{SignInOutcome, SrpSignIn};
 
@@ -33,34 +33,16 @@ async fn pool_with_devices(c: &Client, opt_in: bool) -> (String, String) {
         .unwrap()
         .id
         .unwrap();
-    let client_id = c
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("app")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
-    c.admin_create_user()
-        .user_pool_id(&pool)
-        .username("ferris")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
-    c.admin_set_user_password()
-        .user_pool_id(&pool)
-        .username("ferris")
-        .password(PASSWORD)
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
+    let client_id = create_app_client(
+        c,
+        &pool,
+        &[
+            ExplicitAuthFlowsType::AllowUserSrpAuth,
+            ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+        ],
+    )
+    .await;
+    create_confirmed_user(c, &pool, "ferris", PASSWORD).await;
     (pool, client_id)
 }
 

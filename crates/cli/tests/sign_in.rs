@@ -3,10 +3,8 @@
 
 mod common;
 
-use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, ExplicitAuthFlowsType, MessageActionType,
-};
-use common::{err_of, TestServer};
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ExplicitAuthFlowsType};
+use common::{create_app_client, create_confirmed_user, create_pool, err_of, TestServer};
 use gatehouse_client::{SignInOutcome, SrpSignIn};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
@@ -15,44 +13,17 @@ const PASSWORD: &str = "Corr3ct-Horse!";
 async fn srp_sign_in_with_the_rust_client_yields_working_tokens() {
     let srv = TestServer::start();
     let c = srv.client();
-    let pool = c
-        .create_user_pool()
-        .pool_name("rust-srp")
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
-    let client_id = c
-        .create_user_pool_client()
-        .user_pool_id(&pool)
-        .client_name("app")
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        .send()
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
-    c.admin_create_user()
-        .user_pool_id(&pool)
-        .username("ferris")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
-    c.admin_set_user_password()
-        .user_pool_id(&pool)
-        .username("ferris")
-        .password(PASSWORD)
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
+    let pool = create_pool(&c, "rust-srp").await;
+    let client_id = create_app_client(
+        &c,
+        &pool,
+        &[
+            ExplicitAuthFlowsType::AllowUserSrpAuth,
+            ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+        ],
+    )
+    .await;
+    create_confirmed_user(&c, &pool, "ferris", PASSWORD).await;
 
     let srp = SrpSignIn::new(&pool, &client_id).unwrap();
     let tokens = match srp.sign_in(&c, "ferris", PASSWORD).await.unwrap() {

@@ -262,3 +262,54 @@ pub fn err_of<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
         e.message().unwrap_or("").to_string(),
     )
 }
+
+/// A user pool with default settings; its id.
+pub async fn create_pool(c: &Client, name: &str) -> String {
+    c.create_user_pool()
+        .pool_name(name)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap()
+}
+
+/// An app client without a secret allowing `flows`; its id.
+pub async fn create_app_client(
+    c: &Client,
+    pool: &str,
+    flows: &[aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType],
+) -> String {
+    c.create_user_pool_client()
+        .user_pool_id(pool)
+        .client_name("app")
+        .set_explicit_auth_flows(Some(flows.to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap()
+}
+
+/// A CONFIRMED user: AdminCreateUser without a message, then a permanent AdminSetUserPassword.
+pub async fn create_confirmed_user(c: &Client, pool: &str, username: &str, password: &str) {
+    c.admin_create_user()
+        .user_pool_id(pool)
+        .username(username)
+        .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    c.admin_set_user_password()
+        .user_pool_id(pool)
+        .username(username)
+        .password(password)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+}
