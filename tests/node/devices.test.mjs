@@ -39,11 +39,11 @@ import {
   GatehouseServer,
   MemoryStorage,
   REGION,
-  TARGET_PREFIX,
   assertAwsError,
   assertOk,
   createPoolWithUser,
   decodeJwt,
+  recordClientExchanges,
   sleep,
 } from './server.mjs';
 
@@ -67,39 +67,7 @@ const DONE = { isSignedIn: true, nextStep: { signInStep: 'DONE' } };
 // ---------------------------------------------------------------------------------------------
 // Observing the clients' requests.
 
-const exchanges = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (input, init = {}) => {
-  const headers = new Headers(init.headers ?? {});
-  const target = headers.get('x-amz-target');
-  const resp = await realFetch(input, init);
-  if (target?.startsWith(TARGET_PREFIX) && headers.has('x-amz-user-agent')) {
-    const text = await resp.clone().text();
-    let body = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      // kept as text for the assertion messages
-    }
-    exchanges.push({
-      operation: target.slice(TARGET_PREFIX.length),
-      request: typeof init.body === 'string' ? JSON.parse(init.body) : init.body,
-      // status / body / text: the shape assertAwsError and assertOk take
-      status: resp.status,
-      body,
-      text,
-    });
-  }
-  return resp;
-};
-
-const mark = () => exchanges.length;
-const since = (m) => exchanges.slice(m);
-/** The operations the clients called since `m`, as "Operation status". */
-const callsSince = (m) => since(m).map((e) => `${e.operation} ${e.status}`);
-const shown = (m) => JSON.stringify(since(m).map(({ operation, request, status, text }) => ({
-  operation, request, status, text,
-})), null, 1);
+const { mark, since, callsSince, shown } = recordClientExchanges();
 
 // ---------------------------------------------------------------------------------------------
 // Assertions shared by the suites.

@@ -49,10 +49,10 @@ import {
 import {
   GatehouseServer,
   MemoryStorage,
-  TARGET_PREFIX,
   assertOk,
   createPoolWithUser,
   decodeJwt,
+  recordClientExchanges,
   sleep,
 } from './server.mjs';
 
@@ -155,38 +155,7 @@ class Authenticator {
 // ---------------------------------------------------------------------------------------------
 // Observing the clients' requests.
 
-const exchanges = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (input, init = {}) => {
-  const headers = new Headers(init.headers ?? {});
-  const target = headers.get('x-amz-target');
-  const resp = await realFetch(input, init);
-  if (target?.startsWith(TARGET_PREFIX) && headers.has('x-amz-user-agent')) {
-    const text = await resp.clone().text();
-    let body = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      // kept as text for the assertion messages
-    }
-    exchanges.push({
-      operation: target.slice(TARGET_PREFIX.length),
-      request: typeof init.body === 'string' ? JSON.parse(init.body) : init.body,
-      status: resp.status,
-      body,
-      text,
-    });
-  }
-  return resp;
-};
-
-const mark = () => exchanges.length;
-const since = (m) => exchanges.slice(m);
-/** The operations the clients called since `m`, as "Operation status". */
-const callsSince = (m) => since(m).map((e) => `${e.operation} ${e.status}`);
-const shown = (m) => JSON.stringify(since(m).map(({ operation, request, status, text }) => ({
-  operation, request, status, text,
-})), null, 1);
+const { mark, since, callsSince, shown } = recordClientExchanges();
 
 // ---------------------------------------------------------------------------------------------
 // Assertions.

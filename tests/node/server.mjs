@@ -379,3 +379,48 @@ function assertTimes(payload) {
   assert.ok(payload.exp > now, 'already expired');
   assert.equal(payload.exp - payload.iat, 3600, 'default lifetime is one hour');
 }
+
+/**
+ * Records what the JavaScript clients send, by wrapping the global fetch (never altering a
+ * request or an answer). Only requests with X-Amz-User-Agent are recorded: both clients set it,
+ * the tests' own raw calls (`server.call`) do not, so what is recorded is exactly what a client
+ * sent. Returns the helpers over the record:
+ * - `mark()`: a position to look from;
+ * - `since(m)`: the exchanges since `m` ({operation, request, status, body, text}: the shape
+ *   assertAwsError and assertOk take);
+ * - `callsSince(m)`: the operations since `m`, as "Operation status";
+ * - `shown(m)`: the exchanges since `m` as JSON, for assertion messages.
+ */
+export function recordClientExchanges() {
+  const exchanges = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init = {}) => {
+    const headers = new Headers(init.headers ?? {});
+    const target = headers.get('x-amz-target');
+    const resp = await realFetch(input, init);
+    if (target?.startsWith(TARGET_PREFIX) && headers.has('x-amz-user-agent')) {
+      const text = await resp.clone().text();
+      let body = null;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        // kept as text for the assertion messages
+      }
+      exchanges.push({
+        operation: target.slice(TARGET_PREFIX.length),
+        request: typeof init.body === 'string' ? JSON.parse(init.body) : init.body,
+        status: resp.status,
+        body,
+        text,
+      });
+    }
+    return resp;
+  };
+  const mark = () => exchanges.length;
+  const since = (m) => exchanges.slice(m);
+  const callsSince = (m) => since(m).map((e) => `${e.operation} ${e.status}`);
+  const shown = (m) => JSON.stringify(since(m).map(({ operation, request, status, text }) => ({
+    operation, request, status, text,
+  })), null, 1);
+  return { mark, since, callsSince, shown };
+}
