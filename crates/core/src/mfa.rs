@@ -56,27 +56,6 @@ fn token_or_session_missing() -> CoreError {
     CoreError::InvalidParameter("Either AccessToken or Session must be given.".into())
 }
 
-/// A new authenticator secret: its base32 text for the app (Cognito's SecretCode) and the
-/// secret sealed with the server key for the store.
-pub(crate) fn new_totp_secret(core: &Core) -> Result<(String, String)> {
-    let mut secret = zeroize::Zeroizing::new([0u8; TOTP_SECRET_LEN]);
-    core.entropy.fill(&mut secret[..]);
-    let totp = TOTP::new(
-        Algorithm::SHA1,
-        TOTP_DIGITS,
-        0,
-        TOTP_STEP_SECS as u64,
-        secret.to_vec(),
-    )
-    .map_err(|e| CoreError::Internal(format!("totp: {e:?}")))?;
-    let sealed = STANDARD.encode(core.server_key.seal(
-        core.entropy.as_ref(),
-        Sealed::TotpSecret,
-        &secret[..],
-    ));
-    Ok((totp.get_secret_base32(), sealed))
-}
-
 /// Whether the pool can send MFA codes by SMS (it has an SMS configuration).
 pub(crate) fn pool_offers_sms(pool: &UserPoolRecord) -> bool {
     pool.pool.sms_configuration.is_some()
@@ -335,7 +314,7 @@ impl Core {
                 "Software Token MFA has not been enabled by the userPool".into(),
             ));
         }
-        let (secret_code, sealed) = new_totp_secret(self)?;
+        let (secret_code, sealed) = self.new_totp_secret()?;
         self.modify_user(&t.pool, &t.user.username, |u| {
             u.mfa.pending_totp_secret = Some(sealed.clone());
             Ok(())
@@ -345,6 +324,27 @@ impl Core {
             secret_code: Some(secret_code),
             session: None,
         })
+    }
+
+    /// A new authenticator secret: its base32 text for the app (Cognito's SecretCode) and the
+    /// secret sealed with the server key for the store.
+    pub(crate) fn new_totp_secret(&self) -> Result<(String, String)> {
+        let mut secret = zeroize::Zeroizing::new([0u8; TOTP_SECRET_LEN]);
+        self.entropy.fill(&mut secret[..]);
+        let totp = TOTP::new(
+            Algorithm::SHA1,
+            TOTP_DIGITS,
+            0,
+            TOTP_STEP_SECS as u64,
+            secret.to_vec(),
+        )
+        .map_err(|e| CoreError::Internal(format!("totp: {e:?}")))?;
+        let sealed = STANDARD.encode(self.server_key.seal(
+            self.entropy.as_ref(),
+            Sealed::TotpSecret,
+            &secret[..],
+        ));
+        Ok((totp.get_secret_base32(), sealed))
     }
 
     pub(crate) fn open_totp_secret(&self, sealed: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {

@@ -1,6 +1,6 @@
 //! The `Session` string of a challenge (NEW_PASSWORD_REQUIRED, a pending sign-in waiting for
-//! MFA or device SRP): the sign-in's state sealed with the server key, valid for the client's AuthSessionValidity (3–15 minutes),
-//! spent when the challenge is answered correctly.
+//! MFA or device SRP): the sign-in's state sealed with the server key, valid for the client's
+//! AuthSessionValidity (3–15 minutes), spent when the challenge is answered correctly.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

@@ -13,7 +13,7 @@ use super::{check_secret_hash_for, expired_session, AuthStep, Params};
 use crate::codes::{code_hash, fill_template, Letter};
 use crate::devices::tracking;
 use crate::messages::{mask, Medium, Purpose};
-use crate::mfa::{new_totp_secret, pool_offers_email, pool_offers_sms, totp_step};
+use crate::mfa::{pool_offers_email, pool_offers_sms, totp_step};
 use crate::store::{
     AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, UserPoolRecord, UserRecord,
 };
@@ -660,7 +660,7 @@ impl Core {
                 "Software Token MFA has not been enabled by the userPool".into(),
             ));
         }
-        let (secret_code, sealed) = new_totp_secret(self)?;
+        let (secret_code, sealed) = self.new_totp_secret()?;
         pending.mfa.setup_secret = Some(sealed);
         pending.mfa.setup_verified_step = None;
         if !self
