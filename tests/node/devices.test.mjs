@@ -19,7 +19,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import identityJs from 'amazon-cognito-identity-js';
-import { Amplify } from 'aws-amplify';
 import {
   fetchAuthSession,
   fetchDevices,
@@ -28,7 +27,6 @@ import {
   signIn,
   signOut,
 } from 'aws-amplify/auth';
-import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 import {
   AdminForgetDeviceCommand,
   AdminGetDeviceCommand,
@@ -38,12 +36,14 @@ import {
 import {
   GatehouseServer,
   MemoryStorage,
+  configureAmplify,
   REGION,
   assertAwsError,
   assertOk,
   createPoolWithUser,
   decodeJwt,
   recordClientExchanges,
+  signOutIfSignedIn,
   sleep,
 } from './server.mjs';
 
@@ -668,26 +668,10 @@ describe('remembered devices', () => {
         poolOptions: { DeviceConfiguration: OPT_IN },
       });
       prefix = `CognitoIdentityServiceProvider.${fixture.clientId}`;
-      Amplify.configure({
-        Auth: {
-          Cognito: {
-            userPoolId: fixture.poolId,
-            userPoolClientId: fixture.clientId,
-            userPoolEndpoint: server.url,
-          },
-        },
-      });
-      storage = new MemoryStorage();
-      cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+      storage = configureAmplify(server, fixture);
     });
 
-    after(async () => {
-      try {
-        await signOut();
-      } catch {
-        // nothing to sign out of
-      }
-    });
+    after(signOutIfSignedIn);
 
     test('signIn (SRP) confirms the new device under the navigator name; Opt-In keeps it unlisted', async () => {
       const m = mark();

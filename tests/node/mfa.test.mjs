@@ -17,14 +17,13 @@
 // sent since `mark`.
 //
 // Amplify confirms a device only when there is a `navigator` (see devices.test.mjs); the
-// remembered-device Amplify suite, which runs last, installs a minimal one.
+// remembered-device Amplify suite installs a minimal one, which stays for the suites after it.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
 import identityJs from 'amazon-cognito-identity-js';
-import { Amplify } from 'aws-amplify';
 import {
   confirmSignIn,
   fetchAuthSession,
@@ -36,7 +35,6 @@ import {
   updateMFAPreference,
   verifyTOTPSetup,
 } from 'aws-amplify/auth';
-import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 import {
   AdminGetDeviceCommand,
   AdminGetUserCommand,
@@ -49,10 +47,12 @@ import {
 import {
   GatehouseServer,
   MemoryStorage,
+  configureAmplify,
   assertOk,
   createPoolWithUser,
   decodeJwt,
   recordClientExchanges,
+  signOutIfSignedIn,
   sleep,
 } from './server.mjs';
 
@@ -426,26 +426,10 @@ describe('authenticator-app (TOTP) MFA', () => {
 
     before(async () => {
       fixture = await mfaPool(server, { poolName: 'mfa-amplify', username: 'grace' });
-      Amplify.configure({
-        Auth: {
-          Cognito: {
-            userPoolId: fixture.poolId,
-            userPoolClientId: fixture.clientId,
-            userPoolEndpoint: server.url,
-          },
-        },
-      });
-      storage = new MemoryStorage();
-      cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+      storage = configureAmplify(server, fixture);
     });
 
-    after(async () => {
-      try {
-        await signOut();
-      } catch {
-        // nothing to sign out of
-      }
-    });
+    after(signOutIfSignedIn);
 
     test('signIn before enrolment needs no code; setUpTOTP answers a base32 secret (AssociateSoftwareToken)', async () => {
       let m = mark();
@@ -779,26 +763,10 @@ describe('authenticator-app (TOTP) MFA', () => {
         username: 'judy',
         deviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true },
       });
-      Amplify.configure({
-        Auth: {
-          Cognito: {
-            userPoolId: fixture.poolId,
-            userPoolClientId: fixture.clientId,
-            userPoolEndpoint: server.url,
-          },
-        },
-      });
-      storage = new MemoryStorage();
-      cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+      storage = configureAmplify(server, fixture);
     });
 
-    after(async () => {
-      try {
-        await signOut();
-      } catch {
-        // nothing to sign out of
-      }
-    });
+    after(signOutIfSignedIn);
 
     test('signIn confirms the device (not remembered); setUpTOTP, verifyTOTPSetup, updateMFAPreference({totp: ENABLED})', async () => {
       const m = mark();
@@ -992,9 +960,10 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
   });
 
   describe('Amplify v6 (aws-amplify): MFA_SETUP in an ON pool (authenticator app, then email)', () => {
-    let storage;
-
-    /** A pool with MFA ON offering `factors`, an app client and a user without any factor. */
+    /**
+     * A pool with MFA ON offering authenticator apps (and email MFA with `email`), an app client
+     * and a user without any factor; Amplify is pointed at it.
+     */
     async function onPool(poolName, username, { email }) {
       const fixture = await createPoolWithUser(server.admin, {
         poolName, username, password: PASSWORD, attributes: {},
@@ -1005,11 +974,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
         SoftwareTokenMfaConfiguration: { Enabled: true },
         ...(email ? { EmailMfaConfiguration: { Message: 'Code {####}', Subject: 'Sign-in code' } } : {}),
       }));
-      Amplify.configure({
-        Auth: { Cognito: { userPoolId: fixture.poolId, userPoolClientId: fixture.clientId, userPoolEndpoint: server.url } },
-      });
-      storage = new MemoryStorage();
-      cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+      configureAmplify(server, fixture);
       return fixture;
     }
 

@@ -21,6 +21,9 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { Amplify } from 'aws-amplify';
+import { signOut } from 'aws-amplify/auth';
+import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
@@ -423,4 +426,32 @@ export function recordClientExchanges() {
     operation, request, status, text,
   })), null, 1);
   return { mark, since, callsSince, shown };
+}
+
+/**
+ * Points Amplify v6 (a process-wide singleton) at `fixture`'s pool and app client on `server`,
+ * with a fresh token store; returns the store.
+ */
+export function configureAmplify(server, fixture) {
+  Amplify.configure({
+    Auth: {
+      Cognito: {
+        userPoolId: fixture.poolId,
+        userPoolClientId: fixture.clientId,
+        userPoolEndpoint: server.url,
+      },
+    },
+  });
+  const storage = new MemoryStorage();
+  cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
+  return storage;
+}
+
+/** Amplify's signOut, when a test left a user signed in. */
+export async function signOutIfSignedIn() {
+  try {
+    await signOut();
+  } catch {
+    // nothing to sign out of
+  }
 }

@@ -13,15 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import struct
 import time
 from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
 from support import (  # noqa: F401 (Device, tokens, … are re-exported to the MFA suites)
-    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, new_app_client, new_confirmed_user, remembered_status, tokens,
-    unverified_claims, verify_jwt,
+    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, checked_new_device_metadata, new_app_client, new_confirmed_user,
+    remembered_status, tokens, verify_jwt,
 )
 
 PASSWORD = "Passw0rd!"
@@ -30,7 +29,6 @@ MISMATCH = "Invalid code received for user"
 EXPIRED_SESSION = "Invalid session for the user, session is expired."
 LOCKED = "Password attempts exceeded"
 INCORRECT = "Incorrect username or password."
-DEVICE_KEY_RE = re.compile(r"^us-east-1_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STEP = 30
 
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"
@@ -188,6 +186,18 @@ class Env:
             return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
         return self.cognito.respond_to_auth_challenge(**kwargs)
 
+    def device_srp(self, username: str, device: Device, session: str, admin: bool = False) -> dict:
+        """DEVICE_SRP_AUTH answered as the JS clients do (echoing `session`, the sign-in's one
+        Session), then DEVICE_PASSWORD_VERIFIER with pycognito's device maths; returns the last
+        answer. Checks that DEVICE_PASSWORD_VERIFIER carries the same Session."""
+        dsrp = self.srp(username, device)
+        step = self.respond(DEVICE_SRP_AUTH, {"USERNAME": username, "DEVICE_KEY": device.key,
+                                              "SRP_A": f"{dsrp.large_a_value:x}"}, session, admin)
+        assert step.get("ChallengeName") == DEVICE_PASSWORD_VERIFIER, step
+        assert step["Session"] == session, "DEVICE_PASSWORD_VERIFIER does not carry the sign-in's Session"
+        return self.respond(DEVICE_PASSWORD_VERIFIER, dsrp.process_device_challenge(step["ChallengeParameters"]),
+                            session, admin)
+
     def srp(self, username: str = "alice", device: Device | None = None,
             device_password: str | None = None) -> AWSSRP:
         """pycognito's SRP client through boto3, holding `device` if given."""
@@ -220,13 +230,7 @@ class Env:
         return claims
 
     def new_device_metadata(self, result: dict) -> dict:
-        meta = result.get("NewDeviceMetadata")
-        assert meta, result
-        assert DEVICE_KEY_RE.match(meta["DeviceKey"]), meta
-        assert isinstance(meta["DeviceGroupKey"], str) and meta["DeviceGroupKey"], meta
-        assert self.access_claims(result["AccessToken"])["device_key"] == meta["DeviceKey"]
-        assert "device_key" not in unverified_claims(result["IdToken"])
-        return meta
+        return checked_new_device_metadata(self.issuer, result)
 
     def confirm(self, result: dict) -> Device:
         """ConfirmDevice for the NewDeviceMetadata of `result` with pycognito's verifier."""
@@ -292,14 +296,8 @@ class Env:
                 if session is not None:
                     assert answer["Session"] == session, "DEVICE_SRP_AUTH does not carry the MFA challenge's Session"
                 session = answer["Session"]
-                dsrp = self.srp(username, device)
-                step = self.respond(DEVICE_SRP_AUTH, {"USERNAME": username, "DEVICE_KEY": device.key,
-                                                      "SRP_A": f"{dsrp.large_a_value:x}"}, session, admin)
-                sequence.append(step.get("ChallengeName"))
-                assert step.get("ChallengeName") == DEVICE_PASSWORD_VERIFIER, step
-                assert step["Session"] == session, "DEVICE_PASSWORD_VERIFIER does not carry the sign-in's Session"
-                answer = self.respond(DEVICE_PASSWORD_VERIFIER,
-                                      dsrp.process_device_challenge(step["ChallengeParameters"]), session, admin)
+                sequence.append(DEVICE_PASSWORD_VERIFIER)
+                answer = self.device_srp(username, device, session, admin)
             else:
                 raise AssertionError(f"unexpected challenge {name} after {sequence}: {answer}")
         return sequence, tokens(answer)

@@ -438,6 +438,21 @@ def unverified_claims(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
+DEVICE_KEY_RE = re.compile(r"^us-east-1_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def checked_new_device_metadata(issuer: str, result: dict) -> dict:
+    """NewDeviceMetadata of a sign-in result, checked: key format, group key, and the access
+    token's device_key claim (verified against the pool's JWKS; the ID token has none)."""
+    meta = result.get("NewDeviceMetadata")
+    assert meta, result
+    assert DEVICE_KEY_RE.match(meta["DeviceKey"]), meta
+    assert isinstance(meta["DeviceGroupKey"], str) and meta["DeviceGroupKey"], meta
+    assert verify_jwt(issuer, result["AccessToken"], "access")["device_key"] == meta["DeviceKey"]
+    assert "device_key" not in unverified_claims(result["IdToken"])
+    return meta
+
+
 def device_attributes(device: dict) -> dict[str, str]:
     """A DeviceType's DeviceAttributes as a dict."""
     return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}

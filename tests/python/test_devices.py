@@ -23,8 +23,9 @@ from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP, generate_hash_device
 
 from support import (
-    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, aws_error, call, device_attributes, new_app_client,
-    new_confirmed_user, remembered_status, tokens, unverified_claims, user_attributes, verify_jwt,
+    DEVICE_KEY_RE, DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, aws_error, call, checked_new_device_metadata,
+    device_attributes, new_app_client,
+    new_confirmed_user, remembered_status, tokens, user_attributes, verify_jwt,
 )
 
 PASSWORD = "Passw0rd!"
@@ -34,7 +35,6 @@ INVALID_KEY = "Invalid device key given."
 NOT_ENABLED = "Device tracking is not enabled for this user pool."
 INVALID_REFRESH = "Invalid Refresh Token"
 REVOKED_ACCESS = "Access Token has been revoked"
-DEVICE_KEY_RE = re.compile(r"^us-east-1_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 HEX_RE = re.compile(r"^[0-9a-f]+$")
 # Well-formed (the model's `[\w-]+_[0-9a-f-]+`) but never issued.
 UNKNOWN_KEY = "us-east-1_0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -141,15 +141,7 @@ class Devices:
         return verify_jwt(self.issuer, access_token, "access")
 
     def new_device_metadata(self, result: dict) -> dict:
-        """NewDeviceMetadata of a sign-in result, checked: key format, group key, and the access
-        token's device_key claim (the ID token has none)."""
-        meta = result.get("NewDeviceMetadata")
-        assert meta, result
-        assert DEVICE_KEY_RE.match(meta["DeviceKey"]), meta
-        assert isinstance(meta["DeviceGroupKey"], str) and meta["DeviceGroupKey"], meta
-        assert self.access_claims(result["AccessToken"])["device_key"] == meta["DeviceKey"]
-        assert "device_key" not in unverified_claims(result["IdToken"])
-        return meta
+        return checked_new_device_metadata(self.issuer, result)
 
     # devices
 

@@ -568,13 +568,8 @@ def sign_in_answering_everything(e: FactorEnv, device: Device | None) -> tuple[l
             answer_session, _ = e.set_up_authenticator(session, "alice")
             answer = e.respond(SETUP, {"USERNAME": "alice"}, answer_session)
         elif name == DEVICE_SRP_AUTH:
-            dsrp = e.srp("alice", device)
-            step = e.respond(DEVICE_SRP_AUTH, {"USERNAME": "alice", "DEVICE_KEY": device.key,
-                                               "SRP_A": f"{dsrp.large_a_value:x}"}, session)
-            assert step["ChallengeName"] == DEVICE_PASSWORD_VERIFIER, step
             sequence.append(DEVICE_PASSWORD_VERIFIER)
-            answer = e.respond(DEVICE_PASSWORD_VERIFIER,
-                               dsrp.process_device_challenge(step["ChallengeParameters"]), session)
+            answer = e.device_srp("alice", device, session)
         else:
             raise AssertionError(f"unexpected {name} after {sequence}")
     return sequence, tokens(answer)

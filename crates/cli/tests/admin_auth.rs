@@ -299,26 +299,8 @@ pools = ["{scoped_pool}"]
             "configured keys: nothing generated"
         );
         let admin = srv.client_with("AKIAADMIN00000000000", "admin-secret");
-        let a = admin
-            .create_user_pool()
-            .pool_name("a")
-            .send()
-            .await
-            .unwrap()
-            .user_pool
-            .unwrap()
-            .id
-            .unwrap();
-        let b = admin
-            .create_user_pool()
-            .pool_name("b")
-            .send()
-            .await
-            .unwrap()
-            .user_pool
-            .unwrap()
-            .id
-            .unwrap();
+        let a = create_pool(&admin, "a").await;
+        let b = create_pool(&admin, "b").await;
         (a, b)
     };
     write_config(&a);
@@ -502,16 +484,7 @@ async fn secrets_never_reach_the_log() {
     let srv = TestServer::start_with(&["--rate-limit-per-ip", "0"]);
     let (key, secret) = printed_credentials(&srv);
     let c = srv.client_with(&key, &secret);
-    let pool = c
-        .create_user_pool()
-        .pool_name("secrets")
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
+    let pool = create_pool(&c, "secrets").await;
     let client = c
         .create_user_pool_client()
         .user_pool_id(&pool)

@@ -4,7 +4,7 @@
 mod common;
 
 use aws_sdk_cognitoidentityprovider::types::*;
-use common::{err_of, TestServer};
+use common::{create_pool, err_of, TestServer};
 
 fn schema_attr(name: &str, ty: AttributeDataType) -> SchemaAttributeType {
     SchemaAttributeType::builder()
@@ -435,16 +435,7 @@ async fn list_user_pools_pages_through_every_pool_once() {
 async fn add_custom_attributes_appends_with_prefix_and_refuses_duplicates() {
     let srv = TestServer::start();
     let c = srv.client();
-    let id = c
-        .create_user_pool()
-        .pool_name("ca")
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
+    let id = create_pool(&c, "ca").await;
     c.add_custom_attributes()
         .user_pool_id(&id)
         .custom_attributes(schema_attr("tier", AttributeDataType::String))

@@ -464,12 +464,25 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         check_mfa_options(&req.mfa_options)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
-        self.modify_user(&pool, &user.username, |u| {
-            u.mfa_options = req.mfa_options.clone();
+        self.set_mfa_options(&pool, &user.username, &req.mfa_options)
+            .await?;
+        Ok(AdminSetUserSettingsResponse {})
+    }
+
+    /// The legacy MFAOptions of a user (SetUserSettings, AdminSetUserSettings), once checked
+    /// with [`check_mfa_options`].
+    pub(crate) async fn set_mfa_options(
+        &self,
+        pool: &UserPoolRecord,
+        username: &str,
+        options: &[MFAOptionType],
+    ) -> Result<()> {
+        self.modify_user(pool, username, |u| {
+            u.mfa_options = options.to_vec();
             Ok(())
         })
         .await?;
-        Ok(AdminSetUserSettingsResponse {})
+        Ok(())
     }
 }
 

@@ -192,11 +192,8 @@ impl Core {
     ) -> Result<SetUserSettingsResponse> {
         let t = self.access_token(&req.access_token).await?;
         crate::mfa::check_mfa_options(&req.mfa_options)?;
-        self.modify_user(&t.pool, &t.user.username, |u| {
-            u.mfa_options = req.mfa_options.clone();
-            Ok(())
-        })
-        .await?;
+        self.set_mfa_options(&t.pool, &t.user.username, &req.mfa_options)
+            .await?;
         Ok(SetUserSettingsResponse {})
     }
 }

@@ -168,14 +168,36 @@ impl Core {
     ) -> Result<AuthStep> {
         pending.step = DEVICE_STEP.to_string();
         pending.device_key = Some(device.device_key.clone());
-        if !self
+        self.advance_pending(&pending, from_step).await?;
+        Ok(device_challenge(pending.session))
+    }
+
+    /// Writes `pending` if it still waits for `from_step`; a sign-in that another answer moved
+    /// on or finished is an expired session.
+    pub(super) async fn advance_pending(
+        &self,
+        pending: &PendingSignInRecord,
+        from_step: &str,
+    ) -> Result<()> {
+        if self
             .store
-            .advance_pending_sign_in(&pending, from_step)
+            .advance_pending_sign_in(pending, from_step)
             .await?
         {
-            return Err(expired_session());
+            Ok(())
+        } else {
+            Err(expired_session())
         }
-        Ok(device_challenge(pending.session))
+    }
+
+    /// Finishes the pending sign-in `id` at its last step, `step`: once (a replay, or a race
+    /// with another answer, finds it gone and is an expired session).
+    pub(super) async fn finish_pending(&self, id: &str, step: &str) -> Result<()> {
+        if self.store.take_pending_sign_in(id, step).await? {
+            Ok(())
+        } else {
+            Err(expired_session())
+        }
     }
 
     /// Whether `name` is one of `user`'s names (username, alias, sub).
@@ -356,13 +378,7 @@ impl Core {
         // claim, so a stranger who knows the user and the device key (and can fetch a
         // challenge without a Session) cannot end someone else's sign-in with a wrong one;
         // guessing the 40-byte device secret is hopeless anyway.
-        if !self
-            .store
-            .take_pending_sign_in(&state.id, DEVICE_STEP)
-            .await?
-        {
-            return Err(expired_session());
-        }
+        self.finish_pending(&state.id, DEVICE_STEP).await?;
         let key = device.device_key.clone();
         self.device_authenticated(device, caller).await?;
         Ok(AuthStep::tokens(

@@ -488,13 +488,7 @@ impl Core {
     ) -> Result<AuthStep> {
         pending.step = factor.name().to_string();
         let code = self.prepare_code(&mut pending, factor);
-        if !self
-            .store
-            .advance_pending_sign_in(&pending, from_step)
-            .await?
-        {
-            return Err(expired_session());
-        }
+        self.advance_pending(&pending, from_step).await?;
         let params = self.send_mfa_code(pool, user, factor, code, to).await?;
         Ok(mfa_challenge(factor, pending.session, params, user))
     }
@@ -619,9 +613,7 @@ impl Core {
         match device {
             Some(d) => self.continue_to_device(pending, step, &d).await,
             None => {
-                if !self.store.take_pending_sign_in(&pending.id, step).await? {
-                    return Err(expired_session());
-                }
+                self.finish_pending(&pending.id, step).await?;
                 Ok(AuthStep::tokens(
                     self.tokens_for_new_device(pool, client, user).await?,
                 ))
@@ -663,13 +655,7 @@ impl Core {
         let (secret_code, sealed) = self.new_totp_secret()?;
         pending.mfa.setup_secret = Some(sealed);
         pending.mfa.setup_verified_step = None;
-        if !self
-            .store
-            .advance_pending_sign_in(&pending, SETUP_STEP)
-            .await?
-        {
-            return Err(expired_session());
-        }
+        self.advance_pending(&pending, SETUP_STEP).await?;
         Ok((secret_code, pending.session))
     }
 
@@ -691,13 +677,7 @@ impl Core {
         let step = totp_step(&secret, code, self.now_millis() / 1000).ok_or_else(setup_mismatch)?;
         pending.mfa.setup_verified_step = Some(step);
         pending.mfa.setup_device_name = friendly_name;
-        if !self
-            .store
-            .advance_pending_sign_in(&pending, SETUP_STEP)
-            .await?
-        {
-            return Err(expired_session());
-        }
+        self.advance_pending(&pending, SETUP_STEP).await?;
         Ok(pending.session)
     }
 }
