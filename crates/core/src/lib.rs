@@ -27,6 +27,7 @@ pub mod tags;
 pub mod tokens;
 pub mod user_pools;
 pub mod users;
+mod verified_tokens;
 
 use std::sync::Arc;
 
@@ -75,6 +76,7 @@ pub struct Core {
     pub(crate) server_key: Arc<server_key::ServerKey>,
     pub(crate) key_cache: Arc<tokens::KeyCache>,
     pub(crate) records: Arc<record_cache::RecordCache>,
+    pub(crate) verified_tokens: Arc<verified_tokens::VerifiedTokens>,
 }
 
 impl Core {
@@ -95,6 +97,7 @@ impl Core {
             server_key,
             key_cache: Arc::default(),
             records: Arc::default(),
+            verified_tokens: Arc::default(),
         }
     }
 
@@ -116,6 +119,7 @@ impl Core {
         self.store.reset().await?;
         self.key_cache.clear();
         self.records.clear();
+        self.verified_tokens.clear();
         Ok(())
     }
 

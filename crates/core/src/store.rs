@@ -474,6 +474,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>>;
+    /// A session with its user (`None` if the user is gone), in one read: every access-token
+    /// check needs both.
+    async fn auth_session_with_user(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(AuthSessionRecord, Option<UserRecord>)>>;
     /// Compare-and-swap on `version`.
     async fn update_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<bool>;
     /// Marks every live session of the user revoked at `at`; returns how many.

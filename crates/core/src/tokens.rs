@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::server_key::Sealed;
 use crate::store::{AuthSessionRecord, SigningKeyRecord, UserPoolRecord, UserRecord};
+use crate::verified_tokens::TokenClaims;
 use crate::{Core, CoreError, Result};
 
 /// The `scope` of tokens issued by the user-pool API (not OAuth).
@@ -348,41 +349,32 @@ impl Core {
     /// be live), and that the user still exists and is enabled.
     pub(crate) async fn access_token(&self, token: &str) -> Result<AccessToken> {
         let (claims, pool) = self.verified_claims(token).await?;
-        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
-        if str_claim("token_use").as_deref() != Some("access") {
+        if claims.token_use.as_deref() != Some("access") {
             return Err(invalid_access_token());
         }
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .ok_or_else(invalid_access_token)?;
+        let exp = claims.exp.ok_or_else(invalid_access_token)?;
         if exp <= self.now_millis() / 1000 {
             return Err(CoreError::NotAuthorized("Access Token has expired".into()));
         }
-        let (Some(pool_id), Some(client_id), Some(session_id), Some(username)) = (
-            str_claim("iss").and_then(|i| i.rsplit('/').next().map(str::to_string)),
-            str_claim("client_id"),
-            str_claim("origin_jti"),
-            str_claim("username"),
+        let (Some(client_id), Some(session_id), Some(username)) = (
+            claims.client_id.as_deref(),
+            claims.origin_jti.as_deref(),
+            claims.username.as_deref(),
         ) else {
             return Err(invalid_access_token());
         };
-        let session = self.store.auth_session(&session_id).await?;
-        let session = match session {
-            Some(s) if s.revoked_at.is_none() => s,
+        let (session, user) = match self.store.auth_session_with_user(session_id).await? {
+            Some((s, user)) if s.revoked_at.is_none() => (s, user),
             _ => {
                 return Err(CoreError::NotAuthorized(
                     "Access Token has been revoked".into(),
                 ))
             }
         };
-        if session.client_id != client_id || session.pool_id != pool_id {
+        if session.client_id != client_id || session.pool_id != claims.pool_id {
             return Err(invalid_access_token());
         }
-        let user = self
-            .store
-            .user(&pool_id, &session.username_key)
-            .await?
+        let user = user
             .filter(|u| u.username == username)
             .ok_or_else(CoreError::user_not_found)?;
         if !user.enabled {
@@ -391,14 +383,44 @@ impl Core {
         Ok(AccessToken {
             pool,
             user,
-            client_id,
+            client_id: client_id.to_string(),
             session,
         })
     }
 
-    /// The payload of a JWT signed by one of our pools' keys, with our issuer; any defect is
-    /// "Invalid Access Token".
-    async fn verified_claims(&self, token: &str) -> Result<(Map<String, Value>, UserPoolRecord)> {
+    /// The claims of a JWT signed by one of our pools' keys, with our issuer, and its pool; any
+    /// defect is "Invalid Access Token". A token verified before skips the RSA check (see
+    /// [`crate::verified_tokens`]), not the check that its pool and key still exist.
+    async fn verified_claims(&self, token: &str) -> Result<(Arc<TokenClaims>, UserPoolRecord)> {
+        let remembered = self.verified_tokens.get(token);
+        let (claims, unverified) = match remembered {
+            Some(claims) => (claims, None),
+            None => {
+                let (claims, signed, signature) = self.parse_jwt(token)?;
+                (Arc::new(claims), Some((signed, signature)))
+            }
+        };
+        let pool = self.token_pool(&claims.pool_id).await?;
+        let keys = self.pool_keys(&claims.pool_id).await?;
+        let verifier = keys
+            .verifiers
+            .iter()
+            .find(|(kid, _)| *kid == claims.kid)
+            .map(|(_, v)| v)
+            .ok_or_else(invalid_access_token)?;
+        if let Some((signed, signature)) = unverified {
+            verifier
+                .verify_sig(signed.as_bytes(), &signature)
+                .map_err(|_| invalid_access_token())?;
+            self.verified_tokens
+                .put(token, claims.clone(), self.now_millis() / 1000);
+        }
+        Ok((claims, pool))
+    }
+
+    /// A JWT's claims (not yet trusted), the text its signature covers and the signature. Only
+    /// RS256 with a `kid` and an issuer of ours passes.
+    fn parse_jwt<'t>(&self, token: &'t str) -> Result<(TokenClaims, &'t str, Vec<u8>)> {
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -417,35 +439,36 @@ impl Core {
             .get("kid")
             .and_then(Value::as_str)
             .ok_or_else(invalid_access_token)?;
-        let payload_bytes = decode(p).ok_or_else(invalid_access_token)?;
-        let claims: Map<String, Value> =
-            serde_json::from_slice(&payload_bytes).map_err(|_| invalid_access_token())?;
-        let iss = claims
+        let claims: Map<String, Value> = decode(p)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(invalid_access_token)?;
+        let pool_id = claims
             .get("iss")
             .and_then(Value::as_str)
-            .ok_or_else(invalid_access_token)?;
-        let pool_id = iss
-            .strip_prefix(&self.config.public_url)
+            .and_then(|iss| iss.strip_prefix(&self.config.public_url))
             .and_then(|rest| rest.strip_prefix('/'))
             .filter(|id| !id.is_empty() && !id.contains('/'))
             .ok_or_else(invalid_access_token)?;
-        let pool = match self.pool(pool_id).await {
-            Err(CoreError::ResourceNotFound(_)) => return Err(invalid_access_token()),
-            other => other?,
-        };
-        let keys = self.pool_keys(pool_id).await?;
-        let verifier = keys
-            .verifiers
-            .iter()
-            .find(|(k, _)| k == kid)
-            .map(|(_, v)| v)
-            .ok_or_else(invalid_access_token)?;
         let signature = decode(s).ok_or_else(invalid_access_token)?;
-        let signed = &token[..h.len() + 1 + p.len()];
-        verifier
-            .verify_sig(signed.as_bytes(), &signature)
-            .map_err(|_| invalid_access_token())?;
-        Ok((claims, pool))
+        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
+        let parsed = TokenClaims {
+            kid: kid.to_string(),
+            pool_id: pool_id.to_string(),
+            token_use: str_claim("token_use"),
+            exp: claims.get("exp").and_then(Value::as_i64),
+            client_id: str_claim("client_id"),
+            origin_jti: str_claim("origin_jti"),
+            username: str_claim("username"),
+        };
+        Ok((parsed, &token[..h.len() + 1 + p.len()], signature))
+    }
+
+    /// The pool a token's issuer names; a pool that is gone makes the token invalid.
+    async fn token_pool(&self, pool_id: &str) -> Result<UserPoolRecord> {
+        match self.pool(pool_id).await {
+            Err(CoreError::ResourceNotFound(_)) => Err(invalid_access_token()),
+            other => other,
+        }
     }
 }
 

@@ -120,6 +120,26 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 const USER_COLUMNS: &str =
     "pool_id, username_key, username, sub, status, enabled, created_at, version, failed_sign_ins, locked_until, doc";
 
+fn session_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<AuthSessionRecord> {
+    let mut s: AuthSessionRecord = from_json(r.get::<&str, _>("session_doc"))?;
+    // Bulk revocation writes the column only.
+    s.revoked_at = r.get("session_revoked_at");
+    s.version = r.get("session_version");
+    Ok(s)
+}
+
+/// A session and its user in one row; the session's columns are renamed so that the user's
+/// keep the names [`user_row`] reads.
+static SESSION_WITH_USER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let user_columns: Vec<String> = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect();
+    format!(
+        "SELECT s.revoked_at AS session_revoked_at, s.version AS session_version, \
+         s.doc AS session_doc, {} FROM auth_sessions s LEFT JOIN users u \
+         ON u.pool_id = s.pool_id AND u.username_key = s.username_key WHERE s.id = ?",
+        user_columns.join(", ")
+    )
+});
+
 fn user_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserRecord> {
     let doc: UserDoc = from_json(r.get::<&str, _>("doc"))?;
     Ok(UserRecord {
@@ -771,19 +791,33 @@ impl Store for SqliteStore {
     }
 
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>> {
-        let row = sqlx::query("SELECT revoked_at, version, doc FROM auth_sessions WHERE id = ?")
+        let row = sqlx::query(
+            "SELECT revoked_at AS session_revoked_at, version AS session_version, \
+             doc AS session_doc FROM auth_sessions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(session_row).transpose()
+    }
+
+    async fn auth_session_with_user(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(AuthSessionRecord, Option<UserRecord>)>> {
+        let row = sqlx::query(&SESSION_WITH_USER)
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.map(|r| {
-            let mut s: AuthSessionRecord = from_json(r.get::<&str, _>("doc"))?;
-            // Bulk revocation writes the column only.
-            s.revoked_at = r.get("revoked_at");
-            s.version = r.get("version");
-            Ok(s)
-        })
-        .transpose()
+        let Some(r) = row else { return Ok(None) };
+        let s = session_row(&r)?;
+        let user = match r.get::<Option<&str>, _>("doc") {
+            Some(_) => Some(user_row(&r)?),
+            None => None,
+        };
+        Ok(Some((s, user)))
     }
 
     async fn update_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<bool> {

@@ -61,6 +61,16 @@ async fn world_on(store: Arc<dyn gatehouse_core::Store>) -> World {
     }
 }
 
+/// A world on a database file, and a second server process on the same database, with the same
+/// server key and clock. The directory lives as long as the returned guard.
+async fn two_processes() -> (tempfile::TempDir, World, Core) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
+    let w = world_on(gatehouse_store::open(&url).await.unwrap()).await;
+    let other = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
+    (dir, w, other)
+}
+
 async fn world() -> World {
     world_on(memory_store().await).await
 }
@@ -289,11 +299,7 @@ async fn temporary_passwords_expire() {
 
 #[tokio::test]
 async fn lockout_grows_expires_and_holds_across_processes() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-    let w = world_on(gatehouse_store::open(&url).await.unwrap()).await;
-    // A second server process on the same database, with the same server key and clock.
-    let other = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
+    let (_dir, w, other) = two_processes().await;
     w.user("bob", true).await;
 
     for _ in 0..5 {
@@ -495,4 +501,67 @@ async fn a_new_password_session_dies_when_the_temporary_password_changes() {
         .respond_to_auth_challenge(&gatehouse_core::Caller::default(), answer(fresh))
         .await
         .is_err());
+}
+
+/// A process remembers the access tokens whose signature it has checked; what another process
+/// does to the sign-in or the user still counts at once.
+#[tokio::test]
+async fn a_token_checked_before_still_answers_to_what_another_process_does() {
+    let (_dir, w, other) = two_processes().await;
+    w.user("carol", true).await;
+    let sign_in = || async {
+        w.password_sign_in(&w.core, "carol", PASSWORD)
+            .await
+            .unwrap()
+            .authentication_result
+            .unwrap()
+            .access_token
+            .unwrap()
+    };
+    let get = |token: &str| {
+        w.core.get_user(GetUserRequest {
+            access_token: token.into(),
+        })
+    };
+    let revoked = (
+        "NotAuthorizedException".to_string(),
+        "Access Token has been revoked".to_string(),
+    );
+
+    // Signed out in the other process.
+    let token = sign_in().await;
+    assert_eq!(get(&token).await.unwrap().username, "carol");
+    other
+        .global_sign_out(GlobalSignOutRequest {
+            access_token: token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(err(get(&token).await.unwrap_err()), revoked);
+
+    // A remembered token with one byte of its signature changed is another token.
+    let token = sign_in().await;
+    assert_eq!(get(&token).await.unwrap().username, "carol");
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 2;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    assert_eq!(
+        err(get(std::str::from_utf8(&forged).unwrap())
+            .await
+            .unwrap_err()),
+        (
+            "NotAuthorizedException".into(),
+            "Invalid Access Token".into()
+        )
+    );
+
+    // The user deleted in the other process: its sign-ins go with it.
+    other
+        .admin_delete_user(AdminDeleteUserRequest {
+            user_pool_id: w.pool.clone(),
+            username: "carol".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(err(get(&token).await.unwrap_err()), revoked);
 }
