@@ -755,7 +755,7 @@ impl<'a> Gen<'a> {
         o.push_str("}\n\n");
 
         // Dispatch.
-        o.push_str("/// Decodes and validates the request body for `op`, calls the service, encodes the answer.\npub async fn dispatch<S: CognitoIdentityProvider>(svc: &S, ctx: &RequestContext, op: Operation, body: &[u8]) -> Result<Vec<u8>, ApiError> {\n    match op {\n");
+        o.push_str("/// Decodes and validates the request body for `op`, calls the service, encodes the answer.\n///\n/// Each operation's future is boxed: inline, the largest of them would make every request's\n/// future about 15 KB, copied again at each layer of the HTTP stack.\npub async fn dispatch<S: CognitoIdentityProvider>(svc: &S, ctx: &RequestContext, op: Operation, body: &[u8]) -> Result<Vec<u8>, ApiError> {\n    match op {\n");
         for (name, v) in &ops {
             let input = v["input"]["shape"].as_str().unwrap();
             // The request span names the pool (or the app client) the call is about.
@@ -778,7 +778,7 @@ impl<'a> Gen<'a> {
             };
             writeln!(
                 o,
-                "        Operation::{name} => {{\n            let input: raw::{input} = crate::validate::decode(body)?;\n{record}            svc.authorize(ctx, op, {pool_expr})?;\n            crate::serde_util::encode(&svc.{}(ctx, {input}::from(input)).await?)\n        }}",
+                "        Operation::{name} => {{\n            let input: raw::{input} = crate::validate::decode(body)?;\n{record}            svc.authorize(ctx, op, {pool_expr})?;\n            crate::serde_util::encode(&Box::pin(svc.{}(ctx, {input}::from(input))).await?)\n        }}",
                 snake(name)
             )
             .unwrap();

@@ -41060,6 +41060,9 @@ pub trait CognitoIdentityProvider: Send + Sync {
 }
 
 /// Decodes and validates the request body for `op`, calls the service, encodes the answer.
+///
+/// Each operation's future is boxed: inline, the largest of them would make every request's
+/// future about 15 KB, copied again at each layer of the HTTP stack.
 pub async fn dispatch<S: CognitoIdentityProvider>(
     svc: &S,
     ctx: &RequestContext,
@@ -41074,7 +41077,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.add_custom_attributes(ctx, AddCustomAttributesRequest::from(input))
+                &Box::pin(svc.add_custom_attributes(ctx, AddCustomAttributesRequest::from(input)))
                     .await?,
             )
         }
@@ -41085,8 +41088,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.add_user_pool_client_secret(ctx, AddUserPoolClientSecretRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.add_user_pool_client_secret(
+                        ctx,
+                        AddUserPoolClientSecretRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::AdminAddUserToGroup => {
@@ -41096,8 +41104,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_add_user_to_group(ctx, AdminAddUserToGroupRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_add_user_to_group(ctx, AdminAddUserToGroupRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminConfirmSignUp => {
@@ -41107,7 +41117,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_confirm_sign_up(ctx, AdminConfirmSignUpRequest::from(input))
+                &Box::pin(svc.admin_confirm_sign_up(ctx, AdminConfirmSignUpRequest::from(input)))
                     .await?,
             )
         }
@@ -41118,8 +41128,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_create_user(ctx, AdminCreateUserRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_create_user(ctx, AdminCreateUserRequest::from(input))).await?,
             )
         }
         Operation::AdminDeleteSoftwareToken => {
@@ -41129,8 +41138,11 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_delete_software_token(ctx, AdminDeleteSoftwareTokenRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_delete_software_token(
+                    ctx,
+                    AdminDeleteSoftwareTokenRequest::from(input),
+                ))
+                .await?,
             )
         }
         Operation::AdminDeleteUser => {
@@ -41140,8 +41152,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_delete_user(ctx, AdminDeleteUserRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_delete_user(ctx, AdminDeleteUserRequest::from(input))).await?,
             )
         }
         Operation::AdminDeleteUserAttributes => {
@@ -41151,10 +41162,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_delete_user_attributes(
+                &Box::pin(svc.admin_delete_user_attributes(
                     ctx,
                     AdminDeleteUserAttributesRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41165,10 +41176,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_disable_provider_for_user(
+                &Box::pin(svc.admin_disable_provider_for_user(
                     ctx,
                     AdminDisableProviderForUserRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41179,7 +41190,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_disable_user(ctx, AdminDisableUserRequest::from(input))
+                &Box::pin(svc.admin_disable_user(ctx, AdminDisableUserRequest::from(input)))
                     .await?,
             )
         }
@@ -41190,8 +41201,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_enable_user(ctx, AdminEnableUserRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_enable_user(ctx, AdminEnableUserRequest::from(input))).await?,
             )
         }
         Operation::AdminForgetDevice => {
@@ -41201,7 +41211,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_forget_device(ctx, AdminForgetDeviceRequest::from(input))
+                &Box::pin(svc.admin_forget_device(ctx, AdminForgetDeviceRequest::from(input)))
                     .await?,
             )
         }
@@ -41212,8 +41222,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_get_device(ctx, AdminGetDeviceRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_get_device(ctx, AdminGetDeviceRequest::from(input))).await?,
             )
         }
         Operation::AdminGetUser => {
@@ -41223,8 +41232,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_get_user(ctx, AdminGetUserRequest::from(input))
-                    .await?,
+                &Box::pin(svc.admin_get_user(ctx, AdminGetUserRequest::from(input))).await?,
             )
         }
         Operation::AdminGetUserAuthFactors => {
@@ -41234,8 +41242,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_get_user_auth_factors(ctx, AdminGetUserAuthFactorsRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_get_user_auth_factors(
+                        ctx,
+                        AdminGetUserAuthFactorsRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::AdminInitiateAuth => {
@@ -41245,7 +41258,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_initiate_auth(ctx, AdminInitiateAuthRequest::from(input))
+                &Box::pin(svc.admin_initiate_auth(ctx, AdminInitiateAuthRequest::from(input)))
                     .await?,
             )
         }
@@ -41256,10 +41269,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_link_provider_for_user(
+                &Box::pin(svc.admin_link_provider_for_user(
                     ctx,
                     AdminLinkProviderForUserRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41270,7 +41283,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_list_devices(ctx, AdminListDevicesRequest::from(input))
+                &Box::pin(svc.admin_list_devices(ctx, AdminListDevicesRequest::from(input)))
                     .await?,
             )
         }
@@ -41281,8 +41294,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_list_groups_for_user(ctx, AdminListGroupsForUserRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_list_groups_for_user(ctx, AdminListGroupsForUserRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminListUserAuthEvents => {
@@ -41292,8 +41307,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_list_user_auth_events(ctx, AdminListUserAuthEventsRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_list_user_auth_events(
+                        ctx,
+                        AdminListUserAuthEventsRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::AdminListUserSessions => {
@@ -41303,8 +41323,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_list_user_sessions(ctx, AdminListUserSessionsRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_list_user_sessions(ctx, AdminListUserSessionsRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminRemoveUserFromGroup => {
@@ -41314,10 +41336,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_remove_user_from_group(
+                &Box::pin(svc.admin_remove_user_from_group(
                     ctx,
                     AdminRemoveUserFromGroupRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41328,8 +41350,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_reset_user_password(ctx, AdminResetUserPasswordRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_reset_user_password(ctx, AdminResetUserPasswordRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminRespondToAuthChallenge => {
@@ -41339,10 +41363,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_respond_to_auth_challenge(
+                &Box::pin(svc.admin_respond_to_auth_challenge(
                     ctx,
                     AdminRespondToAuthChallengeRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41353,8 +41377,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_revoke_user_session(ctx, AdminRevokeUserSessionRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_revoke_user_session(ctx, AdminRevokeUserSessionRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminSetUserMFAPreference => {
@@ -41364,10 +41390,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_set_user_mfa_preference(
+                &Box::pin(svc.admin_set_user_mfa_preference(
                     ctx,
                     AdminSetUserMFAPreferenceRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41378,8 +41404,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_set_user_password(ctx, AdminSetUserPasswordRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_set_user_password(ctx, AdminSetUserPasswordRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminSetUserSettings => {
@@ -41389,8 +41417,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_set_user_settings(ctx, AdminSetUserSettingsRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_set_user_settings(ctx, AdminSetUserSettingsRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AdminUpdateAuthEventFeedback => {
@@ -41400,10 +41430,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_update_auth_event_feedback(
+                &Box::pin(svc.admin_update_auth_event_feedback(
                     ctx,
                     AdminUpdateAuthEventFeedbackRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41414,8 +41444,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_update_device_status(ctx, AdminUpdateDeviceStatusRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_update_device_status(
+                        ctx,
+                        AdminUpdateDeviceStatusRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::AdminUpdateUserAttributes => {
@@ -41425,10 +41460,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_update_user_attributes(
+                &Box::pin(svc.admin_update_user_attributes(
                     ctx,
                     AdminUpdateUserAttributesRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41439,34 +41474,37 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.admin_user_global_sign_out(ctx, AdminUserGlobalSignOutRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.admin_user_global_sign_out(ctx, AdminUserGlobalSignOutRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::AssociateSoftwareToken => {
             let input: raw::AssociateSoftwareTokenRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.associate_software_token(ctx, AssociateSoftwareTokenRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.associate_software_token(ctx, AssociateSoftwareTokenRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::ChangePassword => {
             let input: raw::ChangePasswordRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.change_password(ctx, ChangePasswordRequest::from(input))
-                    .await?,
+                &Box::pin(svc.change_password(ctx, ChangePasswordRequest::from(input))).await?,
             )
         }
         Operation::CompleteWebAuthnRegistration => {
             let input: raw::CompleteWebAuthnRegistrationRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.complete_web_authn_registration(
+                &Box::pin(svc.complete_web_authn_registration(
                     ctx,
                     CompleteWebAuthnRegistrationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41474,8 +41512,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::ConfirmDeviceRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.confirm_device(ctx, ConfirmDeviceRequest::from(input))
-                    .await?,
+                &Box::pin(svc.confirm_device(ctx, ConfirmDeviceRequest::from(input))).await?,
             )
         }
         Operation::ConfirmForgotPassword => {
@@ -41485,8 +41522,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.confirm_forgot_password(ctx, ConfirmForgotPasswordRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.confirm_forgot_password(ctx, ConfirmForgotPasswordRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::ConfirmSignUp => {
@@ -41496,8 +41535,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.confirm_sign_up(ctx, ConfirmSignUpRequest::from(input))
-                    .await?,
+                &Box::pin(svc.confirm_sign_up(ctx, ConfirmSignUpRequest::from(input))).await?,
             )
         }
         Operation::CreateGroup => {
@@ -41507,8 +41545,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_group(ctx, CreateGroupRequest::from(input))
-                    .await?,
+                &Box::pin(svc.create_group(ctx, CreateGroupRequest::from(input))).await?,
             )
         }
         Operation::CreateIdentityProvider => {
@@ -41518,8 +41555,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_identity_provider(ctx, CreateIdentityProviderRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.create_identity_provider(ctx, CreateIdentityProviderRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::CreateManagedLoginBranding => {
@@ -41529,10 +41568,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_managed_login_branding(
+                &Box::pin(svc.create_managed_login_branding(
                     ctx,
                     CreateManagedLoginBrandingRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41543,8 +41582,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_resource_server(ctx, CreateResourceServerRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.create_resource_server(ctx, CreateResourceServerRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::CreateTerms => {
@@ -41554,8 +41595,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_terms(ctx, CreateTermsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.create_terms(ctx, CreateTermsRequest::from(input))).await?,
             )
         }
         Operation::CreateUserImportJob => {
@@ -41565,7 +41605,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_user_import_job(ctx, CreateUserImportJobRequest::from(input))
+                &Box::pin(svc.create_user_import_job(ctx, CreateUserImportJobRequest::from(input)))
                     .await?,
             )
         }
@@ -41573,8 +41613,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::CreateUserPoolRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.create_user_pool(ctx, CreateUserPoolRequest::from(input))
-                    .await?,
+                &Box::pin(svc.create_user_pool(ctx, CreateUserPoolRequest::from(input))).await?,
             )
         }
         Operation::CreateUserPoolClient => {
@@ -41584,8 +41623,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_user_pool_client(ctx, CreateUserPoolClientRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.create_user_pool_client(ctx, CreateUserPoolClientRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::CreateUserPoolDomain => {
@@ -41595,8 +41636,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_user_pool_domain(ctx, CreateUserPoolDomainRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.create_user_pool_domain(ctx, CreateUserPoolDomainRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::CreateUserPoolReplica => {
@@ -41606,8 +41649,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.create_user_pool_replica(ctx, CreateUserPoolReplicaRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.create_user_pool_replica(ctx, CreateUserPoolReplicaRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteGroup => {
@@ -41617,8 +41662,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_group(ctx, DeleteGroupRequest::from(input))
-                    .await?,
+                &Box::pin(svc.delete_group(ctx, DeleteGroupRequest::from(input))).await?,
             )
         }
         Operation::DeleteIdentityProvider => {
@@ -41628,8 +41672,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_identity_provider(ctx, DeleteIdentityProviderRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_identity_provider(ctx, DeleteIdentityProviderRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteManagedLoginBranding => {
@@ -41639,10 +41685,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_managed_login_branding(
+                &Box::pin(svc.delete_managed_login_branding(
                     ctx,
                     DeleteManagedLoginBrandingRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41653,8 +41699,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_resource_server(ctx, DeleteResourceServerRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_resource_server(ctx, DeleteResourceServerRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteTerms => {
@@ -41664,21 +41712,24 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_terms(ctx, DeleteTermsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.delete_terms(ctx, DeleteTermsRequest::from(input))).await?,
             )
         }
         Operation::DeleteUser => {
             let input: raw::DeleteUserRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
-            crate::serde_util::encode(&svc.delete_user(ctx, DeleteUserRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.delete_user(ctx, DeleteUserRequest::from(input))).await?,
+            )
         }
         Operation::DeleteUserAttributes => {
             let input: raw::DeleteUserAttributesRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.delete_user_attributes(ctx, DeleteUserAttributesRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_user_attributes(ctx, DeleteUserAttributesRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteUserPool => {
@@ -41688,8 +41739,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_user_pool(ctx, DeleteUserPoolRequest::from(input))
-                    .await?,
+                &Box::pin(svc.delete_user_pool(ctx, DeleteUserPoolRequest::from(input))).await?,
             )
         }
         Operation::DeleteUserPoolClient => {
@@ -41699,8 +41749,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_user_pool_client(ctx, DeleteUserPoolClientRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_user_pool_client(ctx, DeleteUserPoolClientRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteUserPoolClientSecret => {
@@ -41710,10 +41762,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_user_pool_client_secret(
+                &Box::pin(svc.delete_user_pool_client_secret(
                     ctx,
                     DeleteUserPoolClientSecretRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41724,8 +41776,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_user_pool_domain(ctx, DeleteUserPoolDomainRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_user_pool_domain(ctx, DeleteUserPoolDomainRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteUserPoolReplica => {
@@ -41735,16 +41789,21 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.delete_user_pool_replica(ctx, DeleteUserPoolReplicaRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.delete_user_pool_replica(ctx, DeleteUserPoolReplicaRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DeleteWebAuthnCredential => {
             let input: raw::DeleteWebAuthnCredentialRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.delete_web_authn_credential(ctx, DeleteWebAuthnCredentialRequest::from(input))
-                    .await?,
+                &Box::pin(svc.delete_web_authn_credential(
+                    ctx,
+                    DeleteWebAuthnCredentialRequest::from(input),
+                ))
+                .await?,
             )
         }
         Operation::DescribeIdentityProvider => {
@@ -41754,8 +41813,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_identity_provider(ctx, DescribeIdentityProviderRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_identity_provider(
+                        ctx,
+                        DescribeIdentityProviderRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::DescribeManagedLoginBranding => {
@@ -41765,10 +41829,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_managed_login_branding(
+                &Box::pin(svc.describe_managed_login_branding(
                     ctx,
                     DescribeManagedLoginBrandingRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41780,10 +41844,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_managed_login_branding_by_client(
+                &Box::pin(svc.describe_managed_login_branding_by_client(
                     ctx,
                     DescribeManagedLoginBrandingByClientRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41794,8 +41858,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_resource_server(ctx, DescribeResourceServerRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_resource_server(ctx, DescribeResourceServerRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DescribeRiskConfiguration => {
@@ -41805,10 +41871,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_risk_configuration(
+                &Box::pin(svc.describe_risk_configuration(
                     ctx,
                     DescribeRiskConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41819,8 +41885,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_terms(ctx, DescribeTermsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.describe_terms(ctx, DescribeTermsRequest::from(input))).await?,
             )
         }
         Operation::DescribeTermsByClient => {
@@ -41830,8 +41895,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_terms_by_client(ctx, DescribeTermsByClientRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_terms_by_client(ctx, DescribeTermsByClientRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DescribeUserImportJob => {
@@ -41841,8 +41908,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_user_import_job(ctx, DescribeUserImportJobRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_user_import_job(ctx, DescribeUserImportJobRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DescribeUserPool => {
@@ -41852,7 +41921,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_user_pool(ctx, DescribeUserPoolRequest::from(input))
+                &Box::pin(svc.describe_user_pool(ctx, DescribeUserPoolRequest::from(input)))
                     .await?,
             )
         }
@@ -41863,24 +41932,27 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.describe_user_pool_client(ctx, DescribeUserPoolClientRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_user_pool_client(ctx, DescribeUserPoolClientRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::DescribeUserPoolDomain => {
             let input: raw::DescribeUserPoolDomainRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.describe_user_pool_domain(ctx, DescribeUserPoolDomainRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.describe_user_pool_domain(ctx, DescribeUserPoolDomainRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::ForgetDevice => {
             let input: raw::ForgetDeviceRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.forget_device(ctx, ForgetDeviceRequest::from(input))
-                    .await?,
+                &Box::pin(svc.forget_device(ctx, ForgetDeviceRequest::from(input))).await?,
             )
         }
         Operation::ForgotPassword => {
@@ -41890,8 +41962,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.forgot_password(ctx, ForgotPasswordRequest::from(input))
-                    .await?,
+                &Box::pin(svc.forgot_password(ctx, ForgotPasswordRequest::from(input))).await?,
             )
         }
         Operation::GetCSVHeader => {
@@ -41901,8 +41972,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_csv_header(ctx, GetCSVHeaderRequest::from(input))
-                    .await?,
+                &Box::pin(svc.get_csv_header(ctx, GetCSVHeaderRequest::from(input))).await?,
             )
         }
         Operation::GetClientToken => {
@@ -41912,8 +41982,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_client_token(ctx, GetClientTokenRequest::from(input))
-                    .await?,
+                &Box::pin(svc.get_client_token(ctx, GetClientTokenRequest::from(input))).await?,
             )
         }
         Operation::GetDerivedToken => {
@@ -41923,14 +41992,15 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_derived_token(ctx, GetDerivedTokenRequest::from(input))
-                    .await?,
+                &Box::pin(svc.get_derived_token(ctx, GetDerivedTokenRequest::from(input))).await?,
             )
         }
         Operation::GetDevice => {
             let input: raw::GetDeviceRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
-            crate::serde_util::encode(&svc.get_device(ctx, GetDeviceRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.get_device(ctx, GetDeviceRequest::from(input))).await?,
+            )
         }
         Operation::GetGroup => {
             let input: raw::GetGroupRequest = crate::validate::decode(body)?;
@@ -41938,7 +42008,9 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                 tracing::Span::current().record("pool_id", id.as_str());
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
-            crate::serde_util::encode(&svc.get_group(ctx, GetGroupRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.get_group(ctx, GetGroupRequest::from(input))).await?,
+            )
         }
         Operation::GetIdentityProviderByIdentifier => {
             let input: raw::GetIdentityProviderByIdentifierRequest = crate::validate::decode(body)?;
@@ -41947,10 +42019,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_identity_provider_by_identifier(
+                &Box::pin(svc.get_identity_provider_by_identifier(
                     ctx,
                     GetIdentityProviderByIdentifierRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41961,10 +42033,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_log_delivery_configuration(
+                &Box::pin(svc.get_log_delivery_configuration(
                     ctx,
                     GetLogDeliveryConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -41972,7 +42044,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::GetProvisionedLimitRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_provisioned_limit(ctx, GetProvisionedLimitRequest::from(input))
+                &Box::pin(svc.get_provisioned_limit(ctx, GetProvisionedLimitRequest::from(input)))
                     .await?,
             )
         }
@@ -41983,8 +42055,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_signing_certificate(ctx, GetSigningCertificateRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.get_signing_certificate(ctx, GetSigningCertificateRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::GetTokensFromRefreshToken => {
@@ -41994,10 +42068,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_tokens_from_refresh_token(
+                &Box::pin(svc.get_tokens_from_refresh_token(
                     ctx,
                     GetTokensFromRefreshTokenRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42008,24 +42082,26 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_ui_customization(ctx, GetUICustomizationRequest::from(input))
+                &Box::pin(svc.get_ui_customization(ctx, GetUICustomizationRequest::from(input)))
                     .await?,
             )
         }
         Operation::GetUser => {
             let input: raw::GetUserRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
-            crate::serde_util::encode(&svc.get_user(ctx, GetUserRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.get_user(ctx, GetUserRequest::from(input))).await?,
+            )
         }
         Operation::GetUserAttributeVerificationCode => {
             let input: raw::GetUserAttributeVerificationCodeRequest =
                 crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_user_attribute_verification_code(
+                &Box::pin(svc.get_user_attribute_verification_code(
                     ctx,
                     GetUserAttributeVerificationCodeRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42033,7 +42109,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::GetUserAuthFactorsRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.get_user_auth_factors(ctx, GetUserAuthFactorsRequest::from(input))
+                &Box::pin(svc.get_user_auth_factors(ctx, GetUserAuthFactorsRequest::from(input)))
                     .await?,
             )
         }
@@ -42045,10 +42121,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_user_pool_client_session_configuration(
+                &Box::pin(svc.get_user_pool_client_session_configuration(
                     ctx,
                     GetUserPoolClientSessionConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42059,8 +42135,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_user_pool_mfa_config(ctx, GetUserPoolMfaConfigRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.get_user_pool_mfa_config(ctx, GetUserPoolMfaConfigRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::GetUserPoolSessionConfiguration => {
@@ -42070,10 +42148,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.get_user_pool_session_configuration(
+                &Box::pin(svc.get_user_pool_session_configuration(
                     ctx,
                     GetUserPoolSessionConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42081,8 +42159,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::GlobalSignOutRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.global_sign_out(ctx, GlobalSignOutRequest::from(input))
-                    .await?,
+                &Box::pin(svc.global_sign_out(ctx, GlobalSignOutRequest::from(input))).await?,
             )
         }
         Operation::InitiateAuth => {
@@ -42092,16 +42169,14 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.initiate_auth(ctx, InitiateAuthRequest::from(input))
-                    .await?,
+                &Box::pin(svc.initiate_auth(ctx, InitiateAuthRequest::from(input))).await?,
             )
         }
         Operation::ListDevices => {
             let input: raw::ListDevicesRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.list_devices(ctx, ListDevicesRequest::from(input))
-                    .await?,
+                &Box::pin(svc.list_devices(ctx, ListDevicesRequest::from(input))).await?,
             )
         }
         Operation::ListGroups => {
@@ -42110,7 +42185,9 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                 tracing::Span::current().record("pool_id", id.as_str());
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
-            crate::serde_util::encode(&svc.list_groups(ctx, ListGroupsRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.list_groups(ctx, ListGroupsRequest::from(input))).await?,
+            )
         }
         Operation::ListIdentityProviders => {
             let input: raw::ListIdentityProvidersRequest = crate::validate::decode(body)?;
@@ -42119,8 +42196,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_identity_providers(ctx, ListIdentityProvidersRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.list_identity_providers(ctx, ListIdentityProvidersRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::ListResourceServers => {
@@ -42130,7 +42209,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_resource_servers(ctx, ListResourceServersRequest::from(input))
+                &Box::pin(svc.list_resource_servers(ctx, ListResourceServersRequest::from(input)))
                     .await?,
             )
         }
@@ -42145,7 +42224,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                     .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
             )?;
             crate::serde_util::encode(
-                &svc.list_tags_for_resource(ctx, ListTagsForResourceRequest::from(input))
+                &Box::pin(svc.list_tags_for_resource(ctx, ListTagsForResourceRequest::from(input)))
                     .await?,
             )
         }
@@ -42155,7 +42234,9 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                 tracing::Span::current().record("pool_id", id.as_str());
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
-            crate::serde_util::encode(&svc.list_terms(ctx, ListTermsRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.list_terms(ctx, ListTermsRequest::from(input))).await?,
+            )
         }
         Operation::ListUserImportJobs => {
             let input: raw::ListUserImportJobsRequest = crate::validate::decode(body)?;
@@ -42164,7 +42245,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_user_import_jobs(ctx, ListUserImportJobsRequest::from(input))
+                &Box::pin(svc.list_user_import_jobs(ctx, ListUserImportJobsRequest::from(input)))
                     .await?,
             )
         }
@@ -42175,10 +42256,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_user_pool_client_secrets(
+                &Box::pin(svc.list_user_pool_client_secrets(
                     ctx,
                     ListUserPoolClientSecretsRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42189,7 +42270,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_user_pool_clients(ctx, ListUserPoolClientsRequest::from(input))
+                &Box::pin(svc.list_user_pool_clients(ctx, ListUserPoolClientsRequest::from(input)))
                     .await?,
             )
         }
@@ -42200,23 +42281,24 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_user_pool_replicas(ctx, ListUserPoolReplicasRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.list_user_pool_replicas(ctx, ListUserPoolReplicasRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::ListUserPools => {
             let input: raw::ListUserPoolsRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.list_user_pools(ctx, ListUserPoolsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.list_user_pools(ctx, ListUserPoolsRequest::from(input))).await?,
             )
         }
         Operation::ListUserSessions => {
             let input: raw::ListUserSessionsRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.list_user_sessions(ctx, ListUserSessionsRequest::from(input))
+                &Box::pin(svc.list_user_sessions(ctx, ListUserSessionsRequest::from(input)))
                     .await?,
             )
         }
@@ -42226,7 +42308,9 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                 tracing::Span::current().record("pool_id", id.as_str());
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
-            crate::serde_util::encode(&svc.list_users(ctx, ListUsersRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.list_users(ctx, ListUsersRequest::from(input))).await?,
+            )
         }
         Operation::ListUsersInGroup => {
             let input: raw::ListUsersInGroupRequest = crate::validate::decode(body)?;
@@ -42235,7 +42319,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.list_users_in_group(ctx, ListUsersInGroupRequest::from(input))
+                &Box::pin(svc.list_users_in_group(ctx, ListUsersInGroupRequest::from(input)))
                     .await?,
             )
         }
@@ -42243,8 +42327,13 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::ListWebAuthnCredentialsRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.list_web_authn_credentials(ctx, ListWebAuthnCredentialsRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.list_web_authn_credentials(
+                        ctx,
+                        ListWebAuthnCredentialsRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::ResendConfirmationCode => {
@@ -42254,8 +42343,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.resend_confirmation_code(ctx, ResendConfirmationCodeRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.resend_confirmation_code(ctx, ResendConfirmationCodeRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::RespondToAuthChallenge => {
@@ -42265,8 +42356,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.respond_to_auth_challenge(ctx, RespondToAuthChallengeRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.respond_to_auth_challenge(ctx, RespondToAuthChallengeRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::RevokeToken => {
@@ -42276,15 +42369,14 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.revoke_token(ctx, RevokeTokenRequest::from(input))
-                    .await?,
+                &Box::pin(svc.revoke_token(ctx, RevokeTokenRequest::from(input))).await?,
             )
         }
         Operation::RevokeUserSession => {
             let input: raw::RevokeUserSessionRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.revoke_user_session(ctx, RevokeUserSessionRequest::from(input))
+                &Box::pin(svc.revoke_user_session(ctx, RevokeUserSessionRequest::from(input)))
                     .await?,
             )
         }
@@ -42295,10 +42387,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_log_delivery_configuration(
+                &Box::pin(svc.set_log_delivery_configuration(
                     ctx,
                     SetLogDeliveryConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42309,8 +42401,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_risk_configuration(ctx, SetRiskConfigurationRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.set_risk_configuration(ctx, SetRiskConfigurationRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::SetUICustomization => {
@@ -42320,7 +42414,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_ui_customization(ctx, SetUICustomizationRequest::from(input))
+                &Box::pin(svc.set_ui_customization(ctx, SetUICustomizationRequest::from(input)))
                     .await?,
             )
         }
@@ -42328,8 +42422,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::SetUserMFAPreferenceRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.set_user_mfa_preference(ctx, SetUserMFAPreferenceRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.set_user_mfa_preference(ctx, SetUserMFAPreferenceRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::SetUserPoolClientSessionConfiguration => {
@@ -42340,10 +42436,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_user_pool_client_session_configuration(
+                &Box::pin(svc.set_user_pool_client_session_configuration(
                     ctx,
                     SetUserPoolClientSessionConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42354,8 +42450,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_user_pool_mfa_config(ctx, SetUserPoolMfaConfigRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.set_user_pool_mfa_config(ctx, SetUserPoolMfaConfigRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::SetUserPoolSessionConfiguration => {
@@ -42365,10 +42463,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.set_user_pool_session_configuration(
+                &Box::pin(svc.set_user_pool_session_configuration(
                     ctx,
                     SetUserPoolSessionConfigurationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42376,8 +42474,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::SetUserSettingsRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.set_user_settings(ctx, SetUserSettingsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.set_user_settings(ctx, SetUserSettingsRequest::from(input))).await?,
             )
         }
         Operation::SignUp => {
@@ -42386,7 +42483,9 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                 tracing::Span::current().record("client_id", id.as_str());
             }
             svc.authorize(ctx, op, None)?;
-            crate::serde_util::encode(&svc.sign_up(ctx, SignUpRequest::from(input)).await?)
+            crate::serde_util::encode(
+                &Box::pin(svc.sign_up(ctx, SignUpRequest::from(input))).await?,
+            )
         }
         Operation::StartUserImportJob => {
             let input: raw::StartUserImportJobRequest = crate::validate::decode(body)?;
@@ -42395,7 +42494,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.start_user_import_job(ctx, StartUserImportJobRequest::from(input))
+                &Box::pin(svc.start_user_import_job(ctx, StartUserImportJobRequest::from(input)))
                     .await?,
             )
         }
@@ -42403,10 +42502,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::StartWebAuthnRegistrationRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.start_web_authn_registration(
+                &Box::pin(svc.start_web_authn_registration(
                     ctx,
                     StartWebAuthnRegistrationRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42417,7 +42516,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.stop_user_import_job(ctx, StopUserImportJobRequest::from(input))
+                &Box::pin(svc.stop_user_import_job(ctx, StopUserImportJobRequest::from(input)))
                     .await?,
             )
         }
@@ -42432,8 +42531,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                     .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
             )?;
             crate::serde_util::encode(
-                &svc.tag_resource(ctx, TagResourceRequest::from(input))
-                    .await?,
+                &Box::pin(svc.tag_resource(ctx, TagResourceRequest::from(input))).await?,
             )
         }
         Operation::UntagResource => {
@@ -42447,8 +42545,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
                     .map(|a| a.rsplit_once("userpool/").map_or(a, |(_, id)| id)),
             )?;
             crate::serde_util::encode(
-                &svc.untag_resource(ctx, UntagResourceRequest::from(input))
-                    .await?,
+                &Box::pin(svc.untag_resource(ctx, UntagResourceRequest::from(input))).await?,
             )
         }
         Operation::UpdateAuthEventFeedback => {
@@ -42458,15 +42555,20 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_auth_event_feedback(ctx, UpdateAuthEventFeedbackRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_auth_event_feedback(
+                        ctx,
+                        UpdateAuthEventFeedbackRequest::from(input),
+                    ),
+                )
+                .await?,
             )
         }
         Operation::UpdateDeviceStatus => {
             let input: raw::UpdateDeviceStatusRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.update_device_status(ctx, UpdateDeviceStatusRequest::from(input))
+                &Box::pin(svc.update_device_status(ctx, UpdateDeviceStatusRequest::from(input)))
                     .await?,
             )
         }
@@ -42477,8 +42579,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_group(ctx, UpdateGroupRequest::from(input))
-                    .await?,
+                &Box::pin(svc.update_group(ctx, UpdateGroupRequest::from(input))).await?,
             )
         }
         Operation::UpdateIdentityProvider => {
@@ -42488,8 +42589,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_identity_provider(ctx, UpdateIdentityProviderRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_identity_provider(ctx, UpdateIdentityProviderRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateManagedLoginBranding => {
@@ -42499,10 +42602,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_managed_login_branding(
+                &Box::pin(svc.update_managed_login_branding(
                     ctx,
                     UpdateManagedLoginBrandingRequest::from(input),
-                )
+                ))
                 .await?,
             )
         }
@@ -42510,8 +42613,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::UpdateProvisionedLimitRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.update_provisioned_limit(ctx, UpdateProvisionedLimitRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_provisioned_limit(ctx, UpdateProvisionedLimitRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateResourceServer => {
@@ -42521,8 +42626,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_resource_server(ctx, UpdateResourceServerRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_resource_server(ctx, UpdateResourceServerRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateTerms => {
@@ -42532,16 +42639,17 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_terms(ctx, UpdateTermsRequest::from(input))
-                    .await?,
+                &Box::pin(svc.update_terms(ctx, UpdateTermsRequest::from(input))).await?,
             )
         }
         Operation::UpdateUserAttributes => {
             let input: raw::UpdateUserAttributesRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.update_user_attributes(ctx, UpdateUserAttributesRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_user_attributes(ctx, UpdateUserAttributesRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateUserPool => {
@@ -42551,8 +42659,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_user_pool(ctx, UpdateUserPoolRequest::from(input))
-                    .await?,
+                &Box::pin(svc.update_user_pool(ctx, UpdateUserPoolRequest::from(input))).await?,
             )
         }
         Operation::UpdateUserPoolClient => {
@@ -42562,8 +42669,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_user_pool_client(ctx, UpdateUserPoolClientRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_user_pool_client(ctx, UpdateUserPoolClientRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateUserPoolDomain => {
@@ -42573,8 +42682,10 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_user_pool_domain(ctx, UpdateUserPoolDomainRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_user_pool_domain(ctx, UpdateUserPoolDomainRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::UpdateUserPoolReplica => {
@@ -42584,15 +42695,17 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             }
             svc.authorize(ctx, op, input.user_pool_id.as_deref())?;
             crate::serde_util::encode(
-                &svc.update_user_pool_replica(ctx, UpdateUserPoolReplicaRequest::from(input))
-                    .await?,
+                &Box::pin(
+                    svc.update_user_pool_replica(ctx, UpdateUserPoolReplicaRequest::from(input)),
+                )
+                .await?,
             )
         }
         Operation::VerifySoftwareToken => {
             let input: raw::VerifySoftwareTokenRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.verify_software_token(ctx, VerifySoftwareTokenRequest::from(input))
+                &Box::pin(svc.verify_software_token(ctx, VerifySoftwareTokenRequest::from(input)))
                     .await?,
             )
         }
@@ -42600,7 +42713,7 @@ pub async fn dispatch<S: CognitoIdentityProvider>(
             let input: raw::VerifyUserAttributeRequest = crate::validate::decode(body)?;
             svc.authorize(ctx, op, None)?;
             crate::serde_util::encode(
-                &svc.verify_user_attribute(ctx, VerifyUserAttributeRequest::from(input))
+                &Box::pin(svc.verify_user_attribute(ctx, VerifyUserAttributeRequest::from(input)))
                     .await?,
             )
         }
