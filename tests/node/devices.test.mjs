@@ -1,7 +1,7 @@
 // Remembered devices (device tracking) with the real, unmodified JavaScript clients against a
 // Gatehouse server process: amazon-cognito-identity-js on a User Opt-In and an Always pool, and
 // Amplify v6 on a User Opt-In pool. The contract is docs/devices.md; the wire is
-// shared spec protocol-srp-devices.md §6.
+// docs/protocol.md §9–11.
 //
 // What went over the wire: both clients call the global fetch, which this file observes (never
 // alters). Only requests that carry X-Amz-User-Agent (both clients set it, the test's own raw

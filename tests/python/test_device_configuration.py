@@ -1,4 +1,4 @@
-"""DeviceConfiguration: the console's No / Always / User Opt-In modes (device-semantics spec §1).
+"""DeviceConfiguration: the console's No / Always / User Opt-In modes (docs/devices.md "Modes").
 
 Absent object = device tracking off ("No"); any object = tracking on.
 """

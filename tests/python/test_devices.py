@@ -1,5 +1,5 @@
-"""Remembered devices through real clients (docs/devices.md; specs: protocol-srp-devices §6,
-cognito-device-semantics §1–2): pycognito's device flow through boto3, the device challenges
+"""Remembered devices through real clients (docs/devices.md; the wire: docs/protocol.md
+§9–11): pycognito's device flow through boto3, the device challenges
 (DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER), ConfirmDevice, the user and Admin device operations,
 stale device keys, and how refresh and access tokens are bound to devices.
 

@@ -1,5 +1,5 @@
-"""The console's device-tracking choices end to end over the wire (docs/devices.md "Modes";
-cognito-device-semantics §1.2): No, Always and User Opt-In, each with and without
+"""The console's device-tracking choices end to end over the wire (docs/devices.md "Modes"):
+No, Always and User Opt-In, each with and without
 ChallengeRequiredOnNewDevice, signed in with pycognito's SRP client and with boto3's
 USER_PASSWORD_AUTH.
 

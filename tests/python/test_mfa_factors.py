@@ -1,6 +1,6 @@
 """The MFA challenges besides the authenticator app, through real clients (docs/mfa.md "Which
 challenge", "Codes by SMS and email", "Choosing a factor", "Setting up a factor at sign-in";
-cognito-device-semantics §1.8, §4):
+"Remembered devices skip it"):
 
 - SMS_MFA and EMAIL_OTP: the code is read from the development outbox, as a user reads their
   phone; pycognito answers SMS_MFA; wrong codes, codes of another sign-in, a code used twice.
@@ -526,10 +526,10 @@ def matrix_env(cognito, server, device_mode: str, state: str, flag: bool, who: s
 
 
 def expected(mfa: str, device_mode: str, state: str, flag: bool, who: str) -> list[str]:
-    """The challenges Cognito gives (cognito-device-semantics §1.7–1.9, §4.5): the MFA challenge
-    unless MFA is OFF, or the user has no factor and MFA is not ON, or a remembered device stands
-    in (tracking on, ChallengeRequiredOnNewDevice true) — never for MFA_SETUP; then device SRP
-    when a confirmed device was presented."""
+    """The challenges Cognito gives (docs/mfa.md "Which challenge", "Remembered devices skip
+    it"): the MFA challenge unless MFA is OFF, or the user has no factor and MFA is not ON, or a
+    remembered device stands in (tracking on, ChallengeRequiredOnNewDevice true) — never for
+    MFA_SETUP; then device SRP when a confirmed device was presented."""
     sequence = [PASSWORD_VERIFIER]
     tracked = device_mode != "no"
     if who == "sms":

@@ -1,6 +1,6 @@
 """The SOFTWARE_TOKEN_MFA challenge at sign-in and its suppression on remembered devices, through
 real clients (docs/mfa.md "Sign-in with an authenticator app" and "Remembered devices skip it";
-docs/devices.md; cognito-device-semantics §1.7–1.9).
+docs/devices.md "Sign-in").
 
 - Which sign-ins are challenged: every password flow (USER_PASSWORD_AUTH, USER_SRP_AUTH with
   pycognito and step by step, ADMIN_USER_PASSWORD_AUTH, after NEW_PASSWORD_REQUIRED) of a user with

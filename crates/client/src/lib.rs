@@ -3,7 +3,7 @@
 //! [`aws_sdk_cognitoidentityprovider::Client`].
 //!
 //! [`SrpSignIn`] runs `USER_SRP_AUTH` exactly as Amplify / amazon-cognito-identity-js do
-//! (`protocol-srp-devices.md` §4–6): `InitiateAuth` with `SRP_A` (and `SECRET_HASH` over the
+//! (docs/protocol.md §8–10): `InitiateAuth` with `SRP_A` (and `SECRET_HASH` over the
 //! typed username for clients with a secret), then `RespondToAuthChallenge`
 //! `PASSWORD_VERIFIER` with `USERNAME = USER_ID_FOR_SRP`, the secret block, a `TIMESTAMP` from
 //! the system clock and the claim signature; then, when the server asks for it and a device

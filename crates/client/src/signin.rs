@@ -379,10 +379,10 @@ impl SrpSignIn {
             .await;
         let next = match first {
             Err(e) if self.device.is_some() && is_stale_device(&e) => {
-                // spec §6.7: the server forgot the device. Like the JS clients, resend the
-                // same proof without DEVICE_KEY (the server keeps the SRP state for this); the
-                // tokens then carry fresh NewDeviceMetadata, telling the caller to confirm a
-                // new device.
+                // docs/protocol.md §10.4: the server forgot the device. Like the JS clients,
+                // resend the same proof without DEVICE_KEY (the server keeps the SRP state for
+                // this); the tokens then carry fresh NewDeviceMetadata, telling the caller to
+                // confirm a new device.
                 responses.remove("DEVICE_KEY");
                 self.respond_raw(
                     sdk,
@@ -493,7 +493,7 @@ impl SrpSignIn {
     }
 
     // -----------------------------------------------------------------------------------------
-    // The pure parts (unit-tested against the spec vectors).
+    // The pure parts (unit-tested against the vectors of docs/protocol.md §15).
 
     fn add_secret_hash(&self, params: &mut HashMap<String, String>, username: &str) {
         if let Some(secret) = &self.client_secret {
@@ -504,8 +504,8 @@ impl SrpSignIn {
         }
     }
 
-    /// The PASSWORD_VERIFIER `ChallengeResponses` (spec §4.3) for the challenge parameters
-    /// `params`, and the canonical username they name.
+    /// The PASSWORD_VERIFIER `ChallengeResponses` (docs/protocol.md §8.2) for the challenge
+    /// parameters `params`, and the canonical username they name.
     pub(crate) fn password_verifier_responses(
         &self,
         client: &SrpClient,
@@ -552,8 +552,8 @@ impl SrpSignIn {
         Ok((user_id.to_string(), responses))
     }
 
-    /// The DEVICE_PASSWORD_VERIFIER `ChallengeResponses` (spec §6.6): the user formulas with
-    /// P := DeviceGroupKey, I := DeviceKey, password := the device password.
+    /// The DEVICE_PASSWORD_VERIFIER `ChallengeResponses` (docs/protocol.md §10.3): the user
+    /// formulas with P := DeviceGroupKey, I := DeviceKey, password := the device password.
     pub(crate) fn device_verifier_responses(
         &self,
         client: &SrpClient,
@@ -626,7 +626,7 @@ fn param<'a>(
         })
 }
 
-/// Challenges whose answers carry the device key (spec §6.5, as Amplify sends them).
+/// Challenges whose answers carry the device key (docs/protocol.md §10.1, as Amplify sends them).
 fn takes_device_key(name: &ChallengeNameType) -> bool {
     matches!(
         name,
@@ -638,7 +638,7 @@ fn takes_device_key(name: &ChallengeNameType) -> bool {
     )
 }
 
-/// `ResourceNotFoundException` about the device (spec §6.7; the JS clients' test).
+/// `ResourceNotFoundException` about the device (docs/protocol.md §10.4; the JS clients' test).
 fn is_stale_device(e: &Error) -> bool {
     e.code() == Some("ResourceNotFoundException")
         && e.message()
@@ -654,7 +654,7 @@ pub(crate) fn fresh_client() -> Result<SrpClient, Error> {
     Ok(SrpClient::new(&a[..])?)
 }
 
-/// `TIMESTAMP` for now, from the system clock (spec §2.4).
+/// `TIMESTAMP` for now, from the system clock (docs/protocol.md §6).
 pub(crate) fn now_timestamp() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -1,6 +1,6 @@
-//! The pure parts of the sign-in against the spec vectors (`srp-vectors.json`, the copy the
-//! srp crate tests with): given the challenge parameters, a fixed `a` and a fixed TIMESTAMP,
-//! the responses must carry exactly the vectors' signature.
+//! The pure parts of the sign-in against the test vectors of docs/protocol.md §15
+//! (`srp-vectors.json`, the copy the srp crate tests with): given the challenge parameters, a
+//! fixed `a` and a fixed TIMESTAMP, the responses must carry exactly the vectors' signature.
 
 use std::collections::HashMap;
 
@@ -150,7 +150,7 @@ fn cached_user_gives_the_same_signature_and_follows_salt_changes() {
 
 #[test]
 fn secret_hash_is_over_the_canonical_username() {
-    // spec §5 vector: username "test", client "123abd", secret "clientSecret".
+    // docs/protocol.md §7 vector: username "test", client "123abd", secret "clientSecret".
     let sh = vector("secret_hash");
     let v = vector("user_v1");
     let signin = SrpSignIn::new("us-east-1_AbCdEfGhI", s(&sh, "clientId"))
@@ -221,7 +221,7 @@ fn device_verifier_matches_vector() {
         r["PASSWORD_CLAIM_SIGNATURE"]
     );
 
-    // With a device configured, PASSWORD_VERIFIER carries its key (spec §4.3).
+    // With a device configured, PASSWORD_VERIFIER carries its key (docs/protocol.md §8.2).
     let (_, pv) = signin
         .password_verifier_responses(
             &client_from(&user),

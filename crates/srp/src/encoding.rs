@@ -15,8 +15,8 @@ const B64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// `enc(n)` of spec §2.2: the minimal big-endian two's-complement encoding of the non-negative
-/// integer whose unsigned big-endian bytes are `be` (leading zero bytes allowed).
+/// `enc(n)` of docs/protocol.md §3.2: the minimal big-endian two's-complement encoding of the
+/// non-negative integer whose unsigned big-endian bytes are `be` (leading zero bytes allowed).
 ///
 /// Leading zero bytes are stripped, then one `00` is prepended if the top bit is set;
 /// zero encodes as the single byte `00`. Examples: 200 → `00 c8`, 256 → `01 00`.

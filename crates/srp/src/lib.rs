@@ -1,7 +1,7 @@
 //! Cognito-compatible SRP-6a maths for Gatehouse — pure, no I/O, no clock, no logging.
 //!
-//! Implements `protocol-srp-devices.md` §2–3 and the arithmetic of §4.5, §6.3 and §6.6 bit for
-//! bit as amazon-cognito-identity-js, Amplify v6 and pycognito compute it: the RFC 3526
+//! Implements docs/protocol.md §3–7 and the arithmetic of §8.3, §9 and §10 bit for bit as
+//! amazon-cognito-identity-js, Amplify v6 and pycognito compute it: the RFC 3526
 //! 3072-bit prime with **g = 2**, Java-style `enc` ("padHex") of every hashed integer, `k`, `x`
 //! with the pool-name prefix, `u`, the "Caldera Derived Key" HKDF and the HMAC claim signature,
 //! plus the `TIMESTAMP` format.

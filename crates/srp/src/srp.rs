@@ -1,4 +1,4 @@
-//! SRP values and the two halves of the protocol (spec §2.3, §3, §4.5, §6.3, §6.6).
+//! SRP values and the two halves of the protocol (docs/protocol.md §3–5, §8.3, §9, §10).
 
 use std::fmt;
 
@@ -18,12 +18,12 @@ type HmacSha256 = Hmac<Sha256>;
 pub const SECRET_EXPONENT_LEN: usize = 32;
 /// Longest client secret exponent [`SrpClient::new`] takes (JS clients use 128 bytes).
 pub const CLIENT_SECRET_MAX_BYTES: usize = N_BYTES;
-/// Random bytes per salt (spec §3).
+/// Random bytes per salt (docs/protocol.md §4.2).
 pub const SALT_LEN: usize = 16;
 /// Longest salt accepted (in bytes, after stripping leading zeros).
 pub const MAX_SALT_BYTES: usize = 256;
 /// Longest `SRP_A`/`SRP_B` hex accepted. Real values have ≤ 768 digits; the cap bounds the
-/// work an attacker can cause (spec §4.2).
+/// work an attacker can cause (docs/protocol.md §3.3).
 pub const MAX_PUBLIC_HEX_DIGITS: usize = 1024;
 /// 1024 hex digits.
 const MAX_PUBLIC_BYTES: usize = MAX_PUBLIC_HEX_DIGITS / 2;
@@ -39,7 +39,7 @@ const EXP_BITS: u32 = 256;
 /// signed message.
 ///
 /// User sign-in: pool name (pool id after `_`) and `USER_ID_FOR_SRP`.
-/// Device sign-in: DeviceGroupKey and DeviceKey (spec §6.6).
+/// Device sign-in: DeviceGroupKey and DeviceKey (docs/protocol.md §10.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SrpIdentity<'a> {
     /// `P`: the pool name, or the DeviceGroupKey.
@@ -92,7 +92,8 @@ pub struct ClaimMessage<'a> {
 ///
 /// Wire forms: `SALT` challenge parameter = `hex(enc(salt))` ([`Salt::to_hex`]); ConfirmDevice
 /// `Salt` = `base64(enc(salt))` ([`Salt::to_base64`]). `x` always hashes `enc(salt)`, which
-/// makes the JS clients (parse to integer) and pycognito (hash the hex text) agree (spec §3).
+/// makes the JS clients (parse to integer) and pycognito (hash the hex text) agree
+/// (docs/protocol.md §4.3).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Salt {
     /// Minimal big-endian (no leading zero bytes; empty for 0).
@@ -155,7 +156,7 @@ impl fmt::Debug for Salt {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hash helpers (spec §2.3)
+// Hash helpers (docs/protocol.md §4.2, §5)
 
 /// `x = H(enc(salt) ‖ H(P ‖ I ‖ ":" ‖ password))`.
 pub(crate) fn compute_x(identity: &SrpIdentity, salt: &Salt, password: &str) -> Zeroizing<U256> {
@@ -215,8 +216,8 @@ fn sign(key: &[u8; 16], msg: &ClaimMessage) -> String {
     base64_encode(mac.finalize().into_bytes().as_slice())
 }
 
-/// `SECRET_HASH = base64(HMAC-SHA256(client_secret, username ‖ client_id))` (spec §5). Not SRP,
-/// but the same primitives and needed next to it.
+/// `SECRET_HASH = base64(HMAC-SHA256(client_secret, username ‖ client_id))` (docs/protocol.md
+/// §7). Not SRP, but the same primitives and needed next to it.
 pub fn secret_hash(client_secret: &str, username: &str, client_id: &str) -> String {
     let mut mac =
         HmacSha256::new_from_slice(client_secret.as_bytes()).expect("HMAC takes any key length");
@@ -499,7 +500,7 @@ impl ServerChallenge {
         self.srp_b.to_hex()
     }
 
-    /// Checks `PASSWORD_CLAIM_SIGNATURE` (spec §4.5 step 6, §6.6).
+    /// Checks `PASSWORD_CLAIM_SIGNATURE` (docs/protocol.md §5, §8.3, §10.3).
     ///
     /// Rejects `A ≡ 0 mod N` ([`SrpError::PublicValueZero`]; already excluded by
     /// [`PublicValue`]'s constructors, re-checked here) and `u = 0`
@@ -734,7 +735,7 @@ impl fmt::Debug for PreparedPassword {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Devices (spec §6.3)
+// Devices (docs/protocol.md §9)
 
 /// ConfirmDevice `DeviceSecretVerifierConfig`, both fields standard base64 as on the wire.
 #[derive(Clone, PartialEq, Eq)]
@@ -856,7 +857,7 @@ mod tests {
 
     #[test]
     fn salt_forms() {
-        // The 1-in-512 case of spec §3: a leading 00 byte with a low second byte.
+        // The 1-in-512 case of docs/protocol.md §4.3: a leading 00 byte with a low second byte.
         let raw = [0x00, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01];
         let s = Salt::from_be_bytes(&raw).unwrap();
         assert_eq!(s.to_hex(), "123400000000000000000000000001");

@@ -1,4 +1,4 @@
-//! The `TIMESTAMP` challenge response: `EEE MMM d HH:mm:ss UTC yyyy` (spec §2.4).
+//! The `TIMESTAMP` challenge response: `EEE MMM d HH:mm:ss UTC yyyy` (docs/protocol.md §6).
 //!
 //! English names, UTC, day of month without leading zero, hours/minutes/seconds always two
 //! digits, four-digit year, single spaces. The server signs over the received text, so it

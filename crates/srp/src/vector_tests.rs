@@ -1,5 +1,5 @@
-//! The spec §11 vectors, which amazon-cognito-identity-js, Amplify v6 and pycognito reproduce
-//! bit for bit. Checks every intermediate (x, v, A, B, u, S, K) on both halves.
+//! The docs/protocol.md §15 vectors, which amazon-cognito-identity-js, Amplify v6 and pycognito
+//! reproduce bit for bit. Checks every intermediate (x, v, A, B, u, S, K) on both halves.
 
 use crypto_bigint::{U256, U3072};
 use serde_json::Value;
@@ -243,7 +243,7 @@ fn device_config_decode_rejects_garbage() {
     assert_eq!(zero.decode().err(), Some(SrpError::ValueOutOfRange));
 }
 
-/// alexrudd/cognito-srp's Go vector (spec §11.1): client side only, degenerate B.
+/// alexrudd/cognito-srp's Go vector (docs/protocol.md §15): client side only, degenerate B.
 #[test]
 fn vector_alexrudd_client() {
     let client = SrpClient::new(&1_234_567_890u32.to_be_bytes()).unwrap();

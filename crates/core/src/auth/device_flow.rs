@@ -1,4 +1,4 @@
-//! The device's part of a sign-in (protocol spec §6.5–6.7): which device a sign-in presented,
+//! The device's part of a sign-in (docs/protocol.md §10): which device a sign-in presented,
 //! DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER (SRP with pool name := device group key and
 //! user := device key), and tokens with NewDeviceMetadata when no known device took part.
 //!
@@ -401,7 +401,7 @@ fn device_challenge(session: String) -> AuthStep {
         challenge_name: Some(ChallengeNameType::DeviceSrpAuth),
         session: Some(session),
         // Empty on purpose: Amplify would file the device under a USERNAME given here and
-        // then miss it (protocol spec §6.5); no client reads anything from this challenge.
+        // then miss it (docs/protocol.md §10.2); no client reads anything from this challenge.
         challenge_parameters: Some(BTreeMap::new()),
         ..Default::default()
     }

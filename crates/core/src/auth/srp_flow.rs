@@ -1,4 +1,4 @@
-//! USER_SRP_AUTH → PASSWORD_VERIFIER (protocol spec §4). The password never reaches the server.
+//! USER_SRP_AUTH → PASSWORD_VERIFIER (docs/protocol.md §8). The password never reaches the server.
 //!
 //! The SRP state (A, b, who, which client, when) is sealed with the server key into the
 //! SECRET_BLOCK, because pycognito sends no Session: any server process can finish a sign-in
@@ -217,7 +217,7 @@ impl Core {
         (name.to_string(), salt, verifier)
     }
 
-    /// RespondToAuthChallenge PASSWORD_VERIFIER (spec §4.5).
+    /// RespondToAuthChallenge PASSWORD_VERIFIER (docs/protocol.md §8.3).
     pub(super) async fn verify_password_claim(
         &self,
         pool: &UserPoolRecord,
