@@ -7,11 +7,40 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::messages::{mask, Medium, OutgoingMessage, Purpose};
-use crate::store::{CodeRecord, UserRecord};
+use crate::store::{CodeGuess, CodeLimits, CodeRecord, UserRecord};
 use crate::{Core, CoreError, Result};
 
-/// Wrong guesses allowed for one code before it stops working.
+/// Guesses allowed per user and purpose in a window, across every code issued in it. A new code
+/// does not bring guesses back: otherwise requesting codes would buy unlimited guesses.
 pub const MAX_FAILED_ATTEMPTS: u32 = 5;
+/// Codes that may be sent per user and purpose in a window (ForgotPassword, resends, …).
+pub const MAX_CODES_PER_WINDOW: u32 = 5;
+/// The window both limits count over, from its first code.
+pub const CODE_WINDOW_MS: i64 = 3600 * 1000;
+
+const CODE_LIMITS: CodeLimits = CodeLimits {
+    window_ms: CODE_WINDOW_MS,
+    max_issued: MAX_CODES_PER_WINDOW,
+    max_guesses: MAX_FAILED_ATTEMPTS,
+};
+
+fn attempt_limit_exceeded() -> CoreError {
+    CoreError::LimitExceeded("Attempt limit exceeded, please try after some time.".into())
+}
+
+fn wrong_code() -> CoreError {
+    CoreError::CodeMismatch("Invalid verification code provided, please try again.".into())
+}
+
+/// What a code of a user and purpose is hashed with.
+fn code_key(user: &UserRecord, purpose: Purpose) -> String {
+    format!(
+        "{}/{}/{}",
+        user.pool_id,
+        user.username_key,
+        purpose.as_str()
+    )
+}
 /// Cognito's lifetimes.
 pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 pub const VERIFY_ATTRIBUTE_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
@@ -57,7 +86,8 @@ impl Core {
         }
     }
 
-    /// A fresh code for `purpose`, replacing any earlier one.
+    /// A fresh code for `purpose`, replacing any earlier one; LimitExceededException once the
+    /// window's codes are all sent.
     pub(crate) async fn issue_code(
         &self,
         user: &UserRecord,
@@ -66,69 +96,74 @@ impl Core {
         ttl_ms: i64,
     ) -> Result<String> {
         let code = self.six_digits();
-        let key = format!(
-            "{}/{}/{}",
-            user.pool_id,
-            user.username_key,
-            purpose.as_str()
-        );
-        self.store
-            .put_code(&CodeRecord {
-                pool_id: user.pool_id.clone(),
-                username_key: user.username_key.clone(),
-                purpose: purpose.as_str().to_string(),
-                code_hash: code_hash(&key, &code),
-                attribute: attribute.map(str::to_string),
-                expires_at: self.now_millis() + ttl_ms,
-                failed_attempts: 0,
-            })
+        let now = self.now_millis();
+        let issued = self
+            .store
+            .issue_code(
+                &CodeRecord {
+                    pool_id: user.pool_id.clone(),
+                    username_key: user.username_key.clone(),
+                    purpose: purpose.as_str().to_string(),
+                    code_hash: code_hash(&code_key(user, purpose), &code),
+                    attribute: attribute.map(str::to_string),
+                    expires_at: now + ttl_ms,
+                    guesses: 0,
+                },
+                now,
+                &CODE_LIMITS,
+            )
             .await?;
+        if !issued {
+            return Err(attempt_limit_exceeded());
+        }
         Ok(code)
     }
 
-    /// Checks and consumes a code. Wrong codes count towards the lock.
+    /// Checks and consumes a code. Every guess is counted before it is compared, in one step in
+    /// the store, so simultaneous guesses cannot exceed the limit; only one of several
+    /// simultaneous right answers consumes the code.
     pub(crate) async fn redeem_code(
         &self,
         user: &UserRecord,
         purpose: Purpose,
         code: &str,
     ) -> Result<CodeRecord> {
-        let Some(mut rec) = self
+        let rec = match self
             .store
-            .code(&user.pool_id, &user.username_key, purpose.as_str())
+            .guess_code(
+                &user.pool_id,
+                &user.username_key,
+                purpose.as_str(),
+                MAX_FAILED_ATTEMPTS,
+            )
             .await?
-        else {
-            return Err(CoreError::CodeMismatch(
-                "Invalid verification code provided, please try again.".into(),
-            ));
+        {
+            CodeGuess::NoCode => return Err(wrong_code()),
+            CodeGuess::Exhausted => return Err(attempt_limit_exceeded()),
+            CodeGuess::Taken(rec) => rec,
         };
-        if rec.failed_attempts >= MAX_FAILED_ATTEMPTS {
-            return Err(CoreError::LimitExceeded(
-                "Attempt limit exceeded, please try after some time.".into(),
-            ));
-        }
-        let key = format!(
-            "{}/{}/{}",
-            user.pool_id,
-            user.username_key,
-            purpose.as_str()
-        );
-        let given = code_hash(&key, code);
+        let given = code_hash(&code_key(user, purpose), code);
         if !bool::from(given.as_bytes().ct_eq(rec.code_hash.as_bytes())) {
-            rec.failed_attempts += 1;
-            self.store.put_code(&rec).await?;
-            return Err(CoreError::CodeMismatch(
-                "Invalid verification code provided, please try again.".into(),
-            ));
+            return Err(wrong_code());
         }
         if rec.expires_at < self.now_millis() {
             return Err(CoreError::ExpiredCode(
                 "Invalid code provided, please request a code again.".into(),
             ));
         }
-        self.store
-            .delete_code(&user.pool_id, &user.username_key, purpose.as_str())
+        let consumed = self
+            .store
+            .consume_code(
+                &user.pool_id,
+                &user.username_key,
+                purpose.as_str(),
+                &rec.code_hash,
+            )
             .await?;
+        if !consumed {
+            // A simultaneous request redeemed it first.
+            return Err(wrong_code());
+        }
         Ok(rec)
     }
 

@@ -5,6 +5,7 @@
 pub mod app_clients;
 mod attributes;
 mod auth;
+mod backoff;
 mod codes;
 mod devices;
 mod env;

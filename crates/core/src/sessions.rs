@@ -143,13 +143,16 @@ impl Core {
         if session.expires_at <= now {
             return Err(CoreError::NotAuthorized("Refresh Token has expired".into()));
         }
-        let past_grace = previous && session.previous_valid_until.is_none_or(|until| until < now);
+        // The grace period is a half-open interval: with none, a rotated-out token is never
+        // taken again, even in the millisecond it was rotated.
+        let past_grace = previous
+            && session
+                .previous_valid_until
+                .is_none_or(|until| until <= now);
         if retired || past_grace {
             // A rotated-out token used after its grace period: someone holds a copy. The whole
             // family is revoked, as OAuth's refresh-token reuse detection recommends.
-            session.revoked_at = Some(now);
-            session.version += 1;
-            self.store.update_auth_session(&session).await?;
+            self.store.revoke_auth_session(&session.id, now).await?;
             return Err(CoreError::RefreshTokenReuse(
                 "Refresh token has been reused after its grace period.".into(),
             ));
@@ -217,7 +220,7 @@ impl Core {
             // RFC 7009: an unknown token is not an error.
             return Ok(RevokeTokenResponse {});
         };
-        let Some(mut session) = self.store.auth_session(&id).await? else {
+        let Some(session) = self.store.auth_session(&id).await? else {
             return Ok(RevokeTokenResponse {});
         };
         let given = hash_hex(&secret);
@@ -229,11 +232,11 @@ impl Core {
         if !known || session.client_id != client.client_id || session.pool_id != pool.id {
             return Ok(RevokeTokenResponse {});
         }
-        if session.revoked_at.is_none() {
-            session.revoked_at = Some(self.now_millis());
-            session.version += 1;
-            self.store.update_auth_session(&session).await?;
-        }
+        // Unconditional and version-bumping: a refresh that read the session before this
+        // cannot write over the revocation, and whatever it minted dies with the session.
+        self.store
+            .revoke_auth_session(&session.id, self.now_millis())
+            .await?;
         Ok(RevokeTokenResponse {})
     }
 

@@ -76,7 +76,7 @@ impl Core {
             locked_until: None,
         };
         self.claim_aliases(&pool, &user, false, true).await?;
-        self.insert_user(&user).await?;
+        self.insert_user(&pool, &user, false).await?;
         let details = self
             .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
             .await?;
@@ -128,16 +128,11 @@ impl Core {
         };
         let mut candidate = user.clone();
         confirm(&mut candidate);
-        self.claim_aliases(
-            &pool,
-            &candidate,
-            req.force_alias_creation == Some(true),
-            false,
-        )
-        .await?;
+        let force = req.force_alias_creation == Some(true);
+        self.claim_aliases(&pool, &candidate, force, false).await?;
         self.redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
             .await?;
-        self.modify_user(&pool, &user.username, |u| {
+        self.write_user(&pool, &user.username, force, |u| {
             confirm(u);
             Ok(())
         })

@@ -15,6 +15,9 @@ pub enum StoreError {
     /// A record with the same key exists.
     #[error("duplicate key")]
     Conflict,
+    /// Another user holds this sign-in alias (the claim's `attribute`).
+    #[error("alias {0} is taken")]
+    AliasTaken(String),
     #[error("{0}")]
     Backend(String),
 }
@@ -319,7 +322,7 @@ pub struct UserFilter {
 }
 
 /// A one-time code (confirmation, verification, password reset), kept only as a hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CodeRecord {
     pub pool_id: String,
     pub username_key: String,
@@ -329,7 +332,41 @@ pub struct CodeRecord {
     /// The attribute the code verifies, if any (`email`, `phone_number`).
     pub attribute: Option<String>,
     pub expires_at: i64,
-    pub failed_attempts: u32,
+    /// Guesses taken (right or wrong) since the window began, across the codes it issued.
+    pub guesses: u32,
+}
+
+/// How codes of one user and purpose may be issued and guessed (core's numbers; the store
+/// applies them atomically).
+#[derive(Debug, Clone, Copy)]
+pub struct CodeLimits {
+    /// Codes issued and guesses taken are counted over this window, from its first code.
+    pub window_ms: i64,
+    pub max_issued: u32,
+    pub max_guesses: u32,
+}
+
+/// What taking a guess at a code found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeGuess {
+    /// No live code for this user and purpose.
+    NoCode,
+    /// The window's guesses are used up: this one was not taken.
+    Exhausted,
+    /// The guess was counted; here is the code to compare it with.
+    Taken(CodeRecord),
+}
+
+/// A sign-in alias a user record claims: unique in its pool. Core decides which values a user
+/// holds and how they compare (`key`); the store keeps the claims unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasClaim {
+    /// `attribute:value`, the value normalised as the pool compares it.
+    pub key: String,
+    pub attribute: String,
+    /// ForceAliasCreation: a current holder loses the alias (its `{attribute}_verified` becomes
+    /// "false") in the same transaction, instead of the write being refused.
+    pub take_over: bool,
 }
 
 #[async_trait]
@@ -363,8 +400,9 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<AppClientRecord>>;
 
-    /// Inserts a user; `Conflict` when the username key or the sub is taken.
-    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()>;
+    /// Inserts a user with its alias claims in one transaction; `Conflict` when the username key
+    /// or the sub is taken, `AliasTaken` when another user holds a claimed alias.
+    async fn insert_user(&self, user: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<()>;
     async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>>;
     /// Users whose `attribute` (email, phone_number or preferred_username) equals `value`.
@@ -375,8 +413,9 @@ pub trait Store: Send + Sync + 'static {
         attribute: &str,
         value: &str,
     ) -> StoreResult<Vec<UserRecord>>;
-    /// Compare-and-swap on `version`, as for pools.
-    async fn update_user(&self, user: &UserRecord) -> StoreResult<bool>;
+    /// Compare-and-swap on `version`, as for pools; the user's alias claims become `aliases` in
+    /// the same transaction (`AliasTaken` when another user holds one and it is not taken over).
+    async fn update_user(&self, user: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool>;
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
     /// Users ordered by username key, starting after `after`.
     async fn list_users(
@@ -387,20 +426,38 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>>;
 
-    /// Replaces the user's code for the same purpose.
-    async fn put_code(&self, code: &CodeRecord) -> StoreResult<()>;
+    /// Replaces the user's code for `code.purpose`, in one atomic step, unless `limits.max_issued`
+    /// codes were issued in the current window (then false). Guesses taken in the window carry
+    /// over to the new code; a window that has ended starts afresh at `now`.
+    async fn issue_code(
+        &self,
+        code: &CodeRecord,
+        now: i64,
+        limits: &CodeLimits,
+    ) -> StoreResult<bool>;
+    /// Takes one guess at the code in one atomic step: counts it unless the window's
+    /// `max_guesses` are used up. Simultaneous guesses never take more than `max_guesses`.
+    async fn guess_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+        max_guesses: u32,
+    ) -> StoreResult<CodeGuess>;
+    /// Deletes the code if it is still the one hashed `code_hash`: true for exactly one caller.
+    async fn consume_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool>;
     async fn code(
         &self,
         pool_id: &str,
         username_key: &str,
         purpose: &str,
     ) -> StoreResult<Option<CodeRecord>>;
-    async fn delete_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<()>;
 
     /// Appends to the outbox.
     async fn push_message(&self, message: &OutgoingMessage) -> StoreResult<()>;
@@ -480,8 +537,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: &str,
     ) -> StoreResult<Option<(AuthSessionRecord, Option<UserRecord>)>>;
-    /// Compare-and-swap on `version`.
+    /// Compare-and-swap on `version`. Revocation bumps the version, so a write prepared before
+    /// a revocation never lands over it.
     async fn update_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<bool>;
+    /// Marks one session revoked at `at` (kept if already revoked), whatever its version.
+    async fn revoke_auth_session(&self, id: &str, at: i64) -> StoreResult<()>;
     /// Marks every live session of the user revoked at `at`; returns how many.
     async fn revoke_user_sessions(
         &self,

@@ -7,10 +7,12 @@ use gatehouse_wire::*;
 use crate::attributes::{check_deletable, check_writes, is_email, is_phone, to_wire};
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
-use crate::store::{UserFilter, UserPoolRecord, UserRecord};
+use crate::store::{AliasClaim, UserFilter, UserPoolRecord, UserRecord};
 use crate::{pagination, passwords, Core, CoreError, Result, StoreError};
 
-const CAS_ATTEMPTS: usize = 5;
+/// Compare-and-swap rounds before a user write gives up (with [`crate::backoff`] between
+/// them, about two seconds in all).
+const CAS_ATTEMPTS: u32 = 40;
 const LIST_USERS_ATTRIBUTES: &[&str] = &[
     "username",
     "email",
@@ -90,6 +92,49 @@ fn holds(pool: &UserPoolType, attr: &str, user: &UserRecord) -> bool {
         }
         None => false,
     }
+}
+
+/// Whether ForceAliasCreation moves this attribute from its holder (a preferred username is
+/// never moved: it is refused like a username).
+fn takes_over(role: Role, attr: &str) -> bool {
+    role == Role::Alias && attr != "preferred_username"
+}
+
+/// An alias held by someone else: as a sign-in attribute of a new user
+/// (UsernameExistsException), otherwise AliasExistsException.
+fn alias_exists(attr: &str, as_username: bool) -> CoreError {
+    let what = attr.replace('_', " ");
+    if as_username {
+        CoreError::UsernameExists(format!("An account with the given {what} already exists."))
+    } else {
+        CoreError::AliasExists(format!("An account with the {what} already exists."))
+    }
+}
+
+/// The sign-in aliases `user` claims: each email, phone number or preferred username it holds
+/// as a sign-in name, keyed as the pool compares it (emails and preferred usernames without
+/// case in case-insensitive pools). The store keeps each key to one user of the pool.
+pub(crate) fn alias_claims(pool: &UserPoolType, user: &UserRecord, force: bool) -> Vec<AliasClaim> {
+    ["email", "phone_number", "preferred_username"]
+        .into_iter()
+        .filter_map(|attr| {
+            let value = user.attributes.get(attr)?;
+            let role = sign_in_role(pool, attr)?;
+            if !holds(pool, attr, user) {
+                return None;
+            }
+            let value = if attr != "phone_number" && case_insensitive(pool) {
+                value.to_lowercase()
+            } else {
+                value.clone()
+            };
+            Some(AliasClaim {
+                key: format!("{attr}:{value}"),
+                attribute: attr.to_string(),
+                take_over: force && takes_over(role, attr),
+            })
+        })
+        .collect()
 }
 
 /// How a new user's username is formed. With `UsernameAttributes` the name given is an email
@@ -183,23 +228,43 @@ impl Core {
             .ok_or_else(CoreError::user_not_found)
     }
 
-    /// Read-modify-write of a user with compare-and-swap.
+    /// Read-modify-write of a user with compare-and-swap, retried while other writers win (a
+    /// client never sees a ConcurrentModificationException for changes that do not conflict).
     pub(crate) async fn modify_user<F>(
         &self,
         pool: &UserPoolRecord,
         name: &str,
+        f: F,
+    ) -> Result<UserRecord>
+    where
+        F: FnMut(&mut UserRecord) -> Result<()> + Send,
+    {
+        self.write_user(pool, name, false, f).await
+    }
+
+    /// [`Core::modify_user`] that, with `force` (ForceAliasCreation), takes the aliases the
+    /// user now holds from whoever held them, in the same transaction.
+    pub(crate) async fn write_user<F>(
+        &self,
+        pool: &UserPoolRecord,
+        name: &str,
+        force: bool,
         mut f: F,
     ) -> Result<UserRecord>
     where
         F: FnMut(&mut UserRecord) -> Result<()> + Send,
     {
-        for _ in 0..CAS_ATTEMPTS {
+        for attempt in 0..CAS_ATTEMPTS {
             let mut u = self.user_or_not_found(pool, name).await?;
             f(&mut u)?;
             u.updated_at = self.now_millis();
             u.version += 1;
-            if self.store.update_user(&u).await? {
-                return Ok(u);
+            let claims = alias_claims(&pool.pool, &u, force);
+            match self.store.update_user(&u, &claims).await {
+                Ok(true) => return Ok(u),
+                Ok(false) => crate::backoff::pause(self.entropy.as_ref(), attempt).await,
+                Err(StoreError::AliasTaken(attr)) => return Err(alias_exists(&attr, false)),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(CoreError::ConcurrentModification(
@@ -229,9 +294,11 @@ impl Core {
     }
 
     /// Refuses a user record (about to be written) whose email, phone number or preferred
-    /// username is another user's sign-in name or verified alias. With `force`, the other user's
-    /// alias is unverified instead (ForceAliasCreation). Runs before the write, so a refused
-    /// request changes nothing.
+    /// username is another user's sign-in name or verified alias, so that a refused request
+    /// changes nothing. With `force` (ForceAliasCreation) an alias is left to be taken over by
+    /// the write. This read is the early, friendly answer; the promise that one alias has one
+    /// holder is kept by the store's unique claims, which the write itself takes
+    /// ([`alias_claims`]).
     pub(crate) async fn claim_aliases(
         &self,
         pool: &UserPoolRecord,
@@ -247,50 +314,37 @@ impl Core {
             let Some(role) = sign_in_role(p, attr) else {
                 continue;
             };
-            if !holds(p, attr, user) {
+            if !holds(p, attr, user) || (force && takes_over(role, attr)) {
                 continue;
             }
-            let others: Vec<UserRecord> = self
+            let taken = self
                 .users_with(pool, attr, value)
                 .await?
                 .into_iter()
-                .filter(|o| o.username_key != user.username_key && holds(p, attr, o))
-                .collect();
-            if others.is_empty() {
-                continue;
-            }
-            let what = attr.replace('_', " ");
-            match role {
-                Role::Username if creating => {
-                    return Err(CoreError::UsernameExists(format!(
-                        "An account with the given {what} already exists."
-                    )));
-                }
-                Role::Alias if force && attr != "preferred_username" => {
-                    for other in others {
-                        self.modify_user(pool, &other.username, |o| {
-                            o.attributes
-                                .insert(format!("{attr}_verified"), "false".into());
-                            Ok(())
-                        })
-                        .await?;
-                    }
-                }
-                _ => {
-                    return Err(CoreError::AliasExists(format!(
-                        "An account with the {what} already exists."
-                    )))
-                }
+                .any(|o| o.username_key != user.username_key && holds(p, attr, &o));
+            if taken {
+                return Err(alias_exists(attr, creating && role == Role::Username));
             }
         }
         Ok(())
     }
 
-    /// Stores a new user, answering UsernameExistsException for a taken username.
-    pub(crate) async fn insert_user(&self, user: &UserRecord) -> Result<()> {
-        match self.store.insert_user(user).await {
+    /// Stores a new user with its alias claims, answering UsernameExistsException for a taken
+    /// username (or sign-in attribute) and AliasExistsException for a taken alias.
+    pub(crate) async fn insert_user(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        force: bool,
+    ) -> Result<()> {
+        let claims = alias_claims(&pool.pool, user, force);
+        match self.store.insert_user(user, &claims).await {
             Err(StoreError::Conflict) => {
                 Err(CoreError::UsernameExists("User already exists".into()))
+            }
+            Err(StoreError::AliasTaken(attr)) => {
+                let username = sign_in_role(&pool.pool, &attr) == Some(Role::Username);
+                Err(alias_exists(&attr, username))
             }
             other => Ok(other?),
         }
@@ -360,14 +414,16 @@ impl Core {
             failed_sign_ins: 0,
             locked_until: None,
         };
-        self.claim_aliases(&pool, &user, req.force_alias_creation == Some(true), true)
-            .await?;
-        self.insert_user(&user).await.map_err(|e| match e {
-            CoreError::UsernameExists(_) => {
-                CoreError::UsernameExists("User account already exists".into())
-            }
-            e => e,
-        })?;
+        let force = req.force_alias_creation == Some(true);
+        self.claim_aliases(&pool, &user, force, true).await?;
+        self.insert_user(&pool, &user, force)
+            .await
+            .map_err(|e| match e {
+                CoreError::UsernameExists(_) => {
+                    CoreError::UsernameExists("User account already exists".into())
+                }
+                e => e,
+            })?;
         if req.message_action != Some(MessageActionType::Suppress) {
             self.send_invitation(p, &user, &req, &temporary).await?;
         }

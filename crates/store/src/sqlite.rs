@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AppClientRecord, AuthSessionRecord, CodeRecord, DeviceRecord, LockPolicy, PasswordRecord,
-    PendingSignInRecord, SigningKeyRecord, StoreResult, UserFilter, UserMfaRecord, UserPoolRecord,
-    UserRecord,
+    AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeLimits, CodeRecord,
+    DeviceRecord, LockPolicy, PasswordRecord, PendingSignInRecord, SigningKeyRecord, StoreResult,
+    UserFilter, UserMfaRecord, UserPoolRecord, UserRecord,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -192,6 +192,69 @@ fn filter_column(attribute: &str) -> Option<&'static str> {
     })
 }
 
+const CODE_COLUMNS: &str =
+    "pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses";
+
+fn code_row(r: &sqlx::sqlite::SqliteRow) -> CodeRecord {
+    CodeRecord {
+        pool_id: r.get("pool_id"),
+        username_key: r.get("username_key"),
+        purpose: r.get("purpose"),
+        code_hash: r.get("code_hash"),
+        attribute: r.get("attribute"),
+        expires_at: r.get("expires_at"),
+        guesses: r.get::<i64, _>("guesses").clamp(0, u32::MAX as i64) as u32,
+    }
+}
+
+/// Writes a user's alias claims inside its write's transaction. A claim held by another user
+/// fails the transaction (`AliasTaken`), unless it is taken over: then the holder loses the
+/// claim and its `{attribute}_verified` becomes "false", in the same transaction.
+async fn claim_aliases(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    pool_id: &str,
+    username_key: &str,
+    aliases: &[AliasClaim],
+) -> StoreResult<()> {
+    for a in aliases {
+        if a.take_over {
+            let holder: Option<String> = sqlx::query_scalar(
+                "DELETE FROM user_aliases WHERE pool_id = ? AND alias = ? AND username_key <> ? \
+                 RETURNING username_key",
+            )
+            .bind(pool_id)
+            .bind(&a.key)
+            .bind(username_key)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+            if let Some(holder) = holder {
+                sqlx::query(
+                    "UPDATE users SET doc = json_set(doc, ?, 'false'), version = version + 1 \
+                     WHERE pool_id = ? AND username_key = ?",
+                )
+                .bind(format!("$.attributes.{}_verified", a.attribute))
+                .bind(pool_id)
+                .bind(&holder)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+            }
+        }
+        sqlx::query("INSERT INTO user_aliases (pool_id, alias, username_key) VALUES (?, ?, ?)")
+            .bind(pool_id)
+            .bind(&a.key)
+            .bind(username_key)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match backend(e) {
+                StoreError::Conflict => StoreError::AliasTaken(a.attribute.clone()),
+                other => other,
+            })?;
+    }
+    Ok(())
+}
+
 fn group_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<GroupType> {
     from_json(r.get::<&str, _>("doc"))
 }
@@ -337,7 +400,8 @@ impl Store for SqliteStore {
         rows.iter().map(client_row).collect()
     }
 
-    async fn insert_user(&self, u: &UserRecord) -> StoreResult<()> {
+    async fn insert_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email, phone_number, preferred_username, created_at, version, doc) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -354,10 +418,11 @@ impl Store for SqliteStore {
         .bind(u.created_at)
         .bind(u.version)
         .bind(user_doc(u)?)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(())
+        claim_aliases(&mut tx, &u.pool_id, &u.username_key, aliases).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>> {
@@ -411,7 +476,8 @@ impl Store for SqliteStore {
         rows.iter().map(user_row).collect()
     }
 
-    async fn update_user(&self, u: &UserRecord) -> StoreResult<bool> {
+    async fn update_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let done = sqlx::query(
             "UPDATE users SET status = ?, enabled = ?, email = ?, phone_number = ?, preferred_username = ?, version = ?, doc = ? \
              WHERE pool_id = ? AND username_key = ? AND version = ?",
@@ -426,10 +492,21 @@ impl Store for SqliteStore {
         .bind(&u.pool_id)
         .bind(&u.username_key)
         .bind(u.version - 1)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM user_aliases WHERE pool_id = ? AND username_key = ?")
+            .bind(&u.pool_id)
+            .bind(&u.username_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        claim_aliases(&mut tx, &u.pool_id, &u.username_key, aliases).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
     }
 
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool> {
@@ -490,19 +567,80 @@ impl Store for SqliteStore {
         rows.iter().map(user_row).collect()
     }
 
-    async fn put_code(&self, c: &CodeRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO codes (pool_id, username_key, purpose, doc) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (pool_id, username_key, purpose) DO UPDATE SET doc = excluded.doc",
+    async fn issue_code(&self, c: &CodeRecord, now: i64, limits: &CodeLimits) -> StoreResult<bool> {
+        // One statement: a code within the window's allowance replaces the old one and keeps
+        // its guesses; after the window everything starts again.
+        let done = sqlx::query(
+            "INSERT INTO codes (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 1, ?7) \
+             ON CONFLICT (pool_id, username_key, purpose) DO UPDATE SET \
+               code_hash = excluded.code_hash, attribute = excluded.attribute, expires_at = excluded.expires_at, \
+               guesses = CASE WHEN window_started_at > ?7 - ?8 THEN guesses ELSE 0 END, \
+               issued = CASE WHEN window_started_at > ?7 - ?8 THEN issued + 1 ELSE 1 END, \
+               window_started_at = CASE WHEN window_started_at > ?7 - ?8 THEN window_started_at ELSE ?7 END \
+             WHERE window_started_at <= ?7 - ?8 OR issued < ?9",
         )
         .bind(&c.pool_id)
         .bind(&c.username_key)
         .bind(&c.purpose)
-        .bind(to_json(c)?)
+        .bind(&c.code_hash)
+        .bind(&c.attribute)
+        .bind(c.expires_at)
+        .bind(now)
+        .bind(limits.window_ms)
+        .bind(i64::from(limits.max_issued))
         .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn guess_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+        max_guesses: u32,
+    ) -> StoreResult<CodeGuess> {
+        let row = sqlx::query(&format!(
+            "UPDATE codes SET guesses = guesses + 1 \
+             WHERE pool_id = ? AND username_key = ? AND purpose = ? AND guesses < ? \
+             RETURNING {CODE_COLUMNS}"
+        ))
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .bind(i64::from(max_guesses))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        if let Some(r) = row {
+            return Ok(CodeGuess::Taken(code_row(&r)));
+        }
+        Ok(match self.code(pool_id, username_key, purpose).await? {
+            Some(_) => CodeGuess::Exhausted,
+            None => CodeGuess::NoCode,
+        })
+    }
+
+    async fn consume_code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ? AND code_hash = ?",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn code(
@@ -511,32 +649,16 @@ impl Store for SqliteStore {
         username_key: &str,
         purpose: &str,
     ) -> StoreResult<Option<CodeRecord>> {
-        let row = sqlx::query(
-            "SELECT doc FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?"
+        ))
         .bind(pool_id)
         .bind(username_key)
         .bind(purpose)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
-    }
-
-    async fn delete_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<()> {
-        sqlx::query("DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?")
-            .bind(pool_id)
-            .bind(username_key)
-            .bind(purpose)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        Ok(row.as_ref().map(code_row))
     }
 
     async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
@@ -837,6 +959,19 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn revoke_auth_session(&self, id: &str, at: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE auth_sessions SET revoked_at = COALESCE(revoked_at, ?), version = version + 1 \
+             WHERE id = ?",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
     async fn revoke_user_sessions(
         &self,
         pool_id: &str,
@@ -1125,6 +1260,7 @@ impl Store for SqliteStore {
             "group_members",
             "groups",
             "codes",
+            "user_aliases",
             "outbox",
             "users",
             "app_clients",
