@@ -353,6 +353,17 @@ pools = ["{scoped_pool}"]
             .collect::<Vec<_>>(),
         vec![a.clone()]
     );
+    // Filtered before paging: a page of one holds the one visible pool and promises no more.
+    let page = scoped.list_user_pools().max_results(1).send().await.unwrap();
+    assert_eq!(
+        page.user_pools
+            .unwrap()
+            .iter()
+            .map(|p| p.id.clone().unwrap())
+            .collect::<Vec<_>>(),
+        vec![a.clone()]
+    );
+    assert_eq!(page.next_token, None);
     let arn_b = format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{b}");
     let (code, _) = err_of(
         scoped

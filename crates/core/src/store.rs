@@ -377,11 +377,13 @@ pub trait Store: Send + Sync + 'static {
     async fn update_user_pool(&self, pool: &UserPoolRecord) -> StoreResult<bool>;
     /// Deletes the pool and everything in it; false if it did not exist.
     async fn delete_user_pool(&self, id: &str) -> StoreResult<bool>;
-    /// Pools ordered by id, starting after `after`.
+    /// Pools ordered by id, starting after `after`; only those in `only` when given (filtered
+    /// before the limit, so that a page is full whenever more pools exist).
     async fn list_user_pools(
         &self,
         after: Option<&str>,
         limit: u32,
+        only: Option<&[String]>,
     ) -> StoreResult<Vec<UserPoolRecord>>;
     /// Users in the pool (Cognito's EstimatedNumberOfUsers).
     async fn count_users(&self, pool_id: &str) -> StoreResult<i64>;

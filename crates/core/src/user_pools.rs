@@ -354,12 +354,11 @@ impl Core {
         // One extra row tells whether another page exists.
         let mut rows = self
             .store
-            .list_user_pools(after.as_deref(), limit + 1)
+            .list_user_pools(after.as_deref(), limit + 1, visible)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |r| &r.id);
         let user_pools = rows
             .into_iter()
-            .filter(|r| visible.is_none_or(|v| v.contains(&r.id)))
             .map(|r| UserPoolDescriptionType {
                 id: r.pool.id,
                 name: r.pool.name,

@@ -315,15 +315,26 @@ impl Store for SqliteStore {
         &self,
         after: Option<&str>,
         limit: u32,
+        only: Option<&[String]>,
     ) -> StoreResult<Vec<UserPoolRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, version, doc, mfa FROM user_pools WHERE id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(after.unwrap_or(""))
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        // The visible ids travel as one JSON array, whatever their number.
+        let only_sql = if only.is_some() {
+            " AND id IN (SELECT value FROM json_each(?))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT id, version, doc, mfa FROM user_pools WHERE id > ?{only_sql} ORDER BY id LIMIT ?"
+        );
+        let mut q = sqlx::query(&sql).bind(after.unwrap_or(""));
+        if let Some(ids) = only {
+            q = q.bind(to_json(&ids)?);
+        }
+        let rows = q
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
         rows.iter().map(pool_row).collect()
     }
 
