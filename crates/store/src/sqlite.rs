@@ -938,7 +938,13 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn forget_device(&self, pool_id: &str, device_key: &str, at: i64) -> StoreResult<bool> {
+    async fn forget_device(
+        &self,
+        pool_id: &str,
+        device_key: &str,
+        at: i64,
+        spare: Option<gatehouse_core::store::SparedSession<'_>>,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let gone = sqlx::query("DELETE FROM devices WHERE pool_id = ? AND device_key = ?")
             .bind(pool_id)
@@ -948,16 +954,35 @@ impl Store for SqliteStore {
             .map_err(backend)?
             .rows_affected()
             == 1;
+        let spared = spare.map(|s| s.id);
         sqlx::query(
             "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
-             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL",
+             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL AND (?4 IS NULL OR id <> ?4)",
         )
         .bind(at)
         .bind(pool_id)
         .bind(device_key)
+        .bind(spared)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        if let Some(s) = spare {
+            // The version moves, so a refresh that read the session before cannot write it back
+            // without the mark.
+            sqlx::query(
+                "UPDATE auth_sessions SET expires_at = MIN(expires_at, ?1), version = version + 1, \
+                 doc = json_set(doc, '$.refresh_revoked_at', ?2, '$.expires_at', MIN(expires_at, ?1)) \
+                 WHERE id = ?3 AND pool_id = ?4 AND device_key = ?5 AND revoked_at IS NULL",
+            )
+            .bind(s.expires_at)
+            .bind(at)
+            .bind(s.id)
+            .bind(pool_id)
+            .bind(device_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(gone)
     }
