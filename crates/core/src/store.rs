@@ -423,6 +423,10 @@ pub trait Store: Send + Sync + 'static {
         username: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<OutgoingMessage>>;
+    /// Replaces the stored message of the same id (its delivery status, its redaction).
+    async fn update_message(&self, message: &OutgoingMessage) -> StoreResult<()>;
+    /// Deletes messages created before `created_before` (epoch ms); returns how many.
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64>;
 
     /// Inserts a group; `Conflict` when the name is taken in the pool.
     async fn insert_group(&self, group: &GroupType) -> StoreResult<()>;

@@ -53,6 +53,9 @@ impl SqliteStore {
             // WAL + NORMAL: a committed transaction survives a process crash; only an OS crash
             // can lose the last few.
             .synchronous(SqliteSynchronous::Normal)
+            // Deleted and overwritten records (redacted outbox messages, spent codes) are zeroed
+            // in the file rather than left in free space.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(5));
         if !memory {
             // One connection alone creates the file, switches it to WAL and migrates it: when
@@ -572,6 +575,25 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|r| from_json(r.get::<&str, _>("doc")))
             .collect()
+    }
+
+    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET doc = ? WHERE message_id = ?")
+            .bind(to_json(m)?)
+            .bind(&m.message_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
     }
 
     async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
