@@ -424,7 +424,7 @@ describe('remembered devices', () => {
       assert.equal(decodeJwt(noKey.AuthenticationResult.AccessToken).payload.device_key, deviceKey);
     });
 
-    test('listDevices shows exactly that device, getDevice finds it, forgetDevice forgets it and its sessions', async () => {
+    test('listDevices shows exactly that device, getDevice finds it, forgetDevice forgets it; listDevices still works after it', async () => {
       const listed = await callback(user, 'listDevices', 60, null);
       assert.equal(listed.Devices.length, 1, JSON.stringify(listed));
       deviceIs(listed.Devices[0], true);
@@ -445,12 +445,11 @@ describe('remembered devices', () => {
       // Gone for the administrator as well.
       await assert.rejects(w.adminGetDevice(deviceKey), { name: 'ResourceNotFoundException' });
       assert.deepEqual((await w.adminListDevices()).Devices, []);
-      // The sign-in was bound to the device: its access and refresh tokens are revoked.
-      assertAwsError(
-        await server.call('GetUser', { AccessToken: accessToken }),
-        'NotAuthorizedException',
-        'Access Token has been revoked',
-      );
+      // The sign-in was bound to the device: its refresh token is revoked, but the access
+      // token that made the call keeps working, so the app can list what is left.
+      const after = await callback(user, 'listDevices', 60, null);
+      assert.deepEqual(after.Devices, [], JSON.stringify(after));
+      assert.equal((await server.call('GetUser', { AccessToken: accessToken })).status, 200);
       assertAwsError(
         await server.call('InitiateAuth', {
           AuthFlow: 'REFRESH_TOKEN_AUTH',
@@ -458,6 +457,7 @@ describe('remembered devices', () => {
           AuthParameters: { REFRESH_TOKEN: refreshToken },
         }),
         'NotAuthorizedException',
+        'Refresh Token has been revoked',
       );
     });
 
@@ -803,7 +803,7 @@ describe('remembered devices', () => {
       assert.equal(stored('deviceKey'), deviceKey);
     });
 
-    test('forgetDevice: ForgetDevice, the metadata is cleared, the device and its sessions are gone', async () => {
+    test('forgetDevice: the metadata is cleared, the device is gone, fetchDevices still works, signOut ends the session', async () => {
       const { tokens } = await fetchAuthSession();
       const refreshToken = stored('refreshToken');
       const m = mark();
@@ -816,17 +816,25 @@ describe('remembered devices', () => {
 
       await assert.rejects(adminGetDevice(deviceKey), { name: 'ResourceNotFoundException' });
       assert.deepEqual(await adminDeviceKeys(), []);
-      // The sign-in was bound to the device: its access and refresh tokens are revoked.
+      // The "forget this device" screen refreshes its list right after the click: the access
+      // token that made the call still works, the device is gone, and signOut succeeds.
+      const m2 = mark();
+      assert.deepEqual(await fetchDevices(), []);
+      assert.deepEqual(callsSince(m2), ['ListDevices 200'], shown(m2));
+      assert.equal((await server.call('GetUser', { AccessToken: tokens.accessToken.toString() })).status, 200);
+      // Only its refresh token is revoked.
+      assertAwsError(
+        await server.call('GetTokensFromRefreshToken', { ClientId: fixture.clientId, RefreshToken: refreshToken }),
+        'NotAuthorizedException',
+        'Refresh Token has been revoked',
+      );
+      await signOut();
+      // signOut revokes the session (RevokeToken): the access token is now refused too.
       assertAwsError(
         await server.call('GetUser', { AccessToken: tokens.accessToken.toString() }),
         'NotAuthorizedException',
         'Access Token has been revoked',
       );
-      assertAwsError(
-        await server.call('GetTokensFromRefreshToken', { ClientId: fixture.clientId, RefreshToken: refreshToken }),
-        'NotAuthorizedException',
-      );
-      await signOut();
     });
 
     test('the next signIn gets a new device key; fetchDevices does not list the forgotten one', async () => {

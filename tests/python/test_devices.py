@@ -972,8 +972,10 @@ def test_refresh_with_another_devices_key(always, which):
 @pytest.mark.parametrize("how", ["ForgetDevice", "AdminForgetDevice"])
 def test_forget_device_revokes_its_tokens(always, how):
     """Forgetting a device revokes its refresh tokens (refresh → NotAuthorizedException) and every
-    access token minted from them (GetUser → "Access Token has been revoked"); another device's
-    session is untouched."""
+    access token minted from them (GetUser → "Access Token has been revoked"), except, for
+    ForgetDevice, the access tokens of the sign-in that made the call: they keep working (ListDevices,
+    GetUser) while its refresh token is revoked. AdminForgetDevice spares nothing. Another
+    device's session is untouched."""
     device, first = always.remembered_device()
     signed_in = tokens(always.sign_in(device=device))
     refreshed = tokens(refresh(always, signed_in["RefreshToken"], device.key))
@@ -990,13 +992,39 @@ def test_forget_device_revokes_its_tokens(always, how):
                 refresh(always, token, key)
         with aws_error("NotAuthorizedException"):
             get_tokens(always, token)
+    with aws_error("NotAuthorizedException", "Refresh Token has been revoked"):
+        refresh(always, signed_in["RefreshToken"], device.key)
+    spared = (signed_in["AccessToken"], refreshed["AccessToken"]) if how == "ForgetDevice" else ()
     for access in (first["AccessToken"], signed_in["AccessToken"], refreshed["AccessToken"]):
-        with aws_error("NotAuthorizedException", REVOKED_ACCESS):
-            always.cognito.get_user(AccessToken=access)
+        if access in spared:
+            assert always.cognito.get_user(AccessToken=access)["Username"] == "alice"
+            listed = always.cognito.list_devices(AccessToken=access)["Devices"]
+            assert [d["DeviceKey"] for d in listed] == [other.key]
+        else:
+            with aws_error("NotAuthorizedException", REVOKED_ACCESS):
+                always.cognito.get_user(AccessToken=access)
 
     assert always.cognito.get_user(AccessToken=others["AccessToken"])["Username"] == "alice"
     assert tokens(refresh(always, others["RefreshToken"], other.key))
     assert always.admin_keys() == [other.key]
+
+
+def test_forget_device_spared_access_token_ends_with_sign_out(always):
+    """The access token spared by ForgetDevice still dies with GlobalSignOut, and with RevokeToken
+    of its refresh token."""
+    device, _ = always.remembered_device()
+    signed_in = tokens(always.sign_in(device=device))
+    always.cognito.forget_device(AccessToken=signed_in["AccessToken"], DeviceKey=device.key)
+    always.cognito.global_sign_out(AccessToken=signed_in["AccessToken"])
+    with aws_error("NotAuthorizedException", REVOKED_ACCESS):
+        always.cognito.get_user(AccessToken=signed_in["AccessToken"])
+
+    device, _ = always.remembered_device(name="phone")
+    signed_in = tokens(always.sign_in(device=device))
+    always.cognito.forget_device(AccessToken=signed_in["AccessToken"], DeviceKey=device.key)
+    always.cognito.revoke_token(Token=signed_in["RefreshToken"], ClientId=always.client_id)
+    with aws_error("NotAuthorizedException", REVOKED_ACCESS):
+        always.cognito.get_user(AccessToken=signed_in["AccessToken"])
 
 
 @pytest.mark.parametrize("how", ["GlobalSignOut", "AdminUserGlobalSignOut"])

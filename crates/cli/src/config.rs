@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// [smtp] / [webhook] tables) [default: log].
     #[arg(long, env = "GATEHOUSE_DELIVERY", global = true)]
     pub delivery: Option<String>,
+    /// Days outbox messages are kept before they are pruned [default: 7].
+    #[arg(long, env = "GATEHOUSE_OUTBOX_RETENTION_DAYS", global = true)]
+    pub outbox_retention_days: Option<u32>,
 }
 
 /// An admin credential in the config file.
@@ -108,6 +111,7 @@ struct FileConfig {
     server_key: Option<String>,
     smtp: Option<gatehouse_delivery::SmtpConfig>,
     webhook: Option<gatehouse_delivery::WebhookConfig>,
+    outbox_retention_days: Option<u32>,
 }
 
 /// The settings in force.
@@ -131,6 +135,8 @@ pub struct Settings {
     pub server_key: Option<String>,
     pub smtp: Option<gatehouse_delivery::SmtpConfig>,
     pub webhook: Option<gatehouse_delivery::WebhookConfig>,
+    /// Days outbox messages are kept.
+    pub outbox_retention_days: u32,
 }
 
 impl Settings {
@@ -236,6 +242,10 @@ impl Settings {
             server_key: a.server_key.or(file.server_key),
             smtp: file.smtp,
             webhook: file.webhook,
+            outbox_retention_days: a
+                .outbox_retention_days
+                .or(file.outbox_retention_days)
+                .unwrap_or(7),
         })
     }
 

@@ -22,6 +22,13 @@ impl Courier for ByMedium {
             Medium::Sms => self.sms.deliver(m).await,
         }
     }
+
+    fn carries_text(&self, m: &OutgoingMessage) -> bool {
+        match m.medium {
+            Medium::Email => self.email.carries_text(m),
+            Medium::Sms => self.sms.carries_text(m),
+        }
+    }
 }
 
 pub fn courier(

@@ -182,6 +182,8 @@ async fn open_core(s: &Settings) -> Result<Core, String> {
         region: s.region.clone(),
         account_id: s.account_id.clone(),
         public_url: s.public_url.clone(),
+        keep_message_secrets: s.dev,
+        outbox_retention_ms: i64::from(s.outbox_retention_days) * 86_400_000,
     };
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
     Ok(Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key))

@@ -179,16 +179,64 @@ async fn a_confirmed_device_signs_in_with_device_srp() {
     assert!(wrong.is_not_authorized(), "{wrong:?}");
     assert_eq!(wrong.message(), Some("Incorrect username or password."));
 
-    // Forgetting the device revokes what it holds; its key then means nothing.
+    // Forgetting the device revokes what it holds, except the calling access token, which
+    // works until it expires so the app can refresh its list and sign out; its key then means
+    // nothing.
+    let other_sign_in = tokens(with_device.sign_in(&c, "ferris", PASSWORD).await.unwrap());
     c.forget_device()
         .access_token(access)
         .device_key(&key)
         .send()
         .await
         .unwrap();
-    let revoked = c.get_user().access_token(access).send().await;
+    let user = c.get_user().access_token(access).send().await.unwrap();
+    assert_eq!(user.username(), "ferris");
+    let listed = c.list_devices().access_token(access).send().await.unwrap();
+    assert!(listed.devices().is_empty(), "the device is gone");
+    let no_refresh = c
+        .initiate_auth()
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", refresh)
+        .send()
+        .await;
+    assert_eq!(
+        err_of(no_refresh),
+        (
+            "NotAuthorizedException".to_string(),
+            "Refresh Token has been revoked".to_string()
+        )
+    );
+    // Another sign-in of the same device loses everything.
+    let revoked = c
+        .get_user()
+        .access_token(other_sign_in.access_token().unwrap())
+        .send()
+        .await;
     assert_eq!(
         err_of(revoked),
+        (
+            "NotAuthorizedException".to_string(),
+            "Access Token has been revoked".to_string()
+        )
+    );
+    let other_refresh = c
+        .initiate_auth()
+        .client_id(&client_id)
+        .auth_flow(AuthFlowType::RefreshTokenAuth)
+        .auth_parameters("REFRESH_TOKEN", other_sign_in.refresh_token().unwrap())
+        .send()
+        .await;
+    assert_eq!(err_of(other_refresh).0, "NotAuthorizedException");
+    // Signing out (GlobalSignOut) still ends the spared access token.
+    c.global_sign_out()
+        .access_token(access)
+        .send()
+        .await
+        .unwrap();
+    let signed_out = c.get_user().access_token(access).send().await;
+    assert_eq!(
+        err_of(signed_out),
         (
             "NotAuthorizedException".to_string(),
             "Access Token has been revoked".to_string()
@@ -268,6 +316,15 @@ async fn opt_in_devices_wait_for_the_user_and_admins_see_them() {
         .send()
         .await
         .unwrap();
+    // AdminForgetDevice spares nothing: the user's access token of that device is revoked too.
+    let revoked = c.get_user().access_token(access).send().await;
+    assert_eq!(
+        err_of(revoked),
+        (
+            "NotAuthorizedException".to_string(),
+            "Access Token has been revoked".to_string()
+        )
+    );
     let gone = c
         .admin_get_device()
         .user_pool_id(&pool)

@@ -167,8 +167,9 @@ impl Core {
         Ok(rec)
     }
 
-    /// Puts a message in the outbox, then hands it to the courier. A courier failure is
-    /// logged, never hidden; the outbox keeps the message.
+    /// Records a message in the outbox, then hands it to the courier. Outside development mode
+    /// a message whose courier carries its text is recorded without it (redacted), so the code
+    /// never reaches the database; a failed delivery is recorded with its text, never hidden.
     pub(crate) async fn send(
         &self,
         user: &UserRecord,
@@ -185,11 +186,31 @@ impl Core {
             body: letter.body,
             code: letter.code,
             created_at: self.now_millis(),
+            delivery: crate::messages::DeliveryStatus::Pending,
+            delivered_at: None,
+            redacted: false,
         };
-        self.store.push_message(&message).await?;
-        if let Err(e) = self.courier.deliver(&message).await {
-            tracing::error!(message_id = %message.message_id, error = %e, "message delivery failed; it stays in the outbox");
+        let keep_text = self.config.keep_message_secrets || !self.courier.carries_text(&message);
+        let mut record = if keep_text {
+            message.clone()
+        } else {
+            message.redacted()
+        };
+        self.store.push_message(&record).await?;
+        match self.courier.deliver(&message).await {
+            Ok(()) => {
+                record.delivery = crate::messages::DeliveryStatus::Delivered;
+                record.delivered_at = Some(self.now_millis());
+            }
+            Err(e) => {
+                tracing::error!(message_id = %message.message_id, error = %e, "message delivery failed; it stays in the outbox");
+                record = OutgoingMessage {
+                    delivery: crate::messages::DeliveryStatus::Failed,
+                    ..message
+                };
+            }
         }
+        self.store.update_message(&record).await?;
         Ok(CodeDeliveryDetailsType {
             destination: Some(mask(letter.destination)),
             delivery_medium: Some(match letter.medium {
@@ -298,5 +319,11 @@ impl Core {
             .store
             .messages(pool_id, canonical.as_deref(), limit)
             .await?)
+    }
+
+    /// Deletes outbox messages older than the configured retention; run periodically.
+    pub async fn prune_outbox(&self) -> Result<u64> {
+        let before = self.now_millis() - self.config.outbox_retention_ms;
+        Ok(self.store.prune_messages(before).await?)
     }
 }

@@ -11,11 +11,14 @@
 use gatehouse_srp::{Salt, Verifier};
 use gatehouse_wire::*;
 
-use crate::store::{DeviceRecord, DeviceStatus, UserPoolRecord, UserRecord};
+use crate::store::{DeviceRecord, DeviceStatus, SparedSession, UserPoolRecord, UserRecord};
 use crate::{pagination, Caller, Core, CoreError, Result};
 
 /// An issued key that is never confirmed lapses after this long (epoch ms).
 pub(crate) const ISSUED_DEVICE_TTL_MS: i64 = 24 * 3600 * 1000;
+/// The longest an access token lives (Cognito's AccessTokenValidity maximum, one day): a session
+/// spared by ForgetDevice is kept this long for its access tokens, then pruned.
+const MAX_ACCESS_TOKEN_MS: i64 = 86_400_000;
 /// ListDevices / AdminListDevices page size when `Limit` is absent or 0 (the model's maximum).
 const DEFAULT_PAGE: u32 = 60;
 /// DeviceName's model limit, also applied to names taken from the User-Agent.
@@ -377,20 +380,33 @@ impl Core {
     }
 
     /// ForgetDevice: the device record goes, and with it every refresh token bound to the
-    /// device and the access tokens minted from them.
+    /// device and the access tokens minted from them, except the caller's own access token:
+    /// its sign-in loses only its refresh token, so the app can still list the remaining
+    /// devices and sign out (docs/devices.md, "Tokens and devices").
     pub async fn forget_device(&self, req: ForgetDeviceRequest) -> Result<()> {
         let token = self
             .access_token(req.access_token.as_deref().unwrap_or(""))
             .await?;
         tracking_or_refuse(&token.pool)?;
-        self.forget(&token.pool, &token.user, &req.device_key).await
+        let spare = SparedSession {
+            id: &token.session.id,
+            expires_at: self.now_millis() + MAX_ACCESS_TOKEN_MS,
+        };
+        self.forget(&token.pool, &token.user, &req.device_key, Some(spare))
+            .await
     }
 
-    async fn forget(&self, pool: &UserPoolRecord, user: &UserRecord, key: &str) -> Result<()> {
+    async fn forget(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        key: &str,
+        spare: Option<SparedSession<'_>>,
+    ) -> Result<()> {
         self.visible_device(pool, user, key, Seen::Tracked).await?;
         if !self
             .store
-            .forget_device(&pool.id, key, self.now_millis())
+            .forget_device(&pool.id, key, self.now_millis(), spare)
             .await?
         {
             return Err(device_not_found());
@@ -454,7 +470,9 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         tracking_or_refuse(&pool)?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
-        self.forget(&pool, &user, &req.device_key).await
+        // An administrator's forget revokes everything bound to the device, the user's
+        // current access tokens included.
+        self.forget(&pool, &user, &req.device_key, None).await
     }
 }
 

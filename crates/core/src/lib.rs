@@ -46,6 +46,12 @@ pub struct CoreConfig {
     /// Base URL clients reach this server at, without a trailing slash: tokens' issuer is
     /// `{public_url}/{poolId}`.
     pub public_url: String,
+    /// Keep codes and temporary passwords in the outbox after delivery (development mode: the
+    /// outbox API reads them). The binary sets it from `--dev`; off, a delivered message is kept
+    /// redacted (messages.rs).
+    pub keep_message_secrets: bool,
+    /// How long outbox messages are kept (ms).
+    pub outbox_retention_ms: i64,
 }
 
 impl Default for CoreConfig {
@@ -54,6 +60,8 @@ impl Default for CoreConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             public_url: "http://127.0.0.1:9229".into(),
+            keep_message_secrets: true,
+            outbox_retention_ms: 7 * 86_400_000,
         }
     }
 }

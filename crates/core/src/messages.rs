@@ -1,7 +1,13 @@
 //! Messages to people (confirmation codes, invitations, MFA codes): what is sent, and the
-//! `Courier` that carries it. Every message is first kept in the store's outbox (so tests and
-//! local apps can read codes, and nothing is silently lost); the configured courier then
-//! delivers it (the log, SMTP, a webhook).
+//! `Courier` that carries it. Every message is recorded in the store's outbox, then the
+//! configured courier delivers it (the log, SMTP, a webhook).
+//!
+//! Secrets at rest: outside development mode, a message whose courier carries its text is
+//! recorded without it ([`OutgoingMessage::redacted`]: no code, temporary password, body or
+//! subject; destination masked), so codes never reach the database files. Only a failed
+//! delivery keeps the text (an operator can read it with `gatehouse outbox`), and the log
+//! courier without `--dev` (the outbox is then the only copy). In `--dev` every message keeps
+//! its text for the outbox API. Outbox rows are pruned after the configured retention.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -66,6 +72,46 @@ pub struct OutgoingMessage {
     pub code: Option<String>,
     /// Epoch milliseconds.
     pub created_at: i64,
+    /// The outbox's record of the hand-over; absent while pending (and so in what couriers get).
+    #[serde(default, skip_serializing_if = "DeliveryStatus::is_pending")]
+    pub delivery: DeliveryStatus,
+    /// When the courier took it (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+    /// Code, body and subject removed and destination masked (see the module's notes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+}
+
+/// Where a message stands with its courier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    #[default]
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn is_pending(&self) -> bool {
+        *self == DeliveryStatus::Pending
+    }
+}
+
+impl OutgoingMessage {
+    /// The message without what it carries: only non-secret metadata stays (id, pool, user,
+    /// medium, purpose, masked destination, dates, delivery status).
+    pub fn redacted(&self) -> OutgoingMessage {
+        OutgoingMessage {
+            destination: mask(&self.destination),
+            subject: None,
+            body: String::new(),
+            code: None,
+            redacted: true,
+            ..self.clone()
+        }
+    }
 }
 
 impl std::fmt::Debug for OutgoingMessage {
@@ -91,6 +137,13 @@ pub trait Courier: Send + Sync + 'static {
     /// Delivers one message. Returning means the message is handed over (or queued for
     /// retries); an error means it will not arrive.
     async fn deliver(&self, message: &OutgoingMessage) -> Result<(), DeliveryError>;
+
+    /// Whether delivering `message` carries its text (code, temporary password) to the
+    /// recipient. When it does not (the log without `--dev`), the outbox keeps the text: it is
+    /// the only copy.
+    fn carries_text(&self, _message: &OutgoingMessage) -> bool {
+        true
+    }
 }
 
 /// The default courier: the server log. Codes appear in it only in development mode; the
@@ -108,6 +161,10 @@ impl Courier for LogCourier {
             tracing::info!(message_id = %m.message_id, pool_id = %m.pool_id, medium = m.medium.as_str(), purpose = m.purpose.as_str(), destination = %mask(&m.destination), "message written to the outbox");
         }
         Ok(())
+    }
+
+    fn carries_text(&self, _message: &OutgoingMessage) -> bool {
+        self.show_codes
     }
 }
 

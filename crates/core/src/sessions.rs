@@ -84,6 +84,7 @@ impl Core {
             expires_at: now + refresh_ttl * 1000,
             revoked_at: None,
             version: 1,
+            refresh_revoked_at: None,
         };
         self.store.insert_auth_session(&session).await?;
         let mut result = self
@@ -135,7 +136,7 @@ impl Core {
             .await?
             .ok_or_else(|| CoreError::NotAuthorized("User does not exist.".into()))?;
         authorize_client(&user)?;
-        if session.revoked_at.is_some() {
+        if session.revoked_at.is_some() || session.refresh_revoked_at.is_some() {
             return Err(CoreError::NotAuthorized(
                 "Refresh Token has been revoked".into(),
             ));

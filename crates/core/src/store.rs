@@ -162,6 +162,10 @@ pub struct AuthSessionRecord {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub version: i64,
+    /// The refresh token alone was revoked (ForgetDevice of the session's own device): refreshes
+    /// are refused, its access tokens keep working until they expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_revoked_at: Option<i64>,
 }
 
 impl std::fmt::Debug for AuthSessionRecord {
@@ -173,6 +177,14 @@ impl std::fmt::Debug for AuthSessionRecord {
             .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()
     }
+}
+
+/// The session a self-service ForgetDevice was called from (see [`Store::forget_device`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SparedSession<'a> {
+    pub id: &'a str,
+    /// When its row may go: once no access token of it can still be valid.
+    pub expires_at: i64,
 }
 
 /// A device's place in its life: a key handed out at sign-in, then a tracked device.
@@ -470,6 +482,10 @@ pub trait Store: Send + Sync + 'static {
         username: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<OutgoingMessage>>;
+    /// Replaces the stored message of the same id (its delivery status, its redaction).
+    async fn update_message(&self, message: &OutgoingMessage) -> StoreResult<()>;
+    /// Deletes messages created before `created_before` (epoch ms); returns how many.
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64>;
 
     /// Inserts a group; `Conflict` when the name is taken in the pool.
     async fn insert_group(&self, group: &GroupType) -> StoreResult<()>;
@@ -564,8 +580,16 @@ pub trait Store: Send + Sync + 'static {
     /// Compare-and-swap on `version`.
     async fn update_device(&self, device: &DeviceRecord) -> StoreResult<bool>;
     /// Deletes the device and, in the same transaction, revokes (at `at`) the refresh-token
-    /// families bound to it; false if it did not exist.
-    async fn forget_device(&self, pool_id: &str, device_key: &str, at: i64) -> StoreResult<bool>;
+    /// families bound to it; false if it did not exist. `spare`: ForgetDevice's own session,
+    /// if bound to the device, only has its refresh token revoked (`refresh_revoked_at`, its
+    /// access tokens stay valid) and expires at `spare.expires_at` at the latest.
+    async fn forget_device(
+        &self,
+        pool_id: &str,
+        device_key: &str,
+        at: i64,
+        spare: Option<SparedSession<'_>>,
+    ) -> StoreResult<bool>;
     /// The user's tracked devices (remembered ones only when `remembered_only`), ordered by key,
     /// starting after `after`. Issued keys are never listed.
     async fn list_devices(

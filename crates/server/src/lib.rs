@@ -84,6 +84,11 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
                     Ok(n) => tracing::debug!(rows = n, "pruned expired sign-in state"),
                     Err(e) => tracing::warn!(error = %e, "pruning sign-in state failed"),
                 }
+                match core.prune_outbox().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(rows = n, "pruned outbox messages past retention"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+                }
             }
         });
     }

@@ -53,6 +53,9 @@ impl SqliteStore {
             // WAL + NORMAL: a committed transaction survives a process crash; only an OS crash
             // can lose the last few.
             .synchronous(SqliteSynchronous::Normal)
+            // Deleted and overwritten records (redacted outbox messages, spent codes) are zeroed
+            // in the file rather than left in free space.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(5));
         if !memory {
             // One connection alone creates the file, switches it to WAL and migrates it: when
@@ -707,6 +710,25 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET doc = ? WHERE message_id = ?")
+            .bind(to_json(m)?)
+            .bind(&m.message_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
         sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES (?, ?, ?)")
             .bind(g.user_pool_id.as_deref().unwrap_or_default())
@@ -1084,7 +1106,13 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn forget_device(&self, pool_id: &str, device_key: &str, at: i64) -> StoreResult<bool> {
+    async fn forget_device(
+        &self,
+        pool_id: &str,
+        device_key: &str,
+        at: i64,
+        spare: Option<gatehouse_core::store::SparedSession<'_>>,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let gone = sqlx::query("DELETE FROM devices WHERE pool_id = ? AND device_key = ?")
             .bind(pool_id)
@@ -1094,16 +1122,35 @@ impl Store for SqliteStore {
             .map_err(backend)?
             .rows_affected()
             == 1;
+        let spared = spare.map(|s| s.id);
         sqlx::query(
             "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
-             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL",
+             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL AND (?4 IS NULL OR id <> ?4)",
         )
         .bind(at)
         .bind(pool_id)
         .bind(device_key)
+        .bind(spared)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        if let Some(s) = spare {
+            // The version moves, so a refresh that read the session before cannot write it back
+            // without the mark.
+            sqlx::query(
+                "UPDATE auth_sessions SET expires_at = MIN(expires_at, ?1), version = version + 1, \
+                 doc = json_set(doc, '$.refresh_revoked_at', ?2, '$.expires_at', MIN(expires_at, ?1)) \
+                 WHERE id = ?3 AND pool_id = ?4 AND device_key = ?5 AND revoked_at IS NULL",
+            )
+            .bind(s.expires_at)
+            .bind(at)
+            .bind(s.id)
+            .bind(pool_id)
+            .bind(device_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(gone)
     }

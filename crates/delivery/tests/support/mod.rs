@@ -28,6 +28,9 @@ pub fn email_message(code: &str) -> OutgoingMessage {
         body: format!("Your confirmation code is {code}"),
         code: Some(code.into()),
         created_at: 1_700_000_000_123,
+        delivery: Default::default(),
+        delivered_at: None,
+        redacted: false,
     }
 }
 
@@ -43,6 +46,9 @@ pub fn sms_message(code: &str) -> OutgoingMessage {
         body: format!("Your authentication code is {code}"),
         code: Some(code.into()),
         created_at: 1_700_000_000_456,
+        delivery: Default::default(),
+        delivered_at: None,
+        redacted: false,
     }
 }
 
