@@ -252,8 +252,12 @@ impl<'a> Gen<'a> {
         self.shape(name).get("document").is_some()
     }
 
+    /// Sensitive in the model, or a secret the model forgot to mark: confirmation and
+    /// verification codes are as secret as passwords, and AWS does not echo them either.
     fn sensitive(&self, name: &str) -> bool {
-        self.shape(name).get("sensitive").and_then(Value::as_bool) == Some(true)
+        const ALSO_SECRET: &[&str] = &["ConfirmationCodeType"];
+        ALSO_SECRET.contains(&name)
+            || self.shape(name).get("sensitive").and_then(Value::as_bool) == Some(true)
     }
 
     /// The Rust type of a shape in the checked (`raw == false`) or raw model.

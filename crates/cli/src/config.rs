@@ -78,6 +78,22 @@ pub struct ServeArgs {
     /// Days outbox messages are kept before they are pruned [default: 7].
     #[arg(long, env = "GATEHOUSE_OUTBOX_RETENTION_DAYS", global = true)]
     pub outbox_retention_days: Option<u32>,
+    /// Serve Prometheus metrics (GET /metrics) on this address [default: off].
+    #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
+    /// Seconds a client may take to send a request's headers [default: 10].
+    #[arg(long, env = "GATEHOUSE_HEADER_READ_TIMEOUT", global = true)]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds after which a connection without a request in flight is closed [default: 60].
+    #[arg(long, env = "GATEHOUSE_IDLE_TIMEOUT", global = true)]
+    pub idle_timeout: Option<u64>,
+    /// Seconds in-flight requests get after SIGTERM / Ctrl-C before the process exits anyway
+    /// [default: 10].
+    #[arg(long, env = "GATEHOUSE_SHUTDOWN_TIMEOUT", global = true)]
+    pub shutdown_timeout: Option<u64>,
+    /// Connections served at once; more wait to be accepted [default: 1024].
+    #[arg(long, env = "GATEHOUSE_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
 }
 
 /// An admin credential in the config file.
@@ -112,6 +128,11 @@ struct FileConfig {
     smtp: Option<gatehouse_delivery::SmtpConfig>,
     webhook: Option<gatehouse_delivery::WebhookConfig>,
     outbox_retention_days: Option<u32>,
+    metrics_listen: Option<String>,
+    header_read_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    shutdown_timeout: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 /// The settings in force.
@@ -137,6 +158,9 @@ pub struct Settings {
     pub webhook: Option<gatehouse_delivery::WebhookConfig>,
     /// Days outbox messages are kept.
     pub outbox_retention_days: u32,
+    /// Where Prometheus metrics are served; None: nowhere.
+    pub metrics_listen: Option<String>,
+    pub limits: gatehouse_server::ConnectionLimits,
 }
 
 impl Settings {
@@ -177,7 +201,7 @@ impl Settings {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("gatehouse-data"));
-        std::fs::create_dir_all(&data_dir)
+        create_private_dir(&data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
         let database_url = a
             .database_url
@@ -246,6 +270,29 @@ impl Settings {
                 .outbox_retention_days
                 .or(file.outbox_retention_days)
                 .unwrap_or(7),
+            metrics_listen: a.metrics_listen.or(file.metrics_listen),
+            limits: {
+                let d = gatehouse_server::ConnectionLimits::default();
+                let secs = std::time::Duration::from_secs;
+                gatehouse_server::ConnectionLimits {
+                    header_read_timeout: a
+                        .header_read_timeout
+                        .or(file.header_read_timeout)
+                        .map_or(d.header_read_timeout, secs),
+                    idle_timeout: a
+                        .idle_timeout
+                        .or(file.idle_timeout)
+                        .map_or(d.idle_timeout, secs),
+                    shutdown_timeout: a
+                        .shutdown_timeout
+                        .or(file.shutdown_timeout)
+                        .map_or(d.shutdown_timeout, secs),
+                    max_connections: a
+                        .max_connections
+                        .or(file.max_connections)
+                        .unwrap_or(d.max_connections),
+                }
+            },
         })
     }
 
@@ -259,6 +306,19 @@ impl Settings {
             None => self.database_url.clone(),
         }
     }
+}
+
+/// The data directory, owner-only (0700) when it is created here; a directory the operator made
+/// keeps its mode (the files inside are created 0600 whatever it is).
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
 }
 
 /// GET {base}/health over a plain TCP connection (no HTTP client dependency for one request).

@@ -31,6 +31,29 @@ impl Courier for ByMedium {
     }
 }
 
+/// Counts deliveries and failures by medium for the metrics listener.
+pub struct Counted(pub Arc<dyn Courier>);
+
+#[async_trait]
+impl Courier for Counted {
+    async fn deliver(&self, m: &OutgoingMessage) -> Result<(), DeliveryError> {
+        let medium = match m.medium {
+            Medium::Email => "email",
+            Medium::Sms => "sms",
+        };
+        let r = self.0.deliver(m).await;
+        match &r {
+            Ok(()) => metrics::counter!("gatehouse_messages_delivered_total", "medium" => medium)
+                .increment(1),
+            Err(_) => {
+                metrics::counter!("gatehouse_message_delivery_failures_total", "medium" => medium)
+                    .increment(1)
+            }
+        }
+        r
+    }
+}
+
 pub fn courier(
     kind: &str,
     smtp: Option<SmtpConfig>,

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use gatehouse_core::{Core, CoreConfig, OsEntropy, SystemClock};
+use gatehouse_core::{Core, CoreConfig, OsEntropy, Store, SystemClock};
+use gatehouse_store::SqliteStore;
 
 use config::{ServeArgs, Settings};
 
@@ -62,6 +63,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Everything this process creates (the database and its -wal/-shm, credentials, the server
+    // key) is the owner's alone, whatever the inherited umask.
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     match cli.command {
         None => run_serve(cli.serve),
@@ -106,7 +114,11 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         // Colours only for a person at a terminal; log files and collectors get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match runtime().block_on(serve(settings)) {
+    let rt = runtime();
+    let result = rt.block_on(serve(settings));
+    // Connections still open after the grace period are dropped, not waited for.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -141,12 +153,16 @@ async fn serve(s: Settings) -> Result<(), String> {
     } else {
         s.credentials.clone()
     };
-    let core = open_core(&s).await?.with_courier(delivery::courier(
-        &s.delivery,
-        s.smtp.clone(),
-        s.webhook.clone(),
-        s.dev,
-    )?);
+    let metrics = match &s.metrics_listen {
+        Some(_) => Some(gatehouse_server::Metrics::install()?),
+        None => None,
+    };
+    let mut courier = delivery::courier(&s.delivery, s.smtp.clone(), s.webhook.clone(), s.dev)?;
+    if metrics.is_some() {
+        courier = Arc::new(delivery::Counted(courier));
+    }
+    let (core, sqlite) = open_core(&s).await?;
+    let core = core.with_courier(courier);
     let app = gatehouse_server::router(
         core,
         gatehouse_server::ServerConfig {
@@ -170,14 +186,46 @@ async fn serve(s: Settings) -> Result<(), String> {
         rate_limit_per_ip = s.rate_limit_per_ip,
         "gatehouse listening"
     );
-    gatehouse_server::serve(listener, app)
+    let api = gatehouse_server::serve(listener, app, s.limits.clone());
+    let (Some(metrics), Some(addr)) = (metrics, &s.metrics_listen) else {
+        return api.await.map_err(|e| e.to_string());
+    };
+    let metrics_listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
+    let metrics_addr = metrics_listener.local_addr().map_err(|e| e.to_string())?;
+    // The pool's size is read when scraped rather than counted.
+    let pool_gauges = sqlite.map(|store| {
+        Arc::new(move || {
+            let (size, idle) = store.pool_stats();
+            metrics::gauge!("gatehouse_db_pool_connections").set(size as f64);
+            metrics::gauge!("gatehouse_db_pool_idle_connections").set(idle as f64);
+        }) as Arc<dyn Fn() + Send + Sync>
+    });
+    tracing::info!(addr = %metrics_addr, "metrics at /metrics");
+    let metrics_serve = gatehouse_server::serve(
+        metrics_listener,
+        metrics.router(pool_gauges),
+        s.limits.clone(),
+    );
+    let (a, m) = tokio::join!(api, metrics_serve);
+    a.and(m).map_err(|e| e.to_string())
 }
 
-/// The domain service on the configured database.
-async fn open_core(s: &Settings) -> Result<Core, String> {
-    let store = gatehouse_store::open(&s.database_url).await?;
+/// The domain service on the configured database, and the SQLite store itself when it is one
+/// (for its pool gauges).
+async fn open_core(s: &Settings) -> Result<(Core, Option<Arc<SqliteStore>>), String> {
+    let url = &s.database_url;
+    let (store, sqlite): (Arc<dyn Store>, _) = if url.starts_with("sqlite:") {
+        let sqlite = Arc::new(
+            SqliteStore::open(url)
+                .await
+                .map_err(|e| format!("cannot open {url}: {e}"))?,
+        );
+        (sqlite.clone(), Some(sqlite))
+    } else {
+        (gatehouse_store::open(url).await?, None)
+    };
     let config = CoreConfig {
         region: s.region.clone(),
         account_id: s.account_id.clone(),
@@ -186,7 +234,9 @@ async fn open_core(s: &Settings) -> Result<Core, String> {
         outbox_retention_ms: i64::from(s.outbox_retention_days) * 86_400_000,
     };
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
-    Ok(Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key))
+    let core =
+        Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key);
+    Ok((core, sqlite))
 }
 
 /// Reads the outbox straight from the database (SQLite allows this while a server runs).
@@ -198,7 +248,7 @@ fn print_outbox(
 ) -> ExitCode {
     let result = Settings::resolve(args).and_then(|s| {
         runtime().block_on(async {
-            let core = open_core(&s).await?;
+            let (core, _) = open_core(&s).await?;
             core.outbox(pool.as_deref(), user.as_deref(), limit)
                 .await
                 .map_err(|e| e.to_string())

@@ -71,11 +71,18 @@ impl AdminAuth {
         if self.dev {
             return Ok(None);
         }
-        let headers: Vec<(&str, &[u8])> = parts
+        let mut headers: Vec<(&str, &[u8])> = parts
             .headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_bytes()))
             .collect();
+        // HTTP/2 has no Host header: the client signed `:authority`, which arrives as the
+        // URI's authority.
+        if !parts.headers.contains_key("host") {
+            if let Some(authority) = parts.uri.authority() {
+                headers.push(("host", authority.as_str().as_bytes()));
+            }
+        }
         let request = Request {
             method: parts.method.as_str(),
             path: parts.uri.path(),

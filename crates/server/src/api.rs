@@ -2,6 +2,8 @@
 //! same name. Looking for where `ConfirmDevice` happens? Its method here names the core module.
 
 use gatehouse_core::Core;
+
+use crate::metrics;
 use gatehouse_wire::*;
 
 /// The cognito-idp service as Gatehouse implements it.
@@ -25,6 +27,19 @@ fn caller(ctx: &RequestContext) -> gatehouse_core::Caller {
         ip: ctx.source_ip,
         user_agent: ctx.user_agent.clone(),
     }
+}
+
+fn flow_label(flow: &AuthFlowType) -> &'static str {
+    metrics::label(AuthFlowType::VALUES, flow.as_str())
+}
+
+fn challenge_label(challenge: &ChallengeNameType) -> &'static str {
+    metrics::label(ChallengeNameType::VALUES, challenge.as_str())
+}
+
+/// The challenge a sign-in step asks next; `None` when it issued tokens.
+fn next_label(next: &Option<ChallengeNameType>) -> Option<&'static str> {
+    next.as_ref().map(challenge_label)
 }
 
 /// The operations this build answers, in the model's order.
@@ -369,7 +384,10 @@ impl CognitoIdentityProvider for Api {
         _: &RequestContext,
         input: InitiateAuthRequest,
     ) -> Result<InitiateAuthResponse, ApiError> {
-        Ok(self.core.initiate_auth(input).await?)
+        let flow = flow_label(&input.auth_flow);
+        let r = self.core.initiate_auth(input).await.map_err(ApiError::from);
+        metrics::sign_in(flow, &r, |r| next_label(&r.challenge_name));
+        r
     }
 
     async fn admin_initiate_auth(
@@ -377,7 +395,14 @@ impl CognitoIdentityProvider for Api {
         _: &RequestContext,
         input: AdminInitiateAuthRequest,
     ) -> Result<AdminInitiateAuthResponse, ApiError> {
-        Ok(self.core.admin_initiate_auth(input).await?)
+        let flow = flow_label(&input.auth_flow);
+        let r = self
+            .core
+            .admin_initiate_auth(input)
+            .await
+            .map_err(ApiError::from);
+        metrics::sign_in(flow, &r, |r| next_label(&r.challenge_name));
+        r
     }
 
     async fn respond_to_auth_challenge(
@@ -385,10 +410,14 @@ impl CognitoIdentityProvider for Api {
         ctx: &RequestContext,
         input: RespondToAuthChallengeRequest,
     ) -> Result<RespondToAuthChallengeResponse, ApiError> {
-        Ok(self
+        let flow = challenge_label(&input.challenge_name);
+        let r = self
             .core
             .respond_to_auth_challenge(&caller(ctx), input)
-            .await?)
+            .await
+            .map_err(ApiError::from);
+        metrics::sign_in(flow, &r, |r| next_label(&r.challenge_name));
+        r
     }
 
     async fn admin_respond_to_auth_challenge(
@@ -396,10 +425,14 @@ impl CognitoIdentityProvider for Api {
         ctx: &RequestContext,
         input: AdminRespondToAuthChallengeRequest,
     ) -> Result<AdminRespondToAuthChallengeResponse, ApiError> {
-        Ok(self
+        let flow = challenge_label(&input.challenge_name);
+        let r = self
             .core
             .admin_respond_to_auth_challenge(&caller(ctx), input)
-            .await?)
+            .await
+            .map_err(ApiError::from);
+        metrics::sign_in(flow, &r, |r| next_label(&r.challenge_name));
+        r
     }
 
     async fn get_tokens_from_refresh_token(

@@ -4,9 +4,10 @@
 mod admin_auth;
 mod api;
 mod limits;
+mod metrics;
 mod protocol;
+mod serve;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -19,6 +20,8 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub use admin_auth::AdminCredential;
 pub use api::{implemented_operations, Api};
+pub use metrics::Metrics;
+pub use serve::{serve_with, ConnectionLimits};
 
 /// Largest request body accepted (AWS's own limits for this API are far below it).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -230,17 +233,18 @@ async fn outbox(
     }
 }
 
-/// Serves until ctrl-c / SIGTERM, then drains in-flight requests.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+/// Serves until ctrl-c / SIGTERM, then lets in-flight requests finish within
+/// `limits.shutdown_timeout`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+) -> std::io::Result<()> {
+    serve_with(listener, app, limits, shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -31,10 +31,10 @@ pub(crate) async fn handle(
         .unwrap_or("")
         .to_string();
     // Only a known operation name goes into the log as is: the header is the client's text.
-    let op_name = target
+    let known = target
         .strip_prefix(TARGET_PREFIX)
-        .and_then(Operation::from_name)
-        .map_or("(unknown)", Operation::name);
+        .and_then(Operation::from_name);
+    let op_name = known.map_or("(unknown)", Operation::name);
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -45,6 +45,13 @@ pub(crate) async fn handle(
     async move {
         let started = std::time::Instant::now();
         let result = answer(&state, &parts, peer, &request_id, &target, body).await;
+        if let Some(op) = known {
+            crate::metrics::request(
+                op.name(),
+                result.as_ref().map(|_| ()).map_err(|e| e.code),
+                started.elapsed(),
+            );
+        }
         let response = match result {
             Ok(bytes) => respond(StatusCode::OK, &request_id, bytes, None),
             Err(e) => {

@@ -81,6 +81,11 @@ impl SqliteStore {
         }
         Ok(SqliteStore { pool })
     }
+
+    /// Connections open in the pool and how many of them are idle (for metrics).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
 }
 
 fn pool_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserPoolRecord> {

@@ -4111,7 +4111,7 @@ impl std::fmt::Debug for ConfirmForgotPasswordRequest {
         d.field("AnalyticsMetadata", &self.analytics_metadata);
         d.field("ClientId", &"<redacted>");
         d.field("ClientMetadata", &self.client_metadata);
-        d.field("ConfirmationCode", &self.confirmation_code);
+        d.field("ConfirmationCode", &"<redacted>");
         d.field("Password", &"<redacted>");
         d.field("SecretHash", &"<redacted>");
         d.field("UserContextData", &"<redacted>");
@@ -4200,7 +4200,7 @@ impl std::fmt::Debug for ConfirmSignUpRequest {
         d.field("AnalyticsMetadata", &self.analytics_metadata);
         d.field("ClientId", &"<redacted>");
         d.field("ClientMetadata", &self.client_metadata);
-        d.field("ConfirmationCode", &self.confirmation_code);
+        d.field("ConfirmationCode", &"<redacted>");
         d.field("ForceAliasCreation", &self.force_alias_creation);
         d.field("SecretHash", &"<redacted>");
         d.field("Session", &"<redacted>");
@@ -19114,7 +19114,7 @@ impl std::fmt::Debug for VerifyUserAttributeRequest {
         let mut d = f.debug_struct("VerifyUserAttributeRequest");
         d.field("AccessToken", &"<redacted>");
         d.field("AttributeName", &self.attribute_name);
-        d.field("Code", &self.code);
+        d.field("Code", &"<redacted>");
         d.finish()
     }
 }
@@ -36655,21 +36655,21 @@ fn check_ConfirmationCodeType(v: &String, p: &Path<'_>, e: &mut Errors) {
     if len < 1 {
         e.push(
             p,
-            Some(&v),
+            None,
             format_args!("Member must have length greater than or equal to 1"),
         );
     }
     if len > 2048 {
         e.push(
             p,
-            Some(&v),
+            None,
             format_args!("Member must have length less than or equal to 2048"),
         );
     }
     if !crate::validate::matches(8, v) {
         e.push(
             p,
-            Some(&v),
+            None,
             format_args!(
                 "Member must satisfy regular expression pattern: {}",
                 PATTERNS[8].0

@@ -133,6 +133,21 @@ pub fn matches(idx: usize, value: &str) -> bool {
     all[idx].is_match(value).unwrap_or(false)
 }
 
+/// serde's message with the offending value cut out: `invalid type: integer `455886`, expected
+/// a string` would echo a code sent as a number (or any secret sent with the wrong type).
+fn without_values(msg: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            // The value comes before the last ", expected" (the value may itself contain one).
+            if let Some(at) = rest.rfind(", expected") {
+                let kind = rest[..at].split([' ', '`', '"']).next().unwrap_or("");
+                return format!("{prefix}{kind}{}", &rest[at..]);
+            }
+        }
+    }
+    msg.to_string()
+}
+
 /// Decodes a request body (empty means `{}`) into a raw shape and validates it.
 pub fn decode<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
@@ -141,8 +156,10 @@ pub fn decode<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError
         body
     };
     let value: T = serde_json::from_slice(body).map_err(|e| {
-        // serde's message names the problem (type, line, column) without echoing values.
-        ApiError::serialization(format!("Unable to parse request body: {e}"))
+        ApiError::serialization(format!(
+            "Unable to parse request body: {}",
+            without_values(&e.to_string())
+        ))
     })?;
     let mut errs = Errors::default();
     value.validate(&Path::Root, &mut errs);
@@ -180,6 +197,34 @@ mod tests {
         let no_trailing_dot = idx(r"^[0-9A-Za-z\.\-_]*(?<!\.)$");
         assert!(matches(no_trailing_dot, "abc.def"));
         assert!(!matches(no_trailing_dot, "abc."));
+    }
+
+    #[test]
+    fn codes_are_never_echoed() {
+        use crate::raw::ConfirmSignUpRequest as Req;
+        for body in [
+            &br#"{"ClientId":"c","Username":"u","ConfirmationCode":"455 886"}"#[..],
+            br#"{"ClientId":"c","Username":"u","ConfirmationCode":455886}"#,
+            br#"{"ClientId":"c","Username":"u","ConfirmationCode":[455886]}"#,
+        ] {
+            let err = decode::<Req>(body).err().expect("refused");
+            assert!(
+                !err.message.contains("455"),
+                "{}: {}",
+                err.code,
+                err.message
+            );
+        }
+        let err = decode::<Req>(br#"{"ClientId":"c","Username":"u","ConfirmationCode":"455 886"}"#)
+            .err()
+            .unwrap();
+        assert_eq!(err.message, "1 validation error detected: Value at 'confirmationCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\S]+");
+        assert_eq!(
+            without_values(
+                "invalid type: string \"a, expected b\", expected u32 at line 1 column 9"
+            ),
+            "invalid type: string, expected u32 at line 1 column 9"
+        );
     }
 
     #[test]

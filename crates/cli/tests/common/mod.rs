@@ -21,7 +21,7 @@ pub struct TestServer {
     pub stdout_path: PathBuf,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -156,6 +156,26 @@ impl TestServer {
 
     pub fn log(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.log_path).unwrap_or_default()).into_owned()
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the process to exit: how long it took, or
+    /// None (then it is killed).
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<Duration> {
+        let mut c = self.child.take()?;
+        let started = Instant::now();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = c.try_wait() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
     }
 
     /// Stops the server with SIGTERM (graceful) and waits for it.

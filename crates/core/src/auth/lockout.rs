@@ -27,6 +27,7 @@ const POLICY: LockPolicy = LockPolicy {
 };
 
 fn exceeded() -> CoreError {
+    metrics::counter!("gatehouse_lockouts_total").increment(1);
     CoreError::NotAuthorized("Password attempts exceeded".into())
 }
 
