@@ -604,7 +604,7 @@ describe('authenticator-app (TOTP) MFA', () => {
       await signOutUser(user);
     });
 
-    test('USER_PASSWORD_AUTH sign-in: totpRequired; the code just used is refused, the next one succeeds', async () => {
+    test('USER_PASSWORD_AUTH sign-in: totpRequired; the code just used is refused (ExpiredCodeException), the next one succeeds', async () => {
       user = w.newUser();
       user.setAuthenticationFlowType('USER_PASSWORD_AUTH');
       let m = mark();
@@ -616,7 +616,7 @@ describe('authenticator-app (TOTP) MFA', () => {
 
       const replayed = app.lastCode;
       m = mark();
-      await assert.rejects(sendTotp(user, replayed), isError('CodeMismatchException', 'Invalid code received for user'));
+      await assert.rejects(sendTotp(user, replayed), isError('ExpiredCodeException', 'Your software token has already been used once.'));
       assert.deepEqual(callsSince(m), ['RespondToAuthChallenge 400'], shown(m));
 
       const code = await app.nextCode(); // waits for the clock if both near steps are spent

@@ -26,6 +26,7 @@ from support import (  # noqa: F401 (Device, tokens, … are re-exported to the 
 PASSWORD = "Passw0rd!"
 TOTP = "SOFTWARE_TOKEN_MFA"
 MISMATCH = "Invalid code received for user"
+USED = "Your software token has already been used once."
 EXPIRED_SESSION = "Invalid session for the user, session is expired."
 LOCKED = "Password attempts exceeded"
 INCORRECT = "Incorrect username or password."

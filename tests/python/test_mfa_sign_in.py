@@ -5,7 +5,8 @@ docs/devices.md "Sign-in").
 - Which sign-ins are challenged: every password flow (USER_PASSWORD_AUTH, USER_SRP_AUTH with
   pycognito and step by step, ADMIN_USER_PASSWORD_AUTH, after NEW_PASSWORD_REQUIRED) of a user with
   TOTP enabled in an OPTIONAL or ON pool; not a user without TOTP, not in an OFF pool.
-- Refusals: wrong, reused, too old or too new codes (CodeMismatchException, the Session stays good),
+- Refusals: wrong, too old or too new codes (CodeMismatchException), reused codes
+  (ExpiredCodeException "already used"), the Session staying good after each;
   foreign, tampered and garbage Sessions (NotAuthorizedException), SECRET_HASH, the lockout.
 - Devices × MFA: Always / User Opt-In × new / not_remembered / remembered ×
   ChallengeRequiredOnNewDevice, with the exact sequence of challenges, DEVICE_KEY sent at the
@@ -30,7 +31,7 @@ from pycognito.exceptions import SoftwareTokenMFAChallengeException
 
 from mfa_support import (
     DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, EXPIRED_SESSION, INCORRECT, LOCKED, MISMATCH, PASSWORD,
-    PASSWORD_VERIFIER, TOTP, Authenticator, Device, Env, assert_mfa_challenge, current_step, error_of, hotp,
+    PASSWORD_VERIFIER, TOTP, USED, Authenticator, Device, Env, assert_mfa_challenge, current_step, error_of, hotp,
     mfa_answer, settle, tokens, totp, wait_for_step,
 )
 from support import aws_error, new_app_client, secret_hash
@@ -212,12 +213,13 @@ def test_wrong_code_then_the_right_one(env, alice_app):
 
 def test_a_code_is_accepted_once(env):
     """The code VerifySoftwareToken accepted is refused at the next sign-in (same step), as is the
-    code the previous sign-in was accepted with; each refusal leaves the Session usable."""
+    code the previous sign-in was accepted with: ExpiredCodeException "Your software token has
+    already been used once."; each refusal leaves the Session usable."""
     app = env.enrol("alice")
     enrolment_step = app.spent
     session = assert_mfa_challenge(env.password_auth())
     assert current_step() <= enrolment_step + 1  # the enrolment code is still within the window
-    with aws_error("CodeMismatchException", MISMATCH):
+    with aws_error("ExpiredCodeException", USED):
         env.respond(TOTP, mfa_answer("alice", totp(app.secret, enrolment_step)), session)
     first_code = app.next_code()
     first_step = app.spent
@@ -225,7 +227,7 @@ def test_a_code_is_accepted_once(env):
 
     session = assert_mfa_challenge(env.password_auth())
     assert current_step() <= first_step + 1  # the first sign-in's code is still within the window
-    with aws_error("CodeMismatchException", MISMATCH):
+    with aws_error("ExpiredCodeException", USED):
         env.respond(TOTP, mfa_answer("alice", first_code), session)
     # Answered in a later step, with a code nobody used yet.
     env.assert_signed_in(tokens(env.respond(TOTP, mfa_answer("alice", app.next_code()), session)))

@@ -47,7 +47,7 @@ fn check_value(def: &SchemaAttributeType, name: &str, value: &str) -> Result<()>
                 }
             }
         }
-        Some(AttributeDataType::Boolean) if value != "true" && value != "false" => {
+        Some(AttributeDataType::Boolean) if boolean(value).is_none() => {
             return Err(schema_error(name, "Boolean must be true or false"));
         }
         Some(AttributeDataType::Datetime) if value.is_empty() => {
@@ -94,6 +94,18 @@ fn check_value(def: &SchemaAttributeType, name: &str, value: &str) -> Result<()>
     }
 }
 
+/// A Boolean attribute's value as Cognito reads it: `true` or `false` in any case ("True",
+/// "FALSE"), stored and returned in lower case.
+fn boolean(value: &str) -> Option<&'static str> {
+    if value.eq_ignore_ascii_case("true") {
+        Some("true")
+    } else if value.eq_ignore_ascii_case("false") {
+        Some("false")
+    } else {
+        None
+    }
+}
+
 pub(crate) fn is_email(v: &str) -> bool {
     match v.split_once('@') {
         Some((local, domain)) => {
@@ -137,6 +149,12 @@ pub(crate) fn check_writes(
             )));
         }
         check_value(def, name, &value)?;
+        let value = match def.attribute_data_type {
+            Some(AttributeDataType::Boolean) => {
+                boolean(&value).map(str::to_string).unwrap_or(value)
+            }
+            _ => value,
+        };
         out.insert(name.to_string(), value);
     }
     Ok(out)
@@ -193,4 +211,64 @@ pub(crate) fn to_wire(
             value: Some(v.clone()),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::pool_schema;
+
+    fn pool_with_flag() -> UserPoolType {
+        let flag = SchemaAttributeType {
+            name: Some("vip".into()),
+            attribute_data_type: Some(AttributeDataType::Boolean),
+            ..Default::default()
+        };
+        UserPoolType {
+            schema_attributes: Some(pool_schema(&[flag]).unwrap()),
+            ..Default::default()
+        }
+    }
+
+    fn write(pool: &UserPoolType, name: &str, value: &str) -> Result<BTreeMap<String, String>> {
+        let attr = AttributeType {
+            name: name.into(),
+            value: Some(value.into()),
+        };
+        check_writes(pool, &[attr], true)
+    }
+
+    #[test]
+    fn booleans_ignore_case_and_are_stored_in_lower_case() {
+        let pool = pool_with_flag();
+        for name in ["email_verified", "phone_number_verified", "custom:vip"] {
+            for (given, stored) in [
+                ("true", "true"),
+                ("True", "true"),
+                ("TRUE", "true"),
+                ("false", "false"),
+                ("False", "false"),
+                ("fAlSe", "false"),
+            ] {
+                let out = write(&pool, name, given).unwrap();
+                assert_eq!(
+                    out.get(name).map(String::as_str),
+                    Some(stored),
+                    "{name}={given}"
+                );
+            }
+            for bad in ["yes", "1", "t", "truee", " true"] {
+                match write(&pool, name, bad) {
+                    Err(CoreError::InvalidParameter(m)) => assert_eq!(
+                        m,
+                        format!("Attributes did not conform to the schema: {name}: Boolean must be true or false")
+                    ),
+                    other => panic!("{name}={bad}: {other:?}"),
+                }
+            }
+        }
+        // Other types keep their value as given.
+        let out = write(&pool, "name", "True").unwrap();
+        assert_eq!(out.get("name").map(String::as_str), Some("True"));
+    }
 }

@@ -52,6 +52,12 @@ pub(crate) fn totp_step(secret: &[u8], code: &str, now_secs: i64) -> Option<i64>
     found
 }
 
+/// A right code whose step was already accepted for this secret (at sign-in or by
+/// VerifySoftwareToken): Cognito tells it apart from a wrong code.
+pub(crate) fn totp_already_used() -> CoreError {
+    CoreError::ExpiredCode("Your software token has already been used once.".into())
+}
+
 fn token_or_session_missing() -> CoreError {
     CoreError::InvalidParameter("Either AccessToken or Session must be given.".into())
 }
@@ -271,7 +277,7 @@ impl Core {
                     && !has_factor
                 {
                     return Err(CoreError::InvalidParameter(
-                        "At least one MFA method (SMS, software token or email) must be enabled when MFA is ON or OPTIONAL.".into(),
+                        "Invalid MFA configuration given, can't disable all MFAs with a required or optional configuration.".into(),
                     ));
                 }
                 Ok(())
@@ -357,7 +363,8 @@ impl Core {
     }
 
     /// VerifySoftwareToken with an access token: the pending secret becomes the user's when the
-    /// code is right (and not used before).
+    /// code is right. Without a pending secret, a code of the verified secret is checked again
+    /// (a step already accepted is "already used").
     pub async fn verify_software_token(
         &self,
         req: VerifySoftwareTokenRequest,
@@ -377,32 +384,58 @@ impl Core {
             (None, None) => return Err(token_or_session_missing()),
         };
         let t = self.access_token(access_token).await?;
-        let pending = t.user.mfa.pending_totp_secret.clone().ok_or_else(|| {
-            CoreError::InvalidParameter(
-                "No software token is being associated: call AssociateSoftwareToken first.".into(),
-            )
-        })?;
-        let secret = self.open_totp_secret(&pending)?;
         let mismatch = || {
             CoreError::EnableSoftwareTokenMfa(
                 "Code mismatch and fail enable Software Token MFA".into(),
             )
         };
-        let step =
-            totp_step(&secret, &req.user_code, self.now_millis() / 1000).ok_or_else(mismatch)?;
+        let now = self.now_millis() / 1000;
         let name = req.friendly_device_name.clone();
-        self.modify_user(&t.pool, &t.user.username, |u| {
-            // Raced by another Associate or Verify. (A pending secret has never been used: the
-            // last step used belongs to the secret it replaces.)
-            if u.mfa.pending_totp_secret.as_deref() != Some(pending.as_str()) {
-                return Err(mismatch());
-            }
-            u.mfa.totp_secret = u.mfa.pending_totp_secret.take();
-            u.mfa.totp_device_name = name.clone();
-            u.mfa.totp_last_step = Some(step);
-            Ok(())
-        })
-        .await?;
+        if let Some(pending) = t.user.mfa.pending_totp_secret.clone() {
+            let secret = self.open_totp_secret(&pending)?;
+            let step = totp_step(&secret, &req.user_code, now).ok_or_else(mismatch)?;
+            self.modify_user(&t.pool, &t.user.username, |u| {
+                // Raced by another Associate or Verify. (A pending secret has never been used:
+                // the last step used belongs to the secret it replaces.)
+                if u.mfa.pending_totp_secret.as_deref() != Some(pending.as_str()) {
+                    let spent = u.mfa.totp_secret.as_deref() == Some(pending.as_str())
+                        && u.mfa.totp_last_step.is_some_and(|last| step <= last);
+                    return Err(if spent {
+                        totp_already_used()
+                    } else {
+                        mismatch()
+                    });
+                }
+                u.mfa.totp_secret = u.mfa.pending_totp_secret.take();
+                u.mfa.totp_device_name = name.clone();
+                u.mfa.totp_last_step = Some(step);
+                Ok(())
+            })
+            .await?;
+        } else if let Some(sealed) = t.user.mfa.totp_secret.clone() {
+            let secret = self.open_totp_secret(&sealed)?;
+            let step = totp_step(&secret, &req.user_code, now).ok_or_else(mismatch)?;
+            // Checked and spent in one write (compare-and-swap on the user's version): of two
+            // requests with one code, the second finds the step spent.
+            self.modify_user(&t.pool, &t.user.username, |u| {
+                if u.mfa.totp_secret.as_deref() != Some(sealed.as_str()) {
+                    return Err(mismatch());
+                }
+                if u.mfa.totp_last_step.is_some_and(|last| step <= last) {
+                    return Err(totp_already_used());
+                }
+                u.mfa.totp_last_step = Some(step);
+                if name.is_some() {
+                    u.mfa.totp_device_name = name.clone();
+                }
+                Ok(())
+            })
+            .await?;
+        } else {
+            return Err(CoreError::InvalidParameter(
+                "No software token is being associated: call AssociateSoftwareToken first.".into(),
+            ));
+        }
         Ok(VerifySoftwareTokenResponse {
             status: Some(VerifySoftwareTokenResponseType::Success),
             session: None,

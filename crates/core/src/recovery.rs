@@ -2,6 +2,8 @@
 //! verified email or phone number), and AdminResetUserPassword (an administrator sends the
 //! user there, status RESET_REQUIRED).
 
+use std::collections::BTreeMap;
+
 use gatehouse_wire::*;
 
 use crate::app_clients::{
@@ -14,38 +16,57 @@ use crate::{passwords, Core, CoreError, Result};
 /// Cognito's lifetime of a password-reset code.
 pub const FORGOT_PASSWORD_CODE_TTL_MS: i64 = 3600 * 1000;
 
-/// Where a reset code goes: the pool's AccountRecoverySetting order (verified email first by
-/// default), among the user's verified contacts.
-fn recovery_attribute(pool: &UserPoolType, user: &UserRecord) -> Option<&'static str> {
+/// Where a reset code goes (docs/recovery.md), among the user's verified contacts:
+///
+/// - without an AccountRecoverySetting, Cognito's legacy rule: a verified phone number first,
+///   then a verified email;
+/// - with one, its mechanisms by priority; a phone number the user also receives SMS MFA codes
+///   on does not count, nor an email address that receives email MFA codes (a second factor
+///   must not also reset the first).
+///
+/// `Err(())` when the setting is `admin_only`: users cannot reset their own password.
+fn recovery_attribute(pool: &UserPoolType, user: &UserRecord) -> Result<Option<&'static str>, ()> {
+    let sms_mfa = user.mfa.sms_enabled || !user.mfa_options.is_empty();
+    recovery_choice(pool, &user.attributes, sms_mfa, user.mfa.email_enabled)
+}
+
+/// [`recovery_attribute`] for a user with `attributes` who receives SMS MFA codes (`sms_mfa`)
+/// or email MFA codes (`email_mfa`).
+fn recovery_choice(
+    pool: &UserPoolType,
+    attributes: &BTreeMap<String, String>,
+    sms_mfa: bool,
+    email_mfa: bool,
+) -> Result<Option<&'static str>, ()> {
     let verified = |a: &str| {
-        user.attributes.contains_key(a)
-            && user
-                .attributes
-                .get(&format!("{a}_verified"))
-                .map(String::as_str)
-                == Some("true")
+        attributes.contains_key(a)
+            && attributes.get(&format!("{a}_verified")).map(String::as_str) == Some("true")
     };
-    let order: Vec<RecoveryOptionNameType> = pool
+    if admin_only_pool(pool) {
+        return Err(());
+    }
+    let mechanisms = pool
         .account_recovery_setting
         .as_ref()
         .and_then(|s| s.recovery_mechanisms.clone())
-        .map(|mut m| {
-            m.sort_by_key(|o| o.priority);
-            m.into_iter().map(|o| o.name).collect()
-        })
-        .unwrap_or_else(|| {
-            vec![
-                RecoveryOptionNameType::VerifiedEmail,
-                RecoveryOptionNameType::VerifiedPhoneNumber,
-            ]
-        });
-    order.into_iter().find_map(|o| match o {
-        RecoveryOptionNameType::VerifiedEmail if verified("email") => Some("email"),
-        RecoveryOptionNameType::VerifiedPhoneNumber if verified("phone_number") => {
-            Some("phone_number")
+        .filter(|m| !m.is_empty());
+    let Some(mut mechanisms) = mechanisms else {
+        return Ok(["phone_number", "email"].into_iter().find(|a| verified(a)));
+    };
+    mechanisms.sort_by_key(|o| o.priority);
+    let mut found = None;
+    for o in mechanisms {
+        match o.name {
+            RecoveryOptionNameType::VerifiedEmail if !email_mfa && verified("email") => {
+                found = found.or(Some("email"))
+            }
+            RecoveryOptionNameType::VerifiedPhoneNumber if !sms_mfa && verified("phone_number") => {
+                found = found.or(Some("phone_number"))
+            }
+            _ => {}
         }
-        _ => None,
-    })
+    }
+    Ok(found)
 }
 
 fn no_recovery_contact() -> CoreError {
@@ -55,13 +76,45 @@ fn no_recovery_contact() -> CoreError {
     )
 }
 
+fn admin_only() -> CoreError {
+    CoreError::NotAuthorized("Contact administrator to reset password.".into())
+}
+
+fn disabled() -> CoreError {
+    CoreError::NotAuthorized("User is disabled.".into())
+}
+
+/// A user who never chose a password (FORCE_CHANGE_PASSWORD) has nothing to reset: they sign in
+/// with the temporary one.
+fn cannot_reset(status: &UserStatusType) -> Result<()> {
+    if *status == UserStatusType::ForceChangePassword {
+        return Err(CoreError::NotAuthorized(
+            "User password cannot be reset in the current state.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the pool's recovery setting is `admin_only` (users cannot reset their own password).
+fn admin_only_pool(pool: &UserPoolType) -> bool {
+    pool.account_recovery_setting
+        .as_ref()
+        .and_then(|s| s.recovery_mechanisms.as_ref())
+        .is_some_and(|m| {
+            m.iter()
+                .any(|o| o.name == RecoveryOptionNameType::AdminOnly)
+        })
+}
+
 impl Core {
     async fn send_reset_code(
         &self,
         pool: &UserPoolRecord,
         user: &UserRecord,
     ) -> Result<CodeDeliveryDetailsType> {
-        let attribute = recovery_attribute(&pool.pool, user).ok_or_else(no_recovery_contact)?;
+        let attribute = recovery_attribute(&pool.pool, user)
+            .map_err(|()| admin_only())?
+            .ok_or_else(no_recovery_contact)?;
         self.send_code_to(
             &pool.pool,
             user,
@@ -79,6 +132,10 @@ impl Core {
     ) -> Result<ForgotPasswordResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
+        // Refused whoever asks, so the answer says nothing of the user.
+        if admin_only_pool(&pool.pool) {
+            return Err(admin_only());
+        }
         let user = match self.find_user(&pool, &req.username).await? {
             Some(u) => u,
             // A stranger gets an answer shaped like a real one.
@@ -90,8 +147,9 @@ impl Core {
             None => return Err(unknown_user(&client)),
         };
         if !user.enabled {
-            return Err(CoreError::NotAuthorized("User is disabled.".into()));
+            return Err(disabled());
         }
+        cannot_reset(&user.status)?;
         Ok(ForgotPasswordResponse {
             code_delivery_details: Some(self.send_reset_code(&pool, &user).await?),
         })
@@ -136,16 +194,134 @@ impl Core {
     ) -> Result<AdminResetUserPasswordResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
-        if recovery_attribute(&pool.pool, &user).is_none() {
-            return Err(no_recovery_contact());
-        }
+        let refuse = |u: &UserRecord| -> Result<()> {
+            if !u.enabled {
+                return Err(disabled());
+            }
+            cannot_reset(&u.status)?;
+            match recovery_attribute(&pool.pool, u) {
+                Ok(Some(_)) => Ok(()),
+                _ => Err(no_recovery_contact()),
+            }
+        };
+        refuse(&user)?;
+        // Checked again in the write: a user disabled or given a temporary password meanwhile
+        // is not reset.
         let user = self
             .modify_user(&pool, &user.username, |u| {
+                refuse(u)?;
                 u.status = UserStatusType::ResetRequired;
                 Ok(())
             })
             .await?;
         self.send_reset_code(&pool, &user).await?;
         Ok(AdminResetUserPasswordResponse {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn both() -> BTreeMap<String, String> {
+        attrs(&[
+            ("email", "a@example.com"),
+            ("email_verified", "true"),
+            ("phone_number", "+15555550123"),
+            ("phone_number_verified", "true"),
+        ])
+    }
+
+    fn pool(mechanisms: &[(RecoveryOptionNameType, i32)]) -> UserPoolType {
+        UserPoolType {
+            account_recovery_setting: Some(AccountRecoverySettingType {
+                recovery_mechanisms: Some(
+                    mechanisms
+                        .iter()
+                        .map(|(name, priority)| RecoveryOptionType {
+                            name: name.clone(),
+                            priority: *priority,
+                        })
+                        .collect(),
+                ),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn without_a_setting_a_verified_phone_comes_first() {
+        let legacy = UserPoolType::default();
+        assert_eq!(
+            recovery_choice(&legacy, &both(), false, false),
+            Ok(Some("phone_number"))
+        );
+        let email_only = attrs(&[
+            ("email", "a@example.com"),
+            ("email_verified", "true"),
+            ("phone_number", "+15555550123"),
+            ("phone_number_verified", "false"),
+        ]);
+        assert_eq!(
+            recovery_choice(&legacy, &email_only, false, false),
+            Ok(Some("email"))
+        );
+        // The legacy rule does not skip a phone that receives SMS MFA codes.
+        assert_eq!(
+            recovery_choice(&legacy, &both(), true, true),
+            Ok(Some("phone_number"))
+        );
+        assert_eq!(
+            recovery_choice(&legacy, &attrs(&[]), false, false),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_setting_orders_by_priority_and_skips_mfa_contacts() {
+        use RecoveryOptionNameType::*;
+        let email_first = pool(&[(VerifiedPhoneNumber, 2), (VerifiedEmail, 1)]);
+        assert_eq!(
+            recovery_choice(&email_first, &both(), false, false),
+            Ok(Some("email"))
+        );
+        let phone_first = pool(&[(VerifiedPhoneNumber, 1), (VerifiedEmail, 2)]);
+        assert_eq!(
+            recovery_choice(&phone_first, &both(), false, false),
+            Ok(Some("phone_number"))
+        );
+        assert_eq!(
+            recovery_choice(&phone_first, &both(), true, false),
+            Ok(Some("email"))
+        );
+        assert_eq!(
+            recovery_choice(&email_first, &both(), false, true),
+            Ok(Some("phone_number"))
+        );
+        let phone_only = pool(&[(VerifiedPhoneNumber, 1)]);
+        assert_eq!(recovery_choice(&phone_only, &both(), true, false), Ok(None));
+        assert_eq!(
+            recovery_choice(&pool(&[(AdminOnly, 1)]), &both(), false, false),
+            Err(())
+        );
+    }
+
+    #[test]
+    fn force_change_password_cannot_be_reset() {
+        assert!(cannot_reset(&UserStatusType::Confirmed).is_ok());
+        assert!(cannot_reset(&UserStatusType::ResetRequired).is_ok());
+        match cannot_reset(&UserStatusType::ForceChangePassword) {
+            Err(CoreError::NotAuthorized(m)) => {
+                assert_eq!(m, "User password cannot be reset in the current state.")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

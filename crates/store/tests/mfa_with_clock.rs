@@ -1,6 +1,7 @@
 //! The MFA challenges at sign-in with a clock the test moves: authenticator codes one step either
-//! side are good, older ones and used ones are not; the challenge's Session (and with it an SMS
-//! code, or an MFA_SETUP in progress) expires with the app client's AuthSessionValidity.
+//! side are good, older ones are not, used ones are "already used"; the challenge's Session (and
+//! with it an SMS code, or an MFA_SETUP in progress) expires with the app client's
+//! AuthSessionValidity.
 
 mod common;
 
@@ -200,6 +201,13 @@ fn mismatch() -> (String, String) {
     )
 }
 
+fn used() -> (String, String) {
+    (
+        "ExpiredCodeException".into(),
+        "Your software token has already been used once.".into(),
+    )
+}
+
 #[tokio::test]
 async fn codes_are_good_one_step_either_side_and_once() {
     let w = world().await;
@@ -211,7 +219,7 @@ async fn codes_are_good_one_step_either_side_and_once() {
     );
     assert_eq!(
         w.answer(&challenge.session, &w.code(0)).await.unwrap_err(),
-        mismatch(),
+        used(),
         "the enrolment code again"
     );
     // Two steps on: the previous-but-one step's code is too old; the previous step's is good.
@@ -227,7 +235,7 @@ async fn codes_are_good_one_step_either_side_and_once() {
     let again = w.password().await;
     assert_eq!(
         w.answer(&again.session, &w.code(-1)).await.unwrap_err(),
-        mismatch()
+        used()
     );
     let next = w.answer(&again.session, &w.code(1)).await.unwrap();
     assert!(next.authentication_result.is_some());

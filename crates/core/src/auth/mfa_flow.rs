@@ -13,7 +13,7 @@ use super::{check_secret_hash_for, expired_session, AuthStep, Params};
 use crate::codes::{code_hash, fill_template, Letter};
 use crate::devices::tracking;
 use crate::messages::{mask, Medium, Purpose};
-use crate::mfa::{pool_offers_email, pool_offers_sms, totp_step};
+use crate::mfa::{pool_offers_email, pool_offers_sms, totp_already_used, totp_step};
 use crate::store::{
     AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, UserPoolRecord, UserRecord,
 };
@@ -422,8 +422,9 @@ impl Core {
             .await
     }
 
-    /// The authenticator code of a sign-in: right for the user's secret and newer than the last
-    /// one accepted (a code is good once).
+    /// The authenticator code of a sign-in: right for the user's secret (else
+    /// CodeMismatchException) and newer than the last one accepted (else ExpiredCodeException
+    /// "already used": a code is good once).
     async fn check_totp_code(
         &self,
         pool: &UserPoolRecord,
@@ -432,16 +433,15 @@ impl Core {
     ) -> Result<()> {
         let sealed = user.mfa.totp_secret.clone().ok_or_else(totp_mismatch)?;
         let secret = self.open_totp_secret(&sealed)?;
-        let step = totp_step(&secret, code, self.now_millis() / 1000)
-            .filter(|step| user.mfa.totp_last_step.is_none_or(|last| *step > last))
-            .ok_or_else(totp_mismatch)?;
-        // The step is spent in the same write that checks it was not (two answers racing
-        // with one code: one wins).
+        let step = totp_step(&secret, code, self.now_millis() / 1000).ok_or_else(totp_mismatch)?;
+        // The step is checked and spent in one write (a compare-and-swap on the user's
+        // version): of two answers racing with one code, the second finds it spent.
         self.modify_user(pool, &user.username, |u| {
-            if u.mfa.totp_secret.as_deref() != Some(sealed.as_str())
-                || u.mfa.totp_last_step.is_some_and(|last| step <= last)
-            {
+            if u.mfa.totp_secret.as_deref() != Some(sealed.as_str()) {
                 return Err(totp_mismatch());
+            }
+            if u.mfa.totp_last_step.is_some_and(|last| step <= last) {
+                return Err(totp_already_used());
             }
             u.mfa.totp_last_step = Some(step);
             Ok(())
@@ -535,26 +535,13 @@ impl Core {
                 )
                 .await;
         }
-        let (Some(secret), Some(step)) = (
-            pending.mfa.setup_secret.clone(),
-            pending.mfa.setup_verified_step,
-        ) else {
+        // VerifySoftwareToken already made the authenticator the user's factor: the answer
+        // only finishes the sign-in (rewriting the factor here could undo a later change).
+        if pending.mfa.setup_verified_step.is_none() {
             return Err(CoreError::InvalidParameter(
                 "No authenticator was verified for this sign-in: call AssociateSoftwareToken and VerifySoftwareToken with the Session first.".into(),
             ));
-        };
-        let name = pending.mfa.setup_device_name.clone();
-        self.modify_user(pool, &user.username, |u| {
-            u.mfa.totp_secret = Some(secret.clone());
-            u.mfa.totp_last_step = Some(step);
-            u.mfa.totp_device_name = name.clone();
-            u.mfa.software_token_enabled = true;
-            u.mfa
-                .preferred
-                .get_or_insert_with(|| Factor::Totp.name().into());
-            Ok(())
-        })
-        .await?;
+        }
         self.after_second_factor(pool, client, &user, pending, SETUP_STEP, &responses)
             .await
     }
@@ -621,12 +608,12 @@ impl Core {
         }
     }
 
-    /// The pending sign-in an MFA_SETUP Session belongs to (AssociateSoftwareToken and
-    /// VerifySoftwareToken name no pool or client: the Session does).
+    /// The pending sign-in an MFA_SETUP Session belongs to, and its user (AssociateSoftwareToken
+    /// and VerifySoftwareToken name no pool or client: the Session does).
     async fn setup_in_progress(
         &self,
         session: &str,
-    ) -> Result<(UserPoolRecord, PendingSignInRecord)> {
+    ) -> Result<(UserPoolRecord, PendingSignInRecord, UserRecord)> {
         let s = self.peek_challenge_session(session)?;
         let pool = self.pool(&s.pool_id).await.map_err(|_| expired_session())?;
         let client = self
@@ -637,7 +624,7 @@ impl Core {
             .pending_at(&pool, &client, Some(session), SETUP_STEP)
             .await?;
         self.refuse_before_password(&user)?;
-        Ok((pool, pending))
+        Ok((pool, pending, user))
     }
 
     /// AssociateSoftwareToken with the Session of MFA_SETUP: a secret for this sign-in (it
@@ -646,7 +633,7 @@ impl Core {
         &self,
         session: &str,
     ) -> Result<(String, String)> {
-        let (pool, mut pending) = self.setup_in_progress(session).await?;
+        let (pool, mut pending, _) = self.setup_in_progress(session).await?;
         if !pool.mfa.software_token_enabled {
             return Err(CoreError::SoftwareTokenMfaNotFound(
                 "Software Token MFA has not been enabled by the userPool".into(),
@@ -660,14 +647,16 @@ impl Core {
     }
 
     /// VerifySoftwareToken with the Session of MFA_SETUP: the code proves the app holds this
-    /// sign-in's secret. Returns the Session to answer MFA_SETUP with.
+    /// sign-in's secret, which becomes the user's factor at once (enabled and preferred), as in
+    /// Cognito: the next sign-in asks for its code even if this one never answers MFA_SETUP.
+    /// Returns the Session to answer MFA_SETUP with.
     pub(crate) async fn verify_software_token_in_sign_in(
         &self,
         session: &str,
         code: &str,
         friendly_name: Option<String>,
     ) -> Result<String> {
-        let (_, mut pending) = self.setup_in_progress(session).await?;
+        let (pool, mut pending, user) = self.setup_in_progress(session).await?;
         let sealed = pending.mfa.setup_secret.clone().ok_or_else(|| {
             CoreError::InvalidParameter(
                 "No software token is being associated: call AssociateSoftwareToken first.".into(),
@@ -675,6 +664,24 @@ impl Core {
         })?;
         let secret = self.open_totp_secret(&sealed)?;
         let step = totp_step(&secret, code, self.now_millis() / 1000).ok_or_else(setup_mismatch)?;
+        // Enrolled, and the step spent, in one write (a compare-and-swap on the user's
+        // version): a second Verify with the same code finds it used.
+        let name = friendly_name.clone();
+        self.modify_user(&pool, &user.username, |u| {
+            if u.mfa.totp_secret.as_deref() == Some(sealed.as_str()) {
+                if u.mfa.totp_last_step.is_some_and(|last| step <= last) {
+                    return Err(totp_already_used());
+                }
+            } else {
+                u.mfa.totp_secret = Some(sealed.clone());
+            }
+            u.mfa.totp_last_step = Some(step);
+            u.mfa.totp_device_name = name.clone();
+            u.mfa.software_token_enabled = true;
+            u.mfa.preferred = Some(Factor::Totp.name().into());
+            Ok(())
+        })
+        .await?;
         pending.mfa.setup_verified_step = Some(step);
         pending.mfa.setup_device_name = friendly_name;
         self.advance_pending(&pending, SETUP_STEP).await?;
