@@ -354,7 +354,12 @@ pools = ["{scoped_pool}"]
         vec![a.clone()]
     );
     // Filtered before paging: a page of one holds the one visible pool and promises no more.
-    let page = scoped.list_user_pools().max_results(1).send().await.unwrap();
+    let page = scoped
+        .list_user_pools()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         page.user_pools
             .unwrap()

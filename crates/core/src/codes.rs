@@ -3,7 +3,6 @@
 //! repeated wrong guesses. Every message goes to the outbox before the courier.
 
 use gatehouse_wire::{CodeDeliveryDetailsType, DeliveryMediumType};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::messages::{mask, Medium, OutgoingMessage, Purpose};
@@ -45,13 +44,11 @@ fn code_key(user: &UserRecord, purpose: Purpose) -> String {
 pub const SIGN_UP_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 pub const VERIFY_ATTRIBUTE_CODE_TTL_MS: i64 = 24 * 3600 * 1000;
 
-/// A code as stored: SHA-256 of what it belongs to (`rec_key`) and the code.
-pub(crate) fn code_hash(rec_key: &str, code: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(rec_key.as_bytes());
-    h.update([0]);
-    h.update(code.as_bytes());
-    crate::ids::hex(&h.finalize())
+impl Core {
+    /// A code as stored: HMAC (server key) of what it belongs to (`context`) and the code.
+    pub(crate) fn code_hash(&self, context: &str, code: &str) -> String {
+        crate::ids::hex(&self.server_key.code_tag(context, code))
+    }
 }
 
 /// A message template with `{####}` (the code) and `{username}` filled in.
@@ -104,7 +101,7 @@ impl Core {
                     pool_id: user.pool_id.clone(),
                     username_key: user.username_key.clone(),
                     purpose: purpose.as_str().to_string(),
-                    code_hash: code_hash(&code_key(user, purpose), &code),
+                    code_hash: self.code_hash(&code_key(user, purpose), &code),
                     attribute: attribute.map(str::to_string),
                     expires_at: now + ttl_ms,
                     guesses: 0,
@@ -142,7 +139,7 @@ impl Core {
             CodeGuess::Exhausted => return Err(attempt_limit_exceeded()),
             CodeGuess::Taken(rec) => rec,
         };
-        let given = code_hash(&code_key(user, purpose), code);
+        let given = self.code_hash(&code_key(user, purpose), code);
         if !bool::from(given.as_bytes().ct_eq(rec.code_hash.as_bytes())) {
             return Err(wrong_code());
         }

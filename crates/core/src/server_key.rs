@@ -43,6 +43,7 @@ pub struct ServerKey {
     in_flight: LessSafeKey,
     at_rest: LessSafeKey,
     decoys: hmac::Key,
+    codes: hmac::Key,
 }
 
 impl std::fmt::Debug for ServerKey {
@@ -57,9 +58,15 @@ fn derive(master: &[u8; SERVER_KEY_LEN], label: &[u8]) -> LessSafeKey {
     LessSafeKey::new(key)
 }
 
+fn derive_hmac(master: &[u8; SERVER_KEY_LEN], label: &[u8]) -> hmac::Key {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, master), label);
+    hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref())
+}
+
 impl ServerKey {
     pub fn from_bytes(master: &[u8; SERVER_KEY_LEN]) -> Self {
         ServerKey {
+            codes: derive_hmac(master, b"gatehouse: one-time codes"),
             in_flight: derive(master, b"gatehouse: sign-in state sealing"),
             at_rest: derive(master, b"gatehouse: signing keys at rest"),
             decoys: hmac::Key::new(
@@ -86,6 +93,18 @@ impl ServerKey {
         let tag = hmac::sign(&self.decoys, label);
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());
+        out
+    }
+
+    /// The stored form of a one-time code: keyed, so that a copy of the database does not give
+    /// the code away (six digits are a million guesses for a plain hash).
+    pub(crate) fn code_tag(&self, context: &str, code: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.codes);
+        ctx.update(context.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(code.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
         out
     }
 

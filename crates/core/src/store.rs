@@ -339,7 +339,7 @@ pub struct CodeRecord {
     pub pool_id: String,
     pub username_key: String,
     pub purpose: String,
-    /// SHA-256 of the code, hex.
+    /// HMAC-SHA-256 (server key) of the code and what it belongs to, hex.
     pub code_hash: String,
     /// The attribute the code verifies, if any (`email`, `phone_number`).
     pub attribute: Option<String>,

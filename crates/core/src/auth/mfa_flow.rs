@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use super::device_flow::{UnknownDevice, PENDING_SIGN_IN};
 use super::{check_secret_hash_for, expired_session, AuthStep, Params};
-use crate::codes::{code_hash, fill_template, Letter};
+use crate::codes::{fill_template, Letter};
 use crate::devices::tracking;
 use crate::messages::{mask, Medium, Purpose};
 use crate::mfa::{pool_offers_email, pool_offers_sms, totp_already_used, totp_step};
@@ -253,7 +253,7 @@ impl Core {
     fn prepare_code(&self, pending: &mut PendingSignInRecord, factor: Factor) -> Option<String> {
         (factor != Factor::Totp).then(|| {
             let code = self.six_digits();
-            pending.mfa.code_hash = Some(code_hash(&pending.id, &code));
+            pending.mfa.code_hash = Some(self.code_hash(&pending.id, &code));
             code
         })
     }
@@ -396,7 +396,7 @@ impl Core {
             _ => {
                 let expected = pending.mfa.code_hash.as_deref().unwrap_or_default();
                 if !bool::from(
-                    code_hash(&pending.id, code)
+                    self.code_hash(&pending.id, code)
                         .as_bytes()
                         .ct_eq(expected.as_bytes()),
                 ) {
