@@ -13,18 +13,6 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use common::{create_app_client, create_confirmed_user, create_pool, err_of, http_at, TestServer};
 
-/// The two `export` lines the server printed on first start.
-fn printed_credentials(srv: &TestServer) -> (String, String) {
-    let out = srv.stdout();
-    let get = |var: &str| {
-        out.lines()
-            .find_map(|l| l.strip_prefix(&format!("export {var}=")))
-            .unwrap_or_else(|| panic!("{var} not printed; stdout: {out:?}"))
-            .to_string()
-    };
-    (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
-}
-
 /// Signs a cognito-idp request with the `aws-sigv4` crate; returns the headers to send.
 fn signed_headers(
     port: u16,
@@ -106,7 +94,7 @@ async fn generated_credentials_are_printed_once_and_sign_admin_calls() {
     let tmp = tempfile::tempdir().unwrap();
     let (key, secret) = {
         let srv = TestServer::launch(tmp.path(), &[]);
-        let (key, secret) = printed_credentials(&srv);
+        let (key, secret) = srv.printed_credentials();
         assert!(key.starts_with("AKIA") && key.len() == 20, "{key}");
         let file = std::fs::read_to_string(tmp.path().join("credentials")).unwrap();
         assert!(file.contains("[default]"));
@@ -133,7 +121,7 @@ async fn generated_credentials_are_printed_once_and_sign_admin_calls() {
 #[tokio::test]
 async fn bad_signatures_are_refused_with_aws_exceptions_and_change_nothing() {
     let srv = TestServer::start_with(&[]);
-    let (key, secret) = printed_credentials(&srv);
+    let (key, secret) = srv.printed_credentials();
     let good = srv.client_with(&key, &secret);
 
     let (code, msg) = err_of(
@@ -457,7 +445,7 @@ async fn initiate_from(
 #[tokio::test]
 async fn flooding_sign_in_from_one_address_is_throttled_while_others_pass() {
     let srv = TestServer::start_with(&["--rate-limit-per-ip", "5"]);
-    let (key, secret) = printed_credentials(&srv);
+    let (key, secret) = srv.printed_credentials();
     let c = srv.client_with(&key, &secret);
     let pool = create_pool(&c, "flood").await;
     let client = create_app_client(
@@ -498,7 +486,7 @@ async fn flooding_sign_in_from_one_address_is_throttled_while_others_pass() {
 #[tokio::test]
 async fn secrets_never_reach_the_log() {
     let srv = TestServer::start_with(&["--rate-limit-per-ip", "0"]);
-    let (key, secret) = printed_credentials(&srv);
+    let (key, secret) = srv.printed_credentials();
     let c = srv.client_with(&key, &secret);
     let pool = create_pool(&c, "secrets").await;
     let client = c

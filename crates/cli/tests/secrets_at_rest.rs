@@ -52,17 +52,6 @@ fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     (url, got)
 }
 
-fn printed_credentials(srv: &TestServer) -> (String, String) {
-    let out = srv.stdout();
-    let get = |var: &str| {
-        out.lines()
-            .find_map(|l| l.strip_prefix(&format!("export {var}=")))
-            .unwrap_or_else(|| panic!("{var} not printed; stdout: {out:?}"))
-            .to_string()
-    };
-    (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
-}
-
 /// The files of `dir` (the database, its -wal and -shm, the server's log) holding `needle` (for a run of digits: not inside a longer run).
 fn found_in(dir: &std::path::Path, needle: &str) -> Vec<String> {
     let digits = needle.bytes().all(|b| b.is_ascii_digit());
@@ -102,7 +91,7 @@ async fn delivered_codes_are_not_kept_in_the_database_files() {
     .unwrap();
     let mut srv = TestServer::start_with(&["--config", config.to_str().unwrap()]);
     let data_dir = srv.data_dir.clone();
-    let (key, secret) = printed_credentials(&srv);
+    let (key, secret) = srv.printed_credentials();
     let c = srv.client_with(&key, &secret);
     let pool = c
         .create_user_pool()

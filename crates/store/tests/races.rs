@@ -368,26 +368,31 @@ async fn simultaneous_creations_with_one_verified_email_alias_leave_one_holder()
         })
         .await;
         assert!(results.iter().all(|r| r.is_err()), "{results:?}");
-        let holders =
-            w.a.list_users(ListUsersRequest {
-                user_pool_id: pool.clone(),
-                filter: Some(format!("email = \"{email}\"")),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .users
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| {
-                u.attributes
-                    .iter()
-                    .flatten()
-                    .any(|a| a.name == "email_verified" && a.value.as_deref() == Some("true"))
-            })
-            .count();
+        let holders = verified_holders(&w.a, &pool, &email).await.len();
         assert_eq!(holders, 1, "round {round}");
     }
+}
+
+/// Users of `pool` whose email is `email` and verified.
+async fn verified_holders(core: &Core, pool: &str, email: &str) -> Vec<String> {
+    core.list_users(ListUsersRequest {
+        user_pool_id: pool.into(),
+        filter: Some(format!("email = \"{email}\"")),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .users
+    .unwrap_or_default()
+    .into_iter()
+    .filter(|u| {
+        u.attributes
+            .iter()
+            .flatten()
+            .any(|a| a.name == "email_verified" && a.value.as_deref() == Some("true"))
+    })
+    .filter_map(|u| u.username)
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -411,25 +416,7 @@ async fn force_alias_creation_moves_the_alias_in_one_step() {
     })
     .await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
-    let verified: Vec<String> =
-        w.a.list_users(ListUsersRequest {
-            user_pool_id: pool.clone(),
-            filter: Some(format!("email = \"{email}\"")),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .users
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| {
-            u.attributes
-                .iter()
-                .flatten()
-                .any(|a| a.name == "email_verified" && a.value.as_deref() == Some("true"))
-        })
-        .filter_map(|u| u.username)
-        .collect();
+    let verified = verified_holders(&w.a, &pool, email).await;
     assert_eq!(verified.len(), 1, "{verified:?}");
     assert_ne!(verified[0], "first");
 }

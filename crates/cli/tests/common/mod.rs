@@ -89,6 +89,18 @@ impl TestServer {
         std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
     }
 
+    /// The admin key pair from the two `export` lines the server printed on first start.
+    pub fn printed_credentials(&self) -> (String, String) {
+        let out = self.stdout();
+        let get = |var: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {var}=")))
+                .unwrap_or_else(|| panic!("{var} not printed; stdout: {out:?}"))
+                .to_string()
+        };
+        (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
+    }
+
     /// An SDK client signing with the given key pair.
     pub fn client_with(&self, key: &str, secret: &str) -> Client {
         let conf = aws_sdk_cognitoidentityprovider::Config::builder()
