@@ -173,7 +173,7 @@ impl Core {
         let flag = format!("{}_verified", req.attribute_name);
         let mut candidate = t.user.clone();
         candidate.attributes.insert(flag.clone(), "true".into());
-        self.claim_aliases(&t.pool, &candidate, false, false)
+        self.check_aliases_free(&t.pool, &candidate, false, false)
             .await?;
         self.redeem_code(&t.user, Purpose::VerifyAttribute, &req.code)
             .await?;

@@ -75,7 +75,7 @@ impl Core {
             failed_sign_ins: 0,
             locked_until: None,
         };
-        self.claim_aliases(&pool, &user, false, true).await?;
+        self.check_aliases_free(&pool, &user, false, true).await?;
         self.insert_user(&pool, &user, false).await?;
         let details = self
             .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
@@ -129,7 +129,8 @@ impl Core {
         let mut candidate = user.clone();
         confirm(&mut candidate);
         let force = req.force_alias_creation == Some(true);
-        self.claim_aliases(&pool, &candidate, force, false).await?;
+        self.check_aliases_free(&pool, &candidate, force, false)
+            .await?;
         self.redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
             .await?;
         self.write_user(&pool, &user.username, force, |u| {

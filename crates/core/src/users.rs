@@ -299,7 +299,7 @@ impl Core {
     /// the write. This read is the early, friendly answer; the promise that one alias has one
     /// holder is kept by the store's unique claims, which the write itself takes
     /// ([`alias_claims`]).
-    pub(crate) async fn claim_aliases(
+    pub(crate) async fn check_aliases_free(
         &self,
         pool: &UserPoolRecord,
         user: &UserRecord,
@@ -415,7 +415,7 @@ impl Core {
             locked_until: None,
         };
         let force = req.force_alias_creation == Some(true);
-        self.claim_aliases(&pool, &user, force, true).await?;
+        self.check_aliases_free(&pool, &user, force, true).await?;
         self.insert_user(&pool, &user, force)
             .await
             .map_err(|e| match e {
@@ -670,7 +670,8 @@ impl Core {
         // Alias conflicts are refused before anything is written.
         let mut candidate = self.user_or_not_found(pool, username).await?;
         apply(&mut candidate);
-        self.claim_aliases(pool, &candidate, false, false).await?;
+        self.check_aliases_free(pool, &candidate, false, false)
+            .await?;
         let mut to_verify = Vec::new();
         let user = self
             .modify_user(pool, &candidate.username, |u| {
