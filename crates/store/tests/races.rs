@@ -91,6 +91,18 @@ where
     out
 }
 
+/// Exactly one of `results` succeeded; every other failed with `loser`.
+fn one_wins(results: &[Result<(), (String, String)>], loser: &str) {
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.0, loser, "{e:?}");
+    }
+}
+
 fn email_pool(verified_alias: bool) -> CreateUserPoolRequest {
     CreateUserPoolRequest {
         pool_name: "races".into(),
@@ -171,11 +183,7 @@ async fn simultaneous_confirmations_of_one_code_accept_it_once() {
         user_with_email(&w, &pool, &name).await;
         let code = forgot(&w, &client, &name).await;
         let results = race(16, |i| confirm_forgot(w.core(i), &client, &name, &code)).await;
-        let won = results.iter().filter(|r| r.is_ok()).count();
-        assert_eq!(won, 1, "round {round}: {results:?}");
-        for r in results.iter().filter_map(|r| r.as_ref().err()) {
-            assert_eq!(r.0, "CodeMismatchException", "round {round}: {r:?}");
-        }
+        one_wins(&results, "CodeMismatchException");
         // Spent: it never comes back.
         let again = confirm_forgot(w.a.clone(), &client, &name, &code).await;
         assert_eq!(again.unwrap_err().0, "CodeMismatchException");
@@ -295,14 +303,7 @@ async fn simultaneous_sign_ups_with_one_email_as_username_make_one_user() {
             async move { core.sign_up(req).await.map(|_| ()).map_err(err) }
         })
         .await;
-        assert_eq!(
-            results.iter().filter(|r| r.is_ok()).count(),
-            1,
-            "{results:?}"
-        );
-        for e in results.iter().filter_map(|r| r.as_ref().err()) {
-            assert_eq!(e.0, "UsernameExistsException", "{e:?}");
-        }
+        one_wins(&results, "UsernameExistsException");
         let listed =
             w.a.list_users(ListUsersRequest {
                 user_pool_id: pool.clone(),
@@ -333,14 +334,7 @@ async fn simultaneous_creations_with_one_verified_email_alias_leave_one_holder()
             async move { core.admin_create_user(req).await.map(|_| ()).map_err(err) }
         })
         .await;
-        assert_eq!(
-            results.iter().filter(|r| r.is_ok()).count(),
-            1,
-            "{results:?}"
-        );
-        for e in results.iter().filter_map(|r| r.as_ref().err()) {
-            assert_eq!(e.0, "AliasExistsException", "{e:?}");
-        }
+        one_wins(&results, "AliasExistsException");
         // And by update: users without the alias all try to verify it at once.
         let results = race(8, |i| {
             let core = w.core(i);
