@@ -1,16 +1,16 @@
-//! Core rules that depend on time, on a real (in-memory) SQLite store with a clock the test
-//! moves: codes expire after Cognito's lifetimes.
+//! Core rules that depend on time, on a real store (in-memory SQLite; PostgreSQL too when
+//! configured) with a clock the test moves: codes expire after Cognito's lifetimes.
 
 mod common;
 
-use common::{core_on, create_client, create_pool, memory_store, TestClock, START_MS};
+use common::{core_on, create_client, create_pool, on_both, TestClock, TestDb, START_MS};
 use gatehouse_core::Core;
 use gatehouse_wire::*;
 
-#[tokio::test]
-async fn sign_up_codes_expire_after_24_hours() {
+on_both! { #[tokio::test] sign_up_codes_expire_after_24_hours }
+async fn sign_up_codes_expire_after_24_hours(db: TestDb) {
     let clock = TestClock::at(START_MS);
-    let core = core_on(memory_store().await, clock.clone());
+    let core = core_on(db.store().await, clock.clone());
     let pool = create_pool(
         &core,
         CreateUserPoolRequest {

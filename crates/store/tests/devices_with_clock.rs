@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::{
-    core_on, create_client, create_pool, create_user, err, TestClock, PASSWORD, START_MS,
+    core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, PASSWORD,
+    START_MS,
 };
 use gatehouse_core::{Caller, Clock, Core, Store};
 use gatehouse_srp::{
@@ -158,9 +159,9 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn issued_keys_lapse_after_a_day_and_are_pruned() {
-    let w = World::new(gatehouse_store::open("sqlite::memory:").await.unwrap()).await;
+on_both! { #[tokio::test] issued_keys_lapse_after_a_day_and_are_pruned }
+async fn issued_keys_lapse_after_a_day_and_are_pruned(db: TestDb) {
+    let w = World::new(db.store().await).await;
     let core = w.core();
     let first = w.sign_in(&core, None).await.authentication_result.unwrap();
     let key = first
@@ -200,13 +201,13 @@ async fn issued_keys_lapse_after_a_day_and_are_pruned() {
     );
 }
 
-#[tokio::test]
-async fn a_device_sign_in_started_on_one_process_finishes_on_another_within_the_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-    let w = World::new(gatehouse_store::open(&url).await.unwrap()).await;
+on_both! { #[tokio::test] a_device_sign_in_started_on_one_process_finishes_on_another_within_the_session }
+async fn a_device_sign_in_started_on_one_process_finishes_on_another_within_the_session(
+    db: TestDb,
+) {
+    let w = World::new(db.open().await).await;
     let a = w.core();
-    let b = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
+    let b = core_on(db.open().await, w.clock.clone());
     let first = w.sign_in(&a, None).await.authentication_result.unwrap();
     let (key, group, secret) = w.confirm(&a, &first).await.unwrap();
 

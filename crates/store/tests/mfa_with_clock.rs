@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::{
-    core_on, create_client, create_pool, create_user, err, memory_store, TestClock, PASSWORD,
+    core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, PASSWORD,
     START_MS,
 };
 use gatehouse_core::{Caller, Clock, Core};
@@ -108,9 +108,9 @@ impl World {
 
 /// A pool with optional TOTP MFA and a user "ana" enrolled (enrolment verified with the code of
 /// the current step, and TOTP preferred).
-async fn world() -> World {
+async fn world(db: &TestDb) -> World {
     let clock = TestClock::at(START_MS);
-    let core = core_on(memory_store().await, clock.clone());
+    let core = core_on(db.store().await, clock.clone());
     let pool = create_pool(
         &core,
         CreateUserPoolRequest {
@@ -208,9 +208,9 @@ fn used() -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn codes_are_good_one_step_either_side_and_once() {
-    let w = world().await;
+on_both! { #[tokio::test] codes_are_good_one_step_either_side_and_once }
+async fn codes_are_good_one_step_either_side_and_once(db: TestDb) {
+    let w = world(&db).await;
     // Enrolment spent the current step's code.
     let challenge = w.password().await;
     assert_eq!(
@@ -246,9 +246,9 @@ async fn codes_are_good_one_step_either_side_and_once() {
     );
 }
 
-#[tokio::test]
-async fn the_challenge_session_expires_with_the_auth_session_validity() {
-    let w = world().await;
+on_both! { #[tokio::test] the_challenge_session_expires_with_the_auth_session_validity }
+async fn the_challenge_session_expires_with_the_auth_session_validity(db: TestDb) {
+    let w = world(&db).await;
     w.advance_secs(30);
     let challenge = w.password().await;
     w.advance_secs(3 * 60 + 1);
@@ -277,9 +277,9 @@ fn expired() -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn an_sms_code_expires_with_its_session() {
-    let w = world().await;
+on_both! { #[tokio::test] an_sms_code_expires_with_its_session }
+async fn an_sms_code_expires_with_its_session(db: TestDb) {
+    let w = world(&db).await;
     w.core
         .set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
             user_pool_id: w.pool.clone(),
@@ -349,9 +349,9 @@ async fn an_sms_code_expires_with_its_session() {
     assert!(done.authentication_result.is_some());
 }
 
-#[tokio::test]
-async fn an_mfa_setup_expires_with_its_session() {
-    let w = world().await;
+on_both! { #[tokio::test] an_mfa_setup_expires_with_its_session }
+async fn an_mfa_setup_expires_with_its_session(db: TestDb) {
+    let w = world(&db).await;
     w.core
         .set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
             user_pool_id: w.pool.clone(),

@@ -8,7 +8,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use common::{create_client, create_pool, memory_store, TestClock, START_MS};
+use common::{create_client, create_pool, on_both, TestClock, TestDb, START_MS};
 use gatehouse_core::messages::{
     Courier, DeliveryError, DeliveryStatus, LogCourier, OutgoingMessage,
 };
@@ -35,6 +35,7 @@ impl Courier for Recorder {
 }
 
 async fn world(
+    db: &TestDb,
     dev: bool,
     courier: Arc<dyn Courier>,
     clock: Arc<TestClock>,
@@ -44,7 +45,7 @@ async fn world(
         outbox_retention_ms: 3 * 86_400_000,
         ..Default::default()
     };
-    let core = Core::new(memory_store().await, clock, Arc::new(OsEntropy), config)
+    let core = Core::new(db.store().await, clock, Arc::new(OsEntropy), config)
         .with_server_key(ServerKey::from_bytes(&[7; 32]))
         .with_courier(courier);
     let pool = create_pool(
@@ -72,13 +73,13 @@ async fn world(
     (core, pool, client)
 }
 
-#[tokio::test]
-async fn delivered_messages_are_kept_redacted_and_the_code_still_works() {
+on_both! { #[tokio::test] delivered_messages_are_kept_redacted_and_the_code_still_works }
+async fn delivered_messages_are_kept_redacted_and_the_code_still_works(db: TestDb) {
     let courier = Arc::new(Recorder {
         fail: false,
         got: Mutex::default(),
     });
-    let (core, pool, client) = world(false, courier.clone(), TestClock::at(START_MS)).await;
+    let (core, pool, client) = world(&db, false, courier.clone(), TestClock::at(START_MS)).await;
     let sent = courier.got.lock().unwrap()[0].clone();
     let code = sent.code.clone().expect("the courier got the code");
     assert!(sent.body.contains(&code));
@@ -103,13 +104,13 @@ async fn delivered_messages_are_kept_redacted_and_the_code_still_works() {
     .unwrap();
 }
 
-#[tokio::test]
-async fn a_failed_delivery_keeps_the_text() {
+on_both! { #[tokio::test] a_failed_delivery_keeps_the_text }
+async fn a_failed_delivery_keeps_the_text(db: TestDb) {
     let courier = Arc::new(Recorder {
         fail: true,
         got: Mutex::default(),
     });
-    let (core, pool, _) = world(false, courier.clone(), TestClock::at(START_MS)).await;
+    let (core, pool, _) = world(&db, false, courier.clone(), TestClock::at(START_MS)).await;
     let kept = core.outbox(Some(&pool), Some("ana"), 10).await.unwrap();
     assert_eq!(kept[0].delivery, DeliveryStatus::Failed);
     assert!(!kept[0].redacted);
@@ -117,32 +118,32 @@ async fn a_failed_delivery_keeps_the_text() {
     assert_eq!(kept[0].destination, "ana@example.com");
 }
 
-#[tokio::test]
-async fn development_mode_and_the_quiet_log_keep_the_text() {
+on_both! { #[tokio::test] development_mode_and_the_quiet_log_keep_the_text }
+async fn development_mode_and_the_quiet_log_keep_the_text(db: TestDb) {
     let dev = Arc::new(Recorder {
         fail: false,
         got: Mutex::default(),
     });
-    let (core, pool, _) = world(true, dev, TestClock::at(START_MS)).await;
+    let (core, pool, _) = world(&db, true, dev, TestClock::at(START_MS)).await;
     let kept = core.outbox(Some(&pool), Some("ana"), 10).await.unwrap();
     assert_eq!(kept[0].delivery, DeliveryStatus::Delivered);
     assert!(kept[0].code.is_some() && !kept[0].redacted);
 
     // The log without --dev does not carry the code: the outbox is the only copy.
     let quiet = Arc::new(LogCourier { show_codes: false });
-    let (core, pool, _) = world(false, quiet, TestClock::at(START_MS)).await;
+    let (core, pool, _) = world(&db, false, quiet, TestClock::at(START_MS)).await;
     let kept = core.outbox(Some(&pool), Some("ana"), 10).await.unwrap();
     assert!(kept[0].code.is_some() && !kept[0].redacted);
 }
 
-#[tokio::test]
-async fn messages_are_pruned_after_the_retention() {
+on_both! { #[tokio::test] messages_are_pruned_after_the_retention }
+async fn messages_are_pruned_after_the_retention(db: TestDb) {
     let clock = TestClock::at(START_MS);
     let courier = Arc::new(Recorder {
         fail: false,
         got: Mutex::default(),
     });
-    let (core, pool, _) = world(false, courier, clock.clone()).await;
+    let (core, pool, _) = world(&db, false, courier, clock.clone()).await;
     clock.advance(3 * 86_400_000);
     assert_eq!(
         core.prune_outbox().await.unwrap(),

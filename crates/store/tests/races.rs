@@ -9,7 +9,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use common::{core_on, create_client, create_pool, create_user, err, TestClock, START_MS};
+use common::{
+    core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, START_MS,
+};
 use gatehouse_core::messages::{Courier, DeliveryError, OutgoingMessage};
 use gatehouse_core::Core;
 use gatehouse_wire::*;
@@ -40,7 +42,6 @@ impl Inbox {
 }
 
 struct World {
-    _dir: tempfile::TempDir,
     clock: Arc<TestClock>,
     /// Two "processes" on one database.
     a: Core,
@@ -49,21 +50,13 @@ struct World {
 }
 
 impl World {
-    async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-        let store = gatehouse_store::open(&url).await.unwrap();
+    async fn new(db: &TestDb) -> World {
+        let store = db.open().await;
         let clock = TestClock::at(START_MS);
         let inbox = Arc::new(Inbox::default());
         let a = core_on(store.clone(), clock.clone()).with_courier(inbox.clone());
         let b = core_on(store, clock.clone()).with_courier(inbox.clone());
-        World {
-            _dir: dir,
-            clock,
-            a,
-            b,
-            inbox,
-        }
+        World { clock, a, b, inbox }
     }
 
     /// Core `a` for even tasks, `b` for odd ones.
@@ -114,8 +107,8 @@ fn email_pool(verified_alias: bool) -> CreateUserPoolRequest {
 }
 
 /// A pool whose users recover by email, a client, and `name` with a verified email.
-async fn recovery_world() -> (World, String, String) {
-    let w = World::new().await;
+async fn recovery_world(db: &TestDb) -> (World, String, String) {
+    let w = World::new(db).await;
     let pool = create_pool(&w.a, email_pool(true)).await;
     let client = create_client(&w.a, &pool, &[], Default::default()).await;
     (w, pool, client)
@@ -175,9 +168,9 @@ fn confirm_forgot(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_confirmations_of_one_code_accept_it_once() {
-    let (w, pool, client) = recovery_world().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] simultaneous_confirmations_of_one_code_accept_it_once }
+async fn simultaneous_confirmations_of_one_code_accept_it_once(db: TestDb) {
+    let (w, pool, client) = recovery_world(&db).await;
     for round in 0..ROUNDS {
         let name = format!("user{round}");
         user_with_email(&w, &pool, &name).await;
@@ -190,9 +183,9 @@ async fn simultaneous_confirmations_of_one_code_accept_it_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_simultaneous_wrong_guesses_check_at_most_five() {
-    let (w, pool, client) = recovery_world().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] thirty_two_simultaneous_wrong_guesses_check_at_most_five }
+async fn thirty_two_simultaneous_wrong_guesses_check_at_most_five(db: TestDb) {
+    let (w, pool, client) = recovery_world(&db).await;
     for round in 0..ROUNDS {
         let name = format!("user{round}");
         user_with_email(&w, &pool, &name).await;
@@ -223,9 +216,9 @@ async fn thirty_two_simultaneous_wrong_guesses_check_at_most_five() {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_wrong_guess_racing_the_right_one_never_revives_the_code() {
-    let (w, pool, client) = recovery_world().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] a_wrong_guess_racing_the_right_one_never_revives_the_code }
+async fn a_wrong_guess_racing_the_right_one_never_revives_the_code(db: TestDb) {
+    let (w, pool, client) = recovery_world(&db).await;
     for round in 0..ROUNDS {
         let name = format!("user{round}");
         user_with_email(&w, &pool, &name).await;
@@ -242,9 +235,9 @@ async fn a_wrong_guess_racing_the_right_one_never_revives_the_code() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn forgot_password_sends_at_most_five_codes_an_hour() {
-    let (w, pool, client) = recovery_world().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] forgot_password_sends_at_most_five_codes_an_hour }
+async fn forgot_password_sends_at_most_five_codes_an_hour(db: TestDb) {
+    let (w, pool, client) = recovery_world(&db).await;
     user_with_email(&w, &pool, "alice").await;
     let results = race(12, |i| {
         let core = w.core(i);
@@ -270,9 +263,9 @@ async fn forgot_password_sends_at_most_five_codes_an_hour() {
     forgot(&w, &client, "alice").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_sign_ups_with_one_email_as_username_make_one_user() {
-    let w = World::new().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] simultaneous_sign_ups_with_one_email_as_username_make_one_user }
+async fn simultaneous_sign_ups_with_one_email_as_username_make_one_user(db: TestDb) {
+    let w = World::new(&db).await;
     let pool = create_pool(
         &w.a,
         CreateUserPoolRequest {
@@ -316,9 +309,9 @@ async fn simultaneous_sign_ups_with_one_email_as_username_make_one_user() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_creations_with_one_verified_email_alias_leave_one_holder() {
-    let w = World::new().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] simultaneous_creations_with_one_verified_email_alias_leave_one_holder }
+async fn simultaneous_creations_with_one_verified_email_alias_leave_one_holder(db: TestDb) {
+    let w = World::new(&db).await;
     let pool = create_pool(&w.a, email_pool(true)).await;
     for round in 0..ROUNDS {
         let email = format!("shared{round}@example.com");
@@ -389,9 +382,9 @@ async fn verified_holders(core: &Core, pool: &str, email: &str) -> Vec<String> {
     .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn force_alias_creation_moves_the_alias_in_one_step() {
-    let w = World::new().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] force_alias_creation_moves_the_alias_in_one_step }
+async fn force_alias_creation_moves_the_alias_in_one_step(db: TestDb) {
+    let w = World::new(&db).await;
     let pool = create_pool(&w.a, email_pool(true)).await;
     let email = "moved@example.com";
     let make = |name: &str, force: bool| AdminCreateUserRequest {
@@ -437,8 +430,8 @@ async fn sign_in(core: &Core, client: &str, name: &str) -> (String, String) {
     (r.access_token.unwrap(), r.refresh_token.unwrap())
 }
 
-async fn token_pool(rotation: bool) -> (World, String) {
-    let w = World::new().await;
+async fn token_pool(db: &TestDb, rotation: bool) -> (World, String) {
+    let w = World::new(db).await;
     let pool = create_pool(
         &w.a,
         CreateUserPoolRequest {
@@ -510,10 +503,10 @@ async fn get_user(core: &Core, access: &str) -> Result<(), (String, String)> {
     .map_err(err)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_revocation_that_answered_always_holds_against_a_racing_refresh() {
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] a_revocation_that_answered_always_holds_against_a_racing_refresh }
+async fn a_revocation_that_answered_always_holds_against_a_racing_refresh(db: TestDb) {
     for rotation in [false, true] {
-        let (w, client) = token_pool(rotation).await;
+        let (w, client) = token_pool(&db, rotation).await;
         for round in 0..ROUNDS * 2 {
             let (_, token) = sign_in(&w.a, &client, "alice").await;
             let revoker = {
@@ -547,9 +540,9 @@ async fn a_revocation_that_answered_always_holds_against_a_racing_refresh() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_rotated_refresh_token_without_grace_is_taken_once() {
-    let (w, client) = token_pool(true).await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] a_rotated_refresh_token_without_grace_is_taken_once }
+async fn a_rotated_refresh_token_without_grace_is_taken_once(db: TestDb) {
+    let (w, client) = token_pool(&db, true).await;
     for round in 0..ROUNDS * 2 {
         let (_, token) = sign_in(&w.a, &client, "alice").await;
         let results = race(8, |i| refresh(w.core(i), &client, &token, true)).await;
@@ -561,9 +554,9 @@ async fn a_rotated_refresh_token_without_grace_is_taken_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn thirty_two_concurrent_attribute_updates_of_one_user_all_succeed() {
-    let w = World::new().await;
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] thirty_two_concurrent_attribute_updates_of_one_user_all_succeed }
+async fn thirty_two_concurrent_attribute_updates_of_one_user_all_succeed(db: TestDb) {
+    let w = World::new(&db).await;
     let schema: Vec<SchemaAttributeType> = (0..32)
         .map(|i| SchemaAttributeType {
             name: Some(format!("a{i}")),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::{
-    core_on, create_client, create_pool, create_user, err, memory_store, TestClock, PASSWORD,
+    core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, PASSWORD,
     START_MS,
 };
 use gatehouse_core::{Clock, Core};
@@ -62,17 +62,15 @@ async fn world_on(store: Arc<dyn gatehouse_core::Store>) -> World {
 }
 
 /// A world on a database file, and a second server process on the same database, with the same
-/// server key and clock. The directory lives as long as the returned guard.
-async fn two_processes() -> (tempfile::TempDir, World, Core) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-    let w = world_on(gatehouse_store::open(&url).await.unwrap()).await;
-    let other = core_on(gatehouse_store::open(&url).await.unwrap(), w.clock.clone());
-    (dir, w, other)
+/// server key and clock.
+async fn two_processes(db: &TestDb) -> (World, Core) {
+    let w = world_on(db.open().await).await;
+    let other = core_on(db.open().await, w.clock.clone());
+    (w, other)
 }
 
-async fn world() -> World {
-    world_on(memory_store().await).await
+async fn world(db: &TestDb) -> World {
+    world_on(db.store().await).await
 }
 
 impl World {
@@ -167,9 +165,9 @@ fn exceeded() -> (String, String) {
     )
 }
 
-#[tokio::test]
-async fn access_tokens_expire_after_the_clients_lifetime() {
-    let w = world().await;
+on_both! { #[tokio::test] access_tokens_expire_after_the_clients_lifetime }
+async fn access_tokens_expire_after_the_clients_lifetime(db: TestDb) {
+    let w = world(&db).await;
     w.user("alice", true).await;
     let tokens = w
         .password_sign_in(&w.core, "alice", PASSWORD)
@@ -193,9 +191,9 @@ async fn access_tokens_expire_after_the_clients_lifetime() {
     );
 }
 
-#[tokio::test]
-async fn refresh_tokens_expire_after_the_clients_lifetime() {
-    let w = world().await;
+on_both! { #[tokio::test] refresh_tokens_expire_after_the_clients_lifetime }
+async fn refresh_tokens_expire_after_the_clients_lifetime(db: TestDb) {
+    let w = world(&db).await;
     w.user("alice", true).await;
     let refresh = w
         .password_sign_in(&w.core, "alice", PASSWORD)
@@ -225,9 +223,9 @@ async fn refresh_tokens_expire_after_the_clients_lifetime() {
     );
 }
 
-#[tokio::test]
-async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes() {
-    let w = world().await;
+on_both! { #[tokio::test] srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes }
+async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes(db: TestDb) {
+    let w = world(&db).await;
     w.user("alice", true).await;
 
     // A timestamp 6 minutes off either way is refused; the same block then still works.
@@ -276,9 +274,9 @@ async fn srp_state_lives_five_minutes_and_timestamps_must_be_within_five_minutes
     );
 }
 
-#[tokio::test]
-async fn temporary_passwords_expire() {
-    let w = world().await;
+on_both! { #[tokio::test] temporary_passwords_expire }
+async fn temporary_passwords_expire(db: TestDb) {
+    let w = world(&db).await;
     w.user("temp", false).await;
     let step = w.password_sign_in(&w.core, "temp", PASSWORD).await.unwrap();
     assert_eq!(
@@ -297,9 +295,9 @@ async fn temporary_passwords_expire() {
     );
 }
 
-#[tokio::test]
-async fn lockout_grows_expires_and_holds_across_processes() {
-    let (_dir, w, other) = two_processes().await;
+on_both! { #[tokio::test] lockout_grows_expires_and_holds_across_processes }
+async fn lockout_grows_expires_and_holds_across_processes(db: TestDb) {
+    let (w, other) = two_processes(&db).await;
     w.user("bob", true).await;
 
     for _ in 0..5 {
@@ -368,11 +366,9 @@ async fn lockout_grows_expires_and_holds_across_processes() {
     w.password_sign_in(&w.core, "bob", PASSWORD).await.unwrap();
 }
 
-#[tokio::test]
-async fn parallel_guesses_cannot_outrun_the_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-    let w = Arc::new(world_on(gatehouse_store::open(&url).await.unwrap()).await);
+on_both! { #[tokio::test] parallel_guesses_cannot_outrun_the_lock }
+async fn parallel_guesses_cannot_outrun_the_lock(db: TestDb) {
+    let w = Arc::new(world_on(db.open().await).await);
     w.user("carol", true).await;
     let guesses: Vec<_> = (0..24)
         .map(|i| {
@@ -397,9 +393,9 @@ async fn parallel_guesses_cannot_outrun_the_lock() {
     assert!(tested <= 5, "{tested} guesses were tested");
 }
 
-#[tokio::test]
-async fn disabling_a_user_revokes_its_tokens_for_good() {
-    let w = world().await;
+on_both! { #[tokio::test] disabling_a_user_revokes_its_tokens_for_good }
+async fn disabling_a_user_revokes_its_tokens_for_good(db: TestDb) {
+    let w = world(&db).await;
     w.user("dave", true).await;
     let tokens = w
         .password_sign_in(&w.core, "dave", PASSWORD)
@@ -446,9 +442,9 @@ async fn disabling_a_user_revokes_its_tokens_for_good() {
     );
 }
 
-#[tokio::test]
-async fn a_new_password_session_dies_when_the_temporary_password_changes() {
-    let w = world().await;
+on_both! { #[tokio::test] a_new_password_session_dies_when_the_temporary_password_changes }
+async fn a_new_password_session_dies_when_the_temporary_password_changes(db: TestDb) {
+    let w = world(&db).await;
     w.user("erin", false).await;
     let step = w.password_sign_in(&w.core, "erin", PASSWORD).await.unwrap();
     let session = step.session.unwrap();
@@ -503,11 +499,11 @@ async fn a_new_password_session_dies_when_the_temporary_password_changes() {
         .is_err());
 }
 
+on_both! { #[tokio::test] a_token_checked_before_still_answers_to_what_another_process_does }
 /// A process remembers the access tokens whose signature it has checked; what another process
 /// does to the sign-in or the user still counts at once.
-#[tokio::test]
-async fn a_token_checked_before_still_answers_to_what_another_process_does() {
-    let (_dir, w, other) = two_processes().await;
+async fn a_token_checked_before_still_answers_to_what_another_process_does(db: TestDb) {
+    let (w, other) = two_processes(&db).await;
     w.user("carol", true).await;
     let sign_in = || async {
         w.password_sign_in(&w.core, "carol", PASSWORD)

@@ -32,9 +32,168 @@ impl Clock for TestClock {
     }
 }
 
-/// A fresh in-memory SQLite store.
-pub async fn memory_store() -> Arc<dyn Store> {
-    gatehouse_store::open("sqlite::memory:").await.unwrap()
+/// Runs the test function `$test(db: TestDb)` on each back end: `$test::sqlite` always,
+/// `$test::postgres` on a fresh database when GATEHOUSE_TEST_DATABASE_URL is set (it returns at
+/// once, saying so, when it is not). `$attr` is the test attribute, `#[tokio::test]` or another
+/// flavour.
+macro_rules! on_both {
+    ($(#[$attr:meta])* $test:ident) => {
+        mod $test {
+            $(#[$attr])*
+            async fn sqlite() {
+                super::$test($crate::common::TestDb::sqlite()).await
+            }
+
+            $(#[$attr])*
+            async fn postgres() {
+                if let Some(db) = $crate::common::TestDb::postgres().await {
+                    super::$test(db).await
+                }
+            }
+        }
+    };
+}
+pub(crate) use on_both;
+
+/// The database a test runs on. SQLite: in memory for a test with one store ([`TestDb::store`]),
+/// a file in a temporary directory for a test whose "processes" share it ([`TestDb::open`]).
+/// PostgreSQL: a database of its own, created for the test and dropped with it.
+pub struct TestDb {
+    backend: Backend,
+    /// Which of `store` and `open` the test used: on SQLite they are different databases.
+    used: std::sync::Mutex<Option<&'static str>>,
+}
+
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(TestDatabase),
+}
+
+/// Where the PostgreSQL tests create their databases (a URL whose user may CREATE DATABASE).
+pub const TEST_DATABASE_URL: &str = "GATEHOUSE_TEST_DATABASE_URL";
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        TestDb {
+            backend: Backend::Sqlite(tempfile::tempdir().unwrap()),
+            used: Default::default(),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or None (with a line saying the test was skipped) when
+    /// GATEHOUSE_TEST_DATABASE_URL is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let Some(admin_url) = std::env::var(TEST_DATABASE_URL)
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            eprintln!("skipped: {TEST_DATABASE_URL} is not set");
+            return None;
+        };
+        Some(TestDb {
+            backend: Backend::Postgres(TestDatabase::create(&admin_url).await),
+            used: Default::default(),
+        })
+    }
+
+    fn using(&self, how: &'static str) {
+        let mut used = self.used.lock().unwrap();
+        assert!(
+            used.is_none_or(|u| u == how),
+            "a test uses either TestDb::store or TestDb::open"
+        );
+        *used = Some(how);
+    }
+
+    /// The store of a test with a single server process.
+    pub async fn store(&self) -> Arc<dyn Store> {
+        self.using("store");
+        match &self.backend {
+            Backend::Sqlite(_) => gatehouse_store::open("sqlite::memory:").await.unwrap(),
+            Backend::Postgres(db) => gatehouse_store::open(&db.url).await.unwrap(),
+        }
+    }
+
+    /// A store on the test's database for one more server process: every call opens its own
+    /// connection pool, as another process would.
+    pub async fn open(&self) -> Arc<dyn Store> {
+        self.using("open");
+        match &self.backend {
+            Backend::Sqlite(dir) => {
+                let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
+                gatehouse_store::open(&url).await.unwrap()
+            }
+            Backend::Postgres(db) => gatehouse_store::open(&db.url).await.unwrap(),
+        }
+    }
+}
+
+/// A PostgreSQL database created for one test; dropped (connections and all) when the test
+/// ends, passed or failed, so that runs leave nothing behind.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create(admin_url: &str) -> TestDatabase {
+        use sqlx::{Connection, Executor};
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        // The process and a counter make the name unique within a run; the random part keeps
+        // concurrent runs on one server apart.
+        let random = {
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
+        };
+        let name = format!(
+            "gh_t_{}_{}_{:08x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            random as u32
+        );
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot connect: {e}"));
+        admin
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot create {name}: {e}"));
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(admin_url).expect("a postgres:// URL");
+        url.set_path(&format!("/{name}"));
+        TestDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop runs outside any async context we may block: a thread with its own runtime.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            use sqlx::{Connection, Executor};
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                // FORCE: the test's pools may still hold connections.
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                    .await?;
+                admin.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
 }
 
 /// A core on `store` and `clock`; every core gets the same server key, as the processes of one
