@@ -40,17 +40,38 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, String> {
 /// Opens the store a URL names (`sqlite:PATH`, `sqlite::memory:`, `postgres://…`), creating and
 /// migrating it. The error is one line; it names the URL without its password.
 pub async fn open_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, String> {
+    Ok(open_for_server(url, options).await?.store)
+}
+
+/// An open store, and its connection pool's size and idle connections (for metrics).
+pub struct Opened {
+    pub store: Arc<dyn Store>,
+    pub pool_stats: Arc<dyn Fn() -> (u32, usize) + Send + Sync>,
+}
+
+/// [`open_with`], keeping a handle on the pool for the server's gauges.
+pub async fn open_for_server(url: &str, options: &OpenOptions) -> Result<Opened, String> {
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url)
-            .await
-            .map_err(|e| format!("cannot open {}: {}", redact_url(url), describe_error(&e)))?;
-        return Ok(Arc::new(store));
+        let store = Arc::new(
+            SqliteStore::open(url)
+                .await
+                .map_err(|e| format!("cannot open {}: {}", redact_url(url), describe_error(&e)))?,
+        );
+        return Ok(Opened {
+            store: store.clone(),
+            pool_stats: Arc::new(move || store.pool_stats()),
+        });
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::open(url, options)
-            .await
-            .map_err(|e| format!("cannot open {}: {e}", redact_url(url)))?;
-        return Ok(Arc::new(store));
+        let store = Arc::new(
+            PgStore::open(url, options)
+                .await
+                .map_err(|e| format!("cannot open {}: {e}", redact_url(url)))?,
+        );
+        return Ok(Opened {
+            store: store.clone(),
+            pool_stats: Arc::new(move || store.pool_stats()),
+        });
     }
     Err(format!(
         "unsupported database URL {:?}: expected sqlite:PATH or postgres://…",

@@ -120,7 +120,9 @@ impl PgStore {
     pub async fn open(url: &str, options: &OpenOptions) -> Result<Self, String> {
         let base = PgConnectOptions::from_str(url)
             .map_err(|e| format!("invalid PostgreSQL URL: {e}"))?
-            .application_name("gatehouse");
+            .application_name("gatehouse")
+            // Notices ("relation … already exists, skipping" at every start) are not news.
+            .options([("client_min_messages", "warning")]);
 
         // Migrations run on a connection of their own without the statement timeout: waiting
         // for another process's migration, or building an index on a large table, may take
@@ -134,8 +136,10 @@ impl PgStore {
         // together one migrates, the others wait and then find nothing to do. Each migration is
         // applied in a transaction, so one interrupted by kill -9 is rolled back and the next
         // start applies it again.
+        // (`run_direct` on the connection itself: `run` through `Acquire` makes the future
+        // not `Send`, and a server may want to open its store from a spawned task.)
         MIGRATIONS
-            .run(&mut first)
+            .run_direct(&mut first)
             .await
             .map_err(|e| crate::describe_migrate_error(&e))?;
         // Closing also drops the advisory lock should the migrator have left it held.

@@ -117,14 +117,20 @@ impl TestDb {
     /// A store on the test's database for one more server process: every call opens its own
     /// connection pool, as another process would.
     pub async fn open(&self) -> Arc<dyn Store> {
+        gatehouse_store::open(&self.url()).await.unwrap()
+    }
+
+    /// The URL of the test's database (for SQLite, the file [`TestDb::open`] uses).
+    pub fn url(&self) -> String {
         self.using("open");
         match &self.backend {
-            Backend::Sqlite(dir) => {
-                let url = format!("sqlite:{}", dir.path().join("db.sqlite").display());
-                gatehouse_store::open(&url).await.unwrap()
-            }
-            Backend::Postgres(db) => gatehouse_store::open(&db.url).await.unwrap(),
+            Backend::Sqlite(dir) => format!("sqlite:{}", dir.path().join("db.sqlite").display()),
+            Backend::Postgres(db) => db.url.clone(),
         }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 }
 
