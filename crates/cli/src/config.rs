@@ -20,9 +20,22 @@ pub struct ServeArgs {
     /// [default: ./gatehouse-data].
     #[arg(long, env = "GATEHOUSE_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Database URL, overriding --data-dir for the database (sqlite:PATH).
-    #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true)]
+    /// Database URL, overriding --data-dir for the database: sqlite:PATH, or
+    /// postgres://USER:PASSWORD@HOST/DB (TLS with ?sslmode=require or verify-full).
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
+    /// PostgreSQL: connections this process keeps to the database at most [default: 10].
+    #[arg(long, env = "GATEHOUSE_DATABASE_MAX_CONNECTIONS", global = true)]
+    pub database_max_connections: Option<u32>,
+    /// PostgreSQL: milliseconds a statement may run before it is cancelled, and a request may
+    /// wait for a free connection [default: 5000].
+    #[arg(long, env = "GATEHOUSE_DATABASE_STATEMENT_TIMEOUT_MS", global = true)]
+    pub database_statement_timeout_ms: Option<u64>,
     /// Base URL for token issuers and well-known documents [default: http://<listen>].
     #[arg(long, env = "GATEHOUSE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -114,6 +127,8 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
+    database_statement_timeout_ms: Option<u64>,
     public_url: Option<String>,
     region: Option<String>,
     account_id: Option<String>,
@@ -141,6 +156,8 @@ pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The PostgreSQL pool's bounds.
+    pub database: gatehouse_store::OpenOptions,
     pub public_url: String,
     pub region: String,
     pub account_id: String,
@@ -207,6 +224,27 @@ impl Settings {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| gatehouse_store::sqlite_url_for_dir(&data_dir));
+        let database = {
+            let d = gatehouse_store::OpenOptions::default();
+            let max_connections = a
+                .database_max_connections
+                .or(file.database_max_connections)
+                .unwrap_or(d.max_connections);
+            let statement_timeout = a
+                .database_statement_timeout_ms
+                .or(file.database_statement_timeout_ms)
+                .map_or(d.statement_timeout, std::time::Duration::from_millis);
+            if max_connections == 0 {
+                return Err("database max connections must be at least 1".into());
+            }
+            if statement_timeout.is_zero() {
+                return Err("database statement timeout must be at least 1 ms".into());
+            }
+            gatehouse_store::OpenOptions {
+                max_connections,
+                statement_timeout,
+            }
+        };
         let public_url = a
             .public_url
             .or(file.public_url)
@@ -244,6 +282,7 @@ impl Settings {
             listen,
             data_dir,
             database_url,
+            database,
             public_url,
             region,
             account_id,
@@ -296,15 +335,9 @@ impl Settings {
         })
     }
 
-    /// The database location without credentials, for logs.
+    /// The database location without its password, for logs.
     pub fn database_display(&self) -> String {
-        match self.database_url.split_once('@') {
-            Some((scheme_user, host)) => {
-                let scheme = scheme_user.split("://").next().unwrap_or("db");
-                format!("{scheme}://***@{host}")
-            }
-            None => self.database_url.clone(),
-        }
+        gatehouse_store::redact_url(&self.database_url)
     }
 }
 

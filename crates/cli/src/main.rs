@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use gatehouse_core::{Core, CoreConfig, OsEntropy, Store, SystemClock};
-use gatehouse_store::SqliteStore;
 
 use config::{ServeArgs, Settings};
 
@@ -161,7 +160,7 @@ async fn serve(s: Settings) -> Result<(), String> {
     if metrics.is_some() {
         courier = Arc::new(delivery::Counted(courier));
     }
-    let (core, sqlite) = open_core(&s).await?;
+    let (core, pool_stats) = open_core(&s).await?;
     let core = core.with_courier(courier);
     let app = gatehouse_server::router(
         core,
@@ -195,37 +194,26 @@ async fn serve(s: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
     let metrics_addr = metrics_listener.local_addr().map_err(|e| e.to_string())?;
     // The pool's size is read when scraped rather than counted.
-    let pool_gauges = sqlite.map(|store| {
-        Arc::new(move || {
-            let (size, idle) = store.pool_stats();
-            metrics::gauge!("gatehouse_db_pool_connections").set(size as f64);
-            metrics::gauge!("gatehouse_db_pool_idle_connections").set(idle as f64);
-        }) as Arc<dyn Fn() + Send + Sync>
-    });
+    let pool_gauges = Arc::new(move || {
+        let (size, idle) = pool_stats();
+        metrics::gauge!("gatehouse_db_pool_connections").set(size as f64);
+        metrics::gauge!("gatehouse_db_pool_idle_connections").set(idle as f64);
+    }) as Arc<dyn Fn() + Send + Sync>;
     tracing::info!(addr = %metrics_addr, "metrics at /metrics");
     let metrics_serve = gatehouse_server::serve(
         metrics_listener,
-        metrics.router(pool_gauges),
+        metrics.router(Some(pool_gauges)),
         s.limits.clone(),
     );
     let (a, m) = tokio::join!(api, metrics_serve);
     a.and(m).map_err(|e| e.to_string())
 }
 
-/// The domain service on the configured database, and the SQLite store itself when it is one
-/// (for its pool gauges).
-async fn open_core(s: &Settings) -> Result<(Core, Option<Arc<SqliteStore>>), String> {
-    let url = &s.database_url;
-    let (store, sqlite): (Arc<dyn Store>, _) = if url.starts_with("sqlite:") {
-        let sqlite = Arc::new(
-            SqliteStore::open(url)
-                .await
-                .map_err(|e| format!("cannot open {url}: {e}"))?,
-        );
-        (sqlite.clone(), Some(sqlite))
-    } else {
-        (gatehouse_store::open(url).await?, None)
-    };
+/// The domain service on the configured database, and how to read the size of its connection
+/// pool (for the gauges).
+async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
+    let opened = gatehouse_store::open_for_server(&s.database_url, &s.database).await?;
+    let store: Arc<dyn Store> = opened.store;
     let config = CoreConfig {
         region: s.region.clone(),
         account_id: s.account_id.clone(),
@@ -236,8 +224,10 @@ async fn open_core(s: &Settings) -> Result<(Core, Option<Arc<SqliteStore>>), Str
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
     let core =
         Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key);
-    Ok((core, sqlite))
+    Ok((core, opened.pool_stats))
 }
+
+type PoolStats = Arc<dyn Fn() -> (u32, usize) + Send + Sync>;
 
 /// Reads the outbox straight from the database (SQLite allows this while a server runs).
 fn print_outbox(

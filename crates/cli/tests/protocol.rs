@@ -337,30 +337,6 @@ fn reset_endpoint_does_not_exist_without_dev() {
 }
 
 #[test]
-fn postgres_urls_fail_clearly_until_supported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            "postgres://u:secret@localhost/db",
-        ])
-        .arg("--data-dir")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("PostgreSQL"), "{err}");
-    assert!(
-        !err.contains("secret"),
-        "credentials must not be echoed: {err}"
-    );
-}
-
-#[test]
 fn operations_doc_is_generated_from_the_code() {
     let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("operations")
