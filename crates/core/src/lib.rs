@@ -136,6 +136,31 @@ impl Core {
         &self.store
     }
 
+    // One family of records each: a core module's calls say which records it touches.
+    pub(crate) fn pools(&self) -> &dyn store::PoolStore {
+        &*self.store
+    }
+
+    pub(crate) fn users(&self) -> &dyn store::UserStore {
+        &*self.store
+    }
+
+    pub(crate) fn codes(&self) -> &dyn store::CodeStore {
+        &*self.store
+    }
+
+    pub(crate) fn sign_ins(&self) -> &dyn store::SignInStore {
+        &*self.store
+    }
+
+    pub(crate) fn tokens(&self) -> &dyn store::TokenStore {
+        &*self.store
+    }
+
+    pub(crate) fn devices(&self) -> &dyn store::DeviceStore {
+        &*self.store
+    }
+
     pub(crate) fn now_millis(&self) -> i64 {
         self.clock.now_millis()
     }
