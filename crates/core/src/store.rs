@@ -693,6 +693,10 @@ pub trait Store:
     /// One cheap round trip to the database (`/health`).
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Records `fingerprint` as the deployment's server key unless one is recorded already;
+    /// returns the recorded one (the first writer's, whoever wins a race).
+    async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String>;
+
     /// Removes all state (development mode's reset endpoint).
     async fn reset(&self) -> StoreResult<()>;
 }

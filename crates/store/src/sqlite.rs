@@ -1333,6 +1333,21 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO deployment (name, value) VALUES ('server_key_fingerprint', ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(fingerprint)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        sqlx::query_scalar("SELECT value FROM deployment WHERE name = 'server_key_fingerprint'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
     async fn reset(&self) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         for table in [
