@@ -402,7 +402,7 @@ impl Core {
         if let Some(rec) = self.records.client(client_id) {
             return Ok(Some(rec));
         }
-        let rec = self.store.app_client(client_id).await?;
+        let rec = self.pools().app_client(client_id).await?;
         if let Some(r) = &rec {
             self.records.put_client(r);
         }
@@ -443,7 +443,7 @@ impl Core {
             version: 1,
             client,
         };
-        self.store.insert_app_client(&rec).await?;
+        self.pools().insert_app_client(&rec).await?;
         Ok(CreateUserPoolClientResponse {
             user_pool_client: Some(rec.client),
         })
@@ -467,7 +467,7 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         for _ in 0..CAS_ATTEMPTS {
             // From the store, not the cache: compare-and-swap needs the current version.
-            let mut rec = match self.store.app_client(&req.client_id).await? {
+            let mut rec = match self.pools().app_client(&req.client_id).await? {
                 Some(c) if c.pool_id == req.user_pool_id => c,
                 _ => return Err(CoreError::client_not_found(&req.client_id)),
             };
@@ -485,7 +485,7 @@ impl Core {
             self.apply_client_settings(&pool.pool, &mut client, settings_from!(r), false)?;
             rec.client = client;
             rec.version += 1;
-            let written = self.store.update_app_client(&rec).await?;
+            let written = self.pools().update_app_client(&rec).await?;
             self.records.forget_client(&req.client_id);
             if written {
                 return Ok(UpdateUserPoolClientResponse {
@@ -501,7 +501,7 @@ impl Core {
     pub async fn delete_user_pool_client(&self, req: DeleteUserPoolClientRequest) -> Result<()> {
         self.pool(&req.user_pool_id).await?;
         if !self
-            .store
+            .pools()
             .delete_app_client(&req.user_pool_id, &req.client_id)
             .await?
         {
@@ -519,7 +519,7 @@ impl Core {
         let after = pagination::decode(req.next_token.as_deref())?;
         let limit = req.max_results.unwrap_or(60).clamp(1, 60) as u32;
         let mut rows = self
-            .store
+            .pools()
             .list_app_clients(&req.user_pool_id, after.as_deref(), limit + 1)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |r| &r.client_id);

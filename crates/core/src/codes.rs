@@ -6,7 +6,7 @@ use gatehouse_wire::{CodeDeliveryDetailsType, DeliveryMediumType};
 use subtle::ConstantTimeEq;
 
 use crate::messages::{mask, Medium, OutgoingMessage, Purpose};
-use crate::store::{CodeGuess, CodeLimits, CodeRecord, UserRecord};
+use crate::store::{CodeGuess, CodeRecord, UserRecord};
 use crate::{Core, CoreError, Result};
 
 /// Guesses allowed per user and purpose in a window, across every code issued in it. A new code
@@ -17,11 +17,31 @@ pub const MAX_CODES_PER_WINDOW: u32 = 5;
 /// The window both limits count over, from its first code.
 pub const CODE_WINDOW_MS: i64 = 3600 * 1000;
 
-const CODE_LIMITS: CodeLimits = CodeLimits {
-    window_ms: CODE_WINDOW_MS,
-    max_issued: MAX_CODES_PER_WINDOW,
-    max_guesses: MAX_FAILED_ATTEMPTS,
-};
+/// Compare-and-swap rounds before giving up (codes are issued one request at a time per user;
+/// collisions are rare and short).
+const MAX_SWAPS: u32 = 32;
+
+/// The code that replaces `old` at `now`: inside the window it counts one more issued and keeps
+/// the guesses taken; after the window everything starts again. `None` when the window's codes
+/// are all sent.
+pub(crate) fn next_code(old: Option<&CodeRecord>, new: CodeRecord, now: i64) -> Option<CodeRecord> {
+    match old {
+        Some(old) if old.window_started_at > now - CODE_WINDOW_MS => {
+            (old.issued < MAX_CODES_PER_WINDOW).then(|| CodeRecord {
+                guesses: old.guesses,
+                issued: old.issued + 1,
+                window_started_at: old.window_started_at,
+                ..new
+            })
+        }
+        _ => Some(CodeRecord {
+            guesses: 0,
+            issued: 1,
+            window_started_at: now,
+            ..new
+        }),
+    }
+}
 
 fn attempt_limit_exceeded() -> CoreError {
     CoreError::LimitExceeded("Attempt limit exceeded, please try after some time.".into())
@@ -94,26 +114,31 @@ impl Core {
     ) -> Result<String> {
         let code = self.six_digits();
         let now = self.now_millis();
-        let issued = self
-            .store
-            .issue_code(
-                &CodeRecord {
-                    pool_id: user.pool_id.clone(),
-                    username_key: user.username_key.clone(),
-                    purpose: purpose.as_str().to_string(),
-                    code_hash: self.code_hash(&code_key(user, purpose), &code),
-                    attribute: attribute.map(str::to_string),
-                    expires_at: now + ttl_ms,
-                    guesses: 0,
-                },
-                now,
-                &CODE_LIMITS,
-            )
-            .await?;
-        if !issued {
-            return Err(attempt_limit_exceeded());
+        let fresh = CodeRecord {
+            pool_id: user.pool_id.clone(),
+            username_key: user.username_key.clone(),
+            purpose: purpose.as_str().to_string(),
+            code_hash: self.code_hash(&code_key(user, purpose), &code),
+            attribute: attribute.map(str::to_string),
+            expires_at: now + ttl_ms,
+            guesses: 0,
+            issued: 1,
+            window_started_at: now,
+        };
+        for round in 0..MAX_SWAPS {
+            let old = self
+                .codes()
+                .code(&user.pool_id, &user.username_key, purpose.as_str())
+                .await?;
+            let Some(new) = next_code(old.as_ref(), fresh.clone(), now) else {
+                return Err(attempt_limit_exceeded());
+            };
+            if self.codes().swap_code(&new, old.as_ref()).await? {
+                return Ok(code);
+            }
+            crate::backoff::pause(self.entropy.as_ref(), round).await;
         }
-        Ok(code)
+        Err(CoreError::Internal("code kept changing".into()))
     }
 
     /// Checks and consumes a code. Every guess is counted before it is compared, in one step in
@@ -126,7 +151,7 @@ impl Core {
         code: &str,
     ) -> Result<CodeRecord> {
         let rec = match self
-            .store
+            .codes()
             .guess_code(
                 &user.pool_id,
                 &user.username_key,
@@ -149,7 +174,7 @@ impl Core {
             ));
         }
         let consumed = self
-            .store
+            .codes()
             .consume_code(
                 &user.pool_id,
                 &user.username_key,
@@ -193,7 +218,7 @@ impl Core {
         } else {
             message.redacted()
         };
-        self.store.push_message(&record).await?;
+        self.codes().push_message(&record).await?;
         match self.courier.deliver(&message).await {
             Ok(()) => {
                 record.delivery = crate::messages::DeliveryStatus::Delivered;
@@ -207,7 +232,7 @@ impl Core {
                 };
             }
         }
-        self.store.update_message(&record).await?;
+        self.codes().update_message(&record).await?;
         Ok(CodeDeliveryDetailsType {
             destination: Some(mask(letter.destination)),
             delivery_medium: Some(match letter.medium {
@@ -313,7 +338,7 @@ impl Core {
             _ => None,
         };
         Ok(self
-            .store
+            .codes()
             .messages(pool_id, canonical.as_deref(), limit)
             .await?)
     }
@@ -321,6 +346,51 @@ impl Core {
     /// Deletes outbox messages older than the configured retention; run periodically.
     pub async fn prune_outbox(&self) -> Result<u64> {
         let before = self.now_millis() - self.config.outbox_retention_ms;
-        Ok(self.store.prune_messages(before).await?)
+        Ok(self.codes().prune_messages(before).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(guesses: u32, issued: u32, window_started_at: i64) -> CodeRecord {
+        CodeRecord {
+            pool_id: "p".into(),
+            username_key: "u".into(),
+            purpose: "forgot_password".into(),
+            code_hash: "h".into(),
+            attribute: None,
+            expires_at: 0,
+            guesses,
+            issued,
+            window_started_at,
+        }
+    }
+
+    #[test]
+    fn a_new_code_keeps_the_windows_guesses_until_the_window_ends() {
+        let fresh = code(0, 1, 0);
+        let first = next_code(None, fresh.clone(), 1000).unwrap();
+        assert_eq!(
+            (first.guesses, first.issued, first.window_started_at),
+            (0, 1, 1000)
+        );
+        let second = next_code(Some(&code(3, 1, 1000)), fresh.clone(), 2000).unwrap();
+        assert_eq!(
+            (second.guesses, second.issued, second.window_started_at),
+            (3, 2, 1000)
+        );
+        let later = next_code(Some(&code(5, 5, 1000)), fresh, 1000 + CODE_WINDOW_MS).unwrap();
+        assert_eq!(
+            (later.guesses, later.issued, later.window_started_at),
+            (0, 1, 1000 + CODE_WINDOW_MS)
+        );
+    }
+
+    #[test]
+    fn the_sixth_code_in_a_window_is_refused() {
+        let full = code(0, MAX_CODES_PER_WINDOW, 0);
+        assert!(next_code(Some(&full), code(0, 1, 0), CODE_WINDOW_MS - 1).is_none());
     }
 }

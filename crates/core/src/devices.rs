@@ -121,7 +121,7 @@ impl Core {
             expires_at: Some(now + ISSUED_DEVICE_TTL_MS),
             version: 1,
         };
-        self.store.insert_device(&device).await?;
+        self.devices().insert_device(&device).await?;
         Ok(NewDeviceMetadataType {
             device_key: Some(device.device_key),
             device_group_key: Some(device.group_key),
@@ -136,7 +136,7 @@ impl Core {
         key: &str,
     ) -> Result<Option<DeviceRecord>> {
         Ok(self
-            .store
+            .devices()
             .device(&pool.id, key)
             .await?
             .filter(|d| d.username_key == user.username_key && Seen::Tracked.shows(d)))
@@ -155,7 +155,7 @@ impl Core {
             device.last_ip = Some(ip.to_string());
         }
         device.version += 1;
-        self.store.update_device(&device).await?;
+        self.devices().update_device(&device).await?;
         Ok(())
     }
 
@@ -167,7 +167,7 @@ impl Core {
         key: &str,
         seen: Seen,
     ) -> Result<DeviceRecord> {
-        self.store
+        self.devices()
             .device(&pool.id, key)
             .await?
             .filter(|d| d.username_key == user.username_key && seen.shows(d))
@@ -229,7 +229,7 @@ impl Core {
         device.status = status;
         device.modified_at = self.now_millis();
         device.version += 1;
-        if !self.store.update_device(&device).await? {
+        if !self.devices().update_device(&device).await? {
             return Err(CoreError::ConcurrentModification(
                 "The device was changed by another request; try again.".into(),
             ));
@@ -248,7 +248,7 @@ impl Core {
         let limit = page_size(limit);
         let after = pagination::decode(token)?;
         let mut rows = self
-            .store
+            .devices()
             .list_devices(
                 &pool.id,
                 &user.username_key,
@@ -275,7 +275,7 @@ impl Core {
         let token = self.access_token(&req.access_token).await?;
         let config = tracking_or_refuse(&token.pool)?.clone();
         let mut device = self
-            .store
+            .devices()
             .device(&token.pool.id, &req.device_key)
             .await?
             .filter(|d| d.username_key == token.user.username_key)
@@ -323,7 +323,7 @@ impl Core {
         device.last_authenticated_at = Some(now);
         device.expires_at = None;
         device.version += 1;
-        if !self.store.update_device(&device).await? {
+        if !self.devices().update_device(&device).await? {
             // Another ConfirmDevice for the same key won.
             return Err(CoreError::DeviceKeyExists(
                 "Device key already exists.".into(),
@@ -405,7 +405,7 @@ impl Core {
     ) -> Result<()> {
         self.visible_device(pool, user, key, Seen::Tracked).await?;
         if !self
-            .store
+            .devices()
             .forget_device(&pool.id, key, self.now_millis(), spare)
             .await?
         {

@@ -16,7 +16,7 @@ fn page(limit: Option<i32>) -> u32 {
 
 impl Core {
     async fn existing_group(&self, pool_id: &str, name: &str) -> Result<GroupType> {
-        self.store
+        self.users()
             .group(pool_id, name)
             .await?
             .ok_or_else(group_not_found)
@@ -34,7 +34,7 @@ impl Core {
             creation_date: Some(now),
             last_modified_date: Some(now),
         };
-        match self.store.insert_group(&group).await {
+        match self.users().insert_group(&group).await {
             Err(StoreError::Conflict) => {
                 return Err(CoreError::GroupExists(
                     "A group with the name already exists.".into(),
@@ -71,7 +71,7 @@ impl Core {
             g.precedence = req.precedence;
         }
         g.last_modified_date = Some(self.now_epoch());
-        if !self.store.update_group(&g).await? {
+        if !self.users().update_group(&g).await? {
             return Err(group_not_found());
         }
         Ok(UpdateGroupResponse { group: Some(g) })
@@ -80,7 +80,7 @@ impl Core {
     pub async fn delete_group(&self, req: DeleteGroupRequest) -> Result<()> {
         self.pool(&req.user_pool_id).await?;
         if !self
-            .store
+            .users()
             .delete_group(&req.user_pool_id, &req.group_name)
             .await?
         {
@@ -94,7 +94,7 @@ impl Core {
         let after = pagination::decode(req.next_token.as_deref())?;
         let limit = page(req.limit);
         let mut rows = self
-            .store
+            .users()
             .list_groups(&req.user_pool_id, after.as_deref(), limit + 1)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |g| {
@@ -110,7 +110,7 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         self.existing_group(&pool.id, &req.group_name).await?;
-        self.store
+        self.users()
             .add_member(&pool.id, &req.group_name, &user.username_key)
             .await?;
         Ok(())
@@ -123,7 +123,7 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
         self.existing_group(&pool.id, &req.group_name).await?;
-        self.store
+        self.users()
             .remove_member(&pool.id, &req.group_name, &user.username_key)
             .await?;
         Ok(())
@@ -138,7 +138,7 @@ impl Core {
         let after = pagination::decode(req.next_token.as_deref())?;
         let limit = page(req.limit);
         let mut rows = self
-            .store
+            .users()
             .groups_of_user(&pool.id, &user.username_key, after.as_deref(), limit + 1)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |g| {
@@ -159,7 +159,7 @@ impl Core {
         let after = pagination::decode(req.next_token.as_deref())?;
         let limit = page(req.limit);
         let mut rows = self
-            .store
+            .users()
             .members(&pool.id, &req.group_name, after.as_deref(), limit + 1)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |u| &u.username_key);

@@ -132,8 +132,52 @@ impl Core {
         Ok(())
     }
 
+    /// Refuses a database that processes with another server key use: they could not open
+    /// each other's sealed sign-in state, signing keys or TOTP secrets, nor match codes.
+    pub async fn check_server_key(&self) -> std::result::Result<(), String> {
+        let mine = self.server_key.fingerprint();
+        let recorded = self
+            .store
+            .server_key_fingerprint(mine)
+            .await
+            .map_err(|e| format!("cannot read the deployment's server key fingerprint: {e}"))?;
+        if recorded == mine {
+            return Ok(());
+        }
+        Err(format!(
+            "this database belongs to a deployment with another server key (fingerprint \
+             {recorded}; this process's is {mine}): give every process the same server key \
+             (GATEHOUSE_SERVER_KEY / server_key, or the same server.key file)"
+        ))
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    // One family of records each: a core module's calls say which records it touches.
+    pub(crate) fn pools(&self) -> &dyn store::PoolStore {
+        &*self.store
+    }
+
+    pub(crate) fn users(&self) -> &dyn store::UserStore {
+        &*self.store
+    }
+
+    pub(crate) fn codes(&self) -> &dyn store::CodeStore {
+        &*self.store
+    }
+
+    pub(crate) fn sign_ins(&self) -> &dyn store::SignInStore {
+        &*self.store
+    }
+
+    pub(crate) fn tokens(&self) -> &dyn store::TokenStore {
+        &*self.store
+    }
+
+    pub(crate) fn devices(&self) -> &dyn store::DeviceStore {
+        &*self.store
     }
 
     pub(crate) fn now_millis(&self) -> i64 {

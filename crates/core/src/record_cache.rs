@@ -1,7 +1,9 @@
 //! Pools and app clients: read by every request, changed rarely. This process keeps them for
 //! [`RECORD_TTL`] and drops an entry the moment it changes the record itself; a change made by
-//! another server process on the same database is seen within the TTL. Misses are not cached,
-//! so a new pool or client is usable at once everywhere.
+//! another server process on the same database is seen within the TTL (under the 1 s that
+//! docs/deploy.md promises), at the cost of one read per record and process every TTL. Misses
+//! are not cached, so a new pool or client is usable at once everywhere. Nothing that revokes
+//! (sessions, users, devices) is cached.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::store::{AppClientRecord, UserPoolRecord};
 
 /// How stale another process's pool or client change can look here.
-pub(crate) const RECORD_TTL: Duration = Duration::from_secs(2);
+pub(crate) const RECORD_TTL: Duration = Duration::from_millis(800);
 /// Entries kept at most (per kind); past that the map starts over.
 const MAX_ENTRIES: usize = 10_000;
 

@@ -14,7 +14,7 @@ use crate::{passwords, Core, CoreError, Result};
 /// A user may write the client's WriteAttributes (all mutable ones when unset), never the
 /// `_verified` flags unless the client lists them.
 async fn check_client_may_write(core: &Core, token: &AccessToken, names: &[&str]) -> Result<()> {
-    let client = core.store.app_client(&token.client_id).await?;
+    let client = core.pools().app_client(&token.client_id).await?;
     let allowed = client.and_then(|c| c.client.write_attributes);
     for name in names {
         let ok = match &allowed {
@@ -87,7 +87,7 @@ impl Core {
     pub async fn delete_user(&self, req: DeleteUserRequest) -> Result<()> {
         let t = self.access_token(&req.access_token).await?;
         // Sessions, codes and memberships go with the user (the store cascades).
-        self.store
+        self.users()
             .delete_user(&t.pool.id, &t.user.username_key)
             .await?;
         Ok(())
@@ -157,7 +157,7 @@ impl Core {
     ) -> Result<VerifyUserAttributeResponse> {
         let t = self.access_token(&req.access_token).await?;
         let code = self
-            .store
+            .codes()
             .code(
                 &t.pool.id,
                 &t.user.username_key,

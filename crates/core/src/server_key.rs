@@ -44,6 +44,7 @@ pub struct ServerKey {
     at_rest: LessSafeKey,
     decoys: hmac::Key,
     codes: hmac::Key,
+    fingerprint: String,
 }
 
 impl std::fmt::Debug for ServerKey {
@@ -65,7 +66,12 @@ fn derive_hmac(master: &[u8; SERVER_KEY_LEN], label: &[u8]) -> hmac::Key {
 
 impl ServerKey {
     pub fn from_bytes(master: &[u8; SERVER_KEY_LEN]) -> Self {
+        let fingerprint = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, master),
+            b"gatehouse: server key fingerprint",
+        );
         ServerKey {
+            fingerprint: crate::ids::hex(&fingerprint.as_ref()[..16]),
             codes: derive_hmac(master, b"gatehouse: one-time codes"),
             in_flight: derive(master, b"gatehouse: sign-in state sealing"),
             at_rest: derive(master, b"gatehouse: signing keys at rest"),
@@ -98,6 +104,14 @@ impl ServerKey {
 
     /// The stored form of a one-time code: keyed, so that a copy of the database does not give
     /// the code away (six digits are a million guesses for a plain hash).
+    /// A public name for this key: recorded in the database by the first process, compared by
+    /// every later one, so that a process started with another key is refused before it seals
+    /// or opens anything. It reveals nothing of the key (an HMAC of a fixed label under the key
+    /// itself, 128 bits, like the keys derived from it).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     pub(crate) fn code_tag(&self, context: &str, code: &str) -> [u8; 32] {
         let mut ctx = hmac::Context::with_key(&self.codes);
         ctx.update(context.as_bytes());

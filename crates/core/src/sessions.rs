@@ -86,7 +86,7 @@ impl Core {
             version: 1,
             refresh_revoked_at: None,
         };
-        self.store.insert_auth_session(&session).await?;
+        self.tokens().insert_auth_session(&session).await?;
         let mut result = self
             .mint_tokens(pool, &client.client, user, &session)
             .await?;
@@ -110,7 +110,7 @@ impl Core {
         let (id, secret) = parse_refresh_token(refresh_token).ok_or_else(invalid_refresh_token)?;
         let now = self.now_millis();
         let mut session = self
-            .store
+            .tokens()
             .auth_session(&id)
             .await?
             .filter(|s| s.client_id == client.client_id && s.pool_id == pool.id)
@@ -131,7 +131,7 @@ impl Core {
         // The client proves itself (SECRET_HASH) before the token's state is revealed or
         // changed: a copied token without the client secret cannot revoke the family.
         let user = self
-            .store
+            .users()
             .user(&pool.id, &session.username_key)
             .await?
             .ok_or_else(|| CoreError::NotAuthorized("User does not exist.".into()))?;
@@ -153,7 +153,7 @@ impl Core {
         if retired || past_grace {
             // A rotated-out token used after its grace period: someone holds a copy. The whole
             // family is revoked, as OAuth's refresh-token reuse detection recommends.
-            self.store.revoke_auth_session(&session.id, now).await?;
+            self.tokens().revoke_auth_session(&session.id, now).await?;
             return Err(CoreError::RefreshTokenReuse(
                 "Refresh token has been reused after its grace period.".into(),
             ));
@@ -182,7 +182,7 @@ impl Core {
                 Some(std::mem::replace(&mut session.refresh_hash, hash));
             session.previous_valid_until = Some(now + grace * 1000);
             session.version += 1;
-            if !self.store.update_auth_session(&session).await? {
+            if !self.tokens().update_auth_session(&session).await? {
                 // Another refresh rotated it at the same moment: this copy lost the race.
                 return Err(invalid_refresh_token());
             }
@@ -221,7 +221,7 @@ impl Core {
             // RFC 7009: an unknown token is not an error.
             return Ok(RevokeTokenResponse {});
         };
-        let Some(session) = self.store.auth_session(&id).await? else {
+        let Some(session) = self.tokens().auth_session(&id).await? else {
             return Ok(RevokeTokenResponse {});
         };
         let given = hash_hex(&secret);
@@ -235,7 +235,7 @@ impl Core {
         }
         // Unconditional and version-bumping: a refresh that read the session before this
         // cannot write over the revocation, and whatever it minted dies with the session.
-        self.store
+        self.tokens()
             .revoke_auth_session(&session.id, self.now_millis())
             .await?;
         Ok(RevokeTokenResponse {})
@@ -247,7 +247,7 @@ impl Core {
         req: GlobalSignOutRequest,
     ) -> Result<GlobalSignOutResponse> {
         let token = self.access_token(&req.access_token).await?;
-        self.store
+        self.tokens()
             .revoke_user_sessions(&token.pool.id, &token.user.username_key, self.now_millis())
             .await?;
         Ok(GlobalSignOutResponse {})
@@ -259,7 +259,7 @@ impl Core {
     ) -> Result<AdminUserGlobalSignOutResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
-        self.store
+        self.tokens()
             .revoke_user_sessions(&pool.id, &user.username_key, self.now_millis())
             .await?;
         Ok(AdminUserGlobalSignOutResponse {})
@@ -270,7 +270,7 @@ impl Core {
     pub async fn prune_auth_state(&self) -> Result<u64> {
         let now = self.now_millis();
         Ok(self
-            .store
+            .tokens()
             .prune_auth_state(now, now - KEEP_REVOKED_MS)
             .await?)
     }

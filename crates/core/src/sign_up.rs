@@ -115,7 +115,7 @@ impl Core {
         // The attribute the code verifies becomes a verified alias: it must be free (or be
         // taken over with ForceAliasCreation) before anything is written.
         let verifies = self
-            .store
+            .codes()
             .code(&pool.id, &user.username_key, Purpose::SignUp.as_str())
             .await?
             .and_then(|c| c.attribute);

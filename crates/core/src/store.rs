@@ -303,12 +303,14 @@ impl std::fmt::Debug for PendingMfa {
     }
 }
 
-/// How failed sign-ins lock a user (the numbers are core's; the store applies them atomically).
-#[derive(Debug, Clone, Copy)]
-pub struct LockPolicy {
-    pub free_failures: u32,
-    pub first_lock_ms: i64,
-    pub max_lock_ms: i64,
+/// A user's failed sign-ins, as plain values: core computes the next state (the lockout rule)
+/// and the store swaps it in atomically.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInCounter {
+    /// Consecutive failed attempts.
+    pub failed: u32,
+    /// While set and in the future, sign-in is refused.
+    pub locked_until: Option<i64>,
 }
 
 /// A pool's token-signing key: the private key sealed with the server key.
@@ -346,16 +348,10 @@ pub struct CodeRecord {
     pub expires_at: i64,
     /// Guesses taken (right or wrong) since the window began, across the codes it issued.
     pub guesses: u32,
-}
-
-/// How codes of one user and purpose may be issued and guessed (core's numbers; the store
-/// applies them atomically).
-#[derive(Debug, Clone, Copy)]
-pub struct CodeLimits {
-    /// Codes issued and guesses taken are counted over this window, from its first code.
-    pub window_ms: i64,
-    pub max_issued: u32,
-    pub max_guesses: u32,
+    /// Codes issued since the window began (this one included).
+    pub issued: u32,
+    /// When the window began (epoch ms).
+    pub window_started_at: i64,
 }
 
 /// What taking a guess at a code found.
@@ -381,14 +377,19 @@ pub struct AliasClaim {
     pub take_over: bool,
 }
 
+/// User pools, their app clients and their token-signing keys.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait PoolStore: Send + Sync {
     async fn insert_user_pool(&self, pool: &UserPoolRecord) -> StoreResult<()>;
+
     async fn user_pool(&self, id: &str) -> StoreResult<Option<UserPoolRecord>>;
+
     /// Writes `pool` if the stored version is still `pool.version - 1`; false otherwise.
     async fn update_user_pool(&self, pool: &UserPoolRecord) -> StoreResult<bool>;
+
     /// Deletes the pool and everything in it; false if it did not exist.
     async fn delete_user_pool(&self, id: &str) -> StoreResult<bool>;
+
     /// Pools ordered by id, starting after `after`; only those in `only` when given (filtered
     /// before the limit, so that a page is full whenever more pools exist).
     async fn list_user_pools(
@@ -397,15 +398,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         only: Option<&[String]>,
     ) -> StoreResult<Vec<UserPoolRecord>>;
-    /// Users in the pool (Cognito's EstimatedNumberOfUsers).
-    async fn count_users(&self, pool_id: &str) -> StoreResult<i64>;
 
     async fn insert_app_client(&self, client: &AppClientRecord) -> StoreResult<()>;
+
     /// Looks a client up by id alone: sign-in requests name only the client.
     async fn app_client(&self, client_id: &str) -> StoreResult<Option<AppClientRecord>>;
+
     /// Compare-and-swap on `version`, as for pools.
     async fn update_app_client(&self, client: &AppClientRecord) -> StoreResult<bool>;
+
     async fn delete_app_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool>;
+
     /// Clients of one pool ordered by id, starting after `after`.
     async fn list_app_clients(
         &self,
@@ -414,11 +417,26 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<AppClientRecord>>;
 
+    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
+
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+}
+
+/// Users (attributes, passwords, MFA enrolments and sign-in aliases are parts of the user
+/// record), groups and memberships.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Users in the pool (Cognito's EstimatedNumberOfUsers).
+    async fn count_users(&self, pool_id: &str) -> StoreResult<i64>;
+
     /// Inserts a user with its alias claims in one transaction; `Conflict` when the username key
     /// or the sub is taken, `AliasTaken` when another user holds a claimed alias.
     async fn insert_user(&self, user: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<()>;
+
     async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>>;
+
     async fn user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>>;
+
     /// Users whose `attribute` (email, phone_number or preferred_username) equals `value`.
     /// Emails and preferred usernames are indexed lower-cased: pass `value` lower-cased too.
     async fn users_by_attribute(
@@ -427,10 +445,13 @@ pub trait Store: Send + Sync + 'static {
         attribute: &str,
         value: &str,
     ) -> StoreResult<Vec<UserRecord>>;
+
     /// Compare-and-swap on `version`, as for pools; the user's alias claims become `aliases` in
     /// the same transaction (`AliasTaken` when another user holds one and it is not taken over).
     async fn update_user(&self, user: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool>;
+
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool>;
+
     /// Users ordered by username key, starting after `after`.
     async fn list_users(
         &self,
@@ -440,15 +461,63 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<UserRecord>>;
 
-    /// Replaces the user's code for `code.purpose`, in one atomic step, unless `limits.max_issued`
-    /// codes were issued in the current window (then false). Guesses taken in the window carry
-    /// over to the new code; a window that has ended starts afresh at `now`.
-    async fn issue_code(
+    /// Inserts a group; `Conflict` when the name is taken in the pool.
+    async fn insert_group(&self, group: &GroupType) -> StoreResult<()>;
+
+    async fn group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupType>>;
+
+    async fn update_group(&self, group: &GroupType) -> StoreResult<bool>;
+
+    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+
+    async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupType>>;
+
+    /// Idempotent.
+    async fn add_member(&self, pool_id: &str, group: &str, username_key: &str) -> StoreResult<()>;
+
+    async fn remove_member(
+        &self,
+        pool_id: &str,
+        group: &str,
+        username_key: &str,
+    ) -> StoreResult<()>;
+
+    /// Groups of a user ordered by name.
+    async fn groups_of_user(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<GroupType>>;
+
+    /// Members of a group ordered by username key.
+    async fn members(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>>;
+}
+
+/// One-time codes and the outbox of messages that carry them.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Writes `code` as the user's code for its purpose if the stored one is still `expected`
+    /// (the same hash, guesses, issued and window start; `None`: no code is stored); false
+    /// otherwise. Core decides what the new code's counters are (the issuing window's rule).
+    async fn swap_code(
         &self,
         code: &CodeRecord,
-        now: i64,
-        limits: &CodeLimits,
+        expected: Option<&CodeRecord>,
     ) -> StoreResult<bool>;
+
     /// Takes one guess at the code in one atomic step: counts it unless the window's
     /// `max_guesses` are used up. Simultaneous guesses never take more than `max_guesses`.
     async fn guess_code(
@@ -458,6 +527,7 @@ pub trait Store: Send + Sync + 'static {
         purpose: &str,
         max_guesses: u32,
     ) -> StoreResult<CodeGuess>;
+
     /// Deletes the code if it is still the one hashed `code_hash`: true for exactly one caller.
     async fn consume_code(
         &self,
@@ -466,6 +536,7 @@ pub trait Store: Send + Sync + 'static {
         purpose: &str,
         code_hash: &str,
     ) -> StoreResult<bool>;
+
     async fn code(
         &self,
         pool_id: &str,
@@ -475,6 +546,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends to the outbox.
     async fn push_message(&self, message: &OutgoingMessage) -> StoreResult<()>;
+
     /// Outbox messages, oldest first, optionally of one pool and one canonical username.
     async fn messages(
         &self,
@@ -482,84 +554,88 @@ pub trait Store: Send + Sync + 'static {
         username: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<OutgoingMessage>>;
+
     /// Replaces the stored message of the same id (its delivery status, its redaction).
     async fn update_message(&self, message: &OutgoingMessage) -> StoreResult<()>;
+
     /// Deletes messages created before `created_before` (epoch ms); returns how many.
     async fn prune_messages(&self, created_before: i64) -> StoreResult<u64>;
+}
 
-    /// Inserts a group; `Conflict` when the name is taken in the pool.
-    async fn insert_group(&self, group: &GroupType) -> StoreResult<()>;
-    async fn group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupType>>;
-    async fn update_group(&self, group: &GroupType) -> StoreResult<bool>;
-    async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
-    async fn list_groups(
-        &self,
-        pool_id: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<GroupType>>;
-    /// Idempotent.
-    async fn add_member(&self, pool_id: &str, group: &str, username_key: &str) -> StoreResult<()>;
-    async fn remove_member(
-        &self,
-        pool_id: &str,
-        group: &str,
-        username_key: &str,
-    ) -> StoreResult<()>;
-    /// Groups of a user ordered by name.
-    async fn groups_of_user(
+/// Sign-ins under way: the failed-attempt counter, single-use sign-in states (SECRET_BLOCKs,
+/// Sessions) and pending sign-ins waiting for an MFA code or a device.
+#[async_trait]
+pub trait SignInStore: Send + Sync {
+    /// The user's failed-sign-in counter; `None` when there is no such user.
+    async fn sign_in_counter(
         &self,
         pool_id: &str,
         username_key: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<GroupType>>;
-    /// Members of a group ordered by username key.
-    async fn members(
-        &self,
-        pool_id: &str,
-        group: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<UserRecord>>;
+    ) -> StoreResult<Option<SignInCounter>>;
 
-    /// Takes a password attempt in one atomic step, unless the user is locked at `now`
-    /// (then None): counts it as a failure and, once the count reaches
-    /// `policy.free_failures`, locks the user for `first_lock_ms` doubled per further failure
-    /// (at most `max_lock_ms`). Returns the new count.
-    async fn take_sign_in_attempt(
+    /// Writes `new` if the stored counter still equals `expected`; false otherwise (another
+    /// attempt was counted first, or the user is gone).
+    async fn swap_sign_in_counter(
         &self,
         pool_id: &str,
         username_key: &str,
+        expected: SignInCounter,
+        new: SignInCounter,
+    ) -> StoreResult<bool>;
+
+    /// Records that a single-use sign-in state (a SECRET_BLOCK, a Session) was used; false when
+    /// it had been already. `expires_at` says when the record may be pruned.
+    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool>;
+
+    async fn insert_pending_sign_in(&self, pending: &PendingSignInRecord) -> StoreResult<()>;
+
+    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>>;
+
+    /// The newest pending sign-in of this user, client and device that has not expired at `now`
+    /// (whatever step it waits for).
+    async fn pending_sign_in_for_device(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username_key: &str,
+        device_key: &str,
         now: i64,
-        policy: &LockPolicy,
-    ) -> StoreResult<Option<u32>>;
-    /// Sets the lock (None clears it, and the count with it).
-    async fn set_sign_in_lock(
+    ) -> StoreResult<Option<PendingSignInRecord>>;
+
+    /// Writes `pending` if it still waits for `from_step`; false otherwise (another answer
+    /// moved it on).
+    async fn advance_pending_sign_in(
         &self,
-        pool_id: &str,
-        username_key: &str,
-        locked_until: Option<i64>,
-    ) -> StoreResult<()>;
+        pending: &PendingSignInRecord,
+        from_step: &str,
+    ) -> StoreResult<bool>;
 
-    /// Takes back an attempt that turned out right but does not end the failures (a correct
-    /// password while an MFA code is owed): one fewer counted, and no lock (the attempt was only
-    /// taken because no earlier lock was in force).
-    async fn return_sign_in_attempt(&self, pool_id: &str, username_key: &str) -> StoreResult<()>;
+    /// Deletes it if it waits for `step`; false when it was gone already or waits for another
+    /// step (each pending sign-in is finished once, at its last step).
+    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool>;
+}
 
+/// Refresh-token families (auth sessions): issue, rotate, revoke, prune.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
     async fn insert_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
+
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>>;
+
     /// A session with its user (`None` if the user is gone), in one read: every access-token
     /// check needs both.
     async fn auth_session_with_user(
         &self,
         id: &str,
     ) -> StoreResult<Option<(AuthSessionRecord, Option<UserRecord>)>>;
+
     /// Compare-and-swap on `version`. Revocation bumps the version, so a write prepared before
     /// a revocation never lands over it.
     async fn update_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<bool>;
+
     /// Marks one session revoked at `at` (kept if already revoked), whatever its version.
     async fn revoke_auth_session(&self, id: &str, at: i64) -> StoreResult<()>;
+
     /// Marks every live session of the user revoked at `at`; returns how many.
     async fn revoke_user_sessions(
         &self,
@@ -567,18 +643,23 @@ pub trait Store: Send + Sync + 'static {
         username_key: &str,
         at: i64,
     ) -> StoreResult<u64>;
-    /// Records that a single-use sign-in state (a SECRET_BLOCK, a Session) was used; false when
-    /// it had been already. `expires_at` says when the record may be pruned.
-    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool>;
+
     /// Deletes expired sessions, sessions revoked before `revoked_before`, spent states, pending
     /// sign-ins and unconfirmed device keys past their expiry. Returns the number of rows removed.
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64>;
+}
 
+/// Devices of users (device tracking).
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
     /// Inserts a device; `Conflict` when the key exists.
     async fn insert_device(&self, device: &DeviceRecord) -> StoreResult<()>;
+
     async fn device(&self, pool_id: &str, device_key: &str) -> StoreResult<Option<DeviceRecord>>;
+
     /// Compare-and-swap on `version`.
     async fn update_device(&self, device: &DeviceRecord) -> StoreResult<bool>;
+
     /// Deletes the device and, in the same transaction, revokes (at `at`) the refresh-token
     /// families bound to it; false if it did not exist. `spare`: ForgetDevice's own session,
     /// if bound to the device, only has its refresh token revoked (`refresh_revoked_at`, its
@@ -590,6 +671,7 @@ pub trait Store: Send + Sync + 'static {
         at: i64,
         spare: Option<SparedSession<'_>>,
     ) -> StoreResult<bool>;
+
     /// The user's tracked devices (remembered ones only when `remembered_only`), ordered by key,
     /// starting after `after`. Issued keys are never listed.
     async fn list_devices(
@@ -600,32 +682,20 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<DeviceRecord>>;
+}
 
-    async fn insert_pending_sign_in(&self, pending: &PendingSignInRecord) -> StoreResult<()>;
-    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>>;
-    /// The newest pending sign-in of this user, client and device that has not expired at `now`
-    /// (whatever step it waits for).
-    async fn pending_sign_in_for_device(
-        &self,
-        pool_id: &str,
-        client_id: &str,
-        username_key: &str,
-        device_key: &str,
-        now: i64,
-    ) -> StoreResult<Option<PendingSignInRecord>>;
-    /// Writes `pending` if it still waits for `from_step`; false otherwise (another answer
-    /// moved it on).
-    async fn advance_pending_sign_in(
-        &self,
-        pending: &PendingSignInRecord,
-        from_step: &str,
-    ) -> StoreResult<bool>;
-    /// Deletes it if it waits for `step`; false when it was gone already or waits for another
-    /// step (each pending sign-in is finished once, at its last step).
-    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool>;
+/// Every family together: what a back end implements and what core holds. Core modules name
+/// the family they use (`use crate::store::CodeStore;`), so each asks only for its own records.
+#[async_trait]
+pub trait Store:
+    PoolStore + UserStore + CodeStore + SignInStore + TokenStore + DeviceStore + 'static
+{
+    /// One cheap round trip to the database (`/health`).
+    async fn ping(&self) -> StoreResult<()>;
 
-    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
-    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Records `fingerprint` as the deployment's server key unless one is recorded already;
+    /// returns the recorded one (the first writer's, whoever wins a race).
+    async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String>;
 
     /// Removes all state (development mode's reset endpoint).
     async fn reset(&self) -> StoreResult<()>;

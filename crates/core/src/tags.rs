@@ -37,7 +37,7 @@ impl Core {
 
     async fn pool_for_arn(&self, arn: &str) -> Result<String> {
         let id = self.pool_id_of_arn(arn)?;
-        match self.store.user_pool(&id).await? {
+        match self.pools().user_pool(&id).await? {
             Some(_) => Ok(id),
             None => Err(CoreError::ResourceNotFound(format!(
                 "Resource {arn} does not exist."

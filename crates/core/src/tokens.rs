@@ -150,7 +150,7 @@ impl Core {
                 created_at: now,
             });
         }
-        self.store.insert_signing_keys(&records).await?;
+        self.pools().insert_signing_keys(&records).await?;
         Ok(())
     }
 
@@ -160,10 +160,10 @@ impl Core {
         if let Some(k) = self.key_cache.get(pool_id) {
             return Ok(k);
         }
-        let mut records = self.store.signing_keys(pool_id).await?;
+        let mut records = self.pools().signing_keys(pool_id).await?;
         if records.is_empty() {
             self.create_signing_keys(pool_id).await?;
-            records = self.store.signing_keys(pool_id).await?;
+            records = self.pools().signing_keys(pool_id).await?;
         }
         let mut access = None;
         let mut id = None;
@@ -216,7 +216,7 @@ impl Core {
 
     /// The pool's JWKS document, or None for an unknown pool.
     pub async fn jwks(&self, pool_id: &str) -> Result<Option<Value>> {
-        if self.store.user_pool(pool_id).await?.is_none() {
+        if self.pools().user_pool(pool_id).await?.is_none() {
             return Ok(None);
         }
         Ok(Some(self.pool_keys(pool_id).await?.jwks.clone()))
@@ -224,7 +224,7 @@ impl Core {
 
     /// The pool's OpenID Connect discovery document, or None for an unknown pool.
     pub async fn openid_configuration(&self, pool_id: &str) -> Result<Option<Value>> {
-        if self.store.user_pool(pool_id).await?.is_none() {
+        if self.pools().user_pool(pool_id).await?.is_none() {
             return Ok(None);
         }
         let issuer = self.issuer(pool_id);
@@ -274,7 +274,7 @@ impl Core {
         let iss = self.issuer(&pool.id);
         let event_id = crate::ids::uuid(self.entropy.as_ref());
         let groups: Vec<String> = self
-            .store
+            .users()
             .groups_of_user(&pool.id, &user.username_key, None, 1000)
             .await?
             .into_iter()
@@ -363,7 +363,7 @@ impl Core {
         ) else {
             return Err(invalid_access_token());
         };
-        let (session, user) = match self.store.auth_session_with_user(session_id).await? {
+        let (session, user) = match self.tokens().auth_session_with_user(session_id).await? {
             Some((s, user)) if s.revoked_at.is_none() => (s, user),
             _ => {
                 return Err(CoreError::NotAuthorized(

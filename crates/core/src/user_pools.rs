@@ -210,7 +210,7 @@ impl Core {
 
     /// The pool as stored now: what a read-modify-write must start from.
     async fn pool_from_store(&self, pool_id: &str) -> Result<UserPoolRecord> {
-        self.store
+        self.pools()
             .user_pool(pool_id)
             .await?
             .ok_or_else(|| CoreError::pool_not_found(pool_id))
@@ -240,7 +240,7 @@ impl Core {
             f(&mut rec)?;
             rec.pool.last_modified_date = Some(self.now_epoch());
             rec.version += 1;
-            let written = self.store.update_user_pool(&rec).await?;
+            let written = self.pools().update_user_pool(&rec).await?;
             self.records.forget_pool(pool_id);
             if written {
                 return Ok(rec);
@@ -254,8 +254,12 @@ impl Core {
     /// The description Cognito returns: stored members plus computed ones.
     async fn describe(&self, rec: UserPoolRecord) -> Result<UserPoolType> {
         let mut pool = rec.pool;
-        pool.estimated_number_of_users =
-            Some(self.store.count_users(&rec.id).await?.min(i32::MAX as i64) as i32);
+        pool.estimated_number_of_users = Some(
+            self.users()
+                .count_users(&rec.id)
+                .await?
+                .min(i32::MAX as i64) as i32,
+        );
         Ok(pool)
     }
 
@@ -297,7 +301,7 @@ impl Core {
             pool,
             mfa: Default::default(),
         };
-        self.store.insert_user_pool(&rec).await?;
+        self.pools().insert_user_pool(&rec).await?;
         self.create_signing_keys(&rec.id).await?;
         tracing::info!(pool_id = %rec.id, "user pool created");
         Ok(CreateUserPoolResponse {
@@ -334,7 +338,7 @@ impl Core {
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
             ));
         }
-        if !self.store.delete_user_pool(&req.user_pool_id).await? {
+        if !self.pools().delete_user_pool(&req.user_pool_id).await? {
             return Err(CoreError::pool_not_found(&req.user_pool_id));
         }
         self.key_cache.forget(&req.user_pool_id);
@@ -353,7 +357,7 @@ impl Core {
         let limit = req.max_results.clamp(1, 60) as u32;
         // One extra row tells whether another page exists.
         let mut rows = self
-            .store
+            .pools()
             .list_user_pools(after.as_deref(), limit + 1, visible)
             .await?;
         let next_token = pagination::next_token(&mut rows, limit, |r| &r.id);

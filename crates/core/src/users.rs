@@ -195,7 +195,7 @@ impl Core {
         name: &str,
     ) -> Result<Option<UserRecord>> {
         let p = &pool.pool;
-        if let Some(u) = self.store.user(&pool.id, &username_key(p, name)).await? {
+        if let Some(u) = self.users().user(&pool.id, &username_key(p, name)).await? {
             return Ok(Some(u));
         }
         for attr in ["email", "phone_number", "preferred_username"] {
@@ -213,7 +213,7 @@ impl Core {
             }
         }
         if uuid::Uuid::parse_str(name).is_ok() {
-            return Ok(self.store.user_by_sub(&pool.id, name).await?);
+            return Ok(self.users().user_by_sub(&pool.id, name).await?);
         }
         Ok(None)
     }
@@ -260,7 +260,7 @@ impl Core {
             u.updated_at = self.now_millis();
             u.version += 1;
             let claims = alias_claims(&pool.pool, &u, force);
-            match self.store.update_user(&u, &claims).await {
+            match self.users().update_user(&u, &claims).await {
                 Ok(true) => return Ok(u),
                 Ok(false) => crate::backoff::pause(self.entropy.as_ref(), attempt).await,
                 Err(StoreError::AliasTaken(attr)) => return Err(alias_exists(&attr, false)),
@@ -286,7 +286,10 @@ impl Core {
         } else {
             value.to_string()
         };
-        let mut found = self.store.users_by_attribute(&pool.id, attr, &key).await?;
+        let mut found = self
+            .users()
+            .users_by_attribute(&pool.id, attr, &key)
+            .await?;
         if lowered && !case_insensitive(&pool.pool) {
             found.retain(|u| u.attributes.get(attr).map(String::as_str) == Some(value));
         }
@@ -338,7 +341,7 @@ impl Core {
         force: bool,
     ) -> Result<()> {
         let claims = alias_claims(&pool.pool, user, force);
-        match self.store.insert_user(user, &claims).await {
+        match self.users().insert_user(user, &claims).await {
             Err(StoreError::Conflict) => {
                 Err(CoreError::UsernameExists("User already exists".into()))
             }
@@ -554,7 +557,7 @@ impl Core {
     pub async fn admin_delete_user(&self, req: AdminDeleteUserRequest) -> Result<()> {
         let pool = self.pool(&req.user_pool_id).await?;
         let u = self.user_or_not_found(&pool, &req.username).await?;
-        self.store.delete_user(&pool.id, &u.username_key).await?;
+        self.users().delete_user(&pool.id, &u.username_key).await?;
         Ok(())
     }
 
@@ -570,7 +573,7 @@ impl Core {
             })
             .await?;
         // As Cognito: disabling revokes the user's tokens; enabling again does not revive them.
-        self.store
+        self.tokens()
             .revoke_user_sessions(&pool.id, &user.username_key, self.now_millis())
             .await?;
         Ok(AdminDisableUserResponse {})
@@ -722,7 +725,7 @@ impl Core {
         let after = pagination::decode(req.pagination_token.as_deref())?;
         let limit = req.limit.unwrap_or(60).clamp(1, 60) as u32;
         let mut rows = self
-            .store
+            .users()
             .list_users(&pool.id, filter.as_ref(), after.as_deref(), limit + 1)
             .await?;
         let token = pagination::next_token(&mut rows, limit, |u| &u.username_key);

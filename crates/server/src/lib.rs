@@ -137,12 +137,29 @@ fn cors() -> CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
+/// How long `/health` waits for the database before calling it down.
+const HEALTH_DB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// 200 while the database answers, 503 while it does not: load balancers take a process whose
+/// database is unreachable out of rotation, and put it back once it answers again.
 async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    Json(serde_json::json!({
-        "status": "ok",
+    let ping = tokio::time::timeout(HEALTH_DB_TIMEOUT, state.api.core().store().ping()).await;
+    let up = matches!(ping, Ok(Ok(())));
+    if !up {
+        tracing::warn!(error = ?ping.ok().and_then(Result::err), "health: database down");
+    }
+    let status = if up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Json(serde_json::json!({
+        "status": if up { "ok" } else { "unavailable" },
+        "database": if up { "up" } else { "down" },
         "version": env!("CARGO_PKG_VERSION"),
         "dev": state.config.dev,
-    }))
+    }));
+    (status, body)
 }
 
 /// `/{poolId}/.well-known/jwks.json` and `/{poolId}/.well-known/openid-configuration`, where

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeLimits, CodeRecord,
-    DeviceRecord, LockPolicy, PasswordRecord, PendingSignInRecord, SigningKeyRecord, StoreResult,
-    UserFilter, UserMfaRecord, UserPoolRecord, UserRecord,
+    AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
+    DeviceStore, PasswordRecord, PendingSignInRecord, PoolStore, SignInCounter, SignInStore,
+    SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord, UserPoolRecord,
+    UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -201,7 +202,7 @@ fn filter_column(attribute: &str) -> Option<&'static str> {
 }
 
 const CODE_COLUMNS: &str =
-    "pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses";
+    "pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at";
 
 fn code_row(r: &sqlx::sqlite::SqliteRow) -> CodeRecord {
     CodeRecord {
@@ -212,6 +213,8 @@ fn code_row(r: &sqlx::sqlite::SqliteRow) -> CodeRecord {
         attribute: r.get("attribute"),
         expires_at: r.get("expires_at"),
         guesses: r.get::<i64, _>("guesses").clamp(0, u32::MAX as i64) as u32,
+        issued: r.get::<i64, _>("issued").clamp(0, u32::MAX as i64) as u32,
+        window_started_at: r.get("window_started_at"),
     }
 }
 
@@ -268,7 +271,7 @@ fn group_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<GroupType> {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl PoolStore for SqliteStore {
     async fn insert_user_pool(&self, p: &UserPoolRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES (?, ?, ?, ?, ?, ?)",
@@ -346,14 +349,6 @@ impl Store for SqliteStore {
         rows.iter().map(pool_row).collect()
     }
 
-    async fn count_users(&self, pool_id: &str) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = ?")
-            .bind(pool_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)
-    }
-
     async fn insert_app_client(&self, c: &AppClientRecord) -> StoreResult<()> {
         sqlx::query("INSERT INTO app_clients (client_id, pool_id, name, version, doc) VALUES (?, ?, ?, ?, ?)")
             .bind(&c.client_id)
@@ -417,6 +412,57 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(client_row).collect()
+    }
+
+    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        for k in keys {
+            sqlx::query(
+                "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&k.pool_id)
+            .bind(&k.kid)
+            .bind(&k.token_use)
+            .bind(&k.sealed_private_key)
+            .bind(k.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
+             WHERE pool_id = ? ORDER BY created_at, kid",
+        )
+        .bind(pool_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| SigningKeyRecord {
+                pool_id: r.get("pool_id"),
+                kid: r.get("kid"),
+                token_use: r.get("token_use"),
+                sealed_private_key: r.get("sealed_private_key"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn count_users(&self, pool_id: &str) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = ?")
+            .bind(pool_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn insert_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<()> {
@@ -586,154 +632,6 @@ impl Store for SqliteStore {
         rows.iter().map(user_row).collect()
     }
 
-    async fn issue_code(&self, c: &CodeRecord, now: i64, limits: &CodeLimits) -> StoreResult<bool> {
-        // One statement: a code within the window's allowance replaces the old one and keeps
-        // its guesses; after the window everything starts again.
-        let done = sqlx::query(
-            "INSERT INTO codes (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 1, ?7) \
-             ON CONFLICT (pool_id, username_key, purpose) DO UPDATE SET \
-               code_hash = excluded.code_hash, attribute = excluded.attribute, expires_at = excluded.expires_at, \
-               guesses = CASE WHEN window_started_at > ?7 - ?8 THEN guesses ELSE 0 END, \
-               issued = CASE WHEN window_started_at > ?7 - ?8 THEN issued + 1 ELSE 1 END, \
-               window_started_at = CASE WHEN window_started_at > ?7 - ?8 THEN window_started_at ELSE ?7 END \
-             WHERE window_started_at <= ?7 - ?8 OR issued < ?9",
-        )
-        .bind(&c.pool_id)
-        .bind(&c.username_key)
-        .bind(&c.purpose)
-        .bind(&c.code_hash)
-        .bind(&c.attribute)
-        .bind(c.expires_at)
-        .bind(now)
-        .bind(limits.window_ms)
-        .bind(i64::from(limits.max_issued))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn guess_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-        max_guesses: u32,
-    ) -> StoreResult<CodeGuess> {
-        let row = sqlx::query(&format!(
-            "UPDATE codes SET guesses = guesses + 1 \
-             WHERE pool_id = ? AND username_key = ? AND purpose = ? AND guesses < ? \
-             RETURNING {CODE_COLUMNS}"
-        ))
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .bind(i64::from(max_guesses))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        if let Some(r) = row {
-            return Ok(CodeGuess::Taken(code_row(&r)));
-        }
-        Ok(match self.code(pool_id, username_key, purpose).await? {
-            Some(_) => CodeGuess::Exhausted,
-            None => CodeGuess::NoCode,
-        })
-    }
-
-    async fn consume_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-        code_hash: &str,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ? AND code_hash = ?",
-        )
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .bind(code_hash)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<CodeRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?"
-        ))
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(row.as_ref().map(code_row))
-    }
-
-    async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES (?, ?, ?, ?, ?)")
-            .bind(&m.message_id)
-            .bind(&m.pool_id)
-            .bind(&m.username)
-            .bind(m.created_at)
-            .bind(to_json(m)?)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn messages(
-        &self,
-        pool_id: Option<&str>,
-        username: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutgoingMessage>> {
-        // The newest `limit`, returned oldest first.
-        let rows = sqlx::query(
-            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR username = ?2) \
-             ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
-        )
-        .bind(pool_id)
-        .bind(username)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|r| from_json(r.get::<&str, _>("doc")))
-            .collect()
-    }
-
-    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET doc = ? WHERE message_id = ?")
-            .bind(to_json(m)?)
-            .bind(&m.message_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
-            .bind(created_before)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected())
-    }
-
     async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
         sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES (?, ?, ?)")
             .bind(g.user_pool_id.as_deref().unwrap_or_default())
@@ -865,71 +763,313 @@ impl Store for SqliteStore {
         .map_err(backend)?;
         rows.iter().map(user_row).collect()
     }
+}
 
-    async fn take_sign_in_attempt(
+#[async_trait]
+impl CodeStore for SqliteStore {
+    async fn swap_code(&self, c: &CodeRecord, expected: Option<&CodeRecord>) -> StoreResult<bool> {
+        let done = match expected {
+            None => sqlx::query(
+                "INSERT INTO codes (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, username_key, purpose) DO NOTHING",
+            )
+            .bind(&c.pool_id)
+            .bind(&c.username_key)
+            .bind(&c.purpose)
+            .bind(&c.code_hash)
+            .bind(&c.attribute)
+            .bind(c.expires_at)
+            .bind(i64::from(c.guesses))
+            .bind(i64::from(c.issued))
+            .bind(c.window_started_at)
+            .execute(&self.pool)
+            .await,
+            Some(old) => sqlx::query(
+                "UPDATE codes SET code_hash = ?, attribute = ?, expires_at = ?, guesses = ?, issued = ?, window_started_at = ? \
+                 WHERE pool_id = ? AND username_key = ? AND purpose = ? \
+                   AND code_hash = ? AND guesses = ? AND issued = ? AND window_started_at = ?",
+            )
+            .bind(&c.code_hash)
+            .bind(&c.attribute)
+            .bind(c.expires_at)
+            .bind(i64::from(c.guesses))
+            .bind(i64::from(c.issued))
+            .bind(c.window_started_at)
+            .bind(&c.pool_id)
+            .bind(&c.username_key)
+            .bind(&c.purpose)
+            .bind(&old.code_hash)
+            .bind(i64::from(old.guesses))
+            .bind(i64::from(old.issued))
+            .bind(old.window_started_at)
+            .execute(&self.pool)
+            .await,
+        }
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn guess_code(
         &self,
         pool_id: &str,
         username_key: &str,
-        now: i64,
-        policy: &LockPolicy,
-    ) -> StoreResult<Option<u32>> {
-        // In SET, `failed_sign_ins` is the count before this attempt.
-        let n: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, \
-               locked_until = CASE WHEN failed_sign_ins + 1 >= ?1 \
-                 THEN ?2 + MIN(?3 << MIN(failed_sign_ins + 1 - ?1, 20), ?4) \
-                 ELSE locked_until END \
-             WHERE pool_id = ?5 AND username_key = ?6 \
-               AND (locked_until IS NULL OR locked_until <= ?2) \
-             RETURNING failed_sign_ins",
-        )
-        .bind(policy.free_failures as i64)
-        .bind(now)
-        .bind(policy.first_lock_ms)
-        .bind(policy.max_lock_ms)
+        purpose: &str,
+        max_guesses: u32,
+    ) -> StoreResult<CodeGuess> {
+        let row = sqlx::query(&format!(
+            "UPDATE codes SET guesses = guesses + 1 \
+             WHERE pool_id = ? AND username_key = ? AND purpose = ? AND guesses < ? \
+             RETURNING {CODE_COLUMNS}"
+        ))
         .bind(pool_id)
         .bind(username_key)
+        .bind(purpose)
+        .bind(i64::from(max_guesses))
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(n.map(|n| n.clamp(0, u32::MAX as i64) as u32))
+        if let Some(r) = row {
+            return Ok(CodeGuess::Taken(code_row(&r)));
+        }
+        Ok(match self.code(pool_id, username_key, purpose).await? {
+            Some(_) => CodeGuess::Exhausted,
+            None => CodeGuess::NoCode,
+        })
     }
 
-    async fn set_sign_in_lock(
+    async fn consume_code(
         &self,
         pool_id: &str,
         username_key: &str,
-        locked_until: Option<i64>,
-    ) -> StoreResult<()> {
-        let sql = if locked_until.is_some() {
-            "UPDATE users SET locked_until = ? WHERE pool_id = ? AND username_key = ?"
-        } else {
-            "UPDATE users SET locked_until = ?, failed_sign_ins = 0 \
-             WHERE pool_id = ? AND username_key = ?"
-        };
-        sqlx::query(sql)
-            .bind(locked_until)
-            .bind(pool_id)
-            .bind(username_key)
+        purpose: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ? AND code_hash = ?",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<CodeRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?"
+        ))
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(code_row))
+    }
+
+    async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES (?, ?, ?, ?, ?)")
+            .bind(&m.message_id)
+            .bind(&m.pool_id)
+            .bind(&m.username)
+            .bind(m.created_at)
+            .bind(to_json(m)?)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
         Ok(())
     }
 
-    async fn return_sign_in_attempt(&self, pool_id: &str, username_key: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE users SET failed_sign_ins = MAX(failed_sign_ins - 1, 0), locked_until = NULL \
-             WHERE pool_id = ? AND username_key = ?",
+    async fn messages(
+        &self,
+        pool_id: Option<&str>,
+        username: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutgoingMessage>> {
+        // The newest `limit`, returned oldest first.
+        let rows = sqlx::query(
+            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR username = ?2) \
+             ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+        )
+        .bind(pool_id)
+        .bind(username)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| from_json(r.get::<&str, _>("doc")))
+            .collect()
+    }
+
+    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET doc = ? WHERE message_id = ?")
+            .bind(to_json(m)?)
+            .bind(&m.message_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl SignInStore for SqliteStore {
+    async fn sign_in_counter(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<SignInCounter>> {
+        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT failed_sign_ins, locked_until FROM users WHERE pool_id = ? AND username_key = ?",
         )
         .bind(pool_id)
         .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|(failed, locked_until)| SignInCounter {
+            failed: failed.clamp(0, u32::MAX as i64) as u32,
+            locked_until,
+        }))
+    }
+
+    async fn swap_sign_in_counter(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        expected: SignInCounter,
+        new: SignInCounter,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET failed_sign_ins = ?, locked_until = ? \
+             WHERE pool_id = ? AND username_key = ? AND failed_sign_ins = ? AND locked_until IS ?",
+        )
+        .bind(i64::from(new.failed))
+        .bind(new.locked_until)
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(i64::from(expected.failed))
+        .bind(expected.locked_until)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO spent_auth_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&p.id)
+        .bind(&p.pool_id)
+        .bind(&p.client_id)
+        .bind(&p.username_key)
+        .bind(&p.device_key)
+        .bind(&p.step)
+        .bind(p.expires_at)
+        .bind(to_json(p)?)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
         Ok(())
     }
 
+    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn pending_sign_in_for_device(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username_key: &str,
+        device_key: &str,
+        now: i64,
+    ) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query(
+            "SELECT doc FROM pending_sign_ins WHERE pool_id = ? AND username_key = ? \
+             AND device_key = ? AND client_id = ? AND expires_at >= ? \
+             ORDER BY expires_at DESC LIMIT 1",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(device_key)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn advance_pending_sign_in(
+        &self,
+        p: &PendingSignInRecord,
+        from_step: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE pending_sign_ins SET device_key = ?, step = ?, doc = ? WHERE id = ? AND step = ?",
+        )
+        .bind(&p.device_key)
+        .bind(&p.step)
+        .bind(to_json(p)?)
+        .bind(&p.id)
+        .bind(from_step)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ? AND step = ?")
+            .bind(id)
+            .bind(step)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
     async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \
@@ -1029,18 +1169,6 @@ impl Store for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO spent_auth_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64> {
         let sessions =
             sqlx::query("DELETE FROM auth_sessions WHERE expires_at < ? OR revoked_at < ?")
@@ -1064,7 +1192,10 @@ impl Store for SqliteStore {
         }
         Ok(removed)
     }
+}
 
+#[async_trait]
+impl DeviceStore for SqliteStore {
     async fn insert_device(&self, d: &DeviceRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO devices (pool_id, device_key, username_key, status, expires_at, version, doc) \
@@ -1190,126 +1321,31 @@ impl Store for SqliteStore {
             .map(|r| from_json(r.get::<&str, _>("doc")))
             .collect()
     }
+}
 
-    async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&p.id)
-        .bind(&p.pool_id)
-        .bind(&p.client_id)
-        .bind(&p.username_key)
-        .bind(&p.device_key)
-        .bind(&p.step)
-        .bind(p.expires_at)
-        .bind(to_json(p)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
-        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
-    }
-
-    async fn pending_sign_in_for_device(
-        &self,
-        pool_id: &str,
-        client_id: &str,
-        username_key: &str,
-        device_key: &str,
-        now: i64,
-    ) -> StoreResult<Option<PendingSignInRecord>> {
-        let row = sqlx::query(
-            "SELECT doc FROM pending_sign_ins WHERE pool_id = ? AND username_key = ? \
-             AND device_key = ? AND client_id = ? AND expires_at >= ? \
-             ORDER BY expires_at DESC LIMIT 1",
-        )
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(device_key)
-        .bind(client_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
-    }
-
-    async fn advance_pending_sign_in(
-        &self,
-        p: &PendingSignInRecord,
-        from_step: &str,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE pending_sign_ins SET device_key = ?, step = ?, doc = ? WHERE id = ? AND step = ?",
-        )
-        .bind(&p.device_key)
-        .bind(&p.step)
-        .bind(to_json(p)?)
-        .bind(&p.id)
-        .bind(from_step)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ? AND step = ?")
-            .bind(id)
-            .bind(step)
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        Ok(())
     }
 
-    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        for k in keys {
-            sqlx::query(
-                "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&k.pool_id)
-            .bind(&k.kid)
-            .bind(&k.token_use)
-            .bind(&k.sealed_private_key)
-            .bind(k.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)
-    }
-
-    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
-             WHERE pool_id = ? ORDER BY created_at, kid",
+    async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
+        sqlx::query(
+            "INSERT INTO deployment (name, value) VALUES ('server_key_fingerprint', ?) \
+             ON CONFLICT (name) DO NOTHING",
         )
-        .bind(pool_id)
-        .fetch_all(&self.pool)
+        .bind(fingerprint)
+        .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows
-            .iter()
-            .map(|r| SigningKeyRecord {
-                pool_id: r.get("pool_id"),
-                kid: r.get("kid"),
-                token_use: r.get("token_use"),
-                sealed_private_key: r.get("sealed_private_key"),
-                created_at: r.get("created_at"),
-            })
-            .collect())
+        sqlx::query_scalar("SELECT value FROM deployment WHERE name = 'server_key_fingerprint'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn reset(&self) -> StoreResult<()> {

@@ -2,7 +2,7 @@
 //! with `secure_delete`, so overwritten and deleted records are zeroed, not left in free space.
 
 use gatehouse_core::messages::{Medium, OutgoingMessage, Purpose};
-use gatehouse_core::Store;
+use gatehouse_core::store::CodeStore;
 use gatehouse_store::SqliteStore;
 use sqlx::Connection;
 

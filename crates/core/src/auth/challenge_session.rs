@@ -124,7 +124,7 @@ impl Core {
     /// Marks the session used; false when it already was (a replay).
     pub(crate) async fn spend_challenge_session(&self, s: &ChallengeSession) -> Result<bool> {
         Ok(self
-            .store
+            .sign_ins()
             .spend_auth_state(&s.id, s.expires_at + 60_000)
             .await?)
     }

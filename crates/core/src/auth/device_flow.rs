@@ -130,7 +130,7 @@ impl Core {
         step: &str,
     ) -> Result<PendingSignInRecord> {
         let pending = self.pending_sign_in_record(pool, client, user, device_key, step);
-        self.store.insert_pending_sign_in(&pending).await?;
+        self.sign_ins().insert_pending_sign_in(&pending).await?;
         Ok(pending)
     }
 
@@ -180,7 +180,7 @@ impl Core {
         from_step: &str,
     ) -> Result<()> {
         if self
-            .store
+            .sign_ins()
             .advance_pending_sign_in(pending, from_step)
             .await?
         {
@@ -193,7 +193,7 @@ impl Core {
     /// Finishes the pending sign-in `id` at its last step, `step`: once (a replay, or a race
     /// with another answer, finds it gone and is an expired session).
     pub(super) async fn finish_pending(&self, id: &str, step: &str) -> Result<()> {
-        if self.store.take_pending_sign_in(id, step).await? {
+        if self.sign_ins().take_pending_sign_in(id, step).await? {
             Ok(())
         } else {
             Err(expired_session())
@@ -230,11 +230,11 @@ impl Core {
         let pending = match session {
             Some(_) => {
                 let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
-                self.store.pending_sign_in(&s.id).await?
+                self.sign_ins().pending_sign_in(&s.id).await?
             }
             None => match self.find_user(pool, username).await? {
                 Some(u) => {
-                    self.store
+                    self.sign_ins()
                         .pending_sign_in_for_device(
                             &pool.id,
                             &client.client_id,
@@ -258,7 +258,7 @@ impl Core {
             ));
         }
         let user = self
-            .store
+            .users()
             .user(&pool.id, &pending.username_key)
             .await?
             .ok_or_else(expired_session)?;
@@ -341,7 +341,7 @@ impl Core {
             ));
         }
         let user = self
-            .store
+            .users()
             .user(&pool.id, &state.username_key)
             .await?
             .ok_or_else(incorrect)?;

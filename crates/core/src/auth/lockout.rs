@@ -2,15 +2,16 @@
 //! a user is locked for 1 s, then 2 s, 4 s, … doubling with each further failure up to 15
 //! minutes, as Cognito does. While locked, sign-in is refused without looking at the password.
 //!
-//! Each password or code check first *takes* an attempt in one atomic store update: it counts
-//! the attempt as a failure and, from the fifth on, sets the lock, unless the user is locked
-//! already. A correct password then clears both — unless an MFA code is still owed: then the
-//! password's own attempt is taken back and the earlier failures stay until a correct code. Counting before checking means parallel guesses cannot
-//! slip past a lock: every one of them is counted before any is tested. The counter lives in the
-//! store (beside the user, outside its versioned record), so the lock holds across restarts and
-//! across server processes.
+//! Each password or code check first *takes* an attempt: it reads the user's counter, computes
+//! the next one here (one more failure and, from the fifth on, the lock) and swaps it in only if
+//! the counter is still what it read (the store's compare-and-swap; a loser reads again). A
+//! correct password then clears both — unless an MFA code is still owed: then the password's own
+//! attempt is taken back and the earlier failures stay until a correct code. Counting before
+//! checking means parallel guesses cannot slip past a lock: every one of them is counted before
+//! any is tested. The counter lives in the store (beside the user, outside its versioned
+//! record), so the lock holds across restarts and across server processes.
 
-use crate::store::{LockPolicy, UserRecord};
+use crate::store::{SignInCounter, UserRecord};
 use crate::{Core, CoreError, Result};
 
 /// Wrong passwords allowed before the first lock.
@@ -19,16 +20,31 @@ pub(crate) const FREE_FAILURES: u32 = 5;
 pub(crate) const FIRST_LOCK_MS: i64 = 1000;
 /// The longest lock.
 pub(crate) const MAX_LOCK_MS: i64 = 15 * 60 * 1000;
-
-const POLICY: LockPolicy = LockPolicy {
-    free_failures: FREE_FAILURES,
-    first_lock_ms: FIRST_LOCK_MS,
-    max_lock_ms: MAX_LOCK_MS,
-};
+/// Compare-and-swap rounds before giving up; contention ends once the lock is set.
+const MAX_SWAPS: u32 = 64;
 
 fn exceeded() -> CoreError {
     metrics::counter!("gatehouse_lockouts_total").increment(1);
     CoreError::NotAuthorized("Password attempts exceeded".into())
+}
+
+/// The counter after one more failure at `now`: from the [`FREE_FAILURES`]th on, locked for
+/// [`FIRST_LOCK_MS`] doubled per further failure, at most [`MAX_LOCK_MS`].
+pub(crate) fn after_failure(c: SignInCounter, now: i64) -> SignInCounter {
+    let failed = c.failed.saturating_add(1);
+    if failed < FREE_FAILURES {
+        return SignInCounter { failed, ..c };
+    }
+    let doublings = (failed - FREE_FAILURES).min(20);
+    let lock = (FIRST_LOCK_MS << doublings).min(MAX_LOCK_MS);
+    SignInCounter {
+        failed,
+        locked_until: Some(now + lock),
+    }
+}
+
+fn is_locked(c: &SignInCounter, now: i64) -> bool {
+    c.locked_until.is_some_and(|until| until > now)
 }
 
 impl Core {
@@ -41,37 +57,89 @@ impl Core {
         }
     }
 
+    /// Moves the user's counter from what it is to `next(it)` in one compare-and-swap, read
+    /// again and retried when another attempt got there first. `next` returning `Err` stops.
+    async fn swap_counter(
+        &self,
+        user: &UserRecord,
+        next: impl Fn(SignInCounter) -> Result<Option<SignInCounter>>,
+    ) -> Result<()> {
+        for round in 0..MAX_SWAPS {
+            let Some(current) = self
+                .sign_ins()
+                .sign_in_counter(&user.pool_id, &user.username_key)
+                .await?
+            else {
+                return Err(CoreError::NotAuthorized(
+                    "Incorrect username or password.".into(),
+                ));
+            };
+            let Some(new) = next(current)? else {
+                return Ok(());
+            };
+            if self
+                .sign_ins()
+                .swap_sign_in_counter(&user.pool_id, &user.username_key, current, new)
+                .await?
+            {
+                return Ok(());
+            }
+            crate::backoff::pause(self.entropy.as_ref(), round).await;
+        }
+        Err(CoreError::Internal("sign-in counter kept changing".into()))
+    }
+
     /// Counts a password attempt before the password is checked; refused while locked.
     pub(crate) async fn take_attempt(&self, user: &UserRecord) -> Result<()> {
-        let taken = self
-            .store
-            .take_sign_in_attempt(
-                &user.pool_id,
-                &user.username_key,
-                self.now_millis(),
-                &POLICY,
-            )
-            .await?;
-        match taken {
-            Some(_) => Ok(()),
-            None => Err(exceeded()),
-        }
+        let now = self.now_millis();
+        self.swap_counter(user, |c| {
+            if is_locked(&c, now) {
+                return Err(exceeded());
+            }
+            Ok(Some(after_failure(c, now)))
+        })
+        .await
     }
 
     /// The password was right but an MFA code is owed: this attempt is not a failure, the
-    /// earlier ones stay (only a right code clears them).
+    /// earlier ones stay (only a right code clears them), and no lock (the attempt was only
+    /// taken because no earlier lock was in force).
     pub(crate) async fn attempt_was_right(&self, user: &UserRecord) -> Result<()> {
-        self.store
-            .return_sign_in_attempt(&user.pool_id, &user.username_key)
-            .await?;
-        Ok(())
+        self.swap_counter(user, |c| {
+            Ok(Some(SignInCounter {
+                failed: c.failed.saturating_sub(1),
+                locked_until: None,
+            }))
+        })
+        .await
     }
 
     /// The password was right: the count and any lock go.
     pub(crate) async fn attempt_succeeded(&self, user: &UserRecord) -> Result<()> {
-        self.store
-            .set_sign_in_lock(&user.pool_id, &user.username_key, None)
-            .await?;
-        Ok(())
+        self.swap_counter(user, |c| {
+            Ok((c != SignInCounter::default()).then(SignInCounter::default))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_starts_at_the_fifth_failure_and_doubles_up_to_fifteen_minutes() {
+        let mut c = SignInCounter::default();
+        let mut locks = Vec::new();
+        for _ in 0..16 {
+            c = after_failure(c, 0);
+            locks.push(c.locked_until);
+        }
+        assert_eq!(&locks[..4], &[None; 4]);
+        assert_eq!(
+            &locks[4..9],
+            &[Some(1000), Some(2000), Some(4000), Some(8000), Some(16000)]
+        );
+        assert_eq!(locks[15], Some(MAX_LOCK_MS));
     }
 }

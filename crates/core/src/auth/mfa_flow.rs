@@ -217,7 +217,7 @@ impl Core {
                     let mut pending =
                         self.pending_sign_in_record(pool, client, user, key, factor.name());
                     let code = self.prepare_code(&mut pending, factor);
-                    self.store.insert_pending_sign_in(&pending).await?;
+                    self.sign_ins().insert_pending_sign_in(&pending).await?;
                     let params = self.send_mfa_code(pool, user, factor, code, None).await?;
                     return Ok(mfa_challenge(factor, pending.session, params, user));
                 }
@@ -237,7 +237,7 @@ impl Core {
         // The factors offered are kept: the answer must pick one of them.
         let mut pending = self.pending_sign_in_record(pool, client, user, key, step);
         pending.mfa.offered = names.iter().map(|n| n.to_string()).collect();
-        self.store.insert_pending_sign_in(&pending).await?;
+        self.sign_ins().insert_pending_sign_in(&pending).await?;
         Ok(AuthStep {
             challenge_name: Some(challenge),
             session: Some(pending.session),
@@ -328,13 +328,13 @@ impl Core {
     ) -> Result<(PendingSignInRecord, UserRecord)> {
         let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
         let pending = self
-            .store
+            .sign_ins()
             .pending_sign_in(&s.id)
             .await?
             .filter(|p| p.step == step && p.expires_at >= self.now_millis())
             .ok_or_else(expired_session)?;
         let user = self
-            .store
+            .users()
             .user(&pool.id, &pending.username_key)
             .await?
             .filter(|u| Core::session_matches(&s, u))

@@ -70,7 +70,7 @@ impl Core {
         let s = self.open_challenge_session(pool, client, session, CHALLENGE)?;
         let password = responses.required("NEW_PASSWORD")?;
         let user = self
-            .store
+            .users()
             .user(&pool.id, &s.username_key)
             .await?
             .ok_or_else(expired_session)?;

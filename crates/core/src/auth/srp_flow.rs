@@ -244,7 +244,7 @@ impl Core {
             return Err(incorrect());
         };
         let user = self
-            .store
+            .users()
             .user(&pool.id, username_key)
             .await?
             .ok_or_else(incorrect)?;
@@ -285,7 +285,7 @@ impl Core {
             .await?;
         // Spent only now, on success; a second use of the same block is a replay.
         if !self
-            .store
+            .sign_ins()
             .spend_auth_state(&state.id, state.issued_at + SRP_STATE_TTL_MS + 60_000)
             .await?
         {
