@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
-    AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeLimits, CodeRecord,
-    DeviceRecord, LockPolicy, PasswordRecord, PendingSignInRecord, SigningKeyRecord, StoreResult,
-    UserFilter, UserMfaRecord, UserPoolRecord, UserRecord,
+    AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
+    DeviceStore, PasswordRecord, PendingSignInRecord, PoolStore, SignInCounter, SignInStore,
+    SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord, UserPoolRecord,
+    UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -162,15 +163,6 @@ impl PgStore {
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
     }
-
-    /// One cheap round trip: is the database answering?
-    pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
 }
 
 fn pool_row(r: &PgRow) -> StoreResult<UserPoolRecord> {
@@ -287,7 +279,7 @@ fn filter_column(attribute: &str) -> Option<&'static str> {
 }
 
 const CODE_COLUMNS: &str =
-    "pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses";
+    "pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at";
 
 fn code_row(r: &PgRow) -> CodeRecord {
     CodeRecord {
@@ -298,6 +290,8 @@ fn code_row(r: &PgRow) -> CodeRecord {
         attribute: r.get("attribute"),
         expires_at: r.get("expires_at"),
         guesses: r.get::<i64, _>("guesses").clamp(0, u32::MAX as i64) as u32,
+        issued: r.get::<i64, _>("issued").clamp(0, u32::MAX as i64) as u32,
+        window_started_at: r.get("window_started_at"),
     }
 }
 
@@ -406,7 +400,7 @@ fn group_row(r: &PgRow) -> StoreResult<GroupType> {
 }
 
 #[async_trait]
-impl Store for PgStore {
+impl PoolStore for PgStore {
     async fn insert_user_pool(&self, p: &UserPoolRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -487,14 +481,6 @@ impl Store for PgStore {
         rows.iter().map(pool_row).collect()
     }
 
-    async fn count_users(&self, pool_id: &str) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = $1")
-            .bind(pool_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)
-    }
-
     async fn insert_app_client(&self, c: &AppClientRecord) -> StoreResult<()> {
         sqlx::query("INSERT INTO app_clients (client_id, pool_id, name, version, doc) VALUES ($1, $2, $3, $4, $5)")
             .bind(&c.client_id)
@@ -558,6 +544,60 @@ impl Store for PgStore {
         .await
         .map_err(backend)?;
         rows.iter().map(client_row).collect()
+    }
+
+    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
+        retry(|| async {
+            let mut tx = self.pool.begin().await?;
+            for k in keys {
+                sqlx::query(
+                    "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&k.pool_id)
+                .bind(&k.kid)
+                .bind(&k.token_use)
+                .bind(&k.sealed_private_key)
+                .bind(k.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
+             WHERE pool_id = $1 ORDER BY created_at, kid",
+        )
+        .bind(pool_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| SigningKeyRecord {
+                pool_id: r.get("pool_id"),
+                kid: r.get("kid"),
+                token_use: r.get("token_use"),
+                sealed_private_key: r.get("sealed_private_key"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl UserStore for PgStore {
+    async fn count_users(&self, pool_id: &str) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = $1")
+            .bind(pool_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn insert_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<()> {
@@ -730,158 +770,6 @@ impl Store for PgStore {
         rows.iter().map(user_row).collect()
     }
 
-    async fn issue_code(&self, c: &CodeRecord, now: i64, limits: &CodeLimits) -> StoreResult<bool> {
-        // One statement: a code within the window's allowance replaces the old one and keeps
-        // its guesses; after the window everything starts again. `ON CONFLICT DO UPDATE` locks
-        // the row, so simultaneous issues are counted one after the other.
-        let done = sqlx::query(
-            "INSERT INTO codes AS c (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7) \
-             ON CONFLICT (pool_id, username_key, purpose) DO UPDATE SET \
-               code_hash = excluded.code_hash, attribute = excluded.attribute, expires_at = excluded.expires_at, \
-               guesses = CASE WHEN c.window_started_at > $7 - $8 THEN c.guesses ELSE 0 END, \
-               issued = CASE WHEN c.window_started_at > $7 - $8 THEN c.issued + 1 ELSE 1 END, \
-               window_started_at = CASE WHEN c.window_started_at > $7 - $8 THEN c.window_started_at ELSE $7 END \
-             WHERE c.window_started_at <= $7 - $8 OR c.issued < $9",
-        )
-        .bind(&c.pool_id)
-        .bind(&c.username_key)
-        .bind(&c.purpose)
-        .bind(&c.code_hash)
-        .bind(&c.attribute)
-        .bind(c.expires_at)
-        .bind(now)
-        .bind(limits.window_ms)
-        .bind(i64::from(limits.max_issued))
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn guess_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-        max_guesses: u32,
-    ) -> StoreResult<CodeGuess> {
-        // A concurrent guess waits for the row and re-checks `guesses < max` on what it wrote.
-        let row = sqlx::query(&format!(
-            "UPDATE codes SET guesses = guesses + 1 \
-             WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND guesses < $4 \
-             RETURNING {CODE_COLUMNS}"
-        ))
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .bind(i64::from(max_guesses))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        if let Some(r) = row {
-            return Ok(CodeGuess::Taken(code_row(&r)));
-        }
-        Ok(match self.code(pool_id, username_key, purpose).await? {
-            Some(_) => CodeGuess::Exhausted,
-            None => CodeGuess::NoCode,
-        })
-    }
-
-    async fn consume_code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-        code_hash: &str,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "DELETE FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND code_hash = $4",
-        )
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .bind(code_hash)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn code(
-        &self,
-        pool_id: &str,
-        username_key: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<CodeRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3"
-        ))
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(purpose)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(row.as_ref().map(code_row))
-    }
-
-    async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&m.message_id)
-            .bind(&m.pool_id)
-            .bind(&m.username)
-            .bind(m.created_at)
-            .bind(to_json(m)?)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn messages(
-        &self,
-        pool_id: Option<&str>,
-        username: Option<&str>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutgoingMessage>> {
-        // The newest `limit`, returned oldest first.
-        let rows = sqlx::query(
-            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE ($1::text IS NULL OR pool_id = $1) AND ($2::text IS NULL OR username = $2) \
-             ORDER BY seq DESC LIMIT $3) newest ORDER BY seq",
-        )
-        .bind(pool_id)
-        .bind(username)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|r| from_json(r.get::<&str, _>("doc")))
-            .collect()
-    }
-
-    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET doc = $1 WHERE message_id = $2")
-            .bind(to_json(m)?)
-            .bind(&m.message_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
-        retry(move || async move {
-            let done = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
-                .bind(created_before)
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected())
-        })
-        .await
-    }
-
     async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
         sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES ($1, $2, $3)")
             .bind(g.user_pool_id.as_deref().unwrap_or_default())
@@ -1013,72 +901,323 @@ impl Store for PgStore {
         .map_err(backend)?;
         rows.iter().map(user_row).collect()
     }
+}
 
-    async fn take_sign_in_attempt(
+#[async_trait]
+impl CodeStore for PgStore {
+    async fn swap_code(&self, c: &CodeRecord, expected: Option<&CodeRecord>) -> StoreResult<bool> {
+        // Both are one statement: a simultaneous insert of the same key waits for the first and
+        // then does nothing; a simultaneous update waits for the row and re-checks the
+        // expected values on what the other wrote.
+        let done = match expected {
+            None => sqlx::query(
+                "INSERT INTO codes (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (pool_id, username_key, purpose) DO NOTHING",
+            )
+            .bind(&c.pool_id)
+            .bind(&c.username_key)
+            .bind(&c.purpose)
+            .bind(&c.code_hash)
+            .bind(&c.attribute)
+            .bind(c.expires_at)
+            .bind(i64::from(c.guesses))
+            .bind(i64::from(c.issued))
+            .bind(c.window_started_at)
+            .execute(&self.pool)
+            .await,
+            Some(old) => sqlx::query(
+                "UPDATE codes SET code_hash = $1, attribute = $2, expires_at = $3, guesses = $4, issued = $5, window_started_at = $6 \
+                 WHERE pool_id = $7 AND username_key = $8 AND purpose = $9 \
+                   AND code_hash = $10 AND guesses = $11 AND issued = $12 AND window_started_at = $13",
+            )
+            .bind(&c.code_hash)
+            .bind(&c.attribute)
+            .bind(c.expires_at)
+            .bind(i64::from(c.guesses))
+            .bind(i64::from(c.issued))
+            .bind(c.window_started_at)
+            .bind(&c.pool_id)
+            .bind(&c.username_key)
+            .bind(&c.purpose)
+            .bind(&old.code_hash)
+            .bind(i64::from(old.guesses))
+            .bind(i64::from(old.issued))
+            .bind(old.window_started_at)
+            .execute(&self.pool)
+            .await,
+        }
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn guess_code(
         &self,
         pool_id: &str,
         username_key: &str,
-        now: i64,
-        policy: &LockPolicy,
-    ) -> StoreResult<Option<u32>> {
-        // In SET, `failed_sign_ins` is the count before this attempt. A concurrent attempt
-        // waits for the row and re-checks the lock on what this one wrote.
-        let n: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, \
-               locked_until = CASE WHEN failed_sign_ins + 1 >= $1 \
-                 THEN $2 + LEAST($3 << LEAST(failed_sign_ins + 1 - $1, 20)::int, $4) \
-                 ELSE locked_until END \
-             WHERE pool_id = $5 AND username_key = $6 \
-               AND (locked_until IS NULL OR locked_until <= $2) \
-             RETURNING failed_sign_ins",
-        )
-        .bind(policy.free_failures as i64)
-        .bind(now)
-        .bind(policy.first_lock_ms)
-        .bind(policy.max_lock_ms)
+        purpose: &str,
+        max_guesses: u32,
+    ) -> StoreResult<CodeGuess> {
+        // A concurrent guess waits for the row and re-checks `guesses < max` on what it wrote.
+        let row = sqlx::query(&format!(
+            "UPDATE codes SET guesses = guesses + 1 \
+             WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND guesses < $4 \
+             RETURNING {CODE_COLUMNS}"
+        ))
         .bind(pool_id)
         .bind(username_key)
+        .bind(purpose)
+        .bind(i64::from(max_guesses))
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(n.map(|n| n.clamp(0, u32::MAX as i64) as u32))
+        if let Some(r) = row {
+            return Ok(CodeGuess::Taken(code_row(&r)));
+        }
+        Ok(match self.code(pool_id, username_key, purpose).await? {
+            Some(_) => CodeGuess::Exhausted,
+            None => CodeGuess::NoCode,
+        })
     }
 
-    async fn set_sign_in_lock(
+    async fn consume_code(
         &self,
         pool_id: &str,
         username_key: &str,
-        locked_until: Option<i64>,
-    ) -> StoreResult<()> {
-        let sql = if locked_until.is_some() {
-            "UPDATE users SET locked_until = $1 WHERE pool_id = $2 AND username_key = $3"
-        } else {
-            "UPDATE users SET locked_until = $1, failed_sign_ins = 0 \
-             WHERE pool_id = $2 AND username_key = $3"
-        };
-        sqlx::query(sql)
-            .bind(locked_until)
-            .bind(pool_id)
-            .bind(username_key)
+        purpose: &str,
+        code_hash: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND code_hash = $4",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn code(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<CodeRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3"
+        ))
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(code_row))
+    }
+
+    async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&m.message_id)
+            .bind(&m.pool_id)
+            .bind(&m.username)
+            .bind(m.created_at)
+            .bind(to_json(m)?)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
         Ok(())
     }
 
-    async fn return_sign_in_attempt(&self, pool_id: &str, username_key: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE users SET failed_sign_ins = GREATEST(failed_sign_ins - 1, 0), locked_until = NULL \
-             WHERE pool_id = $1 AND username_key = $2",
+    async fn messages(
+        &self,
+        pool_id: Option<&str>,
+        username: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutgoingMessage>> {
+        // The newest `limit`, returned oldest first.
+        let rows = sqlx::query(
+            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE ($1::text IS NULL OR pool_id = $1) AND ($2::text IS NULL OR username = $2) \
+             ORDER BY seq DESC LIMIT $3) newest ORDER BY seq",
+        )
+        .bind(pool_id)
+        .bind(username)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| from_json(r.get::<&str, _>("doc")))
+            .collect()
+    }
+
+    async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET doc = $1 WHERE message_id = $2")
+            .bind(to_json(m)?)
+            .bind(&m.message_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
+        retry(move || async move {
+            let done = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SignInStore for PgStore {
+    async fn sign_in_counter(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<SignInCounter>> {
+        let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT failed_sign_ins, locked_until FROM users WHERE pool_id = $1 AND username_key = $2",
         )
         .bind(pool_id)
         .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|(failed, locked_until)| SignInCounter {
+            failed: failed.clamp(0, u32::MAX as i64) as u32,
+            locked_until,
+        }))
+    }
+
+    async fn swap_sign_in_counter(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        expected: SignInCounter,
+        new: SignInCounter,
+    ) -> StoreResult<bool> {
+        // A simultaneous attempt waits for the row, then finds the counter changed (SQLite's
+        // `IS` is IS NOT DISTINCT FROM: NULL equals NULL).
+        let done = sqlx::query(
+            "UPDATE users SET failed_sign_ins = $1, locked_until = $2 \
+             WHERE pool_id = $3 AND username_key = $4 AND failed_sign_ins = $5 \
+               AND locked_until IS NOT DISTINCT FROM $6",
+        )
+        .bind(i64::from(new.failed))
+        .bind(new.locked_until)
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(i64::from(expected.failed))
+        .bind(expected.locked_until)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
+        // A simultaneous insert of the same id waits for the first to commit, then does nothing.
+        let done = sqlx::query(
+            "INSERT INTO spent_auth_states (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&p.id)
+        .bind(&p.pool_id)
+        .bind(&p.client_id)
+        .bind(&p.username_key)
+        .bind(&p.device_key)
+        .bind(&p.step)
+        .bind(p.expires_at)
+        .bind(to_json(p)?)
         .execute(&self.pool)
         .await
         .map_err(backend)?;
         Ok(())
     }
 
+    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn pending_sign_in_for_device(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        username_key: &str,
+        device_key: &str,
+        now: i64,
+    ) -> StoreResult<Option<PendingSignInRecord>> {
+        let row = sqlx::query(
+            "SELECT doc FROM pending_sign_ins WHERE pool_id = $1 AND username_key = $2 \
+             AND device_key = $3 AND client_id = $4 AND expires_at >= $5 \
+             ORDER BY expires_at DESC LIMIT 1",
+        )
+        .bind(pool_id)
+        .bind(username_key)
+        .bind(device_key)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
+    }
+
+    async fn advance_pending_sign_in(
+        &self,
+        p: &PendingSignInRecord,
+        from_step: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE pending_sign_ins SET device_key = $1, step = $2, doc = $3 WHERE id = $4 AND step = $5",
+        )
+        .bind(&p.device_key)
+        .bind(&p.step)
+        .bind(to_json(p)?)
+        .bind(&p.id)
+        .bind(from_step)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = $1 AND step = $2")
+            .bind(id)
+            .bind(step)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl TokenStore for PgStore {
     async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \
@@ -1181,19 +1320,6 @@ impl Store for PgStore {
         .await
     }
 
-    async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
-        // A simultaneous insert of the same id waits for the first to commit, then does nothing.
-        let done = sqlx::query(
-            "INSERT INTO spent_auth_states (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64> {
         let mut removed = retry(move || async move {
             let sessions =
@@ -1221,7 +1347,10 @@ impl Store for PgStore {
         }
         Ok(removed)
     }
+}
 
+#[async_trait]
+impl DeviceStore for PgStore {
     async fn insert_device(&self, d: &DeviceRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO devices (pool_id, device_key, username_key, status, expires_at, version, doc) \
@@ -1350,129 +1479,32 @@ impl Store for PgStore {
             .map(|r| from_json(r.get::<&str, _>("doc")))
             .collect()
     }
+}
 
-    async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&p.id)
-        .bind(&p.pool_id)
-        .bind(&p.client_id)
-        .bind(&p.username_key)
-        .bind(&p.device_key)
-        .bind(&p.step)
-        .bind(p.expires_at)
-        .bind(to_json(p)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
-        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
-    }
-
-    async fn pending_sign_in_for_device(
-        &self,
-        pool_id: &str,
-        client_id: &str,
-        username_key: &str,
-        device_key: &str,
-        now: i64,
-    ) -> StoreResult<Option<PendingSignInRecord>> {
-        let row = sqlx::query(
-            "SELECT doc FROM pending_sign_ins WHERE pool_id = $1 AND username_key = $2 \
-             AND device_key = $3 AND client_id = $4 AND expires_at >= $5 \
-             ORDER BY expires_at DESC LIMIT 1",
-        )
-        .bind(pool_id)
-        .bind(username_key)
-        .bind(device_key)
-        .bind(client_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        row.map(|r| from_json(r.get::<&str, _>("doc"))).transpose()
-    }
-
-    async fn advance_pending_sign_in(
-        &self,
-        p: &PendingSignInRecord,
-        from_step: &str,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE pending_sign_ins SET device_key = $1, step = $2, doc = $3 WHERE id = $4 AND step = $5",
-        )
-        .bind(&p.device_key)
-        .bind(&p.step)
-        .bind(to_json(p)?)
-        .bind(&p.id)
-        .bind(from_step)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = $1 AND step = $2")
-            .bind(id)
-            .bind(step)
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        Ok(())
     }
 
-    async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()> {
-        retry(|| async {
-            let mut tx = self.pool.begin().await?;
-            for k in keys {
-                sqlx::query(
-                    "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&k.pool_id)
-                .bind(&k.kid)
-                .bind(&k.token_use)
-                .bind(&k.sealed_private_key)
-                .bind(k.created_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
-             WHERE pool_id = $1 ORDER BY created_at, kid",
+    async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
+        // Of simultaneous first starts, one insert wins; the others wait for it and read its value.
+        sqlx::query(
+            "INSERT INTO deployment (name, value) VALUES ('server_key_fingerprint', $1) \
+             ON CONFLICT (name) DO NOTHING",
         )
-        .bind(pool_id)
-        .fetch_all(&self.pool)
+        .bind(fingerprint)
+        .execute(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(rows
-            .iter()
-            .map(|r| SigningKeyRecord {
-                pool_id: r.get("pool_id"),
-                kid: r.get("kid"),
-                token_use: r.get("token_use"),
-                sealed_private_key: r.get("sealed_private_key"),
-                created_at: r.get("created_at"),
-            })
-            .collect())
+        sqlx::query_scalar("SELECT value FROM deployment WHERE name = 'server_key_fingerprint'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn reset(&self) -> StoreResult<()> {

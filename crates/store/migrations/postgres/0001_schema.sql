@@ -1,4 +1,4 @@
--- The PostgreSQL schema: the SQLite schema as it stands after sqlite/0008, in one step (PostgreSQL
+-- The PostgreSQL schema: the SQLite schema as it stands after sqlite/0009, in one step (PostgreSQL
 -- has no data from before it). Same tables, columns and indexes, so that the two back ends read
 -- alike and `migrate-store` copies rows as they are. Each row keeps its full record as JSON text
 -- (`doc`); columns exist for lookups, uniqueness, filters and ordering.
@@ -178,3 +178,10 @@ CREATE TABLE pending_sign_ins (
 );
 CREATE INDEX pending_sign_ins_by_device ON pending_sign_ins(pool_id, username_key, device_key);
 CREATE INDEX pending_sign_ins_by_expiry ON pending_sign_ins(expires_at);
+
+-- Facts about the deployment that every process sharing this database must agree on: the
+-- server key's fingerprint (never the key), recorded by the first process to start.
+CREATE TABLE deployment (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
