@@ -271,9 +271,9 @@ fn filter_column(attribute: &str) -> Option<&'static str> {
         "sub" => "sub",
         "cognito:user_status" => "status",
         "status" => "((CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END) COLLATE \"C\")",
-        "name" => "((doc::json -> 'attributes' ->> 'name') COLLATE \"C\")",
-        "given_name" => "((doc::json -> 'attributes' ->> 'given_name') COLLATE \"C\")",
-        "family_name" => "((doc::json -> 'attributes' ->> 'family_name') COLLATE \"C\")",
+        "name" => "(user_attribute(doc, 'name') COLLATE \"C\")",
+        "given_name" => "(user_attribute(doc, 'given_name') COLLATE \"C\")",
+        "family_name" => "(user_attribute(doc, 'family_name') COLLATE \"C\")",
         _ => return None,
     })
 }

@@ -54,6 +54,14 @@ CREATE INDEX users_by_email ON users(pool_id, email);
 CREATE INDEX users_by_phone ON users(pool_id, phone_number);
 CREATE INDEX users_by_preferred_username ON users(pool_id, preferred_username);
 
+-- An attribute read from a user's document, for ListUsers filters on attributes without a
+-- column (name, given_name, family_name). JSON strings may hold "\u0000", PostgreSQL text may
+-- not: such a character reads as U+FFFD here, rather than one user's value failing the filter
+-- for the whole pool.
+CREATE FUNCTION user_attribute(doc TEXT, attribute TEXT) RETURNS TEXT
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT replace(doc, '\u0000', '\ufffd')::json -> 'attributes' ->> attribute $$;
+
 -- Sign-in aliases: `alias` is `attribute:value`, the value as the pool compares it (core's
 -- `alias_claims`). The primary key is the promise: one holder per alias in a pool.
 CREATE TABLE user_aliases (
