@@ -161,10 +161,18 @@ impl TestDatabase {
         let mut admin = sqlx::PgConnection::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot connect: {e}"));
-        admin
-            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-            .await
-            .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot create {name}: {e}"));
+        // A locale whose order is not the bytes' (ICU en-US: "a" < "B"), so that a key column
+        // compared without COLLATE "C" shows; the server's default where ICU is missing.
+        let icu = format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE template0 \
+             LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+        );
+        if admin.execute(icu.as_str()).await.is_err() {
+            admin
+                .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+                .await
+                .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot create {name}: {e}"));
+        }
         let _ = admin.close().await;
         let mut url = url::Url::parse(admin_url).expect("a postgres:// URL");
         url.set_path(&format!("/{name}"));

@@ -1,0 +1,109 @@
+//! The store contract where the back ends could part ways, checked on each: keys order and
+//! page bytewise whatever the database's locale, prefix filters are ranges of bytes, and an
+//! attribute value JSON allows but PostgreSQL text does not ("\u0000") does not break a
+//! filter for the rest of the pool.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{on_both, TestDb};
+use gatehouse_core::store::{UserFilter, UserPoolRecord, UserRecord};
+use gatehouse_core::Store;
+use gatehouse_wire::UserStatusType;
+
+const POOL: &str = "us-east-1_contract";
+
+async fn pool_with_users(db: &TestDb, users: &[(&str, &str)]) -> std::sync::Arc<dyn Store> {
+    let store = db.store().await;
+    store
+        .insert_user_pool(&UserPoolRecord {
+            id: POOL.into(),
+            version: 1,
+            pool: Default::default(),
+            mfa: Default::default(),
+        })
+        .await
+        .unwrap();
+    for (i, (username, name)) in users.iter().enumerate() {
+        let user = UserRecord {
+            pool_id: POOL.into(),
+            username: username.to_string(),
+            username_key: username.to_string(),
+            sub: format!("sub-{i}"),
+            status: UserStatusType::Confirmed,
+            enabled: true,
+            attributes: BTreeMap::from([
+                ("sub".to_string(), format!("sub-{i}")),
+                ("name".to_string(), name.to_string()),
+            ]),
+            password: None,
+            password_history: Vec::new(),
+            temporary_password_expires_at: None,
+            mfa_options: Vec::new(),
+            mfa: Default::default(),
+            created_at: 1,
+            updated_at: 1,
+            version: 1,
+            failed_sign_ins: 0,
+            locked_until: None,
+        };
+        store.insert_user(&user, &[]).await.unwrap();
+    }
+    store
+}
+
+async fn usernames(
+    store: &dyn Store,
+    filter: Option<(&str, bool, &str)>,
+    after: Option<&str>,
+) -> Vec<String> {
+    let filter = filter.map(|(attribute, prefix, value)| UserFilter {
+        attribute: attribute.into(),
+        prefix,
+        value: value.into(),
+    });
+    store
+        .list_users(POOL, filter.as_ref(), after, 60)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect()
+}
+
+on_both! { #[tokio::test] keys_order_and_page_bytewise }
+async fn keys_order_and_page_bytewise(db: TestDb) {
+    let names = ["b", "a", "Z", "é", "aa", "B", "a-b", "a b"];
+    let store = pool_with_users(&db, &names.map(|n| (n, "x"))).await;
+    // Byte order: space and '-' before letters, upper case before lower case, é last.
+    let all = ["B", "Z", "a", "a b", "a-b", "aa", "b", "é"];
+    assert_eq!(usernames(&*store, None, None).await, all);
+    assert_eq!(usernames(&*store, None, Some("a")).await, all[3..]);
+    assert_eq!(
+        usernames(&*store, Some(("username", true, "a")), None).await,
+        ["a", "a b", "a-b", "aa"]
+    );
+    assert_eq!(
+        usernames(&*store, Some(("username", false, "B")), None).await,
+        ["B"]
+    );
+}
+
+on_both! { #[tokio::test] a_nul_in_one_users_name_does_not_break_the_pools_filters }
+async fn a_nul_in_one_users_name_does_not_break_the_pools_filters(db: TestDb) {
+    let store = pool_with_users(&db, &[("ana", "an\0a"), ("bob", "anbo"), ("cy", "cy")]).await;
+    assert_eq!(
+        usernames(&*store, Some(("name", true, "an")), None).await,
+        ["ana", "bob"]
+    );
+    assert_eq!(
+        usernames(&*store, Some(("name", false, "anbo")), None).await,
+        ["bob"]
+    );
+    let ana = store.user(POOL, "ana").await.unwrap().unwrap();
+    assert_eq!(
+        ana.attributes["name"], "an\0a",
+        "the document keeps the value"
+    );
+}
