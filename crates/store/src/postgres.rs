@@ -295,8 +295,8 @@ fn code_row(r: &PgRow) -> CodeRecord {
     }
 }
 
-/// How often a taken-over alias is claimed again when another transaction claimed it between
-/// our delete and our insert, before the claim is reported taken.
+/// How often a taken-over alias is claimed again when a plain claim was committed between our
+/// delete and our insert, before the claim is reported taken.
 const TAKE_OVER_ATTEMPTS: usize = 5;
 
 /// Writes a user's alias claims inside its write's transaction. A claim held by another user
@@ -304,9 +304,11 @@ const TAKE_OVER_ATTEMPTS: usize = 5;
 /// claim and its `{attribute}_verified` becomes "false", in the same transaction.
 ///
 /// Unlike SQLite, where the whole transaction holds the write lock, a READ COMMITTED statement
-/// sees only what was committed when it began: a claim committed by another take-over after our
-/// DELETE is invisible to it. The insert therefore does nothing on conflict and the claim is
-/// taken over again, from a fresh statement that sees the new holder.
+/// sees only what was committed when it began. Take-overs of one alias therefore queue on a
+/// transaction-scoped advisory lock: once it is granted, the previous taker has committed and
+/// the next statement sees it as the holder. A plain claim committed between our DELETE and our
+/// INSERT is not queued: the insert does nothing on conflict, and the alias is taken over
+/// again from a fresh statement.
 async fn claim_aliases(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     pool_id: &str,
@@ -329,6 +331,10 @@ async fn claim_aliases(
             })?;
             continue;
         }
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("gatehouse alias take-over {pool_id} {}", a.key))
+            .execute(&mut **tx)
+            .await?;
         let mut claimed = false;
         for _ in 0..TAKE_OVER_ATTEMPTS {
             let holder: Option<String> = sqlx::query_scalar(
