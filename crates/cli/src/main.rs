@@ -224,6 +224,7 @@ async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
     let core =
         Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key);
+    core.check_server_key().await?;
     Ok((core, opened.pool_stats))
 }
 

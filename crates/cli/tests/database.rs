@@ -82,3 +82,45 @@ fn database_pool_bounds_are_checked() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(said));
     }
 }
+
+/// `gatehouse outbox` opens the store as a server does, then exits: enough to start "a process".
+fn open_with_key(db: &str, key: &str, data_dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["outbox", "--database-url", db, "--data-dir"])
+        .arg(data_dir)
+        .env_remove("GATEHOUSE_CONFIG")
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .env("GATEHOUSE_SERVER_KEY", key)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_process_with_another_server_key_is_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", tmp.path().join("shared.db").display());
+    let first = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let other = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+    let out = open_with_key(&db, first, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same key again: welcome.
+    assert!(open_with_key(&db, first, tmp.path()).status.success());
+    let out = open_with_key(&db, other, tmp.path());
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("this database belongs to a deployment with another server key"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(other) && !stderr.contains(first),
+        "{stderr}"
+    );
+    // The first key still works: the refused process recorded nothing.
+    assert!(open_with_key(&db, first, tmp.path()).status.success());
+}
