@@ -1,4 +1,5 @@
-//! The `gatehouse` binary: `serve` (the default), `healthcheck`, `operations`.
+//! The `gatehouse` binary: `serve` (the default), `healthcheck`, `operations`, `outbox`,
+//! `migrate-store`.
 
 mod config;
 mod credentials;
@@ -59,6 +60,19 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Copy every record of an embedded SQLite store into PostgreSQL (docs/deploy.md). Stop the
+    /// servers on the SQLite store first; run the PostgreSQL ones with the same server key.
+    MigrateStore {
+        /// The source: sqlite:PATH (e.g. sqlite:gatehouse-data/gatehouse.db).
+        #[arg(long)]
+        from: String,
+        /// The target: postgres://… (migrated first; must hold no record unless --force).
+        #[arg(long)]
+        to: String,
+        /// Replace whatever records the target holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +94,7 @@ fn main() -> ExitCode {
             limit,
             serve,
         }) => print_outbox(serve, pool, user, limit),
+        Some(Command::MigrateStore { from, to, force }) => migrate_store(&from, &to, force),
         Some(Command::Operations) => {
             print!("{}", operations_markdown());
             ExitCode::SUCCESS
@@ -226,6 +241,65 @@ async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
         Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key);
     core.check_server_key().await?;
     Ok((core, opened.pool_stats))
+}
+
+/// `migrate-store`: a progress bar per table at a terminal, a log line per table otherwise.
+fn migrate_store(from: &str, to: &str, force: bool) -> ExitCode {
+    use gatehouse_store::copy::{copy_sqlite_to_postgres, CopyEvent};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let style = ProgressStyle::with_template("{msg:>18} [{bar:40}] {pos}/{len}")
+        .expect("progress template")
+        .progress_chars("=> ");
+    let mut bar: Option<ProgressBar> = None;
+    let mut current = String::new();
+    let mut progress = |event: CopyEvent<'_>| match event {
+        CopyEvent::Table { name, rows } => {
+            if let Some(b) = bar.take() {
+                b.finish();
+            }
+            current = name.to_string();
+            if terminal {
+                let b = ProgressBar::new(rows).with_style(style.clone());
+                b.set_message(name.to_string());
+                bar = Some(b);
+            } else {
+                eprintln!("gatehouse: copying {name}: {rows} rows");
+            }
+        }
+        CopyEvent::Rows { copied } => {
+            if let Some(b) = &bar {
+                b.set_position(copied);
+            }
+        }
+    };
+    let result = runtime().block_on(copy_sqlite_to_postgres(from, to, force, &mut progress));
+    if let Some(b) = bar.take() {
+        b.finish();
+    }
+    match result {
+        Ok(report) => {
+            let total: u64 = report.tables.iter().map(|(_, n)| n).sum();
+            for (table, rows) in &report.tables {
+                eprintln!("gatehouse: {table}: {rows} rows copied and counted in the target");
+            }
+            eprintln!(
+                "gatehouse: copied {total} records into {}; start the servers there with the \
+                 same server key",
+                gatehouse_store::redact_url(to)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if current.is_empty() {
+                eprintln!("gatehouse: migrate-store failed: {e}");
+            } else {
+                eprintln!("gatehouse: migrate-store failed while copying {current}: {e}");
+            }
+            ExitCode::FAILURE
+        }
+    }
 }
 
 type PoolStats = Arc<dyn Fn() -> (u32, usize) + Send + Sync>;

@@ -1,6 +1,7 @@
 //! Implementations of [`gatehouse_core::Store`]. SQLite is the embedded default, PostgreSQL the
 //! store several server processes share; a database URL picks the backend.
 
+pub mod copy;
 mod postgres;
 mod sqlite;
 

@@ -163,6 +163,11 @@ impl PgStore {
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
     }
+
+    /// The connection pool, for `migrate-store`'s table copy.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 fn pool_row(r: &PgRow) -> StoreResult<UserPoolRecord> {

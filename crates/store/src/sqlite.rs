@@ -62,9 +62,13 @@ impl SqliteStore {
             // One connection alone creates the file, switches it to WAL and migrates it: when
             // the pool's connections raced to do that, a fresh database could answer
             // "database is locked" (changing the journal mode does not wait for a busy lock).
+            // Processes started together on a fresh file take turns (sqlx has no migration lock
+            // for SQLite): the lock file beside the database is held while one migrates.
+            let lock = migration_lock(opts.get_filename()).await?;
             let mut first = SqliteConnection::connect_with(&opts).await?;
             MIGRATIONS.run(&mut first).await?;
             first.close().await?;
+            drop(lock);
         }
         let pool = SqlitePoolOptions::new()
             // An in-memory database exists per connection: keep exactly one.
@@ -87,6 +91,29 @@ impl SqliteStore {
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
     }
+
+    /// The connection pool, for `migrate-store`'s table copy.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+/// An exclusive lock on `<database>.migrate-lock`, released when the file is dropped.
+async fn migration_lock(db: &std::path::Path) -> Result<std::fs::File, sqlx::Error> {
+    let mut path = db.as_os_str().to_owned();
+    path.push(".migrate-lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+    .map_err(sqlx::Error::Io)
 }
 
 fn pool_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<UserPoolRecord> {
