@@ -23,6 +23,14 @@ fn definition<'a>(pool: &'a UserPoolType, name: &str) -> Option<&'a SchemaAttrib
 
 /// Why a value breaks its definition, if it does.
 fn check_value(def: &SchemaAttributeType, name: &str, value: &str) -> Result<()> {
+    // U+0000 is no text any client means, and PostgreSQL's text cannot hold it: refused on both
+    // stores alike rather than stored on one and an internal error on the other.
+    if value.contains('\0') {
+        return Err(schema_error(
+            name,
+            "String must not contain a NUL character",
+        ));
+    }
     match def.attribute_data_type {
         Some(AttributeDataType::Number) => {
             let n: f64 = value
@@ -270,5 +278,23 @@ mod tests {
         // Other types keep their value as given.
         let out = write(&pool, "name", "True").unwrap();
         assert_eq!(out.get("name").map(String::as_str), Some("True"));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_in_every_attribute() {
+        let pool = pool_with_flag();
+        for (name, value) in [
+            ("email", "a\0b@example.com"),
+            ("name", "Ana\0"),
+            ("preferred_username", "\0"),
+        ] {
+            match write(&pool, name, value) {
+                Err(CoreError::InvalidParameter(m)) => assert_eq!(
+                    m,
+                    format!("Attributes did not conform to the schema: {name}: String must not contain a NUL character")
+                ),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }
