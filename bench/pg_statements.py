@@ -3,7 +3,7 @@
 bench/pg_bench.py's "PostgreSQL CPU per login", not a test).
 
 Usage: python3 bench/pg_statements.py [--gatehouse target/release/gatehouse]
-           [--loadgen target/release/gatehouse-loadgen] [--seconds 6] [--rounds 2]
+           [--loadgen target/release/gatehouse-loadgen] [--seconds 6] [--rounds 3]
            [--postgres postgres://postgres@127.0.0.1:5432]
 Needs pgbench (PostgreSQL's, /usr/lib/postgresql/15/bin/pgbench), psql and a release build.
 
@@ -16,13 +16,16 @@ Needs pgbench (PostgreSQL's, /usr/lib/postgresql/15/bin/pgbench), psql and a rel
    Gatehouse sends them today (bench/pg_bench.py lists them from PostgreSQL's log), and variants
    with statements left out or merged. Each "transaction" below is one sign-in; the CPU of the
    database's backends per transaction is read from /proc (bench/pgcpu.py).
-   pgbench cannot send sqlx's connection check (an empty Sync before each statement on a pooled
-   connection); its cost is estimated as /health's PostgreSQL CPU minus a SELECT 1.
+   pgbench cannot send sqlx's connection check (a lone Sync before each statement on a pooled
+   connection, `test_before_acquire`): a bare protocol connection from this script times it, next
+   to a prepared SELECT 1, on the backend's own CPU clock.
 """
 
 import argparse
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -97,6 +100,81 @@ VARIANTS = [
 ]
 
 
+class Wire:
+    """A bare PostgreSQL protocol-3 connection (trust authentication), to time what pgbench
+    cannot send: sqlx's connection check, a lone Sync answered by ReadyForQuery."""
+
+    def __init__(self, url):
+        rest = url.split("://", 1)[1]
+        user, rest = rest.split("@", 1)
+        hostport, db = rest.split("/", 1)
+        host, port = hostport.rsplit(":", 1)
+        self.s = socket.create_connection((host, int(port)))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = struct.pack("!I", 196608) + b"".join(
+            k.encode() + b"\0" + v.encode() + b"\0"
+            for k, v in (("user", user), ("database", db), ("application_name", "pg_statements"))
+        ) + b"\0"
+        self.s.sendall(struct.pack("!I", len(body) + 4) + body)
+        self.buf = b""
+        self.pid = None
+        while True:
+            kind, payload = self.read()
+            if kind == b"K":
+                self.pid = struct.unpack("!I", payload[:4])[0]
+            elif kind == b"E":
+                raise RuntimeError(payload)
+            elif kind == b"Z":
+                return
+
+    def read(self):
+        while len(self.buf) < 5 or len(self.buf) < 1 + struct.unpack("!I", self.buf[1:5])[0]:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError("connection closed")
+            self.buf += chunk
+        n = struct.unpack("!I", self.buf[1:5])[0]
+        kind, payload, self.buf = self.buf[:1], self.buf[5:1 + n], self.buf[1 + n:]
+        return kind, payload
+
+    def until_ready(self):
+        while self.read()[0] != b"Z":
+            pass
+
+    @staticmethod
+    def msg(kind, body):
+        return kind + struct.pack("!I", len(body) + 4) + body
+
+    def sync(self):
+        self.s.sendall(self.msg(b"S", b""))
+        self.until_ready()
+
+    def prepare(self, sql):
+        self.s.sendall(self.msg(b"P", b"s1\0" + sql.encode() + b"\0" + struct.pack("!H", 0))
+                       + self.msg(b"S", b""))
+        self.until_ready()
+
+    def execute(self):
+        self.s.sendall(self.msg(b"B", b"\0s1\0" + struct.pack("!HHH", 0, 0, 0))
+                       + self.msg(b"E", b"\0" + struct.pack("!I", 0)) + self.msg(b"S", b""))
+        self.until_ready()
+
+
+def ping_cost(url, n=20000):
+    """Backend CPU (µs) of one Sync round trip and of one prepared SELECT 1, one connection."""
+    w = Wire(url)
+    w.prepare("SELECT 1")
+    out = {}
+    for name, f in (("sync", w.sync), ("select1", w.execute), ("sync", w.sync),
+                     ("select1", w.execute)):
+        c0 = pgcpu.cpu(w.pid)
+        for _ in range(n):
+            f()
+        out.setdefault(name, []).append((pgcpu.cpu(w.pid) - c0) / n * 1e6)
+    w.s.close()
+    return {k: min(v) for k, v in out.items()}
+
+
 def psql(url, sql):
     return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -108,7 +186,7 @@ def main():
     ap.add_argument("--loadgen", default="target/release/gatehouse-loadgen")
     ap.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     ap.add_argument("--seconds", type=int, default=6)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=8)
     a = ap.parse_args()
     db = f"gh_bench_{os.getpid()}_stmt"
@@ -138,6 +216,11 @@ def main():
         exp = str(int(time.time() * 1000) + 30 * 86400 * 1000)
         psql(url, "UPDATE users SET failed_sign_ins = 0, locked_until = NULL")
         postmaster = pgcpu.postmaster_pid(url)
+
+        ping = ping_cost(url)
+        print(f"one connection, 20,000 round trips each (lower of two runs): sqlx's connection "
+              f"check (a lone Sync) {ping['sync']:.1f} µs of backend CPU, a prepared SELECT 1 "
+              f"(Bind, Execute, Sync) {ping['select1']:.1f} µs")
 
         scripts = []
         for i, (name, stmts, *options) in enumerate(VARIANTS):
