@@ -385,7 +385,7 @@ def print_summary(a, rows, getuser, counts):
         for setup, out in getuser.items():
             def med(name, f):
                 v = sorted(f(r) for r in out[name])
-                return v[len(v) // 2]
+                return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
             gh = {n: med(n, lambda r: (r["user"] + r["system"]) / r["requests"] * 1e6)
                   for n in out}
             line = (f"  {setup}: health {gh['health']:.1f}, malformed {gh['malformed']:.1f}, "

@@ -256,7 +256,7 @@ def main():
         print("median per sign-in:")
         for name, _, _ in scripts:
             v = sorted(results[name])
-            print(f"  {v[len(v) // 2]:8.1f} µs  {name}")
+            print(f"  {(v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2:8.1f} µs  {name}")
     finally:
         psql(f"{a.postgres}/postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         shutil.rmtree(scratch, ignore_errors=True)
