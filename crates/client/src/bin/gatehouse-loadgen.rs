@@ -9,6 +9,10 @@
 //! 3. R sign-ins, C in flight, round-robin over the users; logins/s, latency percentiles,
 //!    client CPU per login, and with `--server-pid` the server's CPU per login
 //!    (utime + stime from `/proc/<pid>/stat`) and peak RSS (VmHWM).
+//!    Several server processes: repeat `--endpoint` (each of the C sign-in loops sends every
+//!    request to the next endpoint in turn, loop i starting at endpoint i, so with two
+//!    endpoints each SRP sign-in's InitiateAuth and RespondToAuthChallenge land on different
+//!    processes) and repeat `--server-pid` (CPU per login is the sum over the processes).
 //! 4. The floor, measured before and after the run: median single-thread CPU time of one
 //!    constant-time 3072-bit modexp with a 256-bit exponent, and of one RS256 signature
 //!    (2048-bit key generated at start, ~900-byte JWT signing input).
@@ -36,6 +40,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use aws_sdk_cognitoidentityprovider::config::endpoint::{
+    self, Endpoint, EndpointFuture, ResolveEndpoint,
+};
 use aws_sdk_cognitoidentityprovider::config::retry::RetryConfig;
 use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext;
@@ -62,9 +69,10 @@ enum Flow {
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Server endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:9229")]
-    endpoint: String,
+    /// Server endpoint; repeat (or comma-separate) for several processes sharing one database:
+    /// set-up goes to the first, sign-in requests to each in turn.
+    #[arg(long, default_value = "http://127.0.0.1:9229", value_delimiter = ',')]
+    endpoint: Vec<String>,
     /// Region for the SDK (and SigV4 scope of the admin calls).
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -80,9 +88,10 @@ struct Args {
     /// Sign-in flow.
     #[arg(long, value_enum, default_value_t = Flow::Srp)]
     flow: Flow,
-    /// PID of the server process, for its CPU per login and peak RSS.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// PID of the server process, for its CPU per login and peak RSS; repeat (or
+    /// comma-separate) for several processes: their CPU is summed.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Create the app client with a secret (every step then carries SECRET_HASH).
     #[arg(long)]
     client_secret: bool,
@@ -129,7 +138,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             Flow::Password => "password (USER_PASSWORD_AUTH)",
             Flow::Device => "device (USER_SRP_AUTH + DEVICE_SRP_AUTH)",
         },
-        args.endpoint,
+        args.endpoint.join(" + "),
         args.users,
         args.logins,
         args.concurrency,
@@ -159,8 +168,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
         t.elapsed().as_secs_f64()
     );
 
-    // Sign-ins are unsigned: no credentials, and no retries, so every failure is counted.
-    let sdk = sdk_client(&args, None);
+    // Sign-ins are unsigned: no credentials, and no retries, so every failure is counted. One
+    // client per sign-in loop, each sending its requests to the endpoints in turn.
+    let sdk: Vec<Client> = (0..args.concurrency)
+        .map(|i| sign_in_client(&args, i))
+        .collect();
     let sign_in = Arc::new(sign_in);
     let users = Arc::new(users);
 
@@ -177,14 +189,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
 
     // ---- measured run -------------------------------------------------------------------
-    let server_before = args.server_pid.map(proc_cpu_secs).transpose()?;
+    let server_before = args
+        .server_pid
+        .iter()
+        .map(|&pid| proc_cpu_secs(pid))
+        .collect::<Result<Vec<_>, _>>()?;
     let client_before = proc_cpu_secs_self()?;
     let r = drive(&args, &sdk, &sign_in, &users, args.logins).await;
     let client_cpu = proc_cpu_secs_self()? - client_before;
-    let server_cpu = match (args.server_pid, server_before) {
-        (Some(pid), Some(before)) => Some(proc_cpu_secs(pid)? - before),
-        _ => None,
-    };
+    let server_cpus = args
+        .server_pid
+        .iter()
+        .zip(&server_before)
+        .map(|(&pid, before)| Ok::<_, BoxError>(proc_cpu_secs(pid)? - before))
+        .collect::<Result<Vec<_>, _>>()?;
+    let server_cpu = (!server_cpus.is_empty()).then(|| server_cpus.iter().sum::<f64>());
 
     let ok = r.latencies.len();
     println!(
@@ -220,14 +239,32 @@ async fn run(args: Args) -> Result<(), BoxError> {
         format!("{:.3} ms  ({client_cpu:.2} s)", per_login(client_cpu)),
     );
     let server_ms = server_cpu.map(per_login);
-    if let (Some(pid), Some(cpu), Some(ms_per)) = (args.server_pid, server_cpu, server_ms) {
+    let several = args.server_pid.len() > 1;
+    for (&pid, &cpu) in args.server_pid.iter().zip(&server_cpus) {
+        let label = if several {
+            format!("  pid {pid}, utime+stime")
+        } else {
+            format!("server CPU per login (pid {pid}, utime+stime)")
+        };
+        row(&label, format!("{:.3} ms  ({cpu:.2} s)", per_login(cpu)));
+    }
+    if let (true, Some(cpu), Some(ms_per)) = (several, server_cpu, server_ms) {
         row(
-            &format!("server CPU per login (pid {pid}, utime+stime)"),
+            &format!(
+                "server CPU per login ({} processes, sum)",
+                server_cpus.len()
+            ),
             format!("{ms_per:.3} ms  ({cpu:.2} s)"),
         );
+    }
+    for &pid in &args.server_pid {
         let (hwm, rss) = proc_memory_kib(pid)?;
         row(
-            "server peak RSS (VmHWM)",
+            &if several {
+                format!("server peak RSS (VmHWM), pid {pid}")
+            } else {
+                "server peak RSS (VmHWM)".to_string()
+            },
             format!(
                 "{:.1} MiB  (VmRSS now {:.1} MiB)",
                 hwm as f64 / 1024.0,
@@ -298,7 +335,7 @@ fn sdk_client(args: &Args, credentials: Option<(&str, &str)>) -> Client {
     let mut conf = aws_sdk_cognitoidentityprovider::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(args.region.clone()))
-        .endpoint_url(&args.endpoint);
+        .endpoint_url(&args.endpoint[0]);
     match credentials {
         Some((key, secret)) => {
             conf = conf.credentials_provider(Credentials::new(key, secret, None, None, "env"))
@@ -306,6 +343,36 @@ fn sdk_client(args: &Args, credentials: Option<(&str, &str)>) -> Client {
         None => conf = conf.retry_config(RetryConfig::disabled()),
     }
     Client::from_conf(conf.build())
+}
+
+/// The unsigned client of sign-in loop `i`: no credentials, no retries (every failure is
+/// counted), each request to the next of the endpoints, starting at endpoint `i`.
+fn sign_in_client(args: &Args, i: usize) -> Client {
+    let conf = aws_sdk_cognitoidentityprovider::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(args.region.clone()))
+        .endpoint_resolver(RoundRobin {
+            endpoints: args.endpoint.clone(),
+            next: AtomicUsize::new(i),
+        })
+        .retry_config(RetryConfig::disabled());
+    Client::from_conf(conf.build())
+}
+
+/// Resolves each request (each attempt; retries are off) to the next endpoint in turn.
+#[derive(Debug)]
+struct RoundRobin {
+    endpoints: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl ResolveEndpoint for RoundRobin {
+    fn resolve_endpoint<'a>(&'a self, _: &'a endpoint::Params) -> EndpointFuture<'a> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.endpoints.len();
+        EndpointFuture::ready(Ok(Endpoint::builder()
+            .url(self.endpoints[i].clone())
+            .build()))
+    }
 }
 
 async fn set_up(args: &Args, admin: &Client) -> Result<(SrpSignIn, Vec<User>), BoxError> {
@@ -506,7 +573,7 @@ impl RunResult {
 /// `n` sign-ins, `--concurrency` in flight, sign-in `i` for user `i mod users`.
 async fn drive(
     args: &Args,
-    sdk: &Client,
+    sdk: &[Client],
     sign_in: &Arc<SrpSignIn>,
     users: &Arc<Vec<User>>,
     n: usize,
@@ -514,9 +581,13 @@ async fn drive(
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..args.concurrency.min(n.max(1)) {
-        let (sdk, sign_in, users, next) =
-            (sdk.clone(), sign_in.clone(), users.clone(), next.clone());
+    for task in 0..args.concurrency.min(n.max(1)) {
+        let (sdk, sign_in, users, next) = (
+            sdk[task % sdk.len()].clone(),
+            sign_in.clone(),
+            users.clone(),
+            next.clone(),
+        );
         let flow = args.flow;
         tasks.spawn(async move {
             let mut lat = Vec::new();
