@@ -59,17 +59,23 @@ impl Core {
 
     /// Moves the user's counter from what it is to `next(it)` in one compare-and-swap, read
     /// again and retried when another attempt got there first. `next` returning `Err` stops.
+    /// `guess`: the counter as last read (with the user record), tried first without a read.
     async fn swap_counter(
         &self,
         user: &UserRecord,
+        mut guess: Option<SignInCounter>,
         next: impl Fn(SignInCounter) -> Result<Option<SignInCounter>>,
     ) -> Result<()> {
         for round in 0..MAX_SWAPS {
-            let Some(current) = self
-                .sign_ins()
-                .sign_in_counter(&user.pool_id, &user.username_key)
-                .await?
-            else {
+            let read = match guess.take() {
+                Some(c) => Some(c),
+                None => {
+                    self.sign_ins()
+                        .sign_in_counter(&user.pool_id, &user.username_key)
+                        .await?
+                }
+            };
+            let Some(current) = read else {
                 return Err(CoreError::NotAuthorized(
                     "Incorrect username or password.".into(),
                 ));
@@ -92,7 +98,11 @@ impl Core {
     /// Counts a password attempt before the password is checked; refused while locked.
     pub(crate) async fn take_attempt(&self, user: &UserRecord) -> Result<()> {
         let now = self.now_millis();
-        self.swap_counter(user, |c| {
+        let as_read = SignInCounter {
+            failed: user.failed_sign_ins,
+            locked_until: user.locked_until,
+        };
+        self.swap_counter(user, Some(as_read), |c| {
             if is_locked(&c, now) {
                 return Err(exceeded());
             }
@@ -105,7 +115,7 @@ impl Core {
     /// earlier ones stay (only a right code clears them), and no lock (the attempt was only
     /// taken because no earlier lock was in force).
     pub(crate) async fn attempt_was_right(&self, user: &UserRecord) -> Result<()> {
-        self.swap_counter(user, |c| {
+        self.swap_counter(user, None, |c| {
             Ok(Some(SignInCounter {
                 failed: c.failed.saturating_sub(1),
                 locked_until: None,
@@ -116,7 +126,7 @@ impl Core {
 
     /// The password was right: the count and any lock go.
     pub(crate) async fn attempt_succeeded(&self, user: &UserRecord) -> Result<()> {
-        self.swap_counter(user, |c| {
+        self.swap_counter(user, None, |c| {
             Ok((c != SignInCounter::default()).then(SignInCounter::default))
         })
         .await
