@@ -3,6 +3,7 @@
 //! refreshes, groups and the outbox came along, and new records do not collide with copied ones.
 //! Runs when GATEHOUSE_TEST_DATABASE_URL is set (real-client coverage: tests/python).
 
+#[allow(unused_macros, unused_imports)] // on_both: this test needs PostgreSQL, not both
 mod common;
 
 use std::collections::BTreeMap;
@@ -11,9 +12,11 @@ use common::{
     core_on, create_client, create_pool, create_user, TestClock, TestDb, PASSWORD, START_MS,
 };
 use gatehouse_core::messages::{Medium, OutgoingMessage, Purpose};
-use gatehouse_core::Core;
+use gatehouse_core::store::{DeviceRecord, DeviceStatus};
+use gatehouse_core::{Caller, Clock, Core};
 use gatehouse_store::copy::{copy_sqlite_to_postgres, CopyEvent};
 use gatehouse_wire::*;
+use totp_rs::{Algorithm, Secret, TOTP};
 
 fn message(id: &str) -> OutgoingMessage {
     OutgoingMessage {
@@ -33,7 +36,7 @@ fn message(id: &str) -> OutgoingMessage {
     }
 }
 
-async fn password_sign_in(core: &Core, client: &str) -> AuthenticationResultType {
+async fn password_sign_in(core: &Core, client: &str) -> InitiateAuthResponse {
     core.initiate_auth(InitiateAuthRequest {
         auth_flow: AuthFlowType::UserPasswordAuth,
         client_id: client.into(),
@@ -45,8 +48,10 @@ async fn password_sign_in(core: &Core, client: &str) -> AuthenticationResultType
     })
     .await
     .unwrap()
-    .authentication_result
-    .unwrap()
+}
+
+fn totp_code(totp: &TOTP, clock: &TestClock) -> String {
+    totp.generate((clock.now_millis() / 1000) as u64)
 }
 
 async fn copy(from: &str, to: &str, force: bool) -> Result<Vec<(String, u64)>, String> {
@@ -74,6 +79,10 @@ async fn a_sqlite_store_copied_to_postgres_serves_the_same_users() {
         &before,
         CreateUserPoolRequest {
             pool_name: "copied".into(),
+            device_configuration: Some(DeviceConfigurationType {
+                challenge_required_on_new_device: Some(false),
+                device_only_remembered_on_user_prompt: Some(true),
+            }),
             ..Default::default()
         },
     )
@@ -88,6 +97,17 @@ async fn a_sqlite_store_copied_to_postgres_serves_the_same_users() {
         CreateUserPoolClientRequest::default(),
     )
     .await;
+    before
+        .set_user_pool_mfa_config(SetUserPoolMfaConfigRequest {
+            user_pool_id: pool.clone(),
+            mfa_configuration: Some(UserPoolMfaType::Optional),
+            software_token_mfa_configuration: Some(SoftwareTokenMfaConfigType {
+                enabled: Some(true),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     create_user(&before, &pool, "ana", true).await;
     before
         .create_group(CreateGroupRequest {
@@ -105,7 +125,74 @@ async fn a_sqlite_store_copied_to_postgres_serves_the_same_users() {
         })
         .await
         .unwrap();
-    let tokens = password_sign_in(&before, &client).await;
+    let tokens = password_sign_in(&before, &client)
+        .await
+        .authentication_result
+        .unwrap();
+    // An authenticator app, enrolled and preferred: its secret is sealed with the server key.
+    let access = tokens.access_token.clone().unwrap();
+    let secret = before
+        .associate_software_token(AssociateSoftwareTokenRequest {
+            access_token: Some(access.clone()),
+            session: None,
+        })
+        .await
+        .unwrap()
+        .secret_code
+        .unwrap();
+    let totp = TOTP::new(
+        Algorithm::SHA1,
+        6,
+        0,
+        30,
+        Secret::Encoded(secret).to_bytes().unwrap(),
+    )
+    .unwrap();
+    before
+        .verify_software_token(VerifySoftwareTokenRequest {
+            access_token: Some(access.clone()),
+            user_code: totp_code(&totp, &clock),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    before
+        .set_user_mfa_preference(SetUserMFAPreferenceRequest {
+            access_token: access.clone(),
+            software_token_mfa_settings: Some(SoftwareTokenMfaSettingsType {
+                enabled: Some(true),
+                preferred_mfa: Some(true),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A remembered device (as ConfirmDevice leaves it; its SRP is covered by tests/python).
+    let device_key = format!(
+        "us-east-1_{}",
+        "0".repeat(8) + "-0000-4000-8000-000000000001"
+    );
+    before
+        .store()
+        .insert_device(&DeviceRecord {
+            pool_id: pool.clone(),
+            device_key: device_key.clone(),
+            username_key: "ana".into(),
+            group_key: "-group".into(),
+            status: DeviceStatus::Remembered,
+            salt: Some("00".into()),
+            verifier: Some("AA==".into()),
+            name: Some("laptop".into()),
+            last_ip: None,
+            sdk: None,
+            created_at: START_MS,
+            modified_at: START_MS,
+            last_authenticated_at: None,
+            expires_at: None,
+            version: 1,
+        })
+        .await
+        .unwrap();
     let store = before.store().clone();
     store.push_message(&message("m-1")).await.unwrap();
     drop(before);
@@ -115,6 +202,8 @@ async fn a_sqlite_store_copied_to_postgres_serves_the_same_users() {
     let tables = copy(&sqlite.url(), &to, false).await.unwrap();
     let rows = |t: &str| tables.iter().find(|(n, _)| n == t).map(|(_, n)| *n);
     assert_eq!(rows("users"), Some(1));
+    // The remembered laptop, and the key the sign-in was handed (device tracking is on).
+    assert_eq!(rows("devices"), Some(2));
     assert_eq!(rows("auth_sessions"), Some(1));
     assert_eq!(rows("group_members"), Some(1));
     assert_eq!(rows("outbox"), Some(1));
@@ -153,7 +242,41 @@ async fn a_sqlite_store_copied_to_postgres_serves_the_same_users() {
         .await
         .unwrap();
     assert_eq!(me.username, "ana");
-    password_sign_in(&after, &client).await;
+    // The password signs in and the authenticator app's next code answers the challenge: the
+    // sealed secret opens under the same server key.
+    let challenge = password_sign_in(&after, &client).await;
+    assert_eq!(
+        challenge.challenge_name,
+        Some(ChallengeNameType::SoftwareTokenMfa)
+    );
+    clock.advance(30_000);
+    let signed_in = after
+        .respond_to_auth_challenge(
+            &Caller::default(),
+            RespondToAuthChallengeRequest {
+                client_id: client.clone(),
+                challenge_name: ChallengeNameType::SoftwareTokenMfa,
+                session: challenge.session.clone(),
+                challenge_responses: Some(BTreeMap::from([
+                    ("USERNAME".into(), "ana".into()),
+                    ("SOFTWARE_TOKEN_MFA_CODE".into(), totp_code(&totp, &clock)),
+                ])),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(signed_in.authentication_result.is_some());
+    let device = after
+        .admin_get_device(AdminGetDeviceRequest {
+            user_pool_id: pool.clone(),
+            username: "ana".into(),
+            device_key: device_key.clone(),
+        })
+        .await
+        .unwrap()
+        .device;
+    assert_eq!(device.device_key.as_deref(), Some(device_key.as_str()));
     let groups = after
         .admin_list_groups_for_user(AdminListGroupsForUserRequest {
             user_pool_id: pool.clone(),
