@@ -17,8 +17,8 @@ pub const MAX_CODES_PER_WINDOW: u32 = 5;
 /// The window both limits count over, from its first code.
 pub const CODE_WINDOW_MS: i64 = 3600 * 1000;
 
-/// Compare-and-swap rounds before giving up (codes are issued one request at a time per user;
-/// collisions are rare and short).
+/// Compare-and-swap rounds before giving up: simultaneous requests for one user's code each win
+/// a round or stop once the window's codes are all sent, so contention ends within a few rounds.
 const MAX_SWAPS: u32 = 32;
 
 /// The code that replaces `old` at `now`: inside the window it counts one more issued and keeps
