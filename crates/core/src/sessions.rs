@@ -108,13 +108,15 @@ impl Core {
         authorize_client: impl Fn(&UserRecord) -> Result<()>,
     ) -> Result<AuthenticationResultType> {
         let (id, secret) = parse_refresh_token(refresh_token).ok_or_else(invalid_refresh_token)?;
-        let now = self.now_millis();
         let mut session = self
             .tokens()
             .auth_session(&id)
             .await?
             .filter(|s| s.client_id == client.client_id && s.pool_id == pool.id)
             .ok_or_else(invalid_refresh_token)?;
+        // Read after the session: a racing refresh that rotated it set its grace from a clock
+        // read before its write, so this request never sees itself inside that grace early.
+        let now = self.now_millis();
         let given = hash_hex(&secret);
         let current = bool::from(given.as_bytes().ct_eq(session.refresh_hash.as_bytes()));
         let previous = session
@@ -180,7 +182,9 @@ impl Core {
             }
             session.previous_refresh_hash =
                 Some(std::mem::replace(&mut session.refresh_hash, hash));
-            session.previous_valid_until = Some(now + grace * 1000);
+            // No grace: the rotated-out secret is never good again (not even within this
+            // millisecond, whatever the clocks of other processes say).
+            session.previous_valid_until = (grace > 0).then(|| now + grace * 1000);
             session.version += 1;
             if !self.tokens().update_auth_session(&session).await? {
                 // Another refresh rotated it at the same moment: this copy lost the race.
