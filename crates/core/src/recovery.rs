@@ -161,7 +161,7 @@ impl Core {
     ) -> Result<ConfirmForgotPasswordResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
-        let user = match self.find_user(&pool, &req.username).await? {
+        let mut user = match self.find_user(&pool, &req.username).await? {
             Some(u) => u,
             None => return Err(unknown_user(&client)),
         };
@@ -184,7 +184,7 @@ impl Core {
         })
         .await?;
         // A proven reset ends any lock.
-        self.attempt_succeeded(&user).await?;
+        self.attempt_succeeded(&mut user).await?;
         Ok(ConfirmForgotPasswordResponse {})
     }
 

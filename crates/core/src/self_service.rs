@@ -97,9 +97,9 @@ impl Core {
         &self,
         req: ChangePasswordRequest,
     ) -> Result<ChangePasswordResponse> {
-        let t = self.access_token(&req.access_token).await?;
+        let mut t = self.access_token(&req.access_token).await?;
         self.check_lock(&t.user)?;
-        self.take_attempt(&t.user).await?;
+        self.take_attempt(&mut t.user).await?;
         let previous = req.previous_password.as_deref().unwrap_or_default();
         let right = t
             .user
@@ -111,7 +111,7 @@ impl Core {
                 "Incorrect username or password.".into(),
             ));
         }
-        self.attempt_succeeded(&t.user).await?;
+        self.attempt_succeeded(&mut t.user).await?;
         let policy = passwords::policy_of(&t.pool.pool);
         self.modify_user(&t.pool, &t.user.username, |u| {
             passwords::replace(self.entropy.as_ref(), &policy, u, &req.proposed_password)

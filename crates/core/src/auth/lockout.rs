@@ -59,13 +59,17 @@ impl Core {
 
     /// Moves the user's counter from what it is to `next(it)` in one compare-and-swap, read
     /// again and retried when another attempt got there first. `next` returning `Err` stops.
-    /// `guess`: the counter as last read (with the user record), tried first without a read.
+    /// The counter in `user` (as read with the record, or as this sign-in last swapped it) is
+    /// tried first without a read; `user` ends up holding what was swapped in.
     async fn swap_counter(
         &self,
-        user: &UserRecord,
-        mut guess: Option<SignInCounter>,
+        user: &mut UserRecord,
         next: impl Fn(SignInCounter) -> Result<Option<SignInCounter>>,
     ) -> Result<()> {
+        let mut guess = Some(SignInCounter {
+            failed: user.failed_sign_ins,
+            locked_until: user.locked_until,
+        });
         for round in 0..MAX_SWAPS {
             let read = match guess.take() {
                 Some(c) => Some(c),
@@ -88,6 +92,8 @@ impl Core {
                 .swap_sign_in_counter(&user.pool_id, &user.username_key, current, new)
                 .await?
             {
+                user.failed_sign_ins = new.failed;
+                user.locked_until = new.locked_until;
                 return Ok(());
             }
             crate::backoff::pause(self.entropy.as_ref(), round).await;
@@ -95,14 +101,11 @@ impl Core {
         Err(CoreError::Internal("sign-in counter kept changing".into()))
     }
 
-    /// Counts a password attempt before the password is checked; refused while locked.
-    pub(crate) async fn take_attempt(&self, user: &UserRecord) -> Result<()> {
+    /// Counts a password attempt before the password is checked; refused while locked. `user`
+    /// keeps the counter it swapped in, the guess of the clearing that follows a right answer.
+    pub(crate) async fn take_attempt(&self, user: &mut UserRecord) -> Result<()> {
         let now = self.now_millis();
-        let as_read = SignInCounter {
-            failed: user.failed_sign_ins,
-            locked_until: user.locked_until,
-        };
-        self.swap_counter(user, Some(as_read), |c| {
+        self.swap_counter(user, |c| {
             if is_locked(&c, now) {
                 return Err(exceeded());
             }
@@ -114,8 +117,8 @@ impl Core {
     /// The password was right but an MFA code is owed: this attempt is not a failure, the
     /// earlier ones stay (only a right code clears them), and no lock (the attempt was only
     /// taken because no earlier lock was in force).
-    pub(crate) async fn attempt_was_right(&self, user: &UserRecord) -> Result<()> {
-        self.swap_counter(user, None, |c| {
+    pub(crate) async fn attempt_was_right(&self, user: &mut UserRecord) -> Result<()> {
+        self.swap_counter(user, |c| {
             Ok(Some(SignInCounter {
                 failed: c.failed.saturating_sub(1),
                 locked_until: None,
@@ -125,8 +128,8 @@ impl Core {
     }
 
     /// The password was right: the count and any lock go.
-    pub(crate) async fn attempt_succeeded(&self, user: &UserRecord) -> Result<()> {
-        self.swap_counter(user, None, |c| {
+    pub(crate) async fn attempt_succeeded(&self, user: &mut UserRecord) -> Result<()> {
+        self.swap_counter(user, |c| {
             Ok((c != SignInCounter::default()).then(SignInCounter::default))
         })
         .await

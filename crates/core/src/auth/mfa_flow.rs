@@ -378,7 +378,7 @@ impl Core {
         responses: Params<'_>,
     ) -> Result<AuthStep> {
         let factor = Factor::named(challenge.as_str()).ok_or_else(expired_session)?;
-        let (pending, user) = self
+        let (pending, mut user) = self
             .pending_for_answer(pool, client, session, factor.name(), &responses)
             .await?;
         let code = match factor {
@@ -390,7 +390,7 @@ impl Core {
             },
         };
         // A wrong code counts towards the lockout, as a wrong password does.
-        self.take_attempt(&user).await?;
+        self.take_attempt(&mut user).await?;
         match factor {
             Factor::Totp => self.check_totp_code(pool, &user, code).await?,
             _ => {
@@ -417,7 +417,7 @@ impl Core {
                 }
             }
         }
-        self.attempt_succeeded(&user).await?;
+        self.attempt_succeeded(&mut user).await?;
         self.after_second_factor(pool, client, &user, pending, factor.name(), &responses)
             .await
     }

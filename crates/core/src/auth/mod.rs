@@ -333,7 +333,7 @@ impl Core {
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
-        user: &UserRecord,
+        user: &mut UserRecord,
         device: Option<DeviceRecord>,
     ) -> Result<AuthStep> {
         let confirmed = !matches!(

@@ -22,7 +22,7 @@ impl Core {
         if secret_hash.is_none() {
             check_secret_hash_for(client, &[username], None)?;
         }
-        let user = match self.find_user(pool, username).await? {
+        let mut user = match self.find_user(pool, username).await? {
             Some(u) => u,
             None if crate::app_clients::prevents_existence_errors(client) => {
                 // Spend what a real check costs, so timing does not tell strangers apart.
@@ -35,7 +35,7 @@ impl Core {
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
-        self.take_attempt(&user).await?;
+        self.take_attempt(&mut user).await?;
         let right = user
             .password
             .as_ref()
@@ -46,6 +46,6 @@ impl Core {
         let device = self
             .presented_device(pool, &user, params.get("DEVICE_KEY"), UnknownDevice::Ignore)
             .await?;
-        self.finish_sign_in(pool, client, &user, device).await
+        self.finish_sign_in(pool, client, &mut user, device).await
     }
 }

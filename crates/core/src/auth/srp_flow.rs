@@ -243,7 +243,7 @@ impl Core {
             check_secret_hash_for(client, &[username], secret_hash)?;
             return Err(incorrect());
         };
-        let user = self
+        let mut user = self
             .users()
             .user(&pool.id, username_key)
             .await?
@@ -268,7 +268,7 @@ impl Core {
             .ok_or_else(expired_session)?;
         let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
         let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
-        self.take_attempt(&user).await?;
+        self.take_attempt(&mut user).await?;
         let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
         let msg = ClaimMessage {
             identity: SrpIdentity::user(srp_pool_name(&pool.id), &user.username),
@@ -291,6 +291,6 @@ impl Core {
         {
             return Err(expired_session());
         }
-        self.finish_sign_in(pool, client, &user, device).await
+        self.finish_sign_in(pool, client, &mut user, device).await
     }
 }
