@@ -186,6 +186,7 @@ async fn serve(s: Settings) -> Result<(), String> {
             rate_limit_per_ip: s.rate_limit_per_ip,
             rate_limit_per_client: s.rate_limit_per_client,
             trusted_proxies: s.trusted_proxies.clone(),
+            operation_deadline: Some(s.database.statement_timeout),
         },
     );
     let listener = tokio::net::TcpListener::bind(&s.listen)

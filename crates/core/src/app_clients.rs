@@ -402,9 +402,10 @@ impl Core {
         if let Some(rec) = self.records.client(client_id) {
             return Ok(Some(rec));
         }
+        let read_at = self.records.generation();
         let rec = self.pools().app_client(client_id).await?;
         if let Some(r) = &rec {
-            self.records.put_client(r);
+            self.records.put_client(r, read_at);
         }
         Ok(rec)
     }
@@ -453,8 +454,12 @@ impl Core {
         &self,
         req: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse> {
-        self.pool(&req.user_pool_id).await?;
-        let rec = self.app_client(&req.user_pool_id, &req.client_id).await?;
+        // Admin reads show what is stored now, even if another process changed it a moment ago.
+        self.pool_from_store(&req.user_pool_id).await?;
+        let rec = match self.pools().app_client(&req.client_id).await? {
+            Some(c) if c.pool_id == req.user_pool_id => c,
+            _ => return Err(CoreError::client_not_found(&req.client_id)),
+        };
         Ok(DescribeUserPoolClientResponse {
             user_pool_client: Some(rec.client),
         })

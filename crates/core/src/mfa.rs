@@ -223,7 +223,9 @@ impl Core {
         &self,
         req: GetUserPoolMfaConfigRequest,
     ) -> Result<GetUserPoolMfaConfigResponse> {
-        Ok(Self::mfa_config_of(&self.pool(&req.user_pool_id).await?))
+        Ok(Self::mfa_config_of(
+            &self.pool_from_store(&req.user_pool_id).await?,
+        ))
     }
 
     /// SetUserPoolMfaConfig: what is given replaces what was; `ON` and `OPTIONAL` need a factor.

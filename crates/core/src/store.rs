@@ -684,6 +684,34 @@ pub trait DeviceStore: Send + Sync {
     ) -> StoreResult<Vec<DeviceRecord>>;
 }
 
+/// A pool or app client written by some server process (this one included), as a back end that
+/// shares its database between processes reports it (PostgreSQL: LISTEN/NOTIFY).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordChange {
+    Pool(String),
+    Client(String),
+    /// Every record may have changed (development mode's reset).
+    All,
+}
+
+/// What a [`RecordFeed`] says next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// The feed is (again) connected: from now on every change is reported. Changes made while
+    /// it was not were not, so anything cached before is suspect.
+    Live,
+    Change(RecordChange),
+    /// The feed lost its connection; it reconnects by itself on the next call.
+    Lost,
+}
+
+/// Changes to pools and app clients as they commit, so a process's cache of them can follow
+/// writes made through other processes.
+#[async_trait]
+pub trait RecordFeed: Send {
+    async fn next(&mut self) -> FeedEvent;
+}
+
 /// Every family together: what a back end implements and what core holds. Core modules name
 /// the family they use (`use crate::store::CodeStore;`), so each asks only for its own records.
 #[async_trait]
@@ -699,4 +727,10 @@ pub trait Store:
 
     /// Removes all state (development mode's reset endpoint).
     async fn reset(&self) -> StoreResult<()>;
+
+    /// The feed of pool and app-client changes, for back ends shared by several processes;
+    /// `None` where this process is the only writer it needs to hear of (embedded SQLite).
+    fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {
+        None
+    }
 }

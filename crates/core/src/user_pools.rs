@@ -203,13 +203,14 @@ impl Core {
         if let Some(rec) = self.records.pool(pool_id) {
             return Ok(rec);
         }
+        let read_at = self.records.generation();
         let rec = self.pool_from_store(pool_id).await?;
-        self.records.put_pool(&rec);
+        self.records.put_pool(&rec, read_at);
         Ok(rec)
     }
 
     /// The pool as stored now: what a read-modify-write must start from.
-    async fn pool_from_store(&self, pool_id: &str) -> Result<UserPoolRecord> {
+    pub(crate) async fn pool_from_store(&self, pool_id: &str) -> Result<UserPoolRecord> {
         self.pools()
             .user_pool(pool_id)
             .await?
@@ -313,7 +314,8 @@ impl Core {
         &self,
         req: DescribeUserPoolRequest,
     ) -> Result<DescribeUserPoolResponse> {
-        let rec = self.pool(&req.user_pool_id).await?;
+        // Admin reads show what is stored now, even if another process changed it a moment ago.
+        let rec = self.pool_from_store(&req.user_pool_id).await?;
         Ok(DescribeUserPoolResponse {
             user_pool: Some(self.describe(rec).await?),
         })
@@ -332,7 +334,7 @@ impl Core {
     }
 
     pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
-        let rec = self.pool(&req.user_pool_id).await?;
+        let rec = self.pool_from_store(&req.user_pool_id).await?;
         if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {
             return Err(CoreError::InvalidParameter(
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),

@@ -43,6 +43,10 @@ pub struct ServerConfig {
     pub rate_limit_per_client: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Longest an operation may work once its request is read (None: [`REQUEST_TIMEOUT`]).
+    /// Set to the database statement timeout: the database bounds each statement itself, but
+    /// one that stops answering altogether (a frozen network path) is bounded only here.
+    pub operation_deadline: Option<std::time::Duration>,
 }
 
 pub(crate) struct AppState {
@@ -73,6 +77,12 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
                 }
             }
         });
+    }
+    // Pool and app-client changes made through other processes on the same database drop
+    // this process's cached copies as they commit (a no-op on embedded SQLite).
+    if tokio::runtime::Handle::try_current().is_ok() {
+        let core = core.clone();
+        tokio::spawn(async move { core.follow_record_changes().await });
     }
     // Expired sessions and spent sign-in states are pruned every minute, so the store stays
     // the size of the live sign-ins however many logins pass.

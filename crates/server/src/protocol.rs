@@ -116,7 +116,24 @@ async fn answer(
             .map(str::to_string),
         admin,
     };
-    dispatch(&state.api, &ctx, op, &body).await
+    let deadline = state
+        .config
+        .operation_deadline
+        .unwrap_or(crate::REQUEST_TIMEOUT);
+    // Each store call is atomic on its own, so abandoning an operation here leaves what a
+    // crash at the same point would: nothing acknowledged is lost, nothing half-written.
+    match tokio::time::timeout(deadline, dispatch(&state.api, &ctx, op, &body)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::warn!(
+                operation = op.name(),
+                deadline_ms = deadline.as_millis() as u64,
+                "operation abandoned at its deadline (database not answering?)"
+            );
+            metrics::counter!("gatehouse_operation_deadline_total").increment(1);
+            Err(ApiError::internal())
+        }
+    }
 }
 
 /// The client's address: the peer, unless the peer is a trusted proxy, in which case the

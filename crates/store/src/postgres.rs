@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
     AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
-    DeviceStore, PasswordRecord, PendingSignInRecord, PoolStore, SignInCounter, SignInStore,
-    SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord, UserPoolRecord,
-    UserRecord, UserStore,
+    DeviceStore, FeedEvent, PasswordRecord, PendingSignInRecord, PoolStore, RecordChange,
+    RecordFeed, SignInCounter, SignInStore, SigningKeyRecord, StoreResult, TokenStore, UserFilter,
+    UserMfaRecord, UserPoolRecord, UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
 use serde::de::DeserializeOwned;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use crate::OpenOptions;
@@ -33,6 +33,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct PgStore {
     pool: PgPool,
+    /// For the change feed's own connection, outside the bounded pool.
+    feed_options: PgConnectOptions,
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -149,6 +151,7 @@ impl PgStore {
         // Every pooled connection starts with the statement timeout (a startup parameter: no
         // extra round trip), and a request waits as long for a free connection.
         let timeout_ms = options.statement_timeout.as_millis().max(1);
+        let feed_options = base.clone();
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(0)
@@ -156,7 +159,7 @@ impl PgStore {
             // The default ping before each acquire is kept: after a restart or failover of the
             // database, a dead connection is replaced instead of failing a request.
             .connect_lazy_with(base.options([("statement_timeout", timeout_ms)]));
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, feed_options })
     }
 
     /// Connections open in the pool and how many of them are idle (for metrics).
@@ -438,8 +441,10 @@ impl PoolStore for PgStore {
     }
 
     async fn update_user_pool(&self, p: &UserPoolRecord) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4 WHERE id = $5 AND version = $6",
+        // The notification leaves with the commit, and only if the row was written.
+        let written = sqlx::query(
+            "WITH u AS (UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4 WHERE id = $5 AND version = $6 RETURNING id) \
+             SELECT pg_notify('gatehouse_records', 'pool:' || id) FROM u",
         )
         .bind(p.pool.name.as_deref().unwrap_or_default())
         .bind(p.version)
@@ -447,20 +452,23 @@ impl PoolStore for PgStore {
         .bind(to_json(&p.mfa)?)
         .bind(&p.id)
         .bind(p.version - 1)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        Ok(written.len() == 1)
     }
 
     async fn delete_user_pool(&self, id: &str) -> StoreResult<bool> {
         // The cascade touches many rows of many tables: it may meet another writer's locks.
         retry(move || async move {
-            let done = sqlx::query("DELETE FROM user_pools WHERE id = $1")
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
+            let deleted = sqlx::query(
+                "WITH d AS (DELETE FROM user_pools WHERE id = $1 RETURNING id) \
+                 SELECT pg_notify('gatehouse_records', 'pool:' || id) FROM d",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(deleted.len() == 1)
         })
         .await
     }
@@ -517,26 +525,32 @@ impl PoolStore for PgStore {
     }
 
     async fn update_app_client(&self, c: &AppClientRecord) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE app_clients SET name = $1, version = $2, doc = $3 WHERE client_id = $4 AND version = $5")
-            .bind(c.client.client_name.as_deref().unwrap_or_default())
-            .bind(c.version)
-            .bind(to_json(&c.client)?)
-            .bind(&c.client_id)
-            .bind(c.version - 1)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        let written = sqlx::query(
+            "WITH u AS (UPDATE app_clients SET name = $1, version = $2, doc = $3 WHERE client_id = $4 AND version = $5 RETURNING client_id) \
+             SELECT pg_notify('gatehouse_records', 'client:' || client_id) FROM u",
+        )
+        .bind(c.client.client_name.as_deref().unwrap_or_default())
+        .bind(c.version)
+        .bind(to_json(&c.client)?)
+        .bind(&c.client_id)
+        .bind(c.version - 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(written.len() == 1)
     }
 
     async fn delete_app_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2")
-            .bind(pool_id)
-            .bind(client_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected() == 1)
+        let deleted = sqlx::query(
+            "WITH d AS (DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2 RETURNING client_id) \
+             SELECT pg_notify('gatehouse_records', 'client:' || client_id) FROM d",
+        )
+        .bind(pool_id)
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(deleted.len() == 1)
     }
 
     async fn list_app_clients(
@@ -1540,9 +1554,98 @@ impl Store for PgStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            sqlx::query("SELECT pg_notify('gatehouse_records', '*')")
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
         .await
+    }
+
+    fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {
+        Some(Box::new(PgRecordFeed {
+            options: self.feed_options.clone(),
+            listener: None,
+        }))
+    }
+}
+
+/// The channel on which pool and app-client writes announce themselves: the payload is
+/// `pool:{id}`, `client:{id}` or `*` (every record), sent by the writing statement itself so it
+/// leaves exactly when the write commits.
+const FEED_CHANNEL: &str = "gatehouse_records";
+/// A quiet feed connection is checked this often, so that one cut without a word (a frozen
+/// network path) is noticed within about twice this, and its cache falls back to its short TTL.
+const FEED_CHECK: Duration = Duration::from_secs(1);
+
+/// LISTEN on a connection of its own (not one of the bounded pool's, which serve requests).
+struct PgRecordFeed {
+    options: PgConnectOptions,
+    listener: Option<PgListener>,
+}
+
+impl PgRecordFeed {
+    async fn connect(&self) -> Result<PgListener, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_lazy_with(self.options.clone().application_name("gatehouse-feed"));
+        let mut listener = PgListener::connect_with(&pool).await?;
+        // Reconnection is this feed's business: it must say `Lost` and then `Live`.
+        listener.eager_reconnect(false);
+        listener.ignore_pool_close_event(true);
+        listener.listen(FEED_CHANNEL).await?;
+        Ok(listener)
+    }
+}
+
+fn parse_change(payload: &str) -> Option<RecordChange> {
+    if payload == "*" {
+        return Some(RecordChange::All);
+    }
+    match payload.split_once(':')? {
+        ("pool", id) => Some(RecordChange::Pool(id.to_string())),
+        ("client", id) => Some(RecordChange::Client(id.to_string())),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl RecordFeed for PgRecordFeed {
+    async fn next(&mut self) -> FeedEvent {
+        loop {
+            let Some(listener) = self.listener.as_mut() else {
+                match tokio::time::timeout(CONNECT_TIMEOUT, self.connect()).await {
+                    Ok(Ok(l)) => {
+                        self.listener = Some(l);
+                        return FeedEvent::Live;
+                    }
+                    Ok(Err(e)) => tracing::debug!(error = %e, "change feed: cannot connect"),
+                    Err(_) => tracing::debug!("change feed: no answer to connect"),
+                }
+                tokio::time::sleep(FEED_CHECK).await;
+                continue;
+            };
+            // Receiving is cancel-safe in sqlx (buffered reads): a timeout loses nothing.
+            match tokio::time::timeout(FEED_CHECK, listener.try_recv()).await {
+                Ok(Ok(Some(n))) => {
+                    if let Some(change) = parse_change(n.payload()) {
+                        return FeedEvent::Change(change);
+                    }
+                }
+                Ok(Ok(None)) | Ok(Err(_)) => {
+                    self.listener = None;
+                    return FeedEvent::Lost;
+                }
+                Err(_quiet) => {
+                    let ping = sqlx::query("SELECT 1").execute(&mut *listener);
+                    if !matches!(tokio::time::timeout(FEED_CHECK, ping).await, Ok(Ok(_))) {
+                        self.listener = None;
+                        return FeedEvent::Lost;
+                    }
+                }
+            }
+        }
     }
 }
