@@ -124,3 +124,155 @@ fn a_process_with_another_server_key_is_refused_at_start() {
     // The first key still works: the refused process recorded nothing.
     assert!(open_with_key(&db, first, tmp.path()).status.success());
 }
+
+/// A database of its own on the PostgreSQL server of GATEHOUSE_TEST_DATABASE_URL, dropped at
+/// the end; None (the test says it was skipped) when that is not set.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create() -> Option<PgDatabase> {
+        use sqlx::Connection;
+        let Some(admin_url) = std::env::var("GATEHOUSE_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            eprintln!("skipped: GATEHOUSE_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let name = format!(
+            "gh_t_cli_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+                % 1_000_000_000
+        );
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    async fn drop_it(self) {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
+
+/// kill -9 while the first migration is half applied (its transaction is made to wait on a
+/// table another session is creating): nothing of it stays, and the next start applies it all.
+#[tokio::test]
+async fn a_postgres_migration_killed_midway_is_completed_by_the_next_start() {
+    use sqlx::{Connection, Row};
+    let Some(db) = PgDatabase::create().await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+    // A table the migration creates after several others, being created (not committed) by
+    // another session: the migration's CREATE TABLE waits for it.
+    let mut blocker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+    sqlx::query("CREATE TABLE signing_keys (x int)")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db.url,
+        ])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .env_remove("GATEHOUSE_CONFIG")
+        .env("GATEHOUSE_SERVER_KEY", key)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut watcher = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let since = Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'gatehouse' AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap()
+        .get(0);
+        if waiting == 1 {
+            break;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(20),
+            "the migration never reached the blocked table"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+
+    // PostgreSQL rolled the half-applied migration back: not one of its tables is there.
+    let tables_after_kill: i64 = sqlx::query(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' \
+         AND table_name IN ('user_pools', 'app_clients', 'users', 'signing_keys')",
+    )
+    .fetch_one(&mut watcher)
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(tables_after_kill, 0);
+
+    // The next start migrates completely.
+    let out = open_with_key(&db.url, key, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tables: i64 = sqlx::query(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' \
+         AND table_name IN ('user_pools', 'app_clients', 'users', 'signing_keys', 'deployment')",
+    )
+    .fetch_one(&mut watcher)
+    .await
+    .unwrap()
+    .get(0);
+    assert_eq!(tables, 5);
+    let failed: i64 = sqlx::query("SELECT count(*) FROM _sqlx_migrations WHERE NOT success")
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(failed, 0);
+    drop((blocker, watcher));
+    db.drop_it().await;
+}
