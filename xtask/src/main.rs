@@ -1,4 +1,5 @@
-//! Generates `crates/wire/src/generated.rs` from the Cognito API model (`model/*.shapes.json`).
+//! Generates `crates/wire/src/generated.rs` from the Cognito API model (`model/*.shapes.json`),
+//! and the server's operation wiring from the model and a table.
 //!
 //! Run: `cargo run -p gatehouse-codegen` (writes the file) or
 //! `cargo run -p gatehouse-codegen -- --check` (fails when the committed file is stale; CI runs it).
@@ -12,6 +13,11 @@
 //!   against the model's constraints (required, length, pattern, enum, range) and then converted;
 //! - the `Operation` enum, the `CognitoIdentityProvider` trait (one method per operation),
 //!   `dispatch`, and the `not_implemented!` macro.
+//!
+//! And `crates/server/src/operations.rs`, the server's implementation of that trait, from the
+//! table `crates/server/operations.txt` (see `operations.rs` here).
+
+mod operations;
 
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,23 +25,43 @@ use std::fmt::Write as _;
 
 const MODEL: &str = "model/cognito-idp-2016-04-18.shapes.json";
 const OUT: &str = "crates/wire/src/generated.rs";
+/// Which core function answers each implemented operation (see the file's header).
+const OPERATIONS_TABLE: &str = "crates/server/operations.txt";
+const OPERATIONS_OUT: &str = "crates/server/src/operations.rs";
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let model_text = std::fs::read_to_string(root.join(MODEL)).expect("read model");
     let model: Value = serde_json::from_str(&model_text).expect("parse model");
-    let code = rustfmt(&Gen::new(&model).run());
-    let out = root.join(OUT);
-    if std::env::args().any(|a| a == "--check") {
-        let current = std::fs::read_to_string(&out).unwrap_or_default();
-        if current != code {
-            eprintln!("{OUT} is stale: run `cargo run -p gatehouse-codegen` and commit the result");
-            std::process::exit(1);
+    let table =
+        std::fs::read_to_string(root.join(OPERATIONS_TABLE)).expect("read operations table");
+    let outputs = [
+        (OUT, rustfmt(&Gen::new(&model).run())),
+        (
+            OPERATIONS_OUT,
+            rustfmt(&operations::generate(&model, &table)),
+        ),
+    ];
+    let check = std::env::args().any(|a| a == "--check");
+    let mut stale = false;
+    for (path, code) in outputs {
+        let out = root.join(path);
+        if check {
+            if std::fs::read_to_string(&out).unwrap_or_default() != code {
+                eprintln!(
+                    "{path} is stale: run `cargo run -p gatehouse-codegen` and commit the result"
+                );
+                stale = true;
+            } else {
+                println!("{path} is up to date");
+            }
+        } else {
+            std::fs::write(&out, code).expect("write output");
+            println!("wrote {path}");
         }
-        println!("{OUT} is up to date");
-    } else {
-        std::fs::write(&out, code).expect("write output");
-        println!("wrote {OUT}");
+    }
+    if stale {
+        std::process::exit(1);
     }
 }
 

@@ -1,10 +1,12 @@
 //! The HTTP front end: routes, the AWS JSON 1.1 protocol, CORS, health. No business rules: each
-//! operation is decoded by the wire layer and handed to one core function (see `api.rs`).
+//! operation is decoded by the wire layer and handed to one core function, named in the table
+//! `crates/server/operations.txt` (from which `operations.rs` is generated).
 
 mod admin_auth;
 mod api;
 mod limits;
 mod metrics;
+mod operations;
 mod protocol;
 mod serve;
 
