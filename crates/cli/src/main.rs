@@ -177,6 +177,16 @@ async fn serve(s: Settings) -> Result<(), String> {
     }
     let (core, pool_stats) = open_core(&s).await?;
     let core = core.with_courier(courier);
+    // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
+    // state and old outbox messages, and following other processes' pool and client changes.
+    tokio::spawn({
+        let core = core.clone();
+        async move { core.prune_periodically().await }
+    });
+    tokio::spawn({
+        let core = core.clone();
+        async move { core.follow_record_changes().await }
+    });
     let app = gatehouse_server::router(
         core,
         gatehouse_server::ServerConfig {

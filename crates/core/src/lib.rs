@@ -12,6 +12,7 @@ mod env;
 mod error;
 pub mod groups;
 pub mod ids;
+mod maintenance;
 pub mod messages;
 mod mfa;
 mod pagination;

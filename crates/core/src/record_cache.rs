@@ -2,7 +2,8 @@
 //! drops an entry the moment it changes the record itself. How long an entry may be served
 //! depends on whether this process hears of other processes' changes:
 //!
-//! - with a live change feed (PostgreSQL LISTEN/NOTIFY, see [`Core::follow_record_changes`]),
+//! - with a live change feed (PostgreSQL LISTEN/NOTIFY, followed by
+//!   `Core::follow_record_changes` in `maintenance.rs`),
 //!   each change is dropped here as soon as it commits, and entries live for [`LIVE_TTL`], a
 //!   backstop only;
 //! - without one (embedded SQLite, or while the feed reconnects), entries live for
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use crate::store::{AppClientRecord, FeedEvent, RecordChange, UserPoolRecord};
+use crate::store::{AppClientRecord, UserPoolRecord};
 use crate::Core;
 
 /// How stale another process's pool or client change can look here without a change feed.
@@ -143,7 +144,7 @@ impl RecordCache {
         self.clients.clear();
     }
 
-    fn set_live(&self, live: bool) {
+    pub(crate) fn set_live(&self, live: bool) {
         // Entries cached while the feed was down may predate a change it never delivered:
         // they are dropped before the longer TTL applies (and reads begun before the drop
         // cannot put theirs back, see `Generation`).
@@ -159,43 +160,8 @@ impl RecordCache {
 
 impl Core {
     /// Whether this process hears of other processes' pool and app-client changes as they
-    /// commit (see [`Core::follow_record_changes`]).
+    /// commit (see `Core::follow_record_changes`).
     pub fn record_feed_live(&self) -> bool {
         self.records.live.load(Ordering::Acquire)
-    }
-
-    /// Follows the store's feed of pool and app-client changes for as long as the process
-    /// runs, dropping each changed record from this process's cache as soon as it commits
-    /// anywhere. Returns at once when the store has no feed (one process: its own writes
-    /// already drop what they change). The server starts it beside its other background work.
-    pub async fn follow_record_changes(&self) {
-        let Some(mut feed) = self.store.record_feed() else {
-            return;
-        };
-        loop {
-            match feed.next().await {
-                FeedEvent::Live => {
-                    tracing::info!("following pool and app-client changes of other processes");
-                    self.records.set_live(true);
-                }
-                FeedEvent::Lost => {
-                    tracing::warn!(
-                        "the change feed is down: pools and app clients are cached for {} ms \
-                         until it is back",
-                        RECORD_TTL.as_millis()
-                    );
-                    self.records.set_live(false);
-                }
-                FeedEvent::Change(RecordChange::Pool(id)) => {
-                    self.records.forget_pool(&id);
-                    self.key_cache.forget(&id);
-                }
-                FeedEvent::Change(RecordChange::Client(id)) => self.records.forget_client(&id),
-                FeedEvent::Change(RecordChange::All) => {
-                    self.records.clear();
-                    self.key_cache.clear();
-                }
-            }
-        }
     }
 }

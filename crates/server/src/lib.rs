@@ -66,47 +66,6 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         config.rate_limit_per_ip,
         config.rate_limit_per_client,
     ));
-    // Idle rate-limit keys are dropped every minute so memory stays flat.
-    let pruned = Arc::downgrade(&limits);
-    if tokio::runtime::Handle::try_current().is_ok() {
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                match pruned.upgrade() {
-                    Some(l) => l.prune(),
-                    None => break,
-                }
-            }
-        });
-    }
-    // Pool and app-client changes made through other processes on the same database drop
-    // this process's cached copies as they commit (a no-op on embedded SQLite).
-    if tokio::runtime::Handle::try_current().is_ok() {
-        let core = core.clone();
-        tokio::spawn(async move { core.follow_record_changes().await });
-    }
-    // Expired sessions and spent sign-in states are pruned every minute, so the store stays
-    // the size of the live sign-ins however many logins pass.
-    if tokio::runtime::Handle::try_current().is_ok() {
-        let core = core.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                match core.prune_auth_state().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(rows = n, "pruned expired sign-in state"),
-                    Err(e) => tracing::warn!(error = %e, "pruning sign-in state failed"),
-                }
-                match core.prune_outbox().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(rows = n, "pruned outbox messages past retention"),
-                    Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
-                }
-            }
-        });
-    }
     let state = Arc::new(AppState {
         api: Api::new(core),
         config,

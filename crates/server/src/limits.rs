@@ -3,7 +3,9 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use gatehouse_wire::{ApiError, Operation};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -11,7 +13,14 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct RateLimits {
     per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     per_client: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Idle keys are dropped once a minute, by the first check after it, so memory stays flat
+    /// without a task of its own.
+    created: Instant,
+    pruned_at_secs: AtomicU64,
 }
+
+/// How often idle keys are dropped.
+const PRUNE_EVERY_SECS: u64 = 60;
 
 /// Sign-in, sign-up, password recovery and confirmation: what an attacker repeats.
 pub fn is_limited(op: Operation) -> bool {
@@ -49,6 +58,8 @@ impl RateLimits {
         RateLimits {
             per_ip: limiter(per_ip),
             per_client: limiter(per_client),
+            created: Instant::now(),
+            pruned_at_secs: AtomicU64::new(0),
         }
     }
 
@@ -56,6 +67,7 @@ impl RateLimits {
         if !is_limited(op) {
             return Ok(());
         }
+        self.prune_when_due();
         if let Some(l) = &self.per_ip {
             l.check_key(&ip).map_err(|_| too_many())?;
         }
@@ -76,7 +88,21 @@ impl RateLimits {
     }
 
     /// Forgets idle keys so that memory stays flat under churn of addresses.
-    pub fn prune(&self) {
+    fn prune_when_due(&self) {
+        let now = self.created.elapsed().as_secs();
+        let last = self.pruned_at_secs.load(Ordering::Relaxed);
+        // One of the checks that find it due wins the swap and prunes.
+        if now >= last + PRUNE_EVERY_SECS
+            && self
+                .pruned_at_secs
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.prune();
+        }
+    }
+
+    fn prune(&self) {
         if let Some(l) = &self.per_ip {
             l.retain_recent();
         }

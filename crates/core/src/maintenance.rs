@@ -1,0 +1,69 @@
+//! What a server process does besides answering requests, started where the server starts
+//! (`gatehouse serve`, in `crates/cli/src/main.rs`): every minute, prune the sign-in state and
+//! outbox messages that expired; all the time, follow other processes' pool and app-client
+//! changes so that this process's cache of them stays current.
+
+use std::time::Duration;
+
+use crate::record_cache;
+use crate::store::{FeedEvent, RecordChange};
+use crate::Core;
+
+/// How often expired sessions, spent sign-in states and old outbox messages are deleted.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+impl Core {
+    /// Prunes every [`PRUNE_EVERY`], so the store stays the size of the live sign-ins however
+    /// many logins pass, for as long as the process runs.
+    pub async fn prune_periodically(&self) {
+        let mut tick = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            tick.tick().await;
+            match self.prune_auth_state().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(rows = n, "pruned expired sign-in state"),
+                Err(e) => tracing::warn!(error = %e, "pruning sign-in state failed"),
+            }
+            match self.prune_outbox().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(rows = n, "pruned outbox messages past retention"),
+                Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+            }
+        }
+    }
+
+    /// Follows the store's feed of pool and app-client changes for as long as the process
+    /// runs, dropping each changed record from this process's cache as soon as it commits
+    /// anywhere. Returns at once when the store has no feed (one process: its own writes
+    /// already drop what they change).
+    pub async fn follow_record_changes(&self) {
+        let Some(mut feed) = self.store.record_feed() else {
+            return;
+        };
+        loop {
+            match feed.next().await {
+                FeedEvent::Live => {
+                    tracing::info!("following pool and app-client changes of other processes");
+                    self.records.set_live(true);
+                }
+                FeedEvent::Lost => {
+                    tracing::warn!(
+                        "the change feed is down: pools and app clients are cached for {} ms \
+                         until it is back",
+                        record_cache::RECORD_TTL.as_millis()
+                    );
+                    self.records.set_live(false);
+                }
+                FeedEvent::Change(RecordChange::Pool(id)) => {
+                    self.records.forget_pool(&id);
+                    self.key_cache.forget(&id);
+                }
+                FeedEvent::Change(RecordChange::Client(id)) => self.records.forget_client(&id),
+                FeedEvent::Change(RecordChange::All) => {
+                    self.records.clear();
+                    self.key_cache.clear();
+                }
+            }
+        }
+    }
+}
