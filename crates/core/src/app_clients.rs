@@ -7,7 +7,7 @@ use gatehouse_wire::*;
 use crate::store::AppClientRecord;
 use crate::{ids, pagination, Core, CoreError, Result};
 
-const CAS_ATTEMPTS: usize = 5;
+const CAS_ATTEMPTS: u32 = 5;
 const STANDARD_SCOPES: &[&str] = &[
     "phone",
     "email",
@@ -470,7 +470,8 @@ impl Core {
         req: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        for _ in 0..CAS_ATTEMPTS {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
+        while rounds.next().await {
             // From the store, not the cache: compare-and-swap needs the current version.
             let mut rec = match self.pools().app_client(&req.client_id).await? {
                 Some(c) if c.pool_id == req.user_pool_id => c,

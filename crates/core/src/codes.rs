@@ -125,7 +125,8 @@ impl Core {
             issued: 1,
             window_started_at: now,
         };
-        for round in 0..MAX_SWAPS {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), MAX_SWAPS);
+        while rounds.next().await {
             let old = self
                 .codes()
                 .code(&user.pool_id, &user.username_key, purpose.as_str())
@@ -136,7 +137,6 @@ impl Core {
             if self.codes().swap_code(&new, old.as_ref()).await? {
                 return Ok(code);
             }
-            crate::backoff::pause(self.entropy.as_ref(), round).await;
         }
         Err(CoreError::Internal("code kept changing".into()))
     }

@@ -9,7 +9,7 @@ use crate::store::UserPoolRecord;
 use crate::{ids, pagination, schema, Core, CoreError, Result};
 
 /// How often a read-modify-write of a pool is retried when another writer got there first.
-const CAS_ATTEMPTS: usize = 5;
+const CAS_ATTEMPTS: u32 = 5;
 
 /// The members of a pool that both CreateUserPool and UpdateUserPool set. UpdateUserPool resets
 /// every member it omits to its default, as Cognito documents, so both go through [`apply`].
@@ -236,7 +236,8 @@ impl Core {
     where
         F: FnMut(&mut UserPoolRecord) -> Result<()> + Send,
     {
-        for _ in 0..CAS_ATTEMPTS {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
+        while rounds.next().await {
             let mut rec = self.pool_from_store(pool_id).await?;
             f(&mut rec)?;
             rec.pool.last_modified_date = Some(self.now_epoch());

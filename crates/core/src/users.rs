@@ -254,7 +254,8 @@ impl Core {
     where
         F: FnMut(&mut UserRecord) -> Result<()> + Send,
     {
-        for attempt in 0..CAS_ATTEMPTS {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
+        while rounds.next().await {
             let mut u = self.user_or_not_found(pool, name).await?;
             f(&mut u)?;
             u.updated_at = self.now_millis();
@@ -262,7 +263,7 @@ impl Core {
             let claims = alias_claims(&pool.pool, &u, force);
             match self.users().update_user(&u, &claims).await {
                 Ok(true) => return Ok(u),
-                Ok(false) => crate::backoff::pause(self.entropy.as_ref(), attempt).await,
+                Ok(false) => continue,
                 Err(StoreError::AliasTaken(attr)) => return Err(alias_exists(&attr, false)),
                 Err(e) => return Err(e.into()),
             }

@@ -70,7 +70,8 @@ impl Core {
             failed: user.failed_sign_ins,
             locked_until: user.locked_until,
         });
-        for round in 0..MAX_SWAPS {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), MAX_SWAPS);
+        while rounds.next().await {
             let read = match guess.take() {
                 Some(c) => Some(c),
                 None => {
@@ -96,7 +97,6 @@ impl Core {
                 user.locked_until = new.locked_until;
                 return Ok(());
             }
-            crate::backoff::pause(self.entropy.as_ref(), round).await;
         }
         Err(CoreError::Internal("sign-in counter kept changing".into()))
     }
