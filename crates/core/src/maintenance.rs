@@ -44,15 +44,16 @@ impl Core {
             match feed.next().await {
                 FeedEvent::Live => {
                     tracing::info!("following pool and app-client changes of other processes");
-                    self.records.set_live(true);
+                    self.records.feed_live();
                 }
+                FeedEvent::Vouched(at) => self.records.feed_vouched(at),
                 FeedEvent::Lost => {
                     tracing::warn!(
                         "the change feed is down: pools and app clients are cached for {} ms \
                          until it is back",
                         record_cache::RECORD_TTL.as_millis()
                     );
-                    self.records.set_live(false);
+                    self.records.feed_lost();
                 }
                 FeedEvent::Change(RecordChange::Pool(id)) => {
                     self.records.forget_pool(&id);

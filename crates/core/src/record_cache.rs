@@ -1,20 +1,22 @@
 //! Pools and app clients: read by every request, changed rarely. This process keeps them, and
 //! drops an entry the moment it changes the record itself. How long an entry may be served
-//! depends on whether this process hears of other processes' changes:
+//! depends on what this process knows of other processes' changes:
 //!
-//! - with a live change feed (PostgreSQL LISTEN/NOTIFY, followed by
-//!   `Core::follow_record_changes` in `maintenance.rs`),
-//!   each change is dropped here as soon as it commits, and entries live for [`LIVE_TTL`], a
-//!   backstop only;
-//! - without one (embedded SQLite, or while the feed reconnects), entries live for
-//!   [`RECORD_TTL`], so a change made by another process is seen within it (under the 1 s that
-//!   docs/deploy.md promises).
+//! - an entry read from the store less than [`RECORD_TTL`] ago is served: a change made by
+//!   another process is seen within it (under the 1 s that docs/deploy.md promises), which is
+//!   all there is on embedded SQLite;
+//! - past that, an entry is served only while the change feed (PostgreSQL LISTEN/NOTIFY,
+//!   followed by `Core::follow_record_changes` in `maintenance.rs`) has vouched, less than
+//!   [`MAX_UNVOUCHED`] ago, that every change committed until then was delivered: each change
+//!   drops its entry as it arrives, so what is left is current as of that moment. A feed cut
+//!   off without noticing (a frozen connection) stops vouching, and entries fall back to the
+//!   TTL within [`MAX_UNVOUCHED`].
 //!
 //! Misses are not cached, so a new pool or client is usable at once everywhere. Nothing that
 //! revokes (sessions, users, devices) is cached.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -23,9 +25,10 @@ use crate::Core;
 
 /// How stale another process's pool or client change can look here without a change feed.
 pub(crate) const RECORD_TTL: Duration = Duration::from_millis(800);
-/// How long an entry is served while the change feed is live: changes arrive through the feed,
-/// this only bounds the damage of one it failed to deliver.
-const LIVE_TTL: Duration = Duration::from_secs(30);
+/// How old the feed's last word may be for entries older than [`RECORD_TTL`] to be served: the
+/// staleness bound while the feed is healthy (it vouches every 200 ms) and the longest a silently
+/// cut feed can keep an entry past a change.
+const MAX_UNVOUCHED: Duration = Duration::from_millis(700);
 /// Entries kept at most (per kind); past that the map starts over.
 const MAX_ENTRIES: usize = 10_000;
 
@@ -75,20 +78,38 @@ impl<T> Default for Map<T> {
 #[derive(Clone, Copy)]
 pub(crate) struct Generation(u64);
 
-#[derive(Default)]
 pub(crate) struct RecordCache {
     pools: Map<UserPoolRecord>,
     clients: Map<AppClientRecord>,
     /// Bumped by every drop; see [`Generation`].
     generation: AtomicU64,
-    /// Whether the change feed is connected (entries then live for [`LIVE_TTL`]).
-    live: AtomicBool,
+    /// When the feed last vouched, in ms after `epoch` (0: not since it was last live).
+    vouched_ms: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for RecordCache {
+    fn default() -> Self {
+        RecordCache {
+            pools: Map::default(),
+            clients: Map::default(),
+            generation: AtomicU64::new(0),
+            vouched_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl RecordCache {
+    /// Whether the feed vouched recently enough for entries past the TTL to be served.
+    fn vouched(&self) -> bool {
+        let at = self.vouched_ms.load(Ordering::Acquire);
+        at > 0 && (self.epoch.elapsed().as_millis() as u64) < at + MAX_UNVOUCHED.as_millis() as u64
+    }
+
     fn ttl(&self) -> Duration {
-        if self.live.load(Ordering::Acquire) {
-            LIVE_TTL
+        if self.vouched() {
+            Duration::MAX
         } else {
             RECORD_TTL
         }
@@ -144,17 +165,23 @@ impl RecordCache {
         self.clients.clear();
     }
 
-    pub(crate) fn set_live(&self, live: bool) {
-        // Entries cached while the feed was down may predate a change it never delivered:
-        // they are dropped before the longer TTL applies (and reads begun before the drop
-        // cannot put theirs back, see `Generation`).
-        if live {
-            self.clear();
-            self.live.store(true, Ordering::Release);
-        } else {
-            self.live.store(false, Ordering::Release);
-            self.clear();
-        }
+    /// The feed (re)connected: entries cached while it was down may predate a change it never
+    /// delivered. (Reads begun before this cannot put theirs back, see `Generation`.)
+    pub(crate) fn feed_live(&self) {
+        self.clear();
+    }
+
+    /// The feed vouched for every change committed before `at`.
+    pub(crate) fn feed_vouched(&self, at: Instant) {
+        // 1 rather than 0 for an instant at the epoch: 0 means "not vouched".
+        let ms = at.saturating_duration_since(self.epoch).as_millis().max(1) as u64;
+        self.vouched_ms.fetch_max(ms, Ordering::AcqRel);
+    }
+
+    /// The feed lost its connection: nothing is vouched for until it is back and says so.
+    pub(crate) fn feed_lost(&self) {
+        self.vouched_ms.store(0, Ordering::Release);
+        self.clear();
     }
 }
 
@@ -162,6 +189,6 @@ impl Core {
     /// Whether this process hears of other processes' pool and app-client changes as they
     /// commit (see `Core::follow_record_changes`).
     pub fn record_feed_live(&self) -> bool {
-        self.records.live.load(Ordering::Acquire)
+        self.records.vouched()
     }
 }

@@ -701,6 +701,10 @@ pub enum FeedEvent {
     /// it was not were not, so anything cached before is suspect.
     Live,
     Change(RecordChange),
+    /// Every change committed before this instant has been reported (the database answered a
+    /// query sent then, after the notifications before it). A feed says so a few times a
+    /// second; a feed that stops saying so may be cut off without knowing it.
+    Vouched(std::time::Instant),
     /// The feed lost its connection; it reconnects by itself on the next call.
     Lost,
 }

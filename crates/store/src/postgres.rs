@@ -5,7 +5,7 @@
 //! serialization failure) are run again.
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -1580,6 +1580,8 @@ impl Store for PgStore {
         Some(Box::new(PgRecordFeed {
             options: self.feed_options.clone(),
             listener: None,
+            next_heartbeat: Instant::now(),
+            vouch: None,
         }))
     }
 }
@@ -1588,14 +1590,22 @@ impl Store for PgStore {
 /// `pool:{id}`, `client:{id}` or `*` (every record), sent by the writing statement itself so it
 /// leaves exactly when the write commits.
 const FEED_CHANNEL: &str = "gatehouse_records";
-/// A quiet feed connection is checked this often, so that one cut without a word (a frozen
-/// network path) is noticed within about twice this, and its cache falls back to its short TTL.
-const FEED_CHECK: Duration = Duration::from_secs(1);
+/// How often the feed asks the database to vouch that every change until then was delivered
+/// (a `SELECT 1` on the listening connection: PostgreSQL sends the notifications committed
+/// before a query ahead of its answer). Caches rely on these words: a feed cut off without a
+/// sound (a frozen network path) stops vouching, and caches stop trusting it within 700 ms.
+const FEED_HEARTBEAT: Duration = Duration::from_millis(200);
+/// A heartbeat not answered within this is a lost connection.
+const FEED_PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// LISTEN on a connection of its own (not one of the bounded pool's, which serve requests).
 struct PgRecordFeed {
     options: PgConnectOptions,
     listener: Option<PgListener>,
+    next_heartbeat: Instant,
+    /// A heartbeat answered at this send time, to report once the notifications that arrived
+    /// before its answer have been.
+    vouch: Option<Instant>,
 }
 
 impl PgRecordFeed {
@@ -1610,6 +1620,12 @@ impl PgRecordFeed {
         listener.ignore_pool_close_event(true);
         listener.listen(FEED_CHANNEL).await?;
         Ok(listener)
+    }
+
+    fn lost(&mut self) -> FeedEvent {
+        self.listener = None;
+        self.vouch = None;
+        FeedEvent::Lost
     }
 }
 
@@ -1632,32 +1648,44 @@ impl RecordFeed for PgRecordFeed {
                 match tokio::time::timeout(CONNECT_TIMEOUT, self.connect()).await {
                     Ok(Ok(l)) => {
                         self.listener = Some(l);
+                        self.next_heartbeat = Instant::now();
                         return FeedEvent::Live;
                     }
                     Ok(Err(e)) => tracing::debug!(error = %e, "change feed: cannot connect"),
                     Err(_) => tracing::debug!("change feed: no answer to connect"),
                 }
-                tokio::time::sleep(FEED_CHECK).await;
+                tokio::time::sleep(FEED_HEARTBEAT).await;
                 continue;
             };
+            // Notifications that came in with a heartbeat's answer are reported before it.
+            if let Some(n) = listener.next_buffered() {
+                match parse_change(n.payload()) {
+                    Some(change) => return FeedEvent::Change(change),
+                    None => continue,
+                }
+            }
+            if let Some(at) = self.vouch.take() {
+                return FeedEvent::Vouched(at);
+            }
+            let now = Instant::now();
+            if now >= self.next_heartbeat {
+                self.next_heartbeat = now + FEED_HEARTBEAT;
+                let ping = sqlx::query("SELECT 1").execute(&mut *listener);
+                match tokio::time::timeout(FEED_PING_TIMEOUT, ping).await {
+                    Ok(Ok(_)) => self.vouch = Some(now),
+                    _ => return self.lost(),
+                }
+                continue;
+            }
             // Receiving is cancel-safe in sqlx (buffered reads): a timeout loses nothing.
-            match tokio::time::timeout(FEED_CHECK, listener.try_recv()).await {
+            match tokio::time::timeout(self.next_heartbeat - now, listener.try_recv()).await {
                 Ok(Ok(Some(n))) => {
                     if let Some(change) = parse_change(n.payload()) {
                         return FeedEvent::Change(change);
                     }
                 }
-                Ok(Ok(None)) | Ok(Err(_)) => {
-                    self.listener = None;
-                    return FeedEvent::Lost;
-                }
-                Err(_quiet) => {
-                    let ping = sqlx::query("SELECT 1").execute(&mut *listener);
-                    if !matches!(tokio::time::timeout(FEED_CHECK, ping).await, Ok(Ok(_))) {
-                        self.listener = None;
-                        return FeedEvent::Lost;
-                    }
-                }
+                Ok(Ok(None)) | Ok(Err(_)) => return self.lost(),
+                Err(_heartbeat_due) => {}
             }
         }
     }
