@@ -242,6 +242,38 @@ impl std::fmt::Debug for DeviceRecord {
     }
 }
 
+/// What a pending sign-in waits for: the challenge its client answers next. Stored by the
+/// challenge's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PendingStep {
+    #[serde(rename = "SMS_MFA")]
+    SmsMfa,
+    #[serde(rename = "EMAIL_OTP")]
+    EmailOtp,
+    #[serde(rename = "SOFTWARE_TOKEN_MFA")]
+    SoftwareTokenMfa,
+    #[serde(rename = "SELECT_MFA_TYPE")]
+    SelectMfaType,
+    #[serde(rename = "MFA_SETUP")]
+    MfaSetup,
+    #[serde(rename = "DEVICE_SRP_AUTH")]
+    DeviceSrpAuth,
+}
+
+impl PendingStep {
+    /// The challenge's name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PendingStep::SmsMfa => "SMS_MFA",
+            PendingStep::EmailOtp => "EMAIL_OTP",
+            PendingStep::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            PendingStep::SelectMfaType => "SELECT_MFA_TYPE",
+            PendingStep::MfaSetup => "MFA_SETUP",
+            PendingStep::DeviceSrpAuth => "DEVICE_SRP_AUTH",
+        }
+    }
+}
+
 /// A sign-in whose password passed and that waits for an MFA code or for its device to
 /// authenticate: the server side of the one `Session` string the rest of the sign-in carries,
 /// found by user and device key when a client sends no Session.
@@ -253,9 +285,8 @@ pub struct PendingSignInRecord {
     pub username_key: String,
     /// The confirmed device presented so far, if any.
     pub device_key: Option<String>,
-    /// The challenge it waits for (`SMS_MFA`, `EMAIL_OTP`, `SOFTWARE_TOKEN_MFA`,
-    /// `SELECT_MFA_TYPE`, `MFA_SETUP`, `DEVICE_SRP_AUTH`).
-    pub step: String,
+    /// The challenge it waits for.
+    pub step: PendingStep,
     /// The Session string handed to the client with every challenge of this sign-in.
     pub session: String,
     pub created_at: i64,
@@ -607,12 +638,12 @@ pub trait SignInStore: Send + Sync {
     async fn advance_pending_sign_in(
         &self,
         pending: &PendingSignInRecord,
-        from_step: &str,
+        from_step: PendingStep,
     ) -> StoreResult<bool>;
 
     /// Deletes it if it waits for `step`; false when it was gone already or waits for another
     /// step (each pending sign-in is finished once, at its last step).
-    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool>;
+    async fn take_pending_sign_in(&self, id: &str, step: PendingStep) -> StoreResult<bool>;
 }
 
 /// Refresh-token families (auth sessions): issue, rotate, revoke, prune.

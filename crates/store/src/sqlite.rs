@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
     AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
-    DeviceStore, PasswordRecord, PendingSignInRecord, PoolStore, SignInCounter, SignInStore,
-    SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord, UserPoolRecord,
-    UserRecord, UserStore,
+    DeviceStore, PasswordRecord, PendingSignInRecord, PendingStep, PoolStore, SignInCounter,
+    SignInStore, SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord,
+    UserPoolRecord, UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -1023,7 +1023,7 @@ impl SignInStore for SqliteStore {
         .bind(&p.client_id)
         .bind(&p.username_key)
         .bind(&p.device_key)
-        .bind(&p.step)
+        .bind(p.step.as_str())
         .bind(p.expires_at)
         .bind(to_json(p)?)
         .execute(&self.pool)
@@ -1068,26 +1068,26 @@ impl SignInStore for SqliteStore {
     async fn advance_pending_sign_in(
         &self,
         p: &PendingSignInRecord,
-        from_step: &str,
+        from_step: PendingStep,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE pending_sign_ins SET device_key = ?, step = ?, doc = ? WHERE id = ? AND step = ?",
         )
         .bind(&p.device_key)
-        .bind(&p.step)
+        .bind(p.step.as_str())
         .bind(to_json(p)?)
         .bind(&p.id)
-        .bind(from_step)
+        .bind(from_step.as_str())
         .execute(&self.pool)
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn take_pending_sign_in(&self, id: &str, step: &str) -> StoreResult<bool> {
+    async fn take_pending_sign_in(&self, id: &str, step: PendingStep) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ? AND step = ?")
             .bind(id)
-            .bind(step)
+            .bind(step.as_str())
             .execute(&self.pool)
             .await
             .map_err(backend)?;

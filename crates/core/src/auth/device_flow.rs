@@ -2,11 +2,10 @@
 //! DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER (SRP with pool name := device group key and
 //! user := device key), and tokens with NewDeviceMetadata when no known device took part.
 //!
-//! Once the password has passed, a sign-in presenting a confirmed device becomes a *pending
-//! sign-in* in the store. Its one Session string is returned with every challenge that follows
-//! (clients that answer with an earlier challenge's Session still match), and a client that sends
-//! no Session (pycognito) is matched by user, app client and device key. Device SRP alone never
-//! mints tokens: it can only finish a pending sign-in, once.
+//! Once the password has passed, a sign-in presenting a confirmed device becomes a pending
+//! sign-in (`pending.rs`); a client that sends no Session (pycognito) is matched by user, app
+//! client and device key. Device SRP alone never mints tokens: it can only finish a pending
+//! sign-in, once.
 
 use std::collections::BTreeMap;
 
@@ -17,20 +16,16 @@ use gatehouse_srp::{
 use gatehouse_wire::{AuthenticationResultType, ChallengeNameType};
 use serde::{Deserialize, Serialize};
 
+use super::pending::PENDING_SIGN_IN;
 use super::srp_flow::{srp_error, unhex};
 use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
 use crate::devices::{device_not_found, tracking};
 use crate::ids::hex;
 use crate::server_key::Sealed;
 use crate::store::{
-    AppClientRecord, DeviceRecord, PendingSignInRecord, UserPoolRecord, UserRecord,
+    AppClientRecord, DeviceRecord, PendingSignInRecord, PendingStep, UserPoolRecord, UserRecord,
 };
 use crate::{Caller, Core, CoreError, Result};
-
-/// The `challenge` of the Session a pending sign-in carries (whatever its next step).
-pub(super) const PENDING_SIGN_IN: &str = "PENDING_SIGN_IN";
-/// The pending sign-in's step while it waits for device SRP.
-pub(super) const DEVICE_STEP: &str = "DEVICE_SRP_AUTH";
 
 /// What to do with a DEVICE_KEY that names no confirmed device of the user.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -115,89 +110,28 @@ impl Core {
         device: &DeviceRecord,
     ) -> Result<AuthStep> {
         let pending = self
-            .new_pending_sign_in(pool, client, user, Some(&device.device_key), DEVICE_STEP)
+            .new_pending_sign_in(
+                pool,
+                client,
+                user,
+                Some(&device.device_key),
+                PendingStep::DeviceSrpAuth,
+            )
             .await?;
         Ok(device_challenge(pending.session))
-    }
-
-    /// A pending sign-in waiting for `step`, and its Session.
-    pub(super) async fn new_pending_sign_in(
-        &self,
-        pool: &UserPoolRecord,
-        client: &AppClientRecord,
-        user: &UserRecord,
-        device_key: Option<&str>,
-        step: &str,
-    ) -> Result<PendingSignInRecord> {
-        let pending = self.pending_sign_in_record(pool, client, user, device_key, step);
-        self.sign_ins().insert_pending_sign_in(&pending).await?;
-        Ok(pending)
-    }
-
-    /// A pending sign-in waiting for `step`, not yet stored.
-    pub(super) fn pending_sign_in_record(
-        &self,
-        pool: &UserPoolRecord,
-        client: &AppClientRecord,
-        user: &UserRecord,
-        device_key: Option<&str>,
-        step: &str,
-    ) -> PendingSignInRecord {
-        let (id, session, expires_at) =
-            self.seal_challenge_session(pool, client, user, PENDING_SIGN_IN);
-        PendingSignInRecord {
-            id,
-            pool_id: pool.id.clone(),
-            client_id: client.client_id.clone(),
-            username_key: user.username_key.clone(),
-            device_key: device_key.map(str::to_string),
-            step: step.to_string(),
-            session,
-            created_at: self.now_millis(),
-            expires_at,
-            mfa: Default::default(),
-        }
     }
 
     /// After the MFA step: the same pending sign-in goes on to device SRP.
     pub(super) async fn continue_to_device(
         &self,
         mut pending: PendingSignInRecord,
-        from_step: &str,
+        from_step: PendingStep,
         device: &DeviceRecord,
     ) -> Result<AuthStep> {
-        pending.step = DEVICE_STEP.to_string();
+        pending.step = PendingStep::DeviceSrpAuth;
         pending.device_key = Some(device.device_key.clone());
         self.advance_pending(&pending, from_step).await?;
         Ok(device_challenge(pending.session))
-    }
-
-    /// Writes `pending` if it still waits for `from_step`; a sign-in that another answer moved
-    /// on or finished is an expired session.
-    pub(super) async fn advance_pending(
-        &self,
-        pending: &PendingSignInRecord,
-        from_step: &str,
-    ) -> Result<()> {
-        if self
-            .sign_ins()
-            .advance_pending_sign_in(pending, from_step)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(expired_session())
-        }
-    }
-
-    /// Finishes the pending sign-in `id` at its last step, `step`: once (a replay, or a race
-    /// with another answer, finds it gone and is an expired session).
-    pub(super) async fn finish_pending(&self, id: &str, step: &str) -> Result<()> {
-        if self.sign_ins().take_pending_sign_in(id, step).await? {
-            Ok(())
-        } else {
-            Err(expired_session())
-        }
     }
 
     /// Whether `name` is one of `user`'s names (username, alias, sub).
@@ -250,7 +184,7 @@ impl Core {
         // Only a sign-in that waits for its device: one still owing an MFA code cannot skip it.
         let pending = pending
             .filter(|p| p.expires_at >= now && p.client_id == client.client_id)
-            .filter(|p| p.step == DEVICE_STEP)
+            .filter(|p| p.step == PendingStep::DeviceSrpAuth)
             .ok_or_else(expired_session)?;
         if pending.device_key.as_deref() != Some(device_key) {
             return Err(CoreError::InvalidParameter(
@@ -378,7 +312,8 @@ impl Core {
         // claim, so a stranger who knows the user and the device key (and can fetch a
         // challenge without a Session) cannot end someone else's sign-in with a wrong one;
         // guessing the 40-byte device secret is hopeless anyway.
-        self.finish_pending(&state.id, DEVICE_STEP).await?;
+        self.finish_pending(&state.id, PendingStep::DeviceSrpAuth)
+            .await?;
         let key = device.device_key.clone();
         self.device_authenticated(device, caller).await?;
         Ok(AuthStep::tokens(

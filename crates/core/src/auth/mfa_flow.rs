@@ -8,19 +8,17 @@ use std::collections::BTreeMap;
 use gatehouse_wire::{ChallengeNameType, DeviceConfigurationType, UserPoolMfaType};
 use subtle::ConstantTimeEq;
 
-use super::device_flow::{UnknownDevice, PENDING_SIGN_IN};
+use super::device_flow::UnknownDevice;
 use super::{check_secret_hash_for, expired_session, AuthStep, Params};
 use crate::codes::{fill_template, Letter};
 use crate::devices::tracking;
 use crate::messages::{mask, Medium, Purpose};
 use crate::mfa::{pool_offers_email, pool_offers_sms, totp_already_used, totp_step};
 use crate::store::{
-    AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, UserPoolRecord, UserRecord,
+    AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, PendingStep, UserPoolRecord,
+    UserRecord,
 };
 use crate::{Core, CoreError, Result};
-
-const SELECT_STEP: &str = "SELECT_MFA_TYPE";
-const SETUP_STEP: &str = "MFA_SETUP";
 
 /// A second factor a sign-in can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +36,15 @@ impl Factor {
             Factor::Sms => "SMS_MFA",
             Factor::Email => "EMAIL_OTP",
             Factor::Totp => "SOFTWARE_TOKEN_MFA",
+        }
+    }
+
+    /// The step a pending sign-in waits at for this factor's code.
+    fn step(self) -> PendingStep {
+        match self {
+            Factor::Sms => PendingStep::SmsMfa,
+            Factor::Email => PendingStep::EmailOtp,
+            Factor::Totp => PendingStep::SoftwareTokenMfa,
         }
     }
 
@@ -215,20 +222,20 @@ impl Core {
                 }
                 SecondFactor::Code(factor) => {
                     let mut pending =
-                        self.pending_sign_in_record(pool, client, user, key, factor.name());
+                        self.pending_sign_in_record(pool, client, user, key, factor.step());
                     let code = self.prepare_code(&mut pending, factor);
                     self.sign_ins().insert_pending_sign_in(&pending).await?;
                     let params = self.send_mfa_code(pool, user, factor, code, None).await?;
                     return Ok(mfa_challenge(factor, pending.session, params, user));
                 }
                 SecondFactor::Choose(factors) => (
-                    SELECT_STEP,
+                    PendingStep::SelectMfaType,
                     ChallengeNameType::SelectMfaType,
                     "MFAS_CAN_CHOOSE",
                     factors.iter().map(|f| f.name()).collect(),
                 ),
                 SecondFactor::Setup(names) => (
-                    SETUP_STEP,
+                    PendingStep::MfaSetup,
                     ChallengeNameType::MfaSetup,
                     "MFAS_CAN_SETUP",
                     names,
@@ -317,31 +324,6 @@ impl Core {
         ]))
     }
 
-    /// The unexpired pending sign-in of `session`, if it waits for `step`, and its user (still
-    /// the one the Session was issued to).
-    async fn pending_at(
-        &self,
-        pool: &UserPoolRecord,
-        client: &AppClientRecord,
-        session: Option<&str>,
-        step: &str,
-    ) -> Result<(PendingSignInRecord, UserRecord)> {
-        let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
-        let pending = self
-            .sign_ins()
-            .pending_sign_in(&s.id)
-            .await?
-            .filter(|p| p.step == step && p.expires_at >= self.now_millis())
-            .ok_or_else(expired_session)?;
-        let user = self
-            .users()
-            .user(&pool.id, &pending.username_key)
-            .await?
-            .filter(|u| Core::session_matches(&s, u))
-            .ok_or_else(expired_session)?;
-        Ok((pending, user))
-    }
-
     /// The pending sign-in a challenge answer continues, waiting for `step`, and its user (who
     /// must be the one USERNAME names and the Session was issued to).
     async fn pending_for_answer(
@@ -349,7 +331,7 @@ impl Core {
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         session: Option<&str>,
-        step: &str,
+        step: PendingStep,
         responses: &Params<'_>,
     ) -> Result<(PendingSignInRecord, UserRecord)> {
         let (pending, user) = self.pending_at(pool, client, session, step).await?;
@@ -379,7 +361,7 @@ impl Core {
     ) -> Result<AuthStep> {
         let factor = Factor::named(challenge.as_str()).ok_or_else(expired_session)?;
         let (pending, mut user) = self
-            .pending_for_answer(pool, client, session, factor.name(), &responses)
+            .pending_for_answer(pool, client, session, factor.step(), &responses)
             .await?;
         let code = match factor {
             Factor::Sms => responses.required("SMS_MFA_CODE")?,
@@ -418,7 +400,7 @@ impl Core {
             }
         }
         self.attempt_succeeded(&mut user).await?;
-        self.after_second_factor(pool, client, &user, pending, factor.name(), &responses)
+        self.after_second_factor(pool, client, &user, pending, factor.step(), &responses)
             .await
     }
 
@@ -460,7 +442,13 @@ impl Core {
         responses: Params<'_>,
     ) -> Result<AuthStep> {
         let (pending, user) = self
-            .pending_for_answer(pool, client, session, SELECT_STEP, &responses)
+            .pending_for_answer(
+                pool,
+                client,
+                session,
+                PendingStep::SelectMfaType,
+                &responses,
+            )
             .await?;
         let answer = responses.required("ANSWER")?;
         let factor = Factor::named(answer)
@@ -471,8 +459,15 @@ impl Core {
                     pending.mfa.offered.join(", ")
                 ))
             })?;
-        self.move_to_code(pool, &user, pending, SELECT_STEP, factor, None)
-            .await
+        self.move_to_code(
+            pool,
+            &user,
+            pending,
+            PendingStep::SelectMfaType,
+            factor,
+            None,
+        )
+        .await
     }
 
     /// Moves `pending` on from `from_step` to `factor`'s challenge, with the same Session; for
@@ -482,11 +477,11 @@ impl Core {
         pool: &UserPoolRecord,
         user: &UserRecord,
         mut pending: PendingSignInRecord,
-        from_step: &str,
+        from_step: PendingStep,
         factor: Factor,
         to: Option<&str>,
     ) -> Result<AuthStep> {
-        pending.step = factor.name().to_string();
+        pending.step = factor.step();
         let code = self.prepare_code(&mut pending, factor);
         self.advance_pending(&pending, from_step).await?;
         let params = self.send_mfa_code(pool, user, factor, code, to).await?;
@@ -504,7 +499,7 @@ impl Core {
         responses: Params<'_>,
     ) -> Result<AuthStep> {
         let (mut pending, user) = self
-            .pending_for_answer(pool, client, session, SETUP_STEP, &responses)
+            .pending_for_answer(pool, client, session, PendingStep::MfaSetup, &responses)
             .await?;
         if let Some(address) = responses.get("EMAIL") {
             // Email MFA set up as Amplify does it: a code to the address given, as EMAIL_OTP.
@@ -529,7 +524,7 @@ impl Core {
                     pool,
                     &user,
                     pending,
-                    SETUP_STEP,
+                    PendingStep::MfaSetup,
                     Factor::Email,
                     Some(address),
                 )
@@ -542,8 +537,15 @@ impl Core {
                 "No authenticator was verified for this sign-in: call AssociateSoftwareToken and VerifySoftwareToken with the Session first.".into(),
             ));
         }
-        self.after_second_factor(pool, client, &user, pending, SETUP_STEP, &responses)
-            .await
+        self.after_second_factor(
+            pool,
+            client,
+            &user,
+            pending,
+            PendingStep::MfaSetup,
+            &responses,
+        )
+        .await
     }
 
     /// MFA_SETUP by email finished with the right code: the address is the user's, verified,
@@ -587,7 +589,7 @@ impl Core {
         client: &AppClientRecord,
         user: &UserRecord,
         pending: PendingSignInRecord,
-        step: &str,
+        step: PendingStep,
         responses: &Params<'_>,
     ) -> Result<AuthStep> {
         let key = pending
@@ -621,7 +623,7 @@ impl Core {
             .await
             .map_err(|_| expired_session())?;
         let (pending, user) = self
-            .pending_at(&pool, &client, Some(session), SETUP_STEP)
+            .pending_at(&pool, &client, Some(session), PendingStep::MfaSetup)
             .await?;
         self.refuse_before_password(&user)?;
         Ok((pool, pending, user))
@@ -642,7 +644,8 @@ impl Core {
         let (secret_code, sealed) = self.new_totp_secret()?;
         pending.mfa.setup_secret = Some(sealed);
         pending.mfa.setup_verified_step = None;
-        self.advance_pending(&pending, SETUP_STEP).await?;
+        self.advance_pending(&pending, PendingStep::MfaSetup)
+            .await?;
         Ok((secret_code, pending.session))
     }
 
@@ -684,7 +687,8 @@ impl Core {
         .await?;
         pending.mfa.setup_verified_step = Some(step);
         pending.mfa.setup_device_name = friendly_name;
-        self.advance_pending(&pending, SETUP_STEP).await?;
+        self.advance_pending(&pending, PendingStep::MfaSetup)
+            .await?;
         Ok(pending.session)
     }
 }

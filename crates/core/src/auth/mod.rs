@@ -21,6 +21,7 @@ mod lockout;
 mod mfa_flow;
 mod new_password;
 mod password_flow;
+mod pending;
 mod refresh_flow;
 mod srp_flow;
 
