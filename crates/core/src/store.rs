@@ -357,11 +357,62 @@ pub struct SigningKeyRecord {
 }
 
 /// A ListUsers filter: `attribute = "value"` or `attribute ^= "value"`.
+
+/// What ListUsers can filter on (the attributes AWS documents for its `Filter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterAttribute {
+    Username,
+    Email,
+    PhoneNumber,
+    Name,
+    GivenName,
+    FamilyName,
+    PreferredUsername,
+    /// `cognito:user_status`: the user's status (CONFIRMED, …).
+    UserStatus,
+    /// `status`: Enabled or Disabled.
+    Status,
+    Sub,
+}
+
+impl FilterAttribute {
+    pub const ALL: [FilterAttribute; 10] = [
+        FilterAttribute::Username,
+        FilterAttribute::Email,
+        FilterAttribute::PhoneNumber,
+        FilterAttribute::Name,
+        FilterAttribute::GivenName,
+        FilterAttribute::FamilyName,
+        FilterAttribute::PreferredUsername,
+        FilterAttribute::UserStatus,
+        FilterAttribute::Status,
+        FilterAttribute::Sub,
+    ];
+
+    /// The name a `Filter` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            FilterAttribute::Username => "username",
+            FilterAttribute::Email => "email",
+            FilterAttribute::PhoneNumber => "phone_number",
+            FilterAttribute::Name => "name",
+            FilterAttribute::GivenName => "given_name",
+            FilterAttribute::FamilyName => "family_name",
+            FilterAttribute::PreferredUsername => "preferred_username",
+            FilterAttribute::UserStatus => "cognito:user_status",
+            FilterAttribute::Status => "status",
+            FilterAttribute::Sub => "sub",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<FilterAttribute> {
+        FilterAttribute::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserFilter {
-    /// One of: username, email, phone_number, name, given_name, family_name,
-    /// preferred_username, cognito:user_status, status, sub.
-    pub attribute: String,
+    pub attribute: FilterAttribute,
     pub prefix: bool,
     pub value: String,
 }

@@ -7,24 +7,12 @@ use gatehouse_wire::*;
 use crate::attributes::{check_deletable, check_writes, is_email, is_phone, to_wire};
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
-use crate::store::{AliasClaim, UserFilter, UserPoolRecord, UserRecord};
+use crate::store::{AliasClaim, FilterAttribute, UserFilter, UserPoolRecord, UserRecord};
 use crate::{pagination, passwords, Core, CoreError, Result, StoreError};
 
 /// Compare-and-swap rounds before a user write gives up (with [`crate::backoff`] between
 /// them, about two seconds in all).
 const CAS_ATTEMPTS: u32 = 40;
-const LIST_USERS_ATTRIBUTES: &[&str] = &[
-    "username",
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "cognito:user_status",
-    "status",
-    "sub",
-];
 
 /// Whether the pool matches usernames without regard to case.
 fn case_insensitive(pool: &UserPoolType) -> bool {
@@ -748,12 +736,9 @@ pub fn parse_filter(text: &str) -> Result<UserFilter> {
     } else {
         return Err(bad());
     };
-    let attribute = attr.trim().trim_matches('"').to_string();
-    if !LIST_USERS_ATTRIBUTES.contains(&attribute.as_str()) {
-        return Err(CoreError::InvalidParameter(format!(
-            "Invalid search attribute: {attribute}"
-        )));
-    }
+    let name = attr.trim().trim_matches('"');
+    let attribute = FilterAttribute::named(name)
+        .ok_or_else(|| CoreError::InvalidParameter(format!("Invalid search attribute: {name}")))?;
     let rest = rest.trim();
     let inner = rest
         .strip_prefix('"')
@@ -770,9 +755,9 @@ pub fn parse_filter(text: &str) -> Result<UserFilter> {
     }
     // As AWS documents: cognito:user_status ignores case, status (Enabled/Disabled) does not;
     // emails and preferred usernames are indexed lower-cased.
-    let value = match attribute.as_str() {
-        "cognito:user_status" => value.to_uppercase(),
-        "email" | "preferred_username" => value.to_lowercase(),
+    let value = match attribute {
+        FilterAttribute::UserStatus => value.to_uppercase(),
+        FilterAttribute::Email | FilterAttribute::PreferredUsername => value.to_lowercase(),
         _ => value,
     };
     Ok(UserFilter {
@@ -791,7 +776,7 @@ mod tests {
         assert_eq!(
             parse_filter(r#"email ^= "ali""#).unwrap(),
             UserFilter {
-                attribute: "email".into(),
+                attribute: FilterAttribute::Email,
                 prefix: true,
                 value: "ali".into()
             }

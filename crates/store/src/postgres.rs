@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
     AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
-    DeviceStore, FeedEvent, PasswordRecord, PendingSignInRecord, PendingStep, PoolStore,
-    RecordChange, RecordFeed, SignInCounter, SignInStore, SigningKeyRecord, StoreResult,
+    DeviceStore, FeedEvent, FilterAttribute, PasswordRecord, PendingSignInRecord, PendingStep,
+    PoolStore, RecordChange, RecordFeed, SignInCounter, SignInStore, SigningKeyRecord, StoreResult,
     TokenStore, UserFilter, UserMfaRecord, UserPoolRecord, UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
@@ -283,20 +283,21 @@ fn user_doc(u: &UserRecord) -> StoreResult<String> {
 
 /// The SQL expression a ListUsers filter attribute reads. Computed values get the "C" collation
 /// the key columns have, so that prefix ranges compare bytewise as in SQLite.
-fn filter_column(attribute: &str) -> Option<&'static str> {
-    Some(match attribute {
-        "username" => "username",
-        "email" => "email",
-        "phone_number" => "phone_number",
-        "preferred_username" => "preferred_username",
-        "sub" => "sub",
-        "cognito:user_status" => "status",
-        "status" => "((CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END) COLLATE \"C\")",
-        "name" => "(user_attribute(doc, 'name') COLLATE \"C\")",
-        "given_name" => "(user_attribute(doc, 'given_name') COLLATE \"C\")",
-        "family_name" => "(user_attribute(doc, 'family_name') COLLATE \"C\")",
-        _ => return None,
-    })
+fn filter_column(attribute: FilterAttribute) -> &'static str {
+    match attribute {
+        FilterAttribute::Username => "username",
+        FilterAttribute::Email => "email",
+        FilterAttribute::PhoneNumber => "phone_number",
+        FilterAttribute::PreferredUsername => "preferred_username",
+        FilterAttribute::Sub => "sub",
+        FilterAttribute::UserStatus => "status",
+        FilterAttribute::Status => {
+            "((CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END) COLLATE \"C\")"
+        }
+        FilterAttribute::Name => "(user_attribute(doc, 'name') COLLATE \"C\")",
+        FilterAttribute::GivenName => "(user_attribute(doc, 'given_name') COLLATE \"C\")",
+        FilterAttribute::FamilyName => "(user_attribute(doc, 'family_name') COLLATE \"C\")",
+    }
 }
 
 const CODE_COLUMNS: &str =
@@ -778,9 +779,7 @@ impl UserStore for PgStore {
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key > $2");
         let mut binds: Vec<String> = Vec::new();
         if let Some(f) = filter {
-            let col = filter_column(&f.attribute).ok_or_else(|| {
-                StoreError::Backend(format!("unsupported filter attribute {}", f.attribute))
-            })?;
+            let col = filter_column(f.attribute);
             if f.prefix {
                 // A range keeps the index usable; U+10FFFF sorts after every character (the
                 // columns compare bytewise, COLLATE "C").

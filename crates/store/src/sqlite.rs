@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use gatehouse_core::messages::OutgoingMessage;
 use gatehouse_core::store::{
     AliasClaim, AppClientRecord, AuthSessionRecord, CodeGuess, CodeRecord, CodeStore, DeviceRecord,
-    DeviceStore, PasswordRecord, PendingSignInRecord, PendingStep, PoolStore, SignInCounter,
-    SignInStore, SigningKeyRecord, StoreResult, TokenStore, UserFilter, UserMfaRecord,
-    UserPoolRecord, UserRecord, UserStore,
+    DeviceStore, FilterAttribute, PasswordRecord, PendingSignInRecord, PendingStep, PoolStore,
+    SignInCounter, SignInStore, SigningKeyRecord, StoreResult, TokenStore, UserFilter,
+    UserMfaRecord, UserPoolRecord, UserRecord, UserStore,
 };
 use gatehouse_core::{Store, StoreError};
 use gatehouse_wire::{GroupType, UserStatusType};
@@ -212,20 +212,19 @@ fn user_doc(u: &UserRecord) -> StoreResult<String> {
 }
 
 /// The SQL expression a ListUsers filter attribute reads.
-fn filter_column(attribute: &str) -> Option<&'static str> {
-    Some(match attribute {
-        "username" => "username",
-        "email" => "email",
-        "phone_number" => "phone_number",
-        "preferred_username" => "preferred_username",
-        "sub" => "sub",
-        "cognito:user_status" => "status",
-        "status" => "(CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END)",
-        "name" => "json_extract(doc, '$.attributes.name')",
-        "given_name" => "json_extract(doc, '$.attributes.given_name')",
-        "family_name" => "json_extract(doc, '$.attributes.family_name')",
-        _ => return None,
-    })
+fn filter_column(attribute: FilterAttribute) -> &'static str {
+    match attribute {
+        FilterAttribute::Username => "username",
+        FilterAttribute::Email => "email",
+        FilterAttribute::PhoneNumber => "phone_number",
+        FilterAttribute::PreferredUsername => "preferred_username",
+        FilterAttribute::Sub => "sub",
+        FilterAttribute::UserStatus => "status",
+        FilterAttribute::Status => "(CASE enabled WHEN 1 THEN 'Enabled' ELSE 'Disabled' END)",
+        FilterAttribute::Name => "json_extract(doc, '$.attributes.name')",
+        FilterAttribute::GivenName => "json_extract(doc, '$.attributes.given_name')",
+        FilterAttribute::FamilyName => "json_extract(doc, '$.attributes.family_name')",
+    }
 }
 
 const CODE_COLUMNS: &str =
@@ -621,11 +620,11 @@ impl UserStore for SqliteStore {
         // Without statistics SQLite would walk the primary key (it gives the order) and test
         // every user; a filter on an indexed column reads that index instead and sorts the few
         // matches.
-        let index = match filter.map(|f| f.attribute.as_str()) {
-            Some("email") => " INDEXED BY users_by_email",
-            Some("phone_number") => " INDEXED BY users_by_phone",
-            Some("preferred_username") => " INDEXED BY users_by_preferred_username",
-            Some("sub") => " INDEXED BY users_by_sub",
+        let index = match filter.map(|f| f.attribute) {
+            Some(FilterAttribute::Email) => " INDEXED BY users_by_email",
+            Some(FilterAttribute::PhoneNumber) => " INDEXED BY users_by_phone",
+            Some(FilterAttribute::PreferredUsername) => " INDEXED BY users_by_preferred_username",
+            Some(FilterAttribute::Sub) => " INDEXED BY users_by_sub",
             _ => "",
         };
         let mut sql = format!(
@@ -633,9 +632,7 @@ impl UserStore for SqliteStore {
         );
         let mut binds: Vec<String> = Vec::new();
         if let Some(f) = filter {
-            let col = filter_column(&f.attribute).ok_or_else(|| {
-                StoreError::Backend(format!("unsupported filter attribute {}", f.attribute))
-            })?;
+            let col = filter_column(f.attribute);
             if f.prefix {
                 // A range keeps the index usable; U+10FFFF sorts after every character.
                 sql.push_str(&format!(" AND {col} >= ? AND {col} < ?"));

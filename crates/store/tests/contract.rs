@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{on_both, TestDb};
-use gatehouse_core::store::{UserFilter, UserPoolRecord, UserRecord};
+use gatehouse_core::store::{FilterAttribute, UserFilter, UserPoolRecord, UserRecord};
 use gatehouse_core::Store;
 use gatehouse_wire::UserStatusType;
 
@@ -59,7 +59,7 @@ async fn usernames(
     after: Option<&str>,
 ) -> Vec<String> {
     let filter = filter.map(|(attribute, prefix, value)| UserFilter {
-        attribute: attribute.into(),
+        attribute: FilterAttribute::named(attribute).unwrap(),
         prefix,
         value: value.into(),
     });
