@@ -171,7 +171,15 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect_lazy_with(base.options([("statement_timeout", timeout_ms)]));
+            // A transaction left open by a process that froze (or whose network path did)
+            // would hold its row locks, a user's counter row say, and make every process's
+            // requests for that user wait out their statement timeout until PostgreSQL ends
+            // it: it ends it after the same time. Gatehouse's own transactions never wait on
+            // anything outside the database.
+            .connect_lazy_with(base.options([
+                ("statement_timeout", timeout_ms),
+                ("idle_in_transaction_session_timeout", timeout_ms),
+            ]));
         Ok(PgStore { pool, feed_options })
     }
 
