@@ -1,0 +1,282 @@
+"""The database goes away under load and comes back (docs/deploy.md "When the database is in
+trouble"): one Gatehouse process on PostgreSQL through pgproxy.PgProxy, with a short
+--database-statement-timeout-ms, serves sign-ins, GetUser and AdminCreateUser from several threads
+while the proxy cuts the database for 10 s, either by closing every connection (the host is down)
+or by freezing them (the network hangs: no byte goes through, nothing is reset).
+
+Asserted, for both modes:
+- no request waits longer than the statement timeout plus a margin (the maximum is measured);
+- during the cut every request is refused with InternalErrorException (HTTP 500), and /health
+  answers 503 with "database": "down";
+- after the resume the same process serves everything again (no restart);
+- every AdminCreateUser that answered 200 is present afterwards.
+
+The shared PostgreSQL server is never stopped: only this test's proxy cuts the connections.
+Needs GATEHOUSE_TEST_DATABASE_URL (a database whose user may create databases); skipped without.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from cluster import fresh_database
+from pgproxy import PgProxy
+from support import AMZ_JSON, TARGET_PREFIX, GatehouseServer, new_app_client, new_confirmed_user, raw_request
+
+ADMIN_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="GATEHOUSE_TEST_DATABASE_URL is unset: needs PostgreSQL")
+
+PASSWORD = "Passw0rd!"
+STATEMENT_TIMEOUT_MS = 2000
+# What a request may take beyond the statement timeout: the work around the database calls on a
+# debug build, on a shared two-core machine that also runs PostgreSQL and the load threads.
+MARGIN = 1.5
+LIMIT = STATEMENT_TIMEOUT_MS / 1000 + MARGIN
+HEALTH_LIMIT = 2.0 + MARGIN  # /health gives its SELECT 1 two seconds
+WARM = 3.0
+CUT = 10.0
+AFTER = 8.0
+SETTLED = 3.0  # the last seconds of load after the resume, when everything must succeed
+THREADS_PER_OP = 2
+PAUSE = 0.05  # between two requests of one thread
+
+
+@pytest.fixture
+def database():
+    url, drop = fresh_database(ADMIN_URL, prefix="gh_outage")
+    yield url
+    drop()
+
+
+@dataclass
+class Sample:
+    op: str
+    start: float
+    end: float
+    status: int | None
+    error_type: str | None
+    detail: str = ""
+    username: str | None = None
+
+    @property
+    def latency(self) -> float:
+        return self.end - self.start
+
+
+def request(url: str, operation: str, body: dict, path: str = "/") -> tuple[int | None, str | None, str, dict]:
+    """One AWS JSON 1.1 call (unsigned: the server runs --dev); (status, __type, detail, body).
+    A transport failure (no answer within 60 s, a reset) is status None."""
+    headers = {"Content-Type": AMZ_JSON, "X-Amz-Target": TARGET_PREFIX + operation}
+    try:
+        resp = raw_request(url, body=json.dumps(body), headers=headers, timeout=60)
+    except OSError as e:
+        return None, None, repr(e), {}
+    try:
+        answer = resp.json()
+    except ValueError:
+        return resp.status, None, resp.body[:200].decode("utf-8", "replace"), {}
+    return resp.status, answer.get("__type"), answer.get("message", ""), answer
+
+
+class Load:
+    """Threads calling InitiateAuth (USER_PASSWORD_AUTH), GetUser and AdminCreateUser in a loop,
+    each request timed; AdminCreateUser usernames are unique so acknowledged writes can be checked."""
+
+    def __init__(self, url: str, pool: str, client_id: str, signers: list[str], access_tokens: list[str]):
+        self.url = url
+        self.pool = pool
+        self.client_id = client_id
+        self.signers = signers
+        self.access_tokens = access_tokens
+        self.samples: list[Sample] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._names = itertools.count()
+
+    def _call(self, op: str, k: int) -> Sample:
+        username = None
+        if op == "InitiateAuth":
+            body = {"ClientId": self.client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                    "AuthParameters": {"USERNAME": self.signers[k % len(self.signers)], "PASSWORD": PASSWORD}}
+        elif op == "GetUser":
+            body = {"AccessToken": self.access_tokens[k % len(self.access_tokens)]}
+        else:
+            username = f"w{next(self._names):05d}"
+            body = {"UserPoolId": self.pool, "Username": username, "MessageAction": "SUPPRESS"}
+        start = time.monotonic()
+        status, error_type, detail, _ = request(self.url, op, body)
+        return Sample(op, start, time.monotonic(), status, error_type, detail, username)
+
+    def _run(self, op: str, k: int) -> None:
+        while not self._stop.is_set():
+            sample = self._call(op, k)
+            with self._lock:
+                self.samples.append(sample)
+            time.sleep(PAUSE)
+
+    def start(self) -> "Load":
+        for op in ("InitiateAuth", "GetUser", "AdminCreateUser"):
+            for k in range(THREADS_PER_OP):
+                t = threading.Thread(target=self._run, args=(op, k), daemon=True)
+                t.start()
+                self._threads.append(t)
+        return self
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=90)
+            assert not t.is_alive(), "a load thread is stuck"
+        return sorted(self.samples, key=lambda s: s.start)
+
+
+class HealthProbe:
+    """GET /health every half second, timed."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            start = time.monotonic()
+            try:
+                resp = raw_request(self.url, method="GET", path="/health", timeout=60)
+                body = resp.json()
+                sample = Sample("health", start, time.monotonic(), resp.status, body.get("database"), json.dumps(body))
+            except (OSError, ValueError) as e:
+                sample = Sample("health", start, time.monotonic(), None, None, repr(e))
+            self.samples.append(sample)
+            self._stop.wait(0.5)
+
+    def start(self) -> "HealthProbe":
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self._thread.join(timeout=90)
+        return self.samples
+
+
+def describe(samples: list[Sample], t0: float) -> str:
+    return "\n".join(f"{s.op:16} t={s.start - t0:6.2f}s {s.latency:6.2f}s {s.status} {s.error_type} {s.detail[:80]}"
+                     for s in samples)
+
+
+def cut_and_resume(mode: str, tmp_path, database) -> None:
+    with PgProxy() as proxy:
+        server = GatehouseServer(tmp_path / "data", tmp_path / "server.log", extra_args=(
+            "--database-url", proxy.url(database),
+            "--database-statement-timeout-ms", str(STATEMENT_TIMEOUT_MS),
+            "--rate-limit-per-ip", "0", "--rate-limit-per-client", "0",
+        )).start()
+        try:
+            run_outage(server, proxy, mode)
+        finally:
+            proxy.resume()
+            server.stop()
+
+
+def run_outage(server: GatehouseServer, proxy: PgProxy, mode: str) -> None:
+    cognito = server.client()
+    pool = cognito.create_user_pool(PoolName="outage")["UserPool"]["Id"]
+    client_id = new_app_client(cognito, pool)[0]
+    signers = [f"s{k}" for k in range(THREADS_PER_OP)]
+    for name in signers:
+        new_confirmed_user(cognito, pool, name, PASSWORD)
+    access = [cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": name, "PASSWORD": PASSWORD})["AuthenticationResult"]["AccessToken"] for name in signers]
+    pid = server.proc.pid
+
+    load = Load(server.url, pool, client_id, signers, access).start()
+    t0 = time.monotonic()
+    time.sleep(WARM)
+    health = HealthProbe(server.url)
+    cut_at = time.monotonic()
+    proxy.close() if mode == "closed" else proxy.freeze()
+    health.start()
+    time.sleep(CUT)
+    resumed_at = time.monotonic()
+    proxy.resume()
+    time.sleep(AFTER)
+    samples = load.stop()
+    probes = health.stop()
+    end = time.monotonic()
+
+    # The same process throughout.
+    assert server.proc.poll() is None and server.proc.pid == pid, server.log_tail()
+
+    report = describe(samples, t0)
+    during = [s for s in samples if s.start >= cut_at + 0.1 and s.end <= resumed_at]
+    overlapping = [s for s in samples if s.end >= cut_at and s.start <= resumed_at]
+    worst = max(samples, key=lambda s: s.latency)
+    worst_cut = max(overlapping, key=lambda s: s.latency)
+    before = [s for s in samples if s.end < cut_at]
+    print(f"\n[{mode}] {len(samples)} requests; {len(during)} inside the cut; max latency before the cut "
+          f"{max(s.latency for s in before):.2f}s, overlapping the cut {worst_cut.latency:.2f}s "
+          f"({worst_cut.op}, status {worst_cut.status}), whole run {worst.latency:.2f}s")
+    print(f"[{mode}] health: " + ", ".join(f"{s.start - cut_at:+.1f}s:{s.status}/{s.latency:.2f}s" for s in probes))
+
+    # The load really ran on both sides of the cut.
+    assert len(before) >= 6, report
+    assert len(during) >= 3 * THREADS_PER_OP, report
+    # Nothing waited longer than the statement timeout plus the margin.
+    slow = [s for s in samples if s.latency > LIMIT]
+    assert not slow, f"{len(slow)} requests over {LIMIT}s (max {worst.latency:.2f}s):\n{describe(slow, t0)}"
+    # Every answer was an answer: no transport failure, and every refusal an InternalErrorException.
+    failed = [s for s in samples if s.status != 200]
+    odd = [s for s in failed if (s.status, s.error_type) != (500, "InternalErrorException")]
+    assert not odd, describe(odd, t0)
+    # Nothing succeeded while the database was away.
+    assert all(s.status == 500 for s in during), describe([s for s in during if s.status != 500], t0)
+    assert {s.op for s in during} == {"InitiateAuth", "GetUser", "AdminCreateUser"}, report
+
+    # /health: 503 "database": "down" during the cut, quickly; 200 "up" after.
+    down = [p for p in probes if p.start >= cut_at + 0.1 and p.end <= resumed_at]
+    assert len(down) >= 3, describe(probes, cut_at)
+    assert all((p.status, p.error_type) == (503, "down") for p in down), describe(down, cut_at)
+    assert max(p.latency for p in probes) <= HEALTH_LIMIT, describe(probes, cut_at)
+    final = raw_request(server.url, method="GET", path="/health")
+    assert final.status == 200 and final.json()["database"] == "up", final
+
+    # After the resume everything works again: the last seconds of load all succeeded.
+    settled = [s for s in samples if s.start >= end - SETTLED]
+    assert {s.op for s in settled} == {"InitiateAuth", "GetUser", "AdminCreateUser"}, report
+    assert all(s.status == 200 for s in settled), describe([s for s in settled if s.status != 200], t0)
+    recovered = min(s.end for s in samples if s.start >= resumed_at and s.status == 200) - resumed_at
+    print(f"[{mode}] first success {recovered:.2f}s after the resume")
+
+    # Every acknowledged write is there; a refused one may or may not be (it is reported).
+    acknowledged = {s.username for s in samples if s.op == "AdminCreateUser" and s.status == 200}
+    refused = {s.username for s in samples if s.op == "AdminCreateUser" and s.status != 200}
+    present = set()
+    token = None
+    while True:
+        page = cognito.list_users(UserPoolId=pool, **({"PaginationToken": token} if token else {}))
+        present |= {u["Username"] for u in page["Users"]}
+        token = page.get("PaginationToken")
+        if not token:
+            break
+    missing = acknowledged - present
+    assert not missing, f"acknowledged writes lost: {sorted(missing)}"
+    print(f"[{mode}] {len(acknowledged)} acknowledged writes all present; "
+          f"{len(refused & present)} of {len(refused)} refused ones were committed anyway")
+
+
+def test_database_closed_for_ten_seconds(tmp_path, database):
+    cut_and_resume("closed", tmp_path, database)
+
+
+def test_database_frozen_for_ten_seconds(tmp_path, database):
+    cut_and_resume("frozen", tmp_path, database)
