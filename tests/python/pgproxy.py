@@ -5,6 +5,9 @@ the shared PostgreSQL server (other suites use it):
   closed, so a connect gets ECONNREFUSED), as when the database host is down;
 - `freeze()`: connections stay open and new ones are accepted, but no byte goes through in either
   direction, as when the network to the database hangs (packets dropped, no reset);
+- `freeze(only=b"...")`: the same for the connections whose first packet (PostgreSQL's startup
+  message, readable with sslmode=disable) contains those bytes, e.g. an application_name; the
+  others keep working, as when one network path hangs;
 - `resume()`: back to forwarding. After a freeze the bytes held meanwhile are delivered, as TCP
   would after a partition heals; after a close, only new connections exist.
 
@@ -41,6 +44,10 @@ class _Link:
         self.proxy = proxy
         self.client = client
         self.upstream: socket.socket | None = None
+        self.startup: bytes | None = None  # the first bytes the client sent
+        self.frozen = False  # frozen on its own (freeze(only=...))
+        self.chunks_up = 0  # chunks forwarded client -> PostgreSQL
+        self.chunks_down = 0  # and back
         self.closed = False
         self.lock = threading.Lock()
 
@@ -72,10 +79,17 @@ class _Link:
                 data = src.recv(65536)
                 if not data:
                     break
+                if src is self.client and self.startup is None:
+                    self.startup = data
+                    self.proxy._startup_seen(self)
                 # Frozen: hold the bytes read until the resume (or the link is killed).
                 if not self.proxy._wait_forwarding(self):
                     return
                 dst.sendall(data)
+                if src is self.client:
+                    self.chunks_up += 1
+                else:
+                    self.chunks_down += 1
                 self.proxy._count(len(data))
         except OSError:
             pass
@@ -101,6 +115,7 @@ class PgProxy:
         self._cond = threading.Condition()
         self._links: set[_Link] = set()
         self._stopped = False
+        self._freeze_only: bytes | None = None
         self.bytes_forwarded = 0
         self.accepted = 0
         self._listener = self._listen(port)
@@ -132,16 +147,36 @@ class PgProxy:
         for link in links:
             link.kill()
 
-    def freeze(self) -> None:
-        """Keep connections (and accept new ones) but forward nothing until resume()."""
+    def freeze(self, only: bytes | None = None) -> int:
+        """Keep connections (and accept new ones) but forward nothing until resume(). With
+        `only`, just the connections whose startup packet contains it, present and future.
+        Returns how many open connections were frozen."""
         with self._cond:
-            self.mode = FROZEN
+            if only is None:
+                self.mode = FROZEN
+                frozen = len(self._links)
+            else:
+                self._freeze_only = only
+                frozen = 0
+                for link in self._links:
+                    if link.startup is not None and only in link.startup:
+                        link.frozen = True
+                        frozen += 1
             self._cond.notify_all()
+        return frozen
 
     def resume(self) -> None:
         with self._cond:
             self.mode = OPEN
+            self._freeze_only = None
+            for link in self._links:
+                link.frozen = False
             self._cond.notify_all()
+
+    def links(self, only: bytes) -> list[_Link]:
+        """The open connections whose startup packet contains `only`."""
+        with self._cond:
+            return [link for link in self._links if link.startup is not None and only in link.startup]
 
     @property
     def connections(self) -> int:
@@ -214,12 +249,17 @@ class PgProxy:
     def _wait_forwarding(self, link: _Link) -> bool:
         """Blocks while frozen; False when the link is (or must be) dropped."""
         with self._cond:
-            while self.mode == FROZEN and not self._stopped and not link.closed:
+            while (self.mode == FROZEN or link.frozen) and not self._stopped and not link.closed:
                 self._cond.wait(0.5)
             ok = self.mode == OPEN and not self._stopped and not link.closed
         if not ok:
             link.kill()
         return ok
+
+    def _startup_seen(self, link: _Link) -> None:
+        with self._cond:
+            if self._freeze_only is not None and self._freeze_only in link.startup:
+                link.frozen = True
 
     def _count(self, n: int) -> None:
         with self._cond:
