@@ -466,8 +466,17 @@ WRITERS_PER_PROCESS = 2
 def test_kill_9_under_write_load_loses_no_acknowledged_write(cluster, pinned):
     """Two writer threads per process (AdminCreateUser, unique names, each thread pinned to one
     process). Process 0 is killed with SIGKILL mid-load: every write acknowledged by any process is
-    there afterwards, and processes 1 and 2 answered every request, during and after the kill."""
+    there afterwards, and processes 1 and 2 answered every request, during and after the kill.
+    Sign-ins that process 0 started (an SRP PASSWORD_VERIFIER challenge, an SMS code) are finished
+    on the survivors."""
     pool = pinned[1].create_user_pool(PoolName="kill")["UserPool"]["Id"]
+    # Sign-ins process 0 starts and will not see finished.
+    e = FactorEnv(pinned[0], cluster)
+    e.sms_user("alice")
+    e.user("bob")
+    srp = e.srp_steps("bob")
+    srp_challenge = srp.initiate()
+    sms_session = assert_code_challenge(e.password_auth("alice"), SMS, "+*******0123")
     stop = threading.Event()
     records: list[tuple[int, str, float, float, str]] = []  # process, username, start, end, outcome
     lock = threading.Lock()
@@ -526,6 +535,12 @@ def test_kill_9_under_write_load_loses_no_acknowledged_write(cluster, pinned):
     print(f"\nkill -9: {len(acknowledged)} acknowledged writes all present ({sum(1 for r in on_0 if r[4] == 'ok')} "
           f"by process 0); {len(after_kill)} requests to the survivors after the kill all answered; "
           f"{len(unacknowledged & present)} of {len(unacknowledged)} unacknowledged writes to process 0 committed")
+
+    # The sign-ins process 0 started end on the survivors.
+    srp.cognito = e.cognito = pinned[1]
+    e.assert_signed_in(tokens(srp.respond(srp.responses(srp_challenge))), "bob")
+    e.cognito = pinned[2]
+    e.assert_signed_in(tokens(e.respond(SMS, e.code_answer(SMS, e.last_code()), sms_session)))
 
     # Process 0 comes back on the same database and sees everything.
     cluster.restart(0)
