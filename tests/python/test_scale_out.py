@@ -4,7 +4,8 @@ and when"), through cluster.Cluster:
 - every sign-in kind completes while its steps land on different processes: pycognito's SRP,
   device SRP with a remembered device, SMS and TOTP codes, MFA_SETUP, NEW_PASSWORD_REQUIRED;
 - 24 simultaneous wrong passwords for one user spread over the three processes: at most five are
-  checked, the rest are told "Password attempts exceeded";
+  checked, the rest are told "Password attempts exceeded"; likewise a one-time code is accepted
+  once and guessed at most five times, and a rotated refresh token is taken once;
 - a revocation through one process (GlobalSignOut, AdminDisableUser, ForgetDevice) holds on the
   others at their very next request, although they had just accepted the same tokens or device;
 - a pool or app client change through process 0 is honoured by the others within 1 s;
@@ -39,7 +40,8 @@ from mfa_support import (
 )
 from support import DUMMY_KEY, DUMMY_SECRET, aws_error, make_client, new_app_client, new_confirmed_user
 from test_mfa_factors import SETUP, SMS, FactorEnv, assert_code_challenge, assert_setup
-from test_races import race
+from test_races import confirm, outcomes, race, reset_code, rotating_pool
+from test_races import refresh as race_refresh
 
 ADMIN_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="GATEHOUSE_TEST_DATABASE_URL is unset: needs PostgreSQL")
@@ -130,6 +132,16 @@ def pycognito_user(cluster: Cluster, pool: str, client_id: str, username: str) -
     """pycognito's Cognito class through the round-robin proxy (its own boto3 client)."""
     return Cognito(pool, client_id, username=username, boto3_client_kwargs={
         "endpoint_url": cluster.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET})
+
+
+def refresh(cognito, client_id: str, token: str, device_key: str | None = None) -> dict:
+    params = {"REFRESH_TOKEN": token, **({"DEVICE_KEY": device_key} if device_key else {})}
+    return cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=params)
+
+
+def sign_in(cognito, client_id: str, username: str = "alice") -> dict:
+    return tokens(cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD}))
 
 
 # --- sign-ins whose steps land on different processes --------------------------------------------
@@ -287,17 +299,42 @@ def test_simultaneous_wrong_passwords_over_three_processes_check_at_most_five(cl
     print(f"\nwrong passwords checked per round of {GUESSES} over {PROCESSES} processes: {checked}")
 
 
+def test_one_code_over_three_processes_is_accepted_once_and_guessed_at_most_five_times(cluster, pinned):
+    """ForgotPassword codes raced from 24 clients spread over the processes: the right code is
+    accepted once; wrong guesses are checked at most five times, the rest LimitExceeded."""
+    admin = pinned[0]
+    pool = admin.create_user_pool(PoolName="codes")["UserPool"]["Id"]
+    client_id = new_app_client(admin, pool)[0]
+    clients = [make_client(cluster.endpoints[k % PROCESSES]) for k in range(GUESSES)]
+    for r in range(ROUNDS):
+        for name in (f"right{r}", f"wrong{r}"):
+            new_confirmed_user(admin, pool, name, PASSWORD, email=f"{name}@example.com", email_verified="true")
+            pinned[r % PROCESSES].forgot_password(ClientId=client_id, Username=name)
+        code = reset_code(cluster, pool, f"right{r}")
+        results = race(clients, [confirm(client_id, f"right{r}", code)] * GUESSES)
+        assert outcomes(results) == ["CodeMismatchException"] * (GUESSES - 1) + ["ok"], results
+        code = reset_code(cluster, pool, f"wrong{r}")
+        wrong = "111111" if code == "000000" else "000000"
+        results = race(clients, [confirm(client_id, f"wrong{r}", wrong)] * GUESSES)
+        assert outcomes(results) == ["CodeMismatchException"] * 5 + ["LimitExceededException"] * (GUESSES - 5), \
+            results
+        with aws_error("LimitExceededException"):
+            confirm(client_id, f"wrong{r}", code)(pinned[(r + 1) % PROCESSES])
+
+
+def test_a_rotated_refresh_token_is_taken_once_over_three_processes(cluster, pinned):
+    """Refresh-token rotation without grace, one token raced from 8 clients over the processes:
+    one of them gets the new tokens."""
+    pool = pinned[0].create_user_pool(PoolName="rotation")["UserPool"]["Id"]
+    client_id = rotating_pool(pinned[0], pool, True)
+    clients = [make_client(cluster.endpoints[k % PROCESSES]) for k in range(8)]
+    for r in range(ROUNDS * 2):
+        token = sign_in(pinned[r % PROCESSES], client_id)["RefreshToken"]
+        results = race(clients, [race_refresh(client_id, token, True)] * 8)
+        assert outcomes(results).count("ok") == 1, results
+
+
 # --- revocations hold at the next request on another process -------------------------------------
-
-def refresh(cognito, client_id: str, token: str, device_key: str | None = None) -> dict:
-    params = {"REFRESH_TOKEN": token, **({"DEVICE_KEY": device_key} if device_key else {})}
-    return cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=params)
-
-
-def sign_in(cognito, client_id: str, username: str = "alice") -> dict:
-    return tokens(cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD}))
-
 
 def test_global_sign_out_on_one_process_holds_on_the_others(cluster, pinned):
     p0, p1, p2 = pinned
