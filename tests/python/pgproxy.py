@@ -4,7 +4,7 @@ the shared PostgreSQL server (other suites use it):
 - `close()`: every open connection is reset and new ones are refused (the listening socket is
   closed, so a connect gets ECONNREFUSED), as when the database host is down;
 - `freeze()`: connections stay open and new ones are accepted, but no byte goes through in either
-  direction, as when the network to the database hangs (packets dropped, no reset);
+  direction, nor a close, as when the network to the database hangs (packets dropped, no reset);
 - `freeze(only=b"...")`: the same for the connections whose first packet (PostgreSQL's startup
   message, readable with sslmode=disable) contains those bytes, e.g. an application_name; the
   others keep working, as when one network path hangs;
@@ -93,6 +93,10 @@ class _Link:
                 self.proxy._count(len(data))
         except OSError:
             pass
+        # A close (or reset) seen while frozen reaches the other side only at the resume, as a
+        # FIN would once a partition heals: PostgreSQL keeps the session, and any transaction it
+        # had open, meanwhile.
+        self.proxy._wait_forwarding(self)
         self.kill()
 
     def kill(self) -> None:
