@@ -8,6 +8,9 @@ the shared PostgreSQL server (other suites use it):
 - `freeze(only=b"...")`: the same for the connections whose first packet (PostgreSQL's startup
   message, readable with sslmode=disable) contains those bytes, e.g. an application_name; the
   others keep working, as when one network path hangs;
+- `freeze_on(b"COMMIT")`: the next connection to send a packet containing those bytes is frozen
+  just before that packet goes through (readable with sslmode=disable), e.g. a transaction left
+  open, its locks held, by a process whose network hangs at the worst moment;
 - `resume()`: back to forwarding. After a freeze the bytes held meanwhile are delivered, as TCP
   would after a partition heals; after a close, only new connections exist.
 
@@ -82,6 +85,8 @@ class _Link:
                 if src is self.client and self.startup is None:
                     self.startup = data
                     self.proxy._startup_seen(self)
+                elif src is self.client:
+                    self.proxy._client_sends(self, data)
                 # Frozen: hold the bytes read until the resume (or the link is killed).
                 if not self.proxy._wait_forwarding(self):
                     return
@@ -120,6 +125,7 @@ class PgProxy:
         self._links: set[_Link] = set()
         self._stopped = False
         self._freeze_only: bytes | None = None
+        self._freeze_on: tuple[bytes, threading.Event] | None = None
         self.bytes_forwarded = 0
         self.accepted = 0
         self._listener = self._listen(port)
@@ -169,10 +175,18 @@ class PgProxy:
             self._cond.notify_all()
         return frozen
 
+    def freeze_on(self, pattern: bytes) -> threading.Event:
+        """Arm a one-shot freeze: the first connection that sends a packet containing `pattern`
+        is frozen before the packet is forwarded. The event is set when that happens."""
+        with self._cond:
+            self._freeze_on = (pattern, threading.Event())
+            return self._freeze_on[1]
+
     def resume(self) -> None:
         with self._cond:
             self.mode = OPEN
             self._freeze_only = None
+            self._freeze_on = None
             for link in self._links:
                 link.frozen = False
             self._cond.notify_all()
@@ -264,6 +278,13 @@ class PgProxy:
         with self._cond:
             if self._freeze_only is not None and self._freeze_only in link.startup:
                 link.frozen = True
+
+    def _client_sends(self, link: _Link, data: bytes) -> None:
+        with self._cond:
+            if self._freeze_on is not None and self._freeze_on[0] in data:
+                link.frozen = True
+                self._freeze_on[1].set()
+                self._freeze_on = None
 
     def _count(self, n: int) -> None:
         with self._cond:

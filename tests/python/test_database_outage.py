@@ -11,6 +11,10 @@ Asserted, for both modes:
 - after the resume the same process serves everything again (no restart);
 - every AdminCreateUser that answered 200 is present afterwards.
 
+Then the partial failures: one process's change feed alone hangs (a pool change must still reach
+it within 1 s), and one process hangs inside a transaction, its row locks held (the other process
+answers within the statement timeout, and only that user's writes wait).
+
 The shared PostgreSQL server is never stopped: only this test's proxy cuts the connections.
 Needs GATEHOUSE_TEST_DATABASE_URL (a database whose user may create databases); skipped without.
 """
@@ -389,3 +393,107 @@ def run_feed_freeze(a: GatehouseServer, b: GatehouseServer, proxy: PgProxy) -> N
     late = [s for s in stale_on if s.start >= on_at + PROPAGATION]
     assert not late, f"B served the pool without device tracking {late[-1].start - on_at:.2f}s after it was " \
                      f"turned on (its change feed frozen):\n{describe(late, on_at)}"
+
+
+# --- a process frozen inside a transaction ---------------------------------------------------------
+
+HELD = 5.0  # how long B's transaction stays open, its COMMIT held by the proxy
+
+
+def test_a_process_frozen_inside_a_transaction_holds_up_only_its_rows_and_only_for_the_timeout(tmp_path, database):
+    """B (through the proxy) updates alice and its network hangs just before the COMMIT: the
+    transaction stays open in PostgreSQL with alice's row locked. Meanwhile A (direct) must answer
+    every request within the statement timeout: its update of alice is refused with
+    InternalErrorException after waiting at most that long; reads of alice and writes of other
+    users succeed; B answers its own update with InternalErrorException in time and keeps serving
+    on its other connections. After the resume, alice can be updated again."""
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    timeout = ("--database-statement-timeout-ms", str(STATEMENT_TIMEOUT_MS))
+    with PgProxy() as proxy:
+        a = GatehouseServer(tmp_path / "a", tmp_path / "a.log",
+                            extra_args=("--database-url", database, "--server-key", key, *timeout)).start()
+        b = None
+        try:
+            b = GatehouseServer(tmp_path / "b", tmp_path / "b.log", extra_args=(
+                "--database-url", with_sslmode_disable(proxy.url(database)), "--server-key", key, *timeout)).start()
+            run_frozen_transaction(a, b, proxy)
+        finally:
+            proxy.resume()
+            if b is not None:
+                b.stop()
+            a.stop()
+
+
+def timed(url: str, op: str, body: dict) -> Sample:
+    start = time.monotonic()
+    status, error_type, detail, _ = request(url, op, body)
+    return Sample(op, start, time.monotonic(), status, error_type, detail)
+
+
+def run_frozen_transaction(a: GatehouseServer, b: GatehouseServer, proxy: PgProxy) -> None:
+    admin = a.client()
+    pool = admin.create_user_pool(PoolName="locks", Schema=[
+        {"Name": "note", "AttributeDataType": "String", "Mutable": True}])["UserPool"]["Id"]
+    client_id = new_app_client(admin, pool)[0]
+    for name in ("alice", "carol"):
+        new_confirmed_user(admin, pool, name, PASSWORD)
+    access = admin.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+        "USERNAME": "alice", "PASSWORD": PASSWORD})["AuthenticationResult"]["AccessToken"]
+
+    def note(value: str) -> dict:
+        return {"UserPoolId": pool, "Username": "alice", "UserAttributes": [{"Name": "custom:note", "Value": value}]}
+
+    def sign_in(name: str) -> dict:
+        return {"ClientId": client_id, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": name, "PASSWORD": PASSWORD}}
+
+    frozen = proxy.freeze_on(b"COMMIT")
+    b_update: list[Sample] = []
+    writer = threading.Thread(target=lambda: b_update.append(timed(b.url, "AdminUpdateUserAttributes", note("b"))),
+                              daemon=True)
+    writer.start()
+    assert frozen.wait(10), "B sent no COMMIT"
+    frozen_at = time.monotonic()
+    during = {
+        "A updates alice": timed(a.url, "AdminUpdateUserAttributes", note("a-during")),
+        "A reads alice": timed(a.url, "AdminGetUser", {"UserPoolId": pool, "Username": "alice"}),
+        "alice's GetUser on A": timed(a.url, "GetUser", {"AccessToken": access}),
+        "A creates dave": timed(a.url, "AdminCreateUser", {"UserPoolId": pool, "Username": "dave",
+                                                           "MessageAction": "SUPPRESS"}),
+        "carol signs in on A": timed(a.url, "InitiateAuth", sign_in("carol")),
+        "alice signs in on A": timed(a.url, "InitiateAuth", sign_in("alice")),
+        "B creates erin": timed(b.url, "AdminCreateUser", {"UserPoolId": pool, "Username": "erin",
+                                                           "MessageAction": "SUPPRESS"}),
+        "carol signs in on B": timed(b.url, "InitiateAuth", sign_in("carol")),
+    }
+    writer.join(timeout=60)
+    time.sleep(max(0.0, frozen_at + HELD - time.monotonic()))
+    resumed_at = time.monotonic()
+    proxy.resume()
+    after = None
+    while time.monotonic() < resumed_at + LIMIT + 1:
+        after = timed(a.url, "AdminUpdateUserAttributes", note("a-after"))
+        if after.status == 200:
+            break
+        time.sleep(0.1)
+
+    [b_sample] = b_update
+    report = "\n".join(f"{what:22} t={s.start - frozen_at:5.2f}s {s.latency:5.2f}s {s.status} {s.error_type or ''}"
+                       for what, s in [("B updates alice", b_sample), *during.items(), ("A updates alice after", after)])
+    print(f"\nB frozen before its COMMIT for {HELD}s:\n{report}")
+    # Nobody waited longer than the statement timeout (plus the margin).
+    assert all(s.latency <= LIMIT for s in [b_sample, *during.values()]), report
+    # B's own update failed in time; A's update of the locked row failed in time.
+    assert (b_sample.status, b_sample.error_type) == (500, "InternalErrorException"), report
+    assert (during["A updates alice"].status, during["A updates alice"].error_type) == (500, "InternalErrorException"), \
+        report
+    # A sign-in of alice writes her row too: it may wait and fail in the same way.
+    assert (during["alice signs in on A"].status, during["alice signs in on A"].error_type) in [
+        (200, None), (500, "InternalErrorException")], report
+    # Reads of alice, other users' writes and sign-ins, on A and on B's other connections: fine.
+    fine = [what for what in during if what not in ("A updates alice", "alice signs in on A")]
+    assert all(during[what].status == 200 for what in fine), report
+    # Once B's network is back, alice's row is free again.
+    assert after is not None and after.status == 200, report
+    assert {x["Name"]: x["Value"] for x in admin.admin_get_user(
+        UserPoolId=pool, Username="alice")["UserAttributes"]}["custom:note"] == "a-after"
