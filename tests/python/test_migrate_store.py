@@ -14,7 +14,6 @@ import base64
 import os
 import secrets
 import subprocess
-import time
 
 import pytest
 
