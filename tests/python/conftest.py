@@ -5,23 +5,65 @@ The binary comes from $GATEHOUSE_BIN, else <repo>/target/release/gatehouse, else
 dir) serves the whole session; every test that uses it starts from an empty store via
 POST /_gatehouse/reset. Tests that stop and restart a server get their own process and data dir
 from `server_factory`.
+
+Multi-process mode: with GATEHOUSE_TEST_PROCESSES=N and GATEHOUSE_TEST_DATABASE_URL (a PostgreSQL
+URL through which the session may create and drop databases, e.g.
+postgres://postgres@127.0.0.1:5432/postgres), the shared server is instead N processes on a
+database made for the session (dropped at the end; its name starts with
+GATEHOUSE_TEST_DATABASE_PREFIX, default gh_pytest), behind cluster.py's proxy, which hands each
+request to the next process in turn. Private servers from `server_factory` stay single processes
+on SQLite.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from support import GatehouseServer
+from cluster import fresh_database
+from support import GatehouseCluster, GatehouseServer, gatehouse_binary
+
+PROCESSES = int(os.environ.get("GATEHOUSE_TEST_PROCESSES") or "0")
+DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
+DATABASE_PREFIX = os.environ.get("GATEHOUSE_TEST_DATABASE_PREFIX") or "gh_pytest"
+
+
+_cluster_summary: list[str] = []
+
+
+def pytest_report_header(config):
+    if PROCESSES:
+        return f"gatehouse: {PROCESSES} process(es) on PostgreSQL ({DATABASE_URL}), behind a round-robin proxy"
+    return "gatehouse: one process on SQLite"
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("gatehouse")
-    srv = GatehouseServer(base / "data", base / "server.log").start()
-    yield srv
-    srv.stop()
+    if not PROCESSES:
+        srv = GatehouseServer(base / "data", base / "server.log").start()
+        yield srv
+        srv.stop()
+        return
+    if not DATABASE_URL:
+        raise pytest.UsageError("GATEHOUSE_TEST_PROCESSES needs GATEHOUSE_TEST_DATABASE_URL (a PostgreSQL URL)")
+    database_url, drop = fresh_database(DATABASE_URL, prefix=DATABASE_PREFIX)
+    try:
+        srv = GatehouseCluster(gatehouse_binary(), database_url, processes=PROCESSES, workdir=base).start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+            _cluster_summary.append(f"requests per process {srv.request_counts}; logs in {base}")
+    finally:
+        drop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _cluster_summary:
+        terminalreporter.write_line(f"gatehouse cluster: {line}")
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from cluster import Cluster
+
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 AMZ_JSON = "application/x-amz-json-1.1"
 POOL_ID_RE = re.compile(r"^us-east-1_[0-9A-Za-z]{9}$")
@@ -275,6 +277,19 @@ class GatehouseServer:
             return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def stored_bytes(self) -> bytes:
+        """Everything the server keeps on disk (database, journal, WAL, keys)."""
+        return b"".join(p.read_bytes() for p in sorted(self.data_dir.rglob("*")) if p.is_file())
+
+    def client(self, **config) -> "boto3.client":
+        return make_client(self.url, **config)
+
+
+class GatehouseCluster(Cluster):
+    """The shared server in multi-process mode: N processes on one PostgreSQL database behind
+    cluster.py's round-robin proxy; `url`, `reset`, `outbox`, `stored_bytes` and `client` as
+    GatehouseServer has them, all through the proxy."""
 
     def client(self, **config) -> "boto3.client":
         return make_client(self.url, **config)

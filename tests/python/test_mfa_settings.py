@@ -290,11 +290,6 @@ def test_associate_in_an_sms_only_pool(cognito, pool):
         cognito.associate_software_token(AccessToken=access)
 
 
-def stored_bytes(data_dir) -> bytes:
-    """Everything the server keeps on disk (database, journal, WAL, keys)."""
-    return b"".join(p.read_bytes() for p in sorted(data_dir.rglob("*")) if p.is_file())
-
-
 def secret_forms(secret: str) -> list[bytes]:
     key = b32_key(secret)
     return [secret.encode(), secret.lower().encode(), key, key.hex().encode(), key.hex().upper().encode(),
@@ -303,12 +298,12 @@ def secret_forms(secret: str) -> list[bytes]:
 
 def test_secret_is_stored_sealed(cognito, server, mfa_pool, access):
     pending = cognito.associate_software_token(AccessToken=access)["SecretCode"]
-    on_disk = stored_bytes(server.data_dir)
+    on_disk = server.stored_bytes()
     assert b"alice@example.com" in on_disk  # the right place, and written through
     for form in secret_forms(pending):
         assert form not in on_disk, form
     verified = enrol_totp(cognito, access)
-    on_disk = stored_bytes(server.data_dir)
+    on_disk = server.stored_bytes()
     for form in secret_forms(verified):
         assert form not in on_disk, form
 

@@ -7,6 +7,8 @@ import re
 import subprocess
 import urllib.request
 
+import pytest
+
 from support import GatehouseServer, aws_error, make_client
 
 
@@ -92,3 +94,19 @@ def test_reset_wipes_everything(server, cognito):
     assert cognito.list_user_pools(MaxResults=60)["UserPools"] == []
     with aws_error("ResourceNotFoundException"):
         cognito.describe_user_pool(UserPoolId=pool)
+
+
+def test_requests_are_spread_over_the_processes(server, cognito):
+    """In multi-process mode (GATEHOUSE_TEST_PROCESSES) every process answers in turn; a pool
+    created through one is found through every other one at once."""
+    counts = getattr(server, "request_counts", None)
+    if counts is None:
+        pytest.skip("one process")
+    before = server.request_counts
+    pool = cognito.create_user_pool(PoolName="spread")["UserPool"]["Id"]
+    for _ in range(2 * len(server.endpoints)):
+        assert cognito.describe_user_pool(UserPoolId=pool)["UserPool"]["Name"] == "spread"
+    after = server.request_counts
+    assert all(a - b >= 2 for a, b in zip(after, before)), (before, after)
+    for endpoint in server.endpoints:
+        assert make_client(endpoint).describe_user_pool(UserPoolId=pool)["UserPool"]["Id"] == pool
