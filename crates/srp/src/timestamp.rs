@@ -5,37 +5,37 @@
 //! accepts only the canonical rendering of an instant (real Cognito rejects a zero-padded day
 //! or a wrong weekday). No clock in here: callers pass Unix seconds in.
 
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
 use crate::SrpError;
 
 /// Default accepted clock skew between the client's TIMESTAMP and the server clock.
 pub const DEFAULT_MAX_SKEW_SECS: u32 = 300;
 
+/// `EEE MMM d HH:mm:ss UTC yyyy`.
+const CANONICAL: &[BorrowedFormatItem<'static>] = format_description!(
+    "[weekday repr:short] [month repr:short] [day padding:none] [hour]:[minute]:[second] UTC [year]"
+);
+/// The same without the zone, the day and the time of day read with or without padding.
+const LENIENT: &[BorrowedFormatItem<'static>] = format_description!(
+    "[weekday repr:short] [month repr:short] [day padding:none] [hour padding:none]:[minute padding:none]:[second padding:none] [year]"
+);
+const LENIENT_NO_WEEKDAY: &[BorrowedFormatItem<'static>] = format_description!(
+    "[month repr:short] [day padding:none] [hour padding:none]:[minute padding:none]:[second padding:none] [year]"
+);
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-const SECS_PER_DAY: i64 = 86_400;
 
 /// Renders Unix seconds (UTC) canonically, e.g. `Sun Mar 1 09:05:07 UTC 2026`.
 ///
-/// Meant for years 0–9999 (the format has a four-digit year); outside that range the year is
-/// printed as is and [`parse_timestamp`] will not accept the result.
+/// Meant for years 0–9999 (the format has a four-digit year); outside it the result is empty
+/// and [`parse_timestamp`] will not accept it.
 pub fn format_timestamp(unix_secs: i64) -> String {
-    let days = unix_secs.div_euclid(SECS_PER_DAY);
-    let secs = unix_secs.rem_euclid(SECS_PER_DAY);
-    let (y, m, d) = civil_from_days(days);
-    // 1970-01-01 was a Thursday (index 4).
-    let wd = (days + 4).rem_euclid(7) as usize;
-    format!(
-        "{} {} {} {:02}:{:02}:{:02} UTC {:04}",
-        WEEKDAYS[wd],
-        MONTHS[(m - 1) as usize],
-        d,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        y
-    )
+    time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .and_then(|t| t.format(CANONICAL).ok())
+        .unwrap_or_default()
 }
 
 /// Parses a TIMESTAMP and returns its Unix seconds, accepting only the canonical form.
@@ -51,38 +51,27 @@ pub fn parse_timestamp(s: &str) -> Result<i64, SrpError> {
     use SrpError::{TimestampMalformed as Bad, TimestampNotCanonical as NonCanon};
 
     let fields: Vec<&str> = s.split(' ').collect();
-    let [wd, mon, day, time, zone, year] = fields[..] else {
+    let [wd, mon, day, clock, zone, year] = fields[..] else {
         return Err(Bad);
     };
-    if !WEEKDAYS.contains(&wd) {
-        return Err(Bad);
-    }
-    let month = MONTHS.iter().position(|&m| m == mon).ok_or(Bad)? as u32 + 1;
-    let day = small_number(day, 2).ok_or(Bad)?;
-    let mut hms = time.split(':');
-    let (Some(h), Some(mi), Some(se), None) = (hms.next(), hms.next(), hms.next(), hms.next())
-    else {
-        return Err(Bad);
-    };
-    let (h, mi, se) = (
-        small_number(h, 2).ok_or(Bad)?,
-        small_number(mi, 2).ok_or(Bad)?,
-        small_number(se, 2).ok_or(Bad)?,
-    );
-    if year.len() != 4 {
-        return Err(Bad);
-    }
-    let year = small_number(year, 4).ok_or(Bad)? as i64;
     if zone.is_empty() || !zone.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Bad);
     }
-    if day == 0 || day > days_in_month(year, month) || h > 23 || mi > 59 || se > 59 {
-        return Err(Bad);
-    }
-    let unix = days_from_civil(year, month, day) * SECS_PER_DAY
-        + i64::from(h) * 3600
-        + i64::from(mi) * 60
-        + i64::from(se);
+    // Read leniently (a padded or unpadded day and time of day): what is readable but not
+    // canonical is told apart below, by rendering it again.
+    let date_and_time = format!("{mon} {day} {clock} {year}");
+    let when = match time::PrimitiveDateTime::parse(&format!("{wd} {date_and_time}"), LENIENT) {
+        Ok(t) => t,
+        // `time` refuses a weekday that is not the date's: readable, so merely not canonical.
+        Err(_)
+            if WEEKDAYS.contains(&wd)
+                && time::PrimitiveDateTime::parse(&date_and_time, LENIENT_NO_WEEKDAY).is_ok() =>
+        {
+            return Err(NonCanon)
+        }
+        Err(_) => return Err(Bad),
+    };
+    let unix = when.assume_utc().unix_timestamp();
     if zone != "UTC" || format_timestamp(unix) != s {
         return Err(NonCanon);
     }
@@ -97,52 +86,6 @@ pub fn check_timestamp(s: &str, now_unix_secs: i64, max_skew_secs: u32) -> Resul
         return Err(SrpError::TimestampSkew);
     }
     Ok(t)
-}
-
-/// 1..=`max_len` ASCII digits.
-fn small_number(s: &str, max_len: usize) -> Option<u32> {
-    if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Proleptic Gregorian calendar conversions (H. Hinnant, "chrono-Compatible Low-Level Date
-// Algorithms").
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
