@@ -4,6 +4,10 @@
 // The binary comes from $GATEHOUSE_BIN, else <repo>/target/release/gatehouse, else
 // <repo>/target/debug/gatehouse. The server runs with --dev on a free port of 127.0.0.1 and a
 // fresh data directory, and is stopped (and its data directory removed) when the file's tests end.
+//
+// With GATEHOUSE_TEST_ENDPOINT=http://HOST:PORT (a --dev server, or tests/python/cluster.py's
+// proxy in front of several processes) no process is started: each file uses that server, starting
+// from an empty store (POST /_gatehouse/reset), and leaves it running.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
@@ -76,12 +80,36 @@ process.on('exit', () => {
 export class GatehouseServer {
   static async start() {
     const server = new GatehouseServer();
-    await server.#start();
+    const endpoint = process.env.GATEHOUSE_TEST_ENDPOINT;
+    if (endpoint) await server.#attach(endpoint.replace(/\/+$/, ''));
+    else await server.#start();
     return server;
   }
 
   #child = null;
   #exited = null;
+  #external = false;
+
+  /** Use a server started by someone else: check its health, then empty its store. */
+  async #attach(url) {
+    this.#external = true;
+    this.url = url;
+    this.logPath = null;
+    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+    const body = await health.json();
+    if (health.status !== 200 || body.status !== 'ok' || body.dev !== true) {
+      throw new Error(`GATEHOUSE_TEST_ENDPOINT ${url} is not a healthy --dev server: ${health.status} ${JSON.stringify(body)}`);
+    }
+    await this.reset();
+    this.admin = adminClient(this.url);
+  }
+
+  /** POST /_gatehouse/reset (--dev): an empty store. */
+  async reset() {
+    const resp = await fetch(`${this.url}/_gatehouse/reset`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+    await resp.arrayBuffer();
+    if (resp.status !== 200) throw new Error(`reset: HTTP ${resp.status}`);
+  }
 
   async #start() {
     const binary = gatehouseBinary();
@@ -146,6 +174,11 @@ export class GatehouseServer {
   }
 
   async stop() {
+    if (this.#external) {
+      this.admin?.destroy();
+      this.admin = null;
+      return;
+    }
     const child = this.#child;
     if (!child) return;
     this.#child = null;
@@ -171,6 +204,7 @@ export class GatehouseServer {
   }
 
   logTail(n = 4000) {
+    if (this.#external) return `(external server ${this.url}: see its logs)`;
     try {
       return readFileSync(this.logPath, 'utf8').slice(-n);
     } catch {
