@@ -491,9 +491,11 @@ impl Core {
             self.apply_client_settings(&pool.pool, &mut client, settings_from!(r), false)?;
             rec.client = client;
             rec.version += 1;
+            let echo = self.records.echo_of(format!("client:{}", req.client_id));
             let written = self.pools().update_app_client(&rec).await?;
             self.records.forget_client(&req.client_id);
             if written {
+                echo.heard().await;
                 return Ok(UpdateUserPoolClientResponse {
                     user_pool_client: Some(rec.client),
                 });
@@ -506,6 +508,7 @@ impl Core {
 
     pub async fn delete_user_pool_client(&self, req: DeleteUserPoolClientRequest) -> Result<()> {
         self.pool(&req.user_pool_id).await?;
+        let echo = self.records.echo_of(format!("client:{}", req.client_id));
         if !self
             .pools()
             .delete_app_client(&req.user_pool_id, &req.client_id)
@@ -514,6 +517,7 @@ impl Core {
             return Err(CoreError::client_not_found(&req.client_id));
         }
         self.records.forget_client(&req.client_id);
+        echo.heard().await;
         Ok(())
     }
 

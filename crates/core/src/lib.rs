@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 pub use env::{Clock, Entropy, OsEntropy, SystemClock};
 pub use error::CoreError;
+pub use record_cache::reading_through;
 pub use store::{Store, StoreError};
 
 /// Settings of the deployment that shape identifiers.

@@ -58,8 +58,12 @@ impl Core {
                 FeedEvent::Change(RecordChange::Pool(id)) => {
                     self.records.forget_pool(&id);
                     self.key_cache.forget(&id);
+                    self.records.feed_heard(format!("pool:{id}"));
                 }
-                FeedEvent::Change(RecordChange::Client(id)) => self.records.forget_client(&id),
+                FeedEvent::Change(RecordChange::Client(id)) => {
+                    self.records.forget_client(&id);
+                    self.records.feed_heard(format!("client:{id}"));
+                }
                 FeedEvent::Change(RecordChange::All) => {
                     self.records.clear();
                     self.key_cache.clear();

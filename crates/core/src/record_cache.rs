@@ -23,6 +23,25 @@ use std::time::{Duration, Instant};
 use crate::store::{AppClientRecord, UserPoolRecord};
 use crate::Core;
 
+tokio::task_local! {
+    /// Set around an admin operation: its reads of pools and clients go to the store.
+    static READ_THROUGH: ();
+}
+
+/// Runs `f` with every pool and app-client read going to the store, not the cache: admin
+/// operations (rare, and expected to see every committed change, whichever process made it).
+pub async fn reading_through<F: std::future::Future>(f: F) -> F::Output {
+    READ_THROUGH.scope((), f).await
+}
+
+fn reads_through() -> bool {
+    READ_THROUGH.try_with(|_| ()).is_ok()
+}
+
+/// How long a pool or client write waits for its own change notification to come back through
+/// this process's feed (then every process's feed has been sent it): at most this.
+const ECHO_WAIT: Duration = Duration::from_millis(100);
+
 /// How stale another process's pool or client change can look here without a change feed.
 pub(crate) const RECORD_TTL: Duration = Duration::from_millis(800);
 /// How old the feed's last word may be for entries older than [`RECORD_TTL`] to be served: the
@@ -86,6 +105,9 @@ pub(crate) struct RecordCache {
     /// When the feed last vouched, in ms after `epoch` (0: not since it was last live).
     vouched_ms: AtomicU64,
     epoch: Instant,
+    /// The last change heard from the feed (`pool:ID` / `client:ID`), for writers waiting for
+    /// their own.
+    heard: tokio::sync::watch::Sender<String>,
 }
 
 impl Default for RecordCache {
@@ -96,6 +118,7 @@ impl Default for RecordCache {
             generation: AtomicU64::new(0),
             vouched_ms: AtomicU64::new(0),
             epoch: Instant::now(),
+            heard: tokio::sync::watch::Sender::new(String::new()),
         }
     }
 }
@@ -128,6 +151,9 @@ impl RecordCache {
     }
 
     pub(crate) fn pool(&self, id: &str) -> Option<UserPoolRecord> {
+        if reads_through() {
+            return None;
+        }
         self.pools.get(id, self.ttl())
     }
 
@@ -145,6 +171,9 @@ impl RecordCache {
     }
 
     pub(crate) fn client(&self, id: &str) -> Option<AppClientRecord> {
+        if reads_through() {
+            return None;
+        }
         self.clients.get(id, self.ttl())
     }
 
@@ -163,6 +192,19 @@ impl RecordCache {
         self.dropped();
         self.pools.clear();
         self.clients.clear();
+    }
+
+    /// The feed delivered the change of `key` (`pool:ID` / `client:ID`).
+    pub(crate) fn feed_heard(&self, key: String) {
+        self.heard.send_replace(key);
+    }
+
+    /// To call before writing the record `key`; then [`Echo::heard`] after the write.
+    pub(crate) fn echo_of(&self, key: String) -> Echo {
+        Echo {
+            key,
+            rx: self.vouched().then(|| self.heard.subscribe()),
+        }
     }
 
     /// The feed (re)connected: entries cached while it was down may predate a change it never
@@ -190,5 +232,26 @@ impl Core {
     /// commit (see `Core::follow_record_changes`).
     pub fn record_feed_live(&self) -> bool {
         self.records.vouched()
+    }
+}
+
+/// A writer's wait for its own change to come back through the feed. Other processes hear of
+/// a change from PostgreSQL when this one does, so answering after the echo (rather than at the
+/// commit) lets a client's very next request, sent to any process, find the change there:
+/// not a guarantee (each process applies it when its feed task runs), but it closes the window
+/// a round-robin client would otherwise race through. Without a live feed there is nothing to
+/// wait for.
+pub(crate) struct Echo {
+    key: String,
+    rx: Option<tokio::sync::watch::Receiver<String>>,
+}
+
+impl Echo {
+    pub(crate) async fn heard(self) {
+        let Some(mut rx) = self.rx else {
+            return;
+        };
+        let key = self.key;
+        let _ = tokio::time::timeout(ECHO_WAIT, rx.wait_for(|k| *k == key)).await;
     }
 }

@@ -242,9 +242,11 @@ impl Core {
             f(&mut rec)?;
             rec.pool.last_modified_date = Some(self.now_epoch());
             rec.version += 1;
+            let echo = self.records.echo_of(format!("pool:{pool_id}"));
             let written = self.pools().update_user_pool(&rec).await?;
             self.records.forget_pool(pool_id);
             if written {
+                echo.heard().await;
                 return Ok(rec);
             }
         }
@@ -341,11 +343,13 @@ impl Core {
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
             ));
         }
+        let echo = self.records.echo_of(format!("pool:{}", req.user_pool_id));
         if !self.pools().delete_user_pool(&req.user_pool_id).await? {
             return Err(CoreError::pool_not_found(&req.user_pool_id));
         }
         self.key_cache.forget(&req.user_pool_id);
         self.records.forget_pool(&req.user_pool_id);
+        echo.heard().await;
         tracing::info!(pool_id = %req.user_pool_id, "user pool deleted");
         Ok(())
     }

@@ -122,7 +122,17 @@ async fn answer(
         .unwrap_or(crate::REQUEST_TIMEOUT);
     // Each store call is atomic on its own, so abandoning an operation here leaves what a
     // crash at the same point would: nothing acknowledged is lost, nothing half-written.
-    match tokio::time::timeout(deadline, dispatch(&state.api, &ctx, op, &body)).await {
+    let run = async {
+        let run = dispatch(&state.api, &ctx, op, &body);
+        if op.requires_sigv4() {
+            // Admin operations see every committed change to pools and clients, whichever
+            // process made it: they read them from the store, not this process's cache.
+            gatehouse_core::reading_through(run).await
+        } else {
+            run.await
+        }
+    };
+    match tokio::time::timeout(deadline, run).await {
         Ok(answer) => answer,
         Err(_) => {
             tracing::warn!(
