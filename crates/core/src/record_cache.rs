@@ -105,9 +105,9 @@ pub(crate) struct RecordCache {
     /// When the feed last vouched, in ms after `epoch` (0: not since it was last live).
     vouched_ms: AtomicU64,
     epoch: Instant,
-    /// The last change heard from the feed (`pool:ID` / `client:ID`), for writers waiting for
-    /// their own.
-    heard: tokio::sync::watch::Sender<String>,
+    /// The last change heard from the feed (`pool:ID` / `client:ID`) and how many were heard
+    /// until then, for writers waiting for their own.
+    heard: tokio::sync::watch::Sender<(u64, String)>,
 }
 
 impl Default for RecordCache {
@@ -118,7 +118,7 @@ impl Default for RecordCache {
             generation: AtomicU64::new(0),
             vouched_ms: AtomicU64::new(0),
             epoch: Instant::now(),
-            heard: tokio::sync::watch::Sender::new(String::new()),
+            heard: tokio::sync::watch::Sender::new((0, String::new())),
         }
     }
 }
@@ -196,15 +196,18 @@ impl RecordCache {
 
     /// The feed delivered the change of `key` (`pool:ID` / `client:ID`).
     pub(crate) fn feed_heard(&self, key: String) {
-        self.heard.send_replace(key);
+        self.heard.send_modify(|(count, last)| {
+            *count += 1;
+            *last = key;
+        });
     }
 
     /// To call before writing the record `key`; then [`Echo::heard`] after the write.
     pub(crate) fn echo_of(&self, key: String) -> Echo {
-        Echo {
-            key,
-            rx: self.vouched().then(|| self.heard.subscribe()),
-        }
+        // Changes heard before the write are not its echo, even of the same record.
+        let rx = self.vouched().then(|| self.heard.subscribe());
+        let before = rx.as_ref().map_or(0, |rx| rx.borrow().0);
+        Echo { key, before, rx }
     }
 
     /// The feed (re)connected: entries cached while it was down may predate a change it never
@@ -243,7 +246,8 @@ impl Core {
 /// wait for.
 pub(crate) struct Echo {
     key: String,
-    rx: Option<tokio::sync::watch::Receiver<String>>,
+    before: u64,
+    rx: Option<tokio::sync::watch::Receiver<(u64, String)>>,
 }
 
 impl Echo {
@@ -251,7 +255,43 @@ impl Echo {
         let Some(mut rx) = self.rx else {
             return;
         };
-        let key = self.key;
-        let _ = tokio::time::timeout(ECHO_WAIT, rx.wait_for(|k| *k == key)).await;
+        let (before, key) = (self.before, self.key);
+        let echo = rx.wait_for(|(count, last)| *count > before && *last == key);
+        let _ = tokio::time::timeout(ECHO_WAIT, echo).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_waits_for_its_own_echo_not_an_earlier_change_of_the_same_record() {
+        let cache = RecordCache::default();
+        cache.feed_vouched(Instant::now());
+        // The same pool's previous change is the last one heard.
+        cache.feed_heard("pool:p".into());
+
+        let echo = cache.echo_of("pool:p".into());
+        let started = Instant::now();
+        let waiting = tokio::spawn(echo.heard());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "answered before its own echo");
+        cache.feed_heard("pool:p".into());
+        waiting.await.unwrap();
+        assert!(started.elapsed() < ECHO_WAIT, "{:?}", started.elapsed());
+
+        // No echo ever: the write answers after ECHO_WAIT.
+        let started = Instant::now();
+        cache.echo_of("client:c".into()).heard().await;
+        assert!(started.elapsed() >= ECHO_WAIT);
+    }
+
+    #[tokio::test]
+    async fn without_a_vouching_feed_a_write_does_not_wait() {
+        let cache = RecordCache::default();
+        let started = Instant::now();
+        cache.echo_of("pool:p".into()).heard().await;
+        assert!(started.elapsed() < Duration::from_millis(10));
     }
 }
