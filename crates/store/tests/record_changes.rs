@@ -28,8 +28,13 @@ async fn password_sign_in(core: &Core, client: &str) -> Result<(), (String, Stri
     .map_err(err)
 }
 
-on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_client_change_through_one_process_is_honoured_by_another_within_a_second }
-async fn a_client_change_through_one_process_is_honoured_by_another_within_a_second(db: TestDb) {
+/// Two "processes" on `db`: `a` follows the change feed (once live, on PostgreSQL) and has
+/// signed ada in through a client allowing `flows`, so it holds the pool and the client in its
+/// cache; `b` made them. Returns both, the pool, the client and the follower task.
+async fn two_processes(
+    db: &TestDb,
+    flows: &[ExplicitAuthFlowsType],
+) -> (Core, Core, String, String, tokio::task::JoinHandle<()>) {
     let clock = TestClock::at(common::START_MS);
     let a = core_on(db.open().await, clock.clone());
     let b = core_on(db.open().await, clock);
@@ -38,7 +43,6 @@ async fn a_client_change_through_one_process_is_honoured_by_another_within_a_sec
     if db.is_postgres() {
         wait_until(|| a.record_feed_live(), "the feed is live").await;
     }
-
     let pool = create_pool(
         &b,
         CreateUserPoolRequest {
@@ -47,19 +51,22 @@ async fn a_client_change_through_one_process_is_honoured_by_another_within_a_sec
         },
     )
     .await;
-    let client = create_client(
-        &b,
-        &pool,
+    let client = create_client(&b, &pool, flows, Default::default()).await;
+    create_user(&b, &pool, "ada", true).await;
+    password_sign_in(&a, &client).await.unwrap();
+    (a, b, pool, client, feed)
+}
+
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_client_change_through_one_process_is_honoured_by_another_within_a_second }
+async fn a_client_change_through_one_process_is_honoured_by_another_within_a_second(db: TestDb) {
+    let (a, b, pool, client, feed) = two_processes(
+        &db,
         &[
             ExplicitAuthFlowsType::AllowUserPasswordAuth,
             ExplicitAuthFlowsType::AllowRefreshTokenAuth,
         ],
-        Default::default(),
     )
     .await;
-    create_user(&b, &pool, "ada", true).await;
-    // Process a reads (and caches) the pool and the client.
-    password_sign_in(&a, &client).await.unwrap();
 
     b.update_user_pool_client(UpdateUserPoolClientRequest {
         user_pool_id: pool.clone(),
@@ -124,30 +131,8 @@ async fn a_change_made_while_the_feed_reconnects_is_not_missed() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let clock = TestClock::at(common::START_MS);
-    let a = core_on(db.open().await, clock.clone());
-    let b = core_on(db.open().await, clock);
-    let follower = a.clone();
-    let feed = tokio::spawn(async move { follower.follow_record_changes().await });
-    wait_until(|| a.record_feed_live(), "the feed is live").await;
-
-    let pool = create_pool(
-        &b,
-        CreateUserPoolRequest {
-            pool_name: "p".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let client = create_client(
-        &b,
-        &pool,
-        &[ExplicitAuthFlowsType::AllowUserPasswordAuth],
-        Default::default(),
-    )
-    .await;
-    create_user(&b, &pool, "ada", true).await;
-    password_sign_in(&a, &client).await.unwrap();
+    let (a, b, pool, client, feed) =
+        two_processes(&db, &[ExplicitAuthFlowsType::AllowUserPasswordAuth]).await;
 
     let killed: i64 = {
         use sqlx::{Connection, Row};
