@@ -384,7 +384,7 @@ class Cluster:
             for i in range(self.processes):  # all at once: one migrates, the others wait for it
                 self._launch(i)
             for i in range(self.processes):
-                self._wait_healthy(i)
+                self._wait_healthy_on_a_free_port(i)
         except BaseException:
             self.stop()
             raise
@@ -414,6 +414,21 @@ class Cluster:
                "GATEHOUSE_SECRET_ACCESS_KEY": self.credentials[1],
                **self.env}
         self.procs[i] = subprocess.Popen(self.command(i), stdin=subprocess.DEVNULL, stdout=out, stderr=log, env=env)
+
+    def _wait_healthy_on_a_free_port(self, i: int, attempts: int = 3) -> None:
+        """_wait_healthy, moving process i to another port when the one chosen was taken before
+        it could bind it (free_port() only finds a port free; CI runs two suites side by side)."""
+        for attempt in range(attempts):
+            try:
+                self._wait_healthy(i)
+                return
+            except RuntimeError:
+                taken = not self.is_running(i) and "Address already in use" in self.log_tail(i, 300)
+                if not taken or attempt == attempts - 1:
+                    raise
+            self.ports[i] = free_port()
+            self.backends.addresses[i] = ("127.0.0.1", self.ports[i])
+            self._launch(i)
 
     def _wait_healthy(self, i: int, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout

@@ -192,8 +192,23 @@ class GatehouseServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "GatehouseServer":
+        # free_port() only finds a port free: another program (CI runs two suites side by side)
+        # may bind it first, and then the server exits at once. A new port is tried then.
+        for attempt in range(3):
+            try:
+                return self._start_on(free_port())
+            except RuntimeError:
+                if attempt == 2 or "Address already in use" not in self.log_tail()[-300:]:
+                    raise
+                self.proc = None
+                for f in (self._log, self._out):
+                    if f:
+                        f.close()
+        raise AssertionError("unreachable")
+
+    def _start_on(self, port: int) -> "GatehouseServer":
         assert self.proc is None, "already running"
-        self.port = free_port()
+        self.port = port
         self._log = open(self.log_path, "ab")
         self._out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen(
