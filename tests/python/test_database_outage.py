@@ -398,11 +398,13 @@ HELD = 5.0  # how long B's transaction stays open, its COMMIT held by the proxy
 
 def test_a_process_frozen_inside_a_transaction_holds_up_only_its_rows_and_only_for_the_timeout(tmp_path, database):
     """B (through the proxy) updates alice and its network hangs just before the COMMIT: the
-    transaction stays open in PostgreSQL with alice's row locked. Meanwhile A (direct) must answer
-    every request within the statement timeout: its update of alice is refused with
-    InternalErrorException after waiting at most that long; reads of alice and writes of other
-    users succeed; B answers its own update with InternalErrorException in time and keeps serving
-    on its other connections. After the resume, alice can be updated again."""
+    transaction stays open in PostgreSQL with alice's row locked, until PostgreSQL ends it after
+    the idle-in-transaction timeout (Gatehouse sets it to the statement timeout). Meanwhile A
+    (direct) must answer every request within the statement timeout: its update of alice waits at
+    most that long, then fails with InternalErrorException or, B's transaction ended, succeeds;
+    reads of alice and writes of other users succeed; B answers its own update with
+    InternalErrorException in time and keeps serving on its other connections. After the resume,
+    alice can be updated again."""
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     timeout = ("--database-statement-timeout-ms", str(STATEMENT_TIMEOUT_MS))
     with PgProxy() as proxy:
@@ -479,10 +481,13 @@ def run_frozen_transaction(a: GatehouseServer, b: GatehouseServer, proxy: PgProx
     print(f"\nB frozen before its COMMIT for {HELD}s:\n{report}")
     # Nobody waited longer than the statement timeout (plus the margin).
     assert all(s.latency <= LIMIT for s in [b_sample, *during.values()]), report
-    # B's own update failed in time; A's update of the locked row failed in time.
+    # B's own update failed in time.
     assert (b_sample.status, b_sample.error_type) == (500, "InternalErrorException"), report
-    assert (during["A updates alice"].status, during["A updates alice"].error_type) == (500, "InternalErrorException"), \
-        report
+    # A's update of the locked row either fails in time, or gets the row when PostgreSQL ends
+    # B's transaction: Gatehouse sets idle_in_transaction_session_timeout to the statement
+    # timeout, so both clocks run out together and either may come first.
+    assert (during["A updates alice"].status, during["A updates alice"].error_type) in [
+        (200, None), (500, "InternalErrorException")], report
     # A sign-in of alice writes her row too: it may wait and fail in the same way.
     assert (during["alice signs in on A"].status, during["alice signs in on A"].error_type) in [
         (200, None), (500, "InternalErrorException")], report
