@@ -12,7 +12,10 @@
 //! - `raw::*` mirrors where every member is optional, which requests are decoded into, validated
 //!   against the model's constraints (required, length, pattern, enum, range) and then converted;
 //! - the `Operation` enum, the `CognitoIdentityProvider` trait (one method per operation),
-//!   `dispatch`, and the `not_implemented!` macro.
+//!   `dispatch`, and the `not_implemented!` macro;
+//! - per [`SETTINGS`], the settings an Update operation replaces as a whole: a struct of every
+//!   member of its request but the record's names, filled from the Update request and from the
+//!   matching Create request, with the member names in the model's spelling.
 //!
 //! And `crates/server/src/operations.rs`, the server's implementation of that trait, from the
 //! table `crates/server/operations.txt` (see `operations.rs` here).
@@ -28,6 +31,25 @@ const OUT: &str = "crates/wire/src/generated.rs";
 /// Which core function answers each implemented operation (see the file's header).
 const OPERATIONS_TABLE: &str = "crates/server/operations.txt";
 const OPERATIONS_OUT: &str = "crates/server/src/operations.rs";
+
+/// Update operations that reset every member they omit (Cognito's documented semantics):
+/// (Update request, Create request, generated settings struct, members that name the record).
+/// Core's `apply` for each destructures the struct without `..`, so a member the model adds
+/// stops the build until core decides what it means.
+const SETTINGS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "UpdateUserPoolRequest",
+        "CreateUserPoolRequest",
+        "UserPoolSettings",
+        &["UserPoolId"],
+    ),
+    (
+        "UpdateUserPoolClientRequest",
+        "CreateUserPoolClientRequest",
+        "UserPoolClientSettings",
+        &["UserPoolId", "ClientId"],
+    ),
+];
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -392,6 +414,9 @@ impl<'a> Gen<'a> {
                 self.gen_check_fn(n);
             }
         }
+        for (update, create, name, names) in SETTINGS {
+            self.gen_settings(update, create, name, names);
+        }
         self.gen_operations();
         self.out.clone()
     }
@@ -733,6 +758,80 @@ impl<'a> Gen<'a> {
             k => panic!("no checks for kind {k}"),
         }
         o.push_str("}\n\n");
+        self.out.push_str(&o);
+    }
+
+    /// The struct of what `update` sets, with conversions from `update` and `create` (see
+    /// [`SETTINGS`]). Every member is optional: what a request omits is `None`.
+    fn gen_settings(&mut self, update: &str, create: &str, name: &str, names: &[&str]) {
+        let members: Vec<(&str, &str, bool)> = self
+            .members(update)
+            .into_iter()
+            .filter(|(m, _, _)| !names.contains(m))
+            .collect();
+        let in_create: BTreeMap<&str, (&str, bool)> = self
+            .members(create)
+            .into_iter()
+            .map(|(m, s, req)| (m, (s, req)))
+            .collect();
+        let mut o = String::new();
+        writeln!(
+            o,
+            "/// What {} sets: every member of its request but the record's names. An Update resets\n\
+             /// each member it omits, as Cognito documents; Create sets the same members.\n\
+             #[derive(Clone, Default, PartialEq)]\npub struct {name} {{",
+            update.trim_end_matches("Request")
+        )
+        .unwrap();
+        for (m, s, _) in &members {
+            writeln!(o, "    pub {}: Option<{}>,", snake(m), self.ty(s, false)).unwrap();
+        }
+        o.push_str("}\n\n");
+        writeln!(
+            o,
+            "impl {name} {{\n    /// The members, as the model names them.\n    pub const MEMBERS: [&'static str; {}] = [{}];\n}}\n",
+            members.len(),
+            members
+                .iter()
+                .map(|(m, _, _)| format!("{m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .unwrap();
+        writeln!(
+            o,
+            "impl From<{update}> for {name} {{\n    fn from(r: {update}) -> Self {{\n        Self {{"
+        )
+        .unwrap();
+        for (m, _, req) in &members {
+            let f = snake(m);
+            let v = if *req {
+                format!("Some(r.{f})")
+            } else {
+                format!("r.{f}")
+            };
+            writeln!(o, "            {f}: {v},").unwrap();
+        }
+        o.push_str("        }\n    }\n}\n\n");
+        writeln!(
+            o,
+            "impl From<&{create}> for {name} {{\n    fn from(r: &{create}) -> Self {{\n        Self {{"
+        )
+        .unwrap();
+        for (m, s, _) in &members {
+            let f = snake(m);
+            let (cs, creq) = in_create
+                .get(m)
+                .unwrap_or_else(|| panic!("{update}.{m} is not a member of {create}"));
+            assert_eq!(cs, s, "{update}.{m} and {create}.{m} differ in shape");
+            let v = if *creq {
+                format!("Some(r.{f}.clone())")
+            } else {
+                format!("r.{f}.clone()")
+            };
+            writeln!(o, "            {f}: {v},").unwrap();
+        }
+        o.push_str("        }\n    }\n}\n\n");
         self.out.push_str(&o);
     }
 

@@ -248,6 +248,32 @@ impl SrpSignIn {
             .await
     }
 
+    /// `InitiateAuth` with `flow` and `params` (plus SECRET_HASH when the client has a secret):
+    /// the first step.
+    async fn initiate(
+        &self,
+        sdk: &Client,
+        flow: AuthFlowType,
+        username: &str,
+        mut params: HashMap<String, String>,
+    ) -> Result<Step, Error> {
+        self.add_secret_hash(&mut params, username);
+        let out = sdk
+            .initiate_auth()
+            .auth_flow(flow)
+            .client_id(&self.client_id)
+            .set_auth_parameters(Some(params))
+            .send()
+            .await
+            .map_err(Error::initiate)?;
+        Ok(Step {
+            name: out.challenge_name,
+            parameters: out.challenge_parameters.unwrap_or_default(),
+            session: out.session,
+            tokens: out.authentication_result,
+        })
+    }
+
     /// `InitiateAuth` `USER_PASSWORD_AUTH`: the password goes to the server in clear (over
     /// TLS). For comparison with SRP (load generator `--flow password`) and for clients
     /// that cannot do SRP. Later challenges, including device SRP, are handled as in
@@ -262,25 +288,13 @@ impl SrpSignIn {
             ("USERNAME".to_string(), username.to_string()),
             ("PASSWORD".to_string(), password.to_string()),
         ]);
-        self.add_secret_hash(&mut params, username);
         if let Some(d) = &self.device {
             // Amplify sends the device key at InitiateAuth on this flow.
             params.insert("DEVICE_KEY".into(), d.key.clone());
         }
-        let out = sdk
-            .initiate_auth()
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .client_id(&self.client_id)
-            .set_auth_parameters(Some(params))
-            .send()
-            .await
-            .map_err(Error::initiate)?;
-        let step = Step {
-            name: out.challenge_name,
-            parameters: out.challenge_parameters.unwrap_or_default(),
-            session: out.session,
-            tokens: out.authentication_result,
-        };
+        let step = self
+            .initiate(sdk, AuthFlowType::UserPasswordAuth, username, params)
+            .await?;
         let user_id = canonical_username(&step.parameters).unwrap_or(username);
         let user_id = user_id.to_string();
         self.advance(sdk, step, user_id).await
@@ -341,25 +355,13 @@ impl SrpSignIn {
         client: &SrpClient,
         proof: Proof<'_>,
     ) -> Result<SignInOutcome, Error> {
-        let mut params = HashMap::from([
+        let params = HashMap::from([
             ("USERNAME".to_string(), username.to_string()),
             ("SRP_A".to_string(), client.srp_a_hex()),
         ]);
-        self.add_secret_hash(&mut params, username);
-        let out = sdk
-            .initiate_auth()
-            .auth_flow(AuthFlowType::UserSrpAuth)
-            .client_id(&self.client_id)
-            .set_auth_parameters(Some(params))
-            .send()
-            .await
-            .map_err(Error::initiate)?;
-        let step = Step {
-            name: out.challenge_name,
-            parameters: out.challenge_parameters.unwrap_or_default(),
-            session: out.session,
-            tokens: out.authentication_result,
-        };
+        let step = self
+            .initiate(sdk, AuthFlowType::UserSrpAuth, username, params)
+            .await?;
         if step.tokens.is_some() || step.name != Some(ChallengeNameType::PasswordVerifier) {
             let user_id = canonical_username(&step.parameters).unwrap_or(username);
             let user_id = user_id.to_string();

@@ -21,58 +21,6 @@ const LEGACY_FLOWS: &[ExplicitAuthFlowsType] = &[
     ExplicitAuthFlowsType::UserPasswordAuth,
 ];
 
-/// The members CreateUserPoolClient and UpdateUserPoolClient share. Update resets what it omits.
-struct Settings {
-    access_token_validity: Option<i32>,
-    allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
-    allowed_oauth_flows_user_pool_client: Option<bool>,
-    allowed_oauth_scopes: Option<Vec<String>>,
-    analytics_configuration: Option<AnalyticsConfigurationType>,
-    auth_session_validity: Option<i32>,
-    callback_urls: Option<Vec<String>>,
-    default_redirect_uri: Option<String>,
-    enable_propagate_additional_user_context_data: Option<bool>,
-    enable_token_revocation: Option<bool>,
-    explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
-    id_token_validity: Option<i32>,
-    logout_urls: Option<Vec<String>>,
-    prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
-    read_attributes: Option<Vec<String>>,
-    refresh_token_rotation: Option<RefreshTokenRotationType>,
-    refresh_token_validity: Option<i32>,
-    supported_identity_providers: Option<Vec<String>>,
-    token_validity_units: Option<TokenValidityUnitsType>,
-    write_attributes: Option<Vec<String>>,
-}
-
-macro_rules! settings_from {
-    ($r:expr) => {
-        Settings {
-            access_token_validity: $r.access_token_validity,
-            allowed_oauth_flows: $r.allowed_oauth_flows,
-            allowed_oauth_flows_user_pool_client: $r.allowed_oauth_flows_user_pool_client,
-            allowed_oauth_scopes: $r.allowed_oauth_scopes,
-            analytics_configuration: $r.analytics_configuration,
-            auth_session_validity: $r.auth_session_validity,
-            callback_urls: $r.callback_urls,
-            default_redirect_uri: $r.default_redirect_uri,
-            enable_propagate_additional_user_context_data: $r
-                .enable_propagate_additional_user_context_data,
-            enable_token_revocation: $r.enable_token_revocation,
-            explicit_auth_flows: $r.explicit_auth_flows,
-            id_token_validity: $r.id_token_validity,
-            logout_urls: $r.logout_urls,
-            prevent_user_existence_errors: $r.prevent_user_existence_errors,
-            read_attributes: $r.read_attributes,
-            refresh_token_rotation: $r.refresh_token_rotation,
-            refresh_token_validity: $r.refresh_token_validity,
-            supported_identity_providers: $r.supported_identity_providers,
-            token_validity_units: $r.token_validity_units,
-            write_attributes: $r.write_attributes,
-        }
-    };
-}
-
 fn seconds(value: i32, unit: &TimeUnitsType) -> i64 {
     let v = value as i64;
     match unit {
@@ -227,12 +175,40 @@ impl Core {
         &self,
         pool: &UserPoolType,
         client: &mut UserPoolClientType,
-        s: Settings,
+        s: UserPoolClientSettings,
         creating: bool,
     ) -> Result<()> {
-        let units = s.token_validity_units.unwrap_or_default();
+        // No `..`: a member the model adds fails to compile here until it is given a meaning.
+        let UserPoolClientSettings {
+            access_token_validity,
+            allowed_oauth_flows,
+            allowed_oauth_flows_user_pool_client,
+            allowed_oauth_scopes,
+            analytics_configuration,
+            auth_session_validity,
+            callback_urls,
+            client_name,
+            default_redirect_uri,
+            enable_propagate_additional_user_context_data,
+            enable_token_revocation,
+            explicit_auth_flows,
+            id_token_validity,
+            logout_urls,
+            prevent_user_existence_errors,
+            read_attributes,
+            refresh_token_rotation,
+            refresh_token_validity,
+            supported_identity_providers,
+            token_validity_units,
+            write_attributes,
+        } = s;
+        // The name is kept when an update omits it.
+        if let Some(name) = client_name {
+            client.client_name = Some(name);
+        }
+        let units = token_validity_units.unwrap_or_default();
         let (access, access_u) = validity(
-            s.access_token_validity,
+            access_token_validity,
             units.access_token,
             TimeUnitsType::Hours,
             (60, TimeUnitsType::Minutes),
@@ -240,7 +216,7 @@ impl Core {
             "AccessTokenValidity",
         )?;
         let (id, id_u) = validity(
-            s.id_token_validity,
+            id_token_validity,
             units.id_token,
             TimeUnitsType::Hours,
             (60, TimeUnitsType::Minutes),
@@ -248,7 +224,7 @@ impl Core {
             "IdTokenValidity",
         )?;
         // Cognito documents that a refresh validity of 0 means the default of 30 days.
-        let (refresh_given, refresh_unit) = match s.refresh_token_validity {
+        let (refresh_given, refresh_unit) = match refresh_token_validity {
             Some(0) => (None, None),
             v => (v, units.refresh_token),
         };
@@ -275,7 +251,7 @@ impl Core {
             refresh_token: Some(refresh_u),
         });
 
-        if let Some(flows) = &s.explicit_auth_flows {
+        if let Some(flows) = &explicit_auth_flows {
             let legacy = flows.iter().any(|f| LEGACY_FLOWS.contains(f));
             let modern = flows.iter().any(|f| !LEGACY_FLOWS.contains(f));
             if legacy && modern {
@@ -284,19 +260,19 @@ impl Core {
                 ));
             }
         }
-        client.explicit_auth_flows = s.explicit_auth_flows;
+        client.explicit_auth_flows = explicit_auth_flows;
 
         let verb = if creating { "creating" } else { "updating" };
         let schema = pool.schema_attributes.as_deref().unwrap_or_default();
         let known = |n: &String| schema.iter().any(|a| a.name.as_ref() == Some(n));
-        if let Some(read) = &s.read_attributes {
+        if let Some(read) = &read_attributes {
             if !read.iter().all(known) {
                 return Err(CoreError::InvalidParameter(format!(
                     "Invalid read attributes specified while {verb} a client"
                 )));
             }
         }
-        if let Some(write) = &s.write_attributes {
+        if let Some(write) = &write_attributes {
             let writable = |n: &String| {
                 schema
                     .iter()
@@ -308,10 +284,10 @@ impl Core {
                 )));
             }
         }
-        client.read_attributes = s.read_attributes;
-        client.write_attributes = s.write_attributes;
+        client.read_attributes = read_attributes;
+        client.write_attributes = write_attributes;
 
-        if let Some(providers) = &s.supported_identity_providers {
+        if let Some(providers) = &supported_identity_providers {
             if let Some(p) = providers.iter().find(|p| p.as_str() != "COGNITO") {
                 return Err(CoreError::InvalidParameter(format!(
                     "The provider {p} does not exist for User Pool {}",
@@ -319,9 +295,9 @@ impl Core {
                 )));
             }
         }
-        client.supported_identity_providers = s.supported_identity_providers;
+        client.supported_identity_providers = supported_identity_providers;
 
-        let flows = s.allowed_oauth_flows.clone().unwrap_or_default();
+        let flows = allowed_oauth_flows.clone().unwrap_or_default();
         if flows.contains(&OAuthFlowType::ClientCredentials) {
             if flows.len() > 1 {
                 return Err(CoreError::InvalidOAuthFlow(
@@ -332,8 +308,7 @@ impl Core {
                 return Err(CoreError::InvalidOAuthFlow("client_credentials flow can not be selected if client does not have a client secret.".into()));
             }
         }
-        if let Some(scope) = s
-            .allowed_oauth_scopes
+        if let Some(scope) = allowed_oauth_scopes
             .iter()
             .flatten()
             .find(|sc| !STANDARD_SCOPES.contains(&sc.as_str()))
@@ -342,11 +317,11 @@ impl Core {
                 "Invalid scope requested: {scope}"
             )));
         }
-        let callbacks = s.callback_urls.clone().unwrap_or_default();
-        for url in callbacks.iter().chain(s.default_redirect_uri.iter()) {
+        let callbacks = callback_urls.clone().unwrap_or_default();
+        for url in callbacks.iter().chain(default_redirect_uri.iter()) {
             check_redirect_url(url)?;
         }
-        if s.allowed_oauth_flows_user_pool_client == Some(true)
+        if allowed_oauth_flows_user_pool_client == Some(true)
             && flows
                 .iter()
                 .any(|f| matches!(f, OAuthFlowType::Code | OAuthFlowType::Implicit))
@@ -356,32 +331,28 @@ impl Core {
                 "CallbackURLs can not be empty when code or implicit flows are allowed.".into(),
             ));
         }
-        if let Some(uri) = &s.default_redirect_uri {
+        if let Some(uri) = &default_redirect_uri {
             if !callbacks.contains(uri) {
                 return Err(CoreError::InvalidParameter(
                     "DefaultRedirectURI must be one of the CallbackURLs.".into(),
                 ));
             }
         }
-        client.allowed_oauth_flows = s.allowed_oauth_flows;
-        client.allowed_oauth_scopes = s.allowed_oauth_scopes;
+        client.allowed_oauth_flows = allowed_oauth_flows;
+        client.allowed_oauth_scopes = allowed_oauth_scopes;
         client.allowed_oauth_flows_user_pool_client =
-            Some(s.allowed_oauth_flows_user_pool_client.unwrap_or(false));
-        client.callback_urls = s.callback_urls;
-        client.logout_urls = s.logout_urls;
-        client.default_redirect_uri = s.default_redirect_uri;
-        client.analytics_configuration = s.analytics_configuration;
-        client.auth_session_validity = Some(s.auth_session_validity.unwrap_or(3));
-        client.enable_token_revocation = Some(s.enable_token_revocation.unwrap_or(true));
-        client.enable_propagate_additional_user_context_data = Some(
-            s.enable_propagate_additional_user_context_data
-                .unwrap_or(false),
-        );
-        client.prevent_user_existence_errors = Some(
-            s.prevent_user_existence_errors
-                .unwrap_or(PreventUserExistenceErrorTypes::Legacy),
-        );
-        client.refresh_token_rotation = s.refresh_token_rotation;
+            Some(allowed_oauth_flows_user_pool_client.unwrap_or(false));
+        client.callback_urls = callback_urls;
+        client.logout_urls = logout_urls;
+        client.default_redirect_uri = default_redirect_uri;
+        client.analytics_configuration = analytics_configuration;
+        client.auth_session_validity = Some(auth_session_validity.unwrap_or(3));
+        client.enable_token_revocation = Some(enable_token_revocation.unwrap_or(true));
+        client.enable_propagate_additional_user_context_data =
+            Some(enable_propagate_additional_user_context_data.unwrap_or(false));
+        client.prevent_user_existence_errors =
+            Some(prevent_user_existence_errors.unwrap_or(PreventUserExistenceErrorTypes::Legacy));
+        client.refresh_token_rotation = refresh_token_rotation;
         Ok(())
     }
 
@@ -429,7 +400,6 @@ impl Core {
         };
         let mut client = UserPoolClientType {
             user_pool_id: Some(req.user_pool_id.clone()),
-            client_name: Some(req.client_name.clone()),
             client_id: Some(client_id.clone()),
             client_secret: secret,
             creation_date: Some(now),
@@ -437,7 +407,12 @@ impl Core {
             ..Default::default()
         };
         let pool_id = req.user_pool_id.clone();
-        self.apply_client_settings(&pool.pool, &mut client, settings_from!(req), true)?;
+        self.apply_client_settings(
+            &pool.pool,
+            &mut client,
+            UserPoolClientSettings::from(&req),
+            true,
+        )?;
         let rec = AppClientRecord {
             pool_id,
             client_id,
@@ -481,14 +456,14 @@ impl Core {
             let mut client = UserPoolClientType {
                 user_pool_id: rec.client.user_pool_id.take(),
                 client_id: rec.client.client_id.take(),
-                client_name: req.client_name.clone().or(rec.client.client_name.take()),
+                client_name: rec.client.client_name.take(),
                 client_secret: rec.client.client_secret.take(),
                 creation_date: rec.client.creation_date,
                 last_modified_date: Some(self.now_epoch()),
                 ..Default::default()
             };
-            let r = req.clone();
-            self.apply_client_settings(&pool.pool, &mut client, settings_from!(r), false)?;
+            let settings = UserPoolClientSettings::from(req.clone());
+            self.apply_client_settings(&pool.pool, &mut client, settings, false)?;
             rec.client = client;
             rec.version += 1;
             let echo = self.records.echo_of(format!("client:{}", req.client_id));

@@ -1,8 +1,6 @@
 //! User pools: CreateUserPool, DescribeUserPool, UpdateUserPool, DeleteUserPool, ListUserPools,
 //! AddCustomAttributes, and the defaults and consistency rules Cognito applies to a pool.
 
-use std::collections::BTreeMap;
-
 use gatehouse_wire::*;
 
 use crate::store::UserPoolRecord;
@@ -10,58 +8,6 @@ use crate::{ids, pagination, schema, Core, CoreError, Result};
 
 /// How often a read-modify-write of a pool is retried when another writer got there first.
 const CAS_ATTEMPTS: u32 = 5;
-
-/// The members of a pool that both CreateUserPool and UpdateUserPool set. UpdateUserPool resets
-/// every member it omits to its default, as Cognito documents, so both go through [`apply`].
-struct Settings {
-    pool_name: Option<String>,
-    account_recovery_setting: Option<AccountRecoverySettingType>,
-    admin_create_user_config: Option<AdminCreateUserConfigType>,
-    auto_verified_attributes: Option<Vec<VerifiedAttributeType>>,
-    deletion_protection: Option<DeletionProtectionType>,
-    device_configuration: Option<DeviceConfigurationType>,
-    email_configuration: Option<EmailConfigurationType>,
-    email_verification_message: Option<String>,
-    email_verification_subject: Option<String>,
-    lambda_config: Option<LambdaConfigType>,
-    mfa_configuration: Option<UserPoolMfaType>,
-    policies: Option<UserPoolPolicyType>,
-    sms_authentication_message: Option<String>,
-    sms_configuration: Option<SmsConfigurationType>,
-    sms_verification_message: Option<String>,
-    user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
-    user_pool_add_ons: Option<UserPoolAddOnsType>,
-    user_pool_tags: Option<BTreeMap<String, String>>,
-    user_pool_tier: Option<UserPoolTierType>,
-    verification_message_template: Option<VerificationMessageTemplateType>,
-}
-
-macro_rules! settings_from {
-    ($r:expr, $name:expr) => {
-        Settings {
-            pool_name: $name,
-            account_recovery_setting: $r.account_recovery_setting,
-            admin_create_user_config: $r.admin_create_user_config,
-            auto_verified_attributes: $r.auto_verified_attributes,
-            deletion_protection: $r.deletion_protection,
-            device_configuration: $r.device_configuration,
-            email_configuration: $r.email_configuration,
-            email_verification_message: $r.email_verification_message,
-            email_verification_subject: $r.email_verification_subject,
-            lambda_config: $r.lambda_config,
-            mfa_configuration: $r.mfa_configuration,
-            policies: $r.policies,
-            sms_authentication_message: $r.sms_authentication_message,
-            sms_configuration: $r.sms_configuration,
-            sms_verification_message: $r.sms_verification_message,
-            user_attribute_update_settings: $r.user_attribute_update_settings,
-            user_pool_add_ons: $r.user_pool_add_ons,
-            user_pool_tags: $r.user_pool_tags,
-            user_pool_tier: $r.user_pool_tier,
-            verification_message_template: $r.verification_message_template,
-        }
-    };
-}
 
 /// Cognito's default password policy.
 pub fn default_password_policy() -> PasswordPolicyType {
@@ -99,62 +45,90 @@ fn complete_policies(p: Option<UserPoolPolicyType>) -> UserPoolPolicyType {
 
 /// Writes `s` into `pool`, defaults for everything omitted, and checks the combinations Cognito
 /// refuses.
-fn apply(pool: &mut UserPoolType, s: Settings) -> Result<()> {
-    if let Some(name) = s.pool_name {
+fn apply(pool: &mut UserPoolType, s: UserPoolSettings) -> Result<()> {
+    // No `..`: a member the model adds fails to compile here until it is given a meaning.
+    let UserPoolSettings {
+        account_recovery_setting,
+        acr_configuration,
+        admin_create_user_config,
+        auto_verified_attributes,
+        dcr_configuration,
+        deletion_protection,
+        device_configuration,
+        email_configuration,
+        email_verification_message,
+        email_verification_subject,
+        issuer_configuration,
+        key_configuration,
+        lambda_config,
+        mfa_configuration,
+        policies,
+        pool_name,
+        sms_authentication_message,
+        sms_configuration,
+        sms_verification_message,
+        user_attribute_update_settings,
+        user_pool_add_ons,
+        user_pool_tags,
+        user_pool_tier,
+        verification_message_template,
+    } = s;
+    // The name and the tags are kept when an update omits them.
+    if let Some(name) = pool_name {
         pool.name = Some(name);
+    }
+    if let Some(tags) = user_pool_tags {
+        pool.user_pool_tags = Some(tags);
     }
     // Legacy verification members and the template describe the same messages; keep both
     // views consistent whichever the caller used.
-    let mut template = s.verification_message_template.unwrap_or_default();
+    let mut template = verification_message_template.unwrap_or_default();
     template
         .default_email_option
         .get_or_insert(DefaultEmailOptionType::ConfirmWithCode);
     if template.email_message.is_none() {
-        template.email_message = s.email_verification_message.clone();
+        template.email_message = email_verification_message.clone();
     }
     if template.email_subject.is_none() {
-        template.email_subject = s.email_verification_subject.clone();
+        template.email_subject = email_verification_subject.clone();
     }
     if template.sms_message.is_none() {
-        template.sms_message = s.sms_verification_message.clone();
+        template.sms_message = sms_verification_message.clone();
     }
-    pool.email_verification_message = s
-        .email_verification_message
-        .or(template.email_message.clone());
-    pool.email_verification_subject = s
-        .email_verification_subject
-        .or(template.email_subject.clone());
-    pool.sms_verification_message = s.sms_verification_message.or(template.sms_message.clone());
+    pool.email_verification_message = email_verification_message.or(template.email_message.clone());
+    pool.email_verification_subject = email_verification_subject.or(template.email_subject.clone());
+    pool.sms_verification_message = sms_verification_message.or(template.sms_message.clone());
     pool.verification_message_template = Some(template);
 
-    pool.account_recovery_setting = s.account_recovery_setting;
-    let mut admin = s.admin_create_user_config.unwrap_or_default();
+    pool.account_recovery_setting = account_recovery_setting;
+    let mut admin = admin_create_user_config.unwrap_or_default();
     admin.allow_admin_create_user_only.get_or_insert(false);
     admin.unused_account_validity_days.get_or_insert(7);
     pool.admin_create_user_config = Some(admin);
-    pool.auto_verified_attributes = s.auto_verified_attributes;
-    pool.deletion_protection = Some(
-        s.deletion_protection
-            .unwrap_or(DeletionProtectionType::Inactive),
-    );
+    pool.auto_verified_attributes = auto_verified_attributes;
+    pool.deletion_protection =
+        Some(deletion_protection.unwrap_or(DeletionProtectionType::Inactive));
     // Absent means device tracking is off (the console's "No").
-    pool.device_configuration = s.device_configuration;
-    let mut email = s.email_configuration.unwrap_or_default();
+    pool.device_configuration = device_configuration;
+    let mut email = email_configuration.unwrap_or_default();
     email
         .email_sending_account
         .get_or_insert(EmailSendingAccountType::CognitoDefault);
     pool.email_configuration = Some(email);
-    pool.lambda_config = Some(s.lambda_config.unwrap_or_default());
-    pool.mfa_configuration = Some(s.mfa_configuration.unwrap_or(UserPoolMfaType::Off));
-    pool.policies = Some(complete_policies(s.policies));
-    pool.sms_authentication_message = s.sms_authentication_message;
-    pool.sms_configuration = s.sms_configuration;
-    pool.user_attribute_update_settings = s.user_attribute_update_settings;
-    pool.user_pool_add_ons = s.user_pool_add_ons;
-    if let Some(tags) = s.user_pool_tags {
-        pool.user_pool_tags = Some(tags);
-    }
-    pool.user_pool_tier = Some(s.user_pool_tier.unwrap_or(UserPoolTierType::Essentials));
+    pool.lambda_config = Some(lambda_config.unwrap_or_default());
+    pool.mfa_configuration = Some(mfa_configuration.unwrap_or(UserPoolMfaType::Off));
+    pool.policies = Some(complete_policies(policies));
+    pool.sms_authentication_message = sms_authentication_message;
+    pool.sms_configuration = sms_configuration;
+    pool.user_attribute_update_settings = user_attribute_update_settings;
+    pool.user_pool_add_ons = user_pool_add_ons;
+    pool.user_pool_tier = Some(user_pool_tier.unwrap_or(UserPoolTierType::Essentials));
+    // Stored and described as given; Gatehouse's issuer, signing keys and encryption at rest
+    // do not change with them (docs/protocol.md §14).
+    pool.acr_configuration = acr_configuration;
+    pool.dcr_configuration = dcr_configuration;
+    pool.issuer_configuration = issuer_configuration;
+    pool.key_configuration = key_configuration;
     check_consistency(pool)
 }
 
@@ -297,8 +271,7 @@ impl Core {
                 "SMS configuration is required when MfaConfiguration is ON or OPTIONAL; configure TOTP or email MFA with SetUserPoolMfaConfig.".into(),
             ));
         }
-        let name = Some(req.pool_name.clone());
-        apply(&mut pool, settings_from!(req, name))?;
+        apply(&mut pool, UserPoolSettings::from(&req))?;
         let rec = UserPoolRecord {
             id,
             version: 1,
@@ -329,8 +302,7 @@ impl Core {
         req: UpdateUserPoolRequest,
     ) -> Result<UpdateUserPoolResponse> {
         self.modify_pool(&req.user_pool_id, |pool| {
-            let r = req.clone();
-            apply(pool, settings_from!(r, r.pool_name.clone()))
+            apply(pool, UserPoolSettings::from(req.clone()))
         })
         .await?;
         Ok(UpdateUserPoolResponse {})

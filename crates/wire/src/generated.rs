@@ -39675,6 +39675,241 @@ fn check_WebAuthnFactorConfigurationType(v: &String, p: &Path<'_>, e: &mut Error
     }
 }
 
+/// What UpdateUserPool sets: every member of its request but the record's names. An Update resets
+/// each member it omits, as Cognito documents; Create sets the same members.
+#[derive(Clone, Default, PartialEq)]
+pub struct UserPoolSettings {
+    pub account_recovery_setting: Option<AccountRecoverySettingType>,
+    pub acr_configuration: Option<std::collections::BTreeMap<String, AcrLevelConfigType>>,
+    pub admin_create_user_config: Option<AdminCreateUserConfigType>,
+    pub auto_verified_attributes: Option<Vec<VerifiedAttributeType>>,
+    pub dcr_configuration: Option<DcrConfigurationType>,
+    pub deletion_protection: Option<DeletionProtectionType>,
+    pub device_configuration: Option<DeviceConfigurationType>,
+    pub email_configuration: Option<EmailConfigurationType>,
+    pub email_verification_message: Option<String>,
+    pub email_verification_subject: Option<String>,
+    pub issuer_configuration: Option<IssuerConfigurationType>,
+    pub key_configuration: Option<KeyConfigurationType>,
+    pub lambda_config: Option<LambdaConfigType>,
+    pub mfa_configuration: Option<UserPoolMfaType>,
+    pub policies: Option<UserPoolPolicyType>,
+    pub pool_name: Option<String>,
+    pub sms_authentication_message: Option<String>,
+    pub sms_configuration: Option<SmsConfigurationType>,
+    pub sms_verification_message: Option<String>,
+    pub user_attribute_update_settings: Option<UserAttributeUpdateSettingsType>,
+    pub user_pool_add_ons: Option<UserPoolAddOnsType>,
+    pub user_pool_tags: Option<std::collections::BTreeMap<String, String>>,
+    pub user_pool_tier: Option<UserPoolTierType>,
+    pub verification_message_template: Option<VerificationMessageTemplateType>,
+}
+
+impl UserPoolSettings {
+    /// The members, as the model names them.
+    pub const MEMBERS: [&'static str; 24] = [
+        "AccountRecoverySetting",
+        "AcrConfiguration",
+        "AdminCreateUserConfig",
+        "AutoVerifiedAttributes",
+        "DcrConfiguration",
+        "DeletionProtection",
+        "DeviceConfiguration",
+        "EmailConfiguration",
+        "EmailVerificationMessage",
+        "EmailVerificationSubject",
+        "IssuerConfiguration",
+        "KeyConfiguration",
+        "LambdaConfig",
+        "MfaConfiguration",
+        "Policies",
+        "PoolName",
+        "SmsAuthenticationMessage",
+        "SmsConfiguration",
+        "SmsVerificationMessage",
+        "UserAttributeUpdateSettings",
+        "UserPoolAddOns",
+        "UserPoolTags",
+        "UserPoolTier",
+        "VerificationMessageTemplate",
+    ];
+}
+
+impl From<UpdateUserPoolRequest> for UserPoolSettings {
+    fn from(r: UpdateUserPoolRequest) -> Self {
+        Self {
+            account_recovery_setting: r.account_recovery_setting,
+            acr_configuration: r.acr_configuration,
+            admin_create_user_config: r.admin_create_user_config,
+            auto_verified_attributes: r.auto_verified_attributes,
+            dcr_configuration: r.dcr_configuration,
+            deletion_protection: r.deletion_protection,
+            device_configuration: r.device_configuration,
+            email_configuration: r.email_configuration,
+            email_verification_message: r.email_verification_message,
+            email_verification_subject: r.email_verification_subject,
+            issuer_configuration: r.issuer_configuration,
+            key_configuration: r.key_configuration,
+            lambda_config: r.lambda_config,
+            mfa_configuration: r.mfa_configuration,
+            policies: r.policies,
+            pool_name: r.pool_name,
+            sms_authentication_message: r.sms_authentication_message,
+            sms_configuration: r.sms_configuration,
+            sms_verification_message: r.sms_verification_message,
+            user_attribute_update_settings: r.user_attribute_update_settings,
+            user_pool_add_ons: r.user_pool_add_ons,
+            user_pool_tags: r.user_pool_tags,
+            user_pool_tier: r.user_pool_tier,
+            verification_message_template: r.verification_message_template,
+        }
+    }
+}
+
+impl From<&CreateUserPoolRequest> for UserPoolSettings {
+    fn from(r: &CreateUserPoolRequest) -> Self {
+        Self {
+            account_recovery_setting: r.account_recovery_setting.clone(),
+            acr_configuration: r.acr_configuration.clone(),
+            admin_create_user_config: r.admin_create_user_config.clone(),
+            auto_verified_attributes: r.auto_verified_attributes.clone(),
+            dcr_configuration: r.dcr_configuration.clone(),
+            deletion_protection: r.deletion_protection.clone(),
+            device_configuration: r.device_configuration.clone(),
+            email_configuration: r.email_configuration.clone(),
+            email_verification_message: r.email_verification_message.clone(),
+            email_verification_subject: r.email_verification_subject.clone(),
+            issuer_configuration: r.issuer_configuration.clone(),
+            key_configuration: r.key_configuration.clone(),
+            lambda_config: r.lambda_config.clone(),
+            mfa_configuration: r.mfa_configuration.clone(),
+            policies: r.policies.clone(),
+            pool_name: Some(r.pool_name.clone()),
+            sms_authentication_message: r.sms_authentication_message.clone(),
+            sms_configuration: r.sms_configuration.clone(),
+            sms_verification_message: r.sms_verification_message.clone(),
+            user_attribute_update_settings: r.user_attribute_update_settings.clone(),
+            user_pool_add_ons: r.user_pool_add_ons.clone(),
+            user_pool_tags: r.user_pool_tags.clone(),
+            user_pool_tier: r.user_pool_tier.clone(),
+            verification_message_template: r.verification_message_template.clone(),
+        }
+    }
+}
+
+/// What UpdateUserPoolClient sets: every member of its request but the record's names. An Update resets
+/// each member it omits, as Cognito documents; Create sets the same members.
+#[derive(Clone, Default, PartialEq)]
+pub struct UserPoolClientSettings {
+    pub access_token_validity: Option<i32>,
+    pub allowed_oauth_flows: Option<Vec<OAuthFlowType>>,
+    pub allowed_oauth_flows_user_pool_client: Option<bool>,
+    pub allowed_oauth_scopes: Option<Vec<String>>,
+    pub analytics_configuration: Option<AnalyticsConfigurationType>,
+    pub auth_session_validity: Option<i32>,
+    pub callback_urls: Option<Vec<String>>,
+    pub client_name: Option<String>,
+    pub default_redirect_uri: Option<String>,
+    pub enable_propagate_additional_user_context_data: Option<bool>,
+    pub enable_token_revocation: Option<bool>,
+    pub explicit_auth_flows: Option<Vec<ExplicitAuthFlowsType>>,
+    pub id_token_validity: Option<i32>,
+    pub logout_urls: Option<Vec<String>>,
+    pub prevent_user_existence_errors: Option<PreventUserExistenceErrorTypes>,
+    pub read_attributes: Option<Vec<String>>,
+    pub refresh_token_rotation: Option<RefreshTokenRotationType>,
+    pub refresh_token_validity: Option<i32>,
+    pub supported_identity_providers: Option<Vec<String>>,
+    pub token_validity_units: Option<TokenValidityUnitsType>,
+    pub write_attributes: Option<Vec<String>>,
+}
+
+impl UserPoolClientSettings {
+    /// The members, as the model names them.
+    pub const MEMBERS: [&'static str; 21] = [
+        "AccessTokenValidity",
+        "AllowedOAuthFlows",
+        "AllowedOAuthFlowsUserPoolClient",
+        "AllowedOAuthScopes",
+        "AnalyticsConfiguration",
+        "AuthSessionValidity",
+        "CallbackURLs",
+        "ClientName",
+        "DefaultRedirectURI",
+        "EnablePropagateAdditionalUserContextData",
+        "EnableTokenRevocation",
+        "ExplicitAuthFlows",
+        "IdTokenValidity",
+        "LogoutURLs",
+        "PreventUserExistenceErrors",
+        "ReadAttributes",
+        "RefreshTokenRotation",
+        "RefreshTokenValidity",
+        "SupportedIdentityProviders",
+        "TokenValidityUnits",
+        "WriteAttributes",
+    ];
+}
+
+impl From<UpdateUserPoolClientRequest> for UserPoolClientSettings {
+    fn from(r: UpdateUserPoolClientRequest) -> Self {
+        Self {
+            access_token_validity: r.access_token_validity,
+            allowed_oauth_flows: r.allowed_oauth_flows,
+            allowed_oauth_flows_user_pool_client: r.allowed_oauth_flows_user_pool_client,
+            allowed_oauth_scopes: r.allowed_oauth_scopes,
+            analytics_configuration: r.analytics_configuration,
+            auth_session_validity: r.auth_session_validity,
+            callback_urls: r.callback_urls,
+            client_name: r.client_name,
+            default_redirect_uri: r.default_redirect_uri,
+            enable_propagate_additional_user_context_data: r
+                .enable_propagate_additional_user_context_data,
+            enable_token_revocation: r.enable_token_revocation,
+            explicit_auth_flows: r.explicit_auth_flows,
+            id_token_validity: r.id_token_validity,
+            logout_urls: r.logout_urls,
+            prevent_user_existence_errors: r.prevent_user_existence_errors,
+            read_attributes: r.read_attributes,
+            refresh_token_rotation: r.refresh_token_rotation,
+            refresh_token_validity: r.refresh_token_validity,
+            supported_identity_providers: r.supported_identity_providers,
+            token_validity_units: r.token_validity_units,
+            write_attributes: r.write_attributes,
+        }
+    }
+}
+
+impl From<&CreateUserPoolClientRequest> for UserPoolClientSettings {
+    fn from(r: &CreateUserPoolClientRequest) -> Self {
+        Self {
+            access_token_validity: r.access_token_validity.clone(),
+            allowed_oauth_flows: r.allowed_oauth_flows.clone(),
+            allowed_oauth_flows_user_pool_client: r.allowed_oauth_flows_user_pool_client.clone(),
+            allowed_oauth_scopes: r.allowed_oauth_scopes.clone(),
+            analytics_configuration: r.analytics_configuration.clone(),
+            auth_session_validity: r.auth_session_validity.clone(),
+            callback_urls: r.callback_urls.clone(),
+            client_name: Some(r.client_name.clone()),
+            default_redirect_uri: r.default_redirect_uri.clone(),
+            enable_propagate_additional_user_context_data: r
+                .enable_propagate_additional_user_context_data
+                .clone(),
+            enable_token_revocation: r.enable_token_revocation.clone(),
+            explicit_auth_flows: r.explicit_auth_flows.clone(),
+            id_token_validity: r.id_token_validity.clone(),
+            logout_urls: r.logout_urls.clone(),
+            prevent_user_existence_errors: r.prevent_user_existence_errors.clone(),
+            read_attributes: r.read_attributes.clone(),
+            refresh_token_rotation: r.refresh_token_rotation.clone(),
+            refresh_token_validity: r.refresh_token_validity.clone(),
+            supported_identity_providers: r.supported_identity_providers.clone(),
+            token_validity_units: r.token_validity_units.clone(),
+            write_attributes: r.write_attributes.clone(),
+        }
+    }
+}
+
 /// Every operation of the cognito-idp model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {

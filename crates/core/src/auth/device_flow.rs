@@ -10,17 +10,15 @@
 use std::collections::BTreeMap;
 
 use gatehouse_srp::{
-    check_timestamp, ClaimMessage, PublicValue, Salt, ServerChallenge, SrpIdentity, Verifier,
-    DEFAULT_MAX_SKEW_SECS, SECRET_EXPONENT_LEN,
+    check_timestamp, ClaimMessage, PublicValue, Salt, SrpIdentity, Verifier, DEFAULT_MAX_SKEW_SECS,
 };
 use gatehouse_wire::{AuthenticationResultType, ChallengeNameType};
 use serde::{Deserialize, Serialize};
 
 use super::pending::PENDING_SIGN_IN;
-use super::srp_flow::{srp_error, unhex};
+use super::srp_flow::{srp_error, SrpExchange};
 use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params};
 use crate::devices::{device_not_found, tracking};
-use crate::ids::hex;
 use crate::server_key::Sealed;
 use crate::store::{
     AppClientRecord, DeviceRecord, PendingSignInRecord, PendingStep, UserPoolRecord, UserRecord,
@@ -50,15 +48,9 @@ struct DeviceSrpState {
     username_key: String,
     #[serde(rename = "k")]
     device_key: String,
-    #[serde(rename = "a")]
-    srp_a: String,
-    #[serde(rename = "b")]
-    b: String,
-    #[serde(rename = "B")]
-    srp_b: String,
-    /// The device salt the challenge used.
-    #[serde(rename = "s")]
-    salt: String,
+    /// With the device's salt.
+    #[serde(flatten)]
+    exchange: SrpExchange,
     #[serde(rename = "t")]
     issued_at: i64,
 }
@@ -208,19 +200,14 @@ impl Core {
             .ok_or_else(device_not_found)?;
         let (salt, verifier) = device_secrets(&device)?;
 
-        let mut b = [0u8; SECRET_EXPONENT_LEN];
-        self.entropy.fill(&mut b);
-        let challenge = ServerChallenge::new(&verifier, &b).map_err(|_| incorrect())?;
+        let (exchange, challenge) = SrpExchange::begin(self, &verifier, &salt, &srp_a)?;
         let state = DeviceSrpState {
             id: pending.id.clone(),
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
             username_key: user.username_key.clone(),
             device_key: device_key.to_string(),
-            srp_a: srp_a.to_hex(),
-            b: hex(&b),
-            srp_b: challenge.srp_b_hex(),
-            salt: salt.to_hex(),
+            exchange,
             issued_at: now,
         };
         let parameters = [
@@ -291,15 +278,10 @@ impl Core {
             .await?
             .ok_or_else(device_not_found)?;
         let (salt, verifier) = device_secrets(&device)?;
-        if salt.to_hex() != state.salt {
+        if salt.to_hex() != state.exchange.salt {
             return Err(incorrect());
         }
-        let b: [u8; SECRET_EXPONENT_LEN] = unhex(&state.b)
-            .and_then(|v| v.try_into().ok())
-            .ok_or_else(expired_session)?;
-        let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
-        let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
-        let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
+        let (challenge, srp_a) = state.exchange.resume(&verifier)?;
         let msg = ClaimMessage {
             identity: SrpIdentity::device(&device.group_key, &device.device_key),
             secret_block: &block,

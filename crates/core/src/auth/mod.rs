@@ -191,16 +191,14 @@ impl Core {
     ) -> Result<RespondToAuthChallengeResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
-        self.respond(
-            caller,
-            &pool,
-            &client,
+        let answer = (
             req.challenge_name,
             req.session.as_deref(),
             Params(&responses),
-        )
-        .await
-        .map(Into::into)
+        );
+        self.respond(caller, &pool, &client, answer)
+            .await
+            .map(Into::into)
     }
 
     pub async fn admin_respond_to_auth_challenge(
@@ -211,16 +209,14 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let client = self.app_client(&pool.id, &req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
-        self.respond(
-            caller,
-            &pool,
-            &client,
+        let answer = (
             req.challenge_name,
             req.session.as_deref(),
             Params(&responses),
-        )
-        .await
-        .map(Into::into)
+        );
+        self.respond(caller, &pool, &client, answer)
+            .await
+            .map(Into::into)
     }
 
     async fn initiate(
@@ -272,9 +268,7 @@ impl Core {
         caller: &Caller,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
-        challenge: ChallengeNameType,
-        session: Option<&str>,
-        responses: Params<'_>,
+        (challenge, session, responses): (ChallengeNameType, Option<&str>, Params<'_>),
     ) -> Result<AuthStep> {
         match challenge {
             ChallengeNameType::PasswordVerifier => {

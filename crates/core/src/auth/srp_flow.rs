@@ -27,7 +27,57 @@ use crate::{Core, CoreError, Result};
 /// How long a PASSWORD_VERIFIER challenge can be answered.
 pub(crate) const SRP_STATE_TTL_MS: i64 = 5 * 60 * 1000;
 
-/// What the SECRET_BLOCK carries (short field names keep the block small).
+/// The server's half of an SRP exchange, carried in a SECRET_BLOCK between the challenge and
+/// the claim (short field names keep the block small).
+#[derive(Serialize, Deserialize)]
+pub(super) struct SrpExchange {
+    /// SRP_A, hex.
+    #[serde(rename = "a")]
+    srp_a: String,
+    /// The server's secret exponent b, hex.
+    #[serde(rename = "b")]
+    b: String,
+    /// SRP_B, hex: kept so the answer needs no second g^b.
+    #[serde(rename = "B")]
+    srp_b: String,
+    /// The salt the challenge used: a password changed since then fails the claim.
+    #[serde(rename = "s")]
+    pub salt: String,
+}
+
+impl SrpExchange {
+    /// A fresh secret exponent for `verifier`: the exchange to seal and the challenge (SRP_B).
+    pub(super) fn begin(
+        core: &Core,
+        verifier: &Verifier,
+        salt: &Salt,
+        srp_a: &PublicValue,
+    ) -> Result<(Self, ServerChallenge)> {
+        let mut b = [0u8; SECRET_EXPONENT_LEN];
+        core.entropy.fill(&mut b);
+        let challenge = ServerChallenge::new(verifier, &b).map_err(|_| incorrect())?;
+        let exchange = SrpExchange {
+            srp_a: srp_a.to_hex(),
+            b: hex(&b),
+            srp_b: challenge.srp_b_hex(),
+            salt: salt.to_hex(),
+        };
+        Ok((exchange, challenge))
+    }
+
+    /// The challenge again, for checking the claim, with the client's SRP_A.
+    pub(super) fn resume(&self, verifier: &Verifier) -> Result<(ServerChallenge, PublicValue)> {
+        let b: [u8; SECRET_EXPONENT_LEN] = unhex(&self.b)
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(expired_session)?;
+        let srp_a = PublicValue::from_hex(&self.srp_a).map_err(srp_error)?;
+        let srp_b = PublicValue::from_hex(&self.srp_b).map_err(|_| expired_session())?;
+        let challenge = ServerChallenge::resume(verifier, &b, srp_b).map_err(|_| incorrect())?;
+        Ok((challenge, srp_a))
+    }
+}
+
+/// What the PASSWORD_VERIFIER SECRET_BLOCK carries.
 #[derive(Serialize, Deserialize)]
 struct SrpState {
     /// Single-use id.
@@ -42,18 +92,8 @@ struct SrpState {
     /// USER_ID_FOR_SRP.
     #[serde(rename = "i")]
     srp_user: String,
-    /// SRP_A, hex.
-    #[serde(rename = "a")]
-    srp_a: String,
-    /// The server's secret exponent b, hex.
-    #[serde(rename = "b")]
-    b: String,
-    /// SRP_B, hex: kept so the answer needs no second g^b.
-    #[serde(rename = "B")]
-    srp_b: String,
-    /// The salt the challenge used: a password changed since then fails the claim.
-    #[serde(rename = "s")]
-    salt: String,
+    #[serde(flatten)]
+    exchange: SrpExchange,
     /// Issued at (epoch ms).
     #[serde(rename = "t")]
     issued_at: i64,
@@ -158,9 +198,7 @@ impl Core {
                 self.decoy_verifier(pool, username)
             }
         };
-        let mut b = [0u8; SECRET_EXPONENT_LEN];
-        self.entropy.fill(&mut b);
-        let challenge = ServerChallenge::new(&verifier, &b).map_err(|_| incorrect())?;
+        let (exchange, challenge) = SrpExchange::begin(self, &verifier, &salt, &srp_a)?;
         let mut id = [0u8; 16];
         self.entropy.fill(&mut id);
         let state = SrpState {
@@ -169,10 +207,7 @@ impl Core {
             client_id: client.client_id.clone(),
             username_key: user.as_ref().map(|u| u.username_key.clone()),
             srp_user: srp_user.clone(),
-            srp_a: srp_a.to_hex(),
-            b: hex(&b),
-            srp_b: challenge.srp_b_hex(),
-            salt: salt.to_hex(),
+            exchange,
             issued_at: self.now_millis(),
         };
         let parameters = [
@@ -258,18 +293,13 @@ impl Core {
         // Cheap checks before the exponentiations.
         check_timestamp(timestamp, now / 1000, DEFAULT_MAX_SKEW_SECS).map_err(srp_error)?;
         let record = user.password.as_ref().ok_or_else(incorrect)?;
-        if record.salt != state.salt || user.username != state.srp_user {
+        if record.salt != state.exchange.salt || user.username != state.srp_user {
             // The password changed since the challenge.
             return Err(incorrect());
         }
         let verifier = Verifier::from_base64(&record.verifier).map_err(|_| incorrect())?;
-        let b: [u8; SECRET_EXPONENT_LEN] = unhex(&state.b)
-            .and_then(|v| v.try_into().ok())
-            .ok_or_else(expired_session)?;
-        let srp_a = PublicValue::from_hex(&state.srp_a).map_err(srp_error)?;
-        let srp_b = PublicValue::from_hex(&state.srp_b).map_err(|_| expired_session())?;
+        let (challenge, srp_a) = state.exchange.resume(&verifier)?;
         self.take_attempt(&mut user).await?;
-        let challenge = ServerChallenge::resume(&verifier, &b, srp_b).map_err(|_| incorrect())?;
         let msg = ClaimMessage {
             identity: SrpIdentity::user(srp_pool_name(&pool.id), &user.username),
             secret_block: &block,
