@@ -4,6 +4,7 @@
 mod common;
 
 use aws_sdk_cognitoidentityprovider::types::*;
+use aws_sdk_cognitoidentityprovider::Client;
 use common::{create_pool, err_of, TestServer};
 
 fn schema_attr(name: &str, ty: AttributeDataType) -> SchemaAttributeType {
@@ -14,10 +15,9 @@ fn schema_attr(name: &str, ty: AttributeDataType) -> SchemaAttributeType {
         .build()
 }
 
-#[tokio::test]
-async fn create_describe_returns_every_member_and_cognito_defaults() {
-    let srv = TestServer::start();
-    let c = srv.client();
+/// A pool created with a value for most members CreateUserPool takes: (as CreateUserPool
+/// answered, as DescribeUserPool then describes it).
+async fn pool_with_everything(c: &Client) -> (UserPoolType, UserPoolType) {
     let created = c
         .create_user_pool()
         .pool_name("everything")
@@ -90,6 +90,21 @@ async fn create_describe_returns_every_member_and_cognito_defaults() {
         .await
         .unwrap();
     let pool = created.user_pool.unwrap();
+    let described = c
+        .describe_user_pool()
+        .user_pool_id(pool.id.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap();
+    (pool, described)
+}
+
+#[tokio::test]
+async fn a_pool_id_and_arn_have_cognitos_form_and_a_new_pool_is_empty() {
+    let srv = TestServer::start();
+    let (pool, d) = pool_with_everything(&srv.client()).await;
     let id = pool.id.clone().unwrap();
     let (region, name) = id.split_once('_').unwrap();
     assert_eq!(region, "us-east-1");
@@ -99,15 +114,16 @@ async fn create_describe_returns_every_member_and_cognito_defaults() {
         pool.arn.as_deref(),
         Some(format!("arn:aws:cognito-idp:us-east-1:000000000000:userpool/{id}").as_str())
     );
+    assert_eq!(d.id, pool.id);
+    assert_eq!(d.arn, pool.arn);
+    assert_eq!(d.estimated_number_of_users, 0);
+    assert!(d.creation_date.is_some() && d.last_modified_date.is_some());
+}
 
-    let d = c
-        .describe_user_pool()
-        .user_pool_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap();
+#[tokio::test]
+async fn a_created_pool_describes_its_settings_as_given_with_cognitos_completions() {
+    let srv = TestServer::start();
+    let (_, d) = pool_with_everything(&srv.client()).await;
     assert_eq!(d.name.as_deref(), Some("everything"));
     let dc = d.device_configuration.unwrap();
     assert_eq!(dc.challenge_required_on_new_device, true);
@@ -121,6 +137,45 @@ async fn create_describe_returns_every_member_and_cognito_defaults() {
         "omitted requirements of a given policy are off"
     );
     assert_eq!(pp.temporary_password_validity_days, 3);
+    assert_eq!(
+        d.auto_verified_attributes.unwrap(),
+        vec![VerifiedAttributeType::Email]
+    );
+    assert_eq!(
+        d.admin_create_user_config
+            .unwrap()
+            .allow_admin_create_user_only,
+        true
+    );
+    // The template and the legacy members describe the same message.
+    let vt = d.verification_message_template.unwrap();
+    assert_eq!(vt.email_message.as_deref(), Some("Your code is {####}"));
+    assert_eq!(
+        vt.default_email_option,
+        Some(DefaultEmailOptionType::ConfirmWithCode)
+    );
+    assert_eq!(
+        d.email_verification_message.as_deref(),
+        Some("Your code is {####}")
+    );
+    assert_eq!(
+        d.account_recovery_setting
+            .unwrap()
+            .recovery_mechanisms
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        d.user_pool_tags.unwrap().get("env").map(String::as_str),
+        Some("test")
+    );
+}
+
+#[tokio::test]
+async fn the_schema_holds_the_standard_attributes_and_the_custom_ones() {
+    let srv = TestServer::start();
+    let (_, d) = pool_with_everything(&srv.client()).await;
     let schema = d.schema_attributes.unwrap();
     let names: Vec<&str> = schema.iter().filter_map(|a| a.name.as_deref()).collect();
     for std_attr in [
@@ -147,6 +202,12 @@ async fn create_describe_returns_every_member_and_cognito_defaults() {
         .find(|a| a.name.as_deref() == Some("sub"))
         .unwrap();
     assert_eq!((sub.mutable, sub.required), (Some(false), Some(true)));
+}
+
+#[tokio::test]
+async fn alias_attributes_and_case_insensitive_usernames_are_described() {
+    let srv = TestServer::start();
+    let (_, d) = pool_with_everything(&srv.client()).await;
     assert_eq!(
         d.alias_attributes.unwrap(),
         vec![
@@ -155,40 +216,6 @@ async fn create_describe_returns_every_member_and_cognito_defaults() {
         ]
     );
     assert!(!d.username_configuration.unwrap().case_sensitive);
-    assert_eq!(
-        d.auto_verified_attributes.unwrap(),
-        vec![VerifiedAttributeType::Email]
-    );
-    assert_eq!(
-        d.admin_create_user_config
-            .unwrap()
-            .allow_admin_create_user_only,
-        true
-    );
-    let vt = d.verification_message_template.unwrap();
-    assert_eq!(vt.email_message.as_deref(), Some("Your code is {####}"));
-    assert_eq!(
-        vt.default_email_option,
-        Some(DefaultEmailOptionType::ConfirmWithCode)
-    );
-    assert_eq!(
-        d.email_verification_message.as_deref(),
-        Some("Your code is {####}")
-    );
-    assert_eq!(
-        d.account_recovery_setting
-            .unwrap()
-            .recovery_mechanisms
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        d.user_pool_tags.unwrap().get("env").map(String::as_str),
-        Some("test")
-    );
-    assert_eq!(d.estimated_number_of_users, 0);
-    assert!(d.creation_date.is_some() && d.last_modified_date.is_some());
 }
 
 #[tokio::test]

@@ -387,8 +387,40 @@ async fn secret_hash_password_policy_and_schema_are_enforced() {
     assert_eq!(e, "NotAuthorizedException");
 }
 
+/// A user made by AdminCreateUser with nothing sent.
+async fn quiet_user(c: &Client, pool: &str, username: &str) {
+    c.admin_create_user()
+        .user_pool_id(pool)
+        .username(username)
+        .message_action(MessageActionType::Suppress)
+        .user_attributes(attr("email", &format!("{username}@example.com")))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn admin_user(
+    c: &Client,
+    pool: &str,
+    username: &str,
+) -> aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput {
+    c.admin_get_user()
+        .user_pool_id(pool)
+        .username(username)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn attribute<'a>(attrs: &'a [AttributeType], name: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|a| a.name == name)
+        .and_then(|a| a.value.as_deref())
+}
+
 #[tokio::test]
-async fn admin_lifecycle_and_invitations() {
+async fn an_invitation_uses_the_pool_template_and_the_chosen_medium() {
     let srv = TestServer::start();
     let c = srv.client();
     let pool = pool_with(&c, |b| {
@@ -437,6 +469,13 @@ async fn admin_lifecycle_and_invitations() {
         .await
         .unwrap();
     assert!(outbox(&srv, &pool, "erin").is_empty());
+}
+
+#[tokio::test]
+async fn suppress_sends_no_invitation_and_resend_sends_a_new_one() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
     c.admin_create_user()
         .user_pool_id(&pool)
         .username("fred")
@@ -464,6 +503,14 @@ async fn admin_lifecycle_and_invitations() {
         1,
         "RESEND sends a new invitation"
     );
+}
+
+#[tokio::test]
+async fn creating_an_existing_username_is_refused() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
     let (e, m) = err_of(
         c.admin_create_user()
             .user_pool_id(&pool)
@@ -475,54 +522,40 @@ async fn admin_lifecycle_and_invitations() {
         (e.as_str(), m.as_str()),
         ("UsernameExistsException", "User account already exists")
     );
+}
 
-    c.admin_set_user_password()
-        .user_pool_id(&pool)
-        .username("dave")
-        .password("N3w-Passw0rd")
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        c.admin_get_user()
-            .user_pool_id(&pool)
-            .username("dave")
-            .send()
-            .await
-            .unwrap()
-            .user_status,
-        Some(UserStatusType::Confirmed)
-    );
-    let (e, _) = err_of(
+#[tokio::test]
+async fn admin_set_user_password_sets_a_permanent_or_temporary_password_under_the_policy() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
+    let set = |pw: &'static str, permanent: bool| {
         c.admin_set_user_password()
             .user_pool_id(&pool)
             .username("dave")
-            .password("weak")
-            .permanent(true)
+            .password(pw)
+            .permanent(permanent)
             .send()
-            .await,
-    );
-    assert_eq!(e, "InvalidPasswordException");
-    c.admin_set_user_password()
-        .user_pool_id(&pool)
-        .username("dave")
-        .password("An0ther-Passw0rd")
-        .permanent(false)
-        .send()
-        .await
-        .unwrap();
+    };
+    set("N3w-Passw0rd", true).await.unwrap();
     assert_eq!(
-        c.admin_get_user()
-            .user_pool_id(&pool)
-            .username("dave")
-            .send()
-            .await
-            .unwrap()
-            .user_status,
+        admin_user(&c, &pool, "dave").await.user_status,
+        Some(UserStatusType::Confirmed)
+    );
+    let (e, _) = err_of(set("weak", true).await);
+    assert_eq!(e, "InvalidPasswordException");
+    set("An0ther-Passw0rd", false).await.unwrap();
+    assert_eq!(
+        admin_user(&c, &pool, "dave").await.user_status,
         Some(UserStatusType::ForceChangePassword)
     );
+}
 
+#[tokio::test]
+async fn a_new_password_may_not_repeat_one_of_the_last_in_the_history() {
+    let srv = TestServer::start();
+    let c = srv.client();
     // With PasswordHistorySize 2 a password may not repeat either of the last two.
     let strict = pool_with(&c, |b| {
         b.policies(
@@ -537,13 +570,7 @@ async fn admin_lifecycle_and_invitations() {
         )
     })
     .await;
-    c.admin_create_user()
-        .user_pool_id(&strict)
-        .username("hist")
-        .message_action(MessageActionType::Suppress)
-        .send()
-        .await
-        .unwrap();
+    quiet_user(&c, &strict, "hist").await;
     let set = |pw: &'static str| {
         c.admin_set_user_password()
             .user_pool_id(&strict)
@@ -558,38 +585,36 @@ async fn admin_lifecycle_and_invitations() {
     assert_eq!(e, "PasswordHistoryPolicyViolationException");
     set("third-password").await.unwrap();
     set("first-password").await.unwrap();
+}
 
+#[tokio::test]
+async fn admin_disable_and_enable_switch_the_user() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
     c.admin_disable_user()
         .user_pool_id(&pool)
         .username("dave")
         .send()
         .await
         .unwrap();
-    assert!(
-        !c.admin_get_user()
-            .user_pool_id(&pool)
-            .username("dave")
-            .send()
-            .await
-            .unwrap()
-            .enabled
-    );
+    assert!(!admin_user(&c, &pool, "dave").await.enabled);
     c.admin_enable_user()
         .user_pool_id(&pool)
         .username("dave")
         .send()
         .await
         .unwrap();
-    assert!(
-        c.admin_get_user()
-            .user_pool_id(&pool)
-            .username("dave")
-            .send()
-            .await
-            .unwrap()
-            .enabled
-    );
+    assert!(admin_user(&c, &pool, "dave").await.enabled);
+}
 
+#[tokio::test]
+async fn an_admin_email_change_is_unverified_and_sub_cannot_be_written() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
     c.admin_update_user_attributes()
         .user_pool_id(&pool)
         .username("dave")
@@ -598,21 +623,10 @@ async fn admin_lifecycle_and_invitations() {
         .send()
         .await
         .unwrap();
-    let attrs = c
-        .admin_get_user()
-        .user_pool_id(&pool)
-        .username("dave")
-        .send()
-        .await
-        .unwrap()
-        .user_attributes
-        .unwrap();
-    assert!(attrs
-        .iter()
-        .any(|a| a.name == "email" && a.value.as_deref() == Some("dave2@example.com")));
-    assert!(attrs
-        .iter()
-        .any(|a| a.name == "email_verified" && a.value.as_deref() == Some("false")));
+    let attrs = admin_user(&c, &pool, "dave").await.user_attributes.unwrap();
+    assert_eq!(attribute(&attrs, "email"), Some("dave2@example.com"));
+    assert_eq!(attribute(&attrs, "email_verified"), Some("false"));
+    assert_eq!(attribute(&attrs, "name"), Some("Dave"));
     let (e, _) = err_of(
         c.admin_update_user_attributes()
             .user_pool_id(&pool)
@@ -622,6 +636,21 @@ async fn admin_lifecycle_and_invitations() {
             .await,
     );
     assert_eq!(e, "InvalidParameterException");
+}
+
+#[tokio::test]
+async fn admin_delete_user_attributes_removes_them() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
+    c.admin_update_user_attributes()
+        .user_pool_id(&pool)
+        .username("dave")
+        .user_attributes(attr("name", "Dave"))
+        .send()
+        .await
+        .unwrap();
     c.admin_delete_user_attributes()
         .user_pool_id(&pool)
         .username("dave")
@@ -629,17 +658,17 @@ async fn admin_lifecycle_and_invitations() {
         .send()
         .await
         .unwrap();
-    let attrs = c
-        .admin_get_user()
-        .user_pool_id(&pool)
-        .username("dave")
-        .send()
-        .await
-        .unwrap()
-        .user_attributes
-        .unwrap();
-    assert!(!attrs.iter().any(|a| a.name == "name"));
+    let attrs = admin_user(&c, &pool, "dave").await.user_attributes.unwrap();
+    assert_eq!(attribute(&attrs, "name"), None);
+    assert_eq!(attribute(&attrs, "email"), Some("dave@example.com"));
+}
 
+#[tokio::test]
+async fn a_deleted_user_is_not_found_and_cannot_be_deleted_again() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_with(&c, |b| b).await;
+    quiet_user(&c, &pool, "dave").await;
     c.admin_delete_user()
         .user_pool_id(&pool)
         .username("dave")
@@ -926,20 +955,53 @@ async fn list_users_filters_and_pages() {
     assert_eq!(e, "InvalidParameterException");
 }
 
+/// A pool with the Suppress-created users `names`.
+async fn pool_of_users(c: &Client, names: &[&str]) -> String {
+    let pool = pool_with(c, |b| b).await;
+    for u in names {
+        quiet_user(c, &pool, u).await;
+    }
+    pool
+}
+
+async fn add_to_group(c: &Client, pool: &str, group: &str, username: &str) {
+    c.admin_add_user_to_group()
+        .user_pool_id(pool)
+        .group_name(group)
+        .username(username)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn new_group(c: &Client, pool: &str, group: &str) {
+    c.create_group()
+        .user_pool_id(pool)
+        .group_name(group)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn members_of(c: &Client, pool: &str, group: &str) -> Vec<String> {
+    c.list_users_in_group()
+        .user_pool_id(pool)
+        .group_name(group)
+        .send()
+        .await
+        .unwrap()
+        .users
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username.unwrap())
+        .collect()
+}
+
 #[tokio::test]
-async fn groups_and_memberships() {
+async fn a_group_is_created_updated_and_its_name_is_unique() {
     let srv = TestServer::start();
     let c = srv.client();
-    let pool = pool_with(&c, |b| b).await;
-    for u in ["kim", "lee"] {
-        c.admin_create_user()
-            .user_pool_id(&pool)
-            .username(u)
-            .message_action(MessageActionType::Suppress)
-            .send()
-            .await
-            .unwrap();
-    }
+    let pool = pool_of_users(&c, &[]).await;
     let g = c
         .create_group()
         .user_pool_id(&pool)
@@ -956,12 +1018,6 @@ async fn groups_and_memberships() {
         (g.precedence, g.role_arn.as_deref()),
         (Some(1), Some("arn:aws:iam::000000000000:role/admin"))
     );
-    c.create_group()
-        .user_pool_id(&pool)
-        .group_name("readers")
-        .send()
-        .await
-        .unwrap();
     let (e, m) = err_of(
         c.create_group()
             .user_pool_id(&pool)
@@ -976,6 +1032,7 @@ async fn groups_and_memberships() {
             "A group with the name already exists."
         )
     );
+    // UpdateGroup changes what it is given and keeps the rest.
     let u = c
         .update_group()
         .user_pool_id(&pool)
@@ -990,47 +1047,32 @@ async fn groups_and_memberships() {
         (u.precedence, u.description.as_deref()),
         (Some(5), Some("Admins"))
     );
+    let got = c
+        .get_group()
+        .user_pool_id(&pool)
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap()
+        .group
+        .unwrap();
     assert_eq!(
-        c.get_group()
-            .user_pool_id(&pool)
-            .group_name("admins")
-            .send()
-            .await
-            .unwrap()
-            .group
-            .unwrap()
-            .precedence,
-        Some(5)
+        (got.precedence, got.description.as_deref()),
+        (Some(5), Some("Admins"))
     );
+}
 
-    c.admin_add_user_to_group()
-        .user_pool_id(&pool)
-        .group_name("admins")
-        .username("kim")
-        .send()
-        .await
-        .unwrap();
-    c.admin_add_user_to_group()
-        .user_pool_id(&pool)
-        .group_name("admins")
-        .username("kim")
-        .send()
-        .await
-        .unwrap();
-    c.admin_add_user_to_group()
-        .user_pool_id(&pool)
-        .group_name("readers")
-        .username("kim")
-        .send()
-        .await
-        .unwrap();
-    c.admin_add_user_to_group()
-        .user_pool_id(&pool)
-        .group_name("admins")
-        .username("lee")
-        .send()
-        .await
-        .unwrap();
+#[tokio::test]
+async fn memberships_are_listed_by_user_and_by_group_and_adding_twice_is_harmless() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_of_users(&c, &["kim", "lee"]).await;
+    new_group(&c, &pool, "admins").await;
+    new_group(&c, &pool, "readers").await;
+    add_to_group(&c, &pool, "admins", "kim").await;
+    add_to_group(&c, &pool, "admins", "kim").await;
+    add_to_group(&c, &pool, "readers", "kim").await;
+    add_to_group(&c, &pool, "admins", "lee").await;
     let groups = c
         .admin_list_groups_for_user()
         .user_pool_id(&pool)
@@ -1047,7 +1089,8 @@ async fn groups_and_memberships() {
             .collect::<Vec<_>>(),
         vec!["admins", "readers"]
     );
-    let members = c
+    assert_eq!(members_of(&c, &pool, "admins").await, vec!["kim", "lee"]);
+    let page = c
         .list_users_in_group()
         .user_pool_id(&pool)
         .group_name("admins")
@@ -1055,8 +1098,8 @@ async fn groups_and_memberships() {
         .send()
         .await
         .unwrap();
-    assert_eq!(members.users.unwrap().len(), 1);
-    assert!(members.next_token.is_some());
+    assert_eq!(page.users.unwrap().len(), 1);
+    assert!(page.next_token.is_some());
     let all = c
         .list_groups()
         .user_pool_id(&pool)
@@ -1073,22 +1116,15 @@ async fn groups_and_memberships() {
         .send()
         .await
         .unwrap();
-    let users = c
-        .list_users_in_group()
-        .user_pool_id(&pool)
-        .group_name("admins")
-        .send()
-        .await
-        .unwrap()
-        .users
-        .unwrap();
-    assert_eq!(
-        users
-            .iter()
-            .map(|u| u.username.clone().unwrap())
-            .collect::<Vec<_>>(),
-        vec!["lee"]
-    );
+    assert_eq!(members_of(&c, &pool, "admins").await, vec!["lee"]);
+}
+
+#[tokio::test]
+async fn a_membership_needs_an_existing_group_and_user() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_of_users(&c, &["kim"]).await;
+    new_group(&c, &pool, "admins").await;
     let (e, m) = err_of(
         c.admin_add_user_to_group()
             .user_pool_id(&pool)
@@ -1110,6 +1146,17 @@ async fn groups_and_memberships() {
             .await,
     );
     assert_eq!(e, "UserNotFoundException");
+}
+
+#[tokio::test]
+async fn deleting_a_group_or_a_user_ends_their_memberships() {
+    let srv = TestServer::start();
+    let c = srv.client();
+    let pool = pool_of_users(&c, &["kim"]).await;
+    new_group(&c, &pool, "admins").await;
+    new_group(&c, &pool, "readers").await;
+    add_to_group(&c, &pool, "admins", "kim").await;
+    add_to_group(&c, &pool, "readers", "kim").await;
     c.delete_group()
         .user_pool_id(&pool)
         .group_name("admins")
@@ -1124,21 +1171,26 @@ async fn groups_and_memberships() {
             .await,
     );
     assert_eq!(e, "ResourceNotFoundException");
-    // Deleting a user removes its memberships.
+    let left = c
+        .admin_list_groups_for_user()
+        .user_pool_id(&pool)
+        .username("kim")
+        .send()
+        .await
+        .unwrap()
+        .groups
+        .unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|g| g.group_name.clone().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["readers"]
+    );
     c.admin_delete_user()
         .user_pool_id(&pool)
         .username("kim")
         .send()
         .await
         .unwrap();
-    assert!(c
-        .list_users_in_group()
-        .user_pool_id(&pool)
-        .group_name("readers")
-        .send()
-        .await
-        .unwrap()
-        .users
-        .unwrap()
-        .is_empty());
+    assert!(members_of(&c, &pool, "readers").await.is_empty());
 }
