@@ -107,11 +107,12 @@ impl Core {
     }
 
     pub async fn admin_add_user_to_group(&self, req: AdminAddUserToGroupRequest) -> Result<()> {
-        let pool = self.pool(&req.user_pool_id).await?;
-        let user = self.user_or_not_found(&pool, &req.username).await?;
-        self.existing_group(&pool.id, &req.group_name).await?;
-        self.users()
-            .add_member(&pool.id, &req.group_name, &user.username_key)
+        let user = self
+            .membership(&req.user_pool_id, &req.group_name, &req.username)
+            .await?;
+        let users = self.users();
+        users
+            .add_member(&req.user_pool_id, &req.group_name, &user)
             .await?;
         Ok(())
     }
@@ -120,13 +121,23 @@ impl Core {
         &self,
         req: AdminRemoveUserFromGroupRequest,
     ) -> Result<()> {
-        let pool = self.pool(&req.user_pool_id).await?;
-        let user = self.user_or_not_found(&pool, &req.username).await?;
-        self.existing_group(&pool.id, &req.group_name).await?;
-        self.users()
-            .remove_member(&pool.id, &req.group_name, &user.username_key)
+        let user = self
+            .membership(&req.user_pool_id, &req.group_name, &req.username)
+            .await?;
+        let users = self.users();
+        users
+            .remove_member(&req.user_pool_id, &req.group_name, &user)
             .await?;
         Ok(())
+    }
+
+    /// The user's key for a membership change, once the pool, the user and the group are known
+    /// to exist (each missing one is its own error).
+    async fn membership(&self, pool_id: &str, group: &str, username: &str) -> Result<String> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.user_or_not_found(&pool, username).await?;
+        self.existing_group(&pool.id, group).await?;
+        Ok(user.username_key)
     }
 
     pub async fn admin_list_groups_for_user(

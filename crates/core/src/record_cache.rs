@@ -150,17 +150,27 @@ impl RecordCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(crate) fn pool(&self, id: &str) -> Option<UserPoolRecord> {
-        if reads_through() {
-            return None;
+    /// A fresh entry of `map`, unless this operation reads through.
+    fn fresh<T: Clone>(&self, map: &Map<T>, id: &str) -> Option<T> {
+        (!reads_through())
+            .then(|| map.get(id, self.ttl()))
+            .flatten()
+    }
+
+    /// Keeps what was read at `read_at`, unless something was dropped since (it may be older
+    /// than the drop).
+    fn keep<T: Clone>(&self, map: &Map<T>, id: &str, rec: &T, read_at: Generation) {
+        if self.unchanged_since(read_at) {
+            map.put(id, rec.clone());
         }
-        self.pools.get(id, self.ttl())
+    }
+
+    pub(crate) fn pool(&self, id: &str) -> Option<UserPoolRecord> {
+        self.fresh(&self.pools, id)
     }
 
     pub(crate) fn put_pool(&self, rec: &UserPoolRecord, read_at: Generation) {
-        if self.unchanged_since(read_at) {
-            self.pools.put(&rec.id, rec.clone());
-        }
+        self.keep(&self.pools, &rec.id, rec, read_at);
     }
 
     /// Drops the pool and, since a deleted pool takes its clients with it, its clients.
@@ -171,16 +181,11 @@ impl RecordCache {
     }
 
     pub(crate) fn client(&self, id: &str) -> Option<AppClientRecord> {
-        if reads_through() {
-            return None;
-        }
-        self.clients.get(id, self.ttl())
+        self.fresh(&self.clients, id)
     }
 
     pub(crate) fn put_client(&self, rec: &AppClientRecord, read_at: Generation) {
-        if self.unchanged_since(read_at) {
-            self.clients.put(&rec.client_id, rec.clone());
-        }
+        self.keep(&self.clients, &rec.client_id, rec, read_at);
     }
 
     pub(crate) fn forget_client(&self, id: &str) {
