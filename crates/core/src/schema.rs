@@ -39,10 +39,6 @@ const STANDARD: &[(&str, AttributeDataType)] = &[
     ("identities", AttributeDataType::String),
 ];
 
-pub fn is_standard(name: &str) -> bool {
-    STANDARD.iter().any(|(n, _)| *n == name)
-}
-
 fn string_limits(min: &str, max: &str) -> Option<StringAttributeConstraintsType> {
     Some(StringAttributeConstraintsType {
         min_length: Some(min.to_string()),
