@@ -7,6 +7,7 @@ mod attributes;
 mod auth;
 mod backoff;
 mod codes;
+pub mod console;
 mod devices;
 mod env;
 mod error;

@@ -25,6 +25,8 @@ pub(crate) enum Sealed {
     SigningKey,
     /// A user's authenticator (TOTP) secret.
     TotpSecret,
+    /// A web console session cookie.
+    ConsoleSession,
 }
 
 impl Sealed {
@@ -35,6 +37,7 @@ impl Sealed {
             Sealed::ChallengeSession => b"gatehouse challenge-session v1",
             Sealed::SigningKey => b"gatehouse signing-key v1",
             Sealed::TotpSecret => b"gatehouse totp-secret v1",
+            Sealed::ConsoleSession => b"gatehouse console-session v1",
         }
     }
 }

@@ -356,8 +356,6 @@ pub struct SigningKeyRecord {
     pub created_at: i64,
 }
 
-/// A ListUsers filter: `attribute = "value"` or `attribute ^= "value"`.
-
 /// What ListUsers can filter on (the attributes AWS documents for its `Filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterAttribute {

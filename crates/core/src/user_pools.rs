@@ -308,6 +308,34 @@ impl Core {
         Ok(UpdateUserPoolResponse {})
     }
 
+    /// The pool as stored now, with the version a form drawn from it must name when it saves.
+    pub async fn user_pool_record(&self, pool_id: &str) -> Result<UserPoolRecord> {
+        self.pool_from_store(pool_id).await
+    }
+
+    /// Sets the pool's `DeviceConfiguration` and nothing else (the console's device-tracking
+    /// section; UpdateUserPool would reset every member it omits). `seen_version` is the version
+    /// the form was drawn from: a pool changed since is refused, not silently overwritten.
+    pub async fn set_device_configuration(
+        &self,
+        pool_id: &str,
+        config: Option<DeviceConfigurationType>,
+        seen_version: i64,
+    ) -> Result<()> {
+        self.modify_pool_record(pool_id, |rec| {
+            if rec.version != seen_version {
+                return Err(CoreError::ConcurrentModification(
+                    "The user pool changed since this page was loaded; reload it and save again."
+                        .into(),
+                ));
+            }
+            rec.pool.device_configuration = config.clone();
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
     pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
         let rec = self.pool_from_store(&req.user_pool_id).await?;
         if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {

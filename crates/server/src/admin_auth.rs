@@ -34,10 +34,16 @@ pub struct AdminAuth {
     dev: bool,
     verifier: Verifier,
     keys: HashMap<String, (Credential, AdminScope)>,
+    /// The secrets again, for the console's sign-in form.
+    secrets: HashMap<String, String>,
 }
 
 impl AdminAuth {
     pub fn new(dev: bool, credentials: Vec<AdminCredential>) -> Self {
+        let secrets = credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), c.secret_access_key.clone()))
+            .collect();
         let keys = credentials
             .into_iter()
             .map(|c| {
@@ -58,7 +64,25 @@ impl AdminAuth {
             dev,
             verifier: Verifier::any_region(),
             keys,
+            secrets,
         }
+    }
+
+    /// The policy of `access_key_id` when `secret` is its secret (compared in constant time):
+    /// the console's sign-in.
+    pub fn check_secret(&self, access_key_id: &str, secret: &str) -> Option<AdminScope> {
+        use subtle::ConstantTimeEq;
+        let known = self.secrets.get(access_key_id)?;
+        if bool::from(known.as_bytes().ct_eq(secret.as_bytes())) {
+            self.scope(access_key_id)
+        } else {
+            None
+        }
+    }
+
+    /// The policy of a configured key; `None` once the key is gone.
+    pub fn scope(&self, access_key_id: &str) -> Option<AdminScope> {
+        self.keys.get(access_key_id).map(|(_, s)| s.clone())
     }
 
     /// Checks the signature of an admin call. `Ok(None)` in development mode.

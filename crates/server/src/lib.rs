@@ -4,6 +4,7 @@
 
 mod admin_auth;
 mod api;
+mod console;
 mod limits;
 mod metrics;
 mod operations;
@@ -77,7 +78,8 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         // Any path: deployments behind a path prefix still work (the target names the operation).
         .route("/", post(protocol::handle))
         // GET on any path: the well-known documents (`/{poolId}/.well-known/...`).
-        .route("/{*path}", post(protocol::handle).get(well_known));
+        .route("/{*path}", post(protocol::handle).get(well_known))
+        .merge(console::routes());
     if dev {
         app = app
             .route("/_gatehouse/reset", post(reset))

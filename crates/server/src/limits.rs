@@ -67,10 +67,7 @@ impl RateLimits {
         if !is_limited(op) {
             return Ok(());
         }
-        self.prune_when_due();
-        if let Some(l) = &self.per_ip {
-            l.check_key(&ip).map_err(|_| too_many())?;
-        }
+        self.check_ip(ip)?;
         if let Some(l) = &self.per_client {
             #[derive(serde::Deserialize)]
             struct ClientOnly {
@@ -83,6 +80,15 @@ impl RateLimits {
             {
                 l.check_key(&id).map_err(|_| too_many())?;
             }
+        }
+        Ok(())
+    }
+
+    /// The per-address limit alone (also the console's sign-in form).
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.prune_when_due();
+        if let Some(l) = &self.per_ip {
+            l.check_key(&ip).map_err(|_| too_many())?;
         }
         Ok(())
     }

@@ -148,7 +148,7 @@ async fn answer(
 
 /// The client's address: the peer, unless the peer is a trusted proxy, in which case the
 /// right-most address of `X-Forwarded-For` that is not itself a trusted proxy.
-fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;
     }

@@ -1,0 +1,724 @@
+//! The web console at `/console/`: server-rendered pages (askama templates in
+//! `templates/console/`) whose forms work without JavaScript. Handlers are as thin as the API's:
+//! each action is checked against the signed-in key's policy exactly as a SigV4 call of the same
+//! operation would be ([`admin_auth::authorize`]), its input validated by the wire layer as the
+//! API validates it, and done by the core function the API calls. The console adds no rule.
+//!
+//! Sign-in takes an admin access key id and its secret; the session is a sealed cookie
+//! (`gatehouse_core::console`), `HttpOnly`, `SameSite=Strict`, `Secure` behind https. Every form
+//! carries the session's CSRF token. With `--dev` the console is open, under a banner.
+
+#![allow(clippy::result_large_err)] // see `Page`
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use gatehouse_core::console::{ConsoleSession, CONSOLE_IDLE_MS};
+use gatehouse_core::Core;
+use gatehouse_wire::validate::Validate;
+use gatehouse_wire::{
+    AdminScope, ApiError, CreateUserPoolRequest, DeleteUserPoolRequest, DeviceConfigurationType,
+    ListUserPoolsRequest, Operation, UserPoolMfaType,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::{admin_auth, AppState};
+
+/// A handler's early answer is a whole page (it lives for one request, so its size is no cost).
+type Page<T> = Result<T, Response>;
+
+const COOKIE: &str = "gatehouse_console";
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
+        .route("/console/", get(pools_page).post(create_pool))
+        .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console/pools/{id}", get(pool_page))
+        .route(
+            "/console/pools/{id}/device-tracking",
+            post(save_device_tracking),
+        )
+        .route("/console/pools/{id}/delete", post(delete_pool))
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// No framing (clickjacking), no script or style from elsewhere, nothing cached.
+async fn page_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+/// Who is looking at a page.
+struct Visitor {
+    /// `None` in development mode (no sign-in, no policy).
+    session: Option<ConsoleSession>,
+    scope: Option<AdminScope>,
+    /// The session cookie again, its idle clock restarted.
+    cookie: Option<String>,
+}
+
+impl Visitor {
+    fn who(&self) -> Option<String> {
+        self.session.as_ref().map(|s| s.access_key_id.clone())
+    }
+
+    fn csrf(&self) -> String {
+        self.session
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default()
+    }
+
+    fn read_only(&self) -> bool {
+        self.scope.as_ref().is_some_and(|s| s.read_only)
+    }
+
+    /// The key's policy for `op` on `pool_id`, as for a SigV4 call.
+    fn may(&self, core: &Core, op: Operation, pool_id: Option<&str>) -> Result<(), ApiError> {
+        admin_auth::authorize(self.scope.as_ref(), op, pool_id, |p| core.pool_arn(p))
+    }
+
+    /// A form's token: refused unless it is the session's (development mode has none).
+    fn check_csrf(&self, given: &str) -> Page<()> {
+        match &self.session {
+            Some(s) if !s.csrf_matches(given) => Err(refusal(
+                StatusCode::FORBIDDEN,
+                "Refused",
+                "This form is not from your console session (missing or wrong CSRF token). Reload the page and try again.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `page` with the refreshed session cookie.
+    fn respond(&self, state: &AppState, page: impl IntoResponse) -> Response {
+        let mut res = page.into_response();
+        if let Some(c) = &self.cookie {
+            set_cookie(&mut res, state, c, CONSOLE_IDLE_MS / 1000);
+        }
+        res
+    }
+}
+
+fn base(state: &AppState) -> String {
+    let path = state
+        .config
+        .public_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].trim_end_matches('/')))
+        .unwrap_or("");
+    format!("{path}/console")
+}
+
+fn set_cookie(res: &mut Response, state: &AppState, value: &str, max_age: i64) {
+    let secure = if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE}={value}; Path={}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        base(state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+}
+
+/// The visitor, or the sign-in page for a visitor without a live session.
+fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
+    if state.config.dev {
+        return Ok(Visitor {
+            session: None,
+            scope: None,
+            cookie: None,
+        });
+    }
+    let core = state.api.core();
+    let resumed = cookie_value(headers).and_then(|c| core.resume_console_session(c));
+    // A key removed from the configuration ends its sessions.
+    let Some((session, cookie)) = resumed else {
+        return Err(Redirect::to(&format!("{}/sign-in", base(state))).into_response());
+    };
+    let Some(scope) = state.admin_auth.scope(&session.access_key_id) else {
+        return Err(Redirect::to(&format!("{}/sign-in", base(state))).into_response());
+    };
+    Ok(Visitor {
+        session: Some(session),
+        scope: Some(scope),
+        cookie: Some(cookie),
+    })
+}
+
+/// Decodes and validates `input` exactly as the API decodes the operation's request body.
+fn api_request<R, T>(input: serde_json::Value) -> Result<T, ApiError>
+where
+    R: DeserializeOwned + Validate,
+    T: From<R>,
+{
+    let raw: R = gatehouse_wire::validate::decode(input.to_string().as_bytes())?;
+    Ok(raw.into())
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+struct MessagePage<'a> {
+    base: String,
+    who: Option<String>,
+    csrf: String,
+    dev: bool,
+    heading: &'a str,
+    message: &'a str,
+}
+
+/// A page that only says why something was refused.
+fn refusal(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = MessagePage {
+        base: "/console".into(),
+        who: None,
+        csrf: String::new(),
+        dev: false,
+        heading,
+        message,
+    };
+    (status, render(&page)).into_response()
+}
+
+fn api_refusal(state: &AppState, v: &Visitor, e: &ApiError) -> Response {
+    let status = if e.code == "AccessDeniedException" {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = MessagePage {
+        base: base(state),
+        who: v.who(),
+        csrf: v.csrf(),
+        dev: state.config.dev,
+        heading: "Refused",
+        message: &e.message,
+    };
+    v.respond(state, (status, render(&page)))
+}
+
+// ---- sign-in ----
+
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+struct SignInPage {
+    base: String,
+    who: Option<String>,
+    csrf: String,
+    dev: bool,
+    access_key_id: String,
+    error: Option<String>,
+}
+
+async fn sign_in_page(State(state): State<Arc<AppState>>) -> Response {
+    if state.config.dev {
+        return Redirect::to(&format!("{}/", base(&state))).into_response();
+    }
+    render(&SignInPage {
+        base: base(&state),
+        who: None,
+        csrf: String::new(),
+        dev: false,
+        access_key_id: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if state.config.dev {
+        return Redirect::to(&format!("{}/", base(&state))).into_response();
+    }
+    // Guessing secrets is limited per address as guessing passwords is.
+    let ip = crate::protocol::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    if let Err(e) = state.limits.check_ip(ip) {
+        return refusal(StatusCode::TOO_MANY_REQUESTS, "Refused", &e.message);
+    }
+    let key = form.access_key_id.trim();
+    if state
+        .admin_auth
+        .check_secret(key, &form.secret_access_key)
+        .is_none()
+    {
+        tracing::info!(access_key_id = %key, "console sign-in refused");
+        let page = SignInPage {
+            base: base(&state),
+            who: None,
+            csrf: String::new(),
+            dev: false,
+            access_key_id: key.to_string(),
+            error: Some("The access key ID or the secret access key is wrong.".into()),
+        };
+        return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
+    }
+    tracing::info!(access_key_id = %key, "console sign-in");
+    let (_, cookie) = state.api.core().start_console_session(key);
+    let mut res = Redirect::to(&format!("{}/", base(&state))).into_response();
+    set_cookie(&mut res, &state, &cookie, CONSOLE_IDLE_MS / 1000);
+    res
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    let mut res = Redirect::to(&format!("{}/sign-in", base(&state))).into_response();
+    set_cookie(&mut res, &state, "", 0);
+    res
+}
+
+// ---- pools ----
+
+struct PoolRow {
+    id: String,
+    name: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/pools.html")]
+struct PoolsPage {
+    base: String,
+    who: Option<String>,
+    csrf: String,
+    dev: bool,
+    pools: Vec<PoolRow>,
+    next_token: Option<String>,
+    pool_name: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PoolsQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+async fn pools_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<PoolsQuery>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let notice = q.notice.as_deref().map(notice_text).map(str::to_string);
+    pools_view(&state, &v, q.next, String::new(), None, notice).await
+}
+
+fn notice_text(code: &str) -> &'static str {
+    match code {
+        "created" => "The pool was created.",
+        "deleted" => "The pool was deleted.",
+        "saved" => "Saved.",
+        _ => "",
+    }
+}
+
+async fn pools_view(
+    state: &AppState,
+    v: &Visitor,
+    next: Option<String>,
+    pool_name: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let core = state.api.core();
+    if let Err(e) = v.may(core, Operation::ListUserPools, None) {
+        return api_refusal(state, v, &e);
+    }
+    let req = ListUserPoolsRequest {
+        max_results: 60,
+        next_token: next,
+    };
+    let visible = v.scope.as_ref().and_then(|s| s.pools.as_deref());
+    let listed = match core.list_user_pools(req, visible).await {
+        Ok(l) => l,
+        Err(e) => return api_refusal(state, v, &ApiError::from(e)),
+    };
+    let pools = listed
+        .user_pools
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| PoolRow {
+            id: p.id.unwrap_or_default(),
+            name: p.name.unwrap_or_default(),
+            created: p.creation_date.map(date).unwrap_or_default(),
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = PoolsPage {
+        base: base(state),
+        who: v.who(),
+        csrf: v.csrf(),
+        dev: state.config.dev,
+        pools,
+        next_token: listed.next_token,
+        pool_name,
+        error,
+        notice,
+    };
+    v.respond(state, (status, render(&page)))
+}
+
+fn date(epoch_seconds: f64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(epoch_seconds as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct CreatePoolForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    pool_name: String,
+}
+
+async fn create_pool(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<CreatePoolForm>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    let core = state.api.core();
+    let created = async {
+        v.may(core, Operation::CreateUserPool, None)?;
+        let req: CreateUserPoolRequest =
+            api_request::<gatehouse_wire::raw::CreateUserPoolRequest, _>(
+                serde_json::json!({ "PoolName": form.pool_name }),
+            )?;
+        Ok::<_, ApiError>(core.create_user_pool(req).await?)
+    }
+    .await;
+    match created {
+        Ok(_) => v.respond(
+            &state,
+            Redirect::to(&format!("{}/?notice=created", base(&state))),
+        ),
+        Err(e) if e.code == "AccessDeniedException" => api_refusal(&state, &v, &e),
+        Err(e) => pools_view(&state, &v, None, form.pool_name, Some(e.message), None).await,
+    }
+}
+
+// ---- one pool ----
+
+#[derive(Template)]
+#[template(path = "console/pool.html")]
+struct PoolPage {
+    base: String,
+    who: Option<String>,
+    csrf: String,
+    dev: bool,
+    id: String,
+    name: String,
+    version: i64,
+    mfa: &'static str,
+    mfa_on: bool,
+    /// "no", "always" or "opt_in".
+    remember: &'static str,
+    suppress_mfa: bool,
+    read_only: bool,
+    notice: Option<String>,
+    device_error: Option<String>,
+    delete_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PoolQuery {
+    notice: Option<String>,
+}
+
+/// What a pool page shows besides its record; errors go next to their section.
+#[derive(Default)]
+struct PoolPageState {
+    notice: Option<String>,
+    device_error: Option<String>,
+    delete_error: Option<String>,
+}
+
+async fn pool_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<PoolQuery>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let notice = q.notice.as_deref().map(notice_text).map(str::to_string);
+    pool_view(
+        &state,
+        &v,
+        &id,
+        PoolPageState {
+            notice,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn pool_view(state: &AppState, v: &Visitor, id: &str, shown: PoolPageState) -> Response {
+    let core = state.api.core();
+    let rec = async {
+        v.may(core, Operation::DescribeUserPool, Some(id))?;
+        Ok::<_, ApiError>(core.user_pool_record(id).await?)
+    }
+    .await;
+    let rec = match rec {
+        Ok(r) => r,
+        Err(e) => return api_refusal(state, v, &e),
+    };
+    let mfa = rec
+        .pool
+        .mfa_configuration
+        .clone()
+        .unwrap_or(UserPoolMfaType::Off);
+    let device = rec.pool.device_configuration.clone();
+    let remember = match &device {
+        None => "no",
+        Some(d) if d.device_only_remembered_on_user_prompt == Some(true) => "opt_in",
+        Some(_) => "always",
+    };
+    let status = if shown.device_error.is_some() || shown.delete_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = PoolPage {
+        base: base(state),
+        who: v.who(),
+        csrf: v.csrf(),
+        dev: state.config.dev,
+        id: rec.id.clone(),
+        name: rec.pool.name.clone().unwrap_or_default(),
+        version: rec.version,
+        mfa: match mfa {
+            UserPoolMfaType::On => "Required",
+            UserPoolMfaType::Optional => "Optional",
+            _ => "Off",
+        },
+        mfa_on: matches!(mfa, UserPoolMfaType::On | UserPoolMfaType::Optional),
+        remember,
+        suppress_mfa: device.and_then(|d| d.challenge_required_on_new_device) == Some(true),
+        read_only: v.read_only(),
+        notice: shown.notice,
+        device_error: shown.device_error,
+        delete_error: shown.delete_error,
+    };
+    v.respond(state, (status, render(&page)))
+}
+
+#[derive(Deserialize)]
+struct DeviceTrackingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    remember: String,
+    /// Present (as "on") only when ticked.
+    suppress_mfa: Option<String>,
+}
+
+async fn save_device_tracking(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<DeviceTrackingForm>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    let core = state.api.core();
+    let suppress = form.suppress_mfa.is_some();
+    let saved = async {
+        // The same policy as UpdateUserPool, the operation that sets this through the API.
+        v.may(core, Operation::UpdateUserPool, Some(&id))?;
+        let config = match form.remember.as_str() {
+            "no" => None,
+            "always" | "opt_in" => Some(DeviceConfigurationType {
+                challenge_required_on_new_device: Some(suppress),
+                device_only_remembered_on_user_prompt: Some(form.remember == "opt_in"),
+            }),
+            _ => {
+                return Err(ApiError::new(
+                    "InvalidParameterException",
+                    "Choose whether to remember user devices.".to_string(),
+                ))
+            }
+        };
+        core.set_device_configuration(&id, config, form.version)
+            .await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match saved {
+        Ok(()) => v.respond(
+            &state,
+            Redirect::to(&format!("{}/pools/{id}?notice=saved", base(&state))),
+        ),
+        Err(e) if e.code == "AccessDeniedException" || e.code == "ResourceNotFoundException" => {
+            api_refusal(&state, &v, &e)
+        }
+        Err(e) => {
+            let shown = PoolPageState {
+                device_error: Some(e.message),
+                ..Default::default()
+            };
+            pool_view(&state, &v, &id, shown).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn delete_pool(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Response {
+    let v = match visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    let core = state.api.core();
+    let deleted = async {
+        v.may(core, Operation::DeleteUserPool, Some(&id))?;
+        let rec = core.user_pool_record(&id).await?;
+        if rec.pool.name.as_deref() != Some(form.confirm.trim()) {
+            return Err(ApiError::new(
+                "InvalidParameterException",
+                "Type the pool's name exactly to delete it.".to_string(),
+            ));
+        }
+        let req: DeleteUserPoolRequest = api_request::<
+            gatehouse_wire::raw::DeleteUserPoolRequest,
+            _,
+        >(serde_json::json!({ "UserPoolId": id }))?;
+        core.delete_user_pool(req).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match deleted {
+        Ok(()) => v.respond(
+            &state,
+            Redirect::to(&format!("{}/?notice=deleted", base(&state))),
+        ),
+        Err(e) if e.code == "AccessDeniedException" || e.code == "ResourceNotFoundException" => {
+            api_refusal(&state, &v, &e)
+        }
+        Err(e) => {
+            let shown = PoolPageState {
+                delete_error: Some(e.message),
+                ..Default::default()
+            };
+            pool_view(&state, &v, &id, shown).await
+        }
+    }
+}

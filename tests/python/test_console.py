@@ -1,0 +1,304 @@
+"""The web console (/console/) in real Chromium, driven by Playwright: sign-in with an admin key,
+the pools list, creating and deleting a pool, and the pool's device-tracking section, whose saved
+values boto3's DescribeUserPool must show with nothing else of the pool changed. In the PostgreSQL
+lane (GATEHOUSE_TEST_PROCESSES and GATEHOUSE_TEST_DATABASE_URL set) the console's server runs on a
+PostgreSQL database of its own.
+
+Needs Debian's chromium (/usr/bin/chromium, or $GATEHOUSE_CHROMIUM) and the playwright package;
+without them these tests are skipped, unless GATEHOUSE_REQUIRE_BROWSER=1 (CI sets it), which
+turns a missing browser into a failure. Elements are found by role and label, as a person
+would find them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from cluster import fresh_database
+from support import GatehouseServer, REGION
+
+CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ADMIN = ("AKIACONSOLEADMIN0000", "console-admin-secret")
+READER = ("AKIACONSOLEREADER000", "console-reader-secret")
+# Screenshots go to the test's temporary directory, or with GATEHOUSE_UPDATE_SCREENSHOTS=1 to
+# docs/console/, where docs/console.md shows them.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL") if os.environ.get("GATEHOUSE_TEST_PROCESSES") else None
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+if sync_playwright is None or not Path(CHROMIUM).exists():
+    if os.environ.get("GATEHOUSE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"browser tests required but playwright or {CHROMIUM} is missing")
+    pytest.skip("playwright or chromium not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("console")
+    config = base / "gatehouse.toml"
+    config.write_text(
+        f"""
+[[credentials]]
+access_key_id = "{ADMIN[0]}"
+secret_access_key = "{ADMIN[1]}"
+
+[[credentials]]
+access_key_id = "{READER[0]}"
+secret_access_key = "{READER[1]}"
+read_only = true
+"""
+    )
+    extra = ["--config", str(config)]
+    drop = None
+    if DATABASE_URL:
+        url, drop = fresh_database(DATABASE_URL, prefix=(os.environ.get("GATEHOUSE_TEST_DATABASE_PREFIX") or "gh_pytest") + "_console")
+        extra += ["--database-url", url]
+    srv = GatehouseServer(base / "data", base / "server.log", dev=False, extra_args=tuple(extra)).start()
+    yield srv
+    srv.stop()
+    if drop:
+        drop()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    if os.environ.get("GATEHOUSE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SCREENSHOTS
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def admin_api(console_server):
+    return boto3.client(
+        "cognito-idp", endpoint_url=console_server.url, region_name=REGION,
+        aws_access_key_id=ADMIN[0], aws_secret_access_key=ADMIN[1],
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def sign_in(page, server, key=ADMIN):
+    page.goto(server.url + "/console/")
+    page.get_by_label("Access key ID").fill(key[0])
+    page.get_by_label("Secret access key").fill(key[1])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="User pools")).to_be_visible()
+
+
+def mfa_optional_pool(api, name):
+    return api.create_user_pool(
+        PoolName=name,
+        MfaConfiguration="OPTIONAL",
+        SmsConfiguration={"SnsCallerArn": "arn:aws:iam::000000000000:role/sms"},
+        AutoVerifiedAttributes=["email"],
+        Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireSymbols": False}},
+        UserPoolTags={"team": "console"},
+    )["UserPool"]["Id"]
+
+
+def test_console_sends_a_visitor_without_a_session_to_sign_in(page, console_server):
+    page.goto(console_server.url + "/console/")
+    expect(page).to_have_url(console_server.url + "/console/sign-in")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_wrong_secret_is_refused(page, console_server):
+    page.goto(console_server.url + "/console/sign-in")
+    page.get_by_label("Access key ID").fill(ADMIN[0])
+    page.get_by_label("Secret access key").fill("not-the-secret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("The access key ID or the secret access key is wrong.")
+    page.goto(console_server.url + "/console/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_the_session(page, console_server):
+    sign_in(page, console_server)
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == ["gatehouse_console"]
+    assert cookies[0]["httpOnly"] and cookies[0]["sameSite"] == "Strict"
+    expect(page.get_by_text(f"Signed in as {ADMIN[0]}")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.context.cookies() == []
+    page.goto(console_server.url + "/console/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_pools_are_links_named_by_pool_name(page, console_server, admin_api):
+    pool_id = admin_api.create_user_pool(PoolName="listed-pool")["UserPool"]["Id"]
+    sign_in(page, console_server)
+    page.get_by_role("link", name="listed-pool").click()
+    expect(page.get_by_role("heading", name="listed-pool")).to_be_visible()
+    expect(page.get_by_text(f"Pool id {pool_id}")).to_be_visible()
+
+
+def test_device_tracking_saves_exactly_device_configuration_and_nothing_else(page, console_server, admin_api,
+                                                                           screenshots):
+    pool_id = mfa_optional_pool(admin_api, "devices-pool")
+    before = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert "DeviceConfiguration" not in before
+    sign_in(page, console_server)
+    page.get_by_role("link", name="devices-pool").click()
+    remember = page.get_by_role("radiogroup", name="Remember user devices")
+    expect(remember.get_by_label("Don't remember")).to_be_checked()
+    remember.get_by_label("User opt-in").check()
+    suppress = page.get_by_label("Suppress MFA on remembered devices")
+    expect(suppress).to_be_enabled()
+    suppress.check()
+    page.get_by_role("group", name="Device tracking").screenshot(path=str(screenshots / "device-tracking.png"))
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    after = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert after["DeviceConfiguration"] == {
+        "ChallengeRequiredOnNewDevice": True,
+        "DeviceOnlyRememberedOnUserPrompt": True,
+    }
+    for member in set(before) | set(after):
+        if member in ("DeviceConfiguration", "LastModifiedDate"):
+            continue
+        assert after.get(member) == before.get(member), member
+
+    # The page shows what is saved; Always without suppression is saved as such.
+    expect(remember.get_by_label("User opt-in")).to_be_checked()
+    expect(suppress).to_be_checked()
+    remember.get_by_label("Always").check()
+    suppress.uncheck()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeviceConfiguration"] == {
+        "ChallengeRequiredOnNewDevice": False,
+        "DeviceOnlyRememberedOnUserPrompt": False,
+    }
+    remember.get_by_label("Don't remember").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    assert "DeviceConfiguration" not in admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+
+
+def test_suppress_mfa_is_disabled_with_a_reason_when_mfa_is_off(page, console_server, admin_api):
+    admin_api.create_user_pool(PoolName="no-mfa-pool")
+    sign_in(page, console_server)
+    page.get_by_role("link", name="no-mfa-pool").click()
+    expect(page.get_by_label("Suppress MFA on remembered devices")).to_be_disabled()
+    expect(page.get_by_text("Available when MFA is Optional or Required")).to_be_visible()
+
+
+def test_a_stale_form_does_not_overwrite_a_change_made_meanwhile(page, console_server, admin_api):
+    pool_id = mfa_optional_pool(admin_api, "stale-pool")
+    sign_in(page, console_server)
+    page.get_by_role("link", name="stale-pool").click()
+    # Someone else changes the pool after the page was drawn.
+    admin_api.update_user_pool(
+        UserPoolId=pool_id, MfaConfiguration="OPTIONAL",
+        SmsConfiguration={"SnsCallerArn": "arn:aws:iam::000000000000:role/sms"},
+        DeviceConfiguration={"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False},
+    )
+    page.get_by_role("radiogroup", name="Remember user devices").get_by_label("User opt-in").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("changed since this page was loaded")
+    assert admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeviceConfiguration"] == {
+        "ChallengeRequiredOnNewDevice": False,
+        "DeviceOnlyRememberedOnUserPrompt": False,
+    }
+
+
+def test_create_a_pool_with_the_apis_validation_and_delete_it_with_typed_confirmation(page, console_server, admin_api):
+    sign_in(page, console_server)
+    page.get_by_label("Pool name").fill("x" * 129)
+    page.get_by_role("button", name="Create pool").click()
+    expect(page.get_by_role("alert")).to_contain_text("poolName")
+    page.get_by_label("Pool name").fill("made-in-console")
+    page.get_by_role("button", name="Create pool").click()
+    expect(page.get_by_role("status")).to_have_text("The pool was created.")
+    pools = {p["Name"]: p["Id"] for p in admin_api.list_user_pools(MaxResults=60)["UserPools"]}
+    assert "made-in-console" in pools
+
+    page.get_by_role("link", name="made-in-console").click()
+    page.get_by_label("Type the pool's name to confirm").fill("wrong-name")
+    page.get_by_role("button", name="Delete pool").click()
+    expect(page.get_by_role("alert")).to_have_text("Type the pool's name exactly to delete it.")
+    page.get_by_label("Type the pool's name to confirm").fill("made-in-console")
+    page.get_by_role("button", name="Delete pool").click()
+    expect(page.get_by_role("status")).to_have_text("The pool was deleted.")
+    with pytest.raises(admin_api.exceptions.ResourceNotFoundException):
+        admin_api.describe_user_pool(UserPoolId=pools["made-in-console"])
+
+
+def test_a_read_only_key_sees_pages_but_cannot_save(page, console_server, admin_api):
+    pool_id = mfa_optional_pool(admin_api, "read-only-pool")
+    sign_in(page, console_server, READER)
+    page.get_by_role("link", name="read-only-pool").click()
+    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    # A post made anyway (the form's own token, the session's cookie) is refused as the API would.
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    answer = page.request.post(
+        f"{console_server.url}/console/pools/{pool_id}/device-tracking",
+        form={"csrf": csrf, "version": "1", "remember": "always"},
+        max_redirects=0,
+    )
+    assert answer.status == 403
+    assert "not authorized to perform: cognito-idp:UpdateUserPool" in answer.text()
+    assert "DeviceConfiguration" not in admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(page, console_server, admin_api):
+    pool_id = mfa_optional_pool(admin_api, "csrf-pool")
+    sign_in(page, console_server)
+    for form in ({"version": "1", "remember": "always"},
+                 {"csrf": "forged", "version": "1", "remember": "always"}):
+        answer = page.request.post(
+            f"{console_server.url}/console/pools/{pool_id}/device-tracking",
+            form=form, max_redirects=0,
+        )
+        assert answer.status == 403
+        assert "CSRF" in answer.text()
+    assert "DeviceConfiguration" not in admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+
+
+def test_console_pages_cannot_be_framed_or_cached(page, console_server):
+    answer = page.request.get(console_server.url + "/console/sign-in")
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_development_mode_opens_the_console_under_a_banner(page, tmp_path):
+    srv = GatehouseServer(tmp_path / "data", tmp_path / "server.log").start()
+    try:
+        page.goto(srv.url + "/console/")
+        expect(page.get_by_role("heading", name="User pools")).to_be_visible()
+        expect(page.get_by_text("Development mode: the console is open without sign-in.")).to_be_visible()
+    finally:
+        srv.stop()
