@@ -323,6 +323,8 @@ def make_client(endpoint_url: str, **config):
 
 # --- sign-in helpers: app clients, users, SRP steps, token verification ------------------------
 
+PASSWORD = "Passw0rd!"
+NEW_PASSWORD = "N3w-Passw0rd!"
 PASSWORD_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
                   "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -351,6 +353,45 @@ def password_sign_in(cognito, client_id: str, username: str, password: str, clie
     if client_secret is not None:
         params["SECRET_HASH"] = secret_hash(client_secret, hash_username or username, client_id)
     return cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+
+
+def sign_in_tokens(cognito, client_id: str, username: str = "alice", password: str = PASSWORD, **kwargs) -> dict:
+    """USER_PASSWORD_AUTH that must end the sign-in (no challenge); its AuthenticationResult."""
+    return tokens(password_sign_in(cognito, client_id, username, password, **kwargs))
+
+
+def refresh(cognito, client_id: str, token: str, device_key: str | None = None, flow: str = "REFRESH_TOKEN_AUTH",
+            **params: str) -> dict:
+    """InitiateAuth REFRESH_TOKEN_AUTH (or `flow`) with this refresh token, DEVICE_KEY when given
+    and any other AuthParameters (e.g. SECRET_HASH); returns the whole answer."""
+    params = {"REFRESH_TOKEN": token, **params}
+    if device_key is not None:
+        params["DEVICE_KEY"] = device_key
+    return cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
+
+
+def user_status(cognito, pool_id: str, username: str = "alice") -> str:
+    return cognito.admin_get_user(UserPoolId=pool_id, Username=username)["UserStatus"]
+
+
+def outbox_messages(server, pool_id: str, purpose: str, username: str = "alice") -> list[dict]:
+    """The messages of the development outbox for `username` with this Purpose (FORGOT_PASSWORD,
+    VERIFY_ATTRIBUTE, SIGN_UP, INVITATION, MFA, …), oldest first."""
+    return [m for m in server.outbox(pool_id, username) if m["Purpose"] == purpose]
+
+
+def last_code(server, pool_id: str, purpose: str, username: str = "alice") -> str:
+    """The code of the latest outbox message with this Purpose; fails when there is none."""
+    messages = outbox_messages(server, pool_id, purpose, username)
+    assert messages, server.outbox(pool_id, username)
+    return messages[-1]["Code"]
+
+
+def pycognito_user(url: str, pool_id: str, client_id: str, username: str = "alice", **kwargs):
+    """pycognito's Cognito object for this user, with its own boto3 client pointed at `url`."""
+    from pycognito import Cognito
+    return Cognito(pool_id, client_id, username=username, boto3_client_kwargs={
+        "endpoint_url": url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET}, **kwargs)
 
 
 def cognito_timestamp(when) -> str:
@@ -445,6 +486,23 @@ def verify_jwt(issuer: str, token: str, token_use: str, client_id: str | None = 
                                  "verify_aud": token_use == "id"})
     assert claims["token_use"] == token_use, claims
     return claims
+
+
+def assert_tokens_of(issuer: str, result: dict, client_id: str, username: str,
+                     sub: str | None = None) -> tuple[dict, dict]:
+    """An AuthenticationResult whose access and ID tokens verify (verify_jwt) and were issued to
+    `username` (and `sub`, when given) through `client_id`, with a refresh token beside them.
+    Returns (access claims, ID claims)."""
+    access = verify_jwt(issuer, result["AccessToken"], "access")
+    id_claims = verify_jwt(issuer, result["IdToken"], "id", client_id)
+    assert access["username"] == username, access
+    assert id_claims["cognito:username"] == username, id_claims
+    assert access["client_id"] == client_id, access
+    assert access["sub"] == id_claims["sub"], (access, id_claims)
+    if sub is not None:
+        assert access["sub"] == sub, access
+    assert result["RefreshToken"], result
+    return access, id_claims
 
 
 # --- sign-in results and devices (shared by the device and MFA suites) ----------------------------
