@@ -283,11 +283,6 @@ def test_forged_token_refused_by_a_state_changing_operation(cognito, pool, clien
     assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["email"] == "alice@example.com"
 
 
-@pytest.mark.skip(reason="tokens live at least 5 minutes; expiry is covered by a Rust test with a moving clock")
-def test_expired_access_token():
-    pass
-
-
 # --- revoked and forged refresh tokens -----------------------------------------------------------
 
 def refresh(cognito, client_id, token) -> dict:
