@@ -4,8 +4,9 @@ and the users' MFA preferences (SetUserMFAPreference / AdminSetUserMFAPreference
 AdminSetUserSettings MFAOptions, UserMFASettingList / PreferredMfaSetting in GetUser and
 AdminGetUser). Sign-in challenges are not part of this slice and are not tested here.
 
-TOTP codes are computed here with the standard library (RFC 6238: HMAC-SHA1, 6 digits, 30-second
-steps); the server accepts one step either side of the current one."""
+TOTP codes are computed by mfa_support with the standard library (RFC 6238: HMAC-SHA1, 6 digits,
+30-second steps); the server accepts one step either side of the current one. The one test of that
+helper against the RFC's vectors is here (test_totp_helper_matches_rfc_6238), for every MFA suite."""
 
 from __future__ import annotations
 
