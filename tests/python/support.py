@@ -1,4 +1,9 @@
-"""Helpers shared by the test modules: the server process, boto3 clients, raw HTTP, assertions."""
+"""Helpers shared by the test modules, each in one place: the server process, boto3 clients, raw
+HTTP, assertions; app clients and users, password, SRP and refresh sign-ins, the development
+outbox (outbox_messages, last_code), token verification (verify_jwt, assert_tokens_of), pycognito
+users, devices, and SignInEnv (a pool with its client and the client side of sign-ins, which
+test_devices.Devices and mfa_support.Env extend). Fixtures built on them (client_id, alice, …) are
+in conftest.py; the MFA-only helpers (TOTP, Env) in mfa_support.py."""
 
 from __future__ import annotations
 
@@ -548,3 +553,75 @@ def device_attributes(device: dict) -> dict[str, str]:
 
 def remembered_status(device: dict) -> str:
     return device_attributes(device)["dev:device_remembered_status"]
+
+
+class SignInEnv:
+    """A pool (with `devices` as its DeviceConfiguration; None: device tracking off), an app client
+    allowing every password flow, users with PASSWORD, and the client side of sign-ins. The device
+    suite (test_devices.Devices) and the MFA suites (mfa_support.Env) build on it."""
+
+    pool_name = "sign-in"
+
+    def __init__(self, cognito, server, devices: dict | None = None, **pool_settings):
+        self.cognito = cognito
+        self.server = server
+        kwargs = {"PoolName": self.pool_name, **pool_settings}
+        if devices is not None:
+            kwargs["DeviceConfiguration"] = devices
+        self.pool = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
+        self.client_id = new_app_client(cognito, self.pool)[0]
+        self.issuer = f"{server.url}/{self.pool}"
+        self.opt_in = bool(devices and devices.get("DeviceOnlyRememberedOnUserPrompt"))
+        self.tracking = devices is not None
+
+    def user(self, username: str = "alice", **attributes) -> dict:
+        return new_confirmed_user(self.cognito, self.pool, username, PASSWORD, **attributes)
+
+    # sign-ins
+
+    def password_auth(self, username: str = "alice", flow: str = "USER_PASSWORD_AUTH",
+                      device_key: str | None = None, password: str = PASSWORD, client_id: str | None = None,
+                      **extra) -> dict:
+        """InitiateAuth USER_PASSWORD_AUTH, or AdminInitiateAuth for the ADMIN_ flows, with DEVICE_KEY
+        in AuthParameters when given; the raw answer."""
+        params = {"USERNAME": username, "PASSWORD": password, **extra}
+        if device_key is not None:
+            params["DEVICE_KEY"] = device_key
+        client_id = client_id or self.client_id
+        if flow.startswith("ADMIN_"):
+            return self.cognito.admin_initiate_auth(UserPoolId=self.pool, ClientId=client_id, AuthFlow=flow,
+                                                    AuthParameters=params)
+        return self.cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
+
+    def respond(self, challenge: str, responses: dict, session: str | None = None, admin: bool = False,
+                client_id: str | None = None) -> dict:
+        kwargs = {"ClientId": client_id or self.client_id, "ChallengeName": challenge,
+                  "ChallengeResponses": responses}
+        if session is not None:
+            kwargs["Session"] = session
+        if admin:
+            return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
+        return self.cognito.respond_to_auth_challenge(**kwargs)
+
+    def srp(self, username: str = "alice", device: Device | None = None, device_password: str | None = None,
+            password: str = PASSWORD):
+        """pycognito's SRP client (AWSSRP) through boto3, holding `device` if given."""
+        from pycognito.aws_srp import AWSSRP
+        extra = {}
+        if device is not None:
+            extra = dict(device_key=device.key, device_group_key=device.group_key,
+                         device_password=device_password or device.password)
+        return AWSSRP(username=username, password=password, pool_id=self.pool, client_id=self.client_id,
+                      client=self.cognito, **extra)
+
+    # tokens and devices
+
+    def access_claims(self, access_token: str) -> dict:
+        """The access token's claims, verified against the pool's JWKS and issuer."""
+        return verify_jwt(self.issuer, access_token, "access")
+
+    def new_device_metadata(self, result: dict) -> dict:
+        return checked_new_device_metadata(self.issuer, result)
+
+    def admin_device(self, key: str, username: str = "alice") -> dict:
+        return self.cognito.admin_get_device(UserPoolId=self.pool, Username=username, DeviceKey=key)["Device"]

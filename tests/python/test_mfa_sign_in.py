@@ -36,12 +36,6 @@ from mfa_support import (
 from support import aws_error, new_app_client, secret_hash
 
 
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
-
-
 @pytest.fixture
 def env(cognito, server) -> Env:
     """OPTIONAL pool, TOTP allowed, no device tracking; alice exists."""
