@@ -24,36 +24,18 @@ import { CreateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-pr
 import {
   GatehouseServer,
   MemoryStorage,
-  TARGET_PREFIX,
   assertAccessClaims,
   assertAwsError,
   assertIdClaims,
   assertOk,
   createPoolWithUser,
   decodeJwt,
+  recordClientExchanges,
 } from './server.mjs';
 
-// Observe (not alter) what Amplify sends to the server: operation, status and bodies.
-const exchanges = [];
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (input, init = {}) => {
-  const headers = new Headers(init.headers ?? {});
-  const target = headers.get('x-amz-target');
-  const resp = await realFetch(input, init);
-  if (target?.startsWith(TARGET_PREFIX)) {
-    const text = await resp.clone().text();
-    exchanges.push({
-      operation: target.slice(TARGET_PREFIX.length),
-      request: typeof init.body === 'string' ? JSON.parse(init.body) : init.body,
-      status: resp.status,
-      response: text,
-    });
-  }
-  return resp;
-};
-
-/** The operations Amplify called since `mark`, as "Operation status". */
-const callsSince = (mark) => exchanges.slice(mark).map((e) => `${e.operation} ${e.status}`);
+// Observe (not alter) what Amplify sends to the server: operation, status and bodies (the tests'
+// own raw calls through server.call are not recorded).
+const { mark, since, callsSince, shown } = recordClientExchanges();
 
 describe('Amplify v6 (aws-amplify) in Node', () => {
   let server;
@@ -117,13 +99,13 @@ describe('Amplify v6 (aws-amplify) in Node', () => {
   test('signIn with SRP (default USER_SRP_AUTH) completes with tokens in storage', async () => {
     storage = new MemoryStorage();
     cognitoUserPoolsTokenProvider.setKeyValueStorage(storage);
-    const mark = exchanges.length;
+    const m = mark();
     const result = await signIn({ username: fixture.username, password: fixture.password });
     assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
-    assert.deepEqual(callsSince(mark), ['InitiateAuth 200', 'RespondToAuthChallenge 200']);
-    const initiate = exchanges[mark];
+    assert.deepEqual(callsSince(m), ['InitiateAuth 200', 'RespondToAuthChallenge 200']);
+    const initiate = since(m)[0];
     assert.equal(initiate.request.AuthFlow, 'USER_SRP_AUTH');
-    const challenge = JSON.parse(initiate.response);
+    const challenge = initiate.body;
     assert.equal(challenge.ChallengeName, 'PASSWORD_VERIFIER');
     assert.equal(challenge.ChallengeParameters.USER_ID_FOR_SRP, 'bob');
     assert.equal(challenge.ChallengeParameters.USERNAME, 'bob');
@@ -175,10 +157,10 @@ describe('Amplify v6 (aws-amplify) in Node', () => {
   test('fetchAuthSession({forceRefresh: true}) gets a new access token that the server accepts', async () => {
     const before = (await fetchAuthSession()).tokens;
     const refreshBefore = storedRefreshToken();
-    const mark = exchanges.length;
+    const m = mark();
     const session = await fetchAuthSession({ forceRefresh: true });
-    assert.deepEqual(callsSince(mark), ['GetTokensFromRefreshToken 200']);
-    assert.equal(exchanges[mark].request.RefreshToken, refreshBefore);
+    assert.deepEqual(callsSince(m), ['GetTokensFromRefreshToken 200']);
+    assert.equal(since(m)[0].request.RefreshToken, refreshBefore);
 
     const { accessToken, idToken } = session.tokens;
     assert.notEqual(accessToken.toString(), before.accessToken.toString(), 'access token not renewed');
@@ -207,12 +189,12 @@ describe('Amplify v6 (aws-amplify) in Node', () => {
     }));
     assert.equal(decodeJwt(ok.AuthenticationResult.AccessToken).payload.username, 'bob');
 
-    const mark = exchanges.length;
+    const m = mark();
     await signOut();
     // Amplify swallows RevokeToken errors, so check what the server answered.
-    assert.deepEqual(callsSince(mark), ['RevokeToken 200'], JSON.stringify(exchanges.slice(mark)));
-    assert.deepEqual(exchanges[mark].request, { ClientId: fixture.clientId, Token: refreshToken });
-    assert.deepEqual(JSON.parse(exchanges[mark].response), {});
+    assert.deepEqual(callsSince(m), ['RevokeToken 200'], shown(m));
+    assert.deepEqual(since(m)[0].request, { ClientId: fixture.clientId, Token: refreshToken });
+    assert.deepEqual(since(m)[0].body, {});
     assert.equal(storedRefreshToken(), null, 'Amplify kept the refresh token');
     await assert.rejects(getCurrentUser(), { name: 'UserUnAuthenticatedException' });
 
@@ -233,15 +215,15 @@ describe('Amplify v6 (aws-amplify) in Node', () => {
   });
 
   test('signIn with authFlowType USER_PASSWORD_AUTH', async () => {
-    const mark = exchanges.length;
+    const m = mark();
     const result = await signIn({
       username: fixture.username,
       password: fixture.password,
       options: { authFlowType: 'USER_PASSWORD_AUTH' },
     });
     assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
-    assert.deepEqual(callsSince(mark), ['InitiateAuth 200']);
-    assert.equal(exchanges[mark].request.AuthFlow, 'USER_PASSWORD_AUTH');
+    assert.deepEqual(callsSince(m), ['InitiateAuth 200']);
+    assert.equal(since(m)[0].request.AuthFlow, 'USER_PASSWORD_AUTH');
 
     const user = await getCurrentUser();
     assert.deepEqual(user, {

@@ -18,7 +18,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import identityJs from 'amazon-cognito-identity-js';
 import {
   fetchAuthSession,
   fetchDevices,
@@ -35,21 +34,25 @@ import {
 
 import {
   GatehouseServer,
-  MemoryStorage,
-  configureAmplify,
-  REGION,
   assertAwsError,
+  assertDeviceSrp,
   assertOk,
+  authenticate,
+  callback,
+  configureAmplify,
   createPoolWithUser,
   decodeJwt,
+  identityJsClient,
+  isError,
+  nodeCall,
   recordClientExchanges,
+  REGION,
   signOutIfSignedIn,
+  signOutUser,
   sleep,
 } from './server.mjs';
 
-const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
-
-// The DeviceName amazon-cognito-identity-js sends, decided when it was loaded (above).
+// The DeviceName amazon-cognito-identity-js sends, decided when it was loaded (by server.mjs, above).
 const IDENTITY_JS_DEVICE_NAME = typeof navigator === 'undefined' ? 'nodejs' : navigator.userAgent;
 // The user agent of the navigator the Amplify suite installs; Amplify sends it as DeviceName.
 const AMPLIFY_DEVICE_NAME = 'Mozilla/5.0 (X11; Linux x86_64) gatehouse-node-devices-test';
@@ -100,48 +103,6 @@ function assertNewDevice(answered, confirm, { name, userConfirmationNecessary })
   return meta;
 }
 
-/**
- * A sign-in that passed device SRP, from the client's request that presented the device key:
- * `presented` (PASSWORD_VERIFIER answer, or USER_PASSWORD_AUTH InitiateAuth) → DEVICE_SRP_AUTH;
- * `srpAuth` (DEVICE_SRP_AUTH answer) → DEVICE_PASSWORD_VERIFIER; `verifier`
- * (DEVICE_PASSWORD_VERIFIER answer) → tokens bound to the device, no new key.
- * Returns the AuthenticationResult.
- */
-function assertDeviceSrp([presented, srpAuth, verifier], { deviceKey, username }) {
-  assert.equal(presented.status, 200, presented.text);
-  assert.equal(presented.body.ChallengeName, 'DEVICE_SRP_AUTH', presented.text);
-  assert.deepEqual(presented.body.ChallengeParameters, {});
-  assert.equal(presented.body.AuthenticationResult, undefined);
-  const session = presented.body.Session;
-  assert.equal(typeof session, 'string');
-
-  assert.equal(srpAuth.operation, 'RespondToAuthChallenge');
-  assert.equal(srpAuth.request.ChallengeName, 'DEVICE_SRP_AUTH');
-  assert.equal(srpAuth.request.ChallengeResponses.DEVICE_KEY, deviceKey);
-  assert.equal(srpAuth.request.Session, session);
-  assert.equal(srpAuth.status, 200, srpAuth.text);
-  assert.equal(srpAuth.body.ChallengeName, 'DEVICE_PASSWORD_VERIFIER', srpAuth.text);
-  assert.equal(srpAuth.body.Session, session, 'every challenge of one sign-in carries the same Session');
-  const params = srpAuth.body.ChallengeParameters;
-  assert.deepEqual(Object.keys(params).sort(), ['DEVICE_KEY', 'SALT', 'SECRET_BLOCK', 'SRP_B', 'USERNAME']);
-  assert.equal(params.USERNAME, username);
-  assert.equal(params.DEVICE_KEY, deviceKey);
-  assert.match(params.SRP_B, /^[0-9a-fA-F]+$/);
-  assert.match(params.SALT, /^[0-9a-fA-F]+$/);
-  assert.match(params.SECRET_BLOCK, /^[A-Za-z0-9+/]+=*$/);
-
-  assert.equal(verifier.operation, 'RespondToAuthChallenge');
-  assert.equal(verifier.request.ChallengeName, 'DEVICE_PASSWORD_VERIFIER');
-  assert.equal(verifier.request.ChallengeResponses.DEVICE_KEY, deviceKey);
-  assert.equal(verifier.status, 200, verifier.text);
-  assert.equal(verifier.body.ChallengeName, undefined, verifier.text);
-  const result = verifier.body.AuthenticationResult;
-  assert.ok(result?.AccessToken && result.IdToken && result.RefreshToken, verifier.text);
-  assert.equal(result.NewDeviceMetadata, undefined, 'a device that proved itself gets no new key');
-  assert.equal(decodeJwt(result.AccessToken).payload.device_key, deviceKey);
-  return result;
-}
-
 const attributesOf = (device) =>
   Object.fromEntries((device.DeviceAttributes ?? []).map(({ Name, Value }) => [Name, Value]));
 /** Epoch milliseconds of a device date: a Date (admin SDK) or epoch seconds (raw JSON). */
@@ -181,55 +142,7 @@ function assertAuthenticatedSince(beforeDate, afterDate, startedMs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// amazon-cognito-identity-js as promises.
-
-/** authenticateUser as a promise; any challenge callback is a failure. */
-function authenticate(user, username, password) {
-  return new Promise((resolve, reject) => {
-    const unexpected = (name) => (...args) =>
-      reject(new Error(`unexpected ${name} callback: ${JSON.stringify(args)}`));
-    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: password }), {
-      onSuccess: (session, userConfirmationNecessary) => resolve({ session, userConfirmationNecessary }),
-      onFailure: reject,
-      newPasswordRequired: unexpected('newPasswordRequired'),
-      mfaRequired: unexpected('mfaRequired'),
-      totpRequired: unexpected('totpRequired'),
-      customChallenge: unexpected('customChallenge'),
-      mfaSetup: unexpected('mfaSetup'),
-      selectMFAType: unexpected('selectMFAType'),
-    });
-  });
-}
-
-/** A CognitoUser method taking {onSuccess, onFailure} last, as a promise. */
-function callback(user, method, ...args) {
-  return new Promise((resolve, reject) => {
-    user[method](...args, { onSuccess: resolve, onFailure: reject });
-  });
-}
-
-/** A CognitoUser method taking a node-style (err, result) callback last, as a promise. */
-function nodeCall(user, method, ...args) {
-  return new Promise((resolve, reject) => {
-    user[method](...args, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-}
-
-/** signOut with token revocation (RevokeToken), as a promise. */
-function signOutUser(user) {
-  return new Promise((resolve, reject) => {
-    user.signOut((err) => (err ? reject(err) : resolve()));
-  });
-}
-
-/** An identity-js error with this code (and message, when given). */
-function isError(code, message) {
-  return (err) => {
-    assert.equal(err.code, code, `code of ${err.stack}`);
-    if (message !== undefined) assert.equal(err.message, message);
-    return true;
-  };
-}
+// Set-up.
 
 /** Pool, app client and user on the test server, and an identity-js world over one storage. */
 async function identityJsWorld(server, { poolName, username, deviceConfiguration }) {
@@ -240,23 +153,9 @@ async function identityJsWorld(server, { poolName, username, deviceConfiguration
     attributes: { email: `${username}@example.com`, email_verified: 'true' },
     poolOptions: deviceConfiguration ? { DeviceConfiguration: deviceConfiguration } : {},
   });
-  const storage = new MemoryStorage();
-  const pool = new CognitoUserPool({
-    UserPoolId: fixture.poolId,
-    ClientId: fixture.clientId,
-    endpoint: `${server.url}/`,
-    Storage: storage,
-  });
-  const prefix = `CognitoIdentityServiceProvider.${fixture.clientId}`;
   return {
     fixture,
-    storage,
-    pool,
-    newUser: () => new CognitoUser({ Username: fixture.username, Pool: pool, Storage: storage }),
-    /** The storage key under which the client keeps `name` (deviceKey, accessToken, ...). */
-    storageKey: (name) => `${prefix}.${fixture.username}.${name}`,
-    /** What the client stored for the user under `name`. */
-    stored: (name) => storage.getItem(`${prefix}.${fixture.username}.${name}`),
+    ...identityJsClient(server, fixture),
     adminGetDevice: (key) => server.admin.send(new AdminGetDeviceCommand({
       UserPoolId: fixture.poolId, Username: fixture.username, DeviceKey: key,
     })),

@@ -9,47 +9,19 @@ import { CreateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-pr
 
 import {
   GatehouseServer,
-  MemoryStorage,
   assertAccessClaims,
   assertAwsError,
   assertIdClaims,
   assertOk,
+  authenticate,
+  callback,
   createPoolWithUser,
   decodeJwt,
+  identityJsClient,
+  nodeCall,
 } from './server.mjs';
 
-const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
-
-/** authenticateUser as a promise; any challenge the test did not expect is a failure. */
-function authenticate(user, username, password) {
-  return new Promise((resolve, reject) => {
-    const unexpected = (name) => (...args) =>
-      reject(new Error(`unexpected ${name} callback: ${JSON.stringify(args)}`));
-    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: password }), {
-      onSuccess: (session, userConfirmationNecessary) => resolve({ session, userConfirmationNecessary }),
-      onFailure: reject,
-      newPasswordRequired: unexpected('newPasswordRequired'),
-      mfaRequired: unexpected('mfaRequired'),
-      totpRequired: unexpected('totpRequired'),
-      customChallenge: unexpected('customChallenge'),
-      mfaSetup: unexpected('mfaSetup'),
-      selectMFAType: unexpected('selectMFAType'),
-    });
-  });
-}
-
-/** Promise around a node-style (err, result) method of CognitoUser. */
-function call(user, method, ...args) {
-  return new Promise((resolve, reject) => {
-    user[method](...args, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-}
-
-function globalSignOut(user) {
-  return new Promise((resolve, reject) => {
-    user.globalSignOut({ onSuccess: resolve, onFailure: reject });
-  });
-}
+const { CognitoUserPool } = identityJs;
 
 /** Assert a rejection with this error name (= code) and exact message. */
 async function assertRejects(promise, code, message) {
@@ -65,12 +37,10 @@ describe('amazon-cognito-identity-js 6.3', () => {
   let server;
   let fixture;
   let storage;
-  let pool;
+  let newUser; // (username = fixture.username) => a CognitoUser over `storage`
   let issuer;
   let sub;
   let firstSession;
-
-  const newUser = (username = fixture.username) => new CognitoUser({ Username: username, Pool: pool, Storage: storage });
 
   before(async () => {
     server = await GatehouseServer.start();
@@ -87,13 +57,7 @@ describe('amazon-cognito-identity-js 6.3', () => {
     });
     issuer = `${server.url}/${fixture.poolId}`;
     sub = fixture.sub;
-    storage = new MemoryStorage();
-    pool = new CognitoUserPool({
-      UserPoolId: fixture.poolId,
-      ClientId: fixture.clientId,
-      endpoint: `${server.url}/`,
-      Storage: storage,
-    });
+    ({ storage, newUser } = identityJsClient(server, fixture));
   });
 
   after(async () => {
@@ -145,7 +109,7 @@ describe('amazon-cognito-identity-js 6.3', () => {
     const current = again.getCurrentUser();
     assert.ok(current, 'no current user');
     assert.equal(current.getUsername(), 'alice');
-    const session = await call(current, 'getSession');
+    const session = await nodeCall(current, 'getSession');
     assert.ok(session.isValid());
     assert.equal(session.getAccessToken().getJwtToken(), firstSession.getAccessToken().getJwtToken());
   });
@@ -173,14 +137,9 @@ describe('amazon-cognito-identity-js 6.3', () => {
       ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       PreventUserExistenceErrors: 'ENABLED',
     }));
-    const hidingPool = new CognitoUserPool({
-      UserPoolId: fixture.poolId,
-      ClientId: created.UserPoolClient.ClientId,
-      endpoint: `${server.url}/`,
-      Storage: new MemoryStorage(),
-    });
+    const hiding = identityJsClient(server, { ...fixture, clientId: created.UserPoolClient.ClientId });
     for (const [username, password] of [['nobody', 'Correct-Horse-1'], ['alice', 'Wrong-Horse-1']]) {
-      const user = new CognitoUser({ Username: username, Pool: hidingPool, Storage: new MemoryStorage() });
+      const user = hiding.newUser(username);
       await assertRejects(
         authenticate(user, username, password),
         'NotAuthorizedException',
@@ -192,7 +151,7 @@ describe('amazon-cognito-identity-js 6.3', () => {
   test('getUserAttributes returns the attributes set by the admin and the sub', async () => {
     const user = newUser();
     await authenticate(user, fixture.username, fixture.password);
-    const list = await call(user, 'getUserAttributes');
+    const list = await nodeCall(user, 'getUserAttributes');
     const attrs = Object.fromEntries(list.map((a) => [a.getName(), a.getValue()]));
     assert.deepEqual(attrs, {
       sub,
@@ -208,11 +167,11 @@ describe('amazon-cognito-identity-js 6.3', () => {
     await authenticate(user, fixture.username, fixture.password);
     // Wrong previous password first: refused, nothing changes.
     await assertRejects(
-      call(user, 'changePassword', 'Not-The-Password-1', 'Battery-Staple-2'),
+      nodeCall(user, 'changePassword', 'Not-The-Password-1', 'Battery-Staple-2'),
       'NotAuthorizedException',
       'Incorrect username or password.',
     );
-    assert.equal(await call(user, 'changePassword', fixture.password, 'Battery-Staple-2'), 'SUCCESS');
+    assert.equal(await nodeCall(user, 'changePassword', fixture.password, 'Battery-Staple-2'), 'SUCCESS');
     await assertRejects(
       authenticate(newUser(), fixture.username, fixture.password),
       'NotAuthorizedException',
@@ -231,7 +190,7 @@ describe('amazon-cognito-identity-js 6.3', () => {
     const oldId = decodeJwt(session.getIdToken().getJwtToken()).payload;
     const refreshToken = session.getRefreshToken();
 
-    const refreshed = await call(user, 'refreshSession', refreshToken);
+    const refreshed = await nodeCall(user, 'refreshSession', refreshToken);
     assert.ok(refreshed.isValid());
     const access = decodeJwt(refreshed.getAccessToken().getJwtToken()).payload;
     const id = decodeJwt(refreshed.getIdToken().getJwtToken()).payload;
@@ -255,13 +214,13 @@ describe('amazon-cognito-identity-js 6.3', () => {
     const accessToken = session.getAccessToken().getJwtToken();
     const refreshToken = session.getRefreshToken();
 
-    assert.equal(await globalSignOut(user), 'SUCCESS');
+    assert.equal(await callback(user, 'globalSignOut'), 'SUCCESS');
     const prefix = `CognitoIdentityServiceProvider.${fixture.clientId}`;
     assert.equal(storage.getItem(`${prefix}.alice.refreshToken`), null, 'client did not clear its tokens');
 
     // The client retries refresh with backoff (about 6 s) before it gives up.
     await assertRejects(
-      call(newUser(), 'refreshSession', refreshToken),
+      nodeCall(newUser(), 'refreshSession', refreshToken),
       'NotAuthorizedException',
       'Refresh Token has been revoked',
     );

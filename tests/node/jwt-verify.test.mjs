@@ -12,7 +12,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 
-import identityJs from 'amazon-cognito-identity-js';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
 import {
@@ -28,13 +27,12 @@ import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 
 import {
   GatehouseServer,
-  MemoryStorage,
   assertOk,
+  authenticate,
   createPoolWithUser,
   decodeJwt,
+  identityJsClient,
 } from './server.mjs';
-
-const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
 
 /** A Fetcher for SimpleJwksCache over plain HTTP; answers other than 200 are not retried. */
 class HttpFetcher {
@@ -68,25 +66,14 @@ function verifierFor(server, { poolId, clientId }, tokenUse, {
   );
 }
 
-function srpSignIn(server, { poolId, clientId, username, password }) {
-  const pool = new CognitoUserPool({
-    UserPoolId: poolId,
-    ClientId: clientId,
-    endpoint: `${server.url}/`,
-    Storage: new MemoryStorage(),
-  });
-  const user = new CognitoUser({ Username: username, Pool: pool, Storage: new MemoryStorage() });
-  return new Promise((resolve, reject) => {
-    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: password }), {
-      onSuccess: (session) => resolve({
-        accessToken: session.getAccessToken().getJwtToken(),
-        idToken: session.getIdToken().getJwtToken(),
-        refreshToken: session.getRefreshToken().getToken(),
-      }),
-      onFailure: reject,
-      newPasswordRequired: () => reject(new Error('unexpected NEW_PASSWORD_REQUIRED')),
-    });
-  });
+/** SRP sign-in with amazon-cognito-identity-js; the three tokens as strings. */
+async function srpSignIn(server, fixture) {
+  const { session } = await authenticate(identityJsClient(server, fixture).newUser(), fixture.username, fixture.password);
+  return {
+    accessToken: session.getAccessToken().getJwtToken(),
+    idToken: session.getIdToken().getJwtToken(),
+    refreshToken: session.getRefreshToken().getToken(),
+  };
 }
 
 /** The same token with one character of one claim's value changed (signature kept). */

@@ -23,7 +23,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
-import identityJs from 'amazon-cognito-identity-js';
 import {
   confirmSignIn,
   fetchAuthSession,
@@ -46,17 +45,20 @@ import {
 
 import {
   GatehouseServer,
-  MemoryStorage,
-  configureAmplify,
+  assertDeviceSrp,
   assertOk,
+  authenticate,
+  callback,
+  configureAmplify,
   createPoolWithUser,
   decodeJwt,
+  identityJsClient,
+  isError,
   recordClientExchanges,
   signOutIfSignedIn,
+  signOutUser,
   sleep,
 } from './server.mjs';
-
-const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
 
 const AMPLIFY_DEVICE_NAME = 'Mozilla/5.0 (X11; Linux x86_64) gatehouse-node-mfa-test';
 const PASSWORD = 'Correct-Horse-1';
@@ -198,42 +200,6 @@ function assertTokens(resp, username) {
   return result;
 }
 
-/**
- * Device SRP after `presented` (the answer that presented the confirmed device: PASSWORD_VERIFIER
- * or SOFTWARE_TOKEN_MFA) → DEVICE_SRP_AUTH; `srpAuth` → DEVICE_PASSWORD_VERIFIER; `verifier` →
- * tokens bound to the device, no new key. Returns the AuthenticationResult.
- */
-function assertDeviceSrp([presented, srpAuth, verifier], { deviceKey, username, session }) {
-  assert.equal(presented.status, 200, presented.text);
-  assert.equal(presented.body.ChallengeName, 'DEVICE_SRP_AUTH', presented.text);
-  assert.deepEqual(presented.body.ChallengeParameters, {});
-  assert.equal(presented.body.AuthenticationResult, undefined);
-  const deviceSession = presented.body.Session;
-  assert.equal(typeof deviceSession, 'string');
-  if (session !== undefined) {
-    assert.equal(deviceSession, session, 'DEVICE_SRP_AUTH after the MFA challenge keeps its Session');
-  }
-
-  assert.equal(srpAuth.operation, 'RespondToAuthChallenge');
-  assert.equal(srpAuth.request.ChallengeName, 'DEVICE_SRP_AUTH');
-  assert.equal(srpAuth.request.ChallengeResponses.DEVICE_KEY, deviceKey);
-  assert.equal(srpAuth.status, 200, srpAuth.text);
-  assert.equal(srpAuth.body.ChallengeName, 'DEVICE_PASSWORD_VERIFIER', srpAuth.text);
-  assert.equal(srpAuth.body.Session, deviceSession, 'every challenge of one sign-in carries the same Session');
-  const params = srpAuth.body.ChallengeParameters;
-  assert.deepEqual(Object.keys(params).sort(), ['DEVICE_KEY', 'SALT', 'SECRET_BLOCK', 'SRP_B', 'USERNAME']);
-  assert.equal(params.USERNAME, username);
-  assert.equal(params.DEVICE_KEY, deviceKey);
-
-  assert.equal(verifier.operation, 'RespondToAuthChallenge');
-  assert.equal(verifier.request.ChallengeName, 'DEVICE_PASSWORD_VERIFIER');
-  assert.equal(verifier.request.ChallengeResponses.DEVICE_KEY, deviceKey);
-  const result = assertTokens(verifier, username);
-  assert.equal(result.NewDeviceMetadata, undefined, 'a device that proved itself gets no new key');
-  assert.equal(decodeJwt(result.AccessToken).payload.device_key, deviceKey);
-  return result;
-}
-
 /** No request since `m` answered or received SOFTWARE_TOKEN_MFA. */
 function assertNoTotp(m) {
   for (const e of since(m)) {
@@ -310,31 +276,6 @@ async function enrolRaw(server, fixture) {
 // ---------------------------------------------------------------------------------------------
 // amazon-cognito-identity-js as promises.
 
-/**
- * authenticateUser as a promise: {kind: 'success', session, userConfirmationNecessary},
- * {kind: 'totp', challengeName, challengeParameters} or {kind: 'sms', …} (mfaRequired); any other
- * challenge is a failure.
- */
-function authenticate(user, username, password) {
-  return new Promise((resolve, reject) => {
-    const unexpected = (name) => (...args) =>
-      reject(new Error(`unexpected ${name} callback: ${JSON.stringify(args)}`));
-    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: password }), {
-      onSuccess: (session, userConfirmationNecessary) =>
-        resolve({ kind: 'success', session, userConfirmationNecessary }),
-      onFailure: reject,
-      totpRequired: (challengeName, challengeParameters) =>
-        resolve({ kind: 'totp', challengeName, challengeParameters }),
-      mfaRequired: (challengeName, challengeParameters) =>
-        resolve({ kind: 'sms', challengeName, challengeParameters }),
-      newPasswordRequired: unexpected('newPasswordRequired'),
-      customChallenge: unexpected('customChallenge'),
-      mfaSetup: unexpected('mfaSetup'),
-      selectMFAType: unexpected('selectMFAType'),
-    });
-  });
-}
-
 /** sendMFACode(code, callbacks, 'SOFTWARE_TOKEN_MFA') as a promise. */
 function sendTotp(user, code) {
   return new Promise((resolve, reject) => {
@@ -355,52 +296,12 @@ function sendSmsCode(user, code) {
   });
 }
 
-/** setDeviceStatusRemembered as a promise. */
-function rememberThisDevice(user) {
-  return new Promise((resolve, reject) => {
-    user.setDeviceStatusRemembered({ onSuccess: resolve, onFailure: reject });
-  });
-}
-
-/** signOut with token revocation (RevokeToken), as a promise. */
-function signOutUser(user) {
-  return new Promise((resolve, reject) => {
-    user.signOut((err) => (err ? reject(err) : resolve()));
-  });
-}
-
-/** An identity-js error with this code (and message, when given). */
-function isError(code, message) {
-  return (err) => {
-    assert.equal(err.code, code, `code of ${err.stack}`);
-    if (message !== undefined) assert.equal(err.message, message);
-    return true;
-  };
-}
-
 /** An Amplify AuthError with this name (and message, when given). */
 function isAuthError(name, message) {
   return (err) => {
     assert.equal(err.name, name, `name of ${err.stack}`);
     if (message !== undefined) assert.equal(err.message, message);
     return true;
-  };
-}
-
-/** An identity-js pool object over a storage of its own, for `fixture`. */
-function identityJsWorld(server, fixture) {
-  const storage = new MemoryStorage();
-  const pool = new CognitoUserPool({
-    UserPoolId: fixture.poolId,
-    ClientId: fixture.clientId,
-    endpoint: `${server.url}/`,
-    Storage: storage,
-  });
-  const prefix = `CognitoIdentityServiceProvider.${fixture.clientId}.${fixture.username}`;
-  return {
-    storage,
-    newUser: () => new CognitoUser({ Username: fixture.username, Pool: pool, Storage: storage }),
-    stored: (name) => storage.getItem(`${prefix}.${name}`),
   };
 }
 
@@ -524,12 +425,12 @@ describe('authenticator-app (TOTP) MFA', () => {
 
     before(async () => {
       fixture = await mfaPool(server, { poolName: 'mfa-identity-js', username: 'heidi' });
-      w = identityJsWorld(server, fixture);
+      w = identityJsClient(server, fixture);
     });
 
     test('enrolment with an access token, then the preference', async () => {
       user = w.newUser();
-      const signedIn = await authenticate(user, fixture.username, PASSWORD);
+      const signedIn = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(signedIn.kind, 'success', 'no MFA before enrolment');
       const accessToken = signedIn.session.getAccessToken().getJwtToken();
 
@@ -579,7 +480,7 @@ describe('authenticator-app (TOTP) MFA', () => {
     test('SRP sign-in: totpRequired, a wrong code fails, sendMFACode(code, cb, SOFTWARE_TOKEN_MFA) succeeds', async () => {
       user = w.newUser();
       let m = mark();
-      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.deepEqual(challenged, {
         kind: 'totp', challengeName: 'SOFTWARE_TOKEN_MFA', challengeParameters: { USER_ID_FOR_SRP: fixture.username },
       });
@@ -608,7 +509,7 @@ describe('authenticator-app (TOTP) MFA', () => {
       user = w.newUser();
       user.setAuthenticationFlowType('USER_PASSWORD_AUTH');
       let m = mark();
-      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(challenged.kind, 'totp');
       assert.deepEqual(callsSince(m), ['InitiateAuth 200'], shown(m));
       assert.equal(since(m)[0].request.AuthFlow, 'USER_PASSWORD_AUTH');
@@ -643,13 +544,13 @@ describe('authenticator-app (TOTP) MFA', () => {
         deviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: false },
       });
       app = await enrolRaw(server, fixture);
-      w = identityJsWorld(server, fixture);
+      w = identityJsClient(server, fixture);
     });
 
     test('a new device gets the TOTP challenge; after the code the library confirms it (Always: remembered)', async () => {
       user = w.newUser();
       const m = mark();
-      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(challenged.kind, 'totp', shown(m));
       const [, verifier] = since(m);
       assert.equal(verifier.request.ChallengeResponses.DEVICE_KEY, undefined, 'no device stored yet');
@@ -688,7 +589,7 @@ describe('authenticator-app (TOTP) MFA', () => {
     test('the remembered device signs in without a code: PASSWORD_VERIFIER → DEVICE_SRP_AUTH → DEVICE_PASSWORD_VERIFIER', async () => {
       user = w.newUser();
       const m = mark();
-      const signedIn = await authenticate(user, fixture.username, PASSWORD);
+      const signedIn = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(signedIn.kind, 'success', `totpRequired on a remembered device: ${shown(m)}`);
       assert.deepEqual(callsSince(m), [
         'InitiateAuth 200',
@@ -715,7 +616,7 @@ describe('authenticator-app (TOTP) MFA', () => {
 
       user = w.newUser();
       const m = mark();
-      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(challenged.kind, 'totp', shown(m));
       assert.deepEqual(callsSince(m), ['InitiateAuth 200', 'RespondToAuthChallenge 200'], shown(m));
       const [, verifier] = since(m);
@@ -858,7 +759,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
     let deviceKey;
 
     const smsMessages = async () =>
-      (await server.outbox(fixture.poolId, fixture.username)).filter((m) => m.Purpose === 'MFA');
+      server.outbox(fixture.poolId, fixture.username, 'MFA');
 
     before(async () => {
       fixture = await createPoolWithUser(server.admin, {
@@ -883,13 +784,13 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
         Username: fixture.username,
         SMSMfaSettings: { Enabled: true, PreferredMfa: true },
       }));
-      w = identityJsWorld(server, fixture);
+      w = identityJsClient(server, fixture);
     });
 
     test('SRP sign-in: mfaRequired(SMS_MFA) with the masked number; a wrong code fails, the code from the outbox signs in and the device is confirmed (User Opt-In)', async () => {
       user = w.newUser();
       const m = mark();
-      const challenged = await authenticate(user, fixture.username, PASSWORD);
+      const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(challenged.kind, 'sms', shown(m));
       assert.equal(challenged.challengeName, 'SMS_MFA');
       assert.deepEqual(challenged.challengeParameters, {
@@ -926,7 +827,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
 
     test('setDeviceStatusRemembered (UpdateDeviceStatus), signOut', async () => {
       const m = mark();
-      await rememberThisDevice(user);
+      await callback(user, 'setDeviceStatusRemembered');
       assert.deepEqual(callsSince(m), ['UpdateDeviceStatus 200'], shown(m));
       assert.equal(since(m)[0].request.DeviceKey, deviceKey);
       assert.equal(since(m)[0].request.DeviceRememberedStatus, 'remembered');
@@ -942,7 +843,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
       const before = (await smsMessages()).length;
       user = w.newUser();
       const m = mark();
-      const signedIn = await authenticate(user, fixture.username, PASSWORD);
+      const signedIn = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
       assert.equal(signedIn.kind, 'success', `mfaRequired on a remembered device: ${shown(m)}`);
       assert.deepEqual(callsSince(m), [
         'InitiateAuth 200',
@@ -1032,7 +933,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
       assert.deepEqual(callsSince(m), ['RespondToAuthChallenge 200'], shown(m));
       assert.equal(since(m)[0].request.ChallengeName, 'MFA_SETUP');
       assert.equal(since(m)[0].request.ChallengeResponses.EMAIL, 'mia@example.org');
-      const [message] = (await server.outbox(fixture.poolId, fixture.username)).filter((x) => x.Purpose === 'MFA');
+      const [message] = await server.outbox(fixture.poolId, fixture.username, 'MFA');
       assert.equal(message.Destination, 'mia@example.org');
 
       assert.deepEqual(await confirmSignIn({ challengeResponse: message.Code }), DONE);

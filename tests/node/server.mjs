@@ -1,5 +1,7 @@
 // Shared helpers for the Node client suites: one Gatehouse server process per test file, the
-// admin SDK client used for set-up, raw AWS JSON 1.1 calls, JWT decoding and small storages.
+// admin SDK client used for set-up (pools, app clients, users), raw AWS JSON 1.1 calls, the
+// development outbox, JWT decoding, small storages, a recorder of what the clients send, and
+// amazon-cognito-identity-js's callbacks as promises.
 //
 // The binary comes from $GATEHOUSE_BIN, else <repo>/target/release/gatehouse, else
 // <repo>/target/debug/gatehouse. The server runs with --dev on a free port of 127.0.0.1 and a
@@ -17,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
+import identityJs from 'amazon-cognito-identity-js';
 import {
   AdminCreateUserCommand,
   AdminGetUserCommand,
@@ -221,12 +224,16 @@ export class GatehouseServer {
     return `${this.url}/${poolId}`;
   }
 
-  /** The messages Gatehouse "sent" to a user (--dev outbox), oldest first. */
-  async outbox(poolId, username) {
+  /**
+   * The messages Gatehouse "sent" to a user (--dev outbox), oldest first; only those with this
+   * Purpose (MFA, FORGOT_PASSWORD, VERIFY_ATTRIBUTE, ...) when `purpose` is given.
+   */
+  async outbox(poolId, username, purpose) {
     const query = new URLSearchParams({ poolId, username });
     const resp = await fetch(`${this.url}/_gatehouse/outbox?${query}`);
     if (resp.status !== 200) throw new Error(`outbox: HTTP ${resp.status}`);
-    return (await resp.json()).Messages;
+    const messages = (await resp.json()).Messages;
+    return purpose === undefined ? messages : messages.filter((m) => m.Purpose === purpose);
   }
 
   jwksUrl(poolId) {
@@ -488,4 +495,139 @@ export async function signOutIfSignedIn() {
   } catch {
     // nothing to sign out of
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// amazon-cognito-identity-js as promises.
+
+const { AuthenticationDetails, CognitoUser, CognitoUserPool } = identityJs;
+
+/**
+ * authenticateUser as a promise. Resolves {kind: 'success', session, userConfirmationNecessary};
+ * with `mfa: true` also {kind: 'totp' | 'sms', challengeName, challengeParameters} when the library
+ * calls totpRequired / mfaRequired. Any other challenge callback is a failure.
+ */
+export function authenticate(user, username, password, { mfa = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const unexpected = (name) => (...args) =>
+      reject(new Error(`unexpected ${name} callback: ${JSON.stringify(args)}`));
+    const challenge = (kind) => (challengeName, challengeParameters) =>
+      resolve({ kind, challengeName, challengeParameters });
+    user.authenticateUser(new AuthenticationDetails({ Username: username, Password: password }), {
+      onSuccess: (session, userConfirmationNecessary) =>
+        resolve({ kind: 'success', session, userConfirmationNecessary }),
+      onFailure: reject,
+      totpRequired: mfa ? challenge('totp') : unexpected('totpRequired'),
+      mfaRequired: mfa ? challenge('sms') : unexpected('mfaRequired'),
+      newPasswordRequired: unexpected('newPasswordRequired'),
+      customChallenge: unexpected('customChallenge'),
+      mfaSetup: unexpected('mfaSetup'),
+      selectMFAType: unexpected('selectMFAType'),
+    });
+  });
+}
+
+/** A CognitoUser method taking {onSuccess, onFailure} last, as a promise. */
+export function callback(user, method, ...args) {
+  return new Promise((resolve, reject) => {
+    user[method](...args, { onSuccess: resolve, onFailure: reject });
+  });
+}
+
+/** A CognitoUser method taking a node-style (err, result) callback last, as a promise. */
+export function nodeCall(user, method, ...args) {
+  return new Promise((resolve, reject) => {
+    user[method](...args, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/** signOut with token revocation (RevokeToken), as a promise. */
+export function signOutUser(user) {
+  return new Promise((resolve, reject) => {
+    user.signOut((err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** For assert.rejects: an identity-js error with this code (and message, when given). */
+export function isError(code, message) {
+  return (err) => {
+    assert.equal(err.code, code, `code of ${err.stack}`);
+    if (message !== undefined) assert.equal(err.message, message);
+    return true;
+  };
+}
+
+/**
+ * An identity-js CognitoUserPool for `fixture` (createPoolWithUser's answer) on `server`, over a
+ * storage of its own: {storage, pool, newUser(username?), storageKey(name), stored(name)}, where
+ * `stored` reads what the library keeps for the fixture's user under `name` (deviceKey,
+ * accessToken, ...).
+ */
+export function identityJsClient(server, fixture) {
+  const storage = new MemoryStorage();
+  const pool = new CognitoUserPool({
+    UserPoolId: fixture.poolId,
+    ClientId: fixture.clientId,
+    endpoint: `${server.url}/`,
+    Storage: storage,
+  });
+  const storageKey = (name) => `CognitoIdentityServiceProvider.${fixture.clientId}.${fixture.username}.${name}`;
+  return {
+    storage,
+    pool,
+    newUser: (username = fixture.username) => new CognitoUser({ Username: username, Pool: pool, Storage: storage }),
+    storageKey,
+    stored: (name) => storage.getItem(storageKey(name)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the clients exchanged (recordClientExchanges' records).
+
+/**
+ * A sign-in that passed device SRP, from the client's request that presented the device key:
+ * `presented` (the PASSWORD_VERIFIER or SOFTWARE_TOKEN_MFA answer, or USER_PASSWORD_AUTH's
+ * InitiateAuth) → DEVICE_SRP_AUTH; `srpAuth` (the DEVICE_SRP_AUTH answer) →
+ * DEVICE_PASSWORD_VERIFIER; `verifier` (the DEVICE_PASSWORD_VERIFIER answer) → tokens of `username`
+ * bound to the device, no new key. With `session`, DEVICE_SRP_AUTH must carry that Session (the
+ * MFA challenge's). Returns the AuthenticationResult.
+ */
+export function assertDeviceSrp([presented, srpAuth, verifier], { deviceKey, username, session }) {
+  assert.equal(presented.status, 200, presented.text);
+  assert.equal(presented.body.ChallengeName, 'DEVICE_SRP_AUTH', presented.text);
+  assert.deepEqual(presented.body.ChallengeParameters, {});
+  assert.equal(presented.body.AuthenticationResult, undefined);
+  const deviceSession = presented.body.Session;
+  assert.equal(typeof deviceSession, 'string');
+  if (session !== undefined) {
+    assert.equal(deviceSession, session, 'DEVICE_SRP_AUTH after the MFA challenge keeps its Session');
+  }
+
+  assert.equal(srpAuth.operation, 'RespondToAuthChallenge');
+  assert.equal(srpAuth.request.ChallengeName, 'DEVICE_SRP_AUTH');
+  assert.equal(srpAuth.request.ChallengeResponses.DEVICE_KEY, deviceKey);
+  assert.equal(srpAuth.request.Session, deviceSession);
+  assert.equal(srpAuth.status, 200, srpAuth.text);
+  assert.equal(srpAuth.body.ChallengeName, 'DEVICE_PASSWORD_VERIFIER', srpAuth.text);
+  assert.equal(srpAuth.body.Session, deviceSession, 'every challenge of one sign-in carries the same Session');
+  const params = srpAuth.body.ChallengeParameters;
+  assert.deepEqual(Object.keys(params).sort(), ['DEVICE_KEY', 'SALT', 'SECRET_BLOCK', 'SRP_B', 'USERNAME']);
+  assert.equal(params.USERNAME, username);
+  assert.equal(params.DEVICE_KEY, deviceKey);
+  assert.match(params.SRP_B, /^[0-9a-fA-F]+$/);
+  assert.match(params.SALT, /^[0-9a-fA-F]+$/);
+  assert.match(params.SECRET_BLOCK, /^[A-Za-z0-9+/]+=*$/);
+
+  assert.equal(verifier.operation, 'RespondToAuthChallenge');
+  assert.equal(verifier.request.ChallengeName, 'DEVICE_PASSWORD_VERIFIER');
+  assert.equal(verifier.request.ChallengeResponses.DEVICE_KEY, deviceKey);
+  assert.equal(verifier.status, 200, verifier.text);
+  assert.equal(verifier.body.ChallengeName, undefined, verifier.text);
+  const result = verifier.body.AuthenticationResult;
+  assert.ok(result?.AccessToken && result.IdToken && result.RefreshToken, verifier.text);
+  assert.equal(result.NewDeviceMetadata, undefined, 'a device that proved itself gets no new key');
+  const access = decodeJwt(result.AccessToken).payload;
+  assert.equal(access.username, username);
+  assert.equal(access.device_key, deviceKey);
+  return result;
 }

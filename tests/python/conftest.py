@@ -13,6 +13,13 @@ database made for the session (dropped at the end; its name starts with
 GATEHOUSE_TEST_DATABASE_PREFIX, default gh_pytest), behind cluster.py's proxy, which hands each
 request to the next process in turn. Private servers from `server_factory` stay single processes
 on SQLite.
+
+Fixtures shared by the modules: `cognito` / `cognito_raw` (boto3), `pool` (a default pool),
+`client_id` (an app client of `pool` allowing every password flow) and `alice` (a CONFIRMED user
+of `pool` with support.PASSWORD and the attributes of `alice_attributes`). A module that needs a
+different pool or user overrides `pool` or `alice_attributes`; `client_id` and `alice` then use
+the module's. The environment variable COGNITO_JWKS is removed for every test, so pycognito
+fetches the keys from the server.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from cluster import fresh_database
-from support import GatehouseCluster, GatehouseServer, gatehouse_binary
+from support import PASSWORD, GatehouseCluster, GatehouseServer, gatehouse_binary, new_app_client, new_confirmed_user
 
 PROCESSES = int(os.environ.get("GATEHOUSE_TEST_PROCESSES") or "0")
 DATABASE_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
@@ -74,6 +81,12 @@ def _reset_state(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _jwks_from_the_server(monkeypatch):
+    """pycognito would take the keys from $COGNITO_JWKS instead of fetching them from the server."""
+    monkeypatch.delenv("COGNITO_JWKS", raising=False)
+
+
 @pytest.fixture
 def cognito(server):
     """boto3 cognito-idp client against the shared server (boto3's own validation on)."""
@@ -106,3 +119,21 @@ def server_factory(tmp_path):
 def pool(cognito):
     """A fresh user pool with default settings; returns its Id."""
     return cognito.create_user_pool(PoolName="fixture-pool")["UserPool"]["Id"]
+
+
+@pytest.fixture
+def client_id(cognito, pool):
+    """An app client of `pool` (the module's own, if it defines one) allowing every password flow."""
+    return new_app_client(cognito, pool)[0]
+
+
+@pytest.fixture
+def alice_attributes():
+    """The attributes `alice` is created with; a module may override this fixture."""
+    return {"email": "alice@example.com", "email_verified": "true"}
+
+
+@pytest.fixture
+def alice(cognito, pool, alice_attributes):
+    """A CONFIRMED user alice of `pool` with support.PASSWORD; AdminGetUser's answer."""
+    return new_confirmed_user(cognito, pool, "alice", PASSWORD, **alice_attributes)

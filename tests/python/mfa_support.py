@@ -1,6 +1,6 @@
 """Helpers shared by the MFA suites: TOTP computed here (RFC 6238), the authenticator app of a
 user, and `Env`, a pool with MFA and optional device tracking plus the client side of sign-ins
-(docs/mfa.md, docs/devices.md).
+(docs/mfa.md, docs/devices.md), built on support.SignInEnv.
 
 TOTP: HMAC-SHA1, 6 digits, 30-second steps; the server accepts one step either side. A code is
 only computed with at least 5 s left in its step, and an `Authenticator` remembers the last step
@@ -16,14 +16,12 @@ import hmac
 import struct
 import time
 from pycognito import Cognito
-from pycognito.aws_srp import AWSSRP, generate_hash_device
+from pycognito.aws_srp import generate_hash_device
 
-from support import (  # noqa: F401 (Device, tokens, … are re-exported to the MFA suites)
-    DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, checked_new_device_metadata, new_app_client, new_confirmed_user,
-    remembered_status, tokens, verify_jwt,
+from support import (  # noqa: F401 (PASSWORD, Device, tokens, … are re-exported to the MFA suites)
+    PASSWORD, Device, SignInEnv, SrpSignIn, assert_tokens_of, pycognito_user, remembered_status, tokens,
 )
 
-PASSWORD = "Passw0rd!"
 TOTP = "SOFTWARE_TOKEN_MFA"
 MISMATCH = "Invalid code received for user"
 USED = "Your software token has already been used once."
@@ -35,7 +33,6 @@ STEP = 30
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"
 DEVICE_SRP_AUTH = "DEVICE_SRP_AUTH"
 DEVICE_PASSWORD_VERIFIER = "DEVICE_PASSWORD_VERIFIER"
-
 
 
 # --- TOTP (RFC 6238) -------------------------------------------------
@@ -122,30 +119,20 @@ def error_of(info) -> tuple[str, str]:
     return err["Code"], err.get("Message", "")
 
 
-class Env:
+class Env(SignInEnv):
     """A pool with MFA OPTIONAL and authenticator apps allowed (the mode can be changed later with
     set_mfa), device tracking per `devices` (None: off), an app client allowing every password flow,
     and the client-side steps of sign-ins."""
 
+    pool_name = "mfa-sign-in"
+
     def __init__(self, cognito, server, devices: dict | None = None, **pool_settings):
-        self.cognito = cognito
-        self.server = server
-        kwargs = {"PoolName": "mfa-sign-in", **pool_settings}
-        if devices is not None:
-            kwargs["DeviceConfiguration"] = devices
-        self.pool = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
+        super().__init__(cognito, server, devices, **pool_settings)
         self.set_mfa("OPTIONAL")
-        self.client_id = new_app_client(cognito, self.pool)[0]
-        self.issuer = f"{server.url}/{self.pool}"
-        self.opt_in = bool(devices and devices.get("DeviceOnlyRememberedOnUserPrompt"))
-        self.tracking = devices is not None
 
     def set_mfa(self, mode: str) -> None:
         self.cognito.set_user_pool_mfa_config(UserPoolId=self.pool, MfaConfiguration=mode,
                                               SoftwareTokenMfaConfiguration={"Enabled": True})
-
-    def user(self, username: str = "alice", **attributes) -> dict:
-        return new_confirmed_user(self.cognito, self.pool, username, PASSWORD, **attributes)
 
     def enrol(self, username: str = "alice", access: str | None = None, enable: bool = True,
               preferred: bool = True) -> Authenticator:
@@ -164,29 +151,6 @@ class Env:
 
     # sign-ins
 
-    def password_auth(self, username: str = "alice", flow: str = "USER_PASSWORD_AUTH",
-                      device_key: str | None = None, password: str = PASSWORD, client_id: str | None = None,
-                      **extra) -> dict:
-        """InitiateAuth USER_PASSWORD_AUTH, or AdminInitiateAuth for the ADMIN_ flows; the raw answer."""
-        params = {"USERNAME": username, "PASSWORD": password, **extra}
-        if device_key is not None:
-            params["DEVICE_KEY"] = device_key
-        client_id = client_id or self.client_id
-        if flow.startswith("ADMIN_"):
-            return self.cognito.admin_initiate_auth(UserPoolId=self.pool, ClientId=client_id, AuthFlow=flow,
-                                                    AuthParameters=params)
-        return self.cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
-
-    def respond(self, challenge: str, responses: dict, session: str | None = None, admin: bool = False,
-                client_id: str | None = None) -> dict:
-        kwargs = {"ClientId": client_id or self.client_id, "ChallengeName": challenge,
-                  "ChallengeResponses": responses}
-        if session is not None:
-            kwargs["Session"] = session
-        if admin:
-            return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
-        return self.cognito.respond_to_auth_challenge(**kwargs)
-
     def device_srp(self, username: str, device: Device, session: str, admin: bool = False) -> dict:
         """DEVICE_SRP_AUTH answered as the JS clients do (echoing `session`, the sign-in's one
         Session), then DEVICE_PASSWORD_VERIFIER with pycognito's device maths; returns the last
@@ -199,39 +163,17 @@ class Env:
         return self.respond(DEVICE_PASSWORD_VERIFIER, dsrp.process_device_challenge(step["ChallengeParameters"]),
                             session, admin)
 
-    def srp(self, username: str = "alice", device: Device | None = None,
-            device_password: str | None = None) -> AWSSRP:
-        """pycognito's SRP client through boto3, holding `device` if given."""
-        extra = {}
-        if device is not None:
-            extra = dict(device_key=device.key, device_group_key=device.group_key,
-                         device_password=device_password or device.password)
-        return AWSSRP(username=username, password=PASSWORD, pool_id=self.pool, client_id=self.client_id,
-                      client=self.cognito, **extra)
-
     def srp_steps(self, username: str = "alice") -> SrpSignIn:
         return SrpSignIn(self.cognito, self.pool, self.client_id, username, PASSWORD)
 
     def pycognito(self, username: str = "alice") -> Cognito:
-        return Cognito(self.pool, self.client_id, username=username, boto3_client_kwargs={
-            "endpoint_url": self.server.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET})
+        return pycognito_user(self.server.url, self.pool, self.client_id, username)
 
     # tokens and devices
 
-    def access_claims(self, access_token: str) -> dict:
-        return verify_jwt(self.issuer, access_token, "access")
-
     def assert_signed_in(self, result: dict, username: str = "alice") -> dict:
-        """Verified tokens of `username`; returns the access token's claims."""
-        claims = self.access_claims(result["AccessToken"])
-        assert claims["username"] == username, claims
-        id_claims = verify_jwt(self.issuer, result["IdToken"], "id", self.client_id)
-        assert id_claims["cognito:username"] == username, id_claims
-        assert result["RefreshToken"], result
-        return claims
-
-    def new_device_metadata(self, result: dict) -> dict:
-        return checked_new_device_metadata(self.issuer, result)
+        """Verified tokens of `username` (support.assert_tokens_of); returns the access token's claims."""
+        return assert_tokens_of(self.issuer, result, self.client_id, username)[0]
 
     def confirm(self, result: dict) -> Device:
         """ConfirmDevice for the NewDeviceMetadata of `result` with pycognito's verifier."""
@@ -243,8 +185,7 @@ class Env:
         return Device(meta["DeviceKey"], meta["DeviceGroupKey"], secret)
 
     def admin_status(self, key: str, username: str = "alice") -> str:
-        return remembered_status(
-            self.cognito.admin_get_device(UserPoolId=self.pool, Username=username, DeviceKey=key)["Device"])
+        return remembered_status(self.admin_device(key, username))
 
     def prepare(self, state: str, username: str = "alice") -> tuple[Device | None, Authenticator]:
         """Before MFA: a sign-in, its device confirmed and brought to `state` (new: no device,

@@ -1,4 +1,9 @@
-"""Helpers shared by the test modules: the server process, boto3 clients, raw HTTP, assertions."""
+"""Helpers shared by the test modules, each in one place: the server process, boto3 clients, raw
+HTTP, assertions; app clients and users, password, SRP and refresh sign-ins, the development
+outbox (outbox_messages, last_code), token verification (verify_jwt, assert_tokens_of), pycognito
+users, devices, and SignInEnv (a pool with its client and the client side of sign-ins, which
+test_devices.Devices and mfa_support.Env extend). Fixtures built on them (client_id, alice, …) are
+in conftest.py; the MFA-only helpers (TOTP, Env) in mfa_support.py."""
 
 from __future__ import annotations
 
@@ -323,6 +328,8 @@ def make_client(endpoint_url: str, **config):
 
 # --- sign-in helpers: app clients, users, SRP steps, token verification ------------------------
 
+PASSWORD = "Passw0rd!"
+NEW_PASSWORD = "N3w-Passw0rd!"
 PASSWORD_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
                   "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -351,6 +358,45 @@ def password_sign_in(cognito, client_id: str, username: str, password: str, clie
     if client_secret is not None:
         params["SECRET_HASH"] = secret_hash(client_secret, hash_username or username, client_id)
     return cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+
+
+def sign_in_tokens(cognito, client_id: str, username: str = "alice", password: str = PASSWORD, **kwargs) -> dict:
+    """USER_PASSWORD_AUTH that must end the sign-in (no challenge); its AuthenticationResult."""
+    return tokens(password_sign_in(cognito, client_id, username, password, **kwargs))
+
+
+def refresh(cognito, client_id: str, token: str, device_key: str | None = None, flow: str = "REFRESH_TOKEN_AUTH",
+            **params: str) -> dict:
+    """InitiateAuth REFRESH_TOKEN_AUTH (or `flow`) with this refresh token, DEVICE_KEY when given
+    and any other AuthParameters (e.g. SECRET_HASH); returns the whole answer."""
+    params = {"REFRESH_TOKEN": token, **params}
+    if device_key is not None:
+        params["DEVICE_KEY"] = device_key
+    return cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
+
+
+def user_status(cognito, pool_id: str, username: str = "alice") -> str:
+    return cognito.admin_get_user(UserPoolId=pool_id, Username=username)["UserStatus"]
+
+
+def outbox_messages(server, pool_id: str, purpose: str, username: str = "alice") -> list[dict]:
+    """The messages of the development outbox for `username` with this Purpose (FORGOT_PASSWORD,
+    VERIFY_ATTRIBUTE, SIGN_UP, INVITATION, MFA, …), oldest first."""
+    return [m for m in server.outbox(pool_id, username) if m["Purpose"] == purpose]
+
+
+def last_code(server, pool_id: str, purpose: str, username: str = "alice") -> str:
+    """The code of the latest outbox message with this Purpose; fails when there is none."""
+    messages = outbox_messages(server, pool_id, purpose, username)
+    assert messages, server.outbox(pool_id, username)
+    return messages[-1]["Code"]
+
+
+def pycognito_user(url: str, pool_id: str, client_id: str, username: str = "alice", **kwargs):
+    """pycognito's Cognito object for this user, with its own boto3 client pointed at `url`."""
+    from pycognito import Cognito
+    return Cognito(pool_id, client_id, username=username, boto3_client_kwargs={
+        "endpoint_url": url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET}, **kwargs)
 
 
 def cognito_timestamp(when) -> str:
@@ -447,6 +493,23 @@ def verify_jwt(issuer: str, token: str, token_use: str, client_id: str | None = 
     return claims
 
 
+def assert_tokens_of(issuer: str, result: dict, client_id: str, username: str,
+                     sub: str | None = None) -> tuple[dict, dict]:
+    """An AuthenticationResult whose access and ID tokens verify (verify_jwt) and were issued to
+    `username` (and `sub`, when given) through `client_id`, with a refresh token beside them.
+    Returns (access claims, ID claims)."""
+    access = verify_jwt(issuer, result["AccessToken"], "access")
+    id_claims = verify_jwt(issuer, result["IdToken"], "id", client_id)
+    assert access["username"] == username, access
+    assert id_claims["cognito:username"] == username, id_claims
+    assert access["client_id"] == client_id, access
+    assert access["sub"] == id_claims["sub"], (access, id_claims)
+    if sub is not None:
+        assert access["sub"] == sub, access
+    assert result["RefreshToken"], result
+    return access, id_claims
+
+
 # --- sign-in results and devices (shared by the device and MFA suites) ----------------------------
 
 @dataclass
@@ -490,3 +553,75 @@ def device_attributes(device: dict) -> dict[str, str]:
 
 def remembered_status(device: dict) -> str:
     return device_attributes(device)["dev:device_remembered_status"]
+
+
+class SignInEnv:
+    """A pool (with `devices` as its DeviceConfiguration; None: device tracking off), an app client
+    allowing every password flow, users with PASSWORD, and the client side of sign-ins. The device
+    suite (test_devices.Devices) and the MFA suites (mfa_support.Env) build on it."""
+
+    pool_name = "sign-in"
+
+    def __init__(self, cognito, server, devices: dict | None = None, **pool_settings):
+        self.cognito = cognito
+        self.server = server
+        kwargs = {"PoolName": self.pool_name, **pool_settings}
+        if devices is not None:
+            kwargs["DeviceConfiguration"] = devices
+        self.pool = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
+        self.client_id = new_app_client(cognito, self.pool)[0]
+        self.issuer = f"{server.url}/{self.pool}"
+        self.opt_in = bool(devices and devices.get("DeviceOnlyRememberedOnUserPrompt"))
+        self.tracking = devices is not None
+
+    def user(self, username: str = "alice", **attributes) -> dict:
+        return new_confirmed_user(self.cognito, self.pool, username, PASSWORD, **attributes)
+
+    # sign-ins
+
+    def password_auth(self, username: str = "alice", flow: str = "USER_PASSWORD_AUTH",
+                      device_key: str | None = None, password: str = PASSWORD, client_id: str | None = None,
+                      **extra) -> dict:
+        """InitiateAuth USER_PASSWORD_AUTH, or AdminInitiateAuth for the ADMIN_ flows, with DEVICE_KEY
+        in AuthParameters when given; the raw answer."""
+        params = {"USERNAME": username, "PASSWORD": password, **extra}
+        if device_key is not None:
+            params["DEVICE_KEY"] = device_key
+        client_id = client_id or self.client_id
+        if flow.startswith("ADMIN_"):
+            return self.cognito.admin_initiate_auth(UserPoolId=self.pool, ClientId=client_id, AuthFlow=flow,
+                                                    AuthParameters=params)
+        return self.cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters=params)
+
+    def respond(self, challenge: str, responses: dict, session: str | None = None, admin: bool = False,
+                client_id: str | None = None) -> dict:
+        kwargs = {"ClientId": client_id or self.client_id, "ChallengeName": challenge,
+                  "ChallengeResponses": responses}
+        if session is not None:
+            kwargs["Session"] = session
+        if admin:
+            return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
+        return self.cognito.respond_to_auth_challenge(**kwargs)
+
+    def srp(self, username: str = "alice", device: Device | None = None, device_password: str | None = None,
+            password: str = PASSWORD):
+        """pycognito's SRP client (AWSSRP) through boto3, holding `device` if given."""
+        from pycognito.aws_srp import AWSSRP
+        extra = {}
+        if device is not None:
+            extra = dict(device_key=device.key, device_group_key=device.group_key,
+                         device_password=device_password or device.password)
+        return AWSSRP(username=username, password=password, pool_id=self.pool, client_id=self.client_id,
+                      client=self.cognito, **extra)
+
+    # tokens and devices
+
+    def access_claims(self, access_token: str) -> dict:
+        """The access token's claims, verified against the pool's JWKS and issuer."""
+        return verify_jwt(self.issuer, access_token, "access")
+
+    def new_device_metadata(self, result: dict) -> dict:
+        return checked_new_device_metadata(self.issuer, result)
+
+    def admin_device(self, key: str, username: str = "alice") -> dict:
+        return self.cognito.admin_get_device(UserPoolId=self.pool, Username=username, DeviceKey=key)["Device"]

@@ -19,16 +19,13 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from pycognito import Cognito
-from pycognito.aws_srp import AWSSRP, generate_hash_device
+from pycognito.aws_srp import generate_hash_device
 
 from support import (
-    DEVICE_KEY_RE, DUMMY_KEY, DUMMY_SECRET, Device, SrpSignIn, aws_error, call, checked_new_device_metadata,
-    device_attributes, new_app_client,
-    new_confirmed_user, remembered_status, tokens, user_attributes, verify_jwt,
+    DEVICE_KEY_RE, PASSWORD, Device, SignInEnv, SrpSignIn, aws_error, call, device_attributes, pycognito_user,
+    refresh, remembered_status, tokens, user_attributes,
 )
 
-PASSWORD = "Passw0rd!"
 INCORRECT = "Incorrect username or password."
 NO_DEVICE = "Device does not exist."
 INVALID_KEY = "Invalid device key given."
@@ -47,63 +44,21 @@ OPT_IN_SUPPRESS = {"DeviceOnlyRememberedOnUserPrompt": True, "ChallengeRequiredO
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def attributes(device: dict) -> dict[str, str]:
-    return device_attributes(device)
-
-
 def device_keys(answer: dict) -> list[str]:
     return [d["DeviceKey"] for d in answer["Devices"]]
 
 
-class Devices:
+class Devices(SignInEnv):
     """A pool with the given DeviceConfiguration (None: tracking off), an app client allowing
     every password flow, and the client-side steps of device sign-ins."""
 
-    def __init__(self, cognito, server, config: dict | None, **pool_settings):
-        self.cognito = cognito
-        self.server = server
-        kwargs = {"PoolName": "devices", **pool_settings}
-        if config is not None:
-            kwargs["DeviceConfiguration"] = config
-        self.pool = cognito.create_user_pool(**kwargs)["UserPool"]["Id"]
-        self.client_id = new_app_client(cognito, self.pool)[0]
-        self.issuer = f"{server.url}/{self.pool}"
-        self.opt_in = bool(config and config.get("DeviceOnlyRememberedOnUserPrompt"))
-
-    def user(self, username: str = "alice", **attributes) -> dict:
-        return new_confirmed_user(self.cognito, self.pool, username, PASSWORD, **attributes)
-
-    # sign-ins
-
-    def srp(self, username: str = "alice", device: Device | None = None, device_password: str | None = None,
-            password: str = PASSWORD) -> AWSSRP:
-        """pycognito's SRP client through boto3, holding `device` if given."""
-        extra = {}
-        if device is not None:
-            extra = dict(device_key=device.key, device_group_key=device.group_key,
-                         device_password=device_password or device.password)
-        return AWSSRP(username=username, password=password, pool_id=self.pool, client_id=self.client_id,
-                      client=self.cognito, **extra)
+    pool_name = "devices"
 
     def password_sign_in(self, username: str = "alice", device_key: str | None = None,
                          flow: str = "USER_PASSWORD_AUTH") -> dict:
-        """InitiateAuth USER_PASSWORD_AUTH (or AdminInitiateAuth for the ADMIN_ flows), with DEVICE_KEY
-        in AuthParameters when given; the raw answer."""
-        params = {"USERNAME": username, "PASSWORD": PASSWORD}
-        if device_key is not None:
-            params["DEVICE_KEY"] = device_key
-        if flow.startswith("ADMIN_"):
-            return self.cognito.admin_initiate_auth(UserPoolId=self.pool, ClientId=self.client_id, AuthFlow=flow,
-                                                    AuthParameters=params)
-        return self.cognito.initiate_auth(ClientId=self.client_id, AuthFlow=flow, AuthParameters=params)
-
-    def respond(self, challenge: str, responses: dict, session: str | None = None, admin: bool = False) -> dict:
-        kwargs = {"ClientId": self.client_id, "ChallengeName": challenge, "ChallengeResponses": responses}
-        if session is not None:
-            kwargs["Session"] = session
-        if admin:
-            return self.cognito.admin_respond_to_auth_challenge(UserPoolId=self.pool, **kwargs)
-        return self.cognito.respond_to_auth_challenge(**kwargs)
+        """password_auth with this file's order of arguments: InitiateAuth USER_PASSWORD_AUTH (or
+        AdminInitiateAuth for the ADMIN_ flows), DEVICE_KEY when given; the raw answer."""
+        return self.password_auth(username, flow, device_key)
 
     def answer_device_challenges(self, answer: dict, device: Device, username: str = "alice",
                                  device_password: str | None = None, admin: bool = False) -> dict:
@@ -134,15 +89,6 @@ class Devices:
             return answer
         return self.answer_device_challenges(answer, device, username, admin=flow.startswith("ADMIN_"))
 
-    # tokens
-
-    def access_claims(self, access_token: str) -> dict:
-        """The access token's claims, verified against the pool's JWKS and issuer."""
-        return verify_jwt(self.issuer, access_token, "access")
-
-    def new_device_metadata(self, result: dict) -> dict:
-        return checked_new_device_metadata(self.issuer, result)
-
     # devices
 
     def confirm(self, result: dict, name: str | None = "laptop", access_token: str | None = None
@@ -167,17 +113,8 @@ class Devices:
                                               DeviceRememberedStatus="remembered")
         return device, result
 
-    def admin_device(self, key: str, username: str = "alice") -> dict:
-        return self.cognito.admin_get_device(UserPoolId=self.pool, Username=username, DeviceKey=key)["Device"]
-
     def admin_keys(self, username: str = "alice") -> list[str]:
         return device_keys(self.cognito.admin_list_devices(UserPoolId=self.pool, Username=username))
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito's Cognito class would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 @pytest.fixture
@@ -192,13 +129,6 @@ def opt_in(cognito, server) -> Devices:
     env = Devices(cognito, server, OPT_IN)
     env.user("alice", email="alice@example.com", email_verified="true")
     return env
-
-
-def refresh(env: Devices, refresh_token: str, device_key: str | None = None) -> dict:
-    params = {"REFRESH_TOKEN": refresh_token}
-    if device_key is not None:
-        params["DEVICE_KEY"] = device_key
-    return env.cognito.initiate_auth(ClientId=env.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=params)
 
 
 def get_tokens(env: Devices, refresh_token: str, device_key: str | None = None) -> dict:
@@ -262,9 +192,7 @@ def test_pycognito_with_a_forgotten_device(always):
 def test_pycognito_cognito_class_in_a_tracked_pool(server, always):
     """pycognito's Cognito class ignores NewDeviceMetadata and never confirms the device; its
     authenticate and renew_access_token (no DEVICE_KEY) keep working in a tracked pool."""
-    u = Cognito(always.pool, always.client_id, username="alice",
-                boto3_client_kwargs={"endpoint_url": server.url, "aws_access_key_id": DUMMY_KEY,
-                                     "aws_secret_access_key": DUMMY_SECRET})
+    u = pycognito_user(server.url, always.pool, always.client_id)
     u.authenticate(PASSWORD)
     key = u.access_claims["device_key"]
     assert DEVICE_KEY_RE.match(key)
@@ -280,10 +208,8 @@ def test_pycognito_renews_device_bound_tokens(server, always):
     device-bound token, and the new access token keeps the device_key claim."""
     device, _ = always.remembered_device()
     result = tokens(always.srp(device=device).authenticate_user())
-    u = Cognito(always.pool, always.client_id, username="alice", id_token=result["IdToken"],
-                access_token=result["AccessToken"], refresh_token=result["RefreshToken"],
-                boto3_client_kwargs={"endpoint_url": server.url, "aws_access_key_id": DUMMY_KEY,
-                                     "aws_secret_access_key": DUMMY_SECRET})
+    u = pycognito_user(server.url, always.pool, always.client_id, id_token=result["IdToken"],
+                       access_token=result["AccessToken"], refresh_token=result["RefreshToken"])
     u.renew_access_token()
     assert u.access_token != result["AccessToken"]
     assert u.access_claims["device_key"] == device.key
@@ -452,10 +378,11 @@ def test_refresh_never_hands_out_keys(always):
     token carries the device of the refresh token's sign-in."""
     first = tokens(always.password_sign_in())
     key = always.new_device_metadata(first)["DeviceKey"]
-    for renewed in (tokens(refresh(always, first["RefreshToken"]))["AccessToken"],
+    for renewed in (tokens(refresh(always.cognito, always.client_id, first["RefreshToken"]))["AccessToken"],
                     get_tokens(always, first["RefreshToken"])["AuthenticationResult"]["AccessToken"]):
         assert always.access_claims(renewed)["device_key"] == key
-    for answer in (refresh(always, first["RefreshToken"]), get_tokens(always, first["RefreshToken"])):
+    for answer in (refresh(always.cognito, always.client_id, first["RefreshToken"]),
+                   get_tokens(always, first["RefreshToken"])):
         assert "NewDeviceMetadata" not in answer["AuthenticationResult"]
 
 
@@ -560,19 +487,19 @@ def test_confirm_device_names_the_device_after_the_user_agent(server, always):
                 extra_headers={"User-Agent": agent})
     assert resp.status == 200, resp
     assert resp.json() == {"UserConfirmationNecessary": False}
-    attrs = attributes(always.admin_device(meta["DeviceKey"]))
+    attrs = device_attributes(always.admin_device(meta["DeviceKey"]))
     assert attrs["device_name"] == agent
     assert attrs["dev:device_sdk"].startswith("ExampleApp"), attrs
 
     second = tokens(always.password_sign_in())
     device, _ = always.confirm(second, name=None)
-    attrs = attributes(always.admin_device(device.key))
+    attrs = device_attributes(always.admin_device(device.key))
     assert attrs["device_name"].startswith("Boto3/"), attrs
 
 
 def test_confirm_device_with_a_device_name(always):
     device, _ = always.remembered_device(name="Alice's laptop")
-    assert attributes(always.admin_device(device.key))["device_name"] == "Alice's laptop"
+    assert device_attributes(always.admin_device(device.key))["device_name"] == "Alice's laptop"
 
 
 # --- DeviceType ------------------------------------------------------------------------------------
@@ -586,7 +513,7 @@ def test_device_attributes_and_dates(always):
     user_view = always.cognito.get_device(AccessToken=first["AccessToken"], DeviceKey=device.key)["Device"]
     for d in (listed[0], got, user_view):
         assert d["DeviceKey"] == device.key
-        attrs = attributes(d)
+        attrs = device_attributes(d)
         assert attrs["device_status"] == "valid"
         assert attrs["device_name"] == "laptop"
         assert attrs["dev:device_remembered_status"] == "remembered"
@@ -610,7 +537,7 @@ def test_last_authenticated_moves_forward(always):
     after = always.admin_device(device.key)
     assert after["DeviceLastAuthenticatedDate"] > before["DeviceLastAuthenticatedDate"]
     assert after["DeviceCreateDate"] == before["DeviceCreateDate"]
-    assert attributes(after)["last_ip_used"] == "127.0.0.1"
+    assert device_attributes(after)["last_ip_used"] == "127.0.0.1"
 
 
 def test_last_ip_ignores_x_forwarded_for_from_an_untrusted_peer(server, always):
@@ -622,7 +549,7 @@ def test_last_ip_ignores_x_forwarded_for_from_an_untrusted_peer(server, always):
                                               "DeviceSecretVerifierConfig": verifier, "DeviceName": "proxied"},
                 extra_headers={"X-Forwarded-For": "203.0.113.9"})
     assert resp.status == 200, resp
-    assert attributes(always.admin_device(meta["DeviceKey"]))["last_ip_used"] == "127.0.0.1"
+    assert device_attributes(always.admin_device(meta["DeviceKey"]))["last_ip_used"] == "127.0.0.1"
 
 
 def test_last_ip_from_a_trusted_proxy(server_factory):
@@ -637,7 +564,7 @@ def test_last_ip_from_a_trusted_proxy(server_factory):
                                            "DeviceSecretVerifierConfig": verifier, "DeviceName": "proxied"},
                 extra_headers={"X-Forwarded-For": "203.0.113.9"})
     assert resp.status == 200, resp
-    assert attributes(env.admin_device(meta["DeviceKey"]))["last_ip_used"] == "203.0.113.9"
+    assert device_attributes(env.admin_device(meta["DeviceKey"]))["last_ip_used"] == "203.0.113.9"
 
 
 # --- Admin device operations -----------------------------------------------------------------------
@@ -788,7 +715,7 @@ def test_user_get_device(always):
     device, first = always.remembered_device(name="laptop")
     got = always.cognito.get_device(AccessToken=first["AccessToken"], DeviceKey=device.key)["Device"]
     assert got["DeviceKey"] == device.key
-    assert attributes(got)["device_name"] == "laptop"
+    assert device_attributes(got)["device_name"] == "laptop"
 
 
 def test_user_update_device_status_on_a_not_remembered_device(opt_in):
@@ -930,7 +857,7 @@ def test_refresh_with_the_devices_key(always):
     GetTokensFromRefreshToken DeviceKey)."""
     device, _ = always.remembered_device()
     result = tokens(always.sign_in(device=device))
-    renewed = tokens(refresh(always, result["RefreshToken"], device.key))
+    renewed = tokens(refresh(always.cognito, always.client_id, result["RefreshToken"], device.key))
     assert always.access_claims(renewed["AccessToken"])["device_key"] == device.key
     renewed = get_tokens(always, result["RefreshToken"], device.key)["AuthenticationResult"]
     assert always.access_claims(renewed["AccessToken"])["device_key"] == device.key
@@ -939,7 +866,7 @@ def test_refresh_with_the_devices_key(always):
 def test_refresh_of_the_issuing_sign_in_with_its_key(always):
     """The refresh token of the sign-in that issued the key is bound to that device."""
     device, first = always.remembered_device()
-    renewed = tokens(refresh(always, first["RefreshToken"], device.key))
+    renewed = tokens(refresh(always.cognito, always.client_id, first["RefreshToken"], device.key))
     assert always.access_claims(renewed["AccessToken"])["device_key"] == device.key
 
 
@@ -947,7 +874,7 @@ def test_refresh_without_a_device_key_is_accepted(always):
     """No DEVICE_KEY / DeviceKey at all: accepted (Gatehouse; pycognito never sends one)."""
     device, _ = always.remembered_device()
     result = tokens(always.sign_in(device=device))
-    renewed = tokens(refresh(always, result["RefreshToken"]))
+    renewed = tokens(refresh(always.cognito, always.client_id, result["RefreshToken"]))
     assert always.access_claims(renewed["AccessToken"])["device_key"] == device.key
     renewed = get_tokens(always, result["RefreshToken"])["AuthenticationResult"]
     assert always.access_claims(renewed["AccessToken"])["device_key"] == device.key
@@ -962,11 +889,11 @@ def test_refresh_with_another_devices_key(always, which):
     wrong = other.key if which == "another device of the user" else UNKNOWN_KEY
     result = tokens(always.sign_in(device=device))
     with aws_error("NotAuthorizedException", INVALID_REFRESH):
-        refresh(always, result["RefreshToken"], wrong)
+        refresh(always.cognito, always.client_id, result["RefreshToken"], wrong)
     with aws_error("NotAuthorizedException", INVALID_REFRESH):
         get_tokens(always, result["RefreshToken"], wrong)
     # The refusal does not spoil the token.
-    assert tokens(refresh(always, result["RefreshToken"], device.key))
+    assert tokens(refresh(always.cognito, always.client_id, result["RefreshToken"], device.key))
 
 
 @pytest.mark.parametrize("how", ["ForgetDevice", "AdminForgetDevice"])
@@ -978,7 +905,7 @@ def test_forget_device_revokes_its_tokens(always, how):
     device's session is untouched."""
     device, first = always.remembered_device()
     signed_in = tokens(always.sign_in(device=device))
-    refreshed = tokens(refresh(always, signed_in["RefreshToken"], device.key))
+    refreshed = tokens(refresh(always.cognito, always.client_id, signed_in["RefreshToken"], device.key))
     other, _ = always.remembered_device(name="phone")
     others = tokens(always.sign_in(device=other))
     if how == "ForgetDevice":
@@ -989,11 +916,11 @@ def test_forget_device_revokes_its_tokens(always, how):
     for token in (first["RefreshToken"], signed_in["RefreshToken"]):
         for key in (device.key, None):
             with aws_error("NotAuthorizedException"):
-                refresh(always, token, key)
+                refresh(always.cognito, always.client_id, token, key)
         with aws_error("NotAuthorizedException"):
             get_tokens(always, token)
     with aws_error("NotAuthorizedException", "Refresh Token has been revoked"):
-        refresh(always, signed_in["RefreshToken"], device.key)
+        refresh(always.cognito, always.client_id, signed_in["RefreshToken"], device.key)
     spared = (signed_in["AccessToken"], refreshed["AccessToken"]) if how == "ForgetDevice" else ()
     for access in (first["AccessToken"], signed_in["AccessToken"], refreshed["AccessToken"]):
         if access in spared:
@@ -1005,7 +932,7 @@ def test_forget_device_revokes_its_tokens(always, how):
                 always.cognito.get_user(AccessToken=access)
 
     assert always.cognito.get_user(AccessToken=others["AccessToken"])["Username"] == "alice"
-    assert tokens(refresh(always, others["RefreshToken"], other.key))
+    assert tokens(refresh(always.cognito, always.client_id, others["RefreshToken"], other.key))
     assert always.admin_keys() == [other.key]
 
 
@@ -1038,7 +965,7 @@ def test_global_sign_out_leaves_devices_remembered(always, how):
     else:
         always.cognito.admin_user_global_sign_out(UserPoolId=always.pool, Username="alice")
     with aws_error("NotAuthorizedException"):
-        refresh(always, result["RefreshToken"], device.key)
+        refresh(always.cognito, always.client_id, result["RefreshToken"], device.key)
     [listed] = always.cognito.admin_list_devices(UserPoolId=always.pool, Username="alice")["Devices"]
     assert listed["DeviceKey"] == device.key and remembered_status(listed) == "remembered"
     again = tokens(always.sign_in("USER_SRP_AUTH", device=device))

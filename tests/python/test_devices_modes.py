@@ -14,10 +14,9 @@ from __future__ import annotations
 import pytest
 from pycognito.aws_srp import generate_hash_device
 
-from support import SrpSignIn, aws_error
+from support import PASSWORD, SrpSignIn, aws_error, device_attributes, remembered_status, tokens
 from test_devices import (
-    ALWAYS, ALWAYS_SUPPRESS, NOT_ENABLED, OPT_IN, OPT_IN_SUPPRESS, PASSWORD, UNKNOWN_KEY, Devices, attributes,
-    device_keys, remembered_status, tokens,
+    ALWAYS, ALWAYS_SUPPRESS, NOT_ENABLED, OPT_IN, OPT_IN_SUPPRESS, UNKNOWN_KEY, Devices, device_keys,
 )
 
 TRACKED = [
@@ -43,7 +42,7 @@ def test_tracked_mode_end_to_end(cognito, server, config, flow):
 
     [admin_view] = cognito.admin_list_devices(UserPoolId=env.pool, Username="alice")["Devices"]
     assert admin_view["DeviceKey"] == device.key
-    assert attributes(admin_view)["device_name"] == "laptop"
+    assert device_attributes(admin_view)["device_name"] == "laptop"
     if opt_in:
         assert remembered_status(admin_view) == "not_remembered"
         assert device_keys(cognito.list_devices(AccessToken=access)) == []

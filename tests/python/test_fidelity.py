@@ -26,18 +26,14 @@ from pycognito.exceptions import SoftwareTokenMFAChallengeException
 from mfa_support import (
     PASSWORD, TOTP, Authenticator, Env, assert_mfa_challenge, current_step, mfa_answer, settle, tokens, totp,
 )
-from support import aws_error, new_app_client, new_confirmed_user, schema_by_name, unverified_claims, user_attributes
+from support import (
+    aws_error, new_app_client, new_confirmed_user, outbox_messages, schema_by_name, unverified_claims, user_attributes,
+)
 
 SETUP = "MFA_SETUP"
 USED = "Your software token has already been used once."
 MISMATCH = "Invalid code received for user"
 ENABLE_MISMATCH = "Code mismatch and fail enable Software Token MFA"
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 def race(calls) -> list:
@@ -416,10 +412,6 @@ PHONE = "+15555550123"
 CANNOT_RESET = "User password cannot be reset in the current state."
 
 
-def reset_messages(server, pool, username="alice") -> list[dict]:
-    return [m for m in server.outbox(pool, username) if m["Purpose"] == "FORGOT_PASSWORD"]
-
-
 def recovery_pool(cognito, **settings) -> tuple[str, str]:
     pool = cognito.create_user_pool(PoolName="recovery", **settings)["UserPool"]["Id"]
     return pool, new_app_client(cognito, pool)[0]
@@ -438,7 +430,7 @@ def test_without_a_recovery_setting_a_verified_phone_comes_first(cognito, server
     new_confirmed_user(cognito, pool, "alice", PASSWORD, **contacts())
     details = cognito.forgot_password(ClientId=client_id, Username="alice")["CodeDeliveryDetails"]
     assert details == {"Destination": "+*******0123", "DeliveryMedium": "SMS", "AttributeName": "phone_number"}
-    [message] = reset_messages(server, pool)
+    [message] = outbox_messages(server, pool, "FORGOT_PASSWORD")
     assert message["Medium"] == "SMS" and message["Destination"] == PHONE, message
 
     new_confirmed_user(cognito, pool, "bob", PASSWORD, **contacts(phone_verified="false"))
@@ -473,7 +465,7 @@ def test_admin_only_recovery_refuses_forgot_password(cognito, server):
         with aws_error("NotAuthorizedException") as info:
             cognito.forgot_password(ClientId=client_id, Username=username)
         assert info.value.response["Error"]["Message"] == "Contact administrator to reset password."
-    assert reset_messages(server, pool) == []
+    assert outbox_messages(server, pool, "FORGOT_PASSWORD") == []
 
 
 def test_admin_reset_of_a_disabled_user_is_refused(cognito, server):
@@ -484,7 +476,7 @@ def test_admin_reset_of_a_disabled_user_is_refused(cognito, server):
         cognito.admin_reset_user_password(UserPoolId=pool, Username="alice")
     assert info.value.response["Error"]["Message"] == "User is disabled."
     assert cognito.admin_get_user(UserPoolId=pool, Username="alice")["UserStatus"] == "CONFIRMED"
-    assert reset_messages(server, pool) == []
+    assert outbox_messages(server, pool, "FORGOT_PASSWORD") == []
 
 
 def test_force_change_password_cannot_be_reset(cognito, server):
@@ -501,7 +493,7 @@ def test_force_change_password_cannot_be_reset(cognito, server):
             call()
         assert info.value.response["Error"]["Message"] == CANNOT_RESET
     assert cognito.admin_get_user(UserPoolId=pool, Username="alice")["UserStatus"] == "FORCE_CHANGE_PASSWORD"
-    assert reset_messages(server, pool) == []
+    assert outbox_messages(server, pool, "FORGOT_PASSWORD") == []
     answer = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
                                    AuthParameters={"USERNAME": "alice", "PASSWORD": "Temp0rary!"})
     assert answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED"

@@ -23,7 +23,7 @@ from mfa_support import (
     DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, EXPIRED_SESSION, LOCKED, PASSWORD, PASSWORD_VERIFIER, TOTP,
     Authenticator, Device, Env, settle, tokens, totp,
 )
-from support import aws_error
+from support import aws_error, outbox_messages, user_attributes
 
 SMS = "SMS_MFA"
 EMAIL = "EMAIL_OTP"
@@ -65,7 +65,7 @@ class FactorEnv(Env):
                                                    SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
 
     def mfa_messages(self, username: str = "alice") -> list[dict]:
-        return [m for m in self.server.outbox(self.pool, username) if m["Purpose"] == "MFA"]
+        return outbox_messages(self.server, self.pool, "MFA", username)
 
     def last_code(self, username: str = "alice", medium: str = "SMS") -> str:
         """The code of the newest MFA message to `username`, checked to be of `medium`."""
@@ -74,8 +74,7 @@ class FactorEnv(Env):
         return message["Code"]
 
     def attribute(self, name: str, username: str = "alice") -> str | None:
-        got = self.cognito.admin_get_user(UserPoolId=self.pool, Username=username)
-        return {a["Name"]: a["Value"] for a in got["UserAttributes"]}.get(name)
+        return user_attributes(self.cognito.admin_get_user(UserPoolId=self.pool, Username=username)).get(name)
 
     def code_answer(self, challenge: str, code: str, username: str = "alice", **extra) -> dict:
         field = {SMS: "SMS_MFA_CODE", EMAIL: "EMAIL_OTP_CODE", TOTP: "SOFTWARE_TOKEN_MFA_CODE"}[challenge]

@@ -4,8 +4,9 @@ and the users' MFA preferences (SetUserMFAPreference / AdminSetUserMFAPreference
 AdminSetUserSettings MFAOptions, UserMFASettingList / PreferredMfaSetting in GetUser and
 AdminGetUser). Sign-in challenges are not part of this slice and are not tested here.
 
-TOTP codes are computed here with the standard library (RFC 6238: HMAC-SHA1, 6 digits, 30-second
-steps); the server accepts one step either side of the current one."""
+TOTP codes are computed by mfa_support with the standard library (RFC 6238: HMAC-SHA1, 6 digits,
+30-second steps); the server accepts one step either side of the current one. The one test of that
+helper against the RFC's vectors is here (test_totp_helper_matches_rfc_6238), for every MFA suite."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ import base64
 import re
 
 import pytest
-from pycognito import Cognito
 
 from mfa_support import b32_key, current_step, hotp, settle, totp, wait_for_step
 from support import (
-    DUMMY_KEY, DUMMY_SECRET, aws_error, new_app_client, new_confirmed_user, password_sign_in, strip_meta,
+    PASSWORD, aws_error, new_app_client, new_confirmed_user, pycognito_user, sign_in_tokens, strip_meta,
 )
 
-PASSWORD = "Passw0rd!"
 PHONE = "+15555550123"
 UNKNOWN_POOL = "us-east-1_ZZZZZZZZZ"
 SMS_CONFIGURATION = {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms-role", "ExternalId": "ext-123"}
@@ -58,12 +57,6 @@ def test_totp_helper_matches_rfc_6238():
 
 # --- fixtures and helpers ------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
-
-
 @pytest.fixture
 def mfa_pool(cognito):
     """A pool with MFA OPTIONAL, authenticator apps allowed, SMS and email configured."""
@@ -96,24 +89,19 @@ def bob(cognito, mfa_pool):
                               phone_number_verified="true")
 
 
-def access_token(cognito, client_id, username) -> str:
-    return password_sign_in(cognito, client_id, username, PASSWORD)["AuthenticationResult"]["AccessToken"]
-
-
 @pytest.fixture
 def access(cognito, client_id, alice) -> str:
-    return access_token(cognito, client_id, "alice")
+    return sign_in_tokens(cognito, client_id, "alice")["AccessToken"]
 
 
 @pytest.fixture
 def bob_access(cognito, client_id, bob) -> str:
-    return access_token(cognito, client_id, "bob")
+    return sign_in_tokens(cognito, client_id, "bob")["AccessToken"]
 
 
-def pycognito_user(server, pool_id, client_id, username="alice") -> Cognito:
+def pycognito_signed_in(server, pool_id, client_id, username="alice"):
     """pycognito signed in with USER_SRP_AUTH (its tokens verified against the server's JWKS)."""
-    u = Cognito(pool_id, client_id, username=username, boto3_client_kwargs={
-        "endpoint_url": server.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET})
+    u = pycognito_user(server.url, pool_id, client_id, username)
     u.authenticate(PASSWORD)
     return u
 
@@ -266,7 +254,7 @@ def test_associate_software_token(cognito, mfa_pool, access):
 
 
 def test_associate_with_pycognito(server, mfa_pool, client_id, alice):
-    u = pycognito_user(server, mfa_pool, client_id)
+    u = pycognito_signed_in(server, mfa_pool, client_id)
     secret = u.associate_software_token()
     assert SECRET_RE.match(secret), secret
 
@@ -274,7 +262,7 @@ def test_associate_with_pycognito(server, mfa_pool, client_id, alice):
 def test_associate_in_a_pool_without_totp(cognito, pool):
     client_id, _ = new_app_client(cognito, pool)
     new_confirmed_user(cognito, pool, "alice", PASSWORD)
-    access = access_token(cognito, client_id, "alice")
+    access = sign_in_tokens(cognito, client_id, "alice")["AccessToken"]
     with aws_error("SoftwareTokenMFANotFoundException", TOTP_NOT_ENABLED):
         cognito.associate_software_token(AccessToken=access)
 
@@ -285,7 +273,7 @@ def test_associate_in_an_sms_only_pool(cognito, pool):
         SmsMfaConfiguration={"SmsAuthenticationMessage": SMS_MESSAGE, "SmsConfiguration": SMS_CONFIGURATION})
     client_id, _ = new_app_client(cognito, pool)
     new_confirmed_user(cognito, pool, "alice", PASSWORD)
-    access = access_token(cognito, client_id, "alice")
+    access = sign_in_tokens(cognito, client_id, "alice")["AccessToken"]
     with aws_error("SoftwareTokenMFANotFoundException", TOTP_NOT_ENABLED):
         cognito.associate_software_token(AccessToken=access)
 
@@ -318,7 +306,7 @@ def test_verify_software_token(cognito, mfa_pool, access):
 
 
 def test_verify_with_pycognito(server, mfa_pool, client_id, alice):
-    u = pycognito_user(server, mfa_pool, client_id)
+    u = pycognito_signed_in(server, mfa_pool, client_id)
     secret = u.associate_software_token()
     settle()
     assert u.verify_software_token(totp(secret), "my phone") is True
@@ -459,7 +447,7 @@ def test_totp_preferred_after_verification(cognito, mfa_pool, alice, access):
 
 
 def test_totp_enrolment_with_pycognito(cognito, server, mfa_pool, client_id, alice):
-    u = pycognito_user(server, mfa_pool, client_id)
+    u = pycognito_signed_in(server, mfa_pool, client_id)
     secret = u.associate_software_token()
     settle()
     assert u.verify_software_token(totp(secret), "my phone") is True
@@ -639,7 +627,7 @@ TOKEN_OPERATIONS = {
 
 @pytest.mark.parametrize("operation", sorted(TOKEN_OPERATIONS))
 def test_invalid_access_token(cognito, mfa_pool, client_id, alice, operation):
-    tokens = password_sign_in(cognito, client_id, "alice", PASSWORD)["AuthenticationResult"]
+    tokens = sign_in_tokens(cognito, client_id)
     for token in ("not-a-token", tokens["AccessToken"] + "x", tokens["IdToken"]):
         with aws_error("NotAuthorizedException", INVALID_ACCESS):
             TOKEN_OPERATIONS[operation](cognito, token)
@@ -647,7 +635,7 @@ def test_invalid_access_token(cognito, mfa_pool, client_id, alice, operation):
 
 @pytest.mark.parametrize("operation", sorted(TOKEN_OPERATIONS))
 def test_revoked_access_token(cognito, mfa_pool, client_id, alice, operation):
-    access = access_token(cognito, client_id, "alice")
+    access = sign_in_tokens(cognito, client_id, "alice")["AccessToken"]
     cognito.global_sign_out(AccessToken=access)
     with aws_error("NotAuthorizedException", ACCESS_REVOKED):
         TOKEN_OPERATIONS[operation](cognito, access)

@@ -13,7 +13,7 @@ docs/devices.md "Sign-in").
   password step, in the MFA answer or both.
 - DEVICE_SRP_AUTH answered while the sign-in waits for the MFA code never skips the code.
 
-TOTP: RFC 6238 computed here (HMAC-SHA1, 6 digits, 30-second steps; the server accepts one step
+TOTP: RFC 6238 computed by mfa_support (HMAC-SHA1, 6 digits, 30-second steps; the server accepts one step
 either side). A code is only computed with at least 5 s left in its step, and an `Authenticator`
 remembers the last step whose code the server accepted (VerifySoftwareToken spends its step too),
 so no test reuses a code by accident: a sign-in right after enrolment answers with the next
@@ -22,7 +22,6 @@ step's code, a later one waits for a fresh step when it must.
 
 from __future__ import annotations
 
-import base64
 import time
 
 import pytest
@@ -31,23 +30,10 @@ from pycognito.exceptions import SoftwareTokenMFAChallengeException
 
 from mfa_support import (
     DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, EXPIRED_SESSION, INCORRECT, LOCKED, MISMATCH, PASSWORD,
-    PASSWORD_VERIFIER, TOTP, USED, Authenticator, Device, Env, assert_mfa_challenge, current_step, error_of, hotp,
+    PASSWORD_VERIFIER, TOTP, USED, Authenticator, Device, Env, assert_mfa_challenge, current_step, error_of,
     mfa_answer, settle, tokens, totp, wait_for_step,
 )
 from support import aws_error, new_app_client, secret_hash
-
-
-def test_totp_helper_matches_rfc_6238():
-    key = b"12345678901234567890"
-    assert hotp(key, 59 // 30, digits=8) == "94287082"
-    assert hotp(key, 1111111109 // 30, digits=8) == "07081804"
-    assert totp(base64.b32encode(key).decode().rstrip("="), 1) == "287082"
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 @pytest.fixture

@@ -20,18 +20,12 @@ import pytest
 import support
 from cluster import fresh_database
 from mfa_support import DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, PASSWORD, PASSWORD_VERIFIER, TOTP, Env, tokens
-from support import GatehouseServer, aws_error, free_port, gatehouse_binary, new_app_client, secret_hash
+from support import GatehouseServer, aws_error, free_port, gatehouse_binary, new_app_client, refresh, secret_hash
 
 ADMIN_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="GATEHOUSE_TEST_DATABASE_URL is unset: needs PostgreSQL")
 
 ALWAYS_SUPPRESS = {"DeviceOnlyRememberedOnUserPrompt": False, "ChallengeRequiredOnNewDevice": True}
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 @pytest.fixture
@@ -189,15 +183,12 @@ def test_a_sqlite_deployment_copied_to_postgres_signs_the_same_users_in(tmp_path
         # Access tokens issued by the SQLite server are honoured (same signing keys, same issuer)
         # and refresh tokens issued then still work.
         assert cognito.get_user(AccessToken=carol["AccessToken"])["Username"] == "carol"
-        refreshed = cognito.initiate_auth(ClientId=e.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                          AuthParameters={"REFRESH_TOKEN": carol["RefreshToken"]})
+        refreshed = refresh(cognito, e.client_id, carol["RefreshToken"])
         assert e.assert_signed_in({**tokens(refreshed), "RefreshToken": carol["RefreshToken"]}, "carol")
-        refreshed = cognito.initiate_auth(ClientId=e.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                          AuthParameters={"REFRESH_TOKEN": bob["RefreshToken"]})
+        refreshed = refresh(cognito, e.client_id, bob["RefreshToken"])
         assert cognito.get_user(AccessToken=tokens(refreshed)["AccessToken"])["Username"] == "bob"
         hashed = secret_hash(client_secret, "dave", secret_client)
-        refreshed = cognito.initiate_auth(ClientId=secret_client, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={
-            "REFRESH_TOKEN": dave["RefreshToken"], "SECRET_HASH": hashed})
+        refreshed = refresh(cognito, secret_client, dave["RefreshToken"], SECRET_HASH=hashed)
         assert cognito.get_user(AccessToken=tokens(refreshed)["AccessToken"])["Username"] == "dave"
 
         # The same password: pycognito's SRP, which verifies the tokens against the JWKS.

@@ -10,36 +10,30 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support import (
-    aws_error, new_app_client, new_confirmed_user, password_sign_in, secret_hash, strip_meta, user_attributes,
+    NEW_PASSWORD, PASSWORD, assert_tokens_of, aws_error, last_code, new_app_client, new_confirmed_user,
+    outbox_messages, password_sign_in, secret_hash, sign_in_tokens, strip_meta, user_attributes, user_status,
 )
 
-PASSWORD = "Passw0rd!"
-NEW_PASSWORD = "N3w-Passw0rd!"
 INCORRECT = "Incorrect username or password."
 WRONG_CODE = "Invalid verification code provided, please try again."
 CODE_RE = re.compile(r"^[0-9]{6}$")
-
-
-@pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
-
-
-def reset_codes(server, pool, username="alice") -> list[dict]:
-    return [m for m in server.outbox(pool, username) if m["Purpose"] == "FORGOT_PASSWORD"]
-
-
-def status(cognito, pool, username="alice") -> str:
-    return cognito.admin_get_user(UserPoolId=pool, Username=username)["UserStatus"]
+RESET = "FORGOT_PASSWORD"
 
 
 def other_code(code: str) -> str:
     return "000000" if code != "000000" else "111111"
+
+
+def assert_recovered(cognito, server, pool, client_id, alice, username="alice", client_secret=None) -> None:
+    """After the recovery, NEW_PASSWORD signs alice in (as `username`, a name or alias of hers):
+    both tokens verify against the pool's keys and name alice, her sub unchanged; the old PASSWORD
+    is refused. Returns the AuthenticationResult."""
+    result = sign_in_tokens(cognito, client_id, username, NEW_PASSWORD, client_secret=client_secret,
+                            hash_username=username)
+    assert_tokens_of(f"{server.url}/{pool}", result, client_id, "alice", user_attributes(alice)["sub"])
+    with aws_error("NotAuthorizedException", INCORRECT):
+        password_sign_in(cognito, client_id, username, PASSWORD, client_secret)
+    return result
 
 
 # --- ForgotPassword / ConfirmForgotPassword ------------------------------------------------------
@@ -48,7 +42,7 @@ def test_forgot_password_and_confirm(cognito, server, pool, client_id, alice):
     answer = strip_meta(cognito.forgot_password(ClientId=client_id, Username="alice"))
     assert answer == {"CodeDeliveryDetails": {"Destination": "a***@e***", "DeliveryMedium": "EMAIL",
                                               "AttributeName": "email"}}
-    [message] = reset_codes(server, pool)
+    [message] = outbox_messages(server, pool, RESET)
     assert CODE_RE.match(message["Code"]) and message["Destination"] == "alice@example.com"
     # Until confirmed, the old password still works.
     password_sign_in(cognito, client_id, "alice", PASSWORD)
@@ -60,43 +54,43 @@ def test_forgot_password_and_confirm(cognito, server, pool, client_id, alice):
 
     assert strip_meta(cognito.confirm_forgot_password(ClientId=client_id, Username="alice",
                                                       ConfirmationCode=message["Code"], Password=NEW_PASSWORD)) == {}
-    assert status(cognito, pool) == "CONFIRMED"
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
-    with aws_error("NotAuthorizedException", INCORRECT):
-        password_sign_in(cognito, client_id, "alice", PASSWORD)
+    assert user_status(cognito, pool) == "CONFIRMED"
+    assert_recovered(cognito, server, pool, client_id, alice)
 
 
 def test_reset_code_is_single_use(cognito, server, pool, client_id, alice):
     cognito.forgot_password(ClientId=client_id, Username="alice")
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password=NEW_PASSWORD)
     with pytest.raises(ClientError) as info:
         cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code,
                                         Password="An0ther-pass!")
     assert info.value.response["Error"]["Code"] in ("CodeMismatchException", "ExpiredCodeException")
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
+    assert_recovered(cognito, server, pool, client_id, alice)
+    with aws_error("NotAuthorizedException", INCORRECT):
+        password_sign_in(cognito, client_id, "alice", "An0ther-pass!")
 
 
 def test_confirm_forgot_password_policy(cognito, server, pool, client_id, alice):
     cognito.forgot_password(ClientId=client_id, Username="alice")
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     with aws_error("InvalidPasswordException", "Password did not conform with policy"):
         cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password="short")
     # The code survives a refused password.
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password=NEW_PASSWORD)
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
+    assert_recovered(cognito, server, pool, client_id, alice)
 
 
 def test_forgot_password_with_a_client_secret(cognito, server, pool, alice):
     client_id, secret = new_app_client(cognito, pool, name="secret", GenerateSecret=True)
     with aws_error("NotAuthorizedException", f"Unable to verify secret hash for client {client_id}"):
         cognito.forgot_password(ClientId=client_id, Username="alice", SecretHash=secret_hash("x", "alice", client_id))
-    assert reset_codes(server, pool) == []
+    assert outbox_messages(server, pool, RESET) == []
     cognito.forgot_password(ClientId=client_id, Username="alice", SecretHash=secret_hash(secret, "alice", client_id))
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password=NEW_PASSWORD,
                                     SecretHash=secret_hash(secret, "alice", client_id))
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD, client_secret=secret)
+    assert_recovered(cognito, server, pool, client_id, alice, client_secret=secret)
 
 
 def test_forgot_password_unknown_user(cognito, server, pool, client_id):
@@ -115,17 +109,18 @@ def test_forgot_password_unknown_user_hidden(cognito, server, pool):
 def test_forgot_password_by_email_alias(cognito, server):
     pool = cognito.create_user_pool(PoolName="alias", AliasAttributes=["email"])["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
-    new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
+    alice = new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
     cognito.forgot_password(ClientId=client_id, Username="alice@example.com")
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice@example.com", ConfirmationCode=code,
                                     Password=NEW_PASSWORD)
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
+    assert_recovered(cognito, server, pool, client_id, alice)
+    assert_recovered(cognito, server, pool, client_id, alice, username="alice@example.com")
 
 
 def test_forgot_password_confirms_nothing_else(cognito, server, pool, client_id, alice):
     cognito.forgot_password(ClientId=client_id, Username="alice")
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password=NEW_PASSWORD)
     user = cognito.admin_get_user(UserPoolId=pool, Username="alice")
     assert user["Enabled"] is True
@@ -136,26 +131,26 @@ def test_forgot_password_confirms_nothing_else(cognito, server, pool, client_id,
 
 def test_admin_reset_then_forgot_password(cognito, server, pool, client_id, alice):
     assert strip_meta(cognito.admin_reset_user_password(UserPoolId=pool, Username="alice")) == {}
-    assert status(cognito, pool) == "RESET_REQUIRED"
-    assert len(reset_codes(server, pool)) == 1
+    assert user_status(cognito, pool) == "RESET_REQUIRED"
+    assert len(outbox_messages(server, pool, RESET)) == 1
     with aws_error("PasswordResetRequiredException", "Password reset required for the user"):
         password_sign_in(cognito, client_id, "alice", PASSWORD)
 
     cognito.forgot_password(ClientId=client_id, Username="alice")
-    code = reset_codes(server, pool)[-1]["Code"]
+    code = last_code(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=code, Password=NEW_PASSWORD)
-    assert status(cognito, pool) == "CONFIRMED"
-    result = password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)["AuthenticationResult"]
+    assert user_status(cognito, pool) == "CONFIRMED"
+    result = assert_recovered(cognito, server, pool, client_id, alice)
     assert cognito.get_user(AccessToken=result["AccessToken"])["Username"] == "alice"
 
 
 def test_admin_reset_code_is_usable_directly(cognito, server, pool, client_id, alice):
     cognito.admin_reset_user_password(UserPoolId=pool, Username="alice")
-    [message] = reset_codes(server, pool)
+    [message] = outbox_messages(server, pool, RESET)
     cognito.confirm_forgot_password(ClientId=client_id, Username="alice", ConfirmationCode=message["Code"],
                                     Password=NEW_PASSWORD)
-    assert status(cognito, pool) == "CONFIRMED"
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
+    assert user_status(cognito, pool) == "CONFIRMED"
+    assert_recovered(cognito, server, pool, client_id, alice)
 
 
 def test_admin_reset_unknown_user(cognito, pool):
@@ -166,5 +161,5 @@ def test_admin_reset_unknown_user(cognito, pool):
 def test_admin_set_user_password_clears_reset_required(cognito, server, pool, client_id, alice):
     cognito.admin_reset_user_password(UserPoolId=pool, Username="alice")
     cognito.admin_set_user_password(UserPoolId=pool, Username="alice", Password=NEW_PASSWORD, Permanent=True)
-    assert status(cognito, pool) == "CONFIRMED"
-    password_sign_in(cognito, client_id, "alice", NEW_PASSWORD)
+    assert user_status(cognito, pool) == "CONFIRMED"
+    assert_recovered(cognito, server, pool, client_id, alice)

@@ -8,20 +8,14 @@ and the issuer are right."""
 from __future__ import annotations
 
 import pytest
-from pycognito import Cognito
 from pycognito.exceptions import ForceChangePasswordException, TokenVerificationException
 
-from support import DUMMY_KEY, DUMMY_SECRET, aws_error, new_app_client, new_confirmed_user, user_attributes
+from support import (
+    NEW_PASSWORD, PASSWORD, assert_tokens_of, aws_error, last_code, new_app_client, new_confirmed_user,
+    outbox_messages, pycognito_user, user_attributes,
+)
 
-PASSWORD = "Passw0rd!"
-NEW_PASSWORD = "N3w-Passw0rd!"
 TEMPORARY = "Temp0rary!"
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 @pytest.fixture
@@ -31,25 +25,14 @@ def pool(cognito):
 
 
 @pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true",
-                              custom_tenant="acme")
-
-
-def user(server, pool, client_id, username="alice", **kwargs) -> Cognito:
-    return Cognito(pool, client_id, username=username, boto3_client_kwargs={
-        "endpoint_url": server.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET}, **kwargs)
+def alice_attributes():
+    return {"email": "alice@example.com", "email_verified": "true", "custom_tenant": "acme"}
 
 
 # --- authenticate (USER_SRP_AUTH + token verification) -------------------------------------------
 
 def test_authenticate(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     assert u.token_type == "Bearer"
     assert u.access_token and u.id_token and u.refresh_token
@@ -62,26 +45,26 @@ def test_authenticate(server, pool, client_id, alice):
     assert u.id_claims["custom:tenant"] == "acme"
     assert u.id_claims["sub"] == user_attributes(alice)["sub"]
     # Tokens handed to a fresh object verify too.
-    again = user(server, pool, client_id, id_token=u.id_token, access_token=u.access_token)
+    again = pycognito_user(server.url, pool, client_id, id_token=u.id_token, access_token=u.access_token)
     again.verify_tokens()
     assert again.check_token(renew=False) is False
 
 
 def test_authenticate_wrong_password(server, pool, client_id, alice):
     with aws_error("NotAuthorizedException", "Incorrect username or password."):
-        user(server, pool, client_id).authenticate("Wr0ng-pass!")
+        pycognito_user(server.url, pool, client_id).authenticate("Wr0ng-pass!")
 
 
 def test_authenticate_unknown_user(server, pool, client_id):
     with aws_error("UserNotFoundException", "User does not exist."):
-        user(server, pool, client_id, username="nobody").authenticate(PASSWORD)
+        pycognito_user(server.url, pool, client_id, username="nobody").authenticate(PASSWORD)
 
 
 def test_authenticate_with_an_email_alias(cognito, server):
     pool = cognito.create_user_pool(PoolName="alias", AliasAttributes=["email"])["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
     new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
-    u = user(server, pool, client_id, username="alice@example.com")
+    u = pycognito_user(server.url, pool, client_id, username="alice@example.com")
     u.authenticate(PASSWORD)
     assert u.access_claims["username"] == "alice"
 
@@ -90,24 +73,24 @@ def test_authenticate_in_an_email_username_pool(cognito, server):
     pool = cognito.create_user_pool(PoolName="email", UsernameAttributes=["email"])["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
     created = new_confirmed_user(cognito, pool, "bob@example.com", PASSWORD)
-    u = user(server, pool, client_id, username="bob@example.com")
+    u = pycognito_user(server.url, pool, client_id, username="bob@example.com")
     u.authenticate(PASSWORD)
     assert u.access_claims["username"] == created["Username"]
     assert u.id_claims["email"] == "bob@example.com"
 
 
 def test_tokens_of_another_pool_fail_verification(cognito, server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     other = cognito.create_user_pool(PoolName="other")["UserPool"]["Id"]
     other_client = new_app_client(cognito, other)[0]
-    stranger = user(server, other, other_client, id_token=u.id_token, access_token=u.access_token)
+    stranger = pycognito_user(server.url, other, other_client, id_token=u.id_token, access_token=u.access_token)
     with pytest.raises((TokenVerificationException, IndexError)):
         stranger.verify_tokens()
 
 
 def test_admin_authenticate(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.admin_authenticate(PASSWORD)
     assert u.access_claims["username"] == "alice"
     assert u.refresh_token
@@ -116,7 +99,7 @@ def test_admin_authenticate(server, pool, client_id, alice):
 # --- token renewal -------------------------------------------------------------------------------
 
 def test_renew_access_token(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     old_access, old_refresh, old_claims = u.access_token, u.refresh_token, u.access_claims
     u.renew_access_token()
@@ -130,7 +113,7 @@ def test_renew_access_token(server, pool, client_id, alice):
 # --- user operations -----------------------------------------------------------------------------
 
 def test_get_user(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     profile = u.get_user()
     assert profile.username == "alice"
@@ -142,14 +125,14 @@ def test_get_user(server, pool, client_id, alice):
 
 
 def test_update_profile_and_verify_email(cognito, server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     u.update_profile({"given_name": "Alice", "email": "alice@new.example.com"})
     attrs = user_attributes(cognito.admin_get_user(UserPoolId=pool, Username="alice"))
     assert attrs["given_name"] == "Alice"
     assert attrs["email"] == "alice@new.example.com"
     assert attrs["email_verified"] == "false"
-    [message] = [m for m in server.outbox(pool, "alice") if m["Purpose"] == "VERIFY_ATTRIBUTE"]
+    [message] = outbox_messages(server, pool, "VERIFY_ATTRIBUTE")
     assert message["Destination"] == "alice@new.example.com"
     u.validate_verification(message["Code"])
     attrs = user_attributes(cognito.admin_get_user(UserPoolId=pool, Username="alice"))
@@ -158,48 +141,48 @@ def test_update_profile_and_verify_email(cognito, server, pool, client_id, alice
 
 def test_send_verification(cognito, server, pool, client_id):
     new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com")
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     u.send_verification("email")
-    code = [m for m in server.outbox(pool, "alice") if m["Purpose"] == "VERIFY_ATTRIBUTE"][-1]["Code"]
+    code = last_code(server, pool, "VERIFY_ATTRIBUTE")
     u.validate_verification(code, "email")
     assert user_attributes(cognito.admin_get_user(UserPoolId=pool, Username="alice"))["email_verified"] == "true"
 
 
 def test_change_password(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     u.change_password(PASSWORD, NEW_PASSWORD)
-    user(server, pool, client_id).authenticate(NEW_PASSWORD)
+    pycognito_user(server.url, pool, client_id).authenticate(NEW_PASSWORD)
     with aws_error("NotAuthorizedException", "Incorrect username or password."):
-        user(server, pool, client_id).authenticate(PASSWORD)
+        pycognito_user(server.url, pool, client_id).authenticate(PASSWORD)
 
 
 def test_change_password_wrong_previous(server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     with aws_error("NotAuthorizedException", "Incorrect username or password."):
         u.change_password("Wr0ng-pass!", NEW_PASSWORD)
-    user(server, pool, client_id).authenticate(PASSWORD)
+    pycognito_user(server.url, pool, client_id).authenticate(PASSWORD)
 
 
 def test_logout(cognito, server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     access, refresh = u.access_token, u.refresh_token
     u.logout()
     assert u.access_token is None and u.refresh_token is None
     with aws_error("NotAuthorizedException", "Access Token has been revoked"):
         cognito.get_user(AccessToken=access)
-    stale = user(server, pool, client_id, access_token=access, refresh_token=refresh)
+    stale = pycognito_user(server.url, pool, client_id, access_token=access, refresh_token=refresh)
     with aws_error("NotAuthorizedException", "Refresh Token has been revoked"):
         stale.renew_access_token()
     # Signing in again works.
-    user(server, pool, client_id).authenticate(PASSWORD)
+    pycognito_user(server.url, pool, client_id).authenticate(PASSWORD)
 
 
 def test_delete_user(cognito, server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.authenticate(PASSWORD)
     u.delete_user()
     with aws_error("UserNotFoundException"):
@@ -207,24 +190,32 @@ def test_delete_user(cognito, server, pool, client_id, alice):
 
 
 def test_forgot_password(cognito, server, pool, client_id, alice):
-    u = user(server, pool, client_id)
+    u = pycognito_user(server.url, pool, client_id)
     u.initiate_forgot_password()
-    code = [m for m in server.outbox(pool, "alice") if m["Purpose"] == "FORGOT_PASSWORD"][-1]["Code"]
+    code = last_code(server, pool, "FORGOT_PASSWORD")
     u.confirm_forgot_password(code, NEW_PASSWORD)
-    user(server, pool, client_id).authenticate(NEW_PASSWORD)
+    again = pycognito_user(server.url, pool, client_id)
+    again.authenticate(NEW_PASSWORD)
+    # pycognito checked the signatures; the tokens must also be alice's, through this client.
+    assert_tokens_of(f"{server.url}/{pool}", {"AccessToken": again.access_token, "IdToken": again.id_token,
+                                              "RefreshToken": again.refresh_token},
+                     client_id, "alice", user_attributes(alice)["sub"])
+    assert again.id_claims["email"] == "alice@example.com"
+    with aws_error("NotAuthorizedException", "Incorrect username or password."):
+        pycognito_user(server.url, pool, client_id).authenticate(PASSWORD)
 
 
 # --- NEW_PASSWORD_REQUIRED -----------------------------------------------------------------------
 
 def test_new_password_challenge(cognito, server, pool, client_id):
     cognito.admin_create_user(UserPoolId=pool, Username="dave", TemporaryPassword=TEMPORARY, MessageAction="SUPPRESS")
-    u = user(server, pool, client_id, username="dave")
+    u = pycognito_user(server.url, pool, client_id, username="dave")
     with pytest.raises(ForceChangePasswordException):
         u.authenticate(TEMPORARY)
     u.new_password_challenge(TEMPORARY, NEW_PASSWORD)
     assert u.access_claims["username"] == "dave"
     assert cognito.admin_get_user(UserPoolId=pool, Username="dave")["UserStatus"] == "CONFIRMED"
-    user(server, pool, client_id, username="dave").authenticate(NEW_PASSWORD)
+    pycognito_user(server.url, pool, client_id, username="dave").authenticate(NEW_PASSWORD)
 
 
 def test_new_password_challenge_in_an_email_username_pool(cognito, server):
@@ -232,10 +223,10 @@ def test_new_password_challenge_in_an_email_username_pool(cognito, server):
     client_id = new_app_client(cognito, pool)[0]
     created = cognito.admin_create_user(UserPoolId=pool, Username="fay@example.com", TemporaryPassword=TEMPORARY,
                                         MessageAction="SUPPRESS")["User"]
-    u = user(server, pool, client_id, username="fay@example.com")
+    u = pycognito_user(server.url, pool, client_id, username="fay@example.com")
     u.new_password_challenge(TEMPORARY, NEW_PASSWORD)
     assert u.access_claims["username"] == created["Username"]
-    user(server, pool, client_id, username="fay@example.com").authenticate(NEW_PASSWORD)
+    pycognito_user(server.url, pool, client_id, username="fay@example.com").authenticate(NEW_PASSWORD)
 
 
 # --- a client with a secret ----------------------------------------------------------------------
@@ -247,7 +238,7 @@ def secret_client(cognito, pool):
 
 def test_client_secret_authenticate_renew_and_get_user(server, pool, secret_client, alice):
     client_id, secret = secret_client
-    u = user(server, pool, client_id, client_secret=secret)
+    u = pycognito_user(server.url, pool, client_id, client_secret=secret)
     u.authenticate(PASSWORD)
     assert u.access_claims["client_id"] == client_id
     old = u.access_token
@@ -263,7 +254,7 @@ def test_client_secret_renew_with_an_alias(cognito, server):
     pool = cognito.create_user_pool(PoolName="alias", AliasAttributes=["email"])["UserPool"]["Id"]
     client_id, secret = new_app_client(cognito, pool, GenerateSecret=True)
     new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
-    u = user(server, pool, client_id, username="alice@example.com", client_secret=secret)
+    u = pycognito_user(server.url, pool, client_id, username="alice@example.com", client_secret=secret)
     u.authenticate(PASSWORD)
     u.renew_access_token()
     assert u.access_claims["username"] == "alice"
@@ -272,16 +263,16 @@ def test_client_secret_renew_with_an_alias(cognito, server):
 def test_client_secret_wrong_or_missing(server, pool, secret_client, alice):
     client_id, secret = secret_client
     with aws_error("NotAuthorizedException", f"Unable to verify secret hash for client {client_id}"):
-        user(server, pool, client_id, client_secret="not-the-secret").authenticate(PASSWORD)
+        pycognito_user(server.url, pool, client_id, client_secret="not-the-secret").authenticate(PASSWORD)
     with aws_error("NotAuthorizedException",
                    f"Client {client_id} is configured for secret but secret was not received"):
-        user(server, pool, client_id).authenticate(PASSWORD)
+        pycognito_user(server.url, pool, client_id).authenticate(PASSWORD)
 
 
 def test_client_secret_new_password_challenge(cognito, server, pool, secret_client):
     client_id, secret = secret_client
     cognito.admin_create_user(UserPoolId=pool, Username="dave", TemporaryPassword=TEMPORARY, MessageAction="SUPPRESS")
-    u = user(server, pool, client_id, username="dave", client_secret=secret)
+    u = pycognito_user(server.url, pool, client_id, username="dave", client_secret=secret)
     u.new_password_challenge(TEMPORARY, NEW_PASSWORD)
     assert u.access_claims["username"] == "dave"
 

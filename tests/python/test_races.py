@@ -13,9 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from support import new_app_client, new_confirmed_user, password_sign_in
+from support import PASSWORD, last_code, new_app_client, new_confirmed_user, password_sign_in, refresh
 
-PASSWORD = "Passw0rd!"
 ROUNDS = 4
 WIDTH = 32
 
@@ -44,10 +43,6 @@ def outcomes(results):
     return sorted(r[0] for r in results)
 
 
-def reset_code(server, pool, username):
-    return [m for m in server.outbox(pool, username) if m["Purpose"] == "FORGOT_PASSWORD"][-1]["Code"]
-
-
 @pytest.fixture
 def recovery(cognito, pool):
     client_id = new_app_client(cognito, pool)[0]
@@ -69,7 +64,7 @@ def test_simultaneous_confirmations_of_one_code_accept_it_once(server, pool, rec
     client_id, user = recovery
     for r in range(ROUNDS):
         name = user(f"one{r}")
-        code = reset_code(server, pool, name)
+        code = last_code(server, pool, "FORGOT_PASSWORD", name)
         results = race(clients, [confirm(client_id, name, code)] * 16)
         assert outcomes(results) == ["CodeMismatchException"] * 15 + ["ok"], results
 
@@ -78,7 +73,7 @@ def test_thirty_two_simultaneous_wrong_guesses_check_at_most_five(server, cognit
     client_id, user = recovery
     for r in range(ROUNDS):
         name = user(f"guess{r}")
-        code = reset_code(server, pool, name)
+        code = last_code(server, pool, "FORGOT_PASSWORD", name)
         wrong = "111111" if code == "000000" else "000000"
         results = race(clients, [confirm(client_id, name, wrong)] * WIDTH)
         assert outcomes(results) == ["CodeMismatchException"] * 5 + ["LimitExceededException"] * 27, results
@@ -134,11 +129,11 @@ def rotating_pool(cognito, pool, rotation):
     return client_id
 
 
-def refresh(client_id, token, rotation):
+def racing_refresh(client_id, token, rotation):
+    """A call for `race`: GetTokensFromRefreshToken with rotation, else REFRESH_TOKEN_AUTH."""
     if rotation:
         return lambda c: c.get_tokens_from_refresh_token(ClientId=client_id, RefreshToken=token)
-    return lambda c: c.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                     AuthParameters={"REFRESH_TOKEN": token})
+    return lambda c: refresh(c, client_id, token)
 
 
 @pytest.mark.parametrize("rotation", [False, True])
@@ -146,7 +141,8 @@ def test_a_revocation_that_answered_holds_against_racing_refreshes(cognito, pool
     client_id = rotating_pool(cognito, pool, rotation)
     for r in range(ROUNDS * 2):
         token = password_sign_in(cognito, client_id, "alice", PASSWORD)["AuthenticationResult"]["RefreshToken"]
-        calls = [lambda c: c.revoke_token(ClientId=client_id, Token=token)] + [refresh(client_id, token, rotation)] * 3
+        calls = ([lambda c: c.revoke_token(ClientId=client_id, Token=token)]
+                 + [racing_refresh(client_id, token, rotation)] * 3)
         results = race(clients, calls)
         assert results[0][0] == "ok", results
         for kind, answer in results[1:]:
@@ -158,16 +154,16 @@ def test_a_revocation_that_answered_holds_against_racing_refreshes(cognito, pool
             assert e.value.response["Error"]["Code"] == "NotAuthorizedException"
             if "RefreshToken" in got:
                 with pytest.raises(ClientError):
-                    refresh(client_id, got["RefreshToken"], rotation)(cognito)
+                    racing_refresh(client_id, got["RefreshToken"], rotation)(cognito)
         with pytest.raises(ClientError):
-            refresh(client_id, token, rotation)(cognito)
+            racing_refresh(client_id, token, rotation)(cognito)
 
 
 def test_a_rotated_refresh_token_without_grace_is_taken_once(cognito, pool, clients):
     client_id = rotating_pool(cognito, pool, True)
     for r in range(ROUNDS * 2):
         token = password_sign_in(cognito, client_id, "alice", PASSWORD)["AuthenticationResult"]["RefreshToken"]
-        results = race(clients, [refresh(client_id, token, True)] * 8)
+        results = race(clients, [racing_refresh(client_id, token, True)] * 8)
         assert outcomes(results).count("ok") == 1, results
 
 

@@ -30,7 +30,6 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from pycognito import Cognito
 from pycognito.aws_srp import AWSSRP
 
 from cluster import Cluster, fresh_database
@@ -38,16 +37,17 @@ from mfa_support import (
     DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, INCORRECT, LOCKED, PASSWORD, PASSWORD_VERIFIER, TOTP, Env,
     mfa_answer, tokens,
 )
-from support import DUMMY_KEY, DUMMY_SECRET, aws_error, make_client, new_app_client, new_confirmed_user
+from support import (
+    NEW_PASSWORD, aws_error, last_code, make_client, new_app_client, new_confirmed_user, pycognito_user, refresh,
+    sign_in_tokens,
+)
 from test_mfa_factors import SETUP, SMS, FactorEnv, assert_code_challenge, assert_setup
-from test_races import confirm, outcomes, race, reset_code, rotating_pool
-from test_races import refresh as race_refresh
+from test_races import confirm, outcomes, race, racing_refresh, rotating_pool
 
 ADMIN_URL = os.environ.get("GATEHOUSE_TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(not ADMIN_URL, reason="GATEHOUSE_TEST_DATABASE_URL is unset: needs PostgreSQL")
 
 PROCESSES = 3
-NEW_PASSWORD = "N3w-Passw0rd!"
 TEMPORARY = "Temp0rary!"
 ALWAYS_SUPPRESS = {"DeviceOnlyRememberedOnUserPrompt": False, "ChallengeRequiredOnNewDevice": True}
 ACCESS_REVOKED = "Access Token has been revoked"
@@ -55,12 +55,6 @@ REFRESH_REVOKED = "Refresh Token has been revoked"
 DISABLED = "User is disabled."
 NO_DEVICE = "Device does not exist."
 PROPAGATION = 1.0  # docs/deploy.md: a pool or client change reaches every process within 1 s
-
-
-@pytest.fixture(autouse=True)
-def _jwks_from_the_server(monkeypatch):
-    # pycognito would take the keys from $COGNITO_JWKS instead of fetching them.
-    monkeypatch.delenv("COGNITO_JWKS", raising=False)
 
 
 @pytest.fixture
@@ -128,22 +122,6 @@ def assert_steps_spread(calls: list[tuple[int, str]], steps: int) -> None:
     assert len(set(processes)) == min(PROCESSES, steps), auth
 
 
-def pycognito_user(cluster: Cluster, pool: str, client_id: str, username: str) -> Cognito:
-    """pycognito's Cognito class through the round-robin proxy (its own boto3 client)."""
-    return Cognito(pool, client_id, username=username, boto3_client_kwargs={
-        "endpoint_url": cluster.url, "aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET})
-
-
-def refresh(cognito, client_id: str, token: str, device_key: str | None = None) -> dict:
-    params = {"REFRESH_TOKEN": token, **({"DEVICE_KEY": device_key} if device_key else {})}
-    return cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters=params)
-
-
-def sign_in(cognito, client_id: str, username: str = "alice") -> dict:
-    return tokens(cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD}))
-
-
 # --- sign-ins whose steps land on different processes --------------------------------------------
 
 def test_pycognito_srp_across_processes(cluster, spread):
@@ -152,7 +130,7 @@ def test_pycognito_srp_across_processes(cluster, spread):
     # pycognito's Cognito class through the proxy: InitiateAuth and RespondToAuthChallenge (and the
     # JWKS it fetches to verify the tokens) go to consecutive processes.
     before = cluster.request_counts
-    u = pycognito_user(cluster, e.pool, e.client_id, "alice")
+    u = pycognito_user(cluster.url, e.pool, e.client_id, "alice")
     u.authenticate(PASSWORD)
     assert u.access_claims["username"] == "alice"
     assert u.id_claims["iss"] == f"{cluster.url}/{e.pool}"
@@ -250,7 +228,7 @@ def test_new_password_required_across_processes(cluster, spread):
     e.assert_signed_in(tokens(srp.set_new_password_challenge(NEW_PASSWORD)), "dan")
     assert_steps_spread(spread.since(mark), 3)
     assert spread.admin_get_user(UserPoolId=e.pool, Username="dan")["UserStatus"] == "CONFIRMED"
-    u = pycognito_user(cluster, e.pool, e.client_id, "dan")
+    u = pycognito_user(cluster.url, e.pool, e.client_id, "dan")
     u.authenticate(NEW_PASSWORD)
     assert u.access_claims["username"] == "dan"
 
@@ -310,10 +288,10 @@ def test_one_code_over_three_processes_is_accepted_once_and_guessed_at_most_five
         for name in (f"right{r}", f"wrong{r}"):
             new_confirmed_user(admin, pool, name, PASSWORD, email=f"{name}@example.com", email_verified="true")
             pinned[r % PROCESSES].forgot_password(ClientId=client_id, Username=name)
-        code = reset_code(cluster, pool, f"right{r}")
+        code = last_code(cluster, pool, "FORGOT_PASSWORD", f"right{r}")
         results = race(clients, [confirm(client_id, f"right{r}", code)] * GUESSES)
         assert outcomes(results) == ["CodeMismatchException"] * (GUESSES - 1) + ["ok"], results
-        code = reset_code(cluster, pool, f"wrong{r}")
+        code = last_code(cluster, pool, "FORGOT_PASSWORD", f"wrong{r}")
         wrong = "111111" if code == "000000" else "000000"
         results = race(clients, [confirm(client_id, f"wrong{r}", wrong)] * GUESSES)
         assert outcomes(results) == ["CodeMismatchException"] * 5 + ["LimitExceededException"] * (GUESSES - 5), \
@@ -329,8 +307,8 @@ def test_a_rotated_refresh_token_is_taken_once_over_three_processes(cluster, pin
     client_id = rotating_pool(pinned[0], pool, True)
     clients = [make_client(cluster.endpoints[k % PROCESSES]) for k in range(8)]
     for r in range(ROUNDS * 2):
-        token = sign_in(pinned[r % PROCESSES], client_id)["RefreshToken"]
-        results = race(clients, [race_refresh(client_id, token, True)] * 8)
+        token = sign_in_tokens(pinned[r % PROCESSES], client_id)["RefreshToken"]
+        results = race(clients, [racing_refresh(client_id, token, True)] * 8)
         assert outcomes(results).count("ok") == 1, results
 
 
@@ -341,7 +319,7 @@ def test_global_sign_out_on_one_process_holds_on_the_others(cluster, pinned):
     pool = p0.create_user_pool(PoolName="sign-out")["UserPool"]["Id"]
     client_id = new_app_client(p0, pool)[0]
     new_confirmed_user(p0, pool, "alice", PASSWORD)
-    session = sign_in(p1, client_id)
+    session = sign_in_tokens(p1, client_id)
     # Processes 1 and 2 accept the tokens (and remember the access token's signature).
     assert p1.get_user(AccessToken=session["AccessToken"])["Username"] == "alice"
     assert tokens(refresh(p2, client_id, session["RefreshToken"]))
@@ -357,7 +335,7 @@ def test_admin_disable_user_on_one_process_holds_on_the_others(cluster, pinned):
     pool = p0.create_user_pool(PoolName="disable")["UserPool"]["Id"]
     client_id = new_app_client(p0, pool)[0]
     new_confirmed_user(p0, pool, "alice", PASSWORD)
-    session = sign_in(p2, client_id)
+    session = sign_in_tokens(p2, client_id)
     assert p1.get_user(AccessToken=session["AccessToken"])["Username"] == "alice"
     assert tokens(refresh(p2, client_id, session["RefreshToken"]))
     p0.admin_disable_user(UserPoolId=pool, Username="alice")
@@ -368,7 +346,7 @@ def test_admin_disable_user_on_one_process_holds_on_the_others(cluster, pinned):
     with aws_error("NotAuthorizedException"):
         refresh(p2, client_id, session["RefreshToken"])
     with aws_error("NotAuthorizedException", DISABLED):
-        sign_in(p1, client_id)
+        sign_in_tokens(p1, client_id)
 
 
 def device_srp(e: Env, client, device=None) -> AWSSRP:
@@ -462,7 +440,7 @@ def test_device_tracking_turned_on_reaches_the_other_processes_within_a_second(c
     pool = p0.create_user_pool(PoolName="tracking")["UserPool"]["Id"]
     client_id = new_app_client(p0, pool)[0]
     new_confirmed_user(p0, pool, "alice", PASSWORD)
-    assert "NewDeviceMetadata" not in sign_in(p1, client_id)
+    assert "NewDeviceMetadata" not in sign_in_tokens(p1, client_id)
 
     started, changed_at, samples = watch_change(
         lambda c: outcome(lambda: c.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",

@@ -12,11 +12,10 @@ import re
 import pytest
 
 from support import (
-    SrpSignIn, aws_error, new_app_client, new_confirmed_user, password_sign_in, secret_hash, user_attributes,
+    NEW_PASSWORD, PASSWORD, SrpSignIn, aws_error, new_app_client, new_confirmed_user, password_sign_in, refresh,
+    secret_hash, user_attributes,
 )
 
-PASSWORD = "Passw0rd!"
-NEW_PASSWORD = "N3w-Passw0rd!"
 TEMPORARY = "Temp0rary!"
 HEX_RE = re.compile(r"^[0-9a-f]+$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -25,16 +24,6 @@ INCORRECT = "Incorrect username or password."
 # What AWS answers for a flow the app client does not allow (e.g. "InvalidParameterException:
 # USER_PASSWORD_AUTH flow not enabled for this client"), before it looks at the user.
 FLOW_REFUSED = "InvalidParameterException"
-
-
-@pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
 
 
 def assert_tokens(answer: dict, refresh: bool = True) -> dict:
@@ -48,10 +37,6 @@ def assert_tokens(answer: dict, refresh: bool = True) -> dict:
     for name in ("AccessToken", "IdToken"):
         assert result[name].count(".") == 2, result[name]
     return result
-
-
-def refresh(cognito, client_id, token, flow="REFRESH_TOKEN_AUTH", **params) -> dict:
-    return cognito.initiate_auth(ClientId=client_id, AuthFlow=flow, AuthParameters={"REFRESH_TOKEN": token, **params})
 
 
 def get_username(cognito, access_token) -> str:
@@ -95,7 +80,6 @@ def test_user_srp_auth_challenge_shape_and_tokens(cognito, pool, client_id, alic
     assert len(block) % 4 == 0 and base64.b64encode(base64.b64decode(block, validate=True)).decode() == block
     result = assert_tokens(srp.respond(srp.responses(challenge)))
     assert get_username(cognito, result["AccessToken"]) == "alice"
-
 
 
 def test_admin_initiate_auth_with_srp(cognito, pool, client_id, alice):
@@ -187,12 +171,12 @@ def test_unknown_client(cognito, alice):
 @pytest.mark.parametrize("flow", ["REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"])
 def test_refresh_token_auth(cognito, pool, client_id, alice, flow):
     first = password_sign_in(cognito, client_id, "alice", PASSWORD)["AuthenticationResult"]
-    renewed = assert_tokens(refresh(cognito, client_id, first["RefreshToken"], flow), refresh=False)
+    renewed = assert_tokens(refresh(cognito, client_id, first["RefreshToken"], flow=flow), refresh=False)
     assert renewed["AccessToken"] != first["AccessToken"]
     assert renewed["IdToken"] != first["IdToken"]
     assert get_username(cognito, renewed["AccessToken"]) == "alice"
     # The refresh token stays usable (no rotation on this client).
-    assert_tokens(refresh(cognito, client_id, first["RefreshToken"], flow), refresh=False)
+    assert_tokens(refresh(cognito, client_id, first["RefreshToken"], flow=flow), refresh=False)
 
 
 def test_admin_refresh_token_auth(cognito, pool, client_id, alice):

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pycognito.aws_srp import N_HEX
 
 from support import (
-    SrpSignIn, aws_error, cognito_timestamp, fetch_json, new_app_client, new_confirmed_user, password_sign_in,
+    PASSWORD, SrpSignIn, aws_error, cognito_timestamp, fetch_json, new_app_client, new_confirmed_user,
+    password_sign_in, refresh, sign_in_tokens,
 )
 
-PASSWORD = "Passw0rd!"
 WRONG = "Wr0ng-pass!"
 INCORRECT = "Incorrect username or password."
 EXPIRED_SESSION = "Invalid session for the user, session is expired."
@@ -31,16 +31,6 @@ INVALID_ACCESS = "Invalid Access Token"
 INVALID_REFRESH = "Invalid Refresh Token"
 LOCKED = "Password attempts exceeded"
 N = int(N_HEX, 16)
-
-
-@pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
 
 
 def srp(cognito, pool, client_id, username="alice", password=PASSWORD) -> SrpSignIn:
@@ -198,7 +188,7 @@ def test_srp_a_too_long(cognito, pool, client_id, alice):
 
 @pytest.fixture
 def tokens(cognito, client_id, alice):
-    return password_sign_in(cognito, client_id, "alice", PASSWORD)["AuthenticationResult"]
+    return sign_in_tokens(cognito, client_id)
 
 
 def parts(token: str) -> tuple[dict, dict, str]:
@@ -283,17 +273,7 @@ def test_forged_token_refused_by_a_state_changing_operation(cognito, pool, clien
     assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["email"] == "alice@example.com"
 
 
-@pytest.mark.skip(reason="tokens live at least 5 minutes; expiry is covered by a Rust test with a moving clock")
-def test_expired_access_token():
-    pass
-
-
 # --- revoked and forged refresh tokens -----------------------------------------------------------
-
-def refresh(cognito, client_id, token) -> dict:
-    return cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                 AuthParameters={"REFRESH_TOKEN": token})
-
 
 def test_tokens_after_global_sign_out(cognito, client_id, tokens):
     cognito.global_sign_out(AccessToken=tokens["AccessToken"])

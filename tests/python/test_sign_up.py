@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from support import aws_error, secret_hash, strip_meta, user_attributes
+from support import PASSWORD, aws_error, last_code, secret_hash, strip_meta, user_attributes, user_status
 
-PASSWORD = "Passw0rd!"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CODE_RE = re.compile(r"^[0-9]{6}$")
 WRONG_CODE = "Invalid verification code provided, please try again."
@@ -37,16 +36,6 @@ def client_id(cognito, pool):
 def sign_up(cognito, client_id, username, address=None, **kwargs):
     return cognito.sign_up(ClientId=client_id, Username=username, Password=kwargs.pop("Password", PASSWORD),
                            UserAttributes=email(address or f"{username}@example.com"), **kwargs)
-
-
-def last_code(server, pool, username, purpose="SIGN_UP") -> str:
-    messages = [m for m in server.outbox(pool, username) if m["Purpose"] == purpose]
-    assert messages, server.outbox(pool, username)
-    return messages[-1]["Code"]
-
-
-def status(cognito, pool, username) -> str:
-    return cognito.admin_get_user(UserPoolId=pool, Username=username)["UserStatus"]
 
 
 # --- acceptance ----------------------------------------------------------------------------------
@@ -167,7 +156,7 @@ def test_sign_up_refused_when_only_admins_create_users(cognito):
     assert cognito.list_users(UserPoolId=pool)["Users"] == []
     # Administrators still can.
     cognito.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
-    assert status(cognito, pool, "alice") == "FORCE_CHANGE_PASSWORD"
+    assert user_status(cognito, pool, "alice") == "FORCE_CHANGE_PASSWORD"
 
 
 def test_sign_up_without_auto_verification_sends_nothing(cognito, server):
@@ -177,7 +166,7 @@ def test_sign_up_without_auto_verification_sends_nothing(cognito, server):
     assert created["UserConfirmed"] is False
     assert "CodeDeliveryDetails" not in created
     assert server.outbox(pool, "alice") == []
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
 
 
 def test_sign_up_phone_number_code_by_sms(cognito, server):
@@ -233,45 +222,45 @@ def test_secret_hash_on_every_public_call(cognito, server, pool, secret_client):
         cognito.resend_confirmation_code(ClientId=client_id, Username="alice", SecretHash="AAAA")
     assert len(server.outbox(pool, "alice")) == 1
     cognito.resend_confirmation_code(ClientId=client_id, Username="alice", SecretHash=good)
-    code = last_code(server, pool, "alice")
+    code = last_code(server, pool, "SIGN_UP", "alice")
 
     with aws_error("NotAuthorizedException", "secret was not received"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
     with aws_error("NotAuthorizedException", "Unable to verify secret hash"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code,
                                 SecretHash=secret_hash(secret, "mallory", client_id))
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
     cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code, SecretHash=good)
-    assert status(cognito, pool, "alice") == "CONFIRMED"
+    assert user_status(cognito, pool, "alice") == "CONFIRMED"
 
 
 # --- ConfirmSignUp -------------------------------------------------------------------------------
 
 def test_confirm_wrong_code(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
-    code = last_code(server, pool, "alice")
+    code = last_code(server, pool, "SIGN_UP", "alice")
     wrong = "000000" if code != "000000" else "111111"
     with aws_error("CodeMismatchException", WRONG_CODE):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=wrong)
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
     cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
-    assert status(cognito, pool, "alice") == "CONFIRMED"
+    assert user_status(cognito, pool, "alice") == "CONFIRMED"
 
 
 def test_confirm_code_belongs_to_its_user(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
     sign_up(cognito, client_id, "bob")
-    alice_code, bob_code = last_code(server, pool, "alice"), last_code(server, pool, "bob")
+    alice_code, bob_code = last_code(server, pool, "SIGN_UP", "alice"), last_code(server, pool, "SIGN_UP", "bob")
     if alice_code == bob_code:  # one in a million; nothing to test
         pytest.skip("both users drew the same code")
     with aws_error("CodeMismatchException", WRONG_CODE):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=bob_code)
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
 
 
 def test_confirm_attempt_limit(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
-    code = last_code(server, pool, "alice")
+    code = last_code(server, pool, "SIGN_UP", "alice")
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         with aws_error("CodeMismatchException", WRONG_CODE):
@@ -281,16 +270,16 @@ def test_confirm_attempt_limit(cognito, server, pool, client_id):
     # Locked out: even the right code is refused for now.
     with aws_error("LimitExceededException"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
 
 
 def test_confirm_code_is_single_use(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
-    code = last_code(server, pool, "alice")
+    code = last_code(server, pool, "SIGN_UP", "alice")
     cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
     with aws_error("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED"):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=code)
-    assert status(cognito, pool, "alice") == "CONFIRMED"
+    assert user_status(cognito, pool, "alice") == "CONFIRMED"
 
 
 def test_confirm_unknown_user(cognito, pool, client_id):
@@ -314,7 +303,7 @@ def test_confirm_unknown_client(cognito):
 
 def test_resend_new_code_replaces_old(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
-    old = last_code(server, pool, "alice")
+    old = last_code(server, pool, "SIGN_UP", "alice")
     resent = strip_meta(cognito.resend_confirmation_code(ClientId=client_id, Username="alice"))
     assert resent == {"CodeDeliveryDetails": {
         "Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}}
@@ -326,14 +315,15 @@ def test_resend_new_code_replaces_old(cognito, server, pool, client_id):
         pytest.skip("the resent code equals the first one")
     with aws_error("CodeMismatchException", WRONG_CODE):
         cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=old)
-    assert status(cognito, pool, "alice") == "UNCONFIRMED"
+    assert user_status(cognito, pool, "alice") == "UNCONFIRMED"
     cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=new)
-    assert status(cognito, pool, "alice") == "CONFIRMED"
+    assert user_status(cognito, pool, "alice") == "CONFIRMED"
 
 
 def test_resend_for_confirmed_user(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
-    cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=last_code(server, pool, "alice"))
+    cognito.confirm_sign_up(ClientId=client_id, Username="alice",
+                            ConfirmationCode=last_code(server, pool, "SIGN_UP", "alice"))
     with aws_error("InvalidParameterException", "User is already confirmed."):
         cognito.resend_confirmation_code(ClientId=client_id, Username="alice")
     assert len(server.outbox(pool, "alice")) == 1
@@ -359,10 +349,11 @@ def test_resend_unknown_user_prevent_user_existence_errors(cognito, server, pool
 def test_admin_confirm_sign_up(cognito, server, pool, client_id):
     sign_up(cognito, client_id, "alice")
     assert strip_meta(cognito.admin_confirm_sign_up(UserPoolId=pool, Username="alice")) == {}
-    assert status(cognito, pool, "alice") == "CONFIRMED"
+    assert user_status(cognito, pool, "alice") == "CONFIRMED"
     # The unused code no longer confirms anything.
     with aws_error("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED"):
-        cognito.confirm_sign_up(ClientId=client_id, Username="alice", ConfirmationCode=last_code(server, pool, "alice"))
+        cognito.confirm_sign_up(ClientId=client_id, Username="alice",
+                                ConfirmationCode=last_code(server, pool, "SIGN_UP", "alice"))
     with aws_error("NotAuthorizedException", "Current status is CONFIRMED"):
         cognito.admin_confirm_sign_up(UserPoolId=pool, Username="alice")
 
@@ -375,4 +366,4 @@ def test_admin_confirm_sign_up_errors(cognito, pool):
     cognito.admin_create_user(UserPoolId=pool, Username="invited", MessageAction="SUPPRESS")
     with aws_error("NotAuthorizedException", "Current status is FORCE_CHANGE_PASSWORD"):
         cognito.admin_confirm_sign_up(UserPoolId=pool, Username="invited")
-    assert status(cognito, pool, "invited") == "FORCE_CHANGE_PASSWORD"
+    assert user_status(cognito, pool, "invited") == "FORCE_CHANGE_PASSWORD"

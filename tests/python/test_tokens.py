@@ -12,10 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support import (
-    fetch_json, new_app_client, new_confirmed_user, password_sign_in, user_attributes, verify_jwt,
+    PASSWORD, fetch_json, new_app_client, new_confirmed_user, sign_in_tokens, user_attributes, verify_jwt,
 )
 
-PASSWORD = "Passw0rd!"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ACCESS_CLAIMS = {"sub", "iss", "client_id", "origin_jti", "event_id", "token_use", "scope", "auth_time", "exp",
                  "iat", "jti", "username"}
@@ -37,18 +36,8 @@ def issuer(server, pool):
 
 
 @pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true",
-                              custom_tenant="acme", custom_level="42")
-
-
-def sign_in(cognito, client_id, username="alice") -> dict:
-    return password_sign_in(cognito, client_id, username, PASSWORD)["AuthenticationResult"]
+def alice_attributes():
+    return {"email": "alice@example.com", "email_verified": "true", "custom_tenant": "acme", "custom_level": "42"}
 
 
 def both(issuer, client_id, result) -> tuple[dict, dict]:
@@ -59,7 +48,7 @@ def both(issuer, client_id, result) -> tuple[dict, dict]:
 # --- signature, header, JWKS ---------------------------------------------------------------------
 
 def test_tokens_verify_against_the_pool_jwks(cognito, server, pool, issuer, client_id, alice):
-    result = sign_in(cognito, client_id)
+    result = sign_in_tokens(cognito, client_id)
     jwks = fetch_json(f"{server.url}/{pool}/.well-known/jwks.json")
     assert jwks["keys"], jwks
     kids = set()
@@ -78,7 +67,7 @@ def test_tokens_verify_against_the_pool_jwks(cognito, server, pool, issuer, clie
 
 
 def test_tokens_fail_verification_with_another_issuer_or_audience(cognito, server, pool, issuer, client_id, alice):
-    result = sign_in(cognito, client_id)
+    result = sign_in_tokens(cognito, client_id)
     jwks = fetch_json(f"{issuer}/.well-known/jwks.json")
     with pytest.raises(jwt.InvalidIssuerError):
         verify_jwt(f"{server.url}/us-east-1_ZZZZZZZZZ", result["AccessToken"], "access", jwks=jwks)
@@ -90,7 +79,7 @@ def test_each_pool_has_its_own_issuer(cognito, server, pool, client_id, alice):
     other = cognito.create_user_pool(PoolName="other")["UserPool"]["Id"]
     other_client = new_app_client(cognito, other)[0]
     new_confirmed_user(cognito, other, "alice", PASSWORD)
-    access = verify_jwt(f"{server.url}/{other}", sign_in(cognito, other_client)["AccessToken"], "access")
+    access = verify_jwt(f"{server.url}/{other}", sign_in_tokens(cognito, other_client)["AccessToken"], "access")
     assert access["iss"] == f"{server.url}/{other}"
     assert access["client_id"] == other_client
 
@@ -109,7 +98,7 @@ def test_public_url_sets_the_issuer(server_factory):
     pool = cognito.create_user_pool(PoolName="public")["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
     new_confirmed_user(cognito, pool, "alice", PASSWORD)
-    result = sign_in(cognito, client_id)
+    result = sign_in_tokens(cognito, client_id)
     issuer = f"https://idp.example.test/{pool}"
     # The keys are still served here; the issuer names the public URL.
     jwks = fetch_json(f"{srv.url}/{pool}/.well-known/jwks.json")
@@ -124,7 +113,7 @@ def test_public_url_sets_the_issuer(server_factory):
 
 def test_access_token_claims(cognito, pool, issuer, client_id, alice):
     before = int(time.time()) - 2
-    access, _ = both(issuer, client_id, sign_in(cognito, client_id))
+    access, _ = both(issuer, client_id, sign_in_tokens(cognito, client_id))
     assert set(access) == ACCESS_CLAIMS, access
     assert access["sub"] == user_attributes(alice)["sub"]
     assert access["iss"] == issuer
@@ -141,7 +130,7 @@ def test_access_token_claims(cognito, pool, issuer, client_id, alice):
 
 
 def test_id_token_claims(cognito, pool, issuer, client_id, alice):
-    access, id_claims = both(issuer, client_id, sign_in(cognito, client_id))
+    access, id_claims = both(issuer, client_id, sign_in_tokens(cognito, client_id))
     assert set(id_claims) == ID_BASE_CLAIMS | {"email", "email_verified", "custom:tenant", "custom:level"}, id_claims
     assert id_claims["sub"] == access["sub"]
     assert id_claims["aud"] == client_id
@@ -163,34 +152,34 @@ def test_id_token_claims(cognito, pool, issuer, client_id, alice):
 def test_verified_flags_are_booleans(cognito, pool, issuer, client_id):
     new_confirmed_user(cognito, pool, "pat", PASSWORD, phone_number="+15555550123", phone_number_verified="true",
                        email="pat@example.com", email_verified="false")
-    _, id_claims = both(issuer, client_id, sign_in(cognito, client_id, "pat"))
+    _, id_claims = both(issuer, client_id, sign_in_tokens(cognito, client_id, "pat"))
     assert id_claims["phone_number"] == "+15555550123"
     assert id_claims["phone_number_verified"] is True
     assert id_claims["email_verified"] is False
 
 
 def test_each_sign_in_is_a_new_origin(cognito, pool, issuer, client_id, alice):
-    first, _ = both(issuer, client_id, sign_in(cognito, client_id))
-    second, _ = both(issuer, client_id, sign_in(cognito, client_id))
+    first, _ = both(issuer, client_id, sign_in_tokens(cognito, client_id))
+    second, _ = both(issuer, client_id, sign_in_tokens(cognito, client_id))
     assert first["origin_jti"] != second["origin_jti"]
     assert first["jti"] != second["jti"]
     assert first["event_id"] != second["event_id"]
 
 
 def test_groups_claim(cognito, pool, issuer, client_id, alice):
-    access, id_claims = both(issuer, client_id, sign_in(cognito, client_id))
+    access, id_claims = both(issuer, client_id, sign_in_tokens(cognito, client_id))
     assert "cognito:groups" not in access and "cognito:groups" not in id_claims
     for name in ("admins", "editors"):
         cognito.create_group(UserPoolId=pool, GroupName=name)
         cognito.admin_add_user_to_group(UserPoolId=pool, Username="alice", GroupName=name)
-    access, id_claims = both(issuer, client_id, sign_in(cognito, client_id))
+    access, id_claims = both(issuer, client_id, sign_in_tokens(cognito, client_id))
     assert sorted(access["cognito:groups"]) == ["admins", "editors"]
     assert sorted(id_claims["cognito:groups"]) == ["admins", "editors"]
     assert set(access) == ACCESS_CLAIMS | {"cognito:groups"}
 
 
 def test_groups_follow_on_refresh(cognito, pool, issuer, client_id, alice):
-    first = sign_in(cognito, client_id)
+    first = sign_in_tokens(cognito, client_id)
     cognito.create_group(UserPoolId=pool, GroupName="admins")
     cognito.admin_add_user_to_group(UserPoolId=pool, Username="alice", GroupName="admins")
     renewed = cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
@@ -201,7 +190,7 @@ def test_groups_follow_on_refresh(cognito, pool, issuer, client_id, alice):
 
 
 def test_refreshed_id_token_has_current_attributes(cognito, pool, issuer, client_id, alice):
-    first = sign_in(cognito, client_id)
+    first = sign_in_tokens(cognito, client_id)
     cognito.admin_update_user_attributes(UserPoolId=pool, Username="alice",
                                          UserAttributes=[{"Name": "custom:tenant", "Value": "globex"}])
     renewed = cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
@@ -214,7 +203,7 @@ def test_id_token_in_an_email_username_pool(cognito, server):
     pool = cognito.create_user_pool(PoolName="email", UsernameAttributes=["email"])["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
     user = new_confirmed_user(cognito, pool, "bob@example.com", PASSWORD)
-    access, id_claims = both(f"{server.url}/{pool}", client_id, sign_in(cognito, client_id, "bob@example.com"))
+    access, id_claims = both(f"{server.url}/{pool}", client_id, sign_in_tokens(cognito, client_id, "bob@example.com"))
     assert access["username"] == user["Username"] == id_claims["cognito:username"]
     assert UUID_RE.match(access["username"])
     assert id_claims["email"] == "bob@example.com"
@@ -224,7 +213,7 @@ def test_id_token_in_an_email_username_pool(cognito, server):
 
 @pytest.mark.parametrize("how", ["REFRESH_TOKEN_AUTH", "GetTokensFromRefreshToken"])
 def test_refresh_keeps_auth_time_and_origin_jti(cognito, pool, issuer, client_id, alice, how):
-    first = sign_in(cognito, client_id)
+    first = sign_in_tokens(cognito, client_id)
     access1, id1 = both(issuer, client_id, first)
     time.sleep(1.1)
     if how == "REFRESH_TOKEN_AUTH":
@@ -243,7 +232,7 @@ def test_refresh_keeps_auth_time_and_origin_jti(cognito, pool, issuer, client_id
 def test_rotation_keeps_the_origin(cognito, pool, issuer, alice):
     client_id, _ = new_app_client(cognito, pool, RefreshTokenRotation={"Feature": "ENABLED",
                                                                        "RetryGracePeriodSeconds": 0})
-    first = sign_in(cognito, client_id)
+    first = sign_in_tokens(cognito, client_id)
     access1, _ = both(issuer, client_id, first)
     rotated = cognito.get_tokens_from_refresh_token(RefreshToken=first["RefreshToken"],
                                                     ClientId=client_id)["AuthenticationResult"]
@@ -263,7 +252,7 @@ def test_rotation_keeps_the_origin(cognito, pool, issuer, alice):
 ])
 def test_lifetimes_follow_the_client(cognito, pool, issuer, alice, settings, access_seconds, id_seconds):
     client_id, _ = new_app_client(cognito, pool, **settings)
-    result = sign_in(cognito, client_id)
+    result = sign_in_tokens(cognito, client_id)
     assert result["ExpiresIn"] == access_seconds
     access, id_claims = both(issuer, client_id, result)
     assert access["exp"] - access["iat"] == access_seconds
@@ -277,7 +266,7 @@ def test_lifetime_change_applies_to_new_tokens(cognito, pool, issuer, client_id,
     cognito.update_user_pool_client(UserPoolId=pool, ClientId=client_id, ExplicitAuthFlows=[
         "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], AccessTokenValidity=10,
         TokenValidityUnits={"AccessToken": "minutes"})
-    result = sign_in(cognito, client_id)
+    result = sign_in_tokens(cognito, client_id)
     assert result["ExpiresIn"] == 600
     access, _ = both(issuer, client_id, result)
     assert access["exp"] - access["iat"] == 600
@@ -292,7 +281,7 @@ def test_tokens_survive_a_restart(server_factory):
     pool = cognito.create_user_pool(PoolName="durable")["UserPool"]["Id"]
     client_id = new_app_client(cognito, pool)[0]
     new_confirmed_user(cognito, pool, "alice", PASSWORD)
-    kept, revoked = sign_in(cognito, client_id), sign_in(cognito, client_id)
+    kept, revoked = sign_in_tokens(cognito, client_id), sign_in_tokens(cognito, client_id)
     cognito.revoke_token(Token=revoked["RefreshToken"], ClientId=client_id)
     jwks = fetch_json(f"{srv.url}/{pool}/.well-known/jwks.json")
 

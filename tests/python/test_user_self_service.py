@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from support import aws_error, new_app_client, new_confirmed_user, password_sign_in, strip_meta, user_attributes
+from support import (
+    NEW_PASSWORD, PASSWORD, aws_error, new_app_client, new_confirmed_user, outbox_messages, password_sign_in, refresh,
+    sign_in_tokens, strip_meta, user_attributes,
+)
 
-PASSWORD = "Passw0rd!"
-NEW_PASSWORD = "N3w-Passw0rd!"
 INCORRECT = "Incorrect username or password."
 WRONG_CODE = "Invalid verification code provided, please try again."
 ACCESS_REVOKED = "Access Token has been revoked"
@@ -25,23 +26,13 @@ def pool(cognito):
 
 
 @pytest.fixture
-def client_id(cognito, pool):
-    return new_app_client(cognito, pool)[0]
-
-
-@pytest.fixture
-def alice(cognito, pool):
-    return new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true",
-                              custom_tenant="acme")
-
-
-def sign_in(cognito, client_id, username="alice", password=PASSWORD) -> dict:
-    return password_sign_in(cognito, client_id, username, password)["AuthenticationResult"]
+def alice_attributes():
+    return {"email": "alice@example.com", "email_verified": "true", "custom_tenant": "acme"}
 
 
 @pytest.fixture
 def tokens(cognito, client_id, alice):
-    return sign_in(cognito, client_id)
+    return sign_in_tokens(cognito, client_id)
 
 
 def attributes(cognito, pool, username="alice") -> dict[str, str]:
@@ -49,12 +40,7 @@ def attributes(cognito, pool, username="alice") -> dict[str, str]:
 
 
 def verify_codes(server, pool, username="alice") -> list[dict]:
-    return [m for m in server.outbox(pool, username) if m["Purpose"] == "VERIFY_ATTRIBUTE"]
-
-
-def refresh(cognito, client_id, token) -> dict:
-    return cognito.initiate_auth(ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                                 AuthParameters={"REFRESH_TOKEN": token})
+    return outbox_messages(server, pool, "VERIFY_ATTRIBUTE", username)
 
 
 # --- GetUser -------------------------------------------------------------------------------------
@@ -115,7 +101,7 @@ def test_update_unknown_attribute(cognito, pool, tokens):
 
 def test_update_respects_write_attributes(cognito, pool, alice):
     client_id, _ = new_app_client(cognito, pool, name="narrow", WriteAttributes=["given_name"])
-    access = sign_in(cognito, client_id)["AccessToken"]
+    access = sign_in_tokens(cognito, client_id)["AccessToken"]
     with aws_error("NotAuthorizedException"):
         cognito.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "custom:tenant", "Value": "x"}])
     cognito.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "given_name", "Value": "Al"}])
@@ -125,7 +111,7 @@ def test_update_respects_write_attributes(cognito, pool, alice):
 
 def test_get_user_attribute_verification_code(cognito, server, pool, client_id):
     new_confirmed_user(cognito, pool, "bob", PASSWORD, email="bob@example.com")
-    access = sign_in(cognito, client_id, "bob")["AccessToken"]
+    access = sign_in_tokens(cognito, client_id, "bob")["AccessToken"]
     details = cognito.get_user_attribute_verification_code(AccessToken=access, AttributeName="email")[
         "CodeDeliveryDetails"]
     assert details["DeliveryMedium"] == "EMAIL" and details["AttributeName"] == "email"
@@ -138,7 +124,7 @@ def test_get_user_attribute_verification_code(cognito, server, pool, client_id):
 
 def test_verification_code_is_for_the_attribute_it_was_sent_for(cognito, server, pool, client_id):
     new_confirmed_user(cognito, pool, "bob", PASSWORD, email="bob@example.com")
-    access = sign_in(cognito, client_id, "bob")["AccessToken"]
+    access = sign_in_tokens(cognito, client_id, "bob")["AccessToken"]
     cognito.get_user_attribute_verification_code(AccessToken=access, AttributeName="email")
     # A newer code replaces the older one.
     cognito.get_user_attribute_verification_code(AccessToken=access, AttributeName="email")
@@ -167,7 +153,7 @@ def test_delete_user(cognito, pool, client_id, tokens):
     with aws_error("UserNotFoundException", "User does not exist."):
         cognito.admin_get_user(UserPoolId=pool, Username="alice")
     with aws_error("UserNotFoundException", "User does not exist."):
-        sign_in(cognito, client_id)
+        sign_in_tokens(cognito, client_id)
     with pytest.raises(ClientError) as info:
         cognito.get_user(AccessToken=tokens["AccessToken"])
     assert info.value.response["Error"]["Code"] in ("NotAuthorizedException", "UserNotFoundException")
@@ -181,32 +167,32 @@ def test_delete_user(cognito, pool, client_id, tokens):
 def test_change_password(cognito, pool, client_id, tokens):
     assert strip_meta(cognito.change_password(AccessToken=tokens["AccessToken"], PreviousPassword=PASSWORD,
                                               ProposedPassword=NEW_PASSWORD)) == {}
-    sign_in(cognito, client_id, password=NEW_PASSWORD)
+    sign_in_tokens(cognito, client_id, password=NEW_PASSWORD)
     with aws_error("NotAuthorizedException", INCORRECT):
-        sign_in(cognito, client_id)
+        sign_in_tokens(cognito, client_id)
 
 
 def test_change_password_wrong_previous(cognito, pool, client_id, tokens):
     with aws_error("NotAuthorizedException", INCORRECT):
         cognito.change_password(AccessToken=tokens["AccessToken"], PreviousPassword="Wr0ng-pass!",
                                 ProposedPassword=NEW_PASSWORD)
-    sign_in(cognito, client_id)
+    sign_in_tokens(cognito, client_id)
     with aws_error("NotAuthorizedException", INCORRECT):
-        sign_in(cognito, client_id, password=NEW_PASSWORD)
+        sign_in_tokens(cognito, client_id, password=NEW_PASSWORD)
 
 
 def test_change_password_policy(cognito, pool, client_id, tokens):
     with aws_error("InvalidPasswordException", "Password did not conform with policy: Password not long enough"):
         cognito.change_password(AccessToken=tokens["AccessToken"], PreviousPassword=PASSWORD,
                                 ProposedPassword="Sh0rt!")
-    sign_in(cognito, client_id)
+    sign_in_tokens(cognito, client_id)
 
 
 # --- SetUserSettings -----------------------------------------------------------------------------
 
 def test_set_user_settings(cognito, pool, client_id):
     new_confirmed_user(cognito, pool, "pat", PASSWORD, phone_number="+15555550123", phone_number_verified="true")
-    access = sign_in(cognito, client_id, "pat")["AccessToken"]
+    access = sign_in_tokens(cognito, client_id, "pat")["AccessToken"]
     assert strip_meta(cognito.set_user_settings(
         AccessToken=access, MFAOptions=[{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}])) == {}
     assert strip_meta(cognito.set_user_settings(AccessToken=access, MFAOptions=[])) == {}
@@ -225,7 +211,7 @@ def assert_session_revoked(cognito, client_id, session: dict) -> None:
 
 
 def test_global_sign_out(cognito, pool, client_id, alice):
-    first, second = sign_in(cognito, client_id), sign_in(cognito, client_id)
+    first, second = sign_in_tokens(cognito, client_id), sign_in_tokens(cognito, client_id)
     renewed = refresh(cognito, client_id, first["RefreshToken"])["AuthenticationResult"]
     assert strip_meta(cognito.global_sign_out(AccessToken=first["AccessToken"])) == {}
     assert_session_revoked(cognito, client_id, first)
@@ -233,13 +219,13 @@ def test_global_sign_out(cognito, pool, client_id, alice):
     with aws_error("NotAuthorizedException", ACCESS_REVOKED):
         cognito.get_user(AccessToken=renewed["AccessToken"])
     # A new sign-in is not affected.
-    fresh = sign_in(cognito, client_id)
+    fresh = sign_in_tokens(cognito, client_id)
     assert cognito.get_user(AccessToken=fresh["AccessToken"])["Username"] == "alice"
     assert refresh(cognito, client_id, fresh["RefreshToken"])["AuthenticationResult"]["AccessToken"]
 
 
 def test_revoked_access_token_refused_by_every_operation(cognito, pool, client_id, alice):
-    access = sign_in(cognito, client_id)["AccessToken"]
+    access = sign_in_tokens(cognito, client_id)["AccessToken"]
     cognito.global_sign_out(AccessToken=access)
     calls = [
         lambda: cognito.get_user(AccessToken=access),
@@ -259,18 +245,18 @@ def test_revoked_access_token_refused_by_every_operation(cognito, pool, client_i
     # Nothing changed.
     attrs = attributes(cognito, pool)
     assert "given_name" not in attrs and attrs["custom:tenant"] == "acme"
-    sign_in(cognito, client_id)
+    sign_in_tokens(cognito, client_id)
 
 
 def test_admin_user_global_sign_out(cognito, pool, client_id, alice):
     new_confirmed_user(cognito, pool, "bob", PASSWORD)
-    mine, bobs = sign_in(cognito, client_id), sign_in(cognito, client_id, "bob")
+    mine, bobs = sign_in_tokens(cognito, client_id), sign_in_tokens(cognito, client_id, "bob")
     assert strip_meta(cognito.admin_user_global_sign_out(UserPoolId=pool, Username="alice")) == {}
     assert_session_revoked(cognito, client_id, mine)
     # Another user's session is untouched.
     assert cognito.get_user(AccessToken=bobs["AccessToken"])["Username"] == "bob"
     refresh(cognito, client_id, bobs["RefreshToken"])
-    sign_in(cognito, client_id)
+    sign_in_tokens(cognito, client_id)
 
 
 def test_admin_user_global_sign_out_unknown_user(cognito, pool):
@@ -281,7 +267,7 @@ def test_admin_user_global_sign_out_unknown_user(cognito, pool):
 # --- RevokeToken ---------------------------------------------------------------------------------
 
 def test_revoke_token_ends_one_session(cognito, pool, client_id, alice):
-    first, second = sign_in(cognito, client_id), sign_in(cognito, client_id)
+    first, second = sign_in_tokens(cognito, client_id), sign_in_tokens(cognito, client_id)
     renewed = refresh(cognito, client_id, first["RefreshToken"])["AuthenticationResult"]
     assert strip_meta(cognito.revoke_token(Token=first["RefreshToken"], ClientId=client_id)) == {}
     assert_session_revoked(cognito, client_id, first)
@@ -314,7 +300,7 @@ def test_revoke_token_with_a_client_secret(cognito, pool, alice):
 
 def test_revoke_token_disabled_on_the_client(cognito, pool, alice):
     client_id, _ = new_app_client(cognito, pool, name="norevoke", EnableTokenRevocation=False)
-    session = sign_in(cognito, client_id)
+    session = sign_in_tokens(cognito, client_id)
     with aws_error("UnsupportedOperationException"):
         cognito.revoke_token(Token=session["RefreshToken"], ClientId=client_id)
     refresh(cognito, client_id, session["RefreshToken"])
