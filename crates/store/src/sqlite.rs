@@ -1,4 +1,6 @@
-//! SQLite: WAL mode, foreign keys on, migrations embedded in the binary.
+//! SQLite: WAL mode, foreign keys on, migrations embedded in the binary. Statements number
+//! their parameters `$1`, `$2`, … as PostgreSQL's do (sqlx binds SQLite's `$N` to the N-th
+//! value, as it does `?N`), so that the two back ends' SQL reads alike.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -171,7 +173,7 @@ static SESSION_WITH_USER: std::sync::LazyLock<String> = std::sync::LazyLock::new
     format!(
         "SELECT s.revoked_at AS session_revoked_at, s.version AS session_version, \
          s.doc AS session_doc, {} FROM auth_sessions s LEFT JOIN users u \
-         ON u.pool_id = s.pool_id AND u.username_key = s.username_key WHERE s.id = ?",
+         ON u.pool_id = s.pool_id AND u.username_key = s.username_key WHERE s.id = $1",
         user_columns.join(", ")
     )
 });
@@ -256,7 +258,7 @@ async fn claim_aliases(
     for a in aliases {
         if a.take_over {
             let holder: Option<String> = sqlx::query_scalar(
-                "DELETE FROM user_aliases WHERE pool_id = ? AND alias = ? AND username_key <> ? \
+                "DELETE FROM user_aliases WHERE pool_id = $1 AND alias = $2 AND username_key <> $3 \
                  RETURNING username_key",
             )
             .bind(pool_id)
@@ -267,8 +269,8 @@ async fn claim_aliases(
             .map_err(backend)?;
             if let Some(holder) = holder {
                 sqlx::query(
-                    "UPDATE users SET doc = json_set(doc, ?, 'false'), version = version + 1 \
-                     WHERE pool_id = ? AND username_key = ?",
+                    "UPDATE users SET doc = json_set(doc, $1, 'false'), version = version + 1 \
+                     WHERE pool_id = $2 AND username_key = $3",
                 )
                 .bind(format!("$.attributes.{}_verified", a.attribute))
                 .bind(pool_id)
@@ -278,7 +280,7 @@ async fn claim_aliases(
                 .map_err(backend)?;
             }
         }
-        sqlx::query("INSERT INTO user_aliases (pool_id, alias, username_key) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO user_aliases (pool_id, alias, username_key) VALUES ($1, $2, $3)")
             .bind(pool_id)
             .bind(&a.key)
             .bind(username_key)
@@ -300,7 +302,7 @@ fn group_row(r: &sqlx::sqlite::SqliteRow) -> StoreResult<GroupType> {
 impl PoolStore for SqliteStore {
     async fn insert_user_pool(&self, p: &UserPoolRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&p.id)
         .bind(p.pool.name.as_deref().unwrap_or_default())
@@ -315,7 +317,7 @@ impl PoolStore for SqliteStore {
     }
 
     async fn user_pool(&self, id: &str) -> StoreResult<Option<UserPoolRecord>> {
-        let row = sqlx::query("SELECT id, version, doc, mfa FROM user_pools WHERE id = ?")
+        let row = sqlx::query("SELECT id, version, doc, mfa FROM user_pools WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -325,7 +327,7 @@ impl PoolStore for SqliteStore {
 
     async fn update_user_pool(&self, p: &UserPoolRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE user_pools SET name = ?, version = ?, doc = ?, mfa = ? WHERE id = ? AND version = ?",
+            "UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4 WHERE id = $5 AND version = $6",
         )
         .bind(p.pool.name.as_deref().unwrap_or_default())
         .bind(p.version)
@@ -340,7 +342,7 @@ impl PoolStore for SqliteStore {
     }
 
     async fn delete_user_pool(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM user_pools WHERE id = ?")
+        let done = sqlx::query("DELETE FROM user_pools WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
@@ -355,13 +357,13 @@ impl PoolStore for SqliteStore {
         only: Option<&[String]>,
     ) -> StoreResult<Vec<UserPoolRecord>> {
         // The visible ids travel as one JSON array, whatever their number.
-        let only_sql = if only.is_some() {
-            " AND id IN (SELECT value FROM json_each(?))"
+        let (only_sql, limit_param) = if only.is_some() {
+            (" AND id IN (SELECT value FROM json_each($2))", "$3")
         } else {
-            ""
+            ("", "$2")
         };
         let sql = format!(
-            "SELECT id, version, doc, mfa FROM user_pools WHERE id > ?{only_sql} ORDER BY id LIMIT ?"
+            "SELECT id, version, doc, mfa FROM user_pools WHERE id > $1{only_sql} ORDER BY id LIMIT {limit_param}"
         );
         let mut q = sqlx::query(&sql).bind(after.unwrap_or(""));
         if let Some(ids) = only {
@@ -376,7 +378,7 @@ impl PoolStore for SqliteStore {
     }
 
     async fn insert_app_client(&self, c: &AppClientRecord) -> StoreResult<()> {
-        sqlx::query("INSERT INTO app_clients (client_id, pool_id, name, version, doc) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO app_clients (client_id, pool_id, name, version, doc) VALUES ($1, $2, $3, $4, $5)")
             .bind(&c.client_id)
             .bind(&c.pool_id)
             .bind(c.client.client_name.as_deref().unwrap_or_default())
@@ -390,7 +392,7 @@ impl PoolStore for SqliteStore {
 
     async fn app_client(&self, client_id: &str) -> StoreResult<Option<AppClientRecord>> {
         let row = sqlx::query(
-            "SELECT client_id, pool_id, version, doc FROM app_clients WHERE client_id = ?",
+            "SELECT client_id, pool_id, version, doc FROM app_clients WHERE client_id = $1",
         )
         .bind(client_id)
         .fetch_optional(&self.pool)
@@ -400,7 +402,7 @@ impl PoolStore for SqliteStore {
     }
 
     async fn update_app_client(&self, c: &AppClientRecord) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE app_clients SET name = ?, version = ?, doc = ? WHERE client_id = ? AND version = ?")
+        let done = sqlx::query("UPDATE app_clients SET name = $1, version = $2, doc = $3 WHERE client_id = $4 AND version = $5")
             .bind(c.client.client_name.as_deref().unwrap_or_default())
             .bind(c.version)
             .bind(to_json(&c.client)?)
@@ -413,7 +415,7 @@ impl PoolStore for SqliteStore {
     }
 
     async fn delete_app_client(&self, pool_id: &str, client_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM app_clients WHERE pool_id = ? AND client_id = ?")
+        let done = sqlx::query("DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2")
             .bind(pool_id)
             .bind(client_id)
             .execute(&self.pool)
@@ -429,7 +431,7 @@ impl PoolStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<AppClientRecord>> {
         let rows = sqlx::query(
-            "SELECT client_id, pool_id, version, doc FROM app_clients WHERE pool_id = ? AND client_id > ? ORDER BY client_id LIMIT ?",
+            "SELECT client_id, pool_id, version, doc FROM app_clients WHERE pool_id = $1 AND client_id > $2 ORDER BY client_id LIMIT $3",
         )
         .bind(pool_id)
         .bind(after.unwrap_or(""))
@@ -445,7 +447,7 @@ impl PoolStore for SqliteStore {
         for k in keys {
             sqlx::query(
                 "INSERT INTO signing_keys (pool_id, kid, token_use, sealed_private_key, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&k.pool_id)
             .bind(&k.kid)
@@ -462,7 +464,7 @@ impl PoolStore for SqliteStore {
     async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>> {
         let rows = sqlx::query(
             "SELECT pool_id, kid, token_use, sealed_private_key, created_at FROM signing_keys \
-             WHERE pool_id = ? ORDER BY created_at, kid",
+             WHERE pool_id = $1 ORDER BY created_at, kid",
         )
         .bind(pool_id)
         .fetch_all(&self.pool)
@@ -484,7 +486,7 @@ impl PoolStore for SqliteStore {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn count_users(&self, pool_id: &str) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE pool_id = $1")
             .bind(pool_id)
             .fetch_one(&self.pool)
             .await
@@ -495,7 +497,7 @@ impl UserStore for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO users (pool_id, username_key, username, sub, status, enabled, email, phone_number, preferred_username, created_at, version, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&u.pool_id)
         .bind(&u.username_key)
@@ -518,7 +520,7 @@ impl UserStore for SqliteStore {
 
     async fn user(&self, pool_id: &str, username_key: &str) -> StoreResult<Option<UserRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND username_key = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2"
         ))
         .bind(pool_id)
         .bind(username_key)
@@ -530,7 +532,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_sub(&self, pool_id: &str, sub: &str) -> StoreResult<Option<UserRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND sub = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND sub = $2"
         ))
         .bind(pool_id)
         .bind(sub)
@@ -557,7 +559,7 @@ impl UserStore for SqliteStore {
             }
         };
         let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = ? AND {column} = ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND {column} = $2"
         ))
         .bind(pool_id)
         .bind(value)
@@ -570,8 +572,8 @@ impl UserStore for SqliteStore {
     async fn update_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let done = sqlx::query(
-            "UPDATE users SET status = ?, enabled = ?, email = ?, phone_number = ?, preferred_username = ?, version = ?, doc = ? \
-             WHERE pool_id = ? AND username_key = ? AND version = ?",
+            "UPDATE users SET status = $1, enabled = $2, email = $3, phone_number = $4, preferred_username = $5, version = $6, doc = $7 \
+             WHERE pool_id = $8 AND username_key = $9 AND version = $10",
         )
         .bind(u.status.as_str())
         .bind(u.enabled as i64)
@@ -589,7 +591,7 @@ impl UserStore for SqliteStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM user_aliases WHERE pool_id = ? AND username_key = ?")
+        sqlx::query("DELETE FROM user_aliases WHERE pool_id = $1 AND username_key = $2")
             .bind(&u.pool_id)
             .bind(&u.username_key)
             .execute(&mut *tx)
@@ -601,7 +603,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, pool_id: &str, username_key: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE pool_id = ? AND username_key = ?")
+        let done = sqlx::query("DELETE FROM users WHERE pool_id = $1 AND username_key = $2")
             .bind(pool_id)
             .bind(username_key)
             .execute(&self.pool)
@@ -628,22 +630,25 @@ impl UserStore for SqliteStore {
             _ => "",
         };
         let mut sql = format!(
-            "SELECT {USER_COLUMNS} FROM users{index} WHERE pool_id = ? AND username_key > ?"
+            "SELECT {USER_COLUMNS} FROM users{index} WHERE pool_id = $1 AND username_key > $2"
         );
         let mut binds: Vec<String> = Vec::new();
         if let Some(f) = filter {
             let col = filter_column(f.attribute);
             if f.prefix {
                 // A range keeps the index usable; U+10FFFF sorts after every character.
-                sql.push_str(&format!(" AND {col} >= ? AND {col} < ?"));
+                sql.push_str(&format!(" AND {col} >= $3 AND {col} < $4"));
                 binds.push(f.value.clone());
                 binds.push(format!("{}{}", f.value, char::MAX));
             } else {
-                sql.push_str(&format!(" AND {col} = ?"));
+                sql.push_str(&format!(" AND {col} = $3"));
                 binds.push(f.value.clone());
             }
         }
-        sql.push_str(" ORDER BY username_key LIMIT ?");
+        sql.push_str(&format!(
+            " ORDER BY username_key LIMIT ${}",
+            binds.len() + 3
+        ));
         let mut q = sqlx::query(&sql).bind(pool_id).bind(after.unwrap_or(""));
         for b in &binds {
             q = q.bind(b);
@@ -657,7 +662,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn insert_group(&self, g: &GroupType) -> StoreResult<()> {
-        sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO groups (pool_id, name, doc) VALUES ($1, $2, $3)")
             .bind(g.user_pool_id.as_deref().unwrap_or_default())
             .bind(g.group_name.as_deref().unwrap_or_default())
             .bind(to_json(g)?)
@@ -668,7 +673,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn group(&self, pool_id: &str, name: &str) -> StoreResult<Option<GroupType>> {
-        let row = sqlx::query("SELECT doc FROM groups WHERE pool_id = ? AND name = ?")
+        let row = sqlx::query("SELECT doc FROM groups WHERE pool_id = $1 AND name = $2")
             .bind(pool_id)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -678,7 +683,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn update_group(&self, g: &GroupType) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE groups SET doc = ? WHERE pool_id = ? AND name = ?")
+        let done = sqlx::query("UPDATE groups SET doc = $1 WHERE pool_id = $2 AND name = $3")
             .bind(to_json(g)?)
             .bind(g.user_pool_id.as_deref().unwrap_or_default())
             .bind(g.group_name.as_deref().unwrap_or_default())
@@ -689,7 +694,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_group(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM groups WHERE pool_id = ? AND name = ?")
+        let done = sqlx::query("DELETE FROM groups WHERE pool_id = $1 AND name = $2")
             .bind(pool_id)
             .bind(name)
             .execute(&self.pool)
@@ -705,7 +710,7 @@ impl UserStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<GroupType>> {
         let rows = sqlx::query(
-            "SELECT doc FROM groups WHERE pool_id = ? AND name > ? ORDER BY name LIMIT ?",
+            "SELECT doc FROM groups WHERE pool_id = $1 AND name > $2 ORDER BY name LIMIT $3",
         )
         .bind(pool_id)
         .bind(after.unwrap_or(""))
@@ -717,7 +722,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn add_member(&self, pool_id: &str, group: &str, username_key: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO group_members (pool_id, group_name, username_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO group_members (pool_id, group_name, username_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(pool_id)
             .bind(group)
             .bind(username_key)
@@ -734,7 +739,7 @@ impl UserStore for SqliteStore {
         username_key: &str,
     ) -> StoreResult<()> {
         sqlx::query(
-            "DELETE FROM group_members WHERE pool_id = ? AND group_name = ? AND username_key = ?",
+            "DELETE FROM group_members WHERE pool_id = $1 AND group_name = $2 AND username_key = $3",
         )
         .bind(pool_id)
         .bind(group)
@@ -754,7 +759,7 @@ impl UserStore for SqliteStore {
     ) -> StoreResult<Vec<GroupType>> {
         let rows = sqlx::query(
             "SELECT g.doc FROM group_members m JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name \
-             WHERE m.pool_id = ? AND m.username_key = ? AND m.group_name > ? ORDER BY m.group_name LIMIT ?",
+             WHERE m.pool_id = $1 AND m.username_key = $2 AND m.group_name > $3 ORDER BY m.group_name LIMIT $4",
         )
         .bind(pool_id)
         .bind(username_key)
@@ -775,7 +780,7 @@ impl UserStore for SqliteStore {
     ) -> StoreResult<Vec<UserRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.username_key = m.username_key \
-             WHERE m.pool_id = ? AND m.group_name = ? AND m.username_key > ? ORDER BY m.username_key LIMIT ?",
+             WHERE m.pool_id = $1 AND m.group_name = $2 AND m.username_key > $3 ORDER BY m.username_key LIMIT $4",
             USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         ))
         .bind(pool_id)
@@ -795,7 +800,7 @@ impl CodeStore for SqliteStore {
         let done = match expected {
             None => sqlx::query(
                 "INSERT INTO codes (pool_id, username_key, purpose, code_hash, attribute, expires_at, guesses, issued, window_started_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pool_id, username_key, purpose) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (pool_id, username_key, purpose) DO NOTHING",
             )
             .bind(&c.pool_id)
             .bind(&c.username_key)
@@ -809,9 +814,9 @@ impl CodeStore for SqliteStore {
             .execute(&self.pool)
             .await,
             Some(old) => sqlx::query(
-                "UPDATE codes SET code_hash = ?, attribute = ?, expires_at = ?, guesses = ?, issued = ?, window_started_at = ? \
-                 WHERE pool_id = ? AND username_key = ? AND purpose = ? \
-                   AND code_hash = ? AND guesses = ? AND issued = ? AND window_started_at = ?",
+                "UPDATE codes SET code_hash = $1, attribute = $2, expires_at = $3, guesses = $4, issued = $5, window_started_at = $6 \
+                 WHERE pool_id = $7 AND username_key = $8 AND purpose = $9 \
+                   AND code_hash = $10 AND guesses = $11 AND issued = $12 AND window_started_at = $13",
             )
             .bind(&c.code_hash)
             .bind(&c.attribute)
@@ -842,7 +847,7 @@ impl CodeStore for SqliteStore {
     ) -> StoreResult<CodeGuess> {
         let row = sqlx::query(&format!(
             "UPDATE codes SET guesses = guesses + 1 \
-             WHERE pool_id = ? AND username_key = ? AND purpose = ? AND guesses < ? \
+             WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND guesses < $4 \
              RETURNING {CODE_COLUMNS}"
         ))
         .bind(pool_id)
@@ -869,7 +874,7 @@ impl CodeStore for SqliteStore {
         code_hash: &str,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "DELETE FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ? AND code_hash = ?",
+            "DELETE FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3 AND code_hash = $4",
         )
         .bind(pool_id)
         .bind(username_key)
@@ -888,7 +893,7 @@ impl CodeStore for SqliteStore {
         purpose: &str,
     ) -> StoreResult<Option<CodeRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = ? AND username_key = ? AND purpose = ?"
+            "SELECT {CODE_COLUMNS} FROM codes WHERE pool_id = $1 AND username_key = $2 AND purpose = $3"
         ))
         .bind(pool_id)
         .bind(username_key)
@@ -900,7 +905,7 @@ impl CodeStore for SqliteStore {
     }
 
     async fn push_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO outbox (message_id, pool_id, username, created_at, doc) VALUES ($1, $2, $3, $4, $5)")
             .bind(&m.message_id)
             .bind(&m.pool_id)
             .bind(&m.username)
@@ -920,8 +925,8 @@ impl CodeStore for SqliteStore {
     ) -> StoreResult<Vec<OutgoingMessage>> {
         // The newest `limit`, returned oldest first.
         let rows = sqlx::query(
-            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR username = ?2) \
-             ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+            "SELECT doc FROM (SELECT seq, doc FROM outbox WHERE ($1 IS NULL OR pool_id = $1) AND ($2 IS NULL OR username = $2) \
+             ORDER BY seq DESC LIMIT $3) ORDER BY seq",
         )
         .bind(pool_id)
         .bind(username)
@@ -935,7 +940,7 @@ impl CodeStore for SqliteStore {
     }
 
     async fn update_message(&self, m: &OutgoingMessage) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET doc = ? WHERE message_id = ?")
+        sqlx::query("UPDATE outbox SET doc = $1 WHERE message_id = $2")
             .bind(to_json(m)?)
             .bind(&m.message_id)
             .execute(&self.pool)
@@ -945,7 +950,7 @@ impl CodeStore for SqliteStore {
     }
 
     async fn prune_messages(&self, created_before: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM outbox WHERE created_at < ?")
+        let done = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
             .bind(created_before)
             .execute(&self.pool)
             .await
@@ -962,7 +967,7 @@ impl SignInStore for SqliteStore {
         username_key: &str,
     ) -> StoreResult<Option<SignInCounter>> {
         let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT failed_sign_ins, locked_until FROM users WHERE pool_id = ? AND username_key = ?",
+            "SELECT failed_sign_ins, locked_until FROM users WHERE pool_id = $1 AND username_key = $2",
         )
         .bind(pool_id)
         .bind(username_key)
@@ -983,8 +988,8 @@ impl SignInStore for SqliteStore {
         new: SignInCounter,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE users SET failed_sign_ins = ?, locked_until = ? \
-             WHERE pool_id = ? AND username_key = ? AND failed_sign_ins = ? AND locked_until IS ?",
+            "UPDATE users SET failed_sign_ins = $1, locked_until = $2 \
+             WHERE pool_id = $3 AND username_key = $4 AND failed_sign_ins = $5 AND locked_until IS $6",
         )
         .bind(i64::from(new.failed))
         .bind(new.locked_until)
@@ -1000,7 +1005,7 @@ impl SignInStore for SqliteStore {
 
     async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO spent_auth_states (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO spent_auth_states (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(expires_at)
@@ -1013,7 +1018,7 @@ impl SignInStore for SqliteStore {
     async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&p.id)
         .bind(&p.pool_id)
@@ -1030,7 +1035,7 @@ impl SignInStore for SqliteStore {
     }
 
     async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>> {
-        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = ?")
+        let row = sqlx::query("SELECT doc FROM pending_sign_ins WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -1047,8 +1052,8 @@ impl SignInStore for SqliteStore {
         now: i64,
     ) -> StoreResult<Option<PendingSignInRecord>> {
         let row = sqlx::query(
-            "SELECT doc FROM pending_sign_ins WHERE pool_id = ? AND username_key = ? \
-             AND device_key = ? AND client_id = ? AND expires_at >= ? \
+            "SELECT doc FROM pending_sign_ins WHERE pool_id = $1 AND username_key = $2 \
+             AND device_key = $3 AND client_id = $4 AND expires_at >= $5 \
              ORDER BY expires_at DESC LIMIT 1",
         )
         .bind(pool_id)
@@ -1068,7 +1073,7 @@ impl SignInStore for SqliteStore {
         from_step: PendingStep,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE pending_sign_ins SET device_key = ?, step = ?, doc = ? WHERE id = ? AND step = ?",
+            "UPDATE pending_sign_ins SET device_key = $1, step = $2, doc = $3 WHERE id = $4 AND step = $5",
         )
         .bind(&p.device_key)
         .bind(p.step.as_str())
@@ -1082,7 +1087,7 @@ impl SignInStore for SqliteStore {
     }
 
     async fn take_pending_sign_in(&self, id: &str, step: PendingStep) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = ? AND step = ?")
+        let done = sqlx::query("DELETE FROM pending_sign_ins WHERE id = $1 AND step = $2")
             .bind(id)
             .bind(step.as_str())
             .execute(&self.pool)
@@ -1097,7 +1102,7 @@ impl TokenStore for SqliteStore {
     async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&s.id)
         .bind(&s.pool_id)
@@ -1117,7 +1122,7 @@ impl TokenStore for SqliteStore {
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>> {
         let row = sqlx::query(
             "SELECT revoked_at AS session_revoked_at, version AS session_version, \
-             doc AS session_doc FROM auth_sessions WHERE id = ?",
+             doc AS session_doc FROM auth_sessions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -1146,8 +1151,8 @@ impl TokenStore for SqliteStore {
 
     async fn update_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE auth_sessions SET expires_at = ?, revoked_at = ?, version = ?, doc = ? \
-             WHERE id = ? AND version = ?",
+            "UPDATE auth_sessions SET expires_at = $1, revoked_at = $2, version = $3, doc = $4 \
+             WHERE id = $5 AND version = $6",
         )
         .bind(s.expires_at)
         .bind(s.revoked_at)
@@ -1163,8 +1168,8 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_auth_session(&self, id: &str, at: i64) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE auth_sessions SET revoked_at = COALESCE(revoked_at, ?), version = version + 1 \
-             WHERE id = ?",
+            "UPDATE auth_sessions SET revoked_at = COALESCE(revoked_at, $1), version = version + 1 \
+             WHERE id = $2",
         )
         .bind(at)
         .bind(id)
@@ -1181,8 +1186,8 @@ impl TokenStore for SqliteStore {
         at: i64,
     ) -> StoreResult<u64> {
         let done = sqlx::query(
-            "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
-             WHERE pool_id = ? AND username_key = ? AND revoked_at IS NULL",
+            "UPDATE auth_sessions SET revoked_at = $1, version = version + 1 \
+             WHERE pool_id = $2 AND username_key = $3 AND revoked_at IS NULL",
         )
         .bind(at)
         .bind(pool_id)
@@ -1195,7 +1200,7 @@ impl TokenStore for SqliteStore {
 
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64> {
         let sessions =
-            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < ? OR revoked_at < ?")
+            sqlx::query("DELETE FROM auth_sessions WHERE expires_at < $1 OR revoked_at < $2")
                 .bind(now)
                 .bind(revoked_before)
                 .execute(&self.pool)
@@ -1203,9 +1208,9 @@ impl TokenStore for SqliteStore {
                 .map_err(backend)?;
         let mut removed = sessions.rows_affected();
         for sql in [
-            "DELETE FROM spent_auth_states WHERE expires_at < ?",
-            "DELETE FROM pending_sign_ins WHERE expires_at < ?",
-            "DELETE FROM devices WHERE expires_at < ? AND status = 'issued'",
+            "DELETE FROM spent_auth_states WHERE expires_at < $1",
+            "DELETE FROM pending_sign_ins WHERE expires_at < $1",
+            "DELETE FROM devices WHERE expires_at < $1 AND status = 'issued'",
         ] {
             removed += sqlx::query(sql)
                 .bind(now)
@@ -1223,7 +1228,7 @@ impl DeviceStore for SqliteStore {
     async fn insert_device(&self, d: &DeviceRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO devices (pool_id, device_key, username_key, status, expires_at, version, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&d.pool_id)
         .bind(&d.device_key)
@@ -1239,7 +1244,7 @@ impl DeviceStore for SqliteStore {
     }
 
     async fn device(&self, pool_id: &str, device_key: &str) -> StoreResult<Option<DeviceRecord>> {
-        let row = sqlx::query("SELECT doc FROM devices WHERE pool_id = ? AND device_key = ?")
+        let row = sqlx::query("SELECT doc FROM devices WHERE pool_id = $1 AND device_key = $2")
             .bind(pool_id)
             .bind(device_key)
             .fetch_optional(&self.pool)
@@ -1250,8 +1255,8 @@ impl DeviceStore for SqliteStore {
 
     async fn update_device(&self, d: &DeviceRecord) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE devices SET status = ?, expires_at = ?, version = ?, doc = ? \
-             WHERE pool_id = ? AND device_key = ? AND version = ?",
+            "UPDATE devices SET status = $1, expires_at = $2, version = $3, doc = $4 \
+             WHERE pool_id = $5 AND device_key = $6 AND version = $7",
         )
         .bind(d.status.as_str())
         .bind(d.expires_at)
@@ -1274,7 +1279,7 @@ impl DeviceStore for SqliteStore {
         spare: Option<gatehouse_core::store::SparedSession<'_>>,
     ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let gone = sqlx::query("DELETE FROM devices WHERE pool_id = ? AND device_key = ?")
+        let gone = sqlx::query("DELETE FROM devices WHERE pool_id = $1 AND device_key = $2")
             .bind(pool_id)
             .bind(device_key)
             .execute(&mut *tx)
@@ -1284,8 +1289,8 @@ impl DeviceStore for SqliteStore {
             == 1;
         let spared = spare.map(|s| s.id);
         sqlx::query(
-            "UPDATE auth_sessions SET revoked_at = ?, version = version + 1 \
-             WHERE pool_id = ? AND device_key = ? AND revoked_at IS NULL AND (?4 IS NULL OR id <> ?4)",
+            "UPDATE auth_sessions SET revoked_at = $1, version = version + 1 \
+             WHERE pool_id = $2 AND device_key = $3 AND revoked_at IS NULL AND ($4 IS NULL OR id <> $4)",
         )
         .bind(at)
         .bind(pool_id)
@@ -1298,9 +1303,9 @@ impl DeviceStore for SqliteStore {
             // The version moves, so a refresh that read the session before cannot write it back
             // without the mark.
             sqlx::query(
-                "UPDATE auth_sessions SET expires_at = MIN(expires_at, ?1), version = version + 1, \
-                 doc = json_set(doc, '$.refresh_revoked_at', ?2, '$.expires_at', MIN(expires_at, ?1)) \
-                 WHERE id = ?3 AND pool_id = ?4 AND device_key = ?5 AND revoked_at IS NULL",
+                "UPDATE auth_sessions SET expires_at = MIN(expires_at, $1), version = version + 1, \
+                 doc = json_set(doc, '$.refresh_revoked_at', $2, '$.expires_at', MIN(expires_at, $1)) \
+                 WHERE id = $3 AND pool_id = $4 AND device_key = $5 AND revoked_at IS NULL",
             )
             .bind(s.expires_at)
             .bind(at)
@@ -1330,8 +1335,8 @@ impl DeviceStore for SqliteStore {
             "status <> 'issued'"
         };
         let sql = format!(
-            "SELECT doc FROM devices WHERE pool_id = ? AND username_key = ? AND {status} \
-             AND device_key > ? ORDER BY device_key LIMIT ?"
+            "SELECT doc FROM devices WHERE pool_id = $1 AND username_key = $2 AND {status} \
+             AND device_key > $3 ORDER BY device_key LIMIT $4"
         );
         let rows = sqlx::query(&sql)
             .bind(pool_id)
@@ -1359,7 +1364,7 @@ impl Store for SqliteStore {
 
     async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
         sqlx::query(
-            "INSERT INTO deployment (name, value) VALUES ('server_key_fingerprint', ?) \
+            "INSERT INTO deployment (name, value) VALUES ('server_key_fingerprint', $1) \
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(fingerprint)
