@@ -3,6 +3,7 @@
 
 pub mod copy;
 mod postgres;
+mod shared;
 mod sqlite;
 
 use std::path::Path;
