@@ -183,6 +183,13 @@ fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
     })
 }
 
+/// The visitor of a form post, once the form's CSRF token is checked.
+fn poster(state: &AppState, headers: &HeaderMap, csrf: &str) -> Page<Visitor> {
+    let v = visitor(state, headers)?;
+    v.check_csrf(csrf)?;
+    Ok(v)
+}
+
 /// Decodes and validates `input` exactly as the API decodes the operation's request body.
 fn api_request<R, T>(input: serde_json::Value) -> Result<T, ApiError>
 where
@@ -326,11 +333,7 @@ async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    if let Err(page) = v.check_csrf(&form.csrf) {
+    if let Err(page) = poster(&state, &headers, &form.csrf) {
         return page;
     }
     let mut res = Redirect::to(&format!("{}/sign-in", base(&state))).into_response();
@@ -463,13 +466,10 @@ async fn create_pool(
     headers: HeaderMap,
     Form(form): Form<CreatePoolForm>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match poster(&state, &headers, &form.csrf) {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = v.check_csrf(&form.csrf) {
-        return page;
-    }
     let core = state.api.core();
     let created = async {
         v.may(core, Operation::CreateUserPool, None)?;
@@ -600,6 +600,25 @@ async fn pool_view(state: &AppState, v: &Visitor, id: &str, shown: PoolPageState
     v.respond(state, (status, render(&page)))
 }
 
+/// After an action on a pool: on to `done`, or a page that says why not (the pool's page, with
+/// the message beside the section that failed, when the pool is there to show).
+async fn pool_action_answer(
+    state: &AppState,
+    v: &Visitor,
+    id: &str,
+    result: Result<(), ApiError>,
+    done: &str,
+    beside: impl FnOnce(String) -> PoolPageState,
+) -> Response {
+    match result {
+        Ok(()) => v.respond(state, Redirect::to(done)),
+        Err(e) if e.code == "AccessDeniedException" || e.code == "ResourceNotFoundException" => {
+            api_refusal(state, v, &e)
+        }
+        Err(e) => pool_view(state, v, id, beside(e.message)).await,
+    }
+}
+
 #[derive(Deserialize)]
 struct DeviceTrackingForm {
     #[serde(default)]
@@ -618,13 +637,10 @@ async fn save_device_tracking(
     Path(id): Path<String>,
     Form(form): Form<DeviceTrackingForm>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match poster(&state, &headers, &form.csrf) {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = v.check_csrf(&form.csrf) {
-        return page;
-    }
     let core = state.api.core();
     let suppress = form.suppress_mfa.is_some();
     let saved = async {
@@ -648,22 +664,12 @@ async fn save_device_tracking(
         Ok::<_, ApiError>(())
     }
     .await;
-    match saved {
-        Ok(()) => v.respond(
-            &state,
-            Redirect::to(&format!("{}/pools/{id}?notice=saved", base(&state))),
-        ),
-        Err(e) if e.code == "AccessDeniedException" || e.code == "ResourceNotFoundException" => {
-            api_refusal(&state, &v, &e)
-        }
-        Err(e) => {
-            let shown = PoolPageState {
-                device_error: Some(e.message),
-                ..Default::default()
-            };
-            pool_view(&state, &v, &id, shown).await
-        }
-    }
+    let done = format!("{}/pools/{id}?notice=saved", base(&state));
+    pool_action_answer(&state, &v, &id, saved, &done, |e| PoolPageState {
+        device_error: Some(e),
+        ..Default::default()
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -680,13 +686,10 @@ async fn delete_pool(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match poster(&state, &headers, &form.csrf) {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = v.check_csrf(&form.csrf) {
-        return page;
-    }
     let core = state.api.core();
     let deleted = async {
         v.may(core, Operation::DeleteUserPool, Some(&id))?;
@@ -705,20 +708,10 @@ async fn delete_pool(
         Ok::<_, ApiError>(())
     }
     .await;
-    match deleted {
-        Ok(()) => v.respond(
-            &state,
-            Redirect::to(&format!("{}/?notice=deleted", base(&state))),
-        ),
-        Err(e) if e.code == "AccessDeniedException" || e.code == "ResourceNotFoundException" => {
-            api_refusal(&state, &v, &e)
-        }
-        Err(e) => {
-            let shown = PoolPageState {
-                delete_error: Some(e.message),
-                ..Default::default()
-            };
-            pool_view(&state, &v, &id, shown).await
-        }
-    }
+    let done = format!("{}/?notice=deleted", base(&state));
+    pool_action_answer(&state, &v, &id, deleted, &done, |e| PoolPageState {
+        delete_error: Some(e),
+        ..Default::default()
+    })
+    .await
 }
