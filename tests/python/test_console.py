@@ -20,6 +20,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from pycognito.aws_srp import generate_hash_device
+
 from cluster import fresh_database
 from support import GatehouseServer, REGION
 
@@ -292,6 +294,133 @@ def test_console_pages_cannot_be_framed_or_cached(page, console_server):
     assert answer.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
     assert answer.headers["cache-control"] == "no-store"
+
+
+def tracked_pool_with_ana(api, name, attributes=()):
+    """A pool that always remembers devices, an app client with USER_PASSWORD_AUTH, and ana."""
+    pool_id = api.create_user_pool(
+        PoolName=name,
+        DeviceConfiguration={"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False},
+    )["UserPool"]["Id"]
+    client_id = api.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    api.admin_create_user(UserPoolId=pool_id, Username="ana", MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": "ana@example.com"}, *attributes])
+    api.admin_set_user_password(UserPoolId=pool_id, Username="ana", Password="Passw0rd!", Permanent=True)
+    return pool_id, client_id
+
+
+def sign_in_as_device(api, client_id, device_key=None):
+    params = {"USERNAME": "ana", "PASSWORD": "Passw0rd!"}
+    if device_key:
+        params["DEVICE_KEY"] = device_key
+    return api.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                             AuthParameters=params)["AuthenticationResult"]
+
+
+def remember_new_device(api, client_id, name):
+    """A sign-in on a new device, confirmed with `name` (remembered: the pool always remembers)."""
+    result = sign_in_as_device(api, client_id)
+    meta = result["NewDeviceMetadata"]
+    _, verifier = generate_hash_device(meta["DeviceGroupKey"], meta["DeviceKey"])
+    api.confirm_device(AccessToken=result["AccessToken"], DeviceKey=meta["DeviceKey"],
+                       DeviceSecretVerifierConfig=verifier, DeviceName=name)
+    return meta["DeviceKey"]
+
+
+def open_user(page, server, pool_name, username="ana", key=ADMIN):
+    sign_in(page, server, key)
+    page.get_by_role("link", name=pool_name).click()
+    page.get_by_role("link", name="Users").click()
+    page.get_by_role("link", name=username).click()
+    expect(page.get_by_role("heading", name=username)).to_be_visible()
+
+
+def test_users_are_links_found_by_a_username_prefix_or_a_filter(page, console_server, admin_api):
+    pool_id, _ = tracked_pool_with_ana(admin_api, "search-pool")
+    admin_api.admin_create_user(UserPoolId=pool_id, Username="bob", MessageAction="SUPPRESS",
+                                UserAttributes=[{"Name": "email", "Value": "bob@example.org"}])
+    sign_in(page, console_server)
+    page.get_by_role("link", name="search-pool").click()
+    page.get_by_role("link", name="Users").click()
+    expect(page.get_by_role("link", name="ana")).to_be_visible()
+    expect(page.get_by_role("link", name="bob")).to_be_visible()
+    page.get_by_label("Search users").fill("bo")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="bob")).to_be_visible()
+    expect(page.get_by_role("link", name="ana")).to_have_count(0)
+    page.get_by_label("Search users").fill('email ^= "ana@"')
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="ana")).to_be_visible()
+    expect(page.get_by_role("link", name="bob")).to_have_count(0)
+    # A filter ListUsers refuses shows ListUsers' message.
+    page.get_by_label("Search users").fill('shoe_size = "9"')
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+
+
+def test_a_remembered_device_is_listed_by_name_and_forget_makes_the_next_sign_in_a_new_device(
+        page, console_server, admin_api, screenshots):
+    pool_id, client_id = tracked_pool_with_ana(admin_api, "forget-pool")
+    key = remember_new_device(admin_api, client_id, "ana's laptop")
+    open_user(page, console_server, "forget-pool")
+    devices = page.get_by_role("table", name="Devices")
+    row = devices.get_by_role("row", name="ana's laptop")
+    expect(row).to_contain_text("remembered")
+    expect(row).to_contain_text("127.0.0.1")
+    devices.screenshot(path=str(screenshots / "user-devices.png"))
+    page.get_by_role("button", name="Forget ana's laptop").click()
+    expect(page.get_by_role("status")).to_have_text("The device was forgotten.")
+    expect(page.get_by_text("No devices.")).to_be_visible()
+    assert admin_api.admin_list_devices(UserPoolId=pool_id, Username="ana")["Devices"] == []
+    # The client still holds the old key: its next sign-in is a new device.
+    again = sign_in_as_device(admin_api, client_id, key)
+    assert again["NewDeviceMetadata"]["DeviceKey"] != key
+
+
+def test_mark_a_device_not_remembered_and_remembered_again(page, console_server, admin_api):
+    pool_id, client_id = tracked_pool_with_ana(admin_api, "status-pool")
+    key = remember_new_device(admin_api, client_id, "phone")
+    open_user(page, console_server, "status-pool")
+
+    def status():
+        device = admin_api.admin_get_device(UserPoolId=pool_id, Username="ana", DeviceKey=key)["Device"]
+        return {a["Name"]: a["Value"] for a in device["DeviceAttributes"]}["dev:device_remembered_status"]
+
+    page.get_by_role("button", name="Mark phone not remembered").click()
+    expect(page.get_by_role("status")).to_have_text("The device's status was changed.")
+    assert status() == "not_remembered"
+    page.get_by_role("button", name="Mark phone remembered").click()
+    expect(page.get_by_role("status")).to_have_text("The device's status was changed.")
+    assert status() == "remembered"
+
+
+def test_a_read_only_key_cannot_forget_a_device(page, console_server, admin_api):
+    pool_id, client_id = tracked_pool_with_ana(admin_api, "ro-devices-pool")
+    key = remember_new_device(admin_api, client_id, "tablet")
+    open_user(page, console_server, "ro-devices-pool", key=READER)
+    expect(page.get_by_role("button", name="Forget tablet")).to_be_disabled()
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    answer = page.request.post(
+        f"{console_server.url}/console/pools/{pool_id}/users/ana/devices/{key}/forget",
+        form={"csrf": csrf}, max_redirects=0,
+    )
+    assert answer.status == 403
+    assert "cognito-idp:AdminForgetDevice" in answer.text()
+    assert [d["DeviceKey"] for d in admin_api.admin_list_devices(UserPoolId=pool_id, Username="ana")["Devices"]] == [key]
+
+
+def test_a_user_attribute_holding_script_is_shown_as_text(page, console_server, admin_api):
+    script = "<script>alert('x')</script>"
+    tracked_pool_with_ana(admin_api, "script-pool", attributes=[{"Name": "name", "Value": script}])
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    open_user(page, console_server, "script-pool")
+    attributes = page.get_by_role("table", name="Attributes")
+    expect(attributes.get_by_role("row", name=f"name {script}", exact=True)).to_be_visible()
+    assert dialogs == []
 
 
 def test_development_mode_opens_the_console_under_a_banner(page, tmp_path):
