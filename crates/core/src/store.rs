@@ -667,6 +667,9 @@ pub trait SignInStore: Send + Sync {
     /// it had been already. `expires_at` says when the record may be pruned.
     async fn spend_auth_state(&self, id: &str, expires_at: i64) -> StoreResult<bool>;
 
+    /// Whether a state was spent (a console session ended by sign-out).
+    async fn auth_state_spent(&self, id: &str) -> StoreResult<bool>;
+
     async fn insert_pending_sign_in(&self, pending: &PendingSignInRecord) -> StoreResult<()>;
 
     async fn pending_sign_in(&self, id: &str) -> StoreResult<Option<PendingSignInRecord>>;

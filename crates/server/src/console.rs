@@ -171,7 +171,7 @@ fn cookie_value(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The visitor, or the sign-in page for a visitor without a live session.
-fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
+async fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
     if state.config.dev {
         return Ok(Visitor {
             session: None,
@@ -180,7 +180,20 @@ fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
         });
     }
     let core = state.api.core();
-    let resumed = cookie_value(headers).and_then(|c| core.resume_console_session(c));
+    let resumed = match cookie_value(headers) {
+        Some(c) => match core.resume_console_session(c).await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = ApiError::from(e);
+                return Err(refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Unavailable",
+                    &e.message,
+                ));
+            }
+        },
+        None => None,
+    };
     // A key removed from the configuration ends its sessions.
     let Some((session, cookie)) = resumed else {
         return Err(Redirect::to(&format!("{}/sign-in", base(state))).into_response());
@@ -196,8 +209,8 @@ fn visitor(state: &AppState, headers: &HeaderMap) -> Page<Visitor> {
 }
 
 /// The visitor of a form post, once the form's CSRF token is checked.
-fn poster(state: &AppState, headers: &HeaderMap, csrf: &str) -> Page<Visitor> {
-    let v = visitor(state, headers)?;
+async fn poster(state: &AppState, headers: &HeaderMap, csrf: &str) -> Page<Visitor> {
+    let v = visitor(state, headers).await?;
     v.check_csrf(csrf)?;
     Ok(v)
 }
@@ -345,8 +358,15 @@ async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(page) = poster(&state, &headers, &form.csrf) {
-        return page;
+    let v = match poster(&state, &headers, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Some(session) = &v.session {
+        if let Err(e) = state.api.core().end_console_session(session).await {
+            let e = ApiError::from(e);
+            return refusal(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", &e.message);
+        }
     }
     let mut res = Redirect::to(&format!("{}/sign-in", base(&state))).into_response();
     set_cookie(&mut res, &state, "", 0);
@@ -386,7 +406,7 @@ async fn pools_page(
     headers: HeaderMap,
     Query(q): Query<PoolsQuery>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match visitor(&state, &headers).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -480,7 +500,7 @@ async fn create_pool(
     headers: HeaderMap,
     Form(form): Form<CreatePoolForm>,
 ) -> Response {
-    let v = match poster(&state, &headers, &form.csrf) {
+    let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -545,7 +565,7 @@ async fn pool_page(
     Path(id): Path<String>,
     Query(q): Query<PoolQuery>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match visitor(&state, &headers).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -650,7 +670,7 @@ async fn save_device_tracking(
     Path(id): Path<String>,
     Form(form): Form<DeviceTrackingForm>,
 ) -> Response {
-    let v = match poster(&state, &headers, &form.csrf) {
+    let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -699,7 +719,7 @@ async fn delete_pool(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Response {
-    let v = match poster(&state, &headers, &form.csrf) {
+    let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -785,7 +805,7 @@ async fn users_page(
     Path(id): Path<String>,
     Query(q): Query<UsersQuery>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match visitor(&state, &headers).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -879,7 +899,7 @@ async fn user_page(
     Path((id, username)): Path<(String, String)>,
     Query(q): Query<PoolQuery>,
 ) -> Response {
-    let v = match visitor(&state, &headers) {
+    let v = match visitor(&state, &headers).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -1008,7 +1028,7 @@ async fn forget_device(
     Path((id, username, key)): Path<(String, String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let v = match poster(&state, &headers, &form.csrf) {
+    let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
@@ -1039,7 +1059,7 @@ async fn set_device_status(
     Path((id, username, key)): Path<(String, String, String)>,
     Form(form): Form<DeviceStatusForm>,
 ) -> Response {
-    let v = match poster(&state, &headers, &form.csrf) {
+    let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };

@@ -1093,6 +1093,16 @@ macro_rules! sign_in_store {
                     Ok(done.rows_affected() == 1)
                 }
 
+                async fn auth_state_spent(&self, id: &str) -> StoreResult<bool> {
+                    let row: Option<(i64,)> =
+                        sqlx::query_as("SELECT expires_at FROM spent_auth_states WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                    Ok(row.is_some())
+                }
+
                 async fn insert_pending_sign_in(&self, p: &PendingSignInRecord) -> StoreResult<()> {
                     sqlx::query(
                         "INSERT INTO pending_sign_ins (id, pool_id, client_id, username_key, device_key, step, expires_at, doc) \
