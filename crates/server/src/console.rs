@@ -94,10 +94,6 @@ struct Visitor {
 }
 
 impl Visitor {
-    fn who(&self) -> Option<String> {
-        self.session.as_ref().map(|s| s.access_key_id.clone())
-    }
-
     fn csrf(&self) -> String {
         self.session
             .as_ref()
@@ -133,6 +129,36 @@ impl Visitor {
             set_cookie(&mut res, state, c, CONSOLE_IDLE_MS / 1000);
         }
         res
+    }
+}
+
+/// What every page's frame (`base.html`) shows: where the console lives, who is signed in, the
+/// session's CSRF token for the sign-out form, the development-mode banner.
+struct Chrome {
+    base: String,
+    who: Option<String>,
+    csrf: String,
+    dev: bool,
+}
+
+impl Chrome {
+    fn of(state: &AppState, v: &Visitor) -> Chrome {
+        Chrome {
+            base: base(state),
+            who: v.session.as_ref().map(|s| s.access_key_id.clone()),
+            csrf: v.csrf(),
+            dev: state.config.dev,
+        }
+    }
+
+    /// For pages shown to someone not signed in.
+    fn anonymous(base: String) -> Chrome {
+        Chrome {
+            base,
+            who: None,
+            csrf: String::new(),
+            dev: false,
+        }
     }
 }
 
@@ -238,10 +264,7 @@ fn render(t: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "console/message.html")]
 struct MessagePage<'a> {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     heading: &'a str,
     message: &'a str,
 }
@@ -249,10 +272,7 @@ struct MessagePage<'a> {
 /// A page that only says why something was refused.
 fn refusal(status: StatusCode, heading: &str, message: &str) -> Response {
     let page = MessagePage {
-        base: "/console".into(),
-        who: None,
-        csrf: String::new(),
-        dev: false,
+        chrome: Chrome::anonymous("/console".into()),
         heading,
         message,
     };
@@ -266,10 +286,7 @@ fn api_refusal(state: &AppState, v: &Visitor, e: &ApiError) -> Response {
         StatusCode::BAD_REQUEST
     };
     let page = MessagePage {
-        base: base(state),
-        who: v.who(),
-        csrf: v.csrf(),
-        dev: state.config.dev,
+        chrome: Chrome::of(state, v),
         heading: "Refused",
         message: &e.message,
     };
@@ -281,10 +298,7 @@ fn api_refusal(state: &AppState, v: &Visitor, e: &ApiError) -> Response {
 #[derive(Template)]
 #[template(path = "console/sign_in.html")]
 struct SignInPage {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     access_key_id: String,
     error: Option<String>,
 }
@@ -294,10 +308,7 @@ async fn sign_in_page(State(state): State<Arc<AppState>>) -> Response {
         return Redirect::to(&format!("{}/", base(&state))).into_response();
     }
     render(&SignInPage {
-        base: base(&state),
-        who: None,
-        csrf: String::new(),
-        dev: false,
+        chrome: Chrome::anonymous(base(&state)),
         access_key_id: String::new(),
         error: None,
     })
@@ -331,10 +342,7 @@ async fn sign_in(
     {
         tracing::info!(access_key_id = %key, "console sign-in refused");
         let page = SignInPage {
-            base: base(&state),
-            who: None,
-            csrf: String::new(),
-            dev: false,
+            chrome: Chrome::anonymous(base(&state)),
             access_key_id: key.to_string(),
             error: Some("The access key ID or the secret access key is wrong.".into()),
         };
@@ -384,10 +392,7 @@ struct PoolRow {
 #[derive(Template)]
 #[template(path = "console/pools.html")]
 struct PoolsPage {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     pools: Vec<PoolRow>,
     next_token: Option<String>,
     pool_name: String,
@@ -462,10 +467,7 @@ async fn pools_view(
         StatusCode::OK
     };
     let page = PoolsPage {
-        base: base(state),
-        who: v.who(),
-        csrf: v.csrf(),
-        dev: state.config.dev,
+        chrome: Chrome::of(state, v),
         pools,
         next_token: listed.next_token,
         pool_name,
@@ -528,10 +530,7 @@ async fn create_pool(
 #[derive(Template)]
 #[template(path = "console/pool.html")]
 struct PoolPage {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     id: String,
     name: String,
     version: i64,
@@ -610,10 +609,7 @@ async fn pool_view(state: &AppState, v: &Visitor, id: &str, shown: PoolPageState
         StatusCode::OK
     };
     let page = PoolPage {
-        base: base(state),
-        who: v.who(),
-        csrf: v.csrf(),
-        dev: state.config.dev,
+        chrome: Chrome::of(state, v),
         id: rec.id.clone(),
         name: rec.pool.name.clone().unwrap_or_default(),
         version: rec.version,
@@ -761,10 +757,7 @@ struct UserRow {
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersPage {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     pool_id: String,
     pool_name: String,
     q: String,
@@ -851,10 +844,7 @@ async fn users_page(
         StatusCode::OK
     };
     let page = UsersPage {
-        base: base(&state),
-        who: v.who(),
-        csrf: v.csrf(),
-        dev: state.config.dev,
+        chrome: Chrome::of(&state, &v),
         pool_id: pool.id,
         pool_name: pool.pool.name.unwrap_or_default(),
         q: q.q,
@@ -877,10 +867,7 @@ struct DeviceRow {
 #[derive(Template)]
 #[template(path = "console/user.html")]
 struct UserPage {
-    base: String,
-    who: Option<String>,
-    csrf: String,
-    dev: bool,
+    chrome: Chrome,
     pool_id: String,
     pool_name: String,
     username: String,
@@ -972,10 +959,7 @@ async fn user_view(
         StatusCode::OK
     };
     let page = UserPage {
-        base: base(state),
-        who: v.who(),
-        csrf: v.csrf(),
-        dev: state.config.dev,
+        chrome: Chrome::of(state, v),
         pool_id: pool.id,
         pool_name: pool.pool.name.unwrap_or_default(),
         username: user.username,
