@@ -33,6 +33,7 @@ use serde::Deserialize;
 
 use crate::{admin_auth, AppState};
 
+mod clients;
 mod pools;
 mod session;
 mod users;
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         )
         .merge(session::routes())
         .merge(pools::routes())
+        .merge(clients::routes())
         .merge(users::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
