@@ -136,3 +136,21 @@ impl Core {
         ))
     }
 }
+
+/// The version of a record a console form was drawn from. An update that names one is refused
+/// once the record has moved on, so a stale form never silently overwrites a change made
+/// meanwhile (by another operator, or through the API). The API's updates name none.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeenVersion(pub Option<i64>);
+
+impl SeenVersion {
+    /// Checked inside the update's compare-and-swap round, against the version it read.
+    pub(crate) fn check(self, current: i64, what: &str) -> Result<()> {
+        match self.0 {
+            Some(seen) if seen != current => Err(crate::CoreError::ConcurrentModification(
+                format!("The {what} changed since this page was loaded; reload it and save again."),
+            )),
+            _ => Ok(()),
+        }
+    }
+}

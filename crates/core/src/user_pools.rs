@@ -3,6 +3,7 @@
 
 use gatehouse_wire::*;
 
+use crate::console::SeenVersion;
 use crate::store::UserPoolRecord;
 use crate::{ids, pagination, schema, Core, CoreError, Result};
 
@@ -301,8 +302,19 @@ impl Core {
         &self,
         req: UpdateUserPoolRequest,
     ) -> Result<UpdateUserPoolResponse> {
-        self.modify_pool(&req.user_pool_id, |pool| {
-            apply(pool, UserPoolSettings::from(req.clone()))
+        self.update_user_pool_as_seen(req, SeenVersion::default())
+            .await
+    }
+
+    /// UpdateUserPool from a console form drawn from version `seen` of the pool.
+    pub async fn update_user_pool_as_seen(
+        &self,
+        req: UpdateUserPoolRequest,
+        seen: SeenVersion,
+    ) -> Result<UpdateUserPoolResponse> {
+        self.modify_pool_record(&req.user_pool_id, |rec| {
+            seen.check(rec.version, "user pool")?;
+            apply(&mut rec.pool, UserPoolSettings::from(req.clone()))
         })
         .await?;
         Ok(UpdateUserPoolResponse {})
@@ -320,15 +332,10 @@ impl Core {
         &self,
         pool_id: &str,
         config: Option<DeviceConfigurationType>,
-        seen_version: i64,
+        seen: SeenVersion,
     ) -> Result<()> {
         self.modify_pool_record(pool_id, |rec| {
-            if rec.version != seen_version {
-                return Err(CoreError::ConcurrentModification(
-                    "The user pool changed since this page was loaded; reload it and save again."
-                        .into(),
-                ));
-            }
+            seen.check(rec.version, "user pool")?;
             rec.pool.device_configuration = config.clone();
             Ok(())
         })

@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use gatehouse_core::console::{ConsoleSession, CONSOLE_IDLE_MS};
+use gatehouse_core::console::{ConsoleSession, SeenVersion, CONSOLE_IDLE_MS};
 use gatehouse_core::Core;
 use gatehouse_wire::validate::Validate;
 use gatehouse_wire::{
@@ -310,4 +310,26 @@ struct CsrfForm {
 #[derive(Deserialize)]
 struct NoticeQuery {
     notice: Option<String>,
+}
+
+/// The body of an Update request (UpdateUserPool, UpdateUserPoolClient) that gives again every
+/// member the described record holds, with the form's `changes` on top. Those operations reset
+/// what they omit; a console section changes only its own members.
+fn update_request(
+    described: &impl serde::Serialize,
+    members: &[&str],
+    changes: serde_json::Value,
+) -> serde_json::Value {
+    let mut body = serde_json::Map::new();
+    if let Ok(serde_json::Value::Object(d)) = serde_json::to_value(described) {
+        for (k, v) in d {
+            if members.contains(&k.as_str()) && !v.is_null() {
+                body.insert(k, v);
+            }
+        }
+    }
+    if let serde_json::Value::Object(c) = changes {
+        body.extend(c);
+    }
+    serde_json::Value::Object(body)
 }

@@ -299,7 +299,7 @@ async fn save_device_tracking(
                 ))
             }
         };
-        core.set_device_configuration(&id, config, form.version)
+        core.set_device_configuration(&id, config, SeenVersion(Some(form.version)))
             .await?;
         Ok::<_, ApiError>(())
     }
