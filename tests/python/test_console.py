@@ -72,7 +72,7 @@ def test_device_tracking_saves_exactly_device_configuration_and_nothing_else(pag
     expect(suppress).to_be_enabled()
     suppress.check()
     page.get_by_role("group", name="Device tracking").screenshot(path=str(screenshots / "device-tracking.png"))
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
 
     after = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
@@ -90,14 +90,14 @@ def test_device_tracking_saves_exactly_device_configuration_and_nothing_else(pag
     expect(suppress).to_be_checked()
     remember.get_by_label("Always").check()
     suppress.uncheck()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     assert admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeviceConfiguration"] == {
         "ChallengeRequiredOnNewDevice": False,
         "DeviceOnlyRememberedOnUserPrompt": False,
     }
     remember.get_by_label("Don't remember").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     assert "DeviceConfiguration" not in admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
@@ -121,7 +121,7 @@ def test_a_stale_form_does_not_overwrite_a_change_made_meanwhile(page, console_s
         DeviceConfiguration={"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False},
     )
     page.get_by_role("radiogroup", name="Remember user devices").get_by_label("User opt-in").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("changed since this page was loaded")
     assert admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeviceConfiguration"] == {
         "ChallengeRequiredOnNewDevice": False,
@@ -155,7 +155,7 @@ def test_a_read_only_key_sees_pages_but_cannot_save(page, console_server, admin_
     pool_id = mfa_optional_pool(admin_api, "read-only-pool")
     sign_in(page, console_server, READER)
     page.get_by_role("link", name="read-only-pool").click()
-    expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_disabled()
     # A post made anyway (the form's own token, the session's cookie) is refused as the API would.
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     answer = page.request.post(

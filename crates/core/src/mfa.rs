@@ -9,6 +9,7 @@ use gatehouse_wire::*;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
+use crate::console::SeenVersion;
 use crate::server_key::Sealed;
 use crate::store::{UserMfaRecord, UserPoolRecord, UserRecord};
 use crate::{Core, CoreError, Result};
@@ -233,6 +234,16 @@ impl Core {
         &self,
         req: SetUserPoolMfaConfigRequest,
     ) -> Result<SetUserPoolMfaConfigResponse> {
+        self.set_user_pool_mfa_config_as_seen(req, SeenVersion::default())
+            .await
+    }
+
+    /// SetUserPoolMfaConfig from a console form drawn from version `seen` of the pool.
+    pub async fn set_user_pool_mfa_config_as_seen(
+        &self,
+        req: SetUserPoolMfaConfigRequest,
+        seen: SeenVersion,
+    ) -> Result<SetUserPoolMfaConfigResponse> {
         if let Some(sms) = &req.sms_mfa_configuration {
             if sms
                 .sms_authentication_message
@@ -258,6 +269,7 @@ impl Core {
         }
         let rec = self
             .modify_pool_record(&req.user_pool_id, |rec| {
+                seen.check(rec.version, "user pool")?;
                 if let Some(sms) = &req.sms_mfa_configuration {
                     rec.pool.sms_authentication_message = sms.sms_authentication_message.clone();
                     rec.pool.sms_configuration = sms.sms_configuration.clone();
