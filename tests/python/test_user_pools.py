@@ -533,9 +533,11 @@ def test_concurrent_creates(cognito):
     with ThreadPoolExecutor(max_workers=8) as pool_executor:
         ids = list(pool_executor.map(create, range(40)))
     assert len(set(ids)) == 40
-    listed = {p["Id"] for p in cognito.get_paginator("list_user_pools").paginate(
-        PaginationConfig={"PageSize": 60}).build_full_result()["UserPools"]}
-    assert listed == set(ids)
+    pools = cognito.get_paginator("list_user_pools").paginate(
+        PaginationConfig={"PageSize": 60}).build_full_result()["UserPools"]
+    listed = {p["Id"] for p in pools}
+    # Named, so a pool that is not this test's (seen once: left by an earlier test?) says whose.
+    assert listed == set(ids), [(p["Id"], p["Name"], str(p["CreationDate"])) for p in pools if p["Id"] not in ids]
 
 
 def test_duplicate_schema_attribute_names(cognito):
