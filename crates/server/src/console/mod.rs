@@ -333,3 +333,26 @@ fn update_request(
     }
     serde_json::Value::Object(body)
 }
+
+/// A form body, or the console's refusal page when it cannot be read (a tampered hidden field,
+/// a body that is not a form): the same page as every other refusal, not axum's plain text.
+struct ConsoleForm<T>(T);
+
+impl<T, S> axum::extract::FromRequest<S> for ConsoleForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(form)) => Ok(ConsoleForm(form)),
+            Err(e) => Err(refusal(
+                e.status(),
+                "Refused",
+                "This form could not be read. Reload the page and try again.",
+            )),
+        }
+    }
+}

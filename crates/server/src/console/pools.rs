@@ -127,7 +127,7 @@ struct CreatePoolForm {
 async fn create_pool(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<CreatePoolForm>,
+    ConsoleForm(form): ConsoleForm<CreatePoolForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -378,7 +378,7 @@ async fn save_device_tracking(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<DeviceTrackingForm>,
+    ConsoleForm(form): ConsoleForm<DeviceTrackingForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -468,7 +468,7 @@ async fn save_mfa(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<MfaForm>,
+    ConsoleForm(form): ConsoleForm<MfaForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -512,7 +512,7 @@ async fn save_password_policy(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<PasswordPolicyForm>,
+    ConsoleForm(form): ConsoleForm<PasswordPolicyForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -581,7 +581,7 @@ async fn save_messages(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<MessagesForm>,
+    ConsoleForm(form): ConsoleForm<MessagesForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -635,7 +635,7 @@ async fn delete_pool(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<DeleteForm>,
+    ConsoleForm(form): ConsoleForm<DeleteForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,

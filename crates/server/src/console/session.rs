@@ -37,7 +37,7 @@ async fn sign_in(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<SignInForm>,
+    ConsoleForm(form): ConsoleForm<SignInForm>,
 ) -> Response {
     if state.config.dev {
         return Redirect::to(&format!("{}/", base(&state))).into_response();
@@ -71,7 +71,7 @@ async fn sign_in(
 async fn sign_out(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
