@@ -15,7 +15,7 @@ FIELDS = ["version", "remember", "suppress_mfa", "mfa", "totp", "minimum_length"
           "temporary_password_validity_days", "sending_account", "source_arn", "from", "reply_to",
           "email_option", "email_subject", "email_message", "sms_message", "confirm", "pool_name",
           "status", "q", "next", "username", "email", "temporary_password", "invite", "name", "value",
-          "group", "group_name", "client_name", "generate_secret", "auth_flows", "access_token_validity",
+          "group", "group_name", "description", "client_name", "generate_secret", "auth_flows", "access_token_validity",
           "id_token_validity", "refresh_token_validity", "access_key_id", "secret_access_key"]
 
 VALUES = ["", "x" * 100_000, "-1", "99999999999999999999999", "1.5", "abc", "<script>alert(1)</script>",
@@ -30,6 +30,9 @@ def routes(pool_id, device_key):
     return [
         "/console/", "/console/sign-out", f"{base}/device-tracking", f"{base}/mfa",
         f"{base}/password-policy", f"{base}/messages", f"{base}/delete",
+        f"{base}/users", f"{base}/groups", f"{user}/disable", f"{user}/enable", f"{user}/reset-password",
+        f"{user}/delete", f"{user}/attributes", f"{user}/attributes/delete", f"{user}/mfa/reset",
+        f"{user}/groups/add", f"{user}/groups/remove",
         f"{user}/devices/{device_key}/forget", f"{user}/devices/{device_key}/status",
     ]
 

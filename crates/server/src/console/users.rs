@@ -244,7 +244,7 @@ async fn create_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<CreateUserForm>,
+    ConsoleForm(form): ConsoleForm<CreateUserForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -427,7 +427,7 @@ async fn create_group(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<CreateGroupForm>,
+    ConsoleForm(form): ConsoleForm<CreateGroupForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -758,7 +758,7 @@ async fn disable_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -788,7 +788,7 @@ async fn enable_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -810,7 +810,7 @@ async fn reset_password(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -846,7 +846,7 @@ async fn delete_user(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<ConfirmForm>,
+    ConsoleForm(form): ConsoleForm<ConfirmForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -899,7 +899,7 @@ async fn save_attribute(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<AttributeForm>,
+    ConsoleForm(form): ConsoleForm<AttributeForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -946,7 +946,7 @@ async fn delete_attribute(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<AttributeNameForm>,
+    ConsoleForm(form): ConsoleForm<AttributeNameForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -987,7 +987,7 @@ async fn reset_mfa(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -1041,7 +1041,7 @@ async fn add_to_group(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<GroupForm>,
+    ConsoleForm(form): ConsoleForm<GroupForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -1075,7 +1075,7 @@ async fn remove_from_group(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Form(form): Form<GroupForm>,
+    ConsoleForm(form): ConsoleForm<GroupForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -1120,7 +1120,7 @@ async fn forget_device(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username, key)): Path<(String, String, String)>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
@@ -1159,7 +1159,7 @@ async fn set_device_status(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username, key)): Path<(String, String, String)>,
-    Form(form): Form<DeviceStatusForm>,
+    ConsoleForm(form): ConsoleForm<DeviceStatusForm>,
 ) -> Response {
     let v = match poster(&state, &headers, &form.csrf).await {
         Ok(v) => v,
