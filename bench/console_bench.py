@@ -108,6 +108,7 @@ def main():
         for th in threads:
             th.join()
         print(f"created {USERS} users in {time.perf_counter() - t:.1f} s")
+        api = Api(port)  # the first connection sat idle while the users were made: the server closed it
 
         users = f"/console/pools/{pool_id}/users"
         # A page deep in the list: follow the "Next page" links (up to 50 times).
