@@ -4,6 +4,7 @@
 
 use gatehouse_wire::*;
 
+use crate::console::SeenVersion;
 use crate::store::AppClientRecord;
 use crate::{ids, pagination, Core, CoreError, Result};
 
@@ -429,20 +430,42 @@ impl Core {
         &self,
         req: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse> {
-        // Admin reads show what is stored now, even if another process changed it a moment ago.
-        self.pool_from_store(&req.user_pool_id).await?;
-        let rec = match self.pools().app_client(&req.client_id).await? {
-            Some(c) if c.pool_id == req.user_pool_id => c,
-            _ => return Err(CoreError::client_not_found(&req.client_id)),
-        };
+        let rec = self
+            .app_client_record(&req.user_pool_id, &req.client_id)
+            .await?;
         Ok(DescribeUserPoolClientResponse {
             user_pool_client: Some(rec.client),
         })
     }
 
+    /// The client as stored now, with its version: what DescribeUserPoolClient shows, and the
+    /// version a console form names so that a save from it can be refused once the client moved on.
+    pub async fn app_client_record(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<AppClientRecord> {
+        // Admin reads show what is stored now, even if another process changed it a moment ago.
+        self.pool_from_store(pool_id).await?;
+        match self.pools().app_client(client_id).await? {
+            Some(c) if c.pool_id == pool_id => Ok(c),
+            _ => Err(CoreError::client_not_found(client_id)),
+        }
+    }
+
     pub async fn update_user_pool_client(
         &self,
         req: UpdateUserPoolClientRequest,
+    ) -> Result<UpdateUserPoolClientResponse> {
+        self.update_user_pool_client_as_seen(req, SeenVersion::default())
+            .await
+    }
+
+    /// UpdateUserPoolClient from a console form drawn from version `seen` of the client.
+    pub async fn update_user_pool_client_as_seen(
+        &self,
+        req: UpdateUserPoolClientRequest,
+        seen: SeenVersion,
     ) -> Result<UpdateUserPoolClientResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
@@ -452,6 +475,7 @@ impl Core {
                 Some(c) if c.pool_id == req.user_pool_id => c,
                 _ => return Err(CoreError::client_not_found(&req.client_id)),
             };
+            seen.check(rec.version, "app client")?;
             // Identity and secret stay; every other member is reset unless given.
             let mut client = UserPoolClientType {
                 user_pool_id: rec.client.user_pool_id.take(),
