@@ -15,8 +15,8 @@ FIELDS = ["version", "remember", "suppress_mfa", "mfa", "totp", "minimum_length"
           "temporary_password_validity_days", "sending_account", "source_arn", "from", "reply_to",
           "email_option", "email_subject", "email_message", "sms_message", "confirm", "pool_name",
           "status", "q", "next", "username", "email", "temporary_password", "invite", "name", "value",
-          "group", "group_name", "description", "client_name", "generate_secret", "auth_flows", "access_token_validity",
-          "id_token_validity", "refresh_token_validity", "access_key_id", "secret_access_key"]
+          "group", "group_name", "description", "generate_secret", "flow", "access", "id_token", "refresh",
+          "access_key_id", "secret_access_key"]
 
 VALUES = ["", "x" * 100_000, "-1", "99999999999999999999999", "1.5", "abc", "<script>alert(1)</script>",
           "'; DROP TABLE users; --", "\u0000\u0001", "\U0001F600" * 50, "%zz", "../../etc/passwd"]
@@ -24,7 +24,7 @@ VALUES = ["", "x" * 100_000, "-1", "99999999999999999999999", "1.5", "abc", "<sc
 BAD_SEGMENTS = ["..%2F..%2Fetc", "x" * 3000, "%00", "%F0%28%8C%28", "us-east-1_" + "Z" * 40, "%20"]
 
 
-def routes(pool_id, device_key):
+def routes(pool_id, client_id, device_key):
     base = f"/console/pools/{pool_id}"
     user = f"{base}/users/ana"
     return [
@@ -34,6 +34,7 @@ def routes(pool_id, device_key):
         f"{user}/delete", f"{user}/attributes", f"{user}/attributes/delete", f"{user}/mfa/reset",
         f"{user}/groups/add", f"{user}/groups/remove",
         f"{user}/devices/{device_key}/forget", f"{user}/devices/{device_key}/status",
+        f"{base}/clients", f"{base}/clients/{client_id}", f"{base}/clients/{client_id}/delete",
     ]
 
 
@@ -51,7 +52,7 @@ def test_no_console_route_answers_5xx_to_any_input(page, console_server, admin_a
                               headers={"content-type": content_type})
         answers.append((r.status, path, body[:80] if isinstance(body, (str, bytes)) else body))
 
-    for path in routes(pool_id, device_key):
+    for path in routes(pool_id, client_id, device_key):
         if path == "/console/sign-out":
             continue  # it would end the session the other posts need; posted last
         for value in VALUES:

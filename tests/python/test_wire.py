@@ -189,7 +189,7 @@ def test_deeply_nested_json_does_not_crash(server, where):
     ("get_signing_certificate", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("describe_risk_configuration", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("list_user_import_jobs", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
-    ("describe_user_pool_domain", dict(Domain="example")),
+    ("list_identity_providers", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):
     with aws_error("UnsupportedOperationException") as info:

@@ -174,6 +174,11 @@ fn variant(value: &str) -> String {
     out
 }
 
+/// Shapes whose model pattern the service does not enforce. `DomainType` is both a prefix domain
+/// (the pattern's form) and a custom domain such as `auth.example.com` (dots, which the pattern
+/// refuses); core checks each form (`crates/core/src/domains.rs`).
+const UNENFORCED_PATTERNS: &[&str] = &["DomainType"];
+
 /// Java regular expressions (what the model's `pattern` uses, matched against the whole value)
 /// translated to fancy-regex syntax: `\w` and `\s` are ASCII in Java, and a `-` after a range is a
 /// literal there.
@@ -690,7 +695,11 @@ impl<'a> Gen<'a> {
                 if let Some(m) = max {
                     writeln!(o, "    if len > {m} {{ e.push(p, {}, format_args!(\"Member must have length less than or equal to {m}\")); }}", show("v")).unwrap();
                 }
-                if let Some(pat) = s.get("pattern").and_then(Value::as_str) {
+                if let Some(pat) = s
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .filter(|_| !UNENFORCED_PATTERNS.contains(&n))
+                {
                     let idx = self.patterns[pat];
                     writeln!(o, "    if !crate::validate::matches({idx}, v) {{ e.push(p, {}, format_args!(\"Member must satisfy regular expression pattern: {{}}\", PATTERNS[{idx}].0)); }}", show("v")).unwrap();
                 }

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use gatehouse_wire::{GroupType, UserPoolClientType, UserPoolType, UserStatusType};
+use gatehouse_wire::{
+    DomainDescriptionType, GroupType, ResourceServerType, UserPoolClientType, UserPoolType,
+    UserStatusType,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::messages::OutgoingMessage;
@@ -500,6 +503,41 @@ pub trait PoolStore: Send + Sync {
     async fn insert_signing_keys(&self, keys: &[SigningKeyRecord]) -> StoreResult<()>;
 
     async fn signing_keys(&self, pool_id: &str) -> StoreResult<Vec<SigningKeyRecord>>;
+
+    /// Inserts a pool's domain; `Conflict` when the domain is taken or the pool has one.
+    async fn insert_domain(&self, domain: &DomainDescriptionType) -> StoreResult<()>;
+
+    async fn domain(&self, domain: &str) -> StoreResult<Option<DomainDescriptionType>>;
+
+    async fn domain_of_pool(&self, pool_id: &str) -> StoreResult<Option<DomainDescriptionType>>;
+
+    /// Rewrites the domain's record if it is still `pool_id`'s; false otherwise.
+    async fn update_domain(&self, domain: &DomainDescriptionType) -> StoreResult<bool>;
+
+    /// Deletes the domain if it is `pool_id`'s; false otherwise.
+    async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool>;
+
+    /// Inserts a resource server; `Conflict` when the pool has one with that identifier.
+    async fn insert_resource_server(&self, server: &ResourceServerType) -> StoreResult<()>;
+
+    async fn resource_server(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> StoreResult<Option<ResourceServerType>>;
+
+    /// Rewrites an existing resource server; false if there is none.
+    async fn update_resource_server(&self, server: &ResourceServerType) -> StoreResult<bool>;
+
+    async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool>;
+
+    /// A pool's resource servers ordered by identifier, starting after `after`.
+    async fn list_resource_servers(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ResourceServerType>>;
 }
 
 /// Users (attributes, passwords, MFA enrolments and sign-in aliases are parts of the user

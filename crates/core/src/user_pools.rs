@@ -233,6 +233,14 @@ impl Core {
     /// The description Cognito returns: stored members plus computed ones.
     async fn describe(&self, rec: UserPoolRecord) -> Result<UserPoolType> {
         let mut pool = rec.pool;
+        // The pool's domain: a prefix as `Domain`, a custom domain as `CustomDomain`.
+        if let Some(d) = self.pools().domain_of_pool(&rec.id).await? {
+            if d.custom_domain_config.is_some() {
+                pool.custom_domain = d.domain;
+            } else {
+                pool.domain = d.domain;
+            }
+        }
         pool.estimated_number_of_users = Some(
             self.users()
                 .count_users(&rec.id)
@@ -348,6 +356,16 @@ impl Core {
         if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {
             return Err(CoreError::InvalidParameter(
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
+            ));
+        }
+        if self
+            .pools()
+            .domain_of_pool(&req.user_pool_id)
+            .await?
+            .is_some()
+        {
+            return Err(CoreError::InvalidParameter(
+                "User pool cannot be deleted. It has a domain configured that should be deleted first.".into(),
             ));
         }
         let echo = self.records.echo_of(format!("pool:{}", req.user_pool_id));

@@ -33,28 +33,22 @@ impl CognitoIdentityProvider for Api {
         CompleteWebAuthnRegistration,
         CreateIdentityProvider,
         CreateManagedLoginBranding,
-        CreateResourceServer,
         CreateTerms,
         CreateUserImportJob,
-        CreateUserPoolDomain,
         CreateUserPoolReplica,
         DeleteIdentityProvider,
         DeleteManagedLoginBranding,
-        DeleteResourceServer,
         DeleteTerms,
         DeleteUserPoolClientSecret,
-        DeleteUserPoolDomain,
         DeleteUserPoolReplica,
         DeleteWebAuthnCredential,
         DescribeIdentityProvider,
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
-        DescribeResourceServer,
         DescribeRiskConfiguration,
         DescribeTerms,
         DescribeTermsByClient,
         DescribeUserImportJob,
-        DescribeUserPoolDomain,
         GetCSVHeader,
         GetClientToken,
         GetDerivedToken,
@@ -67,7 +61,6 @@ impl CognitoIdentityProvider for Api {
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
         ListIdentityProviders,
-        ListResourceServers,
         ListTerms,
         ListUserImportJobs,
         ListUserPoolClientSecrets,
@@ -87,9 +80,7 @@ impl CognitoIdentityProvider for Api {
         UpdateIdentityProvider,
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
-        UpdateResourceServer,
         UpdateTerms,
-        UpdateUserPoolDomain,
         UpdateUserPoolReplica,
     }
 
@@ -339,6 +330,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_group(input).await?)
     }
 
+    async fn create_resource_server(
+        &self,
+        _: &RequestContext,
+        input: CreateResourceServerRequest,
+    ) -> Result<CreateResourceServerResponse, ApiError> {
+        Ok(self.core.create_resource_server(input).await?)
+    }
+
     async fn create_user_pool(
         &self,
         _: &RequestContext,
@@ -355,12 +354,28 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_user_pool_client(input).await?)
     }
 
+    async fn create_user_pool_domain(
+        &self,
+        _: &RequestContext,
+        input: CreateUserPoolDomainRequest,
+    ) -> Result<CreateUserPoolDomainResponse, ApiError> {
+        Ok(self.core.create_user_pool_domain(input).await?)
+    }
+
     async fn delete_group(
         &self,
         _: &RequestContext,
         input: DeleteGroupRequest,
     ) -> Result<(), ApiError> {
         Ok(self.core.delete_group(input).await?)
+    }
+
+    async fn delete_resource_server(
+        &self,
+        _: &RequestContext,
+        input: DeleteResourceServerRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_resource_server(input).await?)
     }
 
     async fn delete_user(
@@ -395,6 +410,22 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.delete_user_pool_client(input).await?)
     }
 
+    async fn delete_user_pool_domain(
+        &self,
+        _: &RequestContext,
+        input: DeleteUserPoolDomainRequest,
+    ) -> Result<DeleteUserPoolDomainResponse, ApiError> {
+        Ok(self.core.delete_user_pool_domain(input).await?)
+    }
+
+    async fn describe_resource_server(
+        &self,
+        _: &RequestContext,
+        input: DescribeResourceServerRequest,
+    ) -> Result<DescribeResourceServerResponse, ApiError> {
+        Ok(self.core.describe_resource_server(input).await?)
+    }
+
     async fn describe_user_pool(
         &self,
         _: &RequestContext,
@@ -409,6 +440,14 @@ impl CognitoIdentityProvider for Api {
         input: DescribeUserPoolClientRequest,
     ) -> Result<DescribeUserPoolClientResponse, ApiError> {
         Ok(self.core.describe_user_pool_client(input).await?)
+    }
+
+    async fn describe_user_pool_domain(
+        &self,
+        _: &RequestContext,
+        input: DescribeUserPoolDomainRequest,
+    ) -> Result<DescribeUserPoolDomainResponse, ApiError> {
+        Ok(self.core.describe_user_pool_domain(input).await?)
     }
 
     async fn forget_device(
@@ -511,6 +550,14 @@ impl CognitoIdentityProvider for Api {
         input: ListGroupsRequest,
     ) -> Result<ListGroupsResponse, ApiError> {
         Ok(self.core.list_groups(input).await?)
+    }
+
+    async fn list_resource_servers(
+        &self,
+        _: &RequestContext,
+        input: ListResourceServersRequest,
+    ) -> Result<ListResourceServersResponse, ApiError> {
+        Ok(self.core.list_resource_servers(input).await?)
     }
 
     async fn list_tags_for_resource(
@@ -648,6 +695,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.update_group(input).await?)
     }
 
+    async fn update_resource_server(
+        &self,
+        _: &RequestContext,
+        input: UpdateResourceServerRequest,
+    ) -> Result<UpdateResourceServerResponse, ApiError> {
+        Ok(self.core.update_resource_server(input).await?)
+    }
+
     async fn update_user_attributes(
         &self,
         _: &RequestContext,
@@ -670,6 +725,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateUserPoolClientRequest,
     ) -> Result<UpdateUserPoolClientResponse, ApiError> {
         Ok(self.core.update_user_pool_client(input).await?)
+    }
+
+    async fn update_user_pool_domain(
+        &self,
+        _: &RequestContext,
+        input: UpdateUserPoolDomainRequest,
+    ) -> Result<UpdateUserPoolDomainResponse, ApiError> {
+        Ok(self.core.update_user_pool_domain(input).await?)
     }
 
     async fn verify_software_token(

@@ -25,6 +25,8 @@ const TABLES: &[&str] = &[
     "codes",
     "groups",
     "group_members",
+    "user_pool_domains",
+    "resource_servers",
     "auth_sessions",
     "spent_auth_states",
     "devices",

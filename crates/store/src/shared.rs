@@ -291,7 +291,9 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 13] = [
+pub(crate) const TABLES: [&str; 15] = [
+    "resource_servers",
+    "user_pool_domains",
     "pending_sign_ins",
     "devices",
     "auth_sessions",
@@ -316,7 +318,8 @@ macro_rules! pool_store {
             use gatehouse_core::store::{
                 AppClientRecord, PoolStore, SigningKeyRecord, StoreResult, UserPoolRecord,
             };
-            use $crate::shared::{backend, retry, to_json, ClientRow, PoolRow};
+            use gatehouse_wire::{DomainDescriptionType, ResourceServerType};
+            use $crate::shared::{backend, from_json, retry, to_json, ClientRow, PoolRow};
 
             #[async_trait::async_trait]
             impl PoolStore for $store {
@@ -511,6 +514,124 @@ macro_rules! pool_store {
                             },
                         )
                         .collect())
+                }
+
+                async fn insert_domain(&self, d: &DomainDescriptionType) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO user_pool_domains (domain, pool_id, doc) VALUES ($1, $2, $3)")
+                        .bind(d.domain.as_deref().unwrap_or_default())
+                        .bind(d.user_pool_id.as_deref().unwrap_or_default())
+                        .bind(to_json(d)?)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn domain(&self, domain: &str) -> StoreResult<Option<DomainDescriptionType>> {
+                    let doc: Option<String> =
+                        sqlx::query_scalar("SELECT doc FROM user_pool_domains WHERE domain = $1")
+                            .bind(domain)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                    doc.map(|d| from_json(&d)).transpose()
+                }
+
+                async fn domain_of_pool(&self, pool_id: &str) -> StoreResult<Option<DomainDescriptionType>> {
+                    let doc: Option<String> =
+                        sqlx::query_scalar("SELECT doc FROM user_pool_domains WHERE pool_id = $1")
+                            .bind(pool_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(backend)?;
+                    doc.map(|d| from_json(&d)).transpose()
+                }
+
+                async fn update_domain(&self, d: &DomainDescriptionType) -> StoreResult<bool> {
+                    let done = sqlx::query("UPDATE user_pool_domains SET doc = $1 WHERE domain = $2 AND pool_id = $3")
+                        .bind(to_json(d)?)
+                        .bind(d.domain.as_deref().unwrap_or_default())
+                        .bind(d.user_pool_id.as_deref().unwrap_or_default())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_domain(&self, pool_id: &str, domain: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM user_pool_domains WHERE domain = $1 AND pool_id = $2")
+                        .bind(domain)
+                        .bind(pool_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn insert_resource_server(&self, r: &ResourceServerType) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO resource_servers (pool_id, identifier, doc) VALUES ($1, $2, $3)")
+                        .bind(r.user_pool_id.as_deref().unwrap_or_default())
+                        .bind(r.identifier.as_deref().unwrap_or_default())
+                        .bind(to_json(r)?)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn resource_server(
+                    &self,
+                    pool_id: &str,
+                    identifier: &str,
+                ) -> StoreResult<Option<ResourceServerType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM resource_servers WHERE pool_id = $1 AND identifier = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(identifier)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.map(|d| from_json(&d)).transpose()
+                }
+
+                async fn update_resource_server(&self, r: &ResourceServerType) -> StoreResult<bool> {
+                    let done = sqlx::query("UPDATE resource_servers SET doc = $1 WHERE pool_id = $2 AND identifier = $3")
+                        .bind(to_json(r)?)
+                        .bind(r.user_pool_id.as_deref().unwrap_or_default())
+                        .bind(r.identifier.as_deref().unwrap_or_default())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_resource_server(&self, pool_id: &str, identifier: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM resource_servers WHERE pool_id = $1 AND identifier = $2")
+                        .bind(pool_id)
+                        .bind(identifier)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn list_resource_servers(
+                    &self,
+                    pool_id: &str,
+                    after: Option<&str>,
+                    limit: u32,
+                ) -> StoreResult<Vec<ResourceServerType>> {
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM resource_servers WHERE pool_id = $1 AND identifier > $2 ORDER BY identifier LIMIT $3",
+                    )
+                    .bind(pool_id)
+                    .bind(after.unwrap_or(""))
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    docs.iter().map(|d| from_json(d)).collect()
                 }
             }
         };

@@ -36900,16 +36900,6 @@ fn check_DomainType(v: &String, p: &Path<'_>, e: &mut Errors) {
             format_args!("Member must have length less than or equal to 63"),
         );
     }
-    if !crate::validate::matches(11, v) {
-        e.push(
-            p,
-            Some(&v),
-            format_args!(
-                "Member must satisfy regular expression pattern: {}",
-                PATTERNS[11].0
-            ),
-        );
-    }
 }
 
 fn check_DomainVersionType(v: &String, p: &Path<'_>, e: &mut Errors) {

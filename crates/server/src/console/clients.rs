@@ -363,7 +363,7 @@ async fn create_client(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    ConsoleForm(fields): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     let fields = Fields(fields);
     let v = match poster(&state, &headers, fields.get("csrf")).await {
@@ -598,7 +598,7 @@ async fn save_client(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, client_id)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    ConsoleForm(fields): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     let fields = Fields(fields);
     let v = match poster(&state, &headers, fields.get("csrf")).await {
@@ -713,7 +713,7 @@ async fn delete_client(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, client_id)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    ConsoleForm(fields): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     let fields = Fields(fields);
     let v = match poster(&state, &headers, fields.get("csrf")).await {
