@@ -139,6 +139,7 @@ const ANNOUNCE_RESET: Option<&str> = None;
 /// user; a filter on an indexed column reads that index instead and sorts the few matches.
 fn index_hint(filter: Option<&UserFilter>) -> &'static str {
     match filter.map(|f| f.attribute) {
+        Some(FilterAttribute::Username) => " INDEXED BY users_by_username",
         Some(FilterAttribute::Email) => " INDEXED BY users_by_email",
         Some(FilterAttribute::PhoneNumber) => " INDEXED BY users_by_phone",
         Some(FilterAttribute::PreferredUsername) => " INDEXED BY users_by_preferred_username",
