@@ -195,3 +195,31 @@ def test_a_read_only_key_cannot_save_a_settings_section(page, console_server, ad
     assert "cognito-idp:SetUserPoolMfaConfig" in answer.text()
     assert admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Policies"]["PasswordPolicy"][
         "MinimumLength"] == 10
+
+
+def test_the_seeds_device_tracking_set_up_done_entirely_in_the_console(page, console_server, admin_api):
+    """Create a pool, make its MFA Optional, then User opt-in with suppression: all by hand."""
+    sign_in(page, console_server, ADMIN)
+    page.get_by_label("Pool name").fill("by-hand-pool")
+    page.get_by_role("button", name="Create pool").click()
+    expect(page.get_by_role("status")).to_have_text("The pool was created.")
+    page.get_by_role("link", name="by-hand-pool").click()
+    pool_id = {p["Name"]: p["Id"] for p in admin_api.list_user_pools(MaxResults=60)["UserPools"]}["by-hand-pool"]
+    before = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+
+    expect(page.get_by_label("Suppress MFA on remembered devices")).to_be_disabled()
+    page.get_by_role("radiogroup", name="MFA enforcement").get_by_label("Optional").check()
+    page.get_by_label("Authenticator apps (TOTP)").check()
+    page.get_by_role("button", name="Save MFA").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    page.get_by_role("radiogroup", name="Remember user devices").get_by_label("User opt-in").check()
+    page.get_by_label("Suppress MFA on remembered devices").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+
+    after = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert after["DeviceConfiguration"] == {"ChallengeRequiredOnNewDevice": True,
+                                            "DeviceOnlyRememberedOnUserPrompt": True}
+    assert after["MfaConfiguration"] == "OPTIONAL"
+    assert_only_changed(before, after, {"DeviceConfiguration", "MfaConfiguration"})
+    assert admin_api.get_user_pool_mfa_config(UserPoolId=pool_id)["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
