@@ -333,24 +333,6 @@ impl Core {
         self.pool_from_store(pool_id).await
     }
 
-    /// Sets the pool's `DeviceConfiguration` and nothing else (the console's device-tracking
-    /// section; UpdateUserPool would reset every member it omits). `seen_version` is the version
-    /// the form was drawn from: a pool changed since is refused, not silently overwritten.
-    pub async fn set_device_configuration(
-        &self,
-        pool_id: &str,
-        config: Option<DeviceConfigurationType>,
-        seen: SeenVersion,
-    ) -> Result<()> {
-        self.modify_pool_record(pool_id, |rec| {
-            seen.check(rec.version, "user pool")?;
-            rec.pool.device_configuration = config.clone();
-            Ok(())
-        })
-        .await?;
-        Ok(())
-    }
-
     pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
         let rec = self.pool_from_store(&req.user_pool_id).await?;
         if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {

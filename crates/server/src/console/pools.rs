@@ -402,9 +402,15 @@ async fn save_device_tracking(
                 ))
             }
         };
-        core.set_device_configuration(&id, config, SeenVersion(Some(form.version)))
-            .await?;
-        Ok::<_, ApiError>(())
+        // UpdateUserPool, as the API sets it, with the pool's other members given again.
+        let config = serde_json::to_value(config).unwrap_or_default();
+        update_pool_section(
+            core,
+            &id,
+            form.version,
+            |_| json!({ "DeviceConfiguration": config }),
+        )
+        .await
     }
     .await;
     let done = format!("{}/pools/{id}?notice=saved", base(&state));
