@@ -340,6 +340,8 @@ impl Core {
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
             ));
         }
+        // Cognito's precondition. A domain created between this read and the delete goes with
+        // the pool (the table cascades), so no domain is ever left naming a deleted pool.
         if self
             .pools()
             .domain_of_pool(&req.user_pool_id)
