@@ -85,13 +85,3 @@ def test_list_pages_through_every_server_once(cognito, pool):
     assert listed == [f"api-{i:02d}" for i in range(23)]
     with aws_error("InvalidParameterException"):
         cognito.list_resource_servers(UserPoolId=pool, MaxResults=10, NextToken="not-a-token")
-
-
-def test_a_pools_resource_servers_go_with_it(cognito):
-    pool_id = cognito.create_user_pool(PoolName="short-lived")["UserPool"]["Id"]
-    cognito.create_resource_server(UserPoolId=pool_id, Identifier="api", Name="API", Scopes=SCOPES)
-    cognito.delete_user_pool(UserPoolId=pool_id)
-    again = cognito.create_user_pool(PoolName="short-lived")["UserPool"]["Id"]
-    assert cognito.list_resource_servers(UserPoolId=again, MaxResults=50)["ResourceServers"] == []
-    with aws_error("ResourceNotFoundException"):
-        cognito.list_resource_servers(UserPoolId=pool_id, MaxResults=50)

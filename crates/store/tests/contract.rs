@@ -1,7 +1,7 @@
 //! The store contract where the back ends could part ways, checked on each: keys order and
 //! page bytewise whatever the database's locale, prefix filters are ranges of bytes, and an
 //! attribute value JSON allows but PostgreSQL text does not ("\u0000") does not break a
-//! filter for the rest of the pool.
+//! filter for the rest of the pool. A deleted pool takes its domain and resource servers with it.
 
 mod common;
 
@@ -106,4 +106,47 @@ async fn a_nul_in_one_users_name_does_not_break_the_pools_filters(db: TestDb) {
         ana.attributes["name"], "an\0a",
         "the document keeps the value"
     );
+}
+
+on_both! { #[tokio::test] a_deleted_pool_takes_its_domain_and_resource_servers }
+async fn a_deleted_pool_takes_its_domain_and_resource_servers(db: TestDb) {
+    use gatehouse_wire::{DomainDescriptionType, ResourceServerType};
+    let store = pool_with_users(&db, &[]).await;
+    let domain = DomainDescriptionType {
+        domain: Some("contract-login".into()),
+        user_pool_id: Some(POOL.into()),
+        ..Default::default()
+    };
+    store.insert_domain(&domain).await.unwrap();
+    let server = ResourceServerType {
+        user_pool_id: Some(POOL.into()),
+        identifier: Some("api".into()),
+        name: Some("API".into()),
+        ..Default::default()
+    };
+    store.insert_resource_server(&server).await.unwrap();
+    // One domain per pool and one pool per domain are the table's keys.
+    let other = DomainDescriptionType {
+        domain: Some("another-name".into()),
+        ..domain.clone()
+    };
+    assert!(matches!(
+        store.insert_domain(&other).await,
+        Err(gatehouse_core::StoreError::Conflict)
+    ));
+
+    assert!(store.delete_user_pool(POOL).await.unwrap());
+    assert!(store.domain("contract-login").await.unwrap().is_none());
+    assert!(store.resource_server(POOL, "api").await.unwrap().is_none());
+    // The name is free again, for a pool made with the same id.
+    store
+        .insert_user_pool(&UserPoolRecord {
+            id: POOL.into(),
+            version: 1,
+            pool: Default::default(),
+            mfa: Default::default(),
+        })
+        .await
+        .unwrap();
+    store.insert_domain(&domain).await.unwrap();
 }
