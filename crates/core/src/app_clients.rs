@@ -2,6 +2,8 @@
 //! DeleteUserPoolClient, ListUserPoolClients, with Cognito's defaults and rules for token
 //! validity, auth flows, attributes and OAuth settings.
 
+use std::collections::HashSet;
+
 use gatehouse_wire::*;
 
 use crate::console::SeenVersion;
@@ -9,13 +11,6 @@ use crate::store::AppClientRecord;
 use crate::{ids, pagination, Core, CoreError, Result};
 
 const CAS_ATTEMPTS: u32 = 5;
-const STANDARD_SCOPES: &[&str] = &[
-    "phone",
-    "email",
-    "openid",
-    "profile",
-    "aws.cognito.signin.user.admin",
-];
 const LEGACY_FLOWS: &[ExplicitAuthFlowsType] = &[
     ExplicitAuthFlowsType::AdminNoSrpAuth,
     ExplicitAuthFlowsType::CustomAuthFlowOnly,
@@ -62,45 +57,6 @@ fn validity(
         )));
     }
     Ok((v, u))
-}
-
-/// Cognito's rules for callback URLs: absolute, no fragment, HTTPS unless the host is the local
-/// machine (custom schemes such as `myapp://cb` are allowed).
-fn check_redirect_url(url: &str) -> Result<()> {
-    let invalid =
-        |why: &str| CoreError::InvalidParameter(format!("Invalid callback URL {url}: {why}."));
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(invalid("it must be an absolute URI"));
-    };
-    if scheme.is_empty()
-        || !scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    {
-        return Err(invalid("it must be an absolute URI"));
-    }
-    if url.contains('#') {
-        return Err(invalid("it must not include a fragment"));
-    }
-    if scheme.eq_ignore_ascii_case("http") {
-        let authority = rest.split(['/', '?']).next().unwrap_or("");
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6
-                .split(']')
-                .next()
-                .map(|h| format!("[{h}]"))
-                .unwrap_or_default(),
-            None => authority
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase(),
-        };
-        if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
-            return Err(invalid("HTTPS is required except for localhost"));
-        }
-    }
-    Ok(())
 }
 
 /// Whether the client hides which users exist (PreventUserExistenceErrors = ENABLED).
@@ -178,6 +134,7 @@ impl Core {
         client: &mut UserPoolClientType,
         s: UserPoolClientSettings,
         creating: bool,
+        custom_scopes: &HashSet<String>,
     ) -> Result<()> {
         // No `..`: a member the model adds fails to compile here until it is given a meaning.
         let UserPoolClientSettings {
@@ -288,57 +245,21 @@ impl Core {
         client.read_attributes = read_attributes;
         client.write_attributes = write_attributes;
 
-        if let Some(providers) = &supported_identity_providers {
-            if let Some(p) = providers.iter().find(|p| p.as_str() != "COGNITO") {
-                return Err(CoreError::InvalidParameter(format!(
-                    "The provider {p} does not exist for User Pool {}",
-                    pool.id.as_deref().unwrap_or_default()
-                )));
-            }
-        }
+        crate::oauth::client_settings::check(
+            &crate::oauth::client_settings::OAuthSettings {
+                pool_id: pool.id.as_deref().unwrap_or_default(),
+                enabled: allowed_oauth_flows_user_pool_client == Some(true),
+                flows: allowed_oauth_flows.as_deref().unwrap_or_default(),
+                scopes: allowed_oauth_scopes.as_deref().unwrap_or_default(),
+                callback_urls: callback_urls.as_deref().unwrap_or_default(),
+                logout_urls: logout_urls.as_deref().unwrap_or_default(),
+                default_redirect_uri: default_redirect_uri.as_deref(),
+                identity_providers: supported_identity_providers.as_deref().unwrap_or_default(),
+                has_secret: client.client_secret.is_some(),
+            },
+            custom_scopes,
+        )?;
         client.supported_identity_providers = supported_identity_providers;
-
-        let flows = allowed_oauth_flows.clone().unwrap_or_default();
-        if flows.contains(&OAuthFlowType::ClientCredentials) {
-            if flows.len() > 1 {
-                return Err(CoreError::InvalidOAuthFlow(
-                    "client_credentials flow can not be selected with other flows.".into(),
-                ));
-            }
-            if client.client_secret.is_none() {
-                return Err(CoreError::InvalidOAuthFlow("client_credentials flow can not be selected if client does not have a client secret.".into()));
-            }
-        }
-        if let Some(scope) = allowed_oauth_scopes
-            .iter()
-            .flatten()
-            .find(|sc| !STANDARD_SCOPES.contains(&sc.as_str()))
-        {
-            return Err(CoreError::ScopeDoesNotExist(format!(
-                "Invalid scope requested: {scope}"
-            )));
-        }
-        let callbacks = callback_urls.clone().unwrap_or_default();
-        for url in callbacks.iter().chain(default_redirect_uri.iter()) {
-            check_redirect_url(url)?;
-        }
-        if allowed_oauth_flows_user_pool_client == Some(true)
-            && flows
-                .iter()
-                .any(|f| matches!(f, OAuthFlowType::Code | OAuthFlowType::Implicit))
-            && callbacks.is_empty()
-        {
-            return Err(CoreError::InvalidParameter(
-                "CallbackURLs can not be empty when code or implicit flows are allowed.".into(),
-            ));
-        }
-        if let Some(uri) = &default_redirect_uri {
-            if !callbacks.contains(uri) {
-                return Err(CoreError::InvalidParameter(
-                    "DefaultRedirectURI must be one of the CallbackURLs.".into(),
-                ));
-            }
-        }
         client.allowed_oauth_flows = allowed_oauth_flows;
         client.allowed_oauth_scopes = allowed_oauth_scopes;
         client.allowed_oauth_flows_user_pool_client =
@@ -370,7 +291,7 @@ impl Core {
     }
 
     /// A client by id alone, from the record cache when fresh.
-    async fn client_record(&self, client_id: &str) -> Result<Option<AppClientRecord>> {
+    pub(crate) async fn client_record(&self, client_id: &str) -> Result<Option<AppClientRecord>> {
         if let Some(rec) = self.records.client(client_id) {
             return Ok(Some(rec));
         }
@@ -413,6 +334,7 @@ impl Core {
             &mut client,
             UserPoolClientSettings::from(&req),
             true,
+            &self.custom_scopes(&pool_id).await?,
         )?;
         let rec = AppClientRecord {
             pool_id,
@@ -468,6 +390,7 @@ impl Core {
         seen: SeenVersion,
     ) -> Result<UpdateUserPoolClientResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
+        let custom_scopes = self.custom_scopes(&req.user_pool_id).await?;
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
         while rounds.next().await {
             // From the store, not the cache: compare-and-swap needs the current version.
@@ -487,7 +410,7 @@ impl Core {
                 ..Default::default()
             };
             let settings = UserPoolClientSettings::from(req.clone());
-            self.apply_client_settings(&pool.pool, &mut client, settings, false)?;
+            self.apply_client_settings(&pool.pool, &mut client, settings, false, &custom_scopes)?;
             rec.client = client;
             rec.version += 1;
             let echo = self.records.echo_of(format!("client:{}", req.client_id));
@@ -544,31 +467,5 @@ impl Core {
             user_pool_clients: Some(user_pool_clients),
             next_token,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_redirect_url;
-
-    #[test]
-    fn redirect_urls() {
-        for ok in [
-            "https://app.example/cb",
-            "http://localhost:3000/cb",
-            "http://127.0.0.1/x",
-            "http://[::1]:8080/",
-            "myapp://cb",
-        ] {
-            assert!(check_redirect_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://app.example/cb",
-            "https://app.example/cb#frag",
-            "/relative/cb",
-            "http://localhost.evil.com/",
-        ] {
-            assert!(check_redirect_url(bad).is_err(), "{bad}");
-        }
     }
 }

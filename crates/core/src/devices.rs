@@ -218,6 +218,29 @@ impl Core {
         }
     }
 
+    /// The hosted pages' remember-this-device answer for a browser just confirmed as a device
+    /// of the user (UpdateDeviceStatus's rule, without an access token in the page).
+    pub(crate) async fn set_browser_device_remembered(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        device_key: &str,
+        remember: bool,
+    ) -> Result<()> {
+        let device = self
+            .devices()
+            .device(pool_id, device_key)
+            .await?
+            .filter(|d| d.username_key == username_key && d.status != DeviceStatus::Issued)
+            .ok_or_else(device_not_found)?;
+        let status = if remember {
+            DeviceStatus::Remembered
+        } else {
+            DeviceStatus::NotRemembered
+        };
+        self.set_device_status(device, status).await
+    }
+
     async fn set_device_status(
         &self,
         mut device: DeviceRecord,

@@ -17,6 +17,7 @@ pub mod ids;
 mod maintenance;
 pub mod messages;
 mod mfa;
+pub mod oauth;
 mod pagination;
 pub mod passwords;
 mod record_cache;

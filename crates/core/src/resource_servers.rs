@@ -126,4 +126,28 @@ impl Core {
             next_token,
         })
     }
+
+    /// Every scope of the pool's resource servers, as `identifier/name`: what app clients may
+    /// name, and what a token may still carry (a deleted scope drops out of tokens at once).
+    pub(crate) async fn custom_scopes(&self, pool_id: &str) -> Result<HashSet<String>> {
+        let mut scopes = HashSet::new();
+        let mut after: Option<String> = None;
+        loop {
+            let rows = self
+                .pools()
+                .list_resource_servers(pool_id, after.as_deref(), 100)
+                .await?;
+            let full = rows.len() == 100;
+            for server in &rows {
+                let id = server.identifier.as_deref().unwrap_or_default();
+                for scope in server.scopes.iter().flatten() {
+                    scopes.insert(format!("{id}/{}", scope.scope_name));
+                }
+            }
+            match rows.last() {
+                Some(last) if full => after = last.identifier.clone(),
+                _ => return Ok(scopes),
+            }
+        }
+    }
 }

@@ -27,6 +27,10 @@ pub(crate) enum Sealed {
     TotpSecret,
     /// A web console session cookie.
     ConsoleSession,
+    /// A browser's remembered devices (hosted pages' cookie).
+    BrowserDevices,
+    /// A hosted sign-in waiting for the remember-this-device answer.
+    DevicePrompt,
 }
 
 impl Sealed {
@@ -38,6 +42,8 @@ impl Sealed {
             Sealed::SigningKey => b"gatehouse signing-key v1",
             Sealed::TotpSecret => b"gatehouse totp-secret v1",
             Sealed::ConsoleSession => b"gatehouse console-session v1",
+            Sealed::BrowserDevices => b"gatehouse browser-devices v1",
+            Sealed::DevicePrompt => b"gatehouse device-prompt v1",
         }
     }
 }

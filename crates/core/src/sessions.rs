@@ -40,6 +40,11 @@ fn parse_refresh_token(token: &str) -> Option<(String, Vec<u8>)> {
     Some((id, bytes[16..].to_vec()))
 }
 
+/// The session (sign-in) a refresh token belongs to.
+pub(crate) fn session_id_of(token: &str) -> Option<String> {
+    parse_refresh_token(token).map(|(id, _)| id)
+}
+
 fn is_rotating(client: &UserPoolClientType) -> bool {
     client
         .refresh_token_rotation
@@ -55,6 +60,52 @@ impl Core {
         let mut token = id.as_bytes().to_vec();
         token.extend_from_slice(&secret);
         (URL_SAFE_NO_PAD.encode(token), hash_hex(&secret))
+    }
+
+    /// A hosted-page sign-in becomes an OAuth one: its session gets `scopes`, and the refresh
+    /// token its sign-in minted (never handed out) is replaced by one nobody knows; the token
+    /// endpoint hands out a fresh one ([`Core::reissue_refresh_token`]). `no_refresh`: the
+    /// implicit grant, whose session is never refreshed.
+    pub(crate) async fn grant_scopes(
+        &self,
+        session_id: &str,
+        scopes: &[String],
+        no_refresh: bool,
+    ) -> Result<AuthSessionRecord> {
+        let mut session = self
+            .tokens()
+            .auth_session(session_id)
+            .await?
+            .ok_or_else(|| CoreError::Internal("the sign-in's session is gone".into()))?;
+        let (_, hash) = self.new_refresh_secret(&session.id);
+        session.refresh_hash = hash;
+        session.scopes = Some(scopes.to_vec());
+        if no_refresh {
+            session.refresh_revoked_at = Some(self.now_millis());
+        }
+        session.version += 1;
+        if !self.tokens().update_auth_session(&session).await? {
+            return Err(CoreError::NotAuthorized(
+                "Refresh Token has been revoked".into(),
+            ));
+        }
+        Ok(session)
+    }
+
+    /// A new refresh token for `session` (an authorization code redeemed): the only one that
+    /// works from now on.
+    pub(crate) async fn reissue_refresh_token(
+        &self,
+        session: &mut AuthSessionRecord,
+    ) -> Result<Option<String>> {
+        let (token, hash) = self.new_refresh_secret(&session.id);
+        session.refresh_hash = hash;
+        session.version += 1;
+        Ok(self
+            .tokens()
+            .update_auth_session(session)
+            .await?
+            .then_some(token))
     }
 
     /// A successful sign-in: a new refresh-token family and its first tokens.
@@ -85,10 +136,11 @@ impl Core {
             revoked_at: None,
             version: 1,
             refresh_revoked_at: None,
+            scopes: None,
         };
         self.tokens().insert_auth_session(&session).await?;
         let mut result = self
-            .mint_tokens(pool, &client.client, user, &session)
+            .mint_tokens(pool, &client.client, user, &session, None)
             .await?;
         result.refresh_token = Some(token);
         Ok(result)
@@ -193,7 +245,7 @@ impl Core {
             new_token = Some(token);
         }
         let mut result = self
-            .mint_tokens(pool, &client.client, &user, &session)
+            .mint_tokens(pool, &client.client, &user, &session, None)
             .await?;
         result.refresh_token = new_token;
         Ok(result)

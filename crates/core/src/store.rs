@@ -169,6 +169,40 @@ pub struct AuthSessionRecord {
     /// are refused, its access tokens keep working until they expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_revoked_at: Option<i64>,
+    /// The OAuth scopes granted to a sign-in through the hosted pages (/oauth2/token); `None`
+    /// for the user-pool API's sign-ins, whose tokens carry `aws.cognito.signin.user.admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// An OAuth authorization code waiting at the token endpoint: what it was issued for. Only a
+/// hash of the code is stored; the code itself travels once, through the browser.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AuthorizationCodeRecord {
+    /// SHA-256 (hex) of the code.
+    pub code_hash: String,
+    pub pool_id: String,
+    pub client_id: String,
+    /// The sign-in (auth session) whose tokens the code redeems.
+    pub session_id: String,
+    /// The `redirect_uri` of the authorization request: the token request must repeat it.
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge (base64url SHA-256 of the verifier), if the request carried one.
+    pub code_challenge: Option<String>,
+    /// Epoch ms.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for AuthorizationCodeRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationCodeRecord")
+            .field("pool_id", &self.pool_id)
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for AuthSessionRecord {
@@ -765,8 +799,17 @@ pub trait TokenStore: Send + Sync {
         at: i64,
     ) -> StoreResult<u64>;
 
+    async fn insert_authorization_code(&self, code: &AuthorizationCodeRecord) -> StoreResult<()>;
+
+    /// Removes the code and returns it, if it is there: a code is spent by the one request that
+    /// takes it, whatever its expiry (core checks that).
+    async fn take_authorization_code(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<AuthorizationCodeRecord>>;
+
     /// Deletes expired sessions, sessions revoked before `revoked_before`, spent states, pending
-    /// sign-ins and unconfirmed device keys past their expiry. Returns the number of rows removed.
+    /// sign-ins, authorization codes and unconfirmed device keys past their expiry. Returns the number of rows removed.
     async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64>;
 }
 

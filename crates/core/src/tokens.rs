@@ -228,7 +228,7 @@ impl Core {
             return Ok(None);
         }
         let issuer = self.issuer(pool_id);
-        Ok(Some(json!({
+        let mut doc = json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -237,7 +237,32 @@ impl Core {
             "scopes_supported": ["openid", "email", "phone", "profile"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "email", "email_verified", "phone_number", "phone_number_verified"],
-        })))
+            "authorization_endpoint": "",
+            "token_endpoint": "",
+            "userinfo_endpoint": "",
+        });
+        // The OAuth endpoints exist once the pool has a domain, as on Cognito (whose document
+        // then has empty strings); they answer at the public URL (and on the domain's host).
+        if self.pools().domain_of_pool(pool_id).await?.is_some() {
+            let base = &self.config.public_url;
+            for (key, path) in [
+                ("authorization_endpoint", "/oauth2/authorize"),
+                ("token_endpoint", "/oauth2/token"),
+                ("userinfo_endpoint", "/oauth2/userInfo"),
+                ("end_session_endpoint", "/logout"),
+                ("revocation_endpoint", "/oauth2/revoke"),
+            ] {
+                doc[key] = json!(format!("{base}{path}"));
+            }
+            doc["code_challenge_methods_supported"] = json!(["S256"]);
+            doc["grant_types_supported"] = json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "implicit"
+            ]);
+        }
+        Ok(Some(doc))
     }
 
     fn sign(key: &SigningKey, claims: &Value) -> Result<String> {
@@ -260,14 +285,27 @@ impl Core {
     }
 
     /// Access and ID tokens for `user` in the refresh-token family `session`; the caller adds
-    /// the refresh token when one is issued.
+    /// the refresh token when one is issued. A session from the hosted pages carries OAuth
+    /// scopes: its access token says them (resource-server scopes deleted since drop out), and
+    /// it has an ID token only with `openid`, with the authorization request's `nonce`.
     pub(crate) async fn mint_tokens(
         &self,
         pool: &UserPoolRecord,
         client: &UserPoolClientType,
         user: &UserRecord,
         session: &AuthSessionRecord,
+        nonce: Option<&str>,
     ) -> Result<AuthenticationResultType> {
+        let scopes = match &session.scopes {
+            Some(granted) => Some(self.live_scopes(&pool.id, granted).await?),
+            None => None,
+        };
+        let scope = scopes
+            .as_ref()
+            .map_or(API_SCOPE.to_string(), |s| s.join(" "));
+        let with_id = scopes
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == crate::oauth::scopes::OPENID));
         let keys = self.pool_keys(&pool.id).await?;
         let (access_ttl, id_ttl, _) = lifetimes(client);
         let now = self.now_millis() / 1000;
@@ -295,7 +333,10 @@ impl Core {
         access.insert("origin_jti".into(), json!(session.id));
         access.insert("event_id".into(), json!(event_id));
         access.insert("token_use".into(), json!("access"));
-        access.insert("scope".into(), json!(API_SCOPE));
+        if scopes.is_some() {
+            access.insert("version".into(), json!(2));
+        }
+        access.insert("scope".into(), json!(scope));
         access.insert("auth_time".into(), json!(session.auth_time));
         access.insert("exp".into(), json!(now + access_ttl));
         access.insert("iat".into(), json!(now));
@@ -334,23 +375,81 @@ impl Core {
         id.insert("iat".into(), json!(now));
         id.insert("jti".into(), json!(crate::ids::uuid(self.entropy.as_ref())));
 
+        let access_token = Self::sign(&keys.access, &Value::Object(access))?;
+        let id_token = if with_id {
+            if scopes.is_some() {
+                // OIDC's at_hash: the left half of SHA-256 of the access token.
+                let digest = Sha256::digest(access_token.as_bytes());
+                id.insert("at_hash".into(), json!(b64url(&digest[..16])));
+            }
+            if let Some(n) = nonce {
+                id.insert("nonce".into(), json!(n));
+            }
+            Some(Self::sign(&keys.id, &Value::Object(id))?)
+        } else {
+            None
+        };
         Ok(AuthenticationResultType {
-            access_token: Some(Self::sign(&keys.access, &Value::Object(access))?),
+            access_token: Some(access_token),
             expires_in: Some(access_ttl as i32),
-            id_token: Some(Self::sign(&keys.id, &Value::Object(id))?),
+            id_token,
             new_device_metadata: None,
             refresh_token: None,
             token_type: Some("Bearer".into()),
         })
     }
 
+    /// The client_credentials grant's access token: the client is its subject, `scope` holds
+    /// the granted resource-server scopes. Returns it with its lifetime in seconds.
+    pub(crate) async fn mint_client_token(
+        &self,
+        client: &crate::store::AppClientRecord,
+        scopes: &[String],
+    ) -> Result<(String, i64)> {
+        let keys = self.pool_keys(&client.pool_id).await?;
+        let (ttl, _, _) = lifetimes(&client.client);
+        let now = self.now_millis() / 1000;
+        let claims = json!({
+            "sub": client.client_id,
+            "token_use": "access",
+            "scope": scopes.join(" "),
+            "auth_time": now,
+            "iss": self.issuer(&client.pool_id),
+            "exp": now + ttl,
+            "iat": now,
+            "version": 2,
+            "jti": crate::ids::uuid(self.entropy.as_ref()),
+            "client_id": client.client_id,
+        });
+        Ok((Self::sign(&keys.access, &claims)?, ttl))
+    }
+
     /// Checks an access token as Cognito's user operations do: signature with the pool's key,
-    /// `token_use`, expiry, the app client, revocation (its sign-in's refresh-token family must
-    /// be live), and that the user still exists and is enabled.
+    /// `token_use`, expiry, the scope `aws.cognito.signin.user.admin`, the app client,
+    /// revocation (its sign-in's refresh-token family must be live), and that the user still
+    /// exists and is enabled.
     pub(crate) async fn access_token(&self, token: &str) -> Result<AccessToken> {
+        self.access_token_with_scope(token, API_SCOPE).await
+    }
+
+    /// [`Core::access_token`] for a token that must carry `scope` (userInfo asks `openid`).
+    pub(crate) async fn access_token_with_scope(
+        &self,
+        token: &str,
+        scope: &str,
+    ) -> Result<AccessToken> {
         let (claims, pool) = self.verified_claims(token).await?;
         if claims.token_use.as_deref() != Some("access") {
             return Err(invalid_access_token());
+        }
+        let scoped = claims
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.split(' ').any(|x| x == scope));
+        if !scoped {
+            return Err(CoreError::NotAuthorized(
+                "Access Token does not have required scopes".into(),
+            ));
         }
         let exp = claims.exp.ok_or_else(invalid_access_token)?;
         if exp <= self.now_millis() / 1000 {
@@ -386,6 +485,16 @@ impl Core {
             client_id: client_id.to_string(),
             session,
         })
+    }
+
+    /// An ID token's pool and audience, if one of our pools signed it (expired or not: an
+    /// `id_token_hint` may be).
+    pub(crate) async fn id_token_audience(&self, token: &str) -> Option<(String, String)> {
+        let (claims, pool) = self.verified_claims(token).await.ok()?;
+        if claims.token_use.as_deref() != Some("id") {
+            return None;
+        }
+        Some((pool.id, claims.aud.clone()?))
     }
 
     /// The claims of a JWT signed by one of our pools' keys, with our issuer, and its pool; any
@@ -459,6 +568,8 @@ impl Core {
             client_id: str_claim("client_id"),
             origin_jti: str_claim("origin_jti"),
             username: str_claim("username"),
+            scope: str_claim("scope"),
+            aud: str_claim("aud"),
         };
         Ok((parsed, &token[..h.len() + 1 + p.len()], signature))
     }

@@ -25,6 +25,10 @@ pub(crate) struct TokenClaims {
     pub client_id: Option<String>,
     pub origin_jti: Option<String>,
     pub username: Option<String>,
+    /// `scope`, space-separated.
+    pub scope: Option<String>,
+    /// ID tokens' audience (their client).
+    pub aud: Option<String>,
 }
 
 #[derive(Default)]

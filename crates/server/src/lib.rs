@@ -5,6 +5,7 @@
 mod admin_auth;
 mod api;
 mod console;
+mod hosted;
 mod limits;
 mod metrics;
 mod operations;
@@ -79,7 +80,8 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .route("/", post(protocol::handle))
         // GET on any path: the well-known documents (`/{poolId}/.well-known/...`).
         .route("/{*path}", post(protocol::handle).get(well_known))
-        .merge(console::routes());
+        .merge(console::routes())
+        .merge(hosted::routes());
     if dev {
         app = app
             .route("/_gatehouse/reset", post(reset))

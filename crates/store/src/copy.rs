@@ -31,6 +31,7 @@ const TABLES: &[&str] = &[
     "spent_auth_states",
     "devices",
     "pending_sign_ins",
+    "authorization_codes",
     "outbox",
 ];
 

@@ -291,7 +291,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 15] = [
+pub(crate) const TABLES: [&str; 16] = [
+    "authorization_codes",
     "resource_servers",
     "user_pool_domains",
     "pending_sign_ins",
@@ -1315,9 +1316,13 @@ pub(crate) use sign_in_store;
 macro_rules! token_store {
     ($store:ty) => {
         const _: () = {
-            use gatehouse_core::store::{AuthSessionRecord, StoreResult, TokenStore, UserRecord};
+            use gatehouse_core::store::{
+                AuthSessionRecord, AuthorizationCodeRecord, StoreResult, TokenStore, UserRecord,
+            };
             use sqlx::{FromRow, Row};
-            use $crate::shared::{backend, retry, to_json, SessionRow, UserRow, SESSION_WITH_USER};
+            use $crate::shared::{
+                backend, from_json, retry, to_json, SessionRow, UserRow, SESSION_WITH_USER,
+            };
 
             #[async_trait::async_trait]
             impl TokenStore for $store {
@@ -1425,6 +1430,38 @@ macro_rules! token_store {
                     .await
                 }
 
+                async fn insert_authorization_code(
+                    &self,
+                    c: &AuthorizationCodeRecord,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO authorization_codes (code_hash, pool_id, expires_at, doc) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(&c.code_hash)
+                    .bind(&c.pool_id)
+                    .bind(c.expires_at)
+                    .bind(to_json(c)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn take_authorization_code(
+                    &self,
+                    code_hash: &str,
+                ) -> StoreResult<Option<AuthorizationCodeRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "DELETE FROM authorization_codes WHERE code_hash = $1 RETURNING doc",
+                    )
+                    .bind(code_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
                 async fn prune_auth_state(&self, now: i64, revoked_before: i64) -> StoreResult<u64> {
                     let mut removed = retry(move || async move {
                         let sessions =
@@ -1439,6 +1476,7 @@ macro_rules! token_store {
                     for sql in [
                         "DELETE FROM spent_auth_states WHERE expires_at < $1",
                         "DELETE FROM pending_sign_ins WHERE expires_at < $1",
+                        "DELETE FROM authorization_codes WHERE expires_at < $1",
                         "DELETE FROM devices WHERE expires_at < $1 AND status = 'issued'",
                     ] {
                         removed += retry(move || async move {

@@ -219,6 +219,36 @@ impl Core {
             .map(Into::into)
     }
 
+    /// The hosted pages' password step: as USER_PASSWORD_AUTH, whatever the client's
+    /// ExplicitAuthFlows (managed login signs in for any OAuth client, as Cognito's does).
+    pub(crate) async fn hosted_password_step(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: &BTreeMap<String, String>,
+    ) -> Result<AuthStep> {
+        self.password_sign_in(pool, client, Params(params)).await
+    }
+
+    /// The hosted pages' answer to a challenge: as RespondToAuthChallenge.
+    pub(crate) async fn hosted_respond(
+        &self,
+        caller: &Caller,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        challenge: ChallengeNameType,
+        session: Option<&str>,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthStep> {
+        self.respond(
+            caller,
+            pool,
+            client,
+            (challenge, session, Params(responses)),
+        )
+        .await
+    }
+
     async fn initiate(
         &self,
         api: Api,

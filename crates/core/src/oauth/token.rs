@@ -1,0 +1,334 @@
+//! POST /oauth2/token and POST /oauth2/revoke: client authentication (`client_secret_basic`,
+//! `client_secret_post`, or none for a public client) and the grants `authorization_code` (with
+//! PKCE), `refresh_token` and `client_credentials`. Errors are OAuth's (RFC 6749 §5.2).
+
+use gatehouse_wire::{OAuthFlowType, RevokeTokenRequest};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use subtle::ConstantTimeEq;
+
+use super::{code_hash, s256, scopes, OAuthError};
+use crate::store::AppClientRecord;
+use crate::{Core, CoreError};
+
+type OResult<T> = std::result::Result<T, OAuthError>;
+
+/// The token request's form.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct TokenForm {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// /oauth2/revoke's token.
+    pub token: Option<String>,
+}
+
+/// The credentials of an `Authorization: Basic` header, already decoded.
+#[derive(Debug, Clone)]
+pub struct BasicAuth {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+fn invalid_client() -> OAuthError {
+    OAuthError::new("invalid_client", "Client authentication failed.")
+}
+
+fn invalid_grant(why: &str) -> OAuthError {
+    OAuthError::new("invalid_grant", why)
+}
+
+fn required(v: &Option<String>, name: &str) -> OResult<String> {
+    v.clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| OAuthError::new("invalid_request", format!("{name} is required")))
+}
+
+impl Core {
+    /// The client a back-channel request authenticates as: Basic or form credentials (not
+    /// both), a secret compared in constant time, none for a public client.
+    async fn authenticate_client(
+        &self,
+        form: &TokenForm,
+        basic: Option<&BasicAuth>,
+        host_pool: Option<&str>,
+    ) -> OResult<AppClientRecord> {
+        let (id, secret) = match basic {
+            Some(_) if form.client_secret.is_some() => {
+                return Err(OAuthError::new(
+                    "invalid_request",
+                    "use one client authentication method",
+                ))
+            }
+            Some(b) => {
+                if form.client_id.as_deref().is_some_and(|c| c != b.client_id) {
+                    return Err(invalid_client());
+                }
+                (b.client_id.clone(), Some(b.client_secret.clone()))
+            }
+            None => (
+                required(&form.client_id, "client_id")?,
+                form.client_secret.clone(),
+            ),
+        };
+        let client = self
+            .oauth_client(&id, host_pool)
+            .await
+            .map_err(OAuthError::internal)?
+            .ok_or_else(invalid_client)?;
+        match (client.client.client_secret.as_deref(), secret.as_deref()) {
+            (Some(expected), Some(given))
+                if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) => {}
+            (None, None) => {}
+            _ => return Err(invalid_client()),
+        }
+        if client.client.allowed_oauth_flows_user_pool_client != Some(true) {
+            return Err(OAuthError::new(
+                "unauthorized_client",
+                "the client is not enabled for OAuth",
+            ));
+        }
+        Ok(client)
+    }
+
+    /// POST /oauth2/token. `host_pool`: see [`Core::pool_of_host`].
+    pub async fn oauth_token(
+        &self,
+        form: TokenForm,
+        basic: Option<BasicAuth>,
+        host_pool: Option<&str>,
+    ) -> OResult<Value> {
+        let grant = required(&form.grant_type, "grant_type")?;
+        if !matches!(
+            grant.as_str(),
+            "authorization_code" | "refresh_token" | "client_credentials"
+        ) {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
+            ));
+        }
+        let client = self
+            .authenticate_client(&form, basic.as_ref(), host_pool)
+            .await?;
+        match grant.as_str() {
+            "authorization_code" => self.code_grant(&client, &form).await,
+            "refresh_token" => self.refresh_grant(&client, &form).await,
+            _ => self.client_credentials_grant(&client, &form).await,
+        }
+    }
+
+    async fn code_grant(&self, client: &AppClientRecord, form: &TokenForm) -> OResult<Value> {
+        let code = required(&form.code, "code")?;
+        let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
+        if !client
+            .client
+            .allowed_oauth_flows
+            .iter()
+            .flatten()
+            .any(|f| *f == OAuthFlowType::Code)
+        {
+            return Err(OAuthError::new(
+                "unauthorized_client",
+                "Client is not allowed for code grant flow",
+            ));
+        }
+        // Taken, whatever follows: a code is tried once (RFC 6749 §4.1.2).
+        let rec = self
+            .tokens()
+            .take_authorization_code(&code_hash(&code))
+            .await
+            .map_err(|e| OAuthError::internal(e.into()))?
+            .ok_or_else(|| invalid_grant("the code is invalid or was used already"))?;
+        if rec.client_id != client.client_id || rec.pool_id != client.pool_id {
+            return Err(invalid_grant("the code was issued to another client"));
+        }
+        if rec.expires_at <= self.now_millis() {
+            return Err(invalid_grant("the code has expired"));
+        }
+        if rec.redirect_uri != redirect_uri {
+            return Err(invalid_grant(
+                "redirect_uri differs from the authorization request's",
+            ));
+        }
+        match (&rec.code_challenge, form.code_verifier.as_deref()) {
+            (None, None) => {}
+            (Some(challenge), Some(verifier)) => {
+                if !bool::from(s256(verifier).as_bytes().ct_eq(challenge.as_bytes())) {
+                    return Err(invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    ));
+                }
+            }
+            (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
+            (None, Some(_)) => {
+                return Err(invalid_grant(
+                    "the authorization request had no code_challenge",
+                ))
+            }
+        }
+        let (pool, session, user) = self
+            .live_session(client, &rec.session_id)
+            .await?
+            .ok_or_else(|| invalid_grant("the sign-in has ended"))?;
+        let mut session = session;
+        let refresh = self
+            .reissue_refresh_token(&mut session)
+            .await
+            .map_err(OAuthError::internal)?
+            .ok_or_else(|| invalid_grant("the sign-in has ended"))?;
+        let tokens = self
+            .mint_tokens(&pool, &client.client, &user, &session, rec.nonce.as_deref())
+            .await
+            .map_err(OAuthError::internal)?;
+        Ok(token_response(tokens, Some(refresh)))
+    }
+
+    /// The session, its pool and its user, if the session is live and the user enabled.
+    async fn live_session(
+        &self,
+        client: &AppClientRecord,
+        session_id: &str,
+    ) -> OResult<
+        Option<(
+            crate::store::UserPoolRecord,
+            crate::store::AuthSessionRecord,
+            crate::store::UserRecord,
+        )>,
+    > {
+        let pool = self
+            .pool(&client.pool_id)
+            .await
+            .map_err(OAuthError::internal)?;
+        let found = self
+            .tokens()
+            .auth_session_with_user(session_id)
+            .await
+            .map_err(|e| OAuthError::internal(e.into()))?;
+        Ok(match found {
+            Some((s, Some(u)))
+                if s.revoked_at.is_none() && s.expires_at > self.now_millis() && u.enabled =>
+            {
+                Some((pool, s, u))
+            }
+            _ => None,
+        })
+    }
+
+    async fn refresh_grant(&self, client: &AppClientRecord, form: &TokenForm) -> OResult<Value> {
+        let token = required(&form.refresh_token, "refresh_token")?;
+        let pool = self
+            .pool(&client.pool_id)
+            .await
+            .map_err(OAuthError::internal)?;
+        // Device-tracked sessions refresh here too (Cognito refuses them, amplify-js#8981).
+        let tokens = self
+            .refresh_session(&pool, client, &token, None, true, |_| Ok(()))
+            .await
+            .map_err(|e| match e {
+                CoreError::NotAuthorized(m) | CoreError::RefreshTokenReuse(m) => invalid_grant(&m),
+                other => OAuthError::internal(other),
+            })?;
+        let refresh = tokens.refresh_token.clone();
+        Ok(token_response(tokens, refresh))
+    }
+
+    async fn client_credentials_grant(
+        &self,
+        client: &AppClientRecord,
+        form: &TokenForm,
+    ) -> OResult<Value> {
+        let c = &client.client;
+        let allowed_flow = c
+            .allowed_oauth_flows
+            .iter()
+            .flatten()
+            .any(|f| *f == OAuthFlowType::ClientCredentials);
+        if !allowed_flow || c.client_secret.is_none() {
+            return Err(OAuthError::new(
+                "unauthorized_client",
+                "Client is not allowed for client_credentials flow",
+            ));
+        }
+        let allowed = c.allowed_oauth_scopes.as_deref().unwrap_or_default();
+        let requested = match form.scope.as_deref().map(scopes::parse) {
+            None => allowed.to_vec(),
+            Some(None) => {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "the scope parameter is malformed",
+                ))
+            }
+            Some(Some(v)) if v.is_empty() => allowed.to_vec(),
+            Some(Some(v)) => v,
+        };
+        if let Some(s) = requested.iter().find(|s| !allowed.contains(s)) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                format!("{s} is not allowed for this client"),
+            ));
+        }
+        let granted = self
+            .live_scopes(&client.pool_id, &requested)
+            .await
+            .map_err(OAuthError::internal)?;
+        if granted.is_empty() {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                "no requested scope exists",
+            ));
+        }
+        let (token, expires_in) = self
+            .mint_client_token(client, &granted)
+            .await
+            .map_err(OAuthError::internal)?;
+        Ok(json!({ "access_token": token, "expires_in": expires_in, "token_type": "Bearer" }))
+    }
+
+    /// POST /oauth2/revoke: RevokeToken's rule (sessions.rs), answered in OAuth's words.
+    pub async fn oauth_revoke(
+        &self,
+        form: TokenForm,
+        basic: Option<BasicAuth>,
+        host_pool: Option<&str>,
+    ) -> OResult<()> {
+        let token = required(&form.token, "token")?;
+        let client = self
+            .authenticate_client(&form, basic.as_ref(), host_pool)
+            .await?;
+        let req = RevokeTokenRequest {
+            token,
+            client_id: client.client_id.clone(),
+            client_secret: client.client.client_secret.clone(),
+            ..Default::default()
+        };
+        match self.revoke_token(req).await {
+            Ok(_) => Ok(()),
+            Err(CoreError::UnsupportedOperation(m)) => Err(OAuthError::new("invalid_request", m)),
+            Err(CoreError::UnsupportedTokenType(m)) => {
+                Err(OAuthError::new("unsupported_token_type", m))
+            }
+            Err(e) => Err(OAuthError::internal(e)),
+        }
+    }
+}
+
+/// The token endpoint's success body.
+fn token_response(t: gatehouse_wire::AuthenticationResultType, refresh: Option<String>) -> Value {
+    let mut body = Map::new();
+    if let Some(id) = t.id_token {
+        body.insert("id_token".into(), json!(id));
+    }
+    body.insert("access_token".into(), json!(t.access_token));
+    if let Some(r) = refresh {
+        body.insert("refresh_token".into(), json!(r));
+    }
+    body.insert("expires_in".into(), json!(t.expires_in.unwrap_or(3600)));
+    body.insert("token_type".into(), json!("Bearer"));
+    Value::Object(body)
+}

@@ -1,0 +1,677 @@
+//! Managed login: the hosted pages (`/oauth2/authorize`, `/login`) and the OAuth back channel
+//! (`/oauth2/token`, `/oauth2/userInfo`, `/oauth2/revoke`, `/logout`), as Cognito names them.
+//! Thin: every check and every sign-in step is core's (`gatehouse_core::oauth`); here are the
+//! forms, cookies and redirects. The endpoints answer at the public URL, where `client_id`
+//! names the pool, and on a pool's own domain (the Host header), which serves only that pool.
+//!
+//! Cookies: the CSRF token of the forms (`gatehouse_csrf`, double-submitted, which also stops
+//! login CSRF: a form posted from elsewhere lacks the browser's cookie value) and the browser's
+//! remembered devices (`gatehouse_device_{poolId}`, sealed). Both `HttpOnly`, `SameSite=Lax`,
+//! `Secure` behind https. Pages cannot be framed.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use gatehouse_core::oauth::authorize::{Authorization, AuthorizeParams, Refusal};
+use gatehouse_core::oauth::hosted_sign_in::{BrowserDevices, HostedStep};
+use gatehouse_core::{Caller, CoreError};
+use gatehouse_wire::{ApiError, ChallengeNameType};
+use serde::Deserialize;
+
+use crate::AppState;
+
+mod endpoints;
+
+const CSRF_COOKIE: &str = "gatehouse_csrf";
+/// Browsers keep cookies at most 400 days.
+const DEVICE_COOKIE_AGE: i64 = 400 * 86_400;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/oauth2/authorize", get(authorize))
+        .route("/login", get(login_page).post(login))
+        .route("/login/challenge", axum::routing::post(challenge))
+        .route("/login/device", axum::routing::post(remember))
+        .route("/error", get(error_page))
+        .merge(endpoints::routes())
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// No framing, nothing cached, no referrer with codes in it.
+async fn page_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if h.get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        );
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+/// The path the server is mounted at (`{public-url}`'s path), without a trailing slash.
+fn base(state: &AppState) -> String {
+    state
+        .config
+        .public_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].trim_end_matches('/')))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The pool whose own host name the request came to, if any (see `Core::pool_of_host`).
+pub(crate) async fn host_pool(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let public_host = state
+        .config
+        .public_url
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
+        .unwrap_or("");
+    if host.eq_ignore_ascii_case(public_host) {
+        return None;
+    }
+    state.api.core().pool_of_host(host).await.ok().flatten()
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+fn set_cookie(res: &mut Response, state: &AppState, name: &str, value: &str, max_age: i64) {
+    let path = if base(state).is_empty() {
+        "/".to_string()
+    } else {
+        base(state)
+    };
+    let cookie = format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        secure(state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
+        .filter(|v| !v.is_empty())
+}
+
+fn device_cookie_name(pool_id: &str) -> String {
+    format!("gatehouse_device_{pool_id}")
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "hosted page template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hosted/error.html")]
+struct ErrorPage<'a> {
+    heading: &'a str,
+    message: &'a str,
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response {
+    let page = ErrorPage {
+        heading: "Something went wrong",
+        message,
+    };
+    (status, render(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct ErrorQuery {
+    error: Option<String>,
+}
+
+async fn error_page(Query(q): Query<ErrorQuery>) -> Response {
+    let message = q.error.unwrap_or_else(|| "An error occurred.".into());
+    error_response(StatusCode::BAD_REQUEST, &message)
+}
+
+/// Where a refused authorization request sends the browser.
+fn refused(r: Refusal) -> Response {
+    match r {
+        Refusal::ErrorPage(e) => error_response(StatusCode::BAD_REQUEST, &e),
+        Refusal::Redirect(url) => found(&url),
+    }
+}
+
+/// A 302 (OAuth's redirect), not axum's 303.
+fn found(url: &str) -> Response {
+    match HeaderValue::from_str(url) {
+        Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
+        Err(_) => error_response(StatusCode::BAD_REQUEST, "invalid redirect"),
+    }
+}
+
+fn query_of(p: &AuthorizeParams) -> String {
+    serde_urlencoded::to_string(p).unwrap_or_default()
+}
+
+/// GET /oauth2/authorize: checked, then on to the sign-in page with the same parameters.
+async fn authorize(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+) -> Response {
+    let host = host_pool(&state, &headers).await;
+    if let Err(r) = state
+        .api
+        .core()
+        .check_authorization(&p, host.as_deref())
+        .await
+    {
+        return refused(r);
+    }
+    found(&format!("{}/login?{}", base(&state), query_of(&p)))
+}
+
+/// What the sign-in pages need of a request: the checked authorization, the browser's CSRF
+/// token (made now if it has none), who is calling.
+struct Visit {
+    authz: Authorization,
+    params: AuthorizeParams,
+    csrf: String,
+    new_csrf: bool,
+    caller: Caller,
+}
+
+async fn visit(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    p: AuthorizeParams,
+) -> Result<Visit, Response> {
+    let host = host_pool(state, headers).await;
+    let authz = state
+        .api
+        .core()
+        .check_authorization(&p, host.as_deref())
+        .await
+        .map_err(refused)?;
+    let (csrf, new_csrf) = match cookie(headers, CSRF_COOKIE) {
+        Some(c) => (c.to_string(), false),
+        None => (uuid::Uuid::new_v4().simple().to_string(), true),
+    };
+    let ip = crate::protocol::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
+    let caller = Caller {
+        ip: Some(ip),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+    };
+    Ok(Visit {
+        authz,
+        params: p,
+        csrf,
+        new_csrf,
+        caller,
+    })
+}
+
+impl Visit {
+    /// A form post's CSRF token must be the browser's cookie, which a page elsewhere cannot
+    /// read or set.
+    fn check_csrf(&self, given: &str) -> Result<(), Response> {
+        let ok = !self.new_csrf
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                self.csrf.as_bytes(),
+                given.as_bytes(),
+            ));
+        if ok {
+            Ok(())
+        } else {
+            Err(error_response(
+                StatusCode::FORBIDDEN,
+                "This form is not from this browser's sign-in (missing or wrong CSRF token). Go back and try again.",
+            ))
+        }
+    }
+
+    fn action(&self, state: &AppState, path: &str) -> String {
+        format!("{}{path}?{}", base(state), query_of(&self.params))
+    }
+
+    /// `page` with the CSRF cookie when it is new.
+    fn respond(&self, state: &AppState, page: impl IntoResponse) -> Response {
+        let mut res = page.into_response();
+        if self.new_csrf {
+            set_cookie(&mut res, state, CSRF_COOKIE, &self.csrf, 86_400);
+        }
+        res
+    }
+
+    fn devices(&self, state: &AppState, headers: &HeaderMap) -> BrowserDevices {
+        let name = device_cookie_name(&self.authz.pool_id);
+        state
+            .api
+            .core()
+            .open_browser_devices(&self.authz.pool_id, cookie(headers, &name))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hosted/login.html")]
+struct LoginPage {
+    app: Option<String>,
+    action: String,
+    csrf: String,
+    username: String,
+    error: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+) -> Response {
+    let v = match visit(&state, &headers, peer, p).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let page = LoginPage {
+        app: v.authz.client_name.clone(),
+        action: v.action(&state, "/login"),
+        csrf: v.csrf.clone(),
+        username: String::new(),
+        error: None,
+    };
+    v.respond(&state, render(&page))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// What a failed step tells the user: the API's message (the same words, the same
+/// PreventUserExistenceErrors), never an internal cause.
+fn step_error(e: CoreError) -> (StatusCode, String) {
+    let e = ApiError::from(e);
+    if e.status() >= 500 {
+        tracing::error!(code = %e.code, message = %e.message, "hosted sign-in step failed");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now. Try again in a moment.".into(),
+        );
+    }
+    (StatusCode::BAD_REQUEST, e.message)
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let v = match visit(&state, &headers, peer, p).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    if let Some(ip) = v.caller.ip {
+        if let Err(e) = state.limits.check_ip(ip) {
+            return error_response(StatusCode::TOO_MANY_REQUESTS, &e.message);
+        }
+    }
+    let mut devices = v.devices(&state, &headers);
+    let step = state
+        .api
+        .core()
+        .hosted_sign_in(
+            &v.authz,
+            form.username.trim(),
+            &form.password,
+            &mut devices,
+            &v.caller,
+        )
+        .await;
+    match step {
+        Ok(step) => next_page(&state, &v, step, devices).await,
+        Err(e) => {
+            let (status, message) = step_error(e);
+            let page = LoginPage {
+                app: v.authz.client_name.clone(),
+                action: v.action(&state, "/login"),
+                csrf: v.csrf.clone(),
+                username: form.username.trim().to_string(),
+                error: Some(message),
+            };
+            v.respond(&state, (status, render(&page)))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "hosted/challenge.html")]
+struct ChallengePage {
+    heading: &'static str,
+    prompt: String,
+    kind: &'static str,
+    action: String,
+    csrf: String,
+    challenge: String,
+    session: String,
+    username: String,
+    factors: Vec<(String, &'static str)>,
+    error: Option<String>,
+}
+
+fn factor_label(name: &str) -> &'static str {
+    match name {
+        "SOFTWARE_TOKEN_MFA" => "Authenticator app",
+        "SMS_MFA" => "Text message",
+        "EMAIL_OTP" => "Email",
+        _ => "Other",
+    }
+}
+
+/// The page for a challenge, or None for one the pages cannot answer.
+fn challenge_page(
+    state: &AppState,
+    v: &Visit,
+    name: &ChallengeNameType,
+    session: String,
+    parameters: &BTreeMap<String, String>,
+    username: String,
+    error: Option<String>,
+) -> Option<ChallengePage> {
+    let destination = parameters
+        .get("CODE_DELIVERY_DESTINATION")
+        .cloned()
+        .unwrap_or_default();
+    let (heading, prompt, kind) = match name {
+        ChallengeNameType::SoftwareTokenMfa => (
+            "Enter your authenticator code",
+            "Enter the 6-digit code from your authenticator app.".to_string(),
+            "code",
+        ),
+        ChallengeNameType::SmsMfa => (
+            "Enter the code we texted you",
+            format!("We sent a code to {destination}."),
+            "code",
+        ),
+        ChallengeNameType::EmailOtp => (
+            "Enter the code we emailed you",
+            format!("We sent a code to {destination}."),
+            "code",
+        ),
+        ChallengeNameType::SelectMfaType => (
+            "Choose how to verify",
+            "How do you want to receive your sign-in code?".to_string(),
+            "select",
+        ),
+        ChallengeNameType::NewPasswordRequired => (
+            "Choose a new password",
+            "Your password must be changed before you continue.".to_string(),
+            "new_password",
+        ),
+        _ => return None,
+    };
+    let factors = parameters
+        .get("MFAS_CAN_CHOOSE")
+        .and_then(|l| serde_json::from_str::<Vec<String>>(l).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            let label = factor_label(&f);
+            (f, label)
+        })
+        .collect();
+    Some(ChallengePage {
+        heading,
+        prompt,
+        kind,
+        action: v.action(state, "/login/challenge"),
+        csrf: v.csrf.clone(),
+        challenge: name.as_str().to_string(),
+        session,
+        username,
+        factors,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "hosted/remember.html")]
+struct RememberPage {
+    action: String,
+    csrf: String,
+    prompt: String,
+}
+
+/// After a step: the next challenge's page, the remember-this-device question, or the redirect
+/// back to the app; the device cookie rewritten when it changed.
+async fn next_page(
+    state: &AppState,
+    v: &Visit,
+    step: HostedStep,
+    devices: BrowserDevices,
+) -> Response {
+    let core = state.api.core();
+    let mut res = match step {
+        HostedStep::Challenge {
+            name,
+            session,
+            parameters,
+            username,
+        } => match challenge_page(state, v, &name, session, &parameters, username, None) {
+            Some(page) => render(&page),
+            None => error_response(
+                StatusCode::BAD_REQUEST,
+                "This account must finish setting up multi-factor authentication in the app before it can sign in here.",
+            ),
+        },
+        HostedStep::SignedIn { tokens, prompt } => {
+            match core.complete_authorization(&v.authz, &tokens).await {
+                Ok(redirect) => match prompt {
+                    Some(prompt) => render(&RememberPage {
+                        action: v.action(state, "/login/device"),
+                        csrf: v.csrf.clone(),
+                        prompt: core.seal_device_prompt(&prompt, &redirect),
+                    }),
+                    None => found(&redirect),
+                },
+                Err(e) => {
+                    let (status, message) = step_error(e);
+                    error_response(status, &message)
+                }
+            }
+        }
+    };
+    if devices.changed() {
+        let name = device_cookie_name(&v.authz.pool_id);
+        let value = core.seal_browser_devices(&v.authz.pool_id, &devices);
+        set_cookie(&mut res, state, &name, &value, DEVICE_COOKIE_AGE);
+    }
+    v.respond(state, res)
+}
+
+#[derive(Deserialize)]
+struct ChallengeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    username: String,
+    code: Option<String>,
+    factor: Option<String>,
+    new_password: Option<String>,
+}
+
+async fn challenge(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+    Form(form): Form<ChallengeForm>,
+) -> Response {
+    let v = match visit(&state, &headers, peer, p).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    if let Some(ip) = v.caller.ip {
+        if let Err(e) = state.limits.check_ip(ip) {
+            return error_response(StatusCode::TOO_MANY_REQUESTS, &e.message);
+        }
+    }
+    let name = ChallengeNameType::parse(&form.challenge);
+    let mut answers = BTreeMap::new();
+    match &name {
+        ChallengeNameType::SoftwareTokenMfa => {
+            answers.insert("SOFTWARE_TOKEN_MFA_CODE", form.code.clone());
+        }
+        ChallengeNameType::SmsMfa => {
+            answers.insert("SMS_MFA_CODE", form.code.clone());
+        }
+        ChallengeNameType::EmailOtp => {
+            answers.insert("EMAIL_OTP_CODE", form.code.clone());
+        }
+        ChallengeNameType::SelectMfaType => {
+            answers.insert("ANSWER", form.factor.clone());
+        }
+        ChallengeNameType::NewPasswordRequired => {
+            answers.insert("NEW_PASSWORD", form.new_password.clone());
+        }
+        _ => return error_response(StatusCode::BAD_REQUEST, "Unknown sign-in step."),
+    }
+    let answers: BTreeMap<String, String> = answers
+        .into_iter()
+        .map(|(k, val)| (k.to_string(), val.unwrap_or_default().trim().to_string()))
+        .collect();
+    let mut devices = v.devices(&state, &headers);
+    let step = state
+        .api
+        .core()
+        .hosted_answer(
+            &v.authz,
+            name.clone(),
+            &form.session,
+            &form.username,
+            answers,
+            &mut devices,
+            &v.caller,
+        )
+        .await;
+    match step {
+        Ok(step) => next_page(&state, &v, step, devices).await,
+        Err(e) => {
+            let expired = matches!(&e, CoreError::NotAuthorized(m) if m.contains("session"));
+            let (status, message) = step_error(e);
+            // A wrong code may be tried again on the same page while its session lives.
+            match challenge_page(
+                &state,
+                &v,
+                &name,
+                form.session.clone(),
+                &BTreeMap::new(),
+                form.username.clone(),
+                Some(message.clone()),
+            ) {
+                Some(page) if !expired => v.respond(&state, (status, render(&page))),
+                _ => error_response(status, &message),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RememberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    prompt: String,
+    #[serde(default)]
+    remember: String,
+}
+
+async fn remember(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+    Form(form): Form<RememberForm>,
+) -> Response {
+    let v = match visit(&state, &headers, peer, p).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    if let Err(page) = v.check_csrf(&form.csrf) {
+        return page;
+    }
+    let remember = form.remember == "yes";
+    match state
+        .api
+        .core()
+        .answer_device_prompt(&form.prompt, remember)
+        .await
+    {
+        Ok(redirect) => found(&redirect),
+        Err(e) => {
+            let (status, message) = step_error(e);
+            error_response(status, &message)
+        }
+    }
+}
