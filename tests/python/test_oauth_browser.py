@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -35,7 +36,9 @@ SPA_DIR = Path(__file__).resolve().parent / "spa"
 NODE = shutil.which("node")
 OIDC_BUNDLE = NODE_DIR / "node_modules" / "oidc-client-ts" / "dist" / "browser" / "oidc-client-ts.min.js"
 if NODE is None or not OIDC_BUNDLE.exists():
-    raise RuntimeError("the Node clients are required: npm --prefix tests/node ci")
+    if os.environ.get("GATEHOUSE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("the Node clients are required: npm --prefix tests/node ci")
+    pytest.skip("node or tests/node/node_modules missing", allow_module_level=True)
 
 OPT_IN = {"ChallengeRequiredOnNewDevice": True, "DeviceOnlyRememberedOnUserPrompt": True}
 

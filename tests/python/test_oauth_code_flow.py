@@ -301,3 +301,56 @@ def test_the_endpoints_need_a_domain_and_an_oauth_client(server, cognito, alice)
         "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "code_challenge": challenge,
         "code_challenge_method": "S256"}, allow_redirects=False)
     assert r.status_code == 400 and "Location" not in r.headers
+
+
+def test_the_hosted_page_hides_strangers_when_the_client_does(server, cognito, pool, alice):
+    client_id, _ = oauth_client(cognito, pool, PreventUserExistenceErrors="ENABLED")
+    b = Browser(server.url)
+    _, challenge = pkce()
+    b.sign_in(client_id, username="nobody", code_challenge=challenge, code_challenge_method="S256")
+    assert b.page.status_code == 400 and "Incorrect username or password." in b.page.text
+    legacy, _ = oauth_client(cognito, pool)
+    b.sign_in(legacy, username="nobody", code_challenge=challenge, code_challenge_method="S256")
+    assert "User does not exist." in b.page.text
+
+
+def test_the_refresh_grant_rotates_when_the_client_asks(server, cognito, pool, alice):
+    client_id, _ = oauth_client(cognito, pool, RefreshTokenRotation={"Feature": "ENABLED",
+                                                                      "RetryGracePeriodSeconds": 0})
+    code, verifier, _ = code_flow(server, client_id)
+    first = redeem(server, client_id, code, verifier).json()["refresh_token"]
+    r = requests.post(f"{server.url}/oauth2/token", data={
+        "grant_type": "refresh_token", "client_id": client_id, "refresh_token": first})
+    assert r.status_code == 200, r.text
+    second = r.json()["refresh_token"]
+    assert second != first
+    # The rotated-out token is refused (and its reuse revokes the family).
+    r = requests.post(f"{server.url}/oauth2/token", data={
+        "grant_type": "refresh_token", "client_id": client_id, "refresh_token": first})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+def test_the_pages_cookies_and_headers(server, cognito, pool, alice):
+    client_id, _ = oauth_client(cognito, pool)
+    _, challenge = pkce()
+    r = requests.get(f"{server.url}/login", params={
+        "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain http here; https public URLs add it
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY" and "no-store" in r.headers["Cache-Control"]
+
+
+def test_behind_https_the_cookies_are_secure(server_factory):
+    srv = server_factory(extra_args=("--public-url", "https://login.example"))
+    cognito = srv.client()
+    pool_id = oauth_pool(cognito, domain="secure-cookies")
+    client_id, _ = oauth_client(cognito, pool_id)
+    _, challenge = pkce()
+    r = requests.get(f"{srv.url}/login", params={
+        "response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    assert r.status_code == 200, r.text
+    assert "; Secure" in r.headers["Set-Cookie"]
