@@ -217,6 +217,58 @@ impl Core {
             .await
     }
 
+    /// MFA set-up on the hosted pages (MFA_SETUP with an authenticator app): a new secret for
+    /// the page to show, as text and as an `otpauth://` URI for a QR code, and the sign-in's
+    /// Session to carry on (AssociateSoftwareToken with a Session).
+    pub async fn hosted_totp_secret(
+        &self,
+        authz: &Authorization,
+        session: &str,
+        username: &str,
+    ) -> Result<(String, String, String)> {
+        let (pool, _) = self.hosted_client(authz).await?;
+        let (secret, session) = self.associate_software_token_in_sign_in(session).await?;
+        let issuer = pool.pool.name.clone().unwrap_or_else(|| pool.id.clone());
+        let enc = |s: &str| {
+            form_urlencoded::byte_serialize(s.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        };
+        let uri = format!(
+            "otpauth://totp/{}:{}?secret={secret}&issuer={}",
+            enc(&issuer),
+            enc(username),
+            enc(&issuer)
+        );
+        Ok((secret, session, uri))
+    }
+
+    /// The set-up page's code: VerifySoftwareToken with the Session, then MFA_SETUP answered.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn hosted_totp_setup(
+        &self,
+        authz: &Authorization,
+        session: &str,
+        username: &str,
+        code: &str,
+        devices: &mut BrowserDevices,
+        caller: &Caller,
+    ) -> Result<HostedStep> {
+        let session = self
+            .verify_software_token_in_sign_in(session, code, Some("Authenticator app".into()))
+            .await?;
+        self.hosted_answer(
+            authz,
+            ChallengeNameType::MfaSetup,
+            &session,
+            username,
+            BTreeMap::new(),
+            devices,
+            caller,
+        )
+        .await
+    }
+
     /// Goes on from a sign-in step: device SRP answered for the browser, a new device confirmed
     /// for it, or the challenge page to show.
     async fn hosted_follow(

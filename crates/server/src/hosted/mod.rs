@@ -411,6 +411,64 @@ struct ChallengePage {
     username: String,
     factors: Vec<(String, &'static str)>,
     error: Option<String>,
+    /// TOTP set-up: the secret, its otpauth URI, and that URI as an SVG QR code.
+    secret: String,
+    otpauth: String,
+    qr: Option<String>,
+}
+
+/// An `otpauth://` URI as an inline SVG QR code (the page's CSP allows no outside image).
+fn qr_svg(uri: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .build(),
+    )
+}
+
+/// The TOTP set-up page (MFA_SETUP): a new secret for the user's app.
+async fn totp_setup_page(
+    state: &AppState,
+    v: &Visit,
+    session: &str,
+    username: String,
+) -> Result<ChallengePage, CoreError> {
+    let (secret, session, otpauth) = state
+        .api
+        .core()
+        .hosted_totp_secret(&v.authz, session, &username)
+        .await?;
+    Ok(setup_page(
+        state, v, session, username, secret, otpauth, None,
+    ))
+}
+
+fn setup_page(
+    state: &AppState,
+    v: &Visit,
+    session: String,
+    username: String,
+    secret: String,
+    otpauth: String,
+    error: Option<String>,
+) -> ChallengePage {
+    ChallengePage {
+        heading: "Set up your authenticator app",
+        prompt: "Scan the code with your authenticator app, then enter the 6-digit code it shows."
+            .into(),
+        kind: "totp_setup",
+        action: v.action(state, "/login/challenge"),
+        csrf: v.csrf.clone(),
+        challenge: ChallengeNameType::MfaSetup.as_str().to_string(),
+        session,
+        username,
+        factors: Vec::new(),
+        error,
+        qr: qr_svg(&otpauth),
+        secret,
+        otpauth,
+    }
 }
 
 fn factor_label(name: &str) -> &'static str {
@@ -485,6 +543,9 @@ fn challenge_page(
         username,
         factors,
         error,
+        secret: String::new(),
+        otpauth: String::new(),
+        qr: None,
     })
 }
 
@@ -506,6 +567,23 @@ async fn next_page(
 ) -> Response {
     let core = state.api.core();
     let mut res = match step {
+        HostedStep::Challenge {
+            name: ChallengeNameType::MfaSetup,
+            session,
+            parameters,
+            username,
+        } if parameters
+            .get("MFAS_CAN_SETUP")
+            .is_some_and(|l| l.contains("SOFTWARE_TOKEN_MFA")) =>
+        {
+            match totp_setup_page(state, v, &session, username).await {
+                Ok(page) => render(&page),
+                Err(e) => {
+                    let (status, message) = step_error(e);
+                    error_response(status, &message)
+                }
+            }
+        }
         HostedStep::Challenge {
             name,
             session,
@@ -556,6 +634,11 @@ struct ChallengeForm {
     code: Option<String>,
     factor: Option<String>,
     new_password: Option<String>,
+    /// TOTP set-up: shown again when a code is wrong.
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    otpauth: String,
 }
 
 async fn challenge(
@@ -578,6 +661,9 @@ async fn challenge(
         }
     }
     let name = ChallengeNameType::parse(&form.challenge);
+    if name == ChallengeNameType::MfaSetup {
+        return totp_setup(&state, &v, &headers, form).await;
+    }
     let mut answers = BTreeMap::new();
     match &name {
         ChallengeNameType::SoftwareTokenMfa => {
@@ -633,6 +719,52 @@ async fn challenge(
                 Some(page) if !expired => v.respond(&state, (status, render(&page))),
                 _ => error_response(status, &message),
             }
+        }
+    }
+}
+
+/// The TOTP set-up page's code.
+async fn totp_setup(
+    state: &AppState,
+    v: &Visit,
+    headers: &HeaderMap,
+    form: ChallengeForm,
+) -> Response {
+    let mut devices = v.devices(state, headers);
+    let code = form.code.clone().unwrap_or_default();
+    let step = state
+        .api
+        .core()
+        .hosted_totp_setup(
+            &v.authz,
+            &form.session,
+            &form.username,
+            code.trim(),
+            &mut devices,
+            &v.caller,
+        )
+        .await;
+    match step {
+        Ok(step) => next_page(state, v, step, devices).await,
+        Err(e) => {
+            let retry = matches!(
+                &e,
+                CoreError::CodeMismatch(_) | CoreError::EnableSoftwareTokenMfa(_)
+            );
+            let (status, message) = step_error(e);
+            if retry && !form.secret.is_empty() {
+                let page = setup_page(
+                    state,
+                    v,
+                    form.session,
+                    form.username,
+                    form.secret,
+                    form.otpauth,
+                    Some(message),
+                );
+                return v.respond(state, (status, render(&page)));
+            }
+            error_response(status, &message)
         }
     }
 }
