@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mfa_support import settle, totp
 from oauth_support import Browser, oauth_client, oauth_pool, pkce
-from support import PASSWORD, new_confirmed_user
+from support import PASSWORD, last_code, new_confirmed_user
 
 
 def start(server, client_id, username="alice", password=PASSWORD):
@@ -69,3 +69,45 @@ def test_the_hosted_sign_in_shares_the_apis_lockout(server, cognito):
     # Locked for the API too, even with the right password.
     b = start(server, client_id)
     assert "Password attempts exceeded" in b.page.text
+
+
+def test_sign_up_and_confirmation_on_the_hosted_pages(server, cognito):
+    pool = oauth_pool(cognito, domain="sign-up", AutoVerifiedAttributes=["email"],
+                      Schema=[{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}])
+    client_id, _ = oauth_client(cognito, pool, secret=True, scopes=("openid",))
+    b = Browser(server.url)
+    _, challenge = pkce()
+    b.get("/oauth2/authorize", response_type="code", client_id=client_id,
+          redirect_uri="https://app.example/callback", code_challenge=challenge, code_challenge_method="S256")
+    link = html.unescape(re.search(r'href="([^"]*signup[^"]*)"', b.page.text).group(1))
+    b.get(link)
+    assert b.has_field("attr.email") and b.has_field("password")
+    # The API's validation and password policy, in its words.
+    b.submit("Sign up", username="carol", password="short", **{"attr.email": "carol@example.com"})
+    assert b.page.status_code == 400 and "Password did not conform with policy" in b.page.text
+    assert 'value="carol@example.com"' in b.page.text  # kept for the next try
+    b.submit("Sign up", username="carol", password="Carol-Passw0rd!", **{"attr.email": "carol@example.com"})
+    assert "Confirm your account" in b.page.text and "c***@e***" in b.page.text
+    b.submit("Continue", code="000000")
+    assert b.page.status_code == 400 and "Invalid verification code" in b.page.text
+    b.submit("Continue", code=last_code(server, pool, "SIGN_UP", "carol"))
+    assert "Your account is confirmed. Sign in." in b.page.text
+    b.submit("Sign in", username="carol", password="Carol-Passw0rd!")
+    assert b.redirect and "code=" in b.redirect, b.page.text[:400]
+
+
+def test_a_forgotten_password_is_reset_on_the_hosted_pages(server, cognito):
+    pool = oauth_pool(cognito, domain="forgot")
+    new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com", email_verified="true")
+    client_id, _ = oauth_client(cognito, pool, scopes=("openid",))
+    b = Browser(server.url)
+    _, challenge = pkce()
+    b.get("/oauth2/authorize", response_type="code", client_id=client_id,
+          redirect_uri="https://app.example/callback", code_challenge=challenge, code_challenge_method="S256")
+    b.get(html.unescape(re.search(r'href="([^"]*forgotPassword[^"]*)"', b.page.text).group(1)))
+    b.submit("Continue", username="alice")
+    assert "Reset your password" in b.page.text
+    b.submit("Continue", code=last_code(server, pool, "FORGOT_PASSWORD"), password="Another-Passw0rd!")
+    assert "Your password is changed. Sign in." in b.page.text
+    b.submit("Sign in", username="alice", password="Another-Passw0rd!")
+    assert b.redirect and "code=" in b.redirect, b.page.text[:400]

@@ -23,7 +23,9 @@ use gatehouse_srp::{
 };
 use gatehouse_wire::{
     AuthenticationResultType, ChallengeNameType, ConfirmDeviceRequest,
-    DeviceSecretVerifierConfigType, NewDeviceMetadataType,
+    ConfirmForgotPasswordRequest, ConfirmSignUpRequest, DeviceSecretVerifierConfigType,
+    ForgotPasswordRequest, ForgotPasswordResponse, NewDeviceMetadataType, SignUpRequest,
+    SignUpResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -269,6 +271,78 @@ impl Core {
         .await
     }
 
+    /// The attributes the sign-up page asks for besides username and password: those the
+    /// pool requires, but `sub`, which the pool assigns (a pool that signs in with emails or phone numbers takes the username as
+    /// that attribute).
+    pub async fn hosted_sign_up_fields(&self, authz: &Authorization) -> Result<Vec<String>> {
+        let (pool, _) = self.hosted_client(authz).await?;
+        let by_username: Vec<String> = pool
+            .pool
+            .username_attributes
+            .iter()
+            .flatten()
+            .map(|a| a.as_str().to_string())
+            .collect();
+        Ok(pool
+            .pool
+            .schema_attributes
+            .iter()
+            .flatten()
+            .filter(|a| a.required == Some(true))
+            .filter_map(|a| a.name.clone())
+            .filter(|n| n != "sub" && !by_username.contains(n))
+            .collect())
+    }
+
+    /// SignUp from the hosted page: the request as the API validated it, for the
+    /// authorization's client, with its SECRET_HASH.
+    pub async fn hosted_sign_up(
+        &self,
+        authz: &Authorization,
+        mut req: SignUpRequest,
+    ) -> Result<SignUpResponse> {
+        let (_, client) = self.hosted_client(authz).await?;
+        req.client_id = client.client_id.clone();
+        req.secret_hash = client_secret_hash(&client, &req.username);
+        self.sign_up(req).await
+    }
+
+    /// ConfirmSignUp from the hosted page.
+    pub async fn hosted_confirm_sign_up(
+        &self,
+        authz: &Authorization,
+        mut req: ConfirmSignUpRequest,
+    ) -> Result<()> {
+        let (_, client) = self.hosted_client(authz).await?;
+        req.client_id = client.client_id.clone();
+        req.secret_hash = client_secret_hash(&client, &req.username);
+        self.confirm_sign_up(req).await.map(|_| ())
+    }
+
+    /// ForgotPassword from the hosted page.
+    pub async fn hosted_forgot_password(
+        &self,
+        authz: &Authorization,
+        mut req: ForgotPasswordRequest,
+    ) -> Result<ForgotPasswordResponse> {
+        let (_, client) = self.hosted_client(authz).await?;
+        req.client_id = client.client_id.clone();
+        req.secret_hash = client_secret_hash(&client, &req.username);
+        self.forgot_password(req).await
+    }
+
+    /// ConfirmForgotPassword from the hosted page.
+    pub async fn hosted_confirm_forgot_password(
+        &self,
+        authz: &Authorization,
+        mut req: ConfirmForgotPasswordRequest,
+    ) -> Result<()> {
+        let (_, client) = self.hosted_client(authz).await?;
+        req.client_id = client.client_id.clone();
+        req.secret_hash = client_secret_hash(&client, &req.username);
+        self.confirm_forgot_password(req).await.map(|_| ())
+    }
+
     /// Goes on from a sign-in step: device SRP answered for the browser, a new device confirmed
     /// for it, or the challenge page to show.
     async fn hosted_follow(
@@ -491,6 +565,14 @@ impl Core {
         .await?;
         Ok(prompt.redirect)
     }
+}
+
+fn client_secret_hash(client: &AppClientRecord, username: &str) -> Option<String> {
+    client
+        .client
+        .client_secret
+        .as_deref()
+        .map(|secret| secret_hash(secret, username, &client.client_id))
 }
 
 fn add_secret_hash(

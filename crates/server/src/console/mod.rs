@@ -232,7 +232,7 @@ async fn poster(state: &AppState, headers: &HeaderMap, csrf: &str) -> Page<Visit
 }
 
 /// Decodes and validates `input` exactly as the API decodes the operation's request body.
-fn api_request<R, T>(input: serde_json::Value) -> Result<T, ApiError>
+pub(crate) fn api_request<R, T>(input: serde_json::Value) -> Result<T, ApiError>
 where
     R: DeserializeOwned + Validate,
     T: From<R>,

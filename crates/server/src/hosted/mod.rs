@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 
+mod accounts;
 mod endpoints;
 
 const CSRF_COOKIE: &str = "gatehouse_csrf";
@@ -43,6 +44,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/login/device", axum::routing::post(remember))
         .route("/error", get(error_page))
         .merge(endpoints::routes())
+        .merge(accounts::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -305,6 +307,24 @@ struct LoginPage {
     csrf: String,
     username: String,
     error: Option<String>,
+    notice: Option<String>,
+    forgot: String,
+    sign_up: String,
+}
+
+impl LoginPage {
+    fn new(state: &AppState, v: &Visit) -> LoginPage {
+        LoginPage {
+            app: v.authz.client_name.clone(),
+            action: v.action(state, "/login"),
+            csrf: v.csrf.clone(),
+            username: String::new(),
+            error: None,
+            notice: None,
+            forgot: v.action(state, "/forgotPassword"),
+            sign_up: v.action(state, "/signup"),
+        }
+    }
 }
 
 async fn login_page(
@@ -317,14 +337,7 @@ async fn login_page(
         Ok(v) => v,
         Err(page) => return page,
     };
-    let page = LoginPage {
-        app: v.authz.client_name.clone(),
-        action: v.action(&state, "/login"),
-        csrf: v.csrf.clone(),
-        username: String::new(),
-        error: None,
-    };
-    v.respond(&state, render(&page))
+    v.respond(&state, render(&LoginPage::new(&state, &v)))
 }
 
 #[derive(Deserialize)]
@@ -387,11 +400,9 @@ async fn login(
         Err(e) => {
             let (status, message) = step_error(e);
             let page = LoginPage {
-                app: v.authz.client_name.clone(),
-                action: v.action(&state, "/login"),
-                csrf: v.csrf.clone(),
                 username: form.username.trim().to_string(),
                 error: Some(message),
+                ..LoginPage::new(&state, &v)
             };
             v.respond(&state, (status, render(&page)))
         }
