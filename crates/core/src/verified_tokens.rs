@@ -76,6 +76,8 @@ mod tests {
             client_id: None,
             origin_jti: None,
             username: None,
+            scope: None,
+            aud: None,
         })
     }
 

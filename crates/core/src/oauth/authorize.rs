@@ -181,7 +181,7 @@ impl Core {
             },
         };
         // Exact match, trailing slash and case included.
-        if !callbacks.iter().any(|u| *u == redirect_uri) {
+        if !callbacks.contains(&redirect_uri) {
             return Err(page("redirect_mismatch"));
         }
         let state = p.state.clone();

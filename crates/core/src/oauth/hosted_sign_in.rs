@@ -199,6 +199,7 @@ impl Core {
 
     /// An answer to a challenge page (`answers` as RespondToAuthChallenge's ChallengeResponses,
     /// without USERNAME and SECRET_HASH, which are added here).
+    #[allow(clippy::too_many_arguments)]
     pub async fn hosted_answer(
         &self,
         authz: &Authorization,

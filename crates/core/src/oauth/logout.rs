@@ -29,7 +29,7 @@ pub enum LogoutTarget {
     /// A registered sign-out URL.
     Redirect(String),
     /// Sign in again: the authorization request to start.
-    SignInAgain(AuthorizeParams),
+    SignInAgain(Box<AuthorizeParams>),
 }
 
 impl Core {
@@ -84,7 +84,7 @@ impl Core {
             if !registered(uri, &c.callback_urls) {
                 return Err("redirect_mismatch".into());
             }
-            return Ok(LogoutTarget::SignInAgain(AuthorizeParams {
+            return Ok(LogoutTarget::SignInAgain(Box::new(AuthorizeParams {
                 response_type: p.response_type.clone(),
                 client_id: Some(client_id),
                 redirect_uri: p.redirect_uri.clone(),
@@ -94,7 +94,7 @@ impl Core {
                 code_challenge: p.code_challenge.clone(),
                 code_challenge_method: p.code_challenge_method.clone(),
                 ..Default::default()
-            }));
+            })));
         }
         Err("Required parameters missing".into())
     }
