@@ -21,7 +21,7 @@ struct Walk {
     kept: &'static [&'static str],
     /// Groups of members that describe one setting, so giving one changes the others.
     coupled: &'static [&'static [&'static str]],
-    /// Members that are only accepted with another one: member → its companion.
+    /// Members that are only accepted with others: member → a companion (one pair per companion).
     companions: &'static [(&'static str, &'static str)],
     /// The name of a member in the described record, where it differs.
     described_as: &'static [(&'static str, &'static str)],
@@ -41,10 +41,10 @@ impl Walk {
             .any(|group| group.contains(&a) && group.contains(&b))
     }
 
-    fn companion(&self, member: &str) -> Option<&'static str> {
+    fn companions<'a>(&'a self, member: &'a str) -> impl Iterator<Item = &'static str> + 'a {
         self.companions
             .iter()
-            .find(|(m, _)| *m == member)
+            .filter(move |(m, _)| *m == member)
             .map(|(_, c)| *c)
     }
 }
@@ -131,7 +131,7 @@ fn walk(
     // Each member alone (with its companion where it needs one): it is set, the rest reset.
     for m in w.members {
         let mut given = vec![*m];
-        given.extend(w.companion(m));
+        given.extend(w.companions(m));
         update(&ids, &only(&given));
         let after = describe(&ids);
         for g in &given {
@@ -302,7 +302,14 @@ fn update_user_pool_client_resets_every_member_it_omits() {
             "RefreshTokenValidity",
             "TokenValidityUnits",
         ]],
-        companions: &[("DefaultRedirectURI", "CallbackURLs")],
+        // OAuth on needs flows and scopes, and the code flow a callback URL (Cognito refuses
+        // it alone); DefaultRedirectURI must be a callback URL.
+        companions: &[
+            ("DefaultRedirectURI", "CallbackURLs"),
+            ("AllowedOAuthFlowsUserPoolClient", "AllowedOAuthFlows"),
+            ("AllowedOAuthFlowsUserPoolClient", "AllowedOAuthScopes"),
+            ("AllowedOAuthFlowsUserPoolClient", "CallbackURLs"),
+        ],
         described_as: &[],
     };
     walk(

@@ -29,16 +29,17 @@ pub(crate) fn check(s: &OAuthSettings, custom_scopes: &HashSet<String>) -> Resul
             "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.".into(),
         ));
     }
+    // With OAuth off, Cognito stores the flows unchecked (the endpoints refuse the client).
     let browser_flow = s
         .flows
         .iter()
         .any(|f| matches!(f, OAuthFlowType::Code | OAuthFlowType::Implicit));
-    if browser_flow && s.callback_urls.is_empty() {
+    if s.enabled && browser_flow && s.callback_urls.is_empty() {
         return Err(CoreError::InvalidOAuthFlow(
             "CallbackUrls can not be empty when code flow or implicit flow is selected".into(),
         ));
     }
-    if s.flows.contains(&OAuthFlowType::ClientCredentials) {
+    if s.enabled && s.flows.contains(&OAuthFlowType::ClientCredentials) {
         if browser_flow {
             return Err(CoreError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected along with code flow or implicit flow.".into(),
