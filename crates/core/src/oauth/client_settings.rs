@@ -29,7 +29,8 @@ pub(crate) fn check(s: &OAuthSettings, custom_scopes: &HashSet<String>) -> Resul
             "AllowedOAuthFlows and AllowedOAuthScopes are required if user pool client is allowed to use OAuth flows.".into(),
         ));
     }
-    // With OAuth off, Cognito stores the flows unchecked (the endpoints refuse the client).
+    // With OAuth off, a browser flow is stored without callback URLs (the endpoints refuse
+    // the client anyway); client_credentials' own rules hold either way.
     let browser_flow = s
         .flows
         .iter()
@@ -39,7 +40,7 @@ pub(crate) fn check(s: &OAuthSettings, custom_scopes: &HashSet<String>) -> Resul
             "CallbackUrls can not be empty when code flow or implicit flow is selected".into(),
         ));
     }
-    if s.enabled && s.flows.contains(&OAuthFlowType::ClientCredentials) {
+    if s.flows.contains(&OAuthFlowType::ClientCredentials) {
         if browser_flow {
             return Err(CoreError::InvalidOAuthFlow(
                 "client_credentials flow can not be selected along with code flow or implicit flow.".into(),
