@@ -83,7 +83,7 @@ def admin_api(console_server):
     return boto3.client(
         "cognito-idp", endpoint_url=console_server.url, region_name=REGION,
         aws_access_key_id=ADMIN[0], aws_secret_access_key=ADMIN[1],
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
 
