@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -87,8 +88,9 @@ def admin_api(console_server):
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextmanager
+def chromium():
+    """Chromium under Playwright; the `browser` fixture (conftest.py) holds one for the session."""
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
