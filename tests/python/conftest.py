@@ -20,6 +20,9 @@ of `pool` with support.PASSWORD and the attributes of `alice_attributes`). A mod
 different pool or user overrides `pool` or `alice_attributes`; `client_id` and `alice` then use
 the module's. The environment variable COGNITO_JWKS is removed for every test, so pycognito
 fetches the keys from the server.
+
+`browser` is one Chromium for the session's browser tests (launched by the first that needs it;
+console_support.py has the browser requirement and the per-test `page`, a context of its own).
 """
 
 from __future__ import annotations
@@ -113,6 +116,15 @@ def server_factory(tmp_path):
     yield make
     for srv in started:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium (console_support.chromium) for every browser test of the session; each test
+    opens its own context (cookies, storage), so only the process is shared."""
+    from console_support import chromium
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

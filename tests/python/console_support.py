@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -83,12 +84,13 @@ def admin_api(console_server):
     return boto3.client(
         "cognito-idp", endpoint_url=console_server.url, region_name=REGION,
         aws_access_key_id=ADMIN[0], aws_secret_access_key=ADMIN[1],
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextmanager
+def chromium():
+    """Chromium under Playwright; the `browser` fixture (conftest.py) holds one for the session."""
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,

@@ -135,13 +135,18 @@ class Env(SignInEnv):
                                               SoftwareTokenMfaConfiguration={"Enabled": True})
 
     def enrol(self, username: str = "alice", access: str | None = None, enable: bool = True,
-              preferred: bool = True) -> Authenticator:
+              preferred: bool = True, previous_step: bool = False) -> Authenticator:
         """Associate and verify an authenticator app (with `access`, else the access token of a
-        password sign-in, which must end in tokens) and enable TOTP for sign-in."""
+        password sign-in, which must end in tokens) and enable TOTP for sign-in.
+
+        `previous_step`: verify with the previous step's code (in the window), so that the current
+        and next steps stay unspent: a test that needs three fresh codes gets them without waiting
+        up to 30 s for a new step. At least 10 s of the current step are then left, for checks
+        that the spent code is still in the window."""
         if access is None:
             access = tokens(self.password_auth(username))["AccessToken"]
         secret = self.cognito.associate_software_token(AccessToken=access)["SecretCode"]
-        step = settle()
+        step = settle(margin=10) - 1 if previous_step else settle()
         assert self.cognito.verify_software_token(AccessToken=access, UserCode=totp(secret, step),
                                                   FriendlyDeviceName="phone")["Status"] == "SUCCESS"
         if enable:

@@ -316,13 +316,15 @@ class GatehouseCluster(Cluster):
 
 
 def make_client(endpoint_url: str, **config):
+    # One attempt per call, as the tests count requests: botocore's retries.max_attempts counts
+    # retries, and 1 sent each throttled or failed call again after a backoff of up to a second.
     return boto3.client(
         "cognito-idp",
         endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id=DUMMY_KEY,
         aws_secret_access_key=DUMMY_SECRET,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
     )
 
 

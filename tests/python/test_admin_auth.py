@@ -18,7 +18,7 @@ from support import REGION, call
 def signed_client(url: str, key: str, secret: str):
     return boto3.client(
         "cognito-idp", endpoint_url=url, region_name=REGION, aws_access_key_id=key,
-        aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        aws_secret_access_key=secret, config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
     )
 
 

@@ -169,7 +169,7 @@ def test_a_used_code_at_sign_in_is_expired_code(env):
     """At SOFTWARE_TOKEN_MFA: the code VerifySoftwareToken accepted is ExpiredCodeException "already
     used" (a wrong code stays CodeMismatchException); the Session stays good and a fresh code signs
     in. pycognito's next sign-in: that code is used now too; a fresh one signs in."""
-    app = env.enrol("alice")
+    app = env.enrol("alice", previous_step=True)  # three fresh steps without waiting for one
     session = assert_mfa_challenge(env.password_auth())
     assert current_step() <= app.spent + 1
     with aws_error("ExpiredCodeException", USED):

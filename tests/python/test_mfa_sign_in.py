@@ -198,10 +198,10 @@ def test_wrong_code_then_the_right_one(env, alice_app):
 
 
 def test_a_code_is_accepted_once(env):
-    """The code VerifySoftwareToken accepted is refused at the next sign-in (same step), as is the
-    code the previous sign-in was accepted with: ExpiredCodeException "Your software token has
-    already been used once."; each refusal leaves the Session usable."""
-    app = env.enrol("alice")
+    """The code VerifySoftwareToken accepted is refused at the next sign-in (still in its window),
+    as is the code the previous sign-in was accepted with: ExpiredCodeException "Your software
+    token has already been used once."; each refusal leaves the Session usable."""
+    app = env.enrol("alice", previous_step=True)  # three fresh steps without waiting for one
     enrolment_step = app.spent
     session = assert_mfa_challenge(env.password_auth())
     assert current_step() <= enrolment_step + 1  # the enrolment code is still within the window
@@ -236,7 +236,7 @@ def test_codes_outside_the_window(env, alice_app):
 def test_codes_one_step_either_side_are_accepted(env):
     """Tolerance: the previous step's code and the next step's code end a sign-in (each never used
     before)."""
-    app = env.enrol("alice")
+    app = env.enrol("alice", previous_step=True)  # one step less to wait for
     wait_for_step(app.spent + 2)
     now = settle()
     session = assert_mfa_challenge(env.password_auth())
@@ -296,10 +296,11 @@ def test_a_finished_session_cannot_be_answered_again(env, alice_app):
         env.respond(TOTP, mfa_answer("alice", totp(alice_app.secret, current_step() + 1)), session)
 
 
-def test_wrong_codes_lock_the_user(env, alice_app):
+def test_wrong_codes_lock_the_user(env):
     """Wrong codes count towards the lockout: after five CodeMismatchException the user is locked
     ("Password attempts exceeded"): the right code and a new sign-in are refused while it lasts;
     after it, the sign-in works again, still with the challenge."""
+    alice_app = env.enrol("alice", previous_step=True)  # two fresh codes without waiting for a step
     settle(margin=15)
     session = assert_mfa_challenge(env.password_auth())
     right = alice_app.next_code()

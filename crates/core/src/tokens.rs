@@ -6,7 +6,8 @@
 //! Parsed key objects are cached per pool: parsing a key costs more than a signature.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -113,6 +114,75 @@ fn kid_of(pair: &RsaKeyPair) -> String {
     STANDARD.encode(Sha256::digest(pair.public_key().as_ref()))
 }
 
+/// RSA-2048 key pairs generated ahead of need. Generating one takes ~70 ms of CPU (more on a busy
+/// machine), two per CreateUserPool: the request takes pairs from here, and a background thread
+/// tops the stock up to [`STOCKED_KEYS`] after each take. A stocked pair is fresh randomness held
+/// only in memory until one pool takes it, exactly as if generated then; an empty stock generates
+/// in the request, as before. It starts empty, so a process that creates no pool spends nothing.
+struct KeyStock {
+    keys: Mutex<Vec<RsaKeyPair>>,
+    refilling: AtomicBool,
+}
+
+/// Two pools' worth.
+const STOCKED_KEYS: usize = 4;
+
+static KEY_STOCK: KeyStock = KeyStock {
+    keys: Mutex::new(Vec::new()),
+    refilling: AtomicBool::new(false),
+};
+
+fn generate_key_pair() -> Result<RsaKeyPair> {
+    RsaKeyPair::generate(KeySize::Rsa2048)
+        .map_err(|_| CoreError::Internal("RSA key generation failed".into()))
+}
+
+impl KeyStock {
+    fn stocked(&self) -> std::sync::MutexGuard<'_, Vec<RsaKeyPair>> {
+        // A panic while holding the lock leaves a valid Vec: keep using it.
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A pair no one else has: from the stock, else generated now.
+    fn take(&'static self) -> Result<RsaKeyPair> {
+        let stocked = self.stocked().pop();
+        self.refill();
+        match stocked {
+            Some(pair) => Ok(pair),
+            None => generate_key_pair(),
+        }
+    }
+
+    /// Starts the refill thread unless one is running.
+    fn refill(&'static self) {
+        if self.refilling.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let started = std::thread::Builder::new()
+            .name("signing-key-stock".into())
+            .spawn(move || loop {
+                let mut failed = false;
+                while !failed && self.stocked().len() < STOCKED_KEYS {
+                    match generate_key_pair() {
+                        Ok(pair) => self.stocked().push(pair),
+                        Err(_) => failed = true, // requests generate (and report) their own
+                    }
+                }
+                self.refilling.store(false, Ordering::Release);
+                // A take between the last check and the store saw a refill running: go on.
+                if failed
+                    || self.stocked().len() >= STOCKED_KEYS
+                    || self.refilling.swap(true, Ordering::AcqRel)
+                {
+                    break;
+                }
+            });
+        if started.is_err() {
+            self.refilling.store(false, Ordering::Release);
+        }
+    }
+}
+
 /// Why an access token was refused, in Cognito's words.
 fn invalid_access_token() -> CoreError {
     CoreError::NotAuthorized("Invalid Access Token".into())
@@ -134,8 +204,7 @@ impl Core {
         let now = self.now_millis();
         let mut records = Vec::new();
         for token_use in ["access", "id"] {
-            let pair = RsaKeyPair::generate(KeySize::Rsa2048)
-                .map_err(|_| CoreError::Internal("RSA key generation failed".into()))?;
+            let pair = KEY_STOCK.take()?;
             let der = pair
                 .as_der()
                 .map_err(|_| CoreError::Internal("RSA key encoding failed".into()))?;
