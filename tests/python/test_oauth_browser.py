@@ -11,7 +11,7 @@
   AdminListDevices shows the browser as "Chrome on Linux".
 
 The Node libraries run from tests/node (npm --prefix tests/node ci). Fixtures and the browser:
-console_support.py, oauth_support.py.
+conftest.py (`browser`, one Chromium for the session), console_support.py, oauth_support.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from console_support import CHROMIUM, browser, expect  # noqa: F401 - the module-scoped browser fixture
+from console_support import expect  # also: skips (or fails in CI) without Playwright and Chromium
 from mfa_support import Env
 from support import PASSWORD, free_port, new_confirmed_user
 
@@ -70,7 +70,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def context(browser):  # noqa: F811 - the fixture imported above
+def context(browser):
     ctx = browser.new_context()
     yield ctx
     ctx.close()
@@ -151,7 +151,7 @@ def test_a_server_side_app_on_openid_client_completes_the_code_flow(server, cogn
     assert done["refreshed"]["idClaims"]["sub"] == done["idClaims"]["sub"]
 
 
-def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(server, cognito, browser):  # noqa: F811
+def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(server, cognito, browser):
     env = Env(cognito, server, devices=OPT_IN)
     cognito.create_user_pool_domain(Domain="browser-devices", UserPoolId=env.pool)
     env.user("alice")
