@@ -54,8 +54,10 @@ def node(script: str, payload: dict) -> dict:
 def spa(tmp_path_factory):
     """The SPA's files at http://localhost:PORT (a registered callback may be http on localhost)."""
     root = tmp_path_factory.mktemp("spa")
-    for f in SPA_DIR.iterdir():
-        shutil.copy(f, root / f.name)
+    shutil.copy(SPA_DIR / "app.js", root / "app.js")
+    # One page under the three names the app's URLs use; app.js acts on its path.
+    for name in ("index.html", "callback.html", "signed-out.html"):
+        shutil.copy(SPA_DIR / "index.html", root / name)
     shutil.copy(OIDC_BUNDLE, root / OIDC_BUNDLE.name)
     handler = functools.partial(QuietHandler, directory=str(root))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)

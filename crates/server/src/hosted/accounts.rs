@@ -143,24 +143,6 @@ fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The visit of a form post, CSRF and rate limit checked.
-async fn poster(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    p: AuthorizeParams,
-    csrf: &str,
-) -> Result<Visit, Response> {
-    let v = visit(state, headers, peer, p).await?;
-    v.check_csrf(csrf)?;
-    if let Some(ip) = v.caller.ip {
-        if let Err(e) = state.limits.check_ip(ip) {
-            return Err(error_response(StatusCode::TOO_MANY_REQUESTS, &e.message));
-        }
-    }
-    Ok(v)
-}
-
 fn login_with(state: &AppState, v: &Visit, username: &str, notice: &str) -> Response {
     let page = LoginPage {
         username: username.to_string(),

@@ -258,6 +258,25 @@ async fn visit(
     })
 }
 
+/// The visit of a form post: its CSRF token checked, and the client address's rate limit (the
+/// API's, shared with sign-in, sign-up and recovery).
+async fn poster(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    p: AuthorizeParams,
+    csrf: &str,
+) -> Result<Visit, Response> {
+    let v = visit(state, headers, peer, p).await?;
+    v.check_csrf(csrf)?;
+    if let Some(ip) = v.caller.ip {
+        if let Err(e) = state.limits.check_ip(ip) {
+            return Err(error_response(StatusCode::TOO_MANY_REQUESTS, &e.message));
+        }
+    }
+    Ok(v)
+}
+
 impl Visit {
     /// A form post's CSRF token must be the browser's cookie, which a page elsewhere cannot
     /// read or set.
@@ -371,18 +390,10 @@ async fn login(
     Query(p): Query<AuthorizeParams>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let v = match visit(&state, &headers, peer, p).await {
+    let v = match poster(&state, &headers, peer, p, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = v.check_csrf(&form.csrf) {
-        return page;
-    }
-    if let Some(ip) = v.caller.ip {
-        if let Err(e) = state.limits.check_ip(ip) {
-            return error_response(StatusCode::TOO_MANY_REQUESTS, &e.message);
-        }
-    }
     let mut devices = v.devices(&state, &headers);
     let step = state
         .api
@@ -659,18 +670,10 @@ async fn challenge(
     Query(p): Query<AuthorizeParams>,
     Form(form): Form<ChallengeForm>,
 ) -> Response {
-    let v = match visit(&state, &headers, peer, p).await {
+    let v = match poster(&state, &headers, peer, p, &form.csrf).await {
         Ok(v) => v,
         Err(page) => return page,
     };
-    if let Err(page) = v.check_csrf(&form.csrf) {
-        return page;
-    }
-    if let Some(ip) = v.caller.ip {
-        if let Err(e) = state.limits.check_ip(ip) {
-            return error_response(StatusCode::TOO_MANY_REQUESTS, &e.message);
-        }
-    }
     let name = ChallengeNameType::parse(&form.challenge);
     if name == ChallengeNameType::MfaSetup {
         return totp_setup(&state, &v, &headers, form).await;
@@ -797,11 +800,7 @@ async fn remember(
     Query(p): Query<AuthorizeParams>,
     Form(form): Form<RememberForm>,
 ) -> Response {
-    let v = match visit(&state, &headers, peer, p).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
-    if let Err(page) = v.check_csrf(&form.csrf) {
+    if let Err(page) = poster(&state, &headers, peer, p, &form.csrf).await {
         return page;
     }
     let remember = form.remember == "yes";
