@@ -76,6 +76,21 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"gatehouse cluster: {line}")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with the tail of each Gatehouse log it used: a connection
+    reset or a 5xx then shows the server's side (a panic, a timeout) in CI's output."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        if isinstance(value, GatehouseServer):
+            report.sections.append((f"gatehouse log ({name})", value.log_tail(3000)))
+        elif isinstance(value, GatehouseCluster):
+            report.sections.append((f"gatehouse logs ({name})", value.log_tail(n=1500)))
+
+
 @pytest.fixture(autouse=True)
 def _reset_state(request):
     """Every test that uses the shared server starts from an empty store."""

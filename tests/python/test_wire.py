@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import pytest
@@ -167,6 +168,32 @@ def test_body_over_one_mebibyte(server):
     # Just under the limit is parsed normally.
     ok = json.dumps({"PoolName": "x", "Padding": "a" * (1024 * 1024 - 100)})
     assert call(server.url, "CreateUserPool", raw_body=ok).status == 200
+
+
+@pytest.mark.parametrize("path,content_type,size", [
+    ("/", AMZ_JSON, 1024 * 1024 + 4096),  # the API's 1 MiB
+    ("/console/sign-in", "application/x-www-form-urlencoded", 2 * 1024 * 1024 + 4096),  # forms' 2 MiB
+])
+def test_a_body_refused_unread_ends_the_connection(server, path, content_type, size):
+    """The server drops the unread rest of a refused body, so the connection cannot carry another
+    request: the answer says `Connection: close`, and a client that honours it (Node's agent,
+    behind Playwright and the SDKs) opens a new one instead of having its next request reset."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("GET", "/health")
+        ok = conn.getresponse()
+        ok.read()
+        assert ok.status == 200 and (ok.getheader("connection") or "").lower() != "close"
+        body = b"x" * size
+        conn.request("POST", path, body=body, headers={"Content-Type": content_type,
+                                                        "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUserPools"})
+        refused = conn.getresponse()
+        refused.read()
+        assert refused.status == 413
+        assert refused.getheader("connection", "").lower() == "close"
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("where", ["Unknown", "PoolName", "Policies"])

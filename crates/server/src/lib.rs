@@ -15,8 +15,8 @@ mod serve;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderName, Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gatehouse_core::Core;
@@ -91,8 +91,23 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         StatusCode::REQUEST_TIMEOUT,
         REQUEST_TIMEOUT,
     ))
+    .layer(axum::middleware::map_response(close_after_unread_body))
     .layer(cors())
     .with_state(state)
+}
+
+/// A request refused before its body was read (too large, timed out) ends its connection: the
+/// server drops the unread rest, and a client that kept the connection for its next request
+/// would have that request reset. `Connection: close` tells it to open a new one.
+async fn close_after_unread_body(mut res: Response) -> Response {
+    if matches!(
+        res.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 /// Browsers run amazon-cognito-identity-js and Amplify: answer preflights and expose the headers
