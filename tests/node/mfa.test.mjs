@@ -118,10 +118,14 @@ class Authenticator {
     this.lastCode = null;
   }
 
-  /** The code of the current step (for enrolment), at least 5 s before the step ends. */
+  /**
+   * The enrolment code: the previous step's (the server accepts one step either side), at least
+   * 5 s before the current step ends, so the current step's code is still fresh for the sign-in
+   * that follows and no test waits for the clock.
+   */
   async currentCode() {
     await awayFromStepEnd();
-    return this.#take(currentStep());
+    return this.#take(currentStep() - 1);
   }
 
   /**
