@@ -133,6 +133,15 @@ class Browser:
         return self.submit("Sign in", username=username, password=password)
 
 
+    def sign_out(self, client_id: str) -> None:
+        """GET /logout (Cognito's dialect): ends the browser's hosted-login session."""
+        self.get("/logout", client_id=client_id, logout_uri=SIGNED_OUT)
+        assert self.redirect == SIGNED_OUT, (self.page.status_code, self.page.text[:300])
+
+    def session_cookie(self, pool_id: str) -> str | None:
+        return self.http.cookies.get(f"gatehouse_session_{pool_id}")
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 

@@ -172,6 +172,13 @@ def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(server, cogni
         ctx.route("https://app.example/**", lambda route: route.fulfill(status=200, body="app"))
         return ctx
 
+    def sign_out(ctx):
+        """/logout ends the hosted-login session (the cookie goes; the device cookie stays)."""
+        out = ctx.request.get(f"{server.url}/logout?client_id={client_id}&logout_uri=https://app.example/bye",
+                              max_redirects=0)
+        assert out.status == 302 and out.headers["location"] == "https://app.example/bye"
+        assert not [c for c in ctx.cookies() if c["name"].startswith("gatehouse_session_")]
+
     def sign_in(ctx):
         page = ctx.new_page()
         page.goto(authorize)
@@ -194,9 +201,7 @@ def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(server, cogni
         assert len(browser_keys) == 1, named
         assert named[browser_keys[0]]["dev:device_remembered_status"] == "remembered"
         # Sign out, then in again in the same browser: no code.
-        out = first.request.get(f"{server.url}/logout?client_id={client_id}&logout_uri=https://app.example/bye",
-                                max_redirects=0)
-        assert out.status == 302 and out.headers["location"] == "https://app.example/bye"
+        sign_out(first)
         page = sign_in(first)
         page.wait_for_url(f"{callback}?code=**")
         # A fresh context (another browser) is asked.
@@ -208,6 +213,7 @@ def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(server, cogni
             second.close()
         # Forgotten by an admin: the first browser is asked again.
         cognito.admin_forget_device(UserPoolId=env.pool, Username="alice", DeviceKey=browser_keys[0])
+        sign_out(first)
         page = sign_in(first)
         expect(page.get_by_label("Code")).to_be_visible()
     finally:

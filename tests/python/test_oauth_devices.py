@@ -29,7 +29,12 @@ def setup(cognito, server, devices):
 
 
 def start(server, client_id, browser=None):
-    browser = browser or Browser(server.url)
+    """A sign-in; in a `browser` that signed in before, after it signs out (else its hosted-login
+    session would answer without the pages)."""
+    if browser is None:
+        browser = Browser(server.url)
+    else:
+        browser.sign_out(client_id)
     _, challenge = pkce()
     browser.sign_in(client_id, code_challenge=challenge, code_challenge_method="S256")
     return browser

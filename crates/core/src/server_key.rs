@@ -31,6 +31,8 @@ pub(crate) enum Sealed {
     BrowserDevices,
     /// A hosted sign-in waiting for the remember-this-device answer.
     DevicePrompt,
+    /// A browser's hosted-login session (signed in to the pool for an hour).
+    HostedSession,
 }
 
 impl Sealed {
@@ -44,6 +46,7 @@ impl Sealed {
             Sealed::ConsoleSession => b"gatehouse console-session v1",
             Sealed::BrowserDevices => b"gatehouse browser-devices v1",
             Sealed::DevicePrompt => b"gatehouse device-prompt v1",
+            Sealed::HostedSession => b"gatehouse hosted-session v1",
         }
     }
 }

@@ -116,6 +116,27 @@ impl Core {
         user: &UserRecord,
         device_key: Option<String>,
     ) -> Result<AuthenticationResultType> {
+        let now_s = self.now_millis() / 1000;
+        let (session, token) = self
+            .insert_session(pool, client, user, device_key, now_s)
+            .await?;
+        let mut result = self
+            .mint_tokens(pool, &client.client, user, &session, None)
+            .await?;
+        result.refresh_token = Some(token);
+        Ok(result)
+    }
+
+    /// A new refresh-token family for `user` at `client`, authenticated at `auth_time` (epoch
+    /// seconds): the stored session and its refresh token.
+    pub(crate) async fn insert_session(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        device_key: Option<String>,
+        auth_time: i64,
+    ) -> Result<(AuthSessionRecord, String)> {
         let now = self.now_millis();
         let (_, _, refresh_ttl) = lifetimes(&client.client);
         let id = crate::ids::uuid(self.entropy.as_ref());
@@ -129,7 +150,7 @@ impl Core {
             previous_refresh_hash: None,
             previous_valid_until: None,
             retired_hashes: Vec::new(),
-            auth_time: now / 1000,
+            auth_time,
             device_key,
             created_at: now,
             expires_at: now + refresh_ttl * 1000,
@@ -139,11 +160,7 @@ impl Core {
             scopes: None,
         };
         self.tokens().insert_auth_session(&session).await?;
-        let mut result = self
-            .mint_tokens(pool, &client.client, user, &session, None)
-            .await?;
-        result.refresh_token = Some(token);
-        Ok(result)
+        Ok((session, token))
     }
 
     /// New access and ID tokens for a refresh token of `client`. `may_rotate`: the operation is

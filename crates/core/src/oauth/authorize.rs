@@ -42,6 +42,25 @@ pub struct AuthorizeParams {
     pub idp_identifier: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// OpenID Connect's `prompt`: `login` signs in again even with a live session, `none`
+    /// never shows a page (`login_required` instead); `consent` and `select_account` change
+    /// nothing, as on Cognito.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// OpenID Connect's `max_age`: a session older than this many seconds signs in again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+}
+
+/// What the authorization request says about an existing hosted-login session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// Use a live session, else show the sign-in pages.
+    Default,
+    /// Always show the sign-in pages.
+    Login,
+    /// Never show a page: a live session, or `login_required`.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +81,23 @@ pub struct Authorization {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    /// Seconds a session may have lasted since its sign-in to be used without signing in again.
+    pub max_age: Option<i64>,
+}
+
+impl Authorization {
+    /// The refusal `prompt=none` ends with when the browser would have to sign in.
+    pub fn login_required(&self) -> String {
+        let mut params = vec![
+            ("error", "login_required"),
+            ("error_description", "the user must sign in"),
+        ];
+        if let Some(s) = &self.state {
+            params.push(("state", s));
+        }
+        with_params(&self.redirect_uri, &params, false)
+    }
 }
 
 /// Why an authorization request was refused, and where the browser goes.
@@ -292,6 +328,31 @@ impl Core {
         if idp.is_some_and(|i| i != "COGNITO") || !supports_cognito {
             return Err(refuse("invalid_request", "identity provider not supported"));
         }
+        let prompt = match p
+            .prompt
+            .as_deref()
+            .map(|v| v.split_whitespace().collect::<Vec<_>>())
+        {
+            None => Prompt::Default,
+            Some(v) if v.contains(&"none") && v.len() > 1 => {
+                return Err(refuse("invalid_request", "prompt=none goes alone"))
+            }
+            Some(v) if v.contains(&"none") => Prompt::None,
+            Some(v) if v.contains(&"login") => Prompt::Login,
+            Some(_) => Prompt::Default,
+        };
+        let max_age = match p.max_age.as_deref() {
+            None | Some("") => None,
+            Some(m) => match m.parse::<i64>() {
+                Ok(secs) if secs >= 0 => Some(secs),
+                _ => {
+                    return Err(refuse(
+                        "invalid_request",
+                        "max_age must be a number of seconds",
+                    ))
+                }
+            },
+        };
         Ok(Authorization {
             pool_id: client.pool_id.clone(),
             client_id: client.client_id.clone(),
@@ -302,6 +363,8 @@ impl Core {
             state,
             nonce: p.nonce.clone(),
             code_challenge: challenge,
+            prompt,
+            max_age,
         })
     }
 
@@ -318,6 +381,15 @@ impl Core {
             .as_deref()
             .and_then(crate::sessions::session_id_of)
             .ok_or_else(|| CoreError::Internal("the sign-in ended without a session".into()))?;
+        self.authorize_session(authz, session_id).await
+    }
+
+    /// The redirect that hands the sign-in session `session_id` to the authorization's client.
+    pub(crate) async fn authorize_session(
+        &self,
+        authz: &Authorization,
+        session_id: String,
+    ) -> Result<String> {
         let now = self.now_millis();
         let state = authz.state.as_deref();
         match authz.response_type {

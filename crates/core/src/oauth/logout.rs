@@ -23,6 +23,13 @@ pub struct LogoutParams {
     pub code_challenge_method: Option<String>,
 }
 
+/// A checked sign-out: the pool whose hosted-login session ends, and where the browser goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logout {
+    pub pool_id: String,
+    pub target: LogoutTarget,
+}
+
 /// Where a sign-out sends the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutTarget {
@@ -38,7 +45,7 @@ impl Core {
         &self,
         p: &LogoutParams,
         host_pool: Option<&str>,
-    ) -> Result<LogoutTarget, String> {
+    ) -> Result<Logout, String> {
         let hinted = match p.id_token_hint.as_deref() {
             Some(hint) => Some(
                 self.id_token_audience(hint)
@@ -62,13 +69,19 @@ impl Core {
                 return Err("id_token_hint was not issued to this client".into());
             }
         }
+        let done = |target| {
+            Ok(Logout {
+                pool_id: client.pool_id.clone(),
+                target,
+            })
+        };
         let c = &client.client;
         let registered = |uri: &str, list: &Option<Vec<String>>| {
             list.as_deref().unwrap_or_default().iter().any(|u| u == uri)
         };
         if let Some(uri) = p.logout_uri.as_deref() {
             return if registered(uri, &c.logout_urls) {
-                Ok(LogoutTarget::Redirect(uri.to_string()))
+                done(LogoutTarget::Redirect(uri.to_string()))
             } else {
                 Err("logout_uri is not a sign-out URL of the client".into())
             };
@@ -78,13 +91,13 @@ impl Core {
                 return Err("post_logout_redirect_uri is not a sign-out URL of the client".into());
             }
             let state: Vec<(&str, &str)> = p.state.iter().map(|s| ("state", s.as_str())).collect();
-            return Ok(LogoutTarget::Redirect(with_params(uri, &state, false)));
+            return done(LogoutTarget::Redirect(with_params(uri, &state, false)));
         }
         if let (Some(uri), Some(_)) = (p.redirect_uri.as_deref(), p.response_type.as_deref()) {
             if !registered(uri, &c.callback_urls) {
                 return Err("redirect_mismatch".into());
             }
-            return Ok(LogoutTarget::SignInAgain(Box::new(AuthorizeParams {
+            return done(LogoutTarget::SignInAgain(Box::new(AuthorizeParams {
                 response_type: p.response_type.clone(),
                 client_id: Some(client_id),
                 redirect_uri: p.redirect_uri.clone(),

@@ -11,9 +11,11 @@
 //! | POST /oauth2/token: client authentication and the three grants | [`token`] |
 //! | /oauth2/userInfo, /oauth2/revoke, /logout | [`userinfo`], [`token`], [`logout`] |
 //! | the hosted pages' sign-in, and browsers remembered as devices | [`hosted_sign_in`] |
+//! | the hosted-login session: signed in once, every client of the pool for an hour; `prompt`, `max_age` | [`hosted_session`] |
 
 pub mod authorize;
 pub(crate) mod client_settings;
+pub mod hosted_session;
 pub mod hosted_sign_in;
 pub mod logout;
 pub mod scopes;

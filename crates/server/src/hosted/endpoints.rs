@@ -170,13 +170,20 @@ async fn logout(
     Query(p): Query<LogoutParams>,
 ) -> Response {
     let host = host_pool(&state, &headers).await;
-    match state.api.core().check_logout(&p, host.as_deref()).await {
-        Ok(LogoutTarget::Redirect(url)) => found(&url),
-        Ok(LogoutTarget::SignInAgain(params)) => found(&format!(
+    let logout = match state.api.core().check_logout(&p, host.as_deref()).await {
+        Ok(l) => l,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
+    };
+    let mut res = match logout.target {
+        LogoutTarget::Redirect(url) => found(&url),
+        LogoutTarget::SignInAgain(params) => found(&format!(
             "{}/oauth2/authorize?{}",
             base(&state),
             query_of(&params)
         )),
-        Err(message) => error_response(StatusCode::BAD_REQUEST, &message),
-    }
+    };
+    // The hosted-login session ends; the browser's remembered device stays.
+    let name = session_cookie_name(&logout.pool_id);
+    set_cookie(&mut res, &state, &name, "", 0);
+    res
 }

@@ -6,8 +6,9 @@
 //!
 //! Cookies: the CSRF token of the forms (`gatehouse_csrf`, double-submitted, which also stops
 //! login CSRF: a form posted from elsewhere lacks the browser's cookie value) and the browser's
-//! remembered devices (`gatehouse_device_{poolId}`, sealed). Both `HttpOnly`, `SameSite=Lax`,
-//! `Secure` behind https. Pages cannot be framed.
+//! remembered devices (`gatehouse_device_{poolId}`, sealed) and its hosted-login session
+//! (`gatehouse_session_{poolId}`, sealed, one hour; cleared by /logout). All `HttpOnly`,
+//! `SameSite=Lax`, `Secure` behind https. Pages cannot be framed.
 
 #![allow(clippy::result_large_err)]
 
@@ -21,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use gatehouse_core::oauth::authorize::{Authorization, AuthorizeParams, Refusal};
+use gatehouse_core::oauth::authorize::{Authorization, AuthorizeParams, Prompt, Refusal};
 use gatehouse_core::oauth::hosted_sign_in::{BrowserDevices, HostedStep};
 use gatehouse_core::{Caller, CoreError};
 use gatehouse_wire::{ApiError, ChallengeNameType};
@@ -141,6 +142,11 @@ fn device_cookie_name(pool_id: &str) -> String {
     format!("gatehouse_device_{pool_id}")
 }
 
+/// The browser's hosted-login session in a pool (core's `oauth::hosted_session`).
+pub(crate) fn session_cookie_name(pool_id: &str) -> String {
+    format!("gatehouse_session_{pool_id}")
+}
+
 fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
@@ -196,22 +202,47 @@ fn query_of(p: &AuthorizeParams) -> String {
     serde_urlencoded::to_string(p).unwrap_or_default()
 }
 
-/// GET /oauth2/authorize: checked, then on to the sign-in page with the same parameters.
+/// GET /oauth2/authorize: checked, then answered from the browser's hosted-login session, or
+/// on to the sign-in page with the same parameters.
 async fn authorize(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
     let host = host_pool(&state, &headers).await;
-    if let Err(r) = state
+    let authz = match state
         .api
         .core()
         .check_authorization(&p, host.as_deref())
         .await
     {
-        return refused(r);
+        Ok(a) => a,
+        Err(r) => return refused(r),
+    };
+    if let Some(answer) = signed_in_already(&state, &headers, &authz).await {
+        return answer;
     }
     found(&format!("{}/login?{}", base(&state), query_of(&p)))
+}
+
+/// The answer to an authorization the browser's hosted-login session settles: the redirect back
+/// to the client, or `login_required` under `prompt=none`. None: show the sign-in page.
+async fn signed_in_already(
+    state: &AppState,
+    headers: &HeaderMap,
+    authz: &Authorization,
+) -> Option<Response> {
+    let core = state.api.core();
+    let session = cookie(headers, &session_cookie_name(&authz.pool_id));
+    match core.resume_hosted_session(authz, session).await {
+        Ok(Some(redirect)) => Some(found(&redirect)),
+        Ok(None) if authz.prompt == Prompt::None => Some(found(&authz.login_required())),
+        Ok(None) => None,
+        Err(e) => {
+            let (status, message) = step_error(e);
+            Some(error_response(status, &message))
+        }
+    }
 }
 
 /// What the sign-in pages need of a request: the checked authorization, the browser's CSRF
@@ -356,6 +387,9 @@ async fn login_page(
         Ok(v) => v,
         Err(page) => return page,
     };
+    if let Some(answer) = signed_in_already(&state, &headers, &v.authz).await {
+        return answer;
+    }
     v.respond(&state, render(&LoginPage::new(&state, &v)))
 }
 
@@ -588,6 +622,7 @@ async fn next_page(
     devices: BrowserDevices,
 ) -> Response {
     let core = state.api.core();
+    let mut signed_in = None;
     let mut res = match step {
         HostedStep::Challenge {
             name: ChallengeNameType::MfaSetup,
@@ -619,6 +654,7 @@ async fn next_page(
             ),
         },
         HostedStep::SignedIn { tokens, prompt } => {
+            signed_in = core.seal_hosted_session(&v.authz.pool_id, &tokens);
             match core.complete_authorization(&v.authz, &tokens).await {
                 Ok(redirect) => match prompt {
                     Some(prompt) => render(&RememberPage {
@@ -635,6 +671,11 @@ async fn next_page(
             }
         }
     };
+    if let Some(session) = signed_in {
+        let name = session_cookie_name(&v.authz.pool_id);
+        let age = gatehouse_core::oauth::hosted_session::HOSTED_SESSION_TTL_MS / 1000;
+        set_cookie(&mut res, state, &name, &session, age);
+    }
     if devices.changed() {
         let name = device_cookie_name(&v.authz.pool_id);
         let value = core.seal_browser_devices(&v.authz.pool_id, &devices);
