@@ -1,5 +1,6 @@
 """The hosted pages' challenges (docs/managed-login.md "Pages"): TOTP set-up with a QR code when
-the pool requires MFA and the user has none (MFA_SETUP, then the app's code), a new password for
+the pool requires MFA and the user has none (MFA_SETUP, then the app's code), or email codes (the
+address, then the code sent there), a new password for
 a user created with a temporary one (NEW_PASSWORD_REQUIRED), and the API's lockout shared by the
 hosted sign-in.
 """
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mfa_support import settle, totp
 from oauth_support import Browser, oauth_client, oauth_pool, pkce
-from support import PASSWORD, last_code, new_confirmed_user
+from support import PASSWORD, last_code, new_confirmed_user, outbox_messages
 
 
 def start(server, client_id, username="alice", password=PASSWORD):
@@ -43,6 +44,50 @@ def test_a_user_without_a_factor_sets_up_an_authenticator_from_the_qr_code(serve
     assert b.redirect and "code=" in b.redirect, b.page.text[:400]
     user = cognito.admin_get_user(UserPoolId=pool, Username="alice")
     assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_a_user_without_a_factor_chooses_email_codes_and_sets_them_up(server, cognito):
+    pool = oauth_pool(cognito, domain="email-setup")
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True},
+        EmailMfaConfiguration={"Message": "Your sign-in code: {####}", "Subject": "Sign-in code"})
+    new_confirmed_user(cognito, pool, "alice", PASSWORD)
+    client_id, _ = oauth_client(cognito, pool, scopes=("openid",))
+    b = start(server, client_id)
+    # Both factors may be set up: the choice first.
+    assert "Set up a second sign-in step" in b.page.text, b.page.text[:400]
+    assert 'value="SOFTWARE_TOKEN_MFA"' in b.page.text and 'value="EMAIL_OTP"' in b.page.text
+    b.submit("Continue", factor="EMAIL_OTP")
+    assert b.has_field("email"), b.page.text[:400]
+    # Not an address: the page again, with the API's message.
+    b.submit("Continue", email="not-an-address")
+    assert b.page.status_code == 400 and "Invalid email address format." in b.page.text
+    b.submit("Continue", email="alice@example.com")
+    assert "Enter the code we emailed you" in b.page.text, b.page.text[:400]
+    [sent] = outbox_messages(server, pool, "MFA")
+    assert sent["Destination"] == "alice@example.com"
+    assert sent["Body"] == f"Your sign-in code: {sent['Code']}"
+    b.submit("Continue", code=sent["Code"])
+    assert b.redirect and "code=" in b.redirect, b.page.text[:400]
+    user = cognito.admin_get_user(UserPoolId=pool, Username="alice")
+    assert user["UserMFASettingList"] == ["EMAIL_OTP"]
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attrs["email"] == "alice@example.com" and attrs["email_verified"] == "true"
+
+
+def test_the_choice_of_an_authenticator_app_leads_to_the_qr_code(server, cognito):
+    pool = oauth_pool(cognito, domain="choose-totp")
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True},
+        EmailMfaConfiguration={"Message": "Your sign-in code: {####}", "Subject": "Sign-in code"})
+    new_confirmed_user(cognito, pool, "alice", PASSWORD)
+    client_id, _ = oauth_client(cognito, pool, scopes=("openid",))
+    b = start(server, client_id)
+    b.submit("Continue", factor="SOFTWARE_TOKEN_MFA")
+    assert "Set up your authenticator app" in b.page.text and "<svg" in b.page.text, b.page.text[:400]
+    otpauth = html.unescape(re.search(r'name="otpauth" value="([^"]+)"', b.page.text).group(1))
+    b.submit("Continue", code=totp(parse_qs(urlsplit(otpauth).query)["secret"][0], settle()))
+    assert b.redirect and "code=" in b.redirect, b.page.text[:400]
 
 
 def test_a_temporary_password_is_changed_on_the_page(server, cognito):

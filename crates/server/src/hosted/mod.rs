@@ -510,20 +510,124 @@ fn setup_page(
     error: Option<String>,
 ) -> ChallengePage {
     ChallengePage {
-        heading: "Set up your authenticator app",
-        prompt: "Scan the code with your authenticator app, then enter the 6-digit code it shows."
-            .into(),
-        kind: "totp_setup",
+        error,
+        qr: qr_svg(&otpauth),
+        secret,
+        otpauth,
+        ..mfa_setup_form(
+            state,
+            v,
+            session,
+            username,
+            "Set up your authenticator app",
+            "Scan the code with your authenticator app, then enter the 6-digit code it shows.",
+            "totp_setup",
+        )
+    }
+}
+
+/// A page of the MFA_SETUP challenge, its fields to fill in.
+fn mfa_setup_form(
+    state: &AppState,
+    v: &Visit,
+    session: String,
+    username: String,
+    heading: &'static str,
+    prompt: &str,
+    kind: &'static str,
+) -> ChallengePage {
+    ChallengePage {
+        heading,
+        prompt: prompt.to_string(),
+        kind,
         action: v.action(state, "/login/challenge"),
         csrf: v.csrf.clone(),
         challenge: ChallengeNameType::MfaSetup.as_str().to_string(),
         session,
         username,
         factors: Vec::new(),
+        error: None,
+        secret: String::new(),
+        otpauth: String::new(),
+        qr: None,
+    }
+}
+
+/// The email set-up page: the address the sign-in codes go to (MFA_SETUP answered with EMAIL,
+/// then the code sent there, as Amplify sets email MFA up).
+fn email_setup_page(
+    state: &AppState,
+    v: &Visit,
+    session: String,
+    username: String,
+    error: Option<String>,
+) -> ChallengePage {
+    ChallengePage {
         error,
-        qr: qr_svg(&otpauth),
-        secret,
-        otpauth,
+        ..mfa_setup_form(
+            state,
+            v,
+            session,
+            username,
+            "Set up sign-in codes by email",
+            "Enter the email address your sign-in codes should go to. We will send a code to confirm it.",
+            "email_setup",
+        )
+    }
+}
+
+/// MFA_SETUP: the user has no second factor yet and the pool requires one. An authenticator
+/// app (QR code) or email codes, whichever the pool allows; the choice first when both.
+async fn mfa_setup_page(
+    state: &AppState,
+    v: &Visit,
+    session: String,
+    username: String,
+    parameters: &BTreeMap<String, String>,
+) -> Response {
+    let can = parameters
+        .get("MFAS_CAN_SETUP")
+        .and_then(|l| serde_json::from_str::<Vec<String>>(l).ok())
+        .unwrap_or_default();
+    let totp = can.iter().any(|f| f == "SOFTWARE_TOKEN_MFA");
+    let email = can.iter().any(|f| f == "EMAIL_OTP");
+    match (totp, email) {
+        (true, true) => render(&ChallengePage {
+            factors: vec![
+                ("SOFTWARE_TOKEN_MFA".into(), factor_label("SOFTWARE_TOKEN_MFA")),
+                ("EMAIL_OTP".into(), factor_label("EMAIL_OTP")),
+            ],
+            ..mfa_setup_form(
+                state,
+                v,
+                session,
+                username,
+                "Set up a second sign-in step",
+                "How do you want to confirm it is you when you sign in?",
+                "select",
+            )
+        }),
+        (true, false) => totp_setup_answer(state, v, &session, username).await,
+        (false, true) => render(&email_setup_page(state, v, session, username, None)),
+        (false, false) => error_response(
+            StatusCode::BAD_REQUEST,
+            "This account must finish setting up multi-factor authentication in the app before it can sign in here.",
+        ),
+    }
+}
+
+async fn totp_setup_answer(
+    state: &AppState,
+    v: &Visit,
+    session: &str,
+    username: String,
+) -> Response {
+    match totp_setup_page(state, v, session, username).await {
+        Ok(page) => render(&page),
+        Err(e) => {
+            let (status, message) = step_error(e);
+            error_response(status, &message)
+        }
     }
 }
 
@@ -629,18 +733,7 @@ async fn next_page(
             session,
             parameters,
             username,
-        } if parameters
-            .get("MFAS_CAN_SETUP")
-            .is_some_and(|l| l.contains("SOFTWARE_TOKEN_MFA")) =>
-        {
-            match totp_setup_page(state, v, &session, username).await {
-                Ok(page) => render(&page),
-                Err(e) => {
-                    let (status, message) = step_error(e);
-                    error_response(status, &message)
-                }
-            }
-        }
+        } => mfa_setup_page(state, v, session, username, &parameters).await,
         HostedStep::Challenge {
             name,
             session,
@@ -697,6 +790,8 @@ struct ChallengeForm {
     code: Option<String>,
     factor: Option<String>,
     new_password: Option<String>,
+    /// Email MFA set-up: the address.
+    email: Option<String>,
     /// TOTP set-up: shown again when a code is wrong.
     #[serde(default)]
     secret: String,
@@ -717,7 +812,24 @@ async fn challenge(
     };
     let name = ChallengeNameType::parse(&form.challenge);
     if name == ChallengeNameType::MfaSetup {
-        return totp_setup(&state, &v, &headers, form).await;
+        return match (form.email.is_some(), form.factor.as_deref()) {
+            (true, _) => email_setup(&state, &v, &headers, form).await,
+            (false, Some("EMAIL_OTP")) => v.respond(
+                &state,
+                render(&email_setup_page(
+                    &state,
+                    &v,
+                    form.session,
+                    form.username,
+                    None,
+                )),
+            ),
+            (false, Some("SOFTWARE_TOKEN_MFA")) => {
+                let page = totp_setup_answer(&state, &v, &form.session, form.username).await;
+                v.respond(&state, page)
+            }
+            _ => totp_setup(&state, &v, &headers, form).await,
+        };
     }
     let mut answers = BTreeMap::new();
     match &name {
@@ -774,6 +886,43 @@ async fn challenge(
                 Some(page) if !expired => v.respond(&state, (status, render(&page))),
                 _ => error_response(status, &message),
             }
+        }
+    }
+}
+
+/// The email set-up page's address: MFA_SETUP answered with EMAIL, then the code sent there.
+async fn email_setup(
+    state: &AppState,
+    v: &Visit,
+    headers: &HeaderMap,
+    form: ChallengeForm,
+) -> Response {
+    let mut devices = v.devices(state, headers);
+    let address = form.email.clone().unwrap_or_default().trim().to_string();
+    let answers = BTreeMap::from([("EMAIL".to_string(), address)]);
+    let step = state
+        .api
+        .core()
+        .hosted_answer(
+            &v.authz,
+            ChallengeNameType::MfaSetup,
+            &form.session,
+            &form.username,
+            answers,
+            &mut devices,
+            &v.caller,
+        )
+        .await;
+    match step {
+        Ok(step) => next_page(state, v, step, devices).await,
+        Err(e) => {
+            let retry = matches!(&e, CoreError::InvalidParameter(_));
+            let (status, message) = step_error(e);
+            if !retry {
+                return error_response(status, &message);
+            }
+            let page = email_setup_page(state, v, form.session, form.username, Some(message));
+            v.respond(state, (status, render(&page)))
         }
     }
 }
