@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// Days outbox messages are kept before they are pruned [default: 7].
     #[arg(long, env = "GATEHOUSE_OUTBOX_RETENTION_DAYS", global = true)]
     pub outbox_retention_days: Option<u32>,
+    /// Days sign-in events (AdminListUserAuthEvents) are kept before they are pruned
+    /// [default: 90].
+    #[arg(long, env = "GATEHOUSE_AUTH_EVENT_RETENTION_DAYS", global = true)]
+    pub auth_event_retention_days: Option<u32>,
     /// Serve Prometheus metrics (GET /metrics) on this address [default: off].
     #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
@@ -143,6 +147,7 @@ struct FileConfig {
     smtp: Option<gatehouse_delivery::SmtpConfig>,
     webhook: Option<gatehouse_delivery::WebhookConfig>,
     outbox_retention_days: Option<u32>,
+    auth_event_retention_days: Option<u32>,
     metrics_listen: Option<String>,
     header_read_timeout: Option<u64>,
     idle_timeout: Option<u64>,
@@ -175,6 +180,8 @@ pub struct Settings {
     pub webhook: Option<gatehouse_delivery::WebhookConfig>,
     /// Days outbox messages are kept.
     pub outbox_retention_days: u32,
+    /// Days sign-in events are kept.
+    pub auth_event_retention_days: u32,
     /// Where Prometheus metrics are served; None: nowhere.
     pub metrics_listen: Option<String>,
     pub limits: gatehouse_server::ConnectionLimits,
@@ -309,6 +316,10 @@ impl Settings {
                 .outbox_retention_days
                 .or(file.outbox_retention_days)
                 .unwrap_or(7),
+            auth_event_retention_days: a
+                .auth_event_retention_days
+                .or(file.auth_event_retention_days)
+                .unwrap_or(90),
             metrics_listen: a.metrics_listen.or(file.metrics_listen),
             limits: {
                 let d = gatehouse_server::ConnectionLimits::default();

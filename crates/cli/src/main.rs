@@ -246,6 +246,7 @@ async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
         public_url: s.public_url.clone(),
         keep_message_secrets: s.dev,
         outbox_retention_ms: i64::from(s.outbox_retention_days) * 86_400_000,
+        auth_event_retention_ms: i64::from(s.auth_event_retention_days) * 86_400_000,
     };
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
     let core =

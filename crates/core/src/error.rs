@@ -61,6 +61,8 @@ pub enum CoreError {
     SoftwareTokenMfaNotFound(String),
     #[error("{0}")]
     EnableSoftwareTokenMfa(String),
+    #[error("{0}")]
+    UserPoolAddOnNotEnabled(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -102,6 +104,7 @@ impl CoreError {
             CoreError::DeviceKeyExists(_) => "DeviceKeyExistsException",
             CoreError::SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             CoreError::EnableSoftwareTokenMfa(_) => "EnableSoftwareTokenMFAException",
+            CoreError::UserPoolAddOnNotEnabled(_) => "UserPoolAddOnNotEnabledException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

@@ -5,6 +5,7 @@
 pub mod app_clients;
 mod attributes;
 mod auth;
+mod auth_events;
 mod backoff;
 mod codes;
 pub mod console;
@@ -58,6 +59,8 @@ pub struct CoreConfig {
     pub keep_message_secrets: bool,
     /// How long outbox messages are kept (ms).
     pub outbox_retention_ms: i64,
+    /// How long sign-in events are kept (ms).
+    pub auth_event_retention_ms: i64,
 }
 
 impl Default for CoreConfig {
@@ -68,6 +71,7 @@ impl Default for CoreConfig {
             public_url: "http://127.0.0.1:9229".into(),
             keep_message_secrets: true,
             outbox_retention_ms: 7 * 86_400_000,
+            auth_event_retention_ms: 90 * 86_400_000,
         }
     }
 }
@@ -183,6 +187,10 @@ impl Core {
     }
 
     pub(crate) fn devices(&self) -> &dyn store::DeviceStore {
+        &*self.store
+    }
+
+    pub(crate) fn auth_events(&self) -> &dyn store::AuthEventStore {
         &*self.store
     }
 

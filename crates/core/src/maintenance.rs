@@ -1,6 +1,6 @@
 //! What a server process does besides answering requests, started where the server starts
-//! (`gatehouse serve`, in `crates/cli/src/main.rs`): every minute, prune the sign-in state and
-//! outbox messages that expired; all the time, follow other processes' pool and app-client
+//! (`gatehouse serve`, in `crates/cli/src/main.rs`): every minute, prune the sign-in state,
+//! outbox messages and sign-in events that expired; all the time, follow other processes' pool and app-client
 //! changes so that this process's cache of them stays current.
 
 use std::time::Duration;
@@ -28,6 +28,11 @@ impl Core {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "pruned outbox messages past retention"),
                 Err(e) => tracing::warn!(error = %e, "pruning the outbox failed"),
+            }
+            match self.prune_auth_events().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(rows = n, "pruned sign-in events past retention"),
+                Err(e) => tracing::warn!(error = %e, "pruning sign-in events failed"),
             }
         }
     }

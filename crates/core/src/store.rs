@@ -848,6 +848,57 @@ pub trait DeviceStore: Send + Sync {
     ) -> StoreResult<Vec<DeviceRecord>>;
 }
 
+/// One sign-in event of a user (AdminListUserAuthEvents' `AuthEventType`): a sign-in attempt,
+/// sign-up, password change or reset. `session_key` ties a sign-in's later steps to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthEventRecord {
+    pub pool_id: String,
+    pub event_id: String,
+    pub username_key: String,
+    /// SHA-256 (hex) of the Session the sign-in's latest challenge handed out, while it waits
+    /// for an answer.
+    pub session_key: Option<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+    pub version: i64,
+    pub event: gatehouse_wire::AuthEventType,
+}
+
+/// Sign-in events.
+#[async_trait]
+pub trait AuthEventStore: Send + Sync {
+    async fn insert_auth_event(&self, event: &AuthEventRecord) -> StoreResult<()>;
+
+    async fn auth_event(
+        &self,
+        pool_id: &str,
+        event_id: &str,
+    ) -> StoreResult<Option<AuthEventRecord>>;
+
+    /// The event of the sign-in whose latest challenge handed out the Session hashed to
+    /// `session_key`.
+    async fn auth_event_by_session(
+        &self,
+        pool_id: &str,
+        session_key: &str,
+    ) -> StoreResult<Option<AuthEventRecord>>;
+
+    /// Compare-and-swap on `version` (the record carries the new one).
+    async fn update_auth_event(&self, event: &AuthEventRecord) -> StoreResult<bool>;
+
+    /// The user's events, newest first, older than `before` (created_at, event_id) if given.
+    async fn list_auth_events(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuthEventRecord>>;
+
+    /// Removes the events created before `before` (epoch ms); how many.
+    async fn prune_auth_events(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// A pool or app client written by some server process (this one included), as a back end that
 /// shares its database between processes reports it (PostgreSQL: LISTEN/NOTIFY).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -884,7 +935,14 @@ pub trait RecordFeed: Send {
 /// the family they use (`use crate::store::CodeStore;`), so each asks only for its own records.
 #[async_trait]
 pub trait Store:
-    PoolStore + UserStore + CodeStore + SignInStore + TokenStore + DeviceStore + 'static
+    PoolStore
+    + UserStore
+    + CodeStore
+    + SignInStore
+    + TokenStore
+    + DeviceStore
+    + AuthEventStore
+    + 'static
 {
     /// One cheap round trip to the database (`/health`).
     async fn ping(&self) -> StoreResult<()>;

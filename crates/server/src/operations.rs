@@ -26,10 +26,8 @@ impl CognitoIdentityProvider for Api {
         AdminDisableProviderForUser,
         AdminGetUserAuthFactors,
         AdminLinkProviderForUser,
-        AdminListUserAuthEvents,
         AdminListUserSessions,
         AdminRevokeUserSession,
-        AdminUpdateAuthEventFeedback,
         CompleteWebAuthnRegistration,
         CreateIdentityProvider,
         CreateManagedLoginBranding,
@@ -174,13 +172,13 @@ impl CognitoIdentityProvider for Api {
 
     async fn admin_initiate_auth(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: AdminInitiateAuthRequest,
     ) -> Result<AdminInitiateAuthResponse, ApiError> {
         let label = flow_label(&input.auth_flow);
         let answer = self
             .core
-            .admin_initiate_auth(input)
+            .admin_initiate_auth(&caller(ctx), input)
             .await
             .map_err(ApiError::from);
         metrics::sign_in(label, &answer, |r| next_label(&r.challenge_name));
@@ -201,6 +199,14 @@ impl CognitoIdentityProvider for Api {
         input: AdminListGroupsForUserRequest,
     ) -> Result<AdminListGroupsForUserResponse, ApiError> {
         Ok(self.core.admin_list_groups_for_user(input).await?)
+    }
+
+    async fn admin_list_user_auth_events(
+        &self,
+        _: &RequestContext,
+        input: AdminListUserAuthEventsRequest,
+    ) -> Result<AdminListUserAuthEventsResponse, ApiError> {
+        Ok(self.core.admin_list_user_auth_events(input).await?)
     }
 
     async fn admin_remove_user_from_group(
@@ -256,6 +262,14 @@ impl CognitoIdentityProvider for Api {
         input: AdminSetUserSettingsRequest,
     ) -> Result<AdminSetUserSettingsResponse, ApiError> {
         Ok(self.core.admin_set_user_settings(input).await?)
+    }
+
+    async fn admin_update_auth_event_feedback(
+        &self,
+        _: &RequestContext,
+        input: AdminUpdateAuthEventFeedbackRequest,
+    ) -> Result<AdminUpdateAuthEventFeedbackResponse, ApiError> {
+        Ok(self.core.admin_update_auth_event_feedback(input).await?)
     }
 
     async fn admin_update_device_status(
@@ -527,11 +541,15 @@ impl CognitoIdentityProvider for Api {
 
     async fn initiate_auth(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: InitiateAuthRequest,
     ) -> Result<InitiateAuthResponse, ApiError> {
         let label = flow_label(&input.auth_flow);
-        let answer = self.core.initiate_auth(input).await.map_err(ApiError::from);
+        let answer = self
+            .core
+            .initiate_auth(&caller(ctx), input)
+            .await
+            .map_err(ApiError::from);
         metrics::sign_in(label, &answer, |r| next_label(&r.challenge_name));
         answer
     }

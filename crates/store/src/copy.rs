@@ -32,6 +32,7 @@ const TABLES: &[&str] = &[
     "devices",
     "pending_sign_ins",
     "authorization_codes",
+    "auth_events",
     "outbox",
 ];
 

@@ -294,6 +294,7 @@ shared::code_store!(PgStore);
 shared::sign_in_store!(PgStore);
 shared::token_store!(PgStore);
 shared::device_store!(PgStore);
+shared::auth_event_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

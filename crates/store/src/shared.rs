@@ -291,7 +291,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 16] = [
+pub(crate) const TABLES: [&str; 17] = [
+    "auth_events",
     "authorization_codes",
     "resource_servers",
     "user_pool_domains",
@@ -1627,6 +1628,123 @@ macro_rules! device_store {
     };
 }
 pub(crate) use device_store;
+
+/// `AuthEventStore` for `$store` (see the module's comment).
+macro_rules! auth_event_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{AuthEventRecord, AuthEventStore, StoreResult};
+            use $crate::shared::{backend, from_json, retry, to_json};
+
+            #[async_trait::async_trait]
+            impl AuthEventStore for $store {
+                async fn insert_auth_event(&self, e: &AuthEventRecord) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO auth_events (pool_id, event_id, username_key, session_key, created_at, version, doc) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&e.pool_id)
+                    .bind(&e.event_id)
+                    .bind(&e.username_key)
+                    .bind(&e.session_key)
+                    .bind(e.created_at)
+                    .bind(e.version)
+                    .bind(to_json(e)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn auth_event(
+                    &self,
+                    pool_id: &str,
+                    event_id: &str,
+                ) -> StoreResult<Option<AuthEventRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM auth_events WHERE pool_id = $1 AND event_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(event_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn auth_event_by_session(
+                    &self,
+                    pool_id: &str,
+                    session_key: &str,
+                ) -> StoreResult<Option<AuthEventRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM auth_events WHERE session_key = $1 AND pool_id = $2",
+                    )
+                    .bind(session_key)
+                    .bind(pool_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn update_auth_event(&self, e: &AuthEventRecord) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE auth_events SET session_key = $1, version = $2, doc = $3 \
+                         WHERE pool_id = $4 AND event_id = $5 AND version = $6",
+                    )
+                    .bind(&e.session_key)
+                    .bind(e.version)
+                    .bind(to_json(e)?)
+                    .bind(&e.pool_id)
+                    .bind(&e.event_id)
+                    .bind(e.version - 1)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn list_auth_events(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                    before: Option<(i64, &str)>,
+                    limit: u32,
+                ) -> StoreResult<Vec<AuthEventRecord>> {
+                    // No cursor: every event is older than i64::MAX.
+                    let (at, id) = before.unwrap_or((i64::MAX, ""));
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
+                         AND (created_at < $3 OR (created_at = $3 AND event_id < $4)) \
+                         ORDER BY created_at DESC, event_id DESC LIMIT $5",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .bind(at)
+                    .bind(id)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    docs.iter().map(|d| from_json(d)).collect()
+                }
+
+                async fn prune_auth_events(&self, before: i64) -> StoreResult<u64> {
+                    retry(move || async move {
+                        Ok(sqlx::query("DELETE FROM auth_events WHERE created_at < $1")
+                            .bind(before)
+                            .execute(&self.pool)
+                            .await?
+                            .rows_affected())
+                    })
+                    .await
+                }
+            }
+        };
+    };
+}
+pub(crate) use auth_event_store;
 
 /// `Store` for `$store`, with the back end's own further methods (see the module's comment).
 macro_rules! store {

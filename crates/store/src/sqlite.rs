@@ -219,4 +219,5 @@ shared::code_store!(SqliteStore);
 shared::sign_in_store!(SqliteStore);
 shared::token_store!(SqliteStore);
 shared::device_store!(SqliteStore);
+shared::auth_event_store!(SqliteStore);
 shared::store!(SqliteStore);

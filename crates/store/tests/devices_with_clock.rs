@@ -75,12 +75,15 @@ impl World {
         if let Some(k) = device_key {
             params.insert("DEVICE_KEY".into(), k.into());
         }
-        core.initiate_auth(InitiateAuthRequest {
-            auth_flow: AuthFlowType::UserPasswordAuth,
-            client_id: self.client.clone(),
-            auth_parameters: Some(params),
-            ..Default::default()
-        })
+        core.initiate_auth(
+            &Caller::default(),
+            InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserPasswordAuth,
+                client_id: self.client.clone(),
+                auth_parameters: Some(params),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
     }
@@ -92,15 +95,18 @@ impl World {
         tokens: &AuthenticationResultType,
     ) -> AuthenticationResultType {
         let fresh = core
-            .initiate_auth(InitiateAuthRequest {
-                auth_flow: AuthFlowType::RefreshTokenAuth,
-                client_id: self.client.clone(),
-                auth_parameters: Some(BTreeMap::from([(
-                    "REFRESH_TOKEN".to_string(),
-                    tokens.refresh_token.clone().unwrap(),
-                )])),
-                ..Default::default()
-            })
+            .initiate_auth(
+                &Caller::default(),
+                InitiateAuthRequest {
+                    auth_flow: AuthFlowType::RefreshTokenAuth,
+                    client_id: self.client.clone(),
+                    auth_parameters: Some(BTreeMap::from([(
+                        "REFRESH_TOKEN".to_string(),
+                        tokens.refresh_token.clone().unwrap(),
+                    )])),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap()
             .authentication_result

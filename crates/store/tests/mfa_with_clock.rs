@@ -41,15 +41,18 @@ impl World {
 
     async fn password(&self) -> InitiateAuthResponse {
         self.core
-            .initiate_auth(InitiateAuthRequest {
-                auth_flow: AuthFlowType::UserPasswordAuth,
-                client_id: self.client.clone(),
-                auth_parameters: Some(BTreeMap::from([
-                    ("USERNAME".to_string(), "ana".to_string()),
-                    ("PASSWORD".to_string(), PASSWORD.to_string()),
-                ])),
-                ..Default::default()
-            })
+            .initiate_auth(
+                &Caller::default(),
+                InitiateAuthRequest {
+                    auth_flow: AuthFlowType::UserPasswordAuth,
+                    client_id: self.client.clone(),
+                    auth_parameters: Some(BTreeMap::from([
+                        ("USERNAME".to_string(), "ana".to_string()),
+                        ("PASSWORD".to_string(), PASSWORD.to_string()),
+                    ])),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap()
     }

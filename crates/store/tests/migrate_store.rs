@@ -37,15 +37,18 @@ fn message(id: &str) -> OutgoingMessage {
 }
 
 async fn password_sign_in(core: &Core, client: &str) -> InitiateAuthResponse {
-    core.initiate_auth(InitiateAuthRequest {
-        auth_flow: AuthFlowType::UserPasswordAuth,
-        client_id: client.into(),
-        auth_parameters: Some(BTreeMap::from([
-            ("USERNAME".into(), "ana".into()),
-            ("PASSWORD".into(), PASSWORD.into()),
-        ])),
-        ..Default::default()
-    })
+    core.initiate_auth(
+        &Caller::default(),
+        InitiateAuthRequest {
+            auth_flow: AuthFlowType::UserPasswordAuth,
+            client_id: client.into(),
+            auth_parameters: Some(BTreeMap::from([
+                ("USERNAME".into(), "ana".into()),
+                ("PASSWORD".into(), PASSWORD.into()),
+            ])),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap()
 }
@@ -271,15 +274,18 @@ async fn tokens_issued_before_the_copy_work_after_it() {
     let after = c.after().await;
     // The refresh token issued before the copy refreshes after it.
     let refreshed = after
-        .initiate_auth(InitiateAuthRequest {
-            auth_flow: AuthFlowType::RefreshTokenAuth,
-            client_id: c.client.clone(),
-            auth_parameters: Some(BTreeMap::from([(
-                "REFRESH_TOKEN".into(),
-                c.tokens.refresh_token.clone().unwrap(),
-            )])),
-            ..Default::default()
-        })
+        .initiate_auth(
+            &Caller::default(),
+            InitiateAuthRequest {
+                auth_flow: AuthFlowType::RefreshTokenAuth,
+                client_id: c.client.clone(),
+                auth_parameters: Some(BTreeMap::from([(
+                    "REFRESH_TOKEN".into(),
+                    c.tokens.refresh_token.clone().unwrap(),
+                )])),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(refreshed

@@ -13,7 +13,7 @@ use common::{
     core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, START_MS,
 };
 use gatehouse_core::messages::{Courier, DeliveryError, OutgoingMessage};
-use gatehouse_core::Core;
+use gatehouse_core::{Caller, Core};
 use gatehouse_wire::*;
 
 const ROUNDS: usize = 8;
@@ -423,18 +423,21 @@ async fn force_alias_creation_moves_the_alias_in_one_step(db: TestDb) {
 /// A confirmed user signed in with USER_PASSWORD_AUTH on `client`: (access, refresh).
 async fn sign_in(core: &Core, client: &str, name: &str) -> (String, String) {
     let r = core
-        .initiate_auth(InitiateAuthRequest {
-            auth_flow: AuthFlowType::UserPasswordAuth,
-            client_id: client.into(),
-            auth_parameters: Some(
-                [
-                    ("USERNAME".to_string(), name.to_string()),
-                    ("PASSWORD".to_string(), common::PASSWORD.to_string()),
-                ]
-                .into(),
-            ),
-            ..Default::default()
-        })
+        .initiate_auth(
+            &Caller::default(),
+            InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserPasswordAuth,
+                client_id: client.into(),
+                auth_parameters: Some(
+                    [
+                        ("USERNAME".to_string(), name.to_string()),
+                        ("PASSWORD".to_string(), common::PASSWORD.to_string()),
+                    ]
+                    .into(),
+                ),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .authentication_result
@@ -491,12 +494,15 @@ fn refresh(
             .map_err(err)?
             .authentication_result
         } else {
-            core.initiate_auth(InitiateAuthRequest {
-                auth_flow: AuthFlowType::RefreshTokenAuth,
-                client_id: client,
-                auth_parameters: Some([("REFRESH_TOKEN".to_string(), token)].into()),
-                ..Default::default()
-            })
+            core.initiate_auth(
+                &Caller::default(),
+                InitiateAuthRequest {
+                    auth_flow: AuthFlowType::RefreshTokenAuth,
+                    client_id: client,
+                    auth_parameters: Some([("REFRESH_TOKEN".to_string(), token)].into()),
+                    ..Default::default()
+                },
+            )
             .await
             .map_err(err)?
             .authentication_result

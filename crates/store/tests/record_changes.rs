@@ -7,22 +7,25 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb};
-use gatehouse_core::Core;
+use gatehouse_core::{Caller, Core};
 use gatehouse_wire::*;
 
 async fn password_sign_in(core: &Core, client: &str) -> Result<(), (String, String)> {
-    core.initiate_auth(InitiateAuthRequest {
-        auth_flow: AuthFlowType::UserPasswordAuth,
-        client_id: client.into(),
-        auth_parameters: Some(
-            [
-                ("USERNAME".to_string(), "ada".to_string()),
-                ("PASSWORD".to_string(), common::PASSWORD.to_string()),
-            ]
-            .into(),
-        ),
-        ..Default::default()
-    })
+    core.initiate_auth(
+        &Caller::default(),
+        InitiateAuthRequest {
+            auth_flow: AuthFlowType::UserPasswordAuth,
+            client_id: client.into(),
+            auth_parameters: Some(
+                [
+                    ("USERNAME".to_string(), "ada".to_string()),
+                    ("PASSWORD".to_string(), common::PASSWORD.to_string()),
+                ]
+                .into(),
+            ),
+            ..Default::default()
+        },
+    )
     .await
     .map(|_| ())
     .map_err(err)

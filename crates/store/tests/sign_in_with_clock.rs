@@ -12,7 +12,7 @@ use common::{
     core_on, create_client, create_pool, create_user, err, on_both, TestClock, TestDb, PASSWORD,
     START_MS,
 };
-use gatehouse_core::{Clock, Core};
+use gatehouse_core::{Caller, Clock, Core};
 use gatehouse_srp::{format_timestamp, ClaimMessage, PublicValue, Salt, SrpClient, SrpIdentity};
 use gatehouse_wire::*;
 
@@ -84,15 +84,18 @@ impl World {
         name: &str,
         password: &str,
     ) -> Result<InitiateAuthResponse, (String, String)> {
-        core.initiate_auth(InitiateAuthRequest {
-            auth_flow: AuthFlowType::UserPasswordAuth,
-            client_id: self.client.clone(),
-            auth_parameters: Some(BTreeMap::from([
-                ("USERNAME".into(), name.into()),
-                ("PASSWORD".into(), password.into()),
-            ])),
-            ..Default::default()
-        })
+        core.initiate_auth(
+            &Caller::default(),
+            InitiateAuthRequest {
+                auth_flow: AuthFlowType::UserPasswordAuth,
+                client_id: self.client.clone(),
+                auth_parameters: Some(BTreeMap::from([
+                    ("USERNAME".into(), name.into()),
+                    ("PASSWORD".into(), password.into()),
+                ])),
+                ..Default::default()
+            },
+        )
         .await
         .map_err(err)
     }
@@ -103,15 +106,18 @@ impl World {
         let client = SrpClient::new(&[0x42; 32]).unwrap();
         let challenge = self
             .core
-            .initiate_auth(InitiateAuthRequest {
-                auth_flow: AuthFlowType::UserSrpAuth,
-                client_id: self.client.clone(),
-                auth_parameters: Some(BTreeMap::from([
-                    ("USERNAME".into(), name.into()),
-                    ("SRP_A".into(), client.srp_a_hex()),
-                ])),
-                ..Default::default()
-            })
+            .initiate_auth(
+                &Caller::default(),
+                InitiateAuthRequest {
+                    auth_flow: AuthFlowType::UserSrpAuth,
+                    client_id: self.client.clone(),
+                    auth_parameters: Some(BTreeMap::from([
+                        ("USERNAME".into(), name.into()),
+                        ("SRP_A".into(), client.srp_a_hex()),
+                    ])),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         let p = challenge.challenge_parameters.unwrap();
@@ -210,12 +216,20 @@ async fn refresh_tokens_expire_after_the_clients_lifetime(db: TestDb) {
         ..Default::default()
     };
     w.clock.advance(59 * 60 * 1000);
-    let refreshed = w.core.initiate_auth(req()).await.unwrap();
+    let refreshed = w
+        .core
+        .initiate_auth(&Caller::default(), req())
+        .await
+        .unwrap();
     let result = refreshed.authentication_result.unwrap();
     assert!(result.access_token.is_some() && result.refresh_token.is_none());
     w.clock.advance(2 * 60 * 1000);
     assert_eq!(
-        err(w.core.initiate_auth(req()).await.unwrap_err()),
+        err(w
+            .core
+            .initiate_auth(&Caller::default(), req())
+            .await
+            .unwrap_err()),
         (
             "NotAuthorizedException".into(),
             "Refresh Token has expired".into()
@@ -325,15 +339,18 @@ async fn lockout_grows_expires_and_holds_across_processes(db: TestDb) {
     assert_eq!(
         err(w
             .core
-            .initiate_auth(InitiateAuthRequest {
-                auth_flow: AuthFlowType::UserSrpAuth,
-                client_id: w.client.clone(),
-                auth_parameters: Some(BTreeMap::from([
-                    ("USERNAME".into(), "bob".into()),
-                    ("SRP_A".into(), "02".into()),
-                ])),
-                ..Default::default()
-            })
+            .initiate_auth(
+                &Caller::default(),
+                InitiateAuthRequest {
+                    auth_flow: AuthFlowType::UserSrpAuth,
+                    client_id: w.client.clone(),
+                    auth_parameters: Some(BTreeMap::from([
+                        ("USERNAME".into(), "bob".into()),
+                        ("SRP_A".into(), "02".into()),
+                    ])),
+                    ..Default::default()
+                }
+            )
             .await
             .unwrap_err()),
         exceeded()

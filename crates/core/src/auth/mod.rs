@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 use gatehouse_wire::*;
 
 use crate::app_clients::check_secret_hash;
+use crate::auth_events::{Checked, SignInStep};
 use crate::store::{AppClientRecord, DeviceRecord, UserPoolRecord, UserRecord};
 use crate::{Caller, Core, CoreError, Result};
 
@@ -84,6 +85,7 @@ pub(crate) enum Api {
 
 /// A request's parameters (AuthParameters or ChallengeResponses); null values were dropped by
 /// the wire layer.
+#[derive(Clone, Copy)]
 pub(crate) struct Params<'a>(&'a BTreeMap<String, String>);
 
 impl<'a> Params<'a> {
@@ -97,6 +99,33 @@ impl<'a> Params<'a> {
     fn required(&self, key: &str) -> Result<&'a str> {
         self.get(key)
             .ok_or_else(|| CoreError::InvalidParameter(format!("Missing required parameter {key}")))
+    }
+}
+
+/// The event step of a sign-in that checks the password in its first call.
+fn password_step<'a>(params: &Params<'a>) -> SignInStep<'a> {
+    SignInStep {
+        username: params.get("USERNAME"),
+        session: None,
+        checked: Checked::Password,
+        device_key: params.get("DEVICE_KEY"),
+    }
+}
+
+/// The end user an app's server names in AdminInitiateAuth's ContextData: its address, and
+/// the User-Agent among the headers it passed on.
+fn end_user(c: &ContextDataType) -> Caller {
+    Caller {
+        ip: c.ip_address.parse().ok(),
+        user_agent: c
+            .http_headers
+            .iter()
+            .find(|h| {
+                h.header_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("user-agent"))
+            })
+            .and_then(|h| h.header_value.clone()),
     }
 }
 
@@ -164,22 +193,38 @@ fn check_secret_hash_for(
 }
 
 impl Core {
-    pub async fn initiate_auth(&self, req: InitiateAuthRequest) -> Result<InitiateAuthResponse> {
+    pub async fn initiate_auth(
+        &self,
+        caller: &Caller,
+        req: InitiateAuthRequest,
+    ) -> Result<InitiateAuthResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         let params = req.auth_parameters.unwrap_or_default();
-        self.initiate(Api::Public, &pool, &client, req.auth_flow, Params(&params))
+        let flow = (Api::Public, req.auth_flow);
+        self.initiate(caller, &pool, &client, flow, Params(&params))
             .await
             .map(Into::into)
     }
 
     pub async fn admin_initiate_auth(
         &self,
+        caller: &Caller,
         req: AdminInitiateAuthRequest,
     ) -> Result<AdminInitiateAuthResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let client = self.app_client(&pool.id, &req.client_id).await?;
         let params = req.auth_parameters.unwrap_or_default();
-        self.initiate(Api::Admin, &pool, &client, req.auth_flow, Params(&params))
+        // The app's server says who its user is (ContextData): the event records that.
+        let named;
+        let caller = match &req.context_data {
+            Some(c) => {
+                named = end_user(c);
+                &named
+            }
+            None => caller,
+        };
+        let flow = (Api::Admin, req.auth_flow);
+        self.initiate(caller, &pool, &client, flow, Params(&params))
             .await
             .map(Into::into)
     }
@@ -223,11 +268,16 @@ impl Core {
     /// ExplicitAuthFlows (managed login signs in for any OAuth client, as Cognito's does).
     pub(crate) async fn hosted_password_step(
         &self,
+        caller: &Caller,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         params: &BTreeMap<String, String>,
     ) -> Result<AuthStep> {
-        self.password_sign_in(pool, client, Params(params)).await
+        let params = Params(params);
+        let result = self.password_sign_in(pool, client, params).await;
+        self.record_sign_in_step(pool, caller, password_step(&params), &result)
+            .await;
+        result
     }
 
     /// The hosted pages' answer to a challenge: as RespondToAuthChallenge.
@@ -250,6 +300,28 @@ impl Core {
     }
 
     async fn initiate(
+        &self,
+        caller: &Caller,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        (api, flow): (Api, AuthFlowType),
+        params: Params<'_>,
+    ) -> Result<AuthStep> {
+        let checks_password = matches!(
+            flow,
+            AuthFlowType::UserPasswordAuth
+                | AuthFlowType::AdminUserPasswordAuth
+                | AuthFlowType::AdminNoSrpAuth
+        );
+        let result = self.initiate_flow(api, pool, client, flow, params).await;
+        if checks_password {
+            self.record_sign_in_step(pool, caller, password_step(&params), &result)
+                .await;
+        }
+        result
+    }
+
+    async fn initiate_flow(
         &self,
         api: Api,
         pool: &UserPoolRecord,
@@ -294,6 +366,33 @@ impl Core {
     }
 
     async fn respond(
+        &self,
+        caller: &Caller,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        (challenge, session, responses): (ChallengeNameType, Option<&str>, Params<'_>),
+    ) -> Result<AuthStep> {
+        let checked = match challenge {
+            ChallengeNameType::PasswordVerifier => Checked::Password,
+            ChallengeNameType::SmsMfa
+            | ChallengeNameType::EmailOtp
+            | ChallengeNameType::SoftwareTokenMfa => Checked::Mfa,
+            _ => Checked::Other,
+        };
+        let result = self
+            .respond_to(caller, pool, client, (challenge, session, responses))
+            .await;
+        let step = SignInStep {
+            username: responses.get("USERNAME"),
+            session,
+            checked,
+            device_key: responses.get("DEVICE_KEY"),
+        };
+        self.record_sign_in_step(pool, caller, step, &result).await;
+        result
+    }
+
+    async fn respond_to(
         &self,
         caller: &Caller,
         pool: &UserPoolRecord,

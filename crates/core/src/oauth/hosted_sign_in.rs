@@ -191,7 +191,9 @@ impl Core {
             params.insert("DEVICE_KEY".into(), d.key.clone());
         }
         add_secret_hash(&client, username, &mut params);
-        let step = self.hosted_password_step(&pool, &client, &params).await?;
+        let step = self
+            .hosted_password_step(caller, &pool, &client, &params)
+            .await?;
         let name = user.map_or(username.to_string(), |u| u.username);
         self.hosted_follow(&pool, &client, &name, step, devices, caller)
             .await
