@@ -58,6 +58,33 @@ def test_pools_are_links_named_by_pool_name(page, console_server, admin_api):
     expect(page.get_by_text(f"Pool id {pool_id}")).to_be_visible()
 
 
+def test_device_trust_is_set_on_the_pool_page_and_stays_off_cognitos_wire(page, console_server, admin_api):
+    pool_id = mfa_optional_pool(admin_api, "trust-pool")
+    before = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    sign_in(page, console_server)
+    page.get_by_role("link", name="trust-pool").click()
+    trust = page.get_by_role("group", name="Device trust")
+    days = trust.get_by_label("Days a remembered device is trusted since it last signed in")
+    cap = trust.get_by_label("Remembered devices per user")
+    expect(days).to_have_value("")
+    days.fill("30")
+    cap.fill("3")
+    trust.get_by_role("button", name="Save device trust").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(days).to_have_value("30")
+    expect(cap).to_have_value("3")
+    after = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    for member in set(before) | set(after):
+        if member != "LastModifiedDate":
+            assert after.get(member) == before.get(member), member
+    # Emptied: no limit again.
+    days.fill("")
+    trust.get_by_role("button", name="Save device trust").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(days).to_have_value("")
+    expect(cap).to_have_value("3")
+
+
 def test_device_tracking_saves_exactly_device_configuration_and_nothing_else(page, console_server, admin_api,
                                                                            screenshots):
     pool_id = mfa_optional_pool(admin_api, "devices-pool")

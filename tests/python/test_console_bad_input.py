@@ -16,7 +16,7 @@ FIELDS = ["version", "remember", "suppress_mfa", "mfa", "totp", "minimum_length"
           "email_option", "email_subject", "email_message", "sms_message", "confirm", "pool_name",
           "status", "q", "next", "username", "email", "temporary_password", "invite", "name", "value",
           "group", "group_name", "description", "generate_secret", "flow", "access", "id_token", "refresh",
-          "access_key_id", "secret_access_key"]
+          "access_key_id", "secret_access_key", "remembered_days", "max_remembered"]
 
 VALUES = ["", "x" * 100_000, "-1", "99999999999999999999999", "1.5", "abc", "<script>alert(1)</script>",
           "'; DROP TABLE users; --", "\u0000\u0001", "\U0001F600" * 50, "%zz", "../../etc/passwd"]
@@ -28,7 +28,7 @@ def routes(pool_id, client_id, device_key):
     base = f"/console/pools/{pool_id}"
     user = f"{base}/users/ana"
     return [
-        "/console/", "/console/sign-out", f"{base}/device-tracking", f"{base}/mfa",
+        "/console/", "/console/sign-out", f"{base}/device-tracking", f"{base}/device-policy", f"{base}/mfa",
         f"{base}/password-policy", f"{base}/messages", f"{base}/delete",
         f"{base}/users", f"{base}/groups", f"{user}/disable", f"{user}/enable", f"{user}/reset-password",
         f"{user}/delete", f"{user}/attributes", f"{user}/attributes/delete", f"{user}/mfa/reset",

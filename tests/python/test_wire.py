@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from support import AMZ_JSON, POOL_ID_RE, REQUEST_ID_RE, assert_aws_error, aws_error, call, raw_request
+from support import AMZ_JSON, POOL_ID_RE, GatehouseCluster, REQUEST_ID_RE, assert_aws_error, aws_error, call, raw_request
 
 PREFLIGHT_HEADERS = "content-type,x-amz-target,x-amz-user-agent,cache-control"
 
@@ -178,7 +178,9 @@ def test_a_body_refused_unread_ends_the_connection(server, path, content_type, s
     """The server drops the unread rest of a refused body, so the connection cannot carry another
     request: the answer says `Connection: close`, and a client that honours it (Node's agent,
     behind Playwright and the SDKs) opens a new one instead of having its next request reset."""
-    host, port = server.url.removeprefix("http://").split(":")
+    # A process itself, not the test cluster's proxy in front of several (cluster.py).
+    url = server.endpoints[0] if isinstance(server, GatehouseCluster) else server.url
+    host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
         conn.request("GET", "/health")

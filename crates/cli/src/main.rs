@@ -60,6 +60,21 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Show or set a pool's device policy (docs/devices.md, "Trust that expires"), on the
+    /// configured database (--data-dir or --database-url, as for serve). Prints the policy.
+    DevicePolicy {
+        /// The pool.
+        #[arg(long)]
+        pool: String,
+        /// Days a remembered device stays trusted since it last authenticated; 0: for ever.
+        #[arg(long)]
+        remembered_days: Option<u32>,
+        /// Remembered devices one user may have (the least recently used go first); 0: no cap.
+        #[arg(long)]
+        max_remembered: Option<u32>,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Copy every record of an embedded SQLite store into PostgreSQL (docs/deploy.md). Stop the
     /// servers on the SQLite store first; run the PostgreSQL ones with the same server key.
     MigrateStore {
@@ -95,6 +110,12 @@ fn main() -> ExitCode {
             serve,
         }) => print_outbox(serve, pool, user, limit),
         Some(Command::MigrateStore { from, to, force }) => migrate_store(&from, &to, force),
+        Some(Command::DevicePolicy {
+            pool,
+            remembered_days,
+            max_remembered,
+            serve,
+        }) => device_policy(serve, &pool, remembered_days, max_remembered),
         Some(Command::Operations) => {
             print!("{}", operations_markdown());
             ExitCode::SUCCESS
@@ -337,6 +358,51 @@ fn print_outbox(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "Messages": messages }))
                     .expect("json")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `device-policy`: the flags given change the policy (0 removes a limit); the result is printed.
+fn device_policy(
+    args: ServeArgs,
+    pool: &str,
+    remembered_days: Option<u32>,
+    max_remembered: Option<u32>,
+) -> ExitCode {
+    let result = Settings::resolve(args).and_then(|s| {
+        runtime().block_on(async {
+            let (core, _) = open_core(&s).await?;
+            let mut policy = core.device_policy(pool).await.map_err(|e| e.to_string())?;
+            let limit = |n: u32| (n > 0).then_some(n);
+            if let Some(d) = remembered_days {
+                policy.remembered_days = limit(d);
+            }
+            if let Some(m) = max_remembered {
+                policy.max_remembered = limit(m);
+            }
+            if remembered_days.is_some() || max_remembered.is_some() {
+                core.set_device_policy(pool, policy)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(policy)
+        })
+    });
+    match result {
+        Ok(p) => {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "UserPoolId": pool,
+                    "RememberedDays": p.remembered_days,
+                    "MaxRemembered": p.max_remembered,
+                })
             );
             ExitCode::SUCCESS
         }

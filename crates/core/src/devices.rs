@@ -87,10 +87,11 @@ enum Seen {
 }
 
 impl Seen {
-    fn shows(self, d: &DeviceRecord) -> bool {
+    /// `status`: the device's under the pool's policy (`device_trust.rs`).
+    fn shows(self, status: DeviceStatus) -> bool {
         match self {
-            Seen::Remembered => d.status == DeviceStatus::Remembered,
-            Seen::Tracked => d.status != DeviceStatus::Issued,
+            Seen::Remembered => status == DeviceStatus::Remembered,
+            Seen::Tracked => status != DeviceStatus::Issued,
         }
     }
 }
@@ -118,6 +119,7 @@ impl Core {
             created_at: now,
             modified_at: now,
             last_authenticated_at: None,
+            remembered_at: None,
             expires_at: Some(now + ISSUED_DEVICE_TTL_MS),
             version: 1,
         };
@@ -135,11 +137,9 @@ impl Core {
         user: &UserRecord,
         key: &str,
     ) -> Result<Option<DeviceRecord>> {
-        Ok(self
-            .devices()
-            .device(&pool.id, key)
-            .await?
-            .filter(|d| d.username_key == user.username_key && Seen::Tracked.shows(d)))
+        Ok(self.devices().device(&pool.id, key).await?.filter(|d| {
+            d.username_key == user.username_key && Seen::Tracked.shows(self.device_status(pool, d))
+        }))
     }
 
     /// Records a successful device authentication (DeviceLastAuthenticatedDate, last_ip_used).
@@ -170,7 +170,9 @@ impl Core {
         self.devices()
             .device(&pool.id, key)
             .await?
-            .filter(|d| d.username_key == user.username_key && seen.shows(d))
+            .filter(|d| {
+                d.username_key == user.username_key && seen.shows(self.device_status(pool, d))
+            })
             .ok_or_else(device_not_found)
     }
 
@@ -185,7 +187,8 @@ impl Core {
         if let Some(name) = &d.name {
             attributes.push(("device_name", name.clone()));
         }
-        attributes.push(("dev:device_remembered_status", d.status.as_str().into()));
+        let status = self.device_status(pool, d);
+        attributes.push(("dev:device_remembered_status", status.as_str().into()));
         if let Some(ip) = &d.last_ip {
             attributes.push(("last_ip_used", ip.clone()));
         }
@@ -227,6 +230,7 @@ impl Core {
         device_key: &str,
         remember: bool,
     ) -> Result<()> {
+        let pool = self.pool(pool_id).await?;
         let device = self
             .devices()
             .device(pool_id, device_key)
@@ -238,24 +242,35 @@ impl Core {
         } else {
             DeviceStatus::NotRemembered
         };
-        self.set_device_status(device, status).await
+        self.set_device_status(&pool, device, status).await
     }
 
+    /// UpdateDeviceStatus's rule: remembering (again) makes the device trusted from now, and
+    /// keeps the user within the pool's cap.
     async fn set_device_status(
         &self,
+        pool: &UserPoolRecord,
         mut device: DeviceRecord,
         status: DeviceStatus,
     ) -> Result<()> {
-        if device.status == status {
+        if self.device_status(pool, &device) == status {
             return Ok(());
         }
+        let now = self.now_millis();
         device.status = status;
-        device.modified_at = self.now_millis();
+        device.modified_at = now;
+        if status == DeviceStatus::Remembered {
+            device.remembered_at = Some(now);
+        }
         device.version += 1;
         if !self.devices().update_device(&device).await? {
             return Err(CoreError::ConcurrentModification(
                 "The device was changed by another request; try again.".into(),
             ));
+        }
+        if status == DeviceStatus::Remembered {
+            self.apply_remembered_cap(pool, &device.username_key, &device.device_key)
+                .await?;
         }
         Ok(())
     }
@@ -281,8 +296,10 @@ impl Core {
             )
             .await?;
         let next = pagination::next_token(&mut rows, limit, |d| d.device_key.as_str());
+        // A remembered device whose trust lapsed is not remembered any more.
         let devices = rows
             .iter()
+            .filter(|d| seen.shows(self.device_status(pool, d)))
             .map(|d| self.device_type(pool, user, d))
             .collect();
         Ok((devices, next))
@@ -344,6 +361,9 @@ impl Core {
         device.created_at = now;
         device.modified_at = now;
         device.last_authenticated_at = Some(now);
+        if device.status == DeviceStatus::Remembered {
+            device.remembered_at = Some(now);
+        }
         device.expires_at = None;
         device.version += 1;
         if !self.devices().update_device(&device).await? {
@@ -351,6 +371,10 @@ impl Core {
             return Err(CoreError::DeviceKeyExists(
                 "Device key already exists.".into(),
             ));
+        }
+        if device.status == DeviceStatus::Remembered {
+            self.apply_remembered_cap(&token.pool, &device.username_key, &device.device_key)
+                .await?;
         }
         Ok(ConfirmDeviceResponse {
             user_confirmation_necessary: Some(asks_user(&config)),
@@ -398,7 +422,7 @@ impl Core {
         let d = self
             .visible_device(&token.pool, &token.user, &req.device_key, Seen::Tracked)
             .await?;
-        self.set_device_status(d, status).await?;
+        self.set_device_status(&token.pool, d, status).await?;
         Ok(UpdateDeviceStatusResponse {})
     }
 
@@ -485,7 +509,7 @@ impl Core {
         let d = self
             .visible_device(&pool, &user, &req.device_key, Seen::Tracked)
             .await?;
-        self.set_device_status(d, status).await?;
+        self.set_device_status(&pool, d, status).await?;
         Ok(AdminUpdateDeviceStatusResponse {})
     }
 

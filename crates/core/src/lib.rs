@@ -9,6 +9,7 @@ mod auth_events;
 mod backoff;
 mod codes;
 pub mod console;
+pub mod device_trust;
 mod devices;
 mod domains;
 mod env;

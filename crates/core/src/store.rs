@@ -36,6 +36,20 @@ pub struct UserPoolRecord {
     pub pool: UserPoolType,
     /// MFA settings beyond `pool.mfa_configuration` and the SMS ones of `UserPoolType`.
     pub mfa: PoolMfaRecord,
+    /// Gatehouse's device policy (not on Cognito's wire).
+    pub device_policy: DevicePolicy,
+}
+
+/// How far a pool trusts remembered devices (a Gatehouse extension: DescribeUserPool does not
+/// show it). Rules: `device_trust.rs`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicePolicy {
+    /// Days a remembered device stays trusted since it last authenticated; None: for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remembered_days: Option<u32>,
+    /// Remembered devices one user may have; None: no cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_remembered: Option<u32>,
 }
 
 /// SetUserPoolMfaConfig's settings that `UserPoolType` has no member for.
@@ -264,6 +278,10 @@ pub struct DeviceRecord {
     pub created_at: i64,
     pub modified_at: i64,
     pub last_authenticated_at: Option<i64>,
+    /// When the device was last (re)made remembered (epoch ms): its trust runs from this or
+    /// its last authentication, whichever is later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remembered_at: Option<i64>,
     /// Issued keys only: when the key lapses unconfirmed (epoch ms).
     pub expires_at: Option<i64>,
     pub version: i64,

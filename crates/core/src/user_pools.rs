@@ -286,6 +286,7 @@ impl Core {
             version: 1,
             pool,
             mfa: Default::default(),
+            device_policy: Default::default(),
         };
         self.pools().insert_user_pool(&rec).await?;
         self.create_signing_keys(&rec.id).await?;

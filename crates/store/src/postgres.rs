@@ -114,7 +114,7 @@ impl PgStore {
 /// Pool and app-client writes announce themselves on [`FEED_CHANNEL`]: the notification leaves
 /// with the commit, and only if a row was written (it is the row the statement answers with).
 const UPDATE_USER_POOL: &str =
-    "WITH u AS (UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4 WHERE id = $5 AND version = $6 RETURNING id) \
+    "WITH u AS (UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4, device_policy = $5 WHERE id = $6 AND version = $7 RETURNING id) \
      SELECT pg_notify('gatehouse_records', 'pool:' || id) FROM u";
 const DELETE_USER_POOL: &str = "WITH d AS (DELETE FROM user_pools WHERE id = $1 RETURNING id) \
      SELECT pg_notify('gatehouse_records', 'pool:' || id) FROM d";

@@ -116,6 +116,7 @@ pub(crate) struct PoolRow {
     version: i64,
     doc: String,
     mfa: String,
+    device_policy: String,
 }
 
 impl PoolRow {
@@ -125,6 +126,7 @@ impl PoolRow {
             version: self.version,
             pool: from_json(&self.doc)?,
             mfa: from_json(&self.mfa)?,
+            device_policy: from_json(&self.device_policy)?,
         })
     }
 }
@@ -327,7 +329,7 @@ macro_rules! pool_store {
             impl PoolStore for $store {
                 async fn insert_user_pool(&self, p: &UserPoolRecord) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO user_pools (id, name, version, created_at, doc, mfa) VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO user_pools (id, name, version, created_at, doc, mfa, device_policy) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(&p.id)
                     .bind(p.pool.name.as_deref().unwrap_or_default())
@@ -335,6 +337,7 @@ macro_rules! pool_store {
                     .bind((p.pool.creation_date.unwrap_or_default() * 1000.0) as i64)
                     .bind(to_json(&p.pool)?)
                     .bind(to_json(&p.mfa)?)
+                    .bind(to_json(&p.device_policy)?)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
@@ -342,7 +345,7 @@ macro_rules! pool_store {
                 }
 
                 async fn user_pool(&self, id: &str) -> StoreResult<Option<UserPoolRecord>> {
-                    sqlx::query_as::<_, PoolRow>("SELECT id, version, doc, mfa FROM user_pools WHERE id = $1")
+                    sqlx::query_as::<_, PoolRow>("SELECT id, version, doc, mfa, device_policy FROM user_pools WHERE id = $1")
                         .bind(id)
                         .fetch_optional(&self.pool)
                         .await
@@ -358,6 +361,7 @@ macro_rules! pool_store {
                         .bind(p.version)
                         .bind(to_json(&p.pool)?)
                         .bind(to_json(&p.mfa)?)
+                        .bind(to_json(&p.device_policy)?)
                         .bind(&p.id)
                         .bind(p.version - 1)
                         .fetch_all(&self.pool)
@@ -392,7 +396,7 @@ macro_rules! pool_store {
                         ("", "$2")
                     };
                     let sql = format!(
-                        "SELECT id, version, doc, mfa FROM user_pools WHERE id > $1{only_sql} ORDER BY id LIMIT {limit_param}"
+                        "SELECT id, version, doc, mfa, device_policy FROM user_pools WHERE id > $1{only_sql} ORDER BY id LIMIT {limit_param}"
                     );
                     let mut q = sqlx::query_as::<_, PoolRow>(&sql).bind(after.unwrap_or(""));
                     if let Some(ids) = only {

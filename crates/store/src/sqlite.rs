@@ -99,7 +99,7 @@ async fn migration_lock(db: &std::path::Path) -> Result<std::fs::File, sqlx::Err
 /// Pool and app-client writes answer with the row they wrote (PostgreSQL's also announce it to
 /// the other processes).
 const UPDATE_USER_POOL: &str =
-    "UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4 WHERE id = $5 AND version = $6 RETURNING id";
+    "UPDATE user_pools SET name = $1, version = $2, doc = $3, mfa = $4, device_policy = $5 WHERE id = $6 AND version = $7 RETURNING id";
 const DELETE_USER_POOL: &str = "DELETE FROM user_pools WHERE id = $1 RETURNING id";
 const UPDATE_APP_CLIENT: &str =
     "UPDATE app_clients SET name = $1, version = $2, doc = $3 WHERE client_id = $4 AND version = $5 RETURNING client_id";

@@ -22,6 +22,7 @@ async fn pool_with_users(db: &TestDb, users: &[(&str, &str)]) -> std::sync::Arc<
             version: 1,
             pool: Default::default(),
             mfa: Default::default(),
+            device_policy: Default::default(),
         })
         .await
         .unwrap();
@@ -145,6 +146,7 @@ async fn a_deleted_pool_takes_its_domain_and_resource_servers(db: TestDb) {
             version: 1,
             pool: Default::default(),
             mfa: Default::default(),
+            device_policy: Default::default(),
         })
         .await
         .unwrap();

@@ -207,6 +207,7 @@ impl Copied {
                 created_at: START_MS,
                 modified_at: START_MS,
                 last_authenticated_at: None,
+                remembered_at: None,
                 expires_at: None,
                 version: 1,
             })

@@ -91,6 +91,7 @@ async fn postgres_statements_blocked_by_a_lock_give_up_at_the_statement_timeout(
         version: 1,
         pool: Default::default(),
         mfa: Default::default(),
+        device_policy: Default::default(),
     };
     store.insert_user_pool(&pool).await.unwrap();
 

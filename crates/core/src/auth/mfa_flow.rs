@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use gatehouse_wire::{ChallengeNameType, DeviceConfigurationType, UserPoolMfaType};
+use gatehouse_wire::{ChallengeNameType, UserPoolMfaType};
 use subtle::ConstantTimeEq;
 
 use super::device_flow::UnknownDevice;
@@ -149,10 +149,12 @@ fn second_factor(pool: &UserPoolRecord, user: &UserRecord) -> SecondFactor {
 }
 
 /// `ChallengeRequiredOnNewDevice: true` lets a remembered device stand in for MFA (once it has
-/// passed device SRP), whenever it was remembered.
-fn suppresses_mfa(config: Option<&DeviceConfigurationType>, device: &DeviceRecord) -> bool {
-    config.is_some_and(|c| c.challenge_required_on_new_device == Some(true))
-        && device.status == DeviceStatus::Remembered
+/// passed device SRP), whenever it was remembered and, under the pool's device policy, its
+/// trust has not lapsed (`device_trust.rs`).
+fn suppresses_mfa(pool: &UserPoolRecord, device: &DeviceRecord, now: i64) -> bool {
+    tracking(pool).is_some_and(|c| c.challenge_required_on_new_device == Some(true))
+        && crate::device_trust::status_under(&pool.device_policy, device, now)
+            == DeviceStatus::Remembered
 }
 
 fn totp_mismatch() -> CoreError {
@@ -179,7 +181,7 @@ impl Core {
         user: &UserRecord,
         device: Option<&DeviceRecord>,
     ) -> SecondFactor {
-        let skip = device.is_some_and(|d| suppresses_mfa(tracking(pool), d));
+        let skip = device.is_some_and(|d| suppresses_mfa(pool, d, self.now_millis()));
         match second_factor(pool, user) {
             // MFA_SETUP is never skipped: the pool wants every user to have a factor.
             SecondFactor::Code(_) | SecondFactor::Choose(_) if skip => SecondFactor::None,

@@ -15,6 +15,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
             "/console/pools/{id}/device-tracking",
             post(save_device_tracking),
         )
+        .route(
+            "/console/pools/{id}/device-policy",
+            post(save_device_policy),
+        )
         .route("/console/pools/{id}/mfa", post(save_mfa))
         .route(
             "/console/pools/{id}/password-policy",
@@ -171,6 +175,10 @@ struct PoolPage {
     /// "no", "always" or "opt_in".
     remember: &'static str,
     suppress_mfa: bool,
+    /// The device policy (Gatehouse's own): days a remembered device stays trusted, and the
+    /// most a user may have; empty: no limit.
+    remembered_days: String,
+    max_remembered: String,
     password: PasswordPolicyType,
     identifiers: Identifiers,
     messages: Messages,
@@ -202,6 +210,7 @@ struct Messages {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
     Device,
+    DevicePolicy,
     Mfa,
     Password,
     Messages,
@@ -298,6 +307,16 @@ async fn pool_view(state: &AppState, v: &Visitor, id: &str, shown: PoolPageState
         email_mfa: rec.mfa.email.is_some(),
         remember,
         suppress_mfa: device.and_then(|d| d.challenge_required_on_new_device) == Some(true),
+        remembered_days: rec
+            .device_policy
+            .remembered_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        max_remembered: rec
+            .device_policy
+            .max_remembered
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         password: p
             .policies
             .as_ref()
@@ -415,6 +434,55 @@ async fn save_device_tracking(
     .await;
     let done = format!("{}/pools/{id}?notice=saved", base(&state));
     pool_action_answer(&state, &v, &id, saved, &done, Section::Device).await
+}
+
+#[derive(Deserialize)]
+struct DevicePolicyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    remembered_days: String,
+    #[serde(default)]
+    max_remembered: String,
+}
+
+/// The device policy (core's `device_trust.rs`); empty fields mean no limit.
+async fn save_device_policy(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<DevicePolicyForm>,
+) -> Response {
+    let v = match poster(&state, &headers, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let core = state.api.core();
+    let saved = async {
+        // The pool's settings change: UpdateUserPool's permission.
+        v.may(core, Operation::UpdateUserPool, Some(&id))?;
+        let number = |value: &str, field: &str| -> Result<Option<u32>, ApiError> {
+            whole_number(value, field)?
+                .map(|n| {
+                    u32::try_from(n).map_err(|_| {
+                        ApiError::new(
+                            "InvalidParameterException",
+                            format!("{field} is out of range."),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let policy = gatehouse_core::store::DevicePolicy {
+            remembered_days: number(&form.remembered_days, "Days a remembered device is trusted")?,
+            max_remembered: number(&form.max_remembered, "Remembered devices per user")?,
+        };
+        core.set_device_policy(&id, policy).await?;
+        Ok(())
+    }
+    .await;
+    let done = format!("{}/pools/{id}?notice=saved", base(&state));
+    pool_action_answer(&state, &v, &id, saved, &done, Section::DevicePolicy).await
 }
 
 /// A number typed in a form: the field's name in the message when it is not one.

@@ -1,0 +1,235 @@
+//! Device trust beyond Cognito (a Gatehouse extension; docs/devices.md "Trust that expires"):
+//! a pool's [`DevicePolicy`] says how long a remembered device stays trusted and how many one
+//! user may have remembered. Cognito has no member for either, so the policy stays off its wire
+//! (DescribeUserPool does not show it); it is set with `gatehouse device-policy` or the console.
+//!
+//! - **Lifetime**: a remembered device that has not authenticated (device SRP) for
+//!   `remembered_days` is treated as not remembered: it no longer stands in for MFA, and the
+//!   device operations show it `not_remembered` (ListDevices leaves it out). Its next full sign-in
+//!   (the second factor, then device SRP) makes it trusted again, as does UpdateDeviceStatus
+//!   `remembered`.
+//! - **Cap**: when a device becomes remembered and the user then has more than `max_remembered`,
+//!   the least recently used others are forgotten, their refresh tokens and access tokens
+//!   revoked with them (ForgetDevice's rule). Every request that remembers a device applies the
+//!   cap to the whole list it reads after its own write, so simultaneous ones end within it.
+
+use crate::store::{DevicePolicy, DeviceRecord, DeviceStatus, UserPoolRecord};
+use crate::{Core, CoreError, Result};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// When the device last earned trust: its last authentication or its last remembering.
+fn trusted_since(d: &DeviceRecord) -> i64 {
+    d.last_authenticated_at
+        .into_iter()
+        .chain(d.remembered_at)
+        .max()
+        .unwrap_or(d.created_at)
+}
+
+/// When the device was last used: its last authentication, else its confirmation.
+fn last_used(d: &DeviceRecord) -> i64 {
+    d.last_authenticated_at.unwrap_or(d.created_at)
+}
+
+/// The device's status as the pool's policy has it at `now`: a remembered device whose trust
+/// lapsed is not remembered.
+pub(crate) fn status_under(policy: &DevicePolicy, d: &DeviceRecord, now: i64) -> DeviceStatus {
+    match (d.status, policy.remembered_days) {
+        (DeviceStatus::Remembered, Some(days))
+            if now >= trusted_since(d) + i64::from(days) * DAY_MS =>
+        {
+            DeviceStatus::NotRemembered
+        }
+        (status, _) => status,
+    }
+}
+
+/// Which of `remembered` (one user's remembered devices) go to keep at most `max`, never
+/// `kept`: the least recently used first.
+fn over_the_cap<'a>(remembered: &'a [DeviceRecord], max: u32, kept: &str) -> Vec<&'a DeviceRecord> {
+    let excess = remembered.len().saturating_sub(max as usize);
+    let mut others: Vec<&DeviceRecord> =
+        remembered.iter().filter(|d| d.device_key != kept).collect();
+    others.sort_by_key(|d| (last_used(d), d.device_key.clone()));
+    others.into_iter().take(excess).collect()
+}
+
+/// A policy as an operator gives it: a lifetime of 1–3650 days, a cap of 1–1000 devices.
+pub fn check_policy(policy: &DevicePolicy) -> Result<()> {
+    if policy
+        .remembered_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        return Err(CoreError::InvalidParameter(
+            "The remembered-device lifetime must be 1 to 3650 days.".into(),
+        ));
+    }
+    if policy
+        .max_remembered
+        .is_some_and(|m| !(1..=1000).contains(&m))
+    {
+        return Err(CoreError::InvalidParameter(
+            "The remembered-device cap must be 1 to 1000 devices.".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Core {
+    /// `d`'s status under its pool's policy now.
+    pub(crate) fn device_status(&self, pool: &UserPoolRecord, d: &DeviceRecord) -> DeviceStatus {
+        status_under(&pool.device_policy, d, self.now_millis())
+    }
+
+    /// After `kept` became remembered: the user's devices beyond the pool's cap are forgotten.
+    pub(crate) async fn apply_remembered_cap(
+        &self,
+        pool: &UserPoolRecord,
+        username_key: &str,
+        kept: &str,
+    ) -> Result<()> {
+        let Some(max) = pool.device_policy.max_remembered else {
+            return Ok(());
+        };
+        let now = self.now_millis();
+        let mut remembered = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .devices()
+                .list_devices(&pool.id, username_key, true, after.as_deref(), 500)
+                .await?;
+            let done = page.len() < 500;
+            after = page.last().map(|d| d.device_key.clone());
+            remembered.extend(
+                page.into_iter().filter(|d| {
+                    status_under(&pool.device_policy, d, now) == DeviceStatus::Remembered
+                }),
+            );
+            if done {
+                break;
+            }
+        }
+        for d in over_the_cap(&remembered, max, kept) {
+            // Gone already (another request's cap) is as good.
+            self.devices()
+                .forget_device(&pool.id, &d.device_key, now, None)
+                .await?;
+            tracing::info!(pool_id = %pool.id, device_key = %d.device_key, "forgot the least recently used remembered device: over the pool's cap");
+        }
+        Ok(())
+    }
+
+    /// The pool's device policy.
+    pub async fn device_policy(&self, pool_id: &str) -> Result<DevicePolicy> {
+        Ok(self.pool(pool_id).await?.device_policy)
+    }
+
+    /// Sets the pool's device policy (`gatehouse device-policy`, the console). The same policy
+    /// again writes nothing.
+    pub async fn set_device_policy(&self, pool_id: &str, policy: DevicePolicy) -> Result<()> {
+        check_policy(&policy)?;
+        if self.pool(pool_id).await?.device_policy == policy {
+            return Ok(());
+        }
+        self.modify_pool_record(pool_id, |p| {
+            p.device_policy = policy;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(key: &str, status: DeviceStatus, authenticated: i64) -> DeviceRecord {
+        DeviceRecord {
+            pool_id: "p".into(),
+            device_key: key.into(),
+            username_key: "alice".into(),
+            group_key: "g".into(),
+            status,
+            salt: None,
+            verifier: None,
+            name: None,
+            last_ip: None,
+            sdk: None,
+            created_at: 0,
+            modified_at: 0,
+            last_authenticated_at: Some(authenticated),
+            remembered_at: None,
+            expires_at: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn trust_lapses_after_the_lifetime_since_the_last_authentication() {
+        let policy = DevicePolicy {
+            remembered_days: Some(30),
+            max_remembered: None,
+        };
+        let d = device("a", DeviceStatus::Remembered, 1_000);
+        let lapse = 1_000 + 30 * DAY_MS;
+        assert_eq!(
+            status_under(&policy, &d, lapse - 1),
+            DeviceStatus::Remembered
+        );
+        assert_eq!(
+            status_under(&policy, &d, lapse),
+            DeviceStatus::NotRemembered
+        );
+        // Remembered again later: trusted from then.
+        let again = DeviceRecord {
+            remembered_at: Some(lapse + 5),
+            ..d.clone()
+        };
+        assert_eq!(
+            status_under(&policy, &again, lapse + 6),
+            DeviceStatus::Remembered
+        );
+        // No lifetime: for ever.
+        assert_eq!(
+            status_under(&DevicePolicy::default(), &d, i64::MAX / 2),
+            DeviceStatus::Remembered
+        );
+        // A device never remembered stays what it is.
+        let not = device("b", DeviceStatus::NotRemembered, 1_000);
+        assert_eq!(status_under(&policy, &not, 0), DeviceStatus::NotRemembered);
+    }
+
+    #[test]
+    fn the_cap_forgets_the_least_recently_used_but_never_the_new_one() {
+        let list = vec![
+            device("old", DeviceStatus::Remembered, 10),
+            device("new", DeviceStatus::Remembered, 5),
+            device("mid", DeviceStatus::Remembered, 20),
+            device("recent", DeviceStatus::Remembered, 30),
+        ];
+        let keys =
+            |v: Vec<&DeviceRecord>| v.iter().map(|d| d.device_key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(over_the_cap(&list, 2, "new")), ["old", "mid"]);
+        assert_eq!(keys(over_the_cap(&list, 4, "new")), Vec::<String>::new());
+        assert_eq!(
+            keys(over_the_cap(&list, 1, "recent")),
+            ["new", "old", "mid"]
+        );
+    }
+
+    #[test]
+    fn policies_are_bounded() {
+        let p = |d, m| DevicePolicy {
+            remembered_days: d,
+            max_remembered: m,
+        };
+        assert!(check_policy(&p(Some(30), Some(5))).is_ok());
+        assert!(check_policy(&p(None, None)).is_ok());
+        assert!(check_policy(&p(Some(0), None)).is_err());
+        assert!(check_policy(&p(None, Some(0))).is_err());
+        assert!(check_policy(&p(Some(3651), None)).is_err());
+    }
+}
