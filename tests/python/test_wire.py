@@ -216,7 +216,7 @@ def test_deeply_nested_json_does_not_crash(server, where):
 @pytest.mark.parametrize("operation, kwargs", [
     ("list_user_sessions", dict(AccessToken="token")),
     ("get_signing_certificate", dict(UserPoolId="us-east-1_AAAAAAAAA")),
-    ("describe_risk_configuration", dict(UserPoolId="us-east-1_AAAAAAAAA")),
+    ("get_log_delivery_configuration", dict(UserPoolId="us-east-1_AAAAAAAAA")),
     ("list_user_import_jobs", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
     ("list_identity_providers", dict(UserPoolId="us-east-1_AAAAAAAAA", MaxResults=1)),
 ])

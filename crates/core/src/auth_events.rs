@@ -13,7 +13,8 @@ use gatehouse_wire::*;
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthStep;
-use crate::store::{AuthEventRecord, UserPoolRecord, UserRecord};
+use crate::risk::Verdict;
+use crate::store::{AuthEventRecord, DeviceStatus, UserPoolRecord, UserRecord};
 use crate::{Caller, Core, CoreError, Result};
 
 /// AdminListUserAuthEvents' page size when MaxResults is absent or 0 (and its maximum).
@@ -51,7 +52,17 @@ pub(crate) fn records_events(pool: &UserPoolRecord) -> bool {
     )
 }
 
-fn add_on_refusal(pool: &UserPoolRecord) -> Result<()> {
+/// A sign-in's rating and ENFORCED's verdict on it.
+struct Judgement {
+    level: Option<RiskLevelType>,
+    verdict: Verdict,
+    /// The configured action, when ENFORCED found one (its `Notify`).
+    action: Option<AccountTakeoverActionType>,
+    config: Option<RiskConfigurationType>,
+    user: UserRecord,
+}
+
+pub(crate) fn add_on_refusal(pool: &UserPoolRecord) -> Result<()> {
     if records_events(pool) {
         return Ok(());
     }
@@ -106,38 +117,59 @@ pub(crate) fn device_name_of(user_agent: &str) -> String {
 }
 
 impl Core {
-    /// Records what a sign-in step did, if the pool records events. A failure to record is
-    /// logged, never the sign-in's failure.
+    /// Records what a sign-in step did, if the pool records events, and returns the step's
+    /// result, or ENFORCED's refusal of it (its tokens revoked). A failure to record is logged,
+    /// never the sign-in's failure.
     pub(crate) async fn record_sign_in_step(
         &self,
         pool: &UserPoolRecord,
+        client_id: &str,
         caller: &Caller,
         step: SignInStep<'_>,
-        result: &Result<AuthStep>,
-    ) {
+        result: Result<AuthStep>,
+    ) -> Result<AuthStep> {
         if !records_events(pool) {
-            return;
+            return result;
         }
-        if let Err(e) = self
-            .try_record_sign_in_step(pool, caller, step, result)
+        match self
+            .try_record_sign_in_step(pool, client_id, caller, step, &result)
             .await
         {
-            tracing::error!(error = %e, pool_id = %pool.id, "recording a sign-in event failed");
+            Ok(None) => result,
+            Ok(Some(refusal)) => {
+                let session = result
+                    .ok()
+                    .and_then(|s| s.authentication_result)
+                    .and_then(|t| t.refresh_token)
+                    .and_then(|t| crate::sessions::session_id_of(&t));
+                if let Some(id) = session {
+                    self.tokens()
+                        .revoke_auth_session(&id, self.now_millis())
+                        .await?;
+                }
+                Err(CoreError::NotAuthorized(refusal.into()))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, pool_id = %pool.id, "recording a sign-in event failed");
+                result
+            }
         }
     }
 
+    /// The event's write; Some(message) when ENFORCED refuses the sign-in.
     async fn try_record_sign_in_step(
         &self,
         pool: &UserPoolRecord,
+        client_id: &str,
         caller: &Caller,
         step: SignInStep<'_>,
         result: &Result<AuthStep>,
-    ) -> Result<()> {
+    ) -> Result<Option<&'static str>> {
         let refused = match result {
             Ok(_) => None,
             Err(e) => match refusal(e) {
                 Some(r) => Some(r),
-                None => return Ok(()),
+                None => return Ok(None),
             },
         };
         let existing = match step.session {
@@ -148,17 +180,26 @@ impl Core {
             }
             None => None,
         };
+        let mut judged = None;
         let mut event = match existing {
             Some(e) => e,
             // Only the password step starts an event (SRP's first call checks nothing).
             None if step.checked == Checked::Password => {
                 let Some(user) = self.find_user(pool, step.username.unwrap_or("")).await? else {
-                    return Ok(());
+                    return Ok(None);
                 };
-                self.new_sign_in_event(pool, &user, caller, step.device_key)
-                    .await?
+                let (event, trusted) = self
+                    .new_sign_in_event(pool, &user, caller, step.device_key)
+                    .await?;
+                if let Ok(next) = result {
+                    judged = Some(
+                        self.judge(pool, client_id, &user, caller, trusted, next)
+                            .await?,
+                    );
+                }
+                event
             }
-            None => return Ok(()),
+            None => return Ok(None),
         };
         let e = &mut event.event;
         let answer = |r| ChallengeResponseType {
@@ -169,19 +210,51 @@ impl Core {
             challenge_response: Some(r),
         };
         let responses = e.challenge_responses.get_or_insert_with(Vec::new);
+        let mut block = None;
         match (result, refused) {
             (Ok(next), _) => {
                 if step.checked != Checked::Other {
                     responses.push(answer(ChallengeResponse::Success));
                 }
-                match (&next.authentication_result, &next.session) {
-                    (Some(_), _) | (None, None) => {
-                        e.event_response = Some(EventResponseType::Pass);
-                        event.session_key = None;
-                    }
-                    (None, Some(s)) => {
-                        e.event_response = Some(EventResponseType::Inprogress);
-                        event.session_key = Some(session_key(s));
+                if let Some(j) = &judged {
+                    let risk = e.event_risk.get_or_insert_with(Default::default);
+                    risk.risk_level = j.level.clone();
+                    risk.risk_decision = Some(match &j.verdict {
+                        Verdict::Allow(d) => d.clone(),
+                        Verdict::Block(_) => RiskDecisionType::Block,
+                    });
+                }
+                if let Some(Judgement {
+                    verdict: Verdict::Block(message),
+                    ..
+                }) = &judged
+                {
+                    e.event_response = Some(EventResponseType::Fail);
+                    event.session_key = None;
+                    block = Some(*message);
+                } else {
+                    match (&next.authentication_result, &next.session) {
+                        (Some(tokens), _) => {
+                            e.event_response = Some(EventResponseType::Pass);
+                            event.session_key = None;
+                            event.session_id = tokens
+                                .refresh_token
+                                .as_deref()
+                                .and_then(crate::sessions::session_id_of);
+                            event.device_key = tokens
+                                .new_device_metadata
+                                .as_ref()
+                                .and_then(|m| m.device_key.clone())
+                                .or(event.device_key.take());
+                        }
+                        (None, None) => {
+                            e.event_response = Some(EventResponseType::Pass);
+                            event.session_key = None;
+                        }
+                        (None, Some(s)) => {
+                            e.event_response = Some(EventResponseType::Inprogress);
+                            event.session_key = Some(session_key(s));
+                        }
                     }
                 }
             }
@@ -199,6 +272,9 @@ impl Core {
                 event.session_key = None;
             }
         }
+        if event.device_key.is_none() {
+            event.device_key = step.device_key.map(String::from);
+        }
         if event.version == 0 {
             event.version = 1;
             self.auth_events().insert_auth_event(&event).await?;
@@ -207,7 +283,69 @@ impl Core {
             // A lost race (two answers at once) keeps the other writer's account.
             self.auth_events().update_auth_event(&event).await?;
         }
-        Ok(())
+        if let Some(Judgement {
+            action: Some(action),
+            config,
+            user,
+            ..
+        }) = &judged
+        {
+            self.notify_risk(user, &event, config.as_ref(), action)
+                .await?;
+        }
+        Ok(block)
+    }
+
+    /// A sign-in's risk, and (ENFORCED) what is done about it.
+    async fn judge(
+        &self,
+        pool: &UserPoolRecord,
+        client_id: &str,
+        user: &UserRecord,
+        caller: &Caller,
+        trusted_device: bool,
+        next: &AuthStep,
+    ) -> Result<Judgement> {
+        let config = self.effective_risk_configuration(pool, client_id).await?;
+        let ip = caller.ip.map(|i| i.to_string());
+        let level = self
+            .rate_sign_in(pool, user, config.as_ref(), ip.as_deref(), trusted_device)
+            .await?;
+        let enforced = matches!(
+            pool.pool
+                .user_pool_add_ons
+                .as_ref()
+                .map(|a| &a.advanced_security_mode),
+            Some(AdvancedSecurityModeType::Enforced)
+        );
+        if !enforced {
+            return Ok(Judgement {
+                level,
+                verdict: Verdict::Allow(RiskDecisionType::Norisk),
+                action: None,
+                config,
+                user: user.clone(),
+            });
+        }
+        let asks_mfa = matches!(
+            next.challenge_name,
+            Some(
+                ChallengeNameType::SmsMfa
+                    | ChallengeNameType::SoftwareTokenMfa
+                    | ChallengeNameType::EmailOtp
+                    | ChallengeNameType::SelectMfaType
+                    | ChallengeNameType::MfaSetup
+            )
+        );
+        let (verdict, action) =
+            Core::verdict(config.as_ref(), ip.as_deref(), level.as_ref(), asks_mfa);
+        Ok(Judgement {
+            level,
+            verdict,
+            action,
+            config,
+            user: user.clone(),
+        })
     }
 
     /// A new SignIn event of `user`, not yet stored (version 0).
@@ -217,20 +355,24 @@ impl Core {
         user: &UserRecord,
         caller: &Caller,
         device_key: Option<&str>,
-    ) -> Result<AuthEventRecord> {
+    ) -> Result<(AuthEventRecord, bool)> {
         let now = self.now_millis();
-        let device_name = match device_key {
+        let device = match device_key {
             Some(key) => self
                 .devices()
                 .device(&pool.id, key)
                 .await?
-                .filter(|d| d.username_key == user.username_key)
-                .and_then(|d| d.name),
+                .filter(|d| d.username_key == user.username_key),
             None => None,
-        }
-        .or_else(|| caller.user_agent.as_deref().map(device_name_of));
+        };
+        let trusted = device
+            .as_ref()
+            .is_some_and(|d| self.device_status(pool, d) == DeviceStatus::Remembered);
+        let device_name = device
+            .and_then(|d| d.name)
+            .or_else(|| caller.user_agent.as_deref().map(device_name_of));
         let event_id = crate::ids::uuid(self.entropy.as_ref());
-        Ok(AuthEventRecord {
+        let record = AuthEventRecord {
             pool_id: pool.id.clone(),
             event_id: event_id.clone(),
             username_key: user.username_key.clone(),
@@ -255,7 +397,10 @@ impl Core {
                 }),
                 event_feedback: None,
             },
-        })
+            device_key: None,
+            session_id: None,
+        };
+        Ok((record, trusted))
     }
 
     pub async fn admin_list_user_auth_events(
@@ -312,7 +457,7 @@ impl Core {
     }
 
     /// The feedback on one of `user`'s events; the last word stands.
-    async fn set_event_feedback(
+    pub(crate) async fn set_event_feedback(
         &self,
         pool: &UserPoolRecord,
         user: &UserRecord,
@@ -334,6 +479,9 @@ impl Core {
             });
             event.version += 1;
             if self.auth_events().update_auth_event(&event).await? {
+                if value == FeedbackValueType::Invalid {
+                    self.disown_sign_in(&event).await?;
+                }
                 return Ok(());
             }
         }

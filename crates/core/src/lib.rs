@@ -25,6 +25,7 @@ pub mod passwords;
 mod record_cache;
 mod recovery;
 mod resource_servers;
+mod risk;
 pub mod schema;
 mod self_service;
 pub mod server_key;

@@ -38,6 +38,8 @@ pub enum Purpose {
     ForgotPassword,
     Mfa,
     VerifyAttribute,
+    /// Threat protection's notice of a risky sign-in (risk.rs).
+    RiskNotification,
 }
 
 impl Purpose {
@@ -48,6 +50,7 @@ impl Purpose {
             Purpose::ForgotPassword => "FORGOT_PASSWORD",
             Purpose::Mfa => "MFA",
             Purpose::VerifyAttribute => "VERIFY_ATTRIBUTE",
+            Purpose::RiskNotification => "RISK_NOTIFICATION",
         }
     }
 }

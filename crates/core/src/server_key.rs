@@ -33,6 +33,8 @@ pub(crate) enum Sealed {
     DevicePrompt,
     /// A browser's hosted-login session (signed in to the pool for an hour).
     HostedSession,
+    /// The feedback links of a sign-in notification (UpdateAuthEventFeedback's token).
+    FeedbackToken,
 }
 
 impl Sealed {
@@ -47,6 +49,7 @@ impl Sealed {
             Sealed::BrowserDevices => b"gatehouse browser-devices v1",
             Sealed::DevicePrompt => b"gatehouse device-prompt v1",
             Sealed::HostedSession => b"gatehouse hosted-session v1",
+            Sealed::FeedbackToken => b"gatehouse feedback-token v1",
         }
     }
 }

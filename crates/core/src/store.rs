@@ -590,6 +590,21 @@ pub trait PoolStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<ResourceServerType>>;
+
+    /// The risk configuration of a pool (`client_id` "") or of one of its app clients.
+    async fn risk_configuration(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<gatehouse_wire::RiskConfigurationType>>;
+
+    /// Stores (or, with None, removes) a risk configuration.
+    async fn put_risk_configuration(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        config: Option<&gatehouse_wire::RiskConfigurationType>,
+    ) -> StoreResult<()>;
 }
 
 /// Users (attributes, passwords, MFA enrolments and sign-in aliases are parts of the user
@@ -880,6 +895,12 @@ pub struct AuthEventRecord {
     pub created_at: i64,
     pub version: i64,
     pub event: gatehouse_wire::AuthEventType,
+    /// The device the sign-in presented or was given, and its refresh-token session: what
+    /// "this wasn't me" forgets and revokes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
 }
 
 /// Sign-in events.

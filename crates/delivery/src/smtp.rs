@@ -325,6 +325,7 @@ fn default_subject(purpose: Purpose) -> &'static str {
         Purpose::ForgotPassword => "Your password reset code",
         Purpose::Mfa => "Your authentication code",
         Purpose::SignUp | Purpose::VerifyAttribute => "Your verification code",
+        Purpose::RiskNotification => "New sign-in attempt",
     }
 }
 

@@ -43,7 +43,6 @@ impl CognitoIdentityProvider for Api {
         DescribeIdentityProvider,
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
-        DescribeRiskConfiguration,
         DescribeTerms,
         DescribeTermsByClient,
         DescribeUserImportJob,
@@ -67,14 +66,12 @@ impl CognitoIdentityProvider for Api {
         ListWebAuthnCredentials,
         RevokeUserSession,
         SetLogDeliveryConfiguration,
-        SetRiskConfiguration,
         SetUICustomization,
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
         StartUserImportJob,
         StartWebAuthnRegistration,
         StopUserImportJob,
-        UpdateAuthEventFeedback,
         UpdateIdentityProvider,
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
@@ -440,6 +437,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.describe_resource_server(input).await?)
     }
 
+    async fn describe_risk_configuration(
+        &self,
+        _: &RequestContext,
+        input: DescribeRiskConfigurationRequest,
+    ) -> Result<DescribeRiskConfigurationResponse, ApiError> {
+        Ok(self.core.describe_risk_configuration(input).await?)
+    }
+
     async fn describe_user_pool(
         &self,
         _: &RequestContext,
@@ -649,6 +654,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.revoke_token(input).await?)
     }
 
+    async fn set_risk_configuration(
+        &self,
+        _: &RequestContext,
+        input: SetRiskConfigurationRequest,
+    ) -> Result<SetRiskConfigurationResponse, ApiError> {
+        Ok(self.core.set_risk_configuration(input).await?)
+    }
+
     async fn set_user_mfa_preference(
         &self,
         _: &RequestContext,
@@ -695,6 +708,14 @@ impl CognitoIdentityProvider for Api {
         input: UntagResourceRequest,
     ) -> Result<UntagResourceResponse, ApiError> {
         Ok(self.core.untag_resource(input).await?)
+    }
+
+    async fn update_auth_event_feedback(
+        &self,
+        _: &RequestContext,
+        input: UpdateAuthEventFeedbackRequest,
+    ) -> Result<UpdateAuthEventFeedbackResponse, ApiError> {
+        Ok(self.core.update_auth_event_feedback(input).await?)
     }
 
     async fn update_device_status(

@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "group_members",
     "user_pool_domains",
     "resource_servers",
+    "risk_configurations",
     "auth_sessions",
     "spent_auth_states",
     "devices",

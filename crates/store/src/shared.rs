@@ -293,7 +293,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 17] = [
+pub(crate) const TABLES: [&str; 18] = [
+    "risk_configurations",
     "auth_events",
     "authorization_codes",
     "resource_servers",
@@ -638,6 +639,46 @@ macro_rules! pool_store {
                     .await
                     .map_err(backend)?;
                     docs.iter().map(|d| from_json(d)).collect()
+                }
+
+                async fn risk_configuration(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                ) -> StoreResult<Option<gatehouse_wire::RiskConfigurationType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM risk_configurations WHERE pool_id = $1 AND client_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn put_risk_configuration(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                    config: Option<&gatehouse_wire::RiskConfigurationType>,
+                ) -> StoreResult<()> {
+                    let q = match config {
+                        Some(c) => sqlx::query(
+                            "INSERT INTO risk_configurations (pool_id, client_id, doc) VALUES ($1, $2, $3) \
+                             ON CONFLICT (pool_id, client_id) DO UPDATE SET doc = excluded.doc",
+                        )
+                        .bind(pool_id)
+                        .bind(client_id)
+                        .bind(to_json(c)?),
+                        None => sqlx::query(
+                            "DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2",
+                        )
+                        .bind(pool_id)
+                        .bind(client_id),
+                    };
+                    q.execute(&self.pool).await.map_err(backend)?;
+                    Ok(())
                 }
             }
         };

@@ -275,9 +275,14 @@ impl Core {
     ) -> Result<AuthStep> {
         let params = Params(params);
         let result = self.password_sign_in(pool, client, params).await;
-        self.record_sign_in_step(pool, caller, password_step(&params), &result)
-            .await;
-        result
+        self.record_sign_in_step(
+            pool,
+            &client.client_id,
+            caller,
+            password_step(&params),
+            result,
+        )
+        .await
     }
 
     /// The hosted pages' answer to a challenge: as RespondToAuthChallenge.
@@ -314,11 +319,17 @@ impl Core {
                 | AuthFlowType::AdminNoSrpAuth
         );
         let result = self.initiate_flow(api, pool, client, flow, params).await;
-        if checks_password {
-            self.record_sign_in_step(pool, caller, password_step(&params), &result)
-                .await;
+        if !checks_password {
+            return result;
         }
-        result
+        self.record_sign_in_step(
+            pool,
+            &client.client_id,
+            caller,
+            password_step(&params),
+            result,
+        )
+        .await
     }
 
     async fn initiate_flow(
@@ -388,8 +399,8 @@ impl Core {
             checked,
             device_key: responses.get("DEVICE_KEY"),
         };
-        self.record_sign_in_step(pool, caller, step, &result).await;
-        result
+        self.record_sign_in_step(pool, &client.client_id, caller, step, result)
+            .await
     }
 
     async fn respond_to(

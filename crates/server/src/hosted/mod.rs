@@ -32,6 +32,7 @@ use crate::AppState;
 
 mod accounts;
 mod endpoints;
+mod feedback;
 
 const CSRF_COOKIE: &str = "gatehouse_csrf";
 /// Browsers keep cookies at most 400 days.
@@ -46,6 +47,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/error", get(error_page))
         .merge(endpoints::routes())
         .merge(accounts::routes())
+        .merge(feedback::routes())
         .layer(axum::middleware::map_response(page_headers))
 }
 

@@ -14,3 +14,11 @@ CREATE TABLE auth_events (
 CREATE INDEX auth_events_by_user ON auth_events(pool_id, username_key, created_at, event_id);
 CREATE INDEX auth_events_by_session ON auth_events(session_key);
 CREATE INDEX auth_events_by_time ON auth_events(created_at);
+
+-- Risk configurations, as SQLite's.
+CREATE TABLE risk_configurations (
+    pool_id    TEXT COLLATE "C" NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    client_id  TEXT COLLATE "C" NOT NULL,
+    doc        TEXT NOT NULL,
+    PRIMARY KEY (pool_id, client_id)
+);
