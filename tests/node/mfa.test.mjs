@@ -36,6 +36,7 @@ import {
 } from 'aws-amplify/auth';
 import {
   AdminGetDeviceCommand,
+  AdminListUserAuthEventsCommand,
   AdminGetUserCommand,
   AdminSetUserMFAPreferenceCommand,
   GetUserPoolMfaConfigCommand,
@@ -61,6 +62,42 @@ import {
 } from './server.mjs';
 
 const AMPLIFY_DEVICE_NAME = 'Mozilla/5.0 (X11; Linux x86_64) gatehouse-node-mfa-test';
+/** Threat protection recording sign-ins (docs/devices.md "Sign-in events"): it never acts. */
+const AUDIT = { UserPoolAddOns: { AdvancedSecurityMode: 'AUDIT' } };
+const PASSWORD_OK = { ChallengeName: 'Password', ChallengeResponse: 'Success' };
+
+/** The user's sign-in events, newest first (AdminListUserAuthEvents). */
+async function authEvents(server, fixture) {
+  const { AuthEvents } = await server.admin.send(new AdminListUserAuthEventsCommand({
+    UserPoolId: fixture.poolId, Username: fixture.username,
+  }));
+  return AuthEvents;
+}
+
+async function rememberedStatus(server, fixture, deviceKey) {
+  const device = await server.admin.send(new AdminGetDeviceCommand({
+    UserPoolId: fixture.poolId, Username: fixture.username, DeviceKey: deviceKey,
+  }));
+  return device.Device.DeviceAttributes.find((a) => a.Name === 'dev:device_remembered_status')?.Value;
+}
+
+/**
+ * Under a 30-day device lifetime (`gatehouse device-policy`), with the server's clock moved 31
+ * days on (--dev), runs `signInAgain`; the clock goes back after. False when the server was
+ * started elsewhere (its processes' clocks cannot be moved together).
+ */
+async function thirtyOneDaysLater(server, poolId, signInAgain) {
+  if (server.external) return false;
+  assert.equal(server.devicePolicy(poolId, '--remembered-days', '30').RememberedDays, 30);
+  await sleep(1200); // the server's copy of the pool is at most 800 ms old
+  await server.moveClock(31 * 86_400);
+  try {
+    await signInAgain();
+  } finally {
+    await server.moveClock(0);
+  }
+  return true;
+}
 const PASSWORD = 'Correct-Horse-1';
 const DONE = { isSignedIn: true, nextStep: { signInStep: 'DONE' } };
 const TOTP_STEP = { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_TOTP_CODE' } };
@@ -221,13 +258,16 @@ const TOTP_POOL = {
 };
 
 /** A pool (with `deviceConfiguration` if given), app client and user; TOTP allowed, MFA OPTIONAL. */
-async function mfaPool(server, { poolName, username, deviceConfiguration }) {
+async function mfaPool(server, { poolName, username, deviceConfiguration, audit = false }) {
   const fixture = await createPoolWithUser(server.admin, {
     poolName,
     username,
     password: PASSWORD,
     attributes: { email: `${username}@example.com`, email_verified: 'true' },
-    poolOptions: deviceConfiguration ? { DeviceConfiguration: deviceConfiguration } : {},
+    poolOptions: {
+      ...(deviceConfiguration ? { DeviceConfiguration: deviceConfiguration } : {}),
+      ...(audit ? AUDIT : {}),
+    },
   });
   await setTotpPool(server, fixture.poolId);
   return fixture;
@@ -667,6 +707,7 @@ describe('authenticator-app (TOTP) MFA', () => {
         poolName: 'mfa-devices-amplify',
         username: 'judy',
         deviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true },
+        audit: true,
       });
       storage = configureAmplify(server, fixture);
     });
@@ -740,6 +781,32 @@ describe('authenticator-app (TOTP) MFA', () => {
       assert.equal(tokens.accessToken.toString(), result.AccessToken);
       assert.equal(tokens.accessToken.payload.device_key, deviceKey);
     });
+
+    test('sign-in events: the device SRP sign-in is listed first, under the name Amplify gave the device; the TOTP sign-in before it', async () => {
+      const [latest, withCode] = await authEvents(server, fixture);
+      assert.equal(latest.EventType, 'SignIn');
+      assert.equal(latest.EventResponse, 'Pass');
+      assert.equal(latest.EventContextData.DeviceName, AMPLIFY_DEVICE_NAME);
+      assert.deepEqual(latest.ChallengeResponses, [PASSWORD_OK]);
+      assert.equal(withCode.EventResponse, 'Pass');
+      assert.deepEqual(withCode.ChallengeResponses, [PASSWORD_OK, { ChallengeName: 'Mfa', ChallengeResponse: 'Success' }]);
+      assert.equal(withCode.EventContextData.DeviceName, AMPLIFY_DEVICE_NAME);
+    });
+
+    test('device trust expires: idle 31 days under a 30-day lifetime, the remembered device is asked the code again', async (t) => {
+      await signOut();
+      const moved = await thirtyOneDaysLater(server, fixture.poolId, async () => {
+        const m = mark();
+        try {
+          assert.deepEqual(await signIn({ ...credentials(), options: { authFlowType: 'USER_PASSWORD_AUTH' } }), TOTP_STEP);
+          assert.equal(since(m)[0].request.AuthParameters.DEVICE_KEY, deviceKey);
+          assert.equal(await rememberedStatus(server, fixture, deviceKey), 'not_remembered');
+        } finally {
+          await signOut();
+        }
+      });
+      if (!moved) t.skip('a server started elsewhere: its clock cannot be moved');
+    });
   });
 });
 
@@ -773,6 +840,7 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
         attributes: { phone_number: PHONE },
         poolOptions: {
           DeviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true },
+          ...AUDIT,
         },
       });
       await server.admin.send(new SetUserPoolMfaConfigCommand({
@@ -861,6 +929,37 @@ describe('SMS codes (from the outbox) and MFA_SETUP', () => {
       assert.equal(signedIn.session.getAccessToken().getJwtToken(), result.AccessToken);
       assert.equal((await smsMessages()).length, before, 'no code was sent');
       await signOutUser(user);
+    });
+
+    test('sign-in events: the device SRP sign-in under the device\'s name; the SMS sign-in with its wrong code', async () => {
+      const [latest, withCode] = await authEvents(server, fixture);
+      const device = await server.admin.send(new AdminGetDeviceCommand({
+        UserPoolId: fixture.poolId, Username: fixture.username, DeviceKey: deviceKey,
+      }));
+      const name = device.Device.DeviceAttributes.find((a) => a.Name === 'device_name')?.Value;
+      assert.ok(name);
+      assert.equal(latest.EventResponse, 'Pass');
+      assert.equal(latest.EventContextData.DeviceName, name);
+      assert.deepEqual(latest.ChallengeResponses, [PASSWORD_OK]);
+      assert.equal(withCode.EventResponse, 'Pass');
+      assert.deepEqual(withCode.ChallengeResponses, [
+        PASSWORD_OK,
+        { ChallengeName: 'Mfa', ChallengeResponse: 'Failure' },
+        { ChallengeName: 'Mfa', ChallengeResponse: 'Success' },
+      ]);
+    });
+
+    test('device trust expires: idle 31 days under a 30-day lifetime, the remembered device is asked the code again', async (t) => {
+      const moved = await thirtyOneDaysLater(server, fixture.poolId, async () => {
+        user = w.newUser();
+        user.setAuthenticationFlowType('USER_PASSWORD_AUTH');
+        const m = mark();
+        const challenged = await authenticate(user, fixture.username, PASSWORD, { mfa: true });
+        assert.equal(challenged.kind, 'sms', shown(m));
+        assert.equal(since(m)[0].request.AuthParameters.DEVICE_KEY, deviceKey);
+        assert.equal(await rememberedStatus(server, fixture, deviceKey), 'not_remembered');
+      });
+      if (!moved) t.skip('a server started elsewhere: its clock cannot be moved');
     });
   });
 

@@ -11,7 +11,7 @@
 // proxy in front of several processes) no process is started: each file uses that server, starting
 // from an empty store (POST /_gatehouse/reset), and leaves it running.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -238,6 +238,33 @@ export class GatehouseServer {
 
   jwksUrl(poolId) {
     return `${this.url}/${poolId}/.well-known/jwks.json`;
+  }
+
+  /** Whether the server was started elsewhere (GATEHOUSE_TEST_ENDPOINT): maybe several processes. */
+  get external() {
+    return this.#external;
+  }
+
+  /** POST /_gatehouse/clock (--dev): the server's clock runs `seconds` ahead (0: back). */
+  async moveClock(seconds) {
+    const resp = await fetch(`${this.url}/_gatehouse/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ OffsetSeconds: seconds }),
+    });
+    if (resp.status !== 200) throw new Error(`clock: HTTP ${resp.status}`);
+    return resp.json();
+  }
+
+  /**
+   * `gatehouse device-policy --pool POOL ...flags` on this server's data dir (docs/devices.md);
+   * the parsed policy. The server sees it within a second.
+   */
+  devicePolicy(poolId, ...flags) {
+    const run = spawnSync(gatehouseBinary(),
+      ['device-policy', '--pool', poolId, '--data-dir', this.dataDir, ...flags], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`device-policy: ${run.stderr}`);
+    return JSON.parse(run.stdout);
   }
 }
 

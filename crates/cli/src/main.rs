@@ -196,7 +196,15 @@ async fn serve(s: Settings) -> Result<(), String> {
     if metrics.is_some() {
         courier = Arc::new(delivery::Counted(courier));
     }
-    let (core, pool_stats) = open_core(&s).await?;
+    // Development mode's clock can be moved (POST /_gatehouse/clock).
+    let dev_clock = s
+        .dev
+        .then(|| Arc::new(gatehouse_core::ShiftedClock::default()));
+    let clock: Arc<dyn gatehouse_core::Clock> = match &dev_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let (core, pool_stats) = open_core_on(&s, clock).await?;
     let core = core.with_courier(courier);
     // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
     // state and old outbox messages, and following other processes' pool and client changes.
@@ -218,6 +226,7 @@ async fn serve(s: Settings) -> Result<(), String> {
             rate_limit_per_client: s.rate_limit_per_client,
             trusted_proxies: s.trusted_proxies.clone(),
             operation_deadline: Some(s.database.statement_timeout),
+            dev_clock,
         },
     );
     let listener = tokio::net::TcpListener::bind(&s.listen)
@@ -259,6 +268,14 @@ async fn serve(s: Settings) -> Result<(), String> {
 /// The domain service on the configured database, and how to read the size of its connection
 /// pool (for the gauges).
 async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
+    open_core_on(s, Arc::new(SystemClock)).await
+}
+
+/// [`open_core`] with the clock given (development mode's movable clock).
+async fn open_core_on(
+    s: &Settings,
+    clock: Arc<dyn gatehouse_core::Clock>,
+) -> Result<(Core, PoolStats), String> {
     let opened = gatehouse_store::open_for_server(&s.database_url, &s.database).await?;
     let store: Arc<dyn Store> = opened.store;
     let config = CoreConfig {
@@ -270,8 +287,7 @@ async fn open_core(s: &Settings) -> Result<(Core, PoolStats), String> {
         auth_event_retention_ms: i64::from(s.auth_event_retention_days) * 86_400_000,
     };
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
-    let core =
-        Core::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), config).with_server_key(key);
+    let core = Core::new(store, clock, Arc::new(OsEntropy), config).with_server_key(key);
     core.check_server_key().await?;
     Ok((core, opened.pool_stats))
 }

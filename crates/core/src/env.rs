@@ -19,6 +19,30 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved by an offset (development mode's `POST /_gatehouse/clock`): the
+/// expiry of tokens, codes and device trust can be tried without waiting for it.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl ShiftedClock {
+    pub fn set_offset_ms(&self, ms: i64) {
+        self.offset_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_millis(&self) -> i64 {
+        SystemClock.now_millis() + self.offset_ms()
+    }
+}
+
 pub trait Entropy: Send + Sync {
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill(&self, buf: &mut [u8]);

@@ -40,7 +40,7 @@ mod verified_tokens;
 
 use std::sync::Arc;
 
-pub use env::{Clock, Entropy, OsEntropy, SystemClock};
+pub use env::{Clock, Entropy, OsEntropy, ShiftedClock, SystemClock};
 pub use error::CoreError;
 pub use record_cache::reading_through;
 pub use store::{Store, StoreError};

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     /// Set to the database statement timeout: the database bounds each statement itself, but
     /// one that stops answering altogether (a frozen network path) is bounded only here.
     pub operation_deadline: Option<std::time::Duration>,
+    /// Development mode: the core's clock, which `POST /_gatehouse/clock` moves.
+    pub dev_clock: Option<Arc<gatehouse_core::ShiftedClock>>,
 }
 
 pub(crate) struct AppState {
@@ -85,6 +87,7 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
     if dev {
         app = app
             .route("/_gatehouse/reset", post(reset))
+            .route("/_gatehouse/clock", get(clock).post(move_clock))
             .route("/_gatehouse/outbox", get(outbox));
     }
     app.layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -205,6 +208,43 @@ async fn reset(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             )
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ClockMove {
+    /// Seconds the server's clock runs ahead of the system's (negative: behind; 0: back).
+    #[serde(rename = "OffsetSeconds")]
+    offset_seconds: i64,
+}
+
+/// Development mode: how far the server's clock is moved, and its time.
+async fn clock(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    let Some(c) = &state.config.dev_clock else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    use gatehouse_core::Clock;
+    Json(serde_json::json!({
+        "OffsetSeconds": c.offset_ms() / 1000,
+        "Now": c.now_millis() as f64 / 1000.0,
+    }))
+    .into_response()
+}
+
+/// Development mode: moves the server's clock, so that tests can see codes, tokens and device
+/// trust expire without waiting.
+async fn move_clock(
+    State(state): State<Arc<AppState>>,
+    Json(m): Json<ClockMove>,
+) -> axum::response::Response {
+    let Some(c) = &state.config.dev_clock else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    c.set_offset_ms(m.offset_seconds.saturating_mul(1000));
+    tracing::warn!(
+        offset_seconds = m.offset_seconds,
+        "clock moved by /_gatehouse/clock"
+    );
+    clock(State(state)).await
 }
 
 #[derive(serde::Deserialize)]

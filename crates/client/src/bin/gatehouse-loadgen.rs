@@ -48,7 +48,7 @@ use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Regi
 use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext;
 use aws_sdk_cognitoidentityprovider::types::{
     DeviceConfigurationType, DeviceSecretVerifierConfigType, ExplicitAuthFlowsType,
-    MessageActionType,
+    MessageActionType, UserPoolAddOnsType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use clap::{Parser, ValueEnum};
@@ -95,6 +95,10 @@ struct Args {
     /// Create the app client with a secret (every step then carries SECRET_HASH).
     #[arg(long)]
     client_secret: bool,
+    /// The pool's threat protection (UserPoolAddOns.AdvancedSecurityMode): OFF, AUDIT (every
+    /// sign-in recorded and rated) or ENFORCED.
+    #[arg(long, default_value = "OFF")]
+    advanced_security: String,
     /// Unmeasured sign-ins per user before the run.
     #[arg(long, default_value_t = 1)]
     warmup_rounds: usize,
@@ -387,6 +391,13 @@ async fn set_up(args: &Args, admin: &Client) -> Result<(SrpSignIn, Vec<User>), B
                 .challenge_required_on_new_device(false)
                 .device_only_remembered_on_user_prompt(false)
                 .build(),
+        );
+    }
+    if args.advanced_security != "OFF" {
+        pool = pool.user_pool_add_ons(
+            UserPoolAddOnsType::builder()
+                .advanced_security_mode(args.advanced_security.as_str().into())
+                .build()?,
         );
     }
     let pool = pool
