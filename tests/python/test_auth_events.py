@@ -10,7 +10,7 @@ from __future__ import annotations
 from pycognito.aws_srp import generate_hash_device
 
 from mfa_support import TOTP, Env, assert_mfa_challenge, mfa_answer
-from support import PASSWORD, Device, SignInEnv, aws_error, tokens
+from support import PASSWORD, Device, SignInEnv, aws_error, last_code, tokens
 
 AUDIT = {"AdvancedSecurityMode": "AUDIT"}
 ALWAYS = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
@@ -166,3 +166,28 @@ def test_max_results_is_bounded(cognito, server):
     env.user()
     with aws_error("InvalidParameterException", "Member must have value less than or equal to 60"):
         events(env, MaxResults=61)
+
+
+def test_sign_up_resent_codes_resets_and_password_changes_are_events_too(cognito, server):
+    env = SignInEnv(cognito, server, UserPoolAddOns=AUDIT, AutoVerifiedAttributes=["email"])
+    cognito.sign_up(ClientId=env.client_id, Username="carol", Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "carol@example.com"}])
+    cognito.resend_confirmation_code(ClientId=env.client_id, Username="carol")
+    cognito.confirm_sign_up(ClientId=env.client_id, Username="carol",
+                            ConfirmationCode=last_code(server, env.pool, "SIGN_UP", "carol"))
+    cognito.forgot_password(ClientId=env.client_id, Username="carol")
+    with aws_error("CodeMismatchException"):
+        cognito.confirm_forgot_password(ClientId=env.client_id, Username="carol", ConfirmationCode="000000",
+                                        Password="N3w-Passw0rd!")
+    code = last_code(server, env.pool, "FORGOT_PASSWORD", "carol")
+    cognito.confirm_forgot_password(ClientId=env.client_id, Username="carol", ConfirmationCode=code,
+                                    Password="N3w-Passw0rd!")
+    access = tokens(env.password_auth("carol", password="N3w-Passw0rd!"))["AccessToken"]
+    with aws_error("NotAuthorizedException"):
+        cognito.change_password(AccessToken=access, PreviousPassword="wrong-Passw0rd!", ProposedPassword=PASSWORD)
+    cognito.change_password(AccessToken=access, PreviousPassword="N3w-Passw0rd!", ProposedPassword=PASSWORD)
+    listed = [(e["EventType"], e["EventResponse"]) for e in events(env, "carol")][::-1]
+    assert listed == [("SignUp", "Pass"), ("ResendCode", "Pass"), ("ForgotPassword", "Pass"),
+                      ("PasswordChange", "Fail"), ("PasswordChange", "Pass"), ("SignIn", "Pass"),
+                      ("PasswordChange", "Fail"), ("PasswordChange", "Pass")]
+    assert all(e["EventContextData"]["IpAddress"] == "127.0.0.1" for e in events(env, "carol"))

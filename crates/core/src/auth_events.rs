@@ -403,6 +403,37 @@ impl Core {
         Ok((record, trusted))
     }
 
+    /// An account event of `user` (sign-up, a password change or reset, a resent code), if the
+    /// pool records events. A failure to record is logged.
+    pub(crate) async fn record_account_event(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+        kind: EventType,
+        passed: bool,
+        caller: &Caller,
+    ) {
+        if !records_events(pool) {
+            return;
+        }
+        let recorded = async {
+            let (mut event, _) = self.new_sign_in_event(pool, user, caller, None).await?;
+            event.event.event_type = Some(kind);
+            event.event.event_response = Some(if passed {
+                EventResponseType::Pass
+            } else {
+                EventResponseType::Fail
+            });
+            event.version = 1;
+            self.auth_events().insert_auth_event(&event).await?;
+            Ok::<_, CoreError>(())
+        }
+        .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, pool_id = %pool.id, "recording an account event failed");
+        }
+    }
+
     pub async fn admin_list_user_auth_events(
         &self,
         req: AdminListUserAuthEventsRequest,

@@ -11,7 +11,7 @@ use crate::app_clients::{
 };
 use crate::messages::Purpose;
 use crate::store::{UserPoolRecord, UserRecord};
-use crate::{passwords, Core, CoreError, Result};
+use crate::{passwords, Caller, Core, CoreError, Result};
 
 /// Cognito's lifetime of a password-reset code.
 pub const FORGOT_PASSWORD_CODE_TTL_MS: i64 = 3600 * 1000;
@@ -128,6 +128,7 @@ impl Core {
 
     pub async fn forgot_password(
         &self,
+        caller: &Caller,
         req: ForgotPasswordRequest,
     ) -> Result<ForgotPasswordResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
@@ -150,13 +151,17 @@ impl Core {
             return Err(disabled());
         }
         cannot_reset(&user.status)?;
+        let details = self.send_reset_code(&pool, &user).await?;
+        self.record_account_event(&pool, &user, EventType::Forgotpassword, true, caller)
+            .await;
         Ok(ForgotPasswordResponse {
-            code_delivery_details: Some(self.send_reset_code(&pool, &user).await?),
+            code_delivery_details: Some(details),
         })
     }
 
     pub async fn confirm_forgot_password(
         &self,
+        caller: &Caller,
         req: ConfirmForgotPasswordRequest,
     ) -> Result<ConfirmForgotPasswordResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
@@ -169,8 +174,15 @@ impl Core {
         // Policy and history first, on a copy: a refused password leaves the code usable.
         let mut trial = user.clone();
         passwords::replace(self.entropy.as_ref(), &policy, &mut trial, &req.password)?;
-        self.redeem_code(&user, Purpose::ForgotPassword, &req.confirmation_code)
-            .await?;
+        let redeemed = self
+            .redeem_code(&user, Purpose::ForgotPassword, &req.confirmation_code)
+            .await;
+        // The reset changes the password: a PasswordChange event, failed by a wrong code.
+        if let Err(CoreError::CodeMismatch(_) | CoreError::ExpiredCode(_)) = &redeemed {
+            self.record_account_event(&pool, &user, EventType::Passwordchange, false, caller)
+                .await;
+        }
+        redeemed?;
         self.modify_user(&pool, &user.username, |u| {
             passwords::replace(self.entropy.as_ref(), &policy, u, &req.password)?;
             if matches!(
@@ -185,6 +197,8 @@ impl Core {
         .await?;
         // A proven reset ends any lock.
         self.attempt_succeeded(&mut user).await?;
+        self.record_account_event(&pool, &user, EventType::Passwordchange, true, caller)
+            .await;
         Ok(ConfirmForgotPasswordResponse {})
     }
 

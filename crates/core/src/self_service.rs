@@ -9,7 +9,7 @@ use crate::attributes::{check_deletable, to_wire};
 use crate::codes::VERIFY_ATTRIBUTE_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::tokens::AccessToken;
-use crate::{passwords, Core, CoreError, Result};
+use crate::{passwords, Caller, Core, CoreError, Result};
 
 /// A user may write the client's WriteAttributes (all mutable ones when unset), never the
 /// `_verified` flags unless the client lists them.
@@ -95,6 +95,7 @@ impl Core {
 
     pub async fn change_password(
         &self,
+        caller: &Caller,
         req: ChangePasswordRequest,
     ) -> Result<ChangePasswordResponse> {
         let mut t = self.access_token(&req.access_token).await?;
@@ -107,6 +108,8 @@ impl Core {
             .as_ref()
             .is_some_and(|p| passwords::verify(p, &t.pool.id, &t.user.username, previous));
         if !right {
+            self.record_account_event(&t.pool, &t.user, EventType::Passwordchange, false, caller)
+                .await;
             return Err(CoreError::NotAuthorized(
                 "Incorrect username or password.".into(),
             ));
@@ -117,6 +120,8 @@ impl Core {
             passwords::replace(self.entropy.as_ref(), &policy, u, &req.proposed_password)
         })
         .await?;
+        self.record_account_event(&t.pool, &t.user, EventType::Passwordchange, true, caller)
+            .await;
         Ok(ChangePasswordResponse {})
     }
 

@@ -10,10 +10,10 @@ use crate::codes::SIGN_UP_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
 use crate::users::username_key;
-use crate::{passwords, Core, CoreError, Result};
+use crate::{passwords, Caller, Core, CoreError, Result};
 
 impl Core {
-    pub async fn sign_up(&self, req: SignUpRequest) -> Result<SignUpResponse> {
+    pub async fn sign_up(&self, caller: &Caller, req: SignUpRequest) -> Result<SignUpResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         check_secret_hash(&client, &req.username, req.secret_hash.as_deref())?;
         let p = &pool.pool;
@@ -80,6 +80,8 @@ impl Core {
         let details = self
             .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
             .await?;
+        self.record_account_event(&pool, &user, EventType::Signup, true, caller)
+            .await;
         Ok(SignUpResponse {
             user_confirmed: false,
             user_sub: identity.sub,
@@ -143,6 +145,7 @@ impl Core {
 
     pub async fn resend_confirmation_code(
         &self,
+        caller: &Caller,
         req: ResendConfirmationCodeRequest,
     ) -> Result<ResendConfirmationCodeResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
@@ -170,6 +173,8 @@ impl Core {
                 "Auto verification not turned on.".into(),
             ));
         }
+        self.record_account_event(&pool, &user, EventType::Resendcode, true, caller)
+            .await;
         Ok(ResendConfirmationCodeResponse {
             code_delivery_details: details,
         })

@@ -303,10 +303,10 @@ impl CognitoIdentityProvider for Api {
 
     async fn change_password(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: ChangePasswordRequest,
     ) -> Result<ChangePasswordResponse, ApiError> {
-        Ok(self.core.change_password(input).await?)
+        Ok(self.core.change_password(&caller(ctx), input).await?)
     }
 
     async fn confirm_device(
@@ -319,10 +319,13 @@ impl CognitoIdentityProvider for Api {
 
     async fn confirm_forgot_password(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: ConfirmForgotPasswordRequest,
     ) -> Result<ConfirmForgotPasswordResponse, ApiError> {
-        Ok(self.core.confirm_forgot_password(input).await?)
+        Ok(self
+            .core
+            .confirm_forgot_password(&caller(ctx), input)
+            .await?)
     }
 
     async fn confirm_sign_up(
@@ -479,10 +482,10 @@ impl CognitoIdentityProvider for Api {
 
     async fn forgot_password(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: ForgotPasswordRequest,
     ) -> Result<ForgotPasswordResponse, ApiError> {
-        Ok(self.core.forgot_password(input).await?)
+        Ok(self.core.forgot_password(&caller(ctx), input).await?)
     }
 
     async fn get_device(
@@ -625,10 +628,13 @@ impl CognitoIdentityProvider for Api {
 
     async fn resend_confirmation_code(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: ResendConfirmationCodeRequest,
     ) -> Result<ResendConfirmationCodeResponse, ApiError> {
-        Ok(self.core.resend_confirmation_code(input).await?)
+        Ok(self
+            .core
+            .resend_confirmation_code(&caller(ctx), input)
+            .await?)
     }
 
     async fn respond_to_auth_challenge(
@@ -688,10 +694,10 @@ impl CognitoIdentityProvider for Api {
 
     async fn sign_up(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: SignUpRequest,
     ) -> Result<SignUpResponse, ApiError> {
-        Ok(self.core.sign_up(input).await?)
+        Ok(self.core.sign_up(&caller(ctx), input).await?)
     }
 
     async fn tag_resource(

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{core_on, create_client, create_pool, on_both, TestClock, TestDb, START_MS};
-use gatehouse_core::Core;
+use gatehouse_core::{Caller, Core};
 use gatehouse_wire::*;
 
 on_both! { #[tokio::test] sign_up_codes_expire_after_24_hours }
@@ -51,8 +51,12 @@ async fn sign_up_codes_expire_after_24_hours(db: TestDb) {
         }
     };
 
-    core.sign_up(sign_up("early")).await.unwrap();
-    core.sign_up(sign_up("late")).await.unwrap();
+    core.sign_up(&Caller::default(), sign_up("early"))
+        .await
+        .unwrap();
+    core.sign_up(&Caller::default(), sign_up("late"))
+        .await
+        .unwrap();
     let early = code_of(&core, "early").await;
     let late = code_of(&core, "late").await;
 
@@ -74,11 +78,14 @@ async fn sign_up_codes_expire_after_24_hours(db: TestDb) {
     );
 
     // A new code works again.
-    core.resend_confirmation_code(ResendConfirmationCodeRequest {
-        client_id: client.clone(),
-        username: "late".into(),
-        ..Default::default()
-    })
+    core.resend_confirmation_code(
+        &Caller::default(),
+        ResendConfirmationCodeRequest {
+            client_id: client.clone(),
+            username: "late".into(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
     let fresh = code_of(&core, "late").await;

@@ -13,7 +13,7 @@ use gatehouse_core::messages::{
     Courier, DeliveryError, DeliveryStatus, LogCourier, OutgoingMessage,
 };
 use gatehouse_core::server_key::ServerKey;
-use gatehouse_core::{Core, CoreConfig, OsEntropy};
+use gatehouse_core::{Caller, Core, CoreConfig, OsEntropy};
 use gatehouse_wire::*;
 
 /// Records what it is given; fails when told to.
@@ -58,16 +58,19 @@ async fn world(
     )
     .await;
     let client = create_client(&core, &pool, &[], Default::default()).await;
-    core.sign_up(SignUpRequest {
-        client_id: client.clone(),
-        username: "ana".into(),
-        password: Some("Passw0rd!".into()),
-        user_attributes: Some(vec![AttributeType {
-            name: "email".into(),
-            value: Some("ana@example.com".into()),
-        }]),
-        ..Default::default()
-    })
+    core.sign_up(
+        &Caller::default(),
+        SignUpRequest {
+            client_id: client.clone(),
+            username: "ana".into(),
+            password: Some("Passw0rd!".into()),
+            user_attributes: Some(vec![AttributeType {
+                name: "email".into(),
+                value: Some("ana@example.com".into()),
+            }]),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
     (core, pool, client)

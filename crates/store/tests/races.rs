@@ -137,11 +137,14 @@ fn attr(name: &str, value: &str) -> AttributeType {
 }
 
 async fn forgot(w: &World, client: &str, name: &str) -> String {
-    w.a.forgot_password(ForgotPasswordRequest {
-        client_id: client.into(),
-        username: name.into(),
-        ..Default::default()
-    })
+    w.a.forgot_password(
+        &Caller::default(),
+        ForgotPasswordRequest {
+            client_id: client.into(),
+            username: name.into(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
     w.inbox.last_code(name)
@@ -161,7 +164,7 @@ fn confirm_forgot(
         ..Default::default()
     };
     async move {
-        core.confirm_forgot_password(req)
+        core.confirm_forgot_password(&Caller::default(), req)
             .await
             .map(|_| ())
             .map_err(err)
@@ -258,7 +261,12 @@ async fn forgot_password_sends_at_most_five_codes_an_hour(db: TestDb) {
             username: "alice".into(),
             ..Default::default()
         };
-        async move { core.forgot_password(req).await.map(|_| ()).map_err(err) }
+        async move {
+            core.forgot_password(&Caller::default(), req)
+                .await
+                .map(|_| ())
+                .map_err(err)
+        }
     })
     .await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 5);
@@ -305,7 +313,12 @@ async fn simultaneous_sign_ups_with_one_email_as_username_make_one_user(db: Test
                 password: Some("Passw0rd!".into()),
                 ..Default::default()
             };
-            async move { core.sign_up(req).await.map(|_| ()).map_err(err) }
+            async move {
+                core.sign_up(&Caller::default(), req)
+                    .await
+                    .map(|_| ())
+                    .map_err(err)
+            }
         })
         .await;
         one_wins(&results, "UsernameExistsException");

@@ -301,13 +301,14 @@ impl Core {
     /// authorization's client, with its SECRET_HASH.
     pub async fn hosted_sign_up(
         &self,
+        caller: &Caller,
         authz: &Authorization,
         mut req: SignUpRequest,
     ) -> Result<SignUpResponse> {
         let (_, client) = self.hosted_client(authz).await?;
         req.client_id = client.client_id.clone();
         req.secret_hash = client_secret_hash(&client, &req.username);
-        self.sign_up(req).await
+        self.sign_up(caller, req).await
     }
 
     /// ConfirmSignUp from the hosted page.
@@ -325,25 +326,27 @@ impl Core {
     /// ForgotPassword from the hosted page.
     pub async fn hosted_forgot_password(
         &self,
+        caller: &Caller,
         authz: &Authorization,
         mut req: ForgotPasswordRequest,
     ) -> Result<ForgotPasswordResponse> {
         let (_, client) = self.hosted_client(authz).await?;
         req.client_id = client.client_id.clone();
         req.secret_hash = client_secret_hash(&client, &req.username);
-        self.forgot_password(req).await
+        self.forgot_password(caller, req).await
     }
 
     /// ConfirmForgotPassword from the hosted page.
     pub async fn hosted_confirm_forgot_password(
         &self,
+        caller: &Caller,
         authz: &Authorization,
         mut req: ConfirmForgotPasswordRequest,
     ) -> Result<()> {
         let (_, client) = self.hosted_client(authz).await?;
         req.client_id = client.client_id.clone();
         req.secret_hash = client_secret_hash(&client, &req.username);
-        self.confirm_forgot_password(req).await.map(|_| ())
+        self.confirm_forgot_password(caller, req).await.map(|_| ())
     }
 
     /// Goes on from a sign-in step: device SRP answered for the browser, a new device confirmed

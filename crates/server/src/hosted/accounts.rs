@@ -228,7 +228,7 @@ async fn sign_up(
         Ok(req) => state
             .api
             .core()
-            .hosted_sign_up(&v.authz, req)
+            .hosted_sign_up(&v.caller, &v.authz, req)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -350,7 +350,7 @@ async fn forgot(
         Ok(req) => state
             .api
             .core()
-            .hosted_forgot_password(&v.authz, req)
+            .hosted_forgot_password(&v.caller, &v.authz, req)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -396,7 +396,7 @@ async fn confirm_forgot(
         Ok(req) => state
             .api
             .core()
-            .hosted_confirm_forgot_password(&v.authz, req)
+            .hosted_confirm_forgot_password(&v.caller, &v.authz, req)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
