@@ -62,6 +62,17 @@ struct Judgement {
     user: UserRecord,
 }
 
+/// Whether the pool acts on the risk it rates (ENFORCED).
+fn enforced(pool: &UserPoolRecord) -> bool {
+    matches!(
+        pool.pool
+            .user_pool_add_ons
+            .as_ref()
+            .map(|a| &a.advanced_security_mode),
+        Some(AdvancedSecurityModeType::Enforced)
+    )
+}
+
 pub(crate) fn add_on_refusal(pool: &UserPoolRecord) -> Result<()> {
     if records_events(pool) {
         return Ok(());
@@ -118,8 +129,8 @@ pub(crate) fn device_name_of(user_agent: &str) -> String {
 
 impl Core {
     /// Records what a sign-in step did, if the pool records events, and returns the step's
-    /// result, or ENFORCED's refusal of it (its tokens revoked). A failure to record is logged,
-    /// never the sign-in's failure.
+    /// result, or ENFORCED's refusal of it (its tokens revoked). A failure to record is logged
+    /// and lets AUDIT's sign-in through; ENFORCED refuses what it could not judge.
     pub(crate) async fn record_sign_in_step(
         &self,
         pool: &UserPoolRecord,
@@ -131,29 +142,30 @@ impl Core {
         if !records_events(pool) {
             return result;
         }
-        match self
+        let refusal = match self
             .try_record_sign_in_step(pool, client_id, caller, step, &result)
             .await
         {
-            Ok(None) => result,
-            Ok(Some(refusal)) => {
-                let session = result
-                    .ok()
-                    .and_then(|s| s.authentication_result)
-                    .and_then(|t| t.refresh_token)
-                    .and_then(|t| crate::sessions::session_id_of(&t));
-                if let Some(id) = session {
-                    self.tokens()
-                        .revoke_auth_session(&id, self.now_millis())
-                        .await?;
-                }
-                Err(CoreError::NotAuthorized(refusal.into()))
-            }
+            Ok(None) => return result,
+            Ok(Some(message)) => CoreError::NotAuthorized(message.into()),
+            // ENFORCED fails closed: a sign-in it could not judge does not pass.
+            Err(e) if enforced(pool) => e,
             Err(e) => {
                 tracing::error!(error = %e, pool_id = %pool.id, "recording a sign-in event failed");
-                result
+                return result;
             }
+        };
+        let session = result
+            .ok()
+            .and_then(|s| s.authentication_result)
+            .and_then(|t| t.refresh_token)
+            .and_then(|t| crate::sessions::session_id_of(&t));
+        if let Some(id) = session {
+            self.tokens()
+                .revoke_auth_session(&id, self.now_millis())
+                .await?;
         }
+        Err(refusal)
     }
 
     /// The event's write; Some(message) when ENFORCED refuses the sign-in.
@@ -311,14 +323,7 @@ impl Core {
         let level = self
             .rate_sign_in(pool, user, config.as_ref(), ip.as_deref(), trusted_device)
             .await?;
-        let enforced = matches!(
-            pool.pool
-                .user_pool_add_ons
-                .as_ref()
-                .map(|a| &a.advanced_security_mode),
-            Some(AdvancedSecurityModeType::Enforced)
-        );
-        if !enforced {
+        if !enforced(pool) {
             return Ok(Judgement {
                 level,
                 verdict: Verdict::Allow(RiskDecisionType::Norisk),

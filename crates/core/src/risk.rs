@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::Letter;
 use crate::messages::{Medium, Purpose};
 use crate::server_key::Sealed;
-use crate::store::{AuthEventRecord, UserPoolRecord, UserRecord};
+use crate::store::{AuthEventRecord, SignInHistory, UserPoolRecord, UserRecord};
 use crate::{Core, CoreError, Result};
 
 /// How long a notification's feedback links work.
@@ -34,8 +34,8 @@ const FEEDBACK_TTL_MS: i64 = 7 * 86_400_000;
 /// Failed attempts since the last success that make a sign-in high risk.
 const FAILURES_FOR_HIGH: usize = 5;
 const HOUR_MS: i64 = 3_600_000;
-/// How many of the user's latest events the rating reads.
-const HISTORY: u32 = 50;
+/// How many of the user's latest events (within the hour) the failure count reads.
+const HISTORY: u32 = 20;
 
 pub(crate) const BLOCKED: &str = "Unable to login because of security reasons.";
 pub(crate) const BLOCKED_ADDRESS: &str = "Request not allowed due to security reasons.";
@@ -88,41 +88,21 @@ fn check_ranges(list: Option<&Vec<String>>, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The user's risk for a sign-in that passed its password, from the user's latest events (newest
-/// first, this sign-in's not among them). See the module's table.
-pub(crate) fn rate(
-    history: &[AuthEventRecord],
-    ip: Option<&str>,
-    trusted_device: bool,
-    now: i64,
-) -> Option<RiskLevelType> {
+/// The user's risk for a sign-in that passed its password, from the user's sign-in history
+/// (this sign-in's not in it). See the module's table.
+pub(crate) fn rate(history: &SignInHistory, trusted_device: bool) -> Option<RiskLevelType> {
     if trusted_device {
         return None;
     }
     let failures = history
+        .latest
         .iter()
-        .take_while(|e| e.event.event_response != Some(EventResponseType::Pass))
-        .filter(|e| {
-            e.created_at > now - HOUR_MS && e.event.event_response == Some(EventResponseType::Fail)
-        })
+        .take_while(|r| r.as_str() != "Pass")
+        .filter(|r| r.as_str() == "Fail")
         .count();
     if failures >= FAILURES_FOR_HIGH {
-        return Some(RiskLevelType::High);
-    }
-    let passed: Vec<&AuthEventRecord> = history
-        .iter()
-        .filter(|e| e.event.event_response == Some(EventResponseType::Pass))
-        .collect();
-    let known_address = ip.is_some_and(|ip| {
-        passed.iter().any(|e| {
-            e.event
-                .event_context_data
-                .as_ref()
-                .and_then(|c| c.ip_address.as_deref())
-                == Some(ip)
-        })
-    });
-    if !passed.is_empty() && !known_address {
+        Some(RiskLevelType::High)
+    } else if history.has_passed && !history.passed_from_address {
         Some(RiskLevelType::Medium)
     } else {
         Some(RiskLevelType::Low)
@@ -196,8 +176,9 @@ impl Core {
         let client_id = self.risk_scope(&pool, req.client_id.as_deref()).await?;
         let stored = self
             .pools()
-            .risk_configuration(&pool.id, &client_id)
-            .await?;
+            .risk_configurations(&pool.id, &[&client_id])
+            .await?
+            .pop();
         Ok(DescribeRiskConfigurationResponse {
             risk_configuration: stored.unwrap_or(RiskConfigurationType {
                 user_pool_id: Some(pool.id.clone()),
@@ -222,10 +203,14 @@ impl Core {
         pool: &UserPoolRecord,
         client_id: &str,
     ) -> Result<Option<RiskConfigurationType>> {
-        if let Some(c) = self.pools().risk_configuration(&pool.id, client_id).await? {
-            return Ok(Some(c));
-        }
-        Ok(self.pools().risk_configuration(&pool.id, "").await?)
+        let both = self
+            .pools()
+            .risk_configurations(&pool.id, &[client_id, ""])
+            .await?;
+        let (own, pools): (Vec<_>, Vec<_>) = both
+            .into_iter()
+            .partition(|c| c.client_id.as_deref() == Some(client_id));
+        Ok(own.into_iter().chain(pools).next())
     }
 
     /// The user's risk for this sign-in; None in a skipped address range.
@@ -244,11 +229,20 @@ impl Core {
         ) {
             return Ok(None);
         }
+        if trusted_device {
+            return Ok(None);
+        }
         let history = self
             .auth_events()
-            .list_auth_events(&pool.id, &user.username_key, None, HISTORY)
+            .sign_in_history(
+                &pool.id,
+                &user.username_key,
+                ip,
+                self.now_millis() - HOUR_MS,
+                HISTORY,
+            )
             .await?;
-        Ok(rate(&history, ip, trusted_device, self.now_millis()))
+        Ok(rate(&history, trusted_device))
     }
 
     /// ENFORCED's verdict on a rated sign-in. `asks_mfa`: the sign-in goes on to an MFA
@@ -461,67 +455,42 @@ fn utc_time(ms: i64) -> String {
 mod tests {
     use super::*;
 
-    fn event(response: EventResponseType, ip: &str, at: i64) -> AuthEventRecord {
-        AuthEventRecord {
-            pool_id: "p".into(),
-            event_id: format!("e{at}"),
-            username_key: "u".into(),
-            session_key: None,
-            created_at: at,
-            version: 1,
-            device_key: None,
-            session_id: None,
-            event: AuthEventType {
-                event_response: Some(response),
-                event_context_data: Some(EventContextDataType {
-                    ip_address: Some(ip.into()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+    fn history(latest: &[&str], has_passed: bool, from_address: bool) -> SignInHistory {
+        SignInHistory {
+            latest: latest.iter().map(|r| r.to_string()).collect(),
+            has_passed,
+            passed_from_address: from_address,
         }
     }
 
     #[test]
     fn the_rules_of_the_table() {
-        use EventResponseType::{Fail, Pass};
-        let now = 10 * HOUR_MS;
         // A trusted device: no risk, whatever else.
-        assert_eq!(rate(&[], Some("1.1.1.1"), true, now), None);
+        assert_eq!(rate(&history(&["Fail"; 6], true, false), true), None);
         // The first sign-in ever: low.
         assert_eq!(
-            rate(&[], Some("1.1.1.1"), false, now),
+            rate(&history(&[], false, false), false),
             Some(RiskLevelType::Low)
         );
-        let before = [event(Pass, "1.1.1.1", now - 5000)];
         // A new device from a known address: low; from a new one: medium.
         assert_eq!(
-            rate(&before, Some("1.1.1.1"), false, now),
+            rate(&history(&["Pass"], true, true), false),
             Some(RiskLevelType::Low)
         );
         assert_eq!(
-            rate(&before, Some("2.2.2.2"), false, now),
+            rate(&history(&["Pass"], true, false), false),
             Some(RiskLevelType::Medium)
         );
-        // Five failures since the last success, within the hour: high.
-        let mut burst: Vec<AuthEventRecord> = (0..5)
-            .map(|i| event(Fail, "3.3.3.3", now - 1000 - i))
-            .collect();
-        burst.push(event(Pass, "1.1.1.1", now - 9000));
+        // Five failures since the user's last success (within the hour asked): high.
+        let burst = ["Fail", "Fail", "InProgress", "Fail", "Fail", "Fail", "Pass"];
         assert_eq!(
-            rate(&burst, Some("1.1.1.1"), false, now),
+            rate(&history(&burst, true, true), false),
             Some(RiskLevelType::High)
         );
-        // Older than the hour, they do not count.
-        assert_eq!(
-            rate(&burst, Some("1.1.1.1"), false, now + HOUR_MS),
-            Some(RiskLevelType::Low)
-        );
         // A success in between resets the count.
-        let mut reset = burst.clone();
-        reset.insert(2, event(Pass, "1.1.1.1", now - 1001));
+        let reset = ["Fail", "Fail", "Pass", "Fail", "Fail", "Fail"];
         assert_eq!(
-            rate(&reset, Some("1.1.1.1"), false, now),
+            rate(&history(&reset, true, true), false),
             Some(RiskLevelType::Low)
         );
     }

@@ -591,12 +591,13 @@ pub trait PoolStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<ResourceServerType>>;
 
-    /// The risk configuration of a pool (`client_id` "") or of one of its app clients.
-    async fn risk_configuration(
+    /// The risk configurations stored for these scopes (at most two: "" is the pool's, else an
+    /// app client's), in no particular order.
+    async fn risk_configurations(
         &self,
         pool_id: &str,
-        client_id: &str,
-    ) -> StoreResult<Option<gatehouse_wire::RiskConfigurationType>>;
+        client_ids: &[&str],
+    ) -> StoreResult<Vec<gatehouse_wire::RiskConfigurationType>>;
 
     /// Stores (or, with None, removes) a risk configuration.
     async fn put_risk_configuration(
@@ -903,6 +904,17 @@ pub struct AuthEventRecord {
     pub session_id: Option<String>,
 }
 
+/// What the risk rating reads of a user's past sign-ins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInHistory {
+    /// `EventResponse` of the user's latest events since the time asked, newest first.
+    pub latest: Vec<String>,
+    /// Whether any event of the user passed.
+    pub has_passed: bool,
+    /// Whether one passed from the address asked about.
+    pub passed_from_address: bool,
+}
+
 /// Sign-in events.
 #[async_trait]
 pub trait AuthEventStore: Send + Sync {
@@ -936,6 +948,17 @@ pub trait AuthEventStore: Send + Sync {
 
     /// Removes the events created before `before` (epoch ms); how many.
     async fn prune_auth_events(&self, before: i64) -> StoreResult<u64>;
+
+    /// The user's sign-in history as the rating reads it: the responses of at most `limit` events
+    /// created after `since` (epoch ms), and whether any passed, from `address` or at all.
+    async fn sign_in_history(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        address: Option<&str>,
+        since: i64,
+        limit: u32,
+    ) -> StoreResult<SignInHistory>;
 }
 
 /// A pool or app client written by some server process (this one included), as a back end that

@@ -641,20 +641,24 @@ macro_rules! pool_store {
                     docs.iter().map(|d| from_json(d)).collect()
                 }
 
-                async fn risk_configuration(
+                async fn risk_configurations(
                     &self,
                     pool_id: &str,
-                    client_id: &str,
-                ) -> StoreResult<Option<gatehouse_wire::RiskConfigurationType>> {
-                    let doc: Option<String> = sqlx::query_scalar(
-                        "SELECT doc FROM risk_configurations WHERE pool_id = $1 AND client_id = $2",
+                    client_ids: &[&str],
+                ) -> StoreResult<Vec<gatehouse_wire::RiskConfigurationType>> {
+                    // At most two scopes are asked for (a client's and the pool's): one statement.
+                    let first = client_ids.first().copied().unwrap_or("");
+                    let second = client_ids.get(1).copied().unwrap_or(first);
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM risk_configurations WHERE pool_id = $1 AND client_id IN ($2, $3)",
                     )
                     .bind(pool_id)
-                    .bind(client_id)
-                    .fetch_optional(&self.pool)
+                    .bind(first)
+                    .bind(second)
+                    .fetch_all(&self.pool)
                     .await
                     .map_err(backend)?;
-                    doc.as_deref().map(from_json).transpose()
+                    docs.iter().map(|d| from_json(d)).collect()
                 }
 
                 async fn put_risk_configuration(
@@ -1678,20 +1682,22 @@ pub(crate) use device_store;
 macro_rules! auth_event_store {
     ($store:ty) => {
         const _: () = {
-            use gatehouse_core::store::{AuthEventRecord, AuthEventStore, StoreResult};
-            use $crate::shared::{backend, from_json, retry, to_json};
+            use gatehouse_core::store::{AuthEventRecord, AuthEventStore, SignInHistory, StoreResult};
+            use $crate::shared::{backend, from_json, ip_of, response_of, retry, to_json};
 
             #[async_trait::async_trait]
             impl AuthEventStore for $store {
                 async fn insert_auth_event(&self, e: &AuthEventRecord) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO auth_events (pool_id, event_id, username_key, session_key, created_at, version, doc) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "INSERT INTO auth_events (pool_id, event_id, username_key, session_key, response, ip, created_at, version, doc) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(&e.pool_id)
                     .bind(&e.event_id)
                     .bind(&e.username_key)
                     .bind(&e.session_key)
+                    .bind(response_of(e))
+                    .bind(ip_of(e))
                     .bind(e.created_at)
                     .bind(e.version)
                     .bind(to_json(e)?)
@@ -1735,7 +1741,7 @@ macro_rules! auth_event_store {
 
                 async fn update_auth_event(&self, e: &AuthEventRecord) -> StoreResult<bool> {
                     let done = sqlx::query(
-                        "UPDATE auth_events SET session_key = $1, version = $2, doc = $3 \
+                        "UPDATE auth_events SET session_key = $1, response = $7, version = $2, doc = $3 \
                          WHERE pool_id = $4 AND event_id = $5 AND version = $6",
                     )
                     .bind(&e.session_key)
@@ -1744,6 +1750,7 @@ macro_rules! auth_event_store {
                     .bind(&e.pool_id)
                     .bind(&e.event_id)
                     .bind(e.version - 1)
+                    .bind(response_of(e))
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
@@ -1775,6 +1782,45 @@ macro_rules! auth_event_store {
                     docs.iter().map(|d| from_json(d)).collect()
                 }
 
+                async fn sign_in_history(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                    address: Option<&str>,
+                    since: i64,
+                    limit: u32,
+                ) -> StoreResult<SignInHistory> {
+                    let latest: Vec<String> = sqlx::query_scalar(
+                        "SELECT response FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
+                         AND created_at > $3 ORDER BY created_at DESC, event_id DESC LIMIT $4",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .bind(since)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    // Both answered from the index of passes, whatever the user's history.
+                    let (has_passed, from_address): (bool, bool) = sqlx::query_as(
+                        "SELECT EXISTS (SELECT 1 FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
+                         AND response = 'Pass'), \
+                         EXISTS (SELECT 1 FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
+                         AND response = 'Pass' AND ip = $3)",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .bind(address)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(SignInHistory {
+                        latest,
+                        has_passed,
+                        passed_from_address: from_address,
+                    })
+                }
+
                 async fn prune_auth_events(&self, before: i64) -> StoreResult<u64> {
                     retry(move || async move {
                         Ok(sqlx::query("DELETE FROM auth_events WHERE created_at < $1")
@@ -1790,6 +1836,23 @@ macro_rules! auth_event_store {
     };
 }
 pub(crate) use auth_event_store;
+
+/// An event's `EventResponse` as its column holds it ("" while unset).
+pub(crate) fn response_of(e: &gatehouse_core::store::AuthEventRecord) -> &str {
+    e.event
+        .event_response
+        .as_ref()
+        .map(|r| r.as_str())
+        .unwrap_or("")
+}
+
+/// The client's address of an event, as its column holds it.
+pub(crate) fn ip_of(e: &gatehouse_core::store::AuthEventRecord) -> Option<&str> {
+    e.event
+        .event_context_data
+        .as_ref()
+        .and_then(|c| c.ip_address.as_deref())
+}
 
 /// `Store` for `$store`, with the back end's own further methods (see the module's comment).
 macro_rules! store {

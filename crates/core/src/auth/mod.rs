@@ -102,16 +102,6 @@ impl<'a> Params<'a> {
     }
 }
 
-/// The event step of a sign-in that checks the password in its first call.
-fn password_step<'a>(params: &Params<'a>) -> SignInStep<'a> {
-    SignInStep {
-        username: params.get("USERNAME"),
-        session: None,
-        checked: Checked::Password,
-        device_key: params.get("DEVICE_KEY"),
-    }
-}
-
 /// The end user an app's server names in AdminInitiateAuth's ContextData: its address, and
 /// the User-Agent among the headers it passed on.
 fn end_user(c: &ContextDataType) -> Caller {
@@ -275,14 +265,28 @@ impl Core {
     ) -> Result<AuthStep> {
         let params = Params(params);
         let result = self.password_sign_in(pool, client, params).await;
-        self.record_sign_in_step(
-            pool,
-            &client.client_id,
-            caller,
-            password_step(&params),
-            result,
-        )
-        .await
+        self.record_password_step(caller, pool, client, params, result)
+            .await
+    }
+
+    /// A first step that checked the password, recorded (auth_events.rs): its result, or
+    /// threat protection's refusal of it.
+    async fn record_password_step(
+        &self,
+        caller: &Caller,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: Params<'_>,
+        result: Result<AuthStep>,
+    ) -> Result<AuthStep> {
+        let step = SignInStep {
+            username: params.get("USERNAME"),
+            session: None,
+            checked: Checked::Password,
+            device_key: params.get("DEVICE_KEY"),
+        };
+        self.record_sign_in_step(pool, &client.client_id, caller, step, result)
+            .await
     }
 
     /// The hosted pages' answer to a challenge: as RespondToAuthChallenge.
@@ -322,14 +326,8 @@ impl Core {
         if !checks_password {
             return result;
         }
-        self.record_sign_in_step(
-            pool,
-            &client.client_id,
-            caller,
-            password_step(&params),
-            result,
-        )
-        .await
+        self.record_password_step(caller, pool, client, params, result)
+            .await
     }
 
     async fn initiate_flow(

@@ -5,6 +5,8 @@ CREATE TABLE auth_events (
     event_id      TEXT COLLATE "C" NOT NULL,
     username_key  TEXT COLLATE "C" NOT NULL,
     session_key   TEXT COLLATE "C",
+    response      TEXT COLLATE "C" NOT NULL,
+    ip            TEXT COLLATE "C",
     created_at    BIGINT NOT NULL,
     version       BIGINT NOT NULL,
     doc           TEXT NOT NULL,
@@ -14,6 +16,7 @@ CREATE TABLE auth_events (
 CREATE INDEX auth_events_by_user ON auth_events(pool_id, username_key, created_at, event_id);
 CREATE INDEX auth_events_by_session ON auth_events(session_key);
 CREATE INDEX auth_events_by_time ON auth_events(created_at);
+CREATE INDEX auth_events_passes ON auth_events(pool_id, username_key, ip) WHERE response = 'Pass';
 
 -- Risk configurations, as SQLite's.
 CREATE TABLE risk_configurations (

@@ -7,6 +7,9 @@ CREATE TABLE auth_events (
     event_id      TEXT NOT NULL,
     username_key  TEXT NOT NULL,
     session_key   TEXT,
+    -- EventResponse and the client's address, for the risk rating's lookups.
+    response      TEXT NOT NULL,
+    ip            TEXT,
     created_at    INTEGER NOT NULL,
     version       INTEGER NOT NULL,
     doc           TEXT NOT NULL,
@@ -16,6 +19,8 @@ CREATE TABLE auth_events (
 CREATE INDEX auth_events_by_user ON auth_events(pool_id, username_key, created_at, event_id);
 CREATE INDEX auth_events_by_session ON auth_events(session_key);
 CREATE INDEX auth_events_by_time ON auth_events(created_at);
+-- Where the user signed in from before (the rating's "new network").
+CREATE INDEX auth_events_passes ON auth_events(pool_id, username_key, ip) WHERE response = 'Pass';
 
 -- Risk configurations (SetRiskConfiguration): the pool's (client_id '') and its app clients'.
 CREATE TABLE risk_configurations (
