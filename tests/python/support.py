@@ -315,6 +315,14 @@ class GatehouseCluster(Cluster):
         return make_client(self.url, **config)
 
 
+def pool_change_settles(server) -> None:
+    """A pool or app-client change reaches a cluster's other processes within a second (their
+    cached copy is at most that stale while the change feed's notice is on its way; docs/rules.md,
+    "Pool and app-client cache"): a test that changes a pool in use waits that long there."""
+    if isinstance(server, GatehouseCluster):
+        time.sleep(1.0)
+
+
 def make_client(endpoint_url: str, **config):
     # One attempt per call, as the tests count requests: botocore's retries.max_attempts counts
     # retries, and 1 sent each throttled or failed call again after a backoff of up to a second.

@@ -23,7 +23,7 @@ from mfa_support import (
     DEVICE_PASSWORD_VERIFIER, DEVICE_SRP_AUTH, EXPIRED_SESSION, LOCKED, PASSWORD, PASSWORD_VERIFIER, TOTP,
     Authenticator, Device, Env, settle, tokens, totp,
 )
-from support import aws_error, outbox_messages, user_attributes
+from support import aws_error, outbox_messages, pool_change_settles, user_attributes
 
 SMS = "SMS_MFA"
 EMAIL = "EMAIL_OTP"
@@ -57,6 +57,17 @@ class FactorEnv(Env):
         if self.factors["email"]:
             kwargs["EmailMfaConfiguration"] = EMAIL_MFA
         self.cognito.set_user_pool_mfa_config(**kwargs)
+        if getattr(self, "signed_in", False):
+            # Sign-ins made other processes keep the pool: let the change reach them.
+            pool_change_settles(self.server)
+
+    def password_auth(self, *args, **kwargs) -> dict:
+        self.signed_in = True
+        return super().password_auth(*args, **kwargs)
+
+    def respond(self, *args, **kwargs) -> dict:
+        self.signed_in = True
+        return super().respond(*args, **kwargs)
 
     def sms_user(self, username: str = "alice", **attributes) -> None:
         """A user with a phone number and an email address, SMS MFA enabled and preferred."""
