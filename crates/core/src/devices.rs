@@ -253,7 +253,10 @@ impl Core {
         mut device: DeviceRecord,
         status: DeviceStatus,
     ) -> Result<()> {
-        if self.device_status(pool, &device) == status {
+        // Nothing to write only when both the stored status and the one the policy shows are
+        // the one asked: a lapsed device told `not_remembered` must store it, or lifting the
+        // policy would remember it again.
+        if device.status == status && self.device_status(pool, &device) == status {
             return Ok(());
         }
         let now = self.now_millis();

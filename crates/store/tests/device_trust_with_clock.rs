@@ -282,6 +282,23 @@ async fn a_device_idle_past_the_lifetime_asks_for_the_second_factor_again(db: Te
     );
     assert_eq!(w.status(&key).await.unwrap(), "not_remembered");
     assert!(w.remembered_keys().await.is_empty());
+    // Told not_remembered while lapsed, it stays so when the lifetime is lifted.
+    let set = |status| AdminUpdateDeviceStatusRequest {
+        user_pool_id: w.pool.clone(),
+        username: "ana".into(),
+        device_key: key.clone(),
+        device_remembered_status: Some(status),
+    };
+    w.core
+        .admin_update_device_status(set(DeviceRememberedStatusType::NotRemembered))
+        .await
+        .unwrap();
+    w.core
+        .set_device_policy(&w.pool, DevicePolicy::default())
+        .await
+        .unwrap();
+    assert_eq!(w.status(&key).await.unwrap(), "not_remembered");
+    w.core.set_device_policy(&w.pool, policy).await.unwrap();
     // Remembered again by an administrator: trusted from now.
     w.core
         .admin_update_device_status(AdminUpdateDeviceStatusRequest {
