@@ -42,7 +42,7 @@ pub(crate) struct SignInStep<'a> {
 }
 
 /// Whether the pool records sign-in events.
-pub(crate) fn records_events(pool: &UserPoolRecord) -> bool {
+pub fn records_events(pool: &UserPoolRecord) -> bool {
     matches!(
         pool.pool
             .user_pool_add_ons
@@ -184,21 +184,31 @@ impl Core {
                 None => return Ok(None),
             },
         };
+        // A password step starts its event (the Session it may answer, SRP's, started none).
         let existing = match step.session {
-            Some(s) => {
+            Some(s) if step.checked != Checked::Password => {
                 self.auth_events()
                     .auth_event_by_session(&pool.id, &session_key(s))
                     .await?
             }
-            None => None,
+            _ => None,
         };
         let mut judged = None;
         let mut event = match existing {
             Some(e) => e,
             // Only the password step starts an event (SRP's first call checks nothing).
             None if step.checked == Checked::Password => {
-                let Some(user) = self.find_user(pool, step.username.unwrap_or("")).await? else {
-                    return Ok(None);
+                // The flow hands over the user it signed in; a refused step is looked up.
+                let signed_in = result
+                    .as_ref()
+                    .ok()
+                    .and_then(|s| s.user.as_deref().cloned());
+                let user = match signed_in {
+                    Some(u) => u,
+                    None => match self.find_user(pool, step.username.unwrap_or("")).await? {
+                        Some(u) => u,
+                        None => return Ok(None),
+                    },
                 };
                 let (event, trusted) = self
                     .new_sign_in_event(pool, &user, caller, step.device_key)

@@ -14,11 +14,16 @@
 //!
 //! Misses are not cached, so a new pool or client is usable at once everywhere. Nothing that
 //! revokes (sessions, users, devices) is cached.
+//!
+//! The risk configuration a sign-in through a client is judged by (risk.rs) is kept with its
+//! pool: its write announces the pool's change, and dropping the pool drops it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
+
+use gatehouse_wire::RiskConfigurationType;
 
 use crate::store::{AppClientRecord, UserPoolRecord};
 use crate::Core;
@@ -100,6 +105,8 @@ pub(crate) struct Generation(u64);
 pub(crate) struct RecordCache {
     pools: Map<UserPoolRecord>,
     clients: Map<AppClientRecord>,
+    /// By `pool_id/client_id`: the pool's id, and the configuration (None: there is none).
+    risk: Map<(String, Option<RiskConfigurationType>)>,
     /// Bumped by every drop; see [`Generation`].
     generation: AtomicU64,
     /// When the feed last vouched, in ms after `epoch` (0: not since it was last live).
@@ -115,6 +122,7 @@ impl Default for RecordCache {
         RecordCache {
             pools: Map::default(),
             clients: Map::default(),
+            risk: Map::default(),
             generation: AtomicU64::new(0),
             vouched_ms: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -178,6 +186,33 @@ impl RecordCache {
         self.dropped();
         self.pools.forget(id);
         self.clients.retain(|c| c.pool_id != id);
+        self.risk.retain(|(pool_id, _)| pool_id != id);
+    }
+
+    /// The risk configuration that judges sign-ins of `pool_id` through `client_id`.
+    pub(crate) fn risk(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Option<Option<RiskConfigurationType>> {
+        self.fresh(&self.risk, &format!("{pool_id}/{client_id}"))
+            .map(|(_, c)| c)
+    }
+
+    pub(crate) fn put_risk(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        config: &Option<RiskConfigurationType>,
+        read_at: Generation,
+    ) {
+        let entry = (pool_id.to_string(), config.clone());
+        self.keep(
+            &self.risk,
+            &format!("{pool_id}/{client_id}"),
+            &entry,
+            read_at,
+        );
     }
 
     pub(crate) fn client(&self, id: &str) -> Option<AppClientRecord> {
@@ -197,6 +232,7 @@ impl RecordCache {
         self.dropped();
         self.pools.clear();
         self.clients.clear();
+        self.risk.clear();
     }
 
     /// The feed delivered the change of `key` (`pool:ID` / `client:ID`).

@@ -160,9 +160,12 @@ impl Core {
             && config.compromised_credentials_risk_configuration.is_none()
             && config.risk_exception_configuration.is_none();
         // Only the ids: the scope's configuration is removed (the client inherits the pool's).
+        let echo = self.records.echo_of(format!("pool:{}", pool.id));
         self.pools()
             .put_risk_configuration(&pool.id, &client_id, (!empty).then_some(&config))
             .await?;
+        self.records.forget_pool(&pool.id);
+        echo.heard().await;
         Ok(SetRiskConfigurationResponse {
             risk_configuration: config,
         })
@@ -197,12 +200,17 @@ impl Core {
         }
     }
 
-    /// The configuration a sign-in through `client_id` is judged by: the client's, else the pool's.
+    /// The configuration a sign-in through `client_id` is judged by: the client's, else the
+    /// pool's (cached with the pool, record_cache.rs).
     pub(crate) async fn effective_risk_configuration(
         &self,
         pool: &UserPoolRecord,
         client_id: &str,
     ) -> Result<Option<RiskConfigurationType>> {
+        if let Some(config) = self.records.risk(&pool.id, client_id) {
+            return Ok(config);
+        }
+        let read_at = self.records.generation();
         let both = self
             .pools()
             .risk_configurations(&pool.id, &[client_id, ""])
@@ -210,7 +218,9 @@ impl Core {
         let (own, pools): (Vec<_>, Vec<_>) = both
             .into_iter()
             .partition(|c| c.client_id.as_deref() == Some(client_id));
-        Ok(own.into_iter().chain(pools).next())
+        let config = own.into_iter().chain(pools).next();
+        self.records.put_risk(&pool.id, client_id, &config, read_at);
+        Ok(config)
     }
 
     /// The user's risk for this sign-in; None in a skipped address range.
@@ -442,7 +452,7 @@ impl Core {
 }
 
 /// "2026-12-03 23:47:12 UTC" for epoch ms.
-fn utc_time(ms: i64) -> String {
+pub(crate) fn utc_time(ms: i64) -> String {
     let format =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))

@@ -124,6 +124,14 @@ const UPDATE_APP_CLIENT: &str =
 const DELETE_APP_CLIENT: &str =
     "WITH d AS (DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2 RETURNING client_id) \
      SELECT pg_notify('gatehouse_records', 'client:' || client_id) FROM d";
+/// A risk configuration is cached with its pool: its write announces the pool.
+const PUT_RISK_CONFIGURATION: &str =
+    "WITH w AS (INSERT INTO risk_configurations (pool_id, client_id, doc) VALUES ($1, $2, $3) \
+     ON CONFLICT (pool_id, client_id) DO UPDATE SET doc = excluded.doc RETURNING pool_id) \
+     SELECT pg_notify('gatehouse_records', 'pool:' || pool_id) FROM w";
+const DELETE_RISK_CONFIGURATION: &str =
+    "WITH d AS (DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2 RETURNING pool_id) \
+     SELECT pg_notify('gatehouse_records', 'pool:' || pool_id) FROM d";
 
 /// The visible pool ids travel as one array, whatever their number.
 const ONLY_POOL_IDS: &str = " AND id = ANY($2)";

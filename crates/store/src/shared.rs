@@ -11,7 +11,8 @@
 //! - `pool_ids`, the value a list of pool ids travels as (with `ONLY_POOL_IDS`);
 //! - the statements written in each dialect: `UPDATE_USER_POOL`, `DELETE_USER_POOL`,
 //!   `UPDATE_APP_CLIENT`, `DELETE_APP_CLIENT`, `ONLY_POOL_IDS`, `MESSAGES`,
-//!   `SWAP_SIGN_IN_COUNTER`, `REVOKE_DEVICE_SESSIONS`, `SPARE_DEVICE_SESSION`, `ANNOUNCE_RESET`.
+//!   `SWAP_SIGN_IN_COUNTER`, `REVOKE_DEVICE_SESSIONS`, `SPARE_DEVICE_SESSION`, `ANNOUNCE_RESET`,
+//!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`.
 //!
 //! Macros rather than functions generic over the database: those would need sqlx bounds for
 //! every type bound or read, and sqlx has no driver-independent `rows_affected`.
@@ -667,21 +668,18 @@ macro_rules! pool_store {
                     client_id: &str,
                     config: Option<&gatehouse_wire::RiskConfigurationType>,
                 ) -> StoreResult<()> {
+                    // The pool's change is announced with the write: other processes cache
+                    // the configurations with the pool.
                     let q = match config {
-                        Some(c) => sqlx::query(
-                            "INSERT INTO risk_configurations (pool_id, client_id, doc) VALUES ($1, $2, $3) \
-                             ON CONFLICT (pool_id, client_id) DO UPDATE SET doc = excluded.doc",
-                        )
-                        .bind(pool_id)
-                        .bind(client_id)
-                        .bind(to_json(c)?),
-                        None => sqlx::query(
-                            "DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2",
-                        )
-                        .bind(pool_id)
-                        .bind(client_id),
+                        Some(c) => sqlx::query(PUT_RISK_CONFIGURATION)
+                            .bind(pool_id)
+                            .bind(client_id)
+                            .bind(to_json(c)?),
+                        None => sqlx::query(DELETE_RISK_CONFIGURATION)
+                            .bind(pool_id)
+                            .bind(client_id),
                     };
-                    q.execute(&self.pool).await.map_err(backend)?;
+                    q.fetch_all(&self.pool).await.map_err(backend)?;
                     Ok(())
                 }
             }
@@ -1790,30 +1788,31 @@ macro_rules! auth_event_store {
                     since: i64,
                     limit: u32,
                 ) -> StoreResult<SignInHistory> {
-                    let latest: Vec<String> = sqlx::query_scalar(
-                        "SELECT response FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
-                         AND created_at > $3 ORDER BY created_at DESC, event_id DESC LIMIT $4",
+                    // One statement: the latest responses (kind 0, newest first), then a row
+                    // of kind 1 if the user ever passed, and of kind 2 if from this address;
+                    // both answered from the index of passes, whatever the user's history.
+                    let rows: Vec<(i32, String, i64, String)> = sqlx::query_as(
+                        "SELECT 0 AS kind, response, created_at, event_id FROM \
+                           (SELECT response, created_at, event_id FROM auth_events \
+                            WHERE pool_id = $1 AND username_key = $2 AND created_at > $3 \
+                            ORDER BY created_at DESC, event_id DESC LIMIT $4) latest \
+                         UNION ALL SELECT 1, 'Pass', 0, '' WHERE EXISTS (SELECT 1 FROM auth_events \
+                           WHERE pool_id = $1 AND username_key = $2 AND response = 'Pass') \
+                         UNION ALL SELECT 2, 'Pass', 0, '' WHERE EXISTS (SELECT 1 FROM auth_events \
+                           WHERE pool_id = $1 AND username_key = $2 AND response = 'Pass' AND ip = $5) \
+                         ORDER BY kind, created_at DESC, event_id DESC",
                     )
                     .bind(pool_id)
                     .bind(username_key)
                     .bind(since)
                     .bind(limit as i64)
+                    .bind(address)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(backend)?;
-                    // Both answered from the index of passes, whatever the user's history.
-                    let (has_passed, from_address): (bool, bool) = sqlx::query_as(
-                        "SELECT EXISTS (SELECT 1 FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
-                         AND response = 'Pass'), \
-                         EXISTS (SELECT 1 FROM auth_events WHERE pool_id = $1 AND username_key = $2 \
-                         AND response = 'Pass' AND ip = $3)",
-                    )
-                    .bind(pool_id)
-                    .bind(username_key)
-                    .bind(address)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(backend)?;
+                    let has_passed = rows.iter().any(|r| r.0 == 1);
+                    let from_address = rows.iter().any(|r| r.0 == 2);
+                    let latest = rows.into_iter().filter(|r| r.0 == 0).map(|r| r.1).collect();
                     Ok(SignInHistory {
                         latest,
                         has_passed,

@@ -106,6 +106,12 @@ const UPDATE_APP_CLIENT: &str =
 const DELETE_APP_CLIENT: &str =
     "DELETE FROM app_clients WHERE pool_id = $1 AND client_id = $2 RETURNING client_id";
 
+const PUT_RISK_CONFIGURATION: &str =
+    "INSERT INTO risk_configurations (pool_id, client_id, doc) VALUES ($1, $2, $3) \
+     ON CONFLICT (pool_id, client_id) DO UPDATE SET doc = excluded.doc";
+const DELETE_RISK_CONFIGURATION: &str =
+    "DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2";
+
 /// The visible pool ids travel as one JSON array, whatever their number.
 const ONLY_POOL_IDS: &str = " AND id IN (SELECT value FROM json_each($2))";
 

@@ -203,8 +203,20 @@ impl Core {
     }
 
     /// After the password (and the user's state) passed: an MFA challenge, device SRP, or
-    /// tokens.
+    /// tokens; the step names the user.
     pub(super) async fn second_factor_or_device(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        device: Option<DeviceRecord>,
+    ) -> Result<AuthStep> {
+        let mut step = self.next_after_password(pool, client, user, device).await?;
+        step.user = Some(Box::new(user.clone()));
+        Ok(step)
+    }
+
+    async fn next_after_password(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,

@@ -41,6 +41,8 @@ pub(crate) struct AuthStep {
     pub session: Option<String>,
     pub challenge_parameters: Option<BTreeMap<String, String>>,
     pub authentication_result: Option<AuthenticationResultType>,
+    /// The user whose first factor passed, for the sign-in's event (auth_events.rs); not sent.
+    pub user: Option<Box<UserRecord>>,
 }
 
 impl AuthStep {

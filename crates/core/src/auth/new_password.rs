@@ -57,6 +57,7 @@ impl Core {
             session: Some(self.new_challenge_session(pool, client, user, CHALLENGE)),
             challenge_parameters: Some(parameters),
             authentication_result: None,
+            user: Some(Box::new(user.clone())),
         })
     }
 
