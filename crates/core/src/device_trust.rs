@@ -9,10 +9,14 @@
 //!   (the second factor, then device SRP) makes it trusted again, as does UpdateDeviceStatus
 //!   `remembered`.
 //! - **Cap**: when a device becomes remembered and the user then has more than `max_remembered`,
-//!   the least recently used others are forgotten, their refresh tokens and access tokens
-//!   revoked with them (ForgetDevice's rule). Every request that remembers a device applies the
-//!   cap to the whole list it reads after its own write, so simultaneous ones end within it.
+//!   the least recently used are forgotten, their refresh tokens and access tokens revoked with
+//!   them (ForgetDevice's rule), and the user is told by email. Every request that remembers a
+//!   device applies the cap to the whole list it reads after its own write, ranked the same way
+//!   by all, so simultaneous ones end within it and never forget the newest.
 
+use crate::codes::Letter;
+use crate::messages::{Medium, Purpose};
+use crate::risk::utc_time;
 use crate::store::{DevicePolicy, DeviceRecord, DeviceStatus, UserPoolRecord};
 use crate::{Core, CoreError, Result};
 
@@ -45,14 +49,15 @@ pub(crate) fn status_under(policy: &DevicePolicy, d: &DeviceRecord, now: i64) ->
     }
 }
 
-/// Which of `remembered` (one user's remembered devices) go to keep at most `max`, never
-/// `kept`: the least recently used first.
-fn over_the_cap<'a>(remembered: &'a [DeviceRecord], max: u32, kept: &str) -> Vec<&'a DeviceRecord> {
+/// Which of `remembered` (one user's remembered devices) go to keep at most `max`: the least
+/// recently used first. The ranking is the same whoever reads the list, so simultaneous
+/// requests agree: the most recently used device (the one just remembered, whose use is now)
+/// is never forgotten, and the last request to read leaves at most `max`.
+fn over_the_cap(remembered: &[DeviceRecord], max: u32) -> Vec<&DeviceRecord> {
     let excess = remembered.len().saturating_sub(max as usize);
-    let mut others: Vec<&DeviceRecord> =
-        remembered.iter().filter(|d| d.device_key != kept).collect();
-    others.sort_by_key(|d| (last_used(d), d.device_key.clone()));
-    others.into_iter().take(excess).collect()
+    let mut ranked: Vec<&DeviceRecord> = remembered.iter().collect();
+    ranked.sort_by_key(|d| (last_used(d), d.device_key.clone()));
+    ranked.into_iter().take(excess).collect()
 }
 
 /// A policy as an operator gives it: a lifetime of 1–3650 days, a cap of 1–1000 devices.
@@ -111,13 +116,72 @@ impl Core {
                 break;
             }
         }
-        for d in over_the_cap(&remembered, max, kept) {
-            // Gone already (another request's cap) is as good.
-            self.devices()
+        let mut forgotten = Vec::new();
+        for d in over_the_cap(&remembered, max) {
+            // Gone already (another request's cap) is as good, and that request tells the user.
+            if self
+                .devices()
                 .forget_device(&pool.id, &d.device_key, now, None)
-                .await?;
-            tracing::info!(pool_id = %pool.id, device_key = %d.device_key, "forgot the least recently used remembered device: over the pool's cap");
+                .await?
+            {
+                tracing::info!(pool_id = %pool.id, device_key = %d.device_key, "forgot the least recently used remembered device: over the pool's cap");
+                forgotten.push(d);
+            }
         }
+        if !forgotten.is_empty() {
+            let new = remembered.iter().find(|d| d.device_key == kept);
+            // The devices are forgotten whether or not the message can be sent.
+            if let Err(e) = self
+                .tell_of_forgotten_devices(pool, username_key, new, &forgotten, max)
+                .await
+            {
+                tracing::error!(error = %e, pool_id = %pool.id, "telling the user of devices forgotten by the cap failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// The user's email (if they have an address) saying which devices the cap forgot.
+    async fn tell_of_forgotten_devices(
+        &self,
+        pool: &UserPoolRecord,
+        username_key: &str,
+        new: Option<&DeviceRecord>,
+        forgotten: &[&DeviceRecord],
+        max: u32,
+    ) -> Result<()> {
+        let Some(user) = self.users().user(&pool.id, username_key).await? else {
+            return Ok(());
+        };
+        let Some(address) = user.attributes.get("email") else {
+            return Ok(());
+        };
+        let name = |d: &DeviceRecord| d.name.clone().unwrap_or_else(|| d.device_key.clone());
+        let list: String = forgotten
+            .iter()
+            .map(|d| format!("- {} (last used {})\n", name(d), utc_time(last_used(d))))
+            .collect();
+        let body =
+            format!(
+            "Your account {user} now remembers the device {new}. It may remember at most {max}, \
+             so the least recently used is no longer remembered, and was signed out:\n\n\
+             {list}\nIf you do not recognise {new}, change your password.\n",
+            user = user.username,
+            new = new.map(name).unwrap_or_else(|| "you just signed in with".into()),
+        );
+        self.send(
+            &user,
+            Letter {
+                medium: Medium::Email,
+                destination: address,
+                purpose: Purpose::DeviceForgotten,
+                subject: Some("A device was signed out".into()),
+                body,
+                code: None,
+                attribute: "email",
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -203,20 +267,28 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_forgets_the_least_recently_used_but_never_the_new_one() {
+    fn the_cap_forgets_the_least_recently_used_in_one_order_for_every_reader() {
         let list = vec![
             device("old", DeviceStatus::Remembered, 10),
-            device("new", DeviceStatus::Remembered, 5),
+            device("new", DeviceStatus::Remembered, 40),
             device("mid", DeviceStatus::Remembered, 20),
-            device("recent", DeviceStatus::Remembered, 30),
+            device("b-tie", DeviceStatus::Remembered, 30),
+            device("a-tie", DeviceStatus::Remembered, 30),
         ];
         let keys =
             |v: Vec<&DeviceRecord>| v.iter().map(|d| d.device_key.clone()).collect::<Vec<_>>();
-        assert_eq!(keys(over_the_cap(&list, 2, "new")), ["old", "mid"]);
-        assert_eq!(keys(over_the_cap(&list, 4, "new")), Vec::<String>::new());
+        assert_eq!(keys(over_the_cap(&list, 3)), ["old", "mid"]);
+        assert_eq!(keys(over_the_cap(&list, 5)), Vec::<String>::new());
+        // Used in the same millisecond: the key decides, the same way in every request.
         assert_eq!(
-            keys(over_the_cap(&list, 1, "recent")),
-            ["new", "old", "mid"]
+            keys(over_the_cap(&list, 1)),
+            ["old", "mid", "a-tie", "b-tie"]
+        );
+        let mut reversed = list.clone();
+        reversed.reverse();
+        assert_eq!(
+            keys(over_the_cap(&reversed, 1)),
+            keys(over_the_cap(&list, 1))
         );
     }
 

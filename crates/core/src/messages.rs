@@ -40,6 +40,8 @@ pub enum Purpose {
     VerifyAttribute,
     /// Threat protection's notice of a risky sign-in (risk.rs).
     RiskNotification,
+    /// The remembered-device cap forgot a device (device_trust.rs).
+    DeviceForgotten,
 }
 
 impl Purpose {
@@ -51,6 +53,7 @@ impl Purpose {
             Purpose::Mfa => "MFA",
             Purpose::VerifyAttribute => "VERIFY_ATTRIBUTE",
             Purpose::RiskNotification => "RISK_NOTIFICATION",
+            Purpose::DeviceForgotten => "DEVICE_FORGOTTEN",
         }
     }
 }

@@ -326,6 +326,7 @@ fn default_subject(purpose: Purpose) -> &'static str {
         Purpose::Mfa => "Your authentication code",
         Purpose::SignUp | Purpose::VerifyAttribute => "Your verification code",
         Purpose::RiskNotification => "New sign-in attempt",
+        Purpose::DeviceForgotten => "A device was signed out",
     }
 }
 
