@@ -8,6 +8,8 @@ Elements are found by role and label, as a person would find them.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from console_support import *  # noqa: F401,F403 - fixtures and helpers
@@ -309,3 +311,45 @@ def test_development_mode_opens_the_console_under_a_banner(page, tmp_path):
         expect(page.get_by_text("Development mode: the console is open without sign-in.")).to_be_visible()
     finally:
         srv.stop()
+
+
+def test_threat_protection_is_switched_on_the_pool_page_and_a_users_events_are_listed_and_marked(
+        page, console_server, admin_api):
+    pool_id, client_id = tracked_pool_with_ana(admin_api, "events-pool")
+    sign_in(page, console_server)
+    page.get_by_role("link", name="events-pool").click()
+    threat = page.get_by_role("group", name="Threat protection")
+    expect(threat.get_by_role("radio", name="Off")).to_be_checked()
+    threat.get_by_role("radio", name="Audit").check()
+    threat.get_by_role("button", name="Save threat protection").click()
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    expect(threat.get_by_role("radio", name="Audit")).to_be_checked()
+    described = admin_api.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert described["UserPoolAddOns"] == {"AdvancedSecurityMode": "AUDIT"}
+
+    remember_new_device(admin_api, client_id, "ana's phone")
+    with pytest.raises(admin_api.exceptions.NotAuthorizedException):
+        admin_api.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                AuthParameters={"USERNAME": "ana", "PASSWORD": "Wrong-passw0rd!"})
+    page.get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="ana").click()
+    events = page.get_by_role("table", name="Sign-in events")
+    rows = events.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    # Newest first: the failure, then the sign-in that remembered the phone.
+    expect(rows.nth(0)).to_contain_text("Fail")
+    expect(rows.nth(1)).to_contain_text("Pass")
+    expect(rows.nth(1)).to_contain_text("127.0.0.1")
+    rows.nth(0).get_by_role("button", name=re.compile(r"^Mark the SignIn of .* invalid$")).click()
+    expect(page.get_by_role("status")).to_have_text("The event's feedback was saved.")
+    expect(page.get_by_role("table", name="Sign-in events").locator("tbody tr").nth(0)).to_contain_text("Invalid")
+    listed = admin_api.admin_list_user_auth_events(UserPoolId=pool_id, Username="ana")["AuthEvents"]
+    assert listed[0]["EventResponse"] == "Fail"
+    assert listed[0]["EventFeedback"]["FeedbackValue"] == "Invalid"
+    assert "EventFeedback" not in listed[1]
+
+
+def test_a_pool_without_threat_protection_shows_no_events_section(page, console_server, admin_api):
+    tracked_pool_with_ana(admin_api, "quiet-pool")
+    open_user(page, console_server, "quiet-pool")
+    expect(page.get_by_role("heading", name="Sign-in events")).to_have_count(0)

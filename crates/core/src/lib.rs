@@ -40,6 +40,7 @@ mod verified_tokens;
 
 use std::sync::Arc;
 
+pub use auth_events::records_events;
 pub use env::{Clock, Entropy, OsEntropy, ShiftedClock, SystemClock};
 pub use error::CoreError;
 pub use record_cache::reading_through;

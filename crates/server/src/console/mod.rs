@@ -20,11 +20,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use gatehouse_core::console::{ConsoleSession, SeenVersion, CONSOLE_IDLE_MS};
-use gatehouse_core::Core;
+use gatehouse_core::{records_events, Core};
 use gatehouse_wire::validate::Validate;
 use gatehouse_wire::{
-    raw, AdminForgetDeviceRequest, AdminGetUserRequest, AdminListDevicesRequest, AdminScope,
-    AdminUpdateDeviceStatusRequest, ApiError, AttributeType, CreateUserPoolRequest,
+    raw, AdminForgetDeviceRequest, AdminGetUserRequest, AdminListDevicesRequest,
+    AdminListUserAuthEventsRequest, AdminScope, AdminUpdateAuthEventFeedbackRequest,
+    AdminUpdateDeviceStatusRequest, ApiError, AttributeType, AuthEventType, CreateUserPoolRequest,
     DeleteUserPoolRequest, DeviceConfigurationType, ListUserPoolsRequest, ListUsersRequest,
     Operation, UserPoolMfaType,
 };

@@ -21,6 +21,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         )
         .route("/console/pools/{id}/mfa", post(save_mfa))
         .route(
+            "/console/pools/{id}/threat-protection",
+            post(save_threat_protection),
+        )
+        .route(
             "/console/pools/{id}/password-policy",
             post(save_password_policy),
         )
@@ -179,6 +183,8 @@ struct PoolPage {
     /// most a user may have; empty: no limit.
     remembered_days: String,
     max_remembered: String,
+    /// `UserPoolAddOns.AdvancedSecurityMode`: "OFF", "AUDIT" or "ENFORCED".
+    threat_protection: String,
     password: PasswordPolicyType,
     identifiers: Identifiers,
     messages: Messages,
@@ -211,6 +217,7 @@ struct Messages {
 enum Section {
     Device,
     DevicePolicy,
+    ThreatProtection,
     Mfa,
     Password,
     Messages,
@@ -317,6 +324,11 @@ async fn pool_view(state: &AppState, v: &Visitor, id: &str, shown: PoolPageState
             .max_remembered
             .map(|m| m.to_string())
             .unwrap_or_default(),
+        threat_protection: p
+            .user_pool_add_ons
+            .as_ref()
+            .map(|a| a.advanced_security_mode.to_string())
+            .unwrap_or_else(|| "OFF".into()),
         password: p
             .policies
             .as_ref()
@@ -523,6 +535,45 @@ async fn update_pool_section(
     core.update_user_pool_as_seen(req, SeenVersion(Some(seen)))
         .await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+struct ThreatProtectionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    mode: String,
+}
+
+/// Threat protection's mode, `UserPoolAddOns` of UpdateUserPool (risk rules: core's `risk.rs`).
+async fn save_threat_protection(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ConsoleForm(form): ConsoleForm<ThreatProtectionForm>,
+) -> Response {
+    let v = match poster(&state, &headers, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let core = state.api.core();
+    let saved = async {
+        v.may(core, Operation::UpdateUserPool, Some(&id))?;
+        // The API's own validation judges the mode.
+        let mode = text(&form.mode);
+        update_pool_section(
+            core,
+            &id,
+            form.version,
+            |_| json!({ "UserPoolAddOns": { "AdvancedSecurityMode": mode } }),
+        )
+        .await
+    }
+    .await;
+    let done = format!("{}/pools/{id}?notice=saved", base(&state));
+    pool_action_answer(&state, &v, &id, saved, &done, Section::ThreatProtection).await
 }
 
 #[derive(Deserialize)]

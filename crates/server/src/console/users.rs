@@ -1,6 +1,7 @@
 //! A pool's users: the list with its search and the Create user form, the pool's groups, and a
 //! user's page: enable or disable, reset the password, delete, attributes, groups, MFA, devices,
-//! and (with `--dev`) the messages sent to the user.
+//! sign-in events and their feedback (where the pool records them), and (with `--dev`) the
+//! messages sent to the user.
 
 use super::*;
 use gatehouse_wire::GroupType;
@@ -59,6 +60,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route(
             "/console/pools/{id}/users/{username}/devices/{key}/status",
             post(set_device_status),
+        )
+        .route(
+            "/console/pools/{id}/users/{username}/events/{event}/feedback",
+            post(event_feedback),
         )
 }
 
@@ -480,6 +485,7 @@ fn notice_text(code: &str) -> &'static str {
         "group_removed" => "The user was removed from the group.",
         "forgotten" => "The device was forgotten.",
         "status" => "The device's status was changed.",
+        "feedback" => "The event's feedback was saved.",
         _ => "",
     }
 }
@@ -491,6 +497,18 @@ struct DeviceRow {
     last_ip: String,
     last_sign_in: String,
     first_seen: String,
+}
+
+/// One sign-in event (AdminListUserAuthEvents).
+struct EventRow {
+    id: String,
+    when: String,
+    kind: String,
+    response: String,
+    risk: String,
+    device: String,
+    ip: String,
+    feedback: String,
 }
 
 /// One message of the development outbox.
@@ -519,6 +537,10 @@ struct UserPage {
     /// The pool's groups the user is not in.
     addable: Vec<String>,
     devices: Vec<DeviceRow>,
+    /// `Some` where the pool records sign-in events (threat protection AUDIT or ENFORCED).
+    events: Option<Vec<EventRow>>,
+    /// The next page of events.
+    events_next: Option<String>,
     /// `Some` in development mode only.
     outbox: Option<Vec<OutboxRow>>,
     read_only: bool,
@@ -539,13 +561,22 @@ struct UserPageState {
     mfa_error: Option<String>,
     group_error: Option<String>,
     device_error: Option<String>,
+    event_error: Option<String>,
+    /// The page of events shown (its NextToken); None: the newest.
+    events_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserQuery {
+    notice: Option<String>,
+    events: Option<String>,
 }
 
 async fn user_page(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path((id, username)): Path<(String, String)>,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<UserQuery>,
 ) -> Response {
     let v = match visitor(&state, &headers).await {
         Ok(v) => v,
@@ -554,6 +585,7 @@ async fn user_page(
     let notice = q.notice.as_deref().map(notice_text).map(str::to_string);
     let shown = UserPageState {
         notice,
+        events_page: q.events.filter(|t| !t.is_empty()),
         ..Default::default()
     };
     user_view(&state, &v, &id, &username, shown).await
@@ -617,17 +649,31 @@ async fn user_view(
         } else {
             None
         };
+        // Events exist only where the pool records them.
+        let events = if records_events(&pool) {
+            v.may(core, Operation::AdminListUserAuthEvents, Some(id))?;
+            let mut body =
+                serde_json::json!({ "UserPoolId": id, "Username": user.username, "MaxResults": 20 });
+            if let Some(t) = &shown.events_page {
+                body["NextToken"] = t.clone().into();
+            }
+            let req: AdminListUserAuthEventsRequest =
+                api_request::<raw::AdminListUserAuthEventsRequest, _>(body)?;
+            Some(core.admin_list_user_auth_events(req).await?)
+        } else {
+            None
+        };
         Ok::<_, ApiError>((
             pool,
             user,
             devices,
             names(groups),
             names(pool_groups),
-            outbox,
+            (events, outbox),
         ))
     }
     .await;
-    let (pool, user, devices, groups, pool_groups, outbox) = match read {
+    let (pool, user, devices, groups, pool_groups, (events, outbox)) = match read {
         Ok(r) => r,
         Err(e) => return api_refusal(state, v, &e),
     };
@@ -651,6 +697,14 @@ async fn user_view(
             }
         })
         .collect();
+    let events_next = events.as_ref().and_then(|e| e.next_token.clone());
+    let events = events.map(|e| {
+        e.auth_events
+            .unwrap_or_default()
+            .into_iter()
+            .map(event_row)
+            .collect()
+    });
     let outbox = outbox.map(|messages| {
         messages
             .into_iter()
@@ -676,6 +730,7 @@ async fn user_view(
         &shown.mfa_error,
         &shown.group_error,
         &shown.device_error,
+        &shown.event_error,
     ]
     .iter()
     .any(|e| e.is_some());
@@ -707,6 +762,8 @@ async fn user_view(
         groups,
         addable,
         devices,
+        events,
+        events_next,
         outbox,
         read_only: v.read_only(),
         shown,
@@ -1180,4 +1237,70 @@ async fn set_device_status(
     }
     .await;
     user_action_answer(&state, &v, (&id, &username), done, "status", beside_devices).await
+}
+
+/// An event as its row shows it.
+fn event_row(e: AuthEventType) -> EventRow {
+    let context = e.event_context_data.unwrap_or_default();
+    let risk = e.event_risk.unwrap_or_default();
+    let risk = match (risk.risk_level, risk.risk_decision) {
+        (Some(level), Some(decision)) => format!("{level} ({decision})"),
+        (None, Some(decision)) => decision.to_string(),
+        (level, None) => level.map(|l| l.to_string()).unwrap_or_default(),
+    };
+    EventRow {
+        id: e.event_id.unwrap_or_default(),
+        when: e.creation_date.map(date).unwrap_or_default(),
+        kind: e.event_type.map(|t| t.to_string()).unwrap_or_default(),
+        response: e.event_response.map(|r| r.to_string()).unwrap_or_default(),
+        risk,
+        device: context.device_name.unwrap_or_default(),
+        ip: context.ip_address.unwrap_or_default(),
+        feedback: e
+            .event_feedback
+            .map(|f| f.feedback_value.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize)]
+struct FeedbackForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// AdminUpdateAuthEventFeedback: the operator marks an event Valid or Invalid.
+async fn event_feedback(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, username, event)): Path<(String, String, String)>,
+    ConsoleForm(form): ConsoleForm<FeedbackForm>,
+) -> Response {
+    let v = match poster(&state, &headers, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let core = state.api.core();
+    let done = async {
+        v.may(core, Operation::AdminUpdateAuthEventFeedback, Some(&id))?;
+        let req: AdminUpdateAuthEventFeedbackRequest =
+            api_request::<raw::AdminUpdateAuthEventFeedbackRequest, _>(serde_json::json!({
+                "UserPoolId": id,
+                "Username": username,
+                "EventId": event,
+                "FeedbackValue": form.value,
+            }))?;
+        core.admin_update_auth_event_feedback(req).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    user_action_answer(&state, &v, (&id, &username), done, "feedback", |e| {
+        UserPageState {
+            event_error: Some(e),
+            ..Default::default()
+        }
+    })
+    .await
 }
