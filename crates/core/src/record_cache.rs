@@ -328,6 +328,29 @@ mod tests {
         assert!(started.elapsed() >= ECHO_WAIT);
     }
 
+    #[test]
+    fn a_pools_risk_configurations_go_with_the_pool() {
+        let cache = RecordCache::default();
+        let config = Some(RiskConfigurationType {
+            user_pool_id: Some("p".into()),
+            ..Default::default()
+        });
+        let read_at = cache.generation();
+        cache.put_risk("p", "c1", &config, read_at);
+        cache.put_risk("p", "c2", &None, read_at);
+        cache.put_risk("q", "c3", &None, read_at);
+        assert_eq!(cache.risk("p", "c1"), Some(config.clone()));
+        // "None" (no configuration) is an answer too, not a miss.
+        assert_eq!(cache.risk("p", "c2"), Some(None));
+        cache.forget_pool("p");
+        assert_eq!(cache.risk("p", "c1"), None);
+        assert_eq!(cache.risk("p", "c2"), None);
+        assert_eq!(cache.risk("q", "c3"), Some(None));
+        // A read begun before the drop cannot put back what it read.
+        cache.put_risk("p", "c1", &config, read_at);
+        assert_eq!(cache.risk("p", "c1"), None);
+    }
+
     #[tokio::test]
     async fn without_a_vouching_feed_a_write_does_not_wait() {
         let cache = RecordCache::default();
