@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from cluster import fresh_database
+from lambda_runtime import LambdaRuntime
 from support import PASSWORD, GatehouseCluster, GatehouseServer, gatehouse_binary, new_app_client, new_confirmed_user
 
 PROCESSES = int(os.environ.get("GATEHOUSE_TEST_PROCESSES") or "0")
@@ -49,11 +50,26 @@ def pytest_report_header(config):
     return "gatehouse: one process on SQLite"
 
 
+# The key the shared server signs its Lambda invocations with (test_triggers.py checks them).
+LAMBDA_SIGNING = {"AWS_ACCESS_KEY_ID": "AKIDTRIGGERS0000", "AWS_SECRET_ACCESS_KEY": "trigger-signing-secret",
+                  "AWS_SESSION_TOKEN": ""}
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def lambda_runtime():
+    """The Lambda Invoke API the shared server runs the pools' triggers on (lambda_runtime.py)."""
+    runtime = LambdaRuntime()
+    yield runtime
+    runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, lambda_runtime):
     base = tmp_path_factory.mktemp("gatehouse")
+    triggers = ["--lambda-endpoint", lambda_runtime.url]
     if not PROCESSES:
-        srv = GatehouseServer(base / "data", base / "server.log").start()
+        srv = GatehouseServer(base / "data", base / "server.log", extra_args=tuple(triggers),
+                              env=LAMBDA_SIGNING).start()
         yield srv
         srv.stop()
         return
@@ -61,7 +77,8 @@ def server(tmp_path_factory):
         raise pytest.UsageError("GATEHOUSE_TEST_PROCESSES needs GATEHOUSE_TEST_DATABASE_URL (a PostgreSQL URL)")
     database_url, drop = fresh_database(DATABASE_URL, prefix=DATABASE_PREFIX)
     try:
-        srv = GatehouseCluster(gatehouse_binary(), database_url, processes=PROCESSES, workdir=base).start()
+        srv = GatehouseCluster(gatehouse_binary(), database_url, processes=PROCESSES, workdir=base,
+                               extra_args=triggers, env=LAMBDA_SIGNING).start()
         try:
             yield srv
         finally:

@@ -173,10 +173,11 @@ def free_port() -> int:
 
 class GatehouseServer:
     """One `gatehouse serve` process (`--dev` unless dev=False) on 127.0.0.1:<port> with a data
-    dir it may outlive. Logs (stderr) go to log_path, stdout to log_path + ".out"."""
+    dir it may outlive. Logs (stderr) go to log_path, stdout to log_path + ".out"; `env` is added
+    to the process's environment."""
 
     def __init__(self, data_dir: Path, log_path: Path, region: str = REGION, account_id: str = ACCOUNT_ID,
-                 dev: bool = True, extra_args: tuple[str, ...] = ()):
+                 dev: bool = True, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
         self.binary = gatehouse_binary()
         if not self.binary.exists():
             raise RuntimeError(f"gatehouse binary not found at {self.binary}; set GATEHOUSE_BIN")
@@ -186,6 +187,7 @@ class GatehouseServer:
         self.account_id = account_id
         self.dev = dev
         self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})
         self.stdout_path = Path(str(log_path) + ".out")
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
@@ -228,6 +230,7 @@ class GatehouseServer:
             stdin=subprocess.DEVNULL,
             stdout=self._out,
             stderr=self._log,
+            env={**os.environ, **self.env},
         )
         self._wait_healthy()
         return self

@@ -98,6 +98,12 @@ pub struct ServeArgs {
     /// Serve Prometheus metrics (GET /metrics) on this address [default: off].
     #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
+    /// The Lambda Invoke API that runs the pools' Lambda triggers (`sam local start-lambda`,
+    /// LocalStack, ...), e.g. http://127.0.0.1:3001; calls are signed with the AWS credentials of
+    /// the environment or ~/.aws/credentials [default: none: a pool naming a trigger fails the
+    /// operations that call it].
+    #[arg(long, env = "GATEHOUSE_LAMBDA_ENDPOINT", global = true)]
+    pub lambda_endpoint: Option<String>,
     /// Seconds a client may take to send a request's headers [default: 10].
     #[arg(long, env = "GATEHOUSE_HEADER_READ_TIMEOUT", global = true)]
     pub header_read_timeout: Option<u64>,
@@ -149,6 +155,7 @@ struct FileConfig {
     outbox_retention_days: Option<u32>,
     auth_event_retention_days: Option<u32>,
     metrics_listen: Option<String>,
+    lambda_endpoint: Option<String>,
     header_read_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     shutdown_timeout: Option<u64>,
@@ -184,6 +191,8 @@ pub struct Settings {
     pub auth_event_retention_days: u32,
     /// Where Prometheus metrics are served; None: nowhere.
     pub metrics_listen: Option<String>,
+    /// The Lambda Invoke API of the pools' triggers; None: none.
+    pub lambda_endpoint: Option<String>,
     pub limits: gatehouse_server::ConnectionLimits,
 }
 
@@ -321,6 +330,7 @@ impl Settings {
                 .or(file.auth_event_retention_days)
                 .unwrap_or(90),
             metrics_listen: a.metrics_listen.or(file.metrics_listen),
+            lambda_endpoint: a.lambda_endpoint.or(file.lambda_endpoint),
             limits: {
                 let d = gatehouse_server::ConnectionLimits::default();
                 let secs = std::time::Duration::from_secs;

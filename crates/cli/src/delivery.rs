@@ -1,6 +1,7 @@
 //! Which courier carries messages, from the configuration: `delivery = "log"` (default),
 //! `"smtp"` (email by SMTP; SMS by the webhook when one is configured, else the log) or
 //! `"webhook"` (everything to the webhook). The outbox keeps every message whatever the choice.
+//! Also the Lambda trigger client, from `lambda_endpoint` and the AWS credentials.
 
 use std::sync::Arc;
 
@@ -80,5 +81,97 @@ pub fn courier(
             "delivery = \"webhook\" needs a [webhook] table in the config file".to_string()
         }),
         other => Err(format!("unknown delivery {other:?}: log, smtp or webhook")),
+    }
+}
+
+/// The Lambda Invoke API client for `endpoint`, signing with the AWS credentials of the
+/// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) or of the
+/// shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials; profile
+/// `AWS_PROFILE`, else `default`); unsigned without any.
+pub fn lambda(
+    endpoint: &str,
+    region: &str,
+) -> Result<Arc<dyn gatehouse_core::triggers::LambdaInvoker>, String> {
+    let credentials = aws_credentials();
+    tracing::info!(
+        endpoint,
+        signed = credentials.is_some(),
+        "Lambda triggers are invoked through the Lambda Invoke API"
+    );
+    let client = gatehouse_delivery::LambdaClient::new(gatehouse_delivery::LambdaSettings {
+        endpoint: endpoint.to_string(),
+        credentials,
+        region: region.to_string(),
+        timeout: gatehouse_delivery::LAMBDA_TIMEOUT,
+    })?;
+    Ok(Arc::new(client))
+}
+
+fn aws_credentials() -> Option<gatehouse_delivery::LambdaCredentials> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        return Some(gatehouse_delivery::LambdaCredentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: env("AWS_SESSION_TOKEN"),
+        });
+    }
+    let file = env("AWS_SHARED_CREDENTIALS_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".aws/credentials")))?;
+    let text = std::fs::read_to_string(file).ok()?;
+    profile_credentials(
+        &text,
+        &env("AWS_PROFILE").unwrap_or_else(|| "default".into()),
+    )
+}
+
+/// One profile's keys from a shared-credentials file (INI: `[profile]`, `key = value`).
+fn profile_credentials(text: &str, profile: &str) -> Option<gatehouse_delivery::LambdaCredentials> {
+    let mut in_profile = false;
+    let (mut id, mut secret, mut token) = (None, None, None);
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_profile = name.trim() == profile;
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !in_profile {
+            continue;
+        }
+        let value = Some(value.trim().to_string());
+        match key.trim() {
+            "aws_access_key_id" => id = value,
+            "aws_secret_access_key" => secret = value,
+            "aws_session_token" => token = value,
+            _ => {}
+        }
+    }
+    Some(gatehouse_delivery::LambdaCredentials {
+        access_key_id: id?,
+        secret_access_key: secret?,
+        session_token: token,
+    })
+}
+
+#[cfg(test)]
+mod lambda_tests {
+    use super::profile_credentials;
+
+    #[test]
+    fn a_profiles_keys_are_read_from_the_shared_file() {
+        let text = "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s1\n\n\
+                    [dev]\naws_access_key_id=AKIDDEV\naws_secret_access_key=s2\naws_session_token=t\n";
+        let dev = profile_credentials(text, "dev").unwrap();
+        assert_eq!(dev.access_key_id, "AKIDDEV");
+        assert_eq!(dev.secret_access_key, "s2");
+        assert_eq!(dev.session_token.as_deref(), Some("t"));
+        assert_eq!(
+            profile_credentials(text, "default").unwrap().access_key_id,
+            "AKIDDEFAULT"
+        );
+        assert!(profile_credentials(text, "other").is_none());
     }
 }

@@ -205,7 +205,10 @@ async fn serve(s: Settings) -> Result<(), String> {
         None => Arc::new(SystemClock),
     };
     let (core, pool_stats) = open_core_on(&s, clock).await?;
-    let core = core.with_courier(courier);
+    let mut core = core.with_courier(courier);
+    if let Some(endpoint) = &s.lambda_endpoint {
+        core = core.with_lambda(delivery::lambda(endpoint, &s.region)?);
+    }
     // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
     // state and old outbox messages, and following other processes' pool and client changes.
     tokio::spawn({

@@ -63,6 +63,15 @@ pub enum CoreError {
     EnableSoftwareTokenMfa(String),
     #[error("{0}")]
     UserPoolAddOnNotEnabled(String),
+    /// A Lambda trigger ran and raised (triggers.rs).
+    #[error("{0}")]
+    UserLambdaValidation(String),
+    /// A Lambda trigger could not be run.
+    #[error("{0}")]
+    UnexpectedLambda(String),
+    /// A Lambda trigger answered something Cognito cannot read.
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -105,6 +114,9 @@ impl CoreError {
             CoreError::SoftwareTokenMfaNotFound(_) => "SoftwareTokenMFANotFoundException",
             CoreError::EnableSoftwareTokenMfa(_) => "EnableSoftwareTokenMFAException",
             CoreError::UserPoolAddOnNotEnabled(_) => "UserPoolAddOnNotEnabledException",
+            CoreError::UserLambdaValidation(_) => "UserLambdaValidationException",
+            CoreError::UnexpectedLambda(_) => "UnexpectedLambdaException",
+            CoreError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

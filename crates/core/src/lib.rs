@@ -34,6 +34,7 @@ pub mod sign_up;
 pub mod store;
 pub mod tags;
 pub mod tokens;
+pub mod triggers;
 pub mod user_pools;
 pub mod users;
 mod verified_tokens;
@@ -45,6 +46,7 @@ pub use env::{Clock, Entropy, OsEntropy, ShiftedClock, SystemClock};
 pub use error::CoreError;
 pub use record_cache::reading_through;
 pub use store::{Store, StoreError};
+pub use triggers::counting_lambda_time;
 
 /// Settings of the deployment that shape identifiers.
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ pub struct Core {
     pub(crate) entropy: Arc<dyn Entropy>,
     pub(crate) config: Arc<CoreConfig>,
     pub(crate) courier: Arc<dyn messages::Courier>,
+    pub(crate) lambda: Arc<dyn triggers::LambdaInvoker>,
     pub(crate) server_key: Arc<server_key::ServerKey>,
     pub(crate) key_cache: Arc<tokens::KeyCache>,
     pub(crate) records: Arc<record_cache::RecordCache>,
@@ -116,6 +119,7 @@ impl Core {
             entropy,
             config: Arc::new(config),
             courier,
+            lambda: Arc::new(triggers::NoLambdaEndpoint),
             server_key,
             key_cache: Arc::default(),
             records: Arc::default(),

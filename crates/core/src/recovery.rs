@@ -11,6 +11,7 @@ use crate::app_clients::{
 };
 use crate::messages::Purpose;
 use crate::store::{UserPoolRecord, UserRecord};
+use crate::triggers::{Call, Trigger};
 use crate::{passwords, Caller, Core, CoreError, Result};
 
 /// Cognito's lifetime of a password-reset code.
@@ -183,22 +184,33 @@ impl Core {
                 .await;
         }
         redeemed?;
-        self.modify_user(&pool, &user.username, |u| {
-            passwords::replace(self.entropy.as_ref(), &policy, u, &req.password)?;
-            if matches!(
-                u.status,
-                UserStatusType::ResetRequired | UserStatusType::ForceChangePassword
-            ) {
-                u.status = UserStatusType::Confirmed;
-            }
-            u.temporary_password_expires_at = None;
-            Ok(())
-        })
-        .await?;
+        let reset = self
+            .modify_user(&pool, &user.username, |u| {
+                passwords::replace(self.entropy.as_ref(), &policy, u, &req.password)?;
+                if matches!(
+                    u.status,
+                    UserStatusType::ResetRequired | UserStatusType::ForceChangePassword
+                ) {
+                    u.status = UserStatusType::Confirmed;
+                }
+                u.temporary_password_expires_at = None;
+                Ok(())
+            })
+            .await?;
         // A proven reset ends any lock.
         self.attempt_succeeded(&mut user).await?;
         self.record_account_event(&pool, &user, EventType::Passwordchange, true, caller)
             .await;
+        let call = Call {
+            pool: &pool,
+            trigger: Trigger::PostConfirmation,
+            source: "PostConfirmation_ConfirmForgotPassword",
+            user_name: &reset.username,
+            client_id: Some(&client.client_id),
+            caller,
+        };
+        self.post_confirmation_trigger(call, &reset, req.client_metadata.as_ref())
+            .await?;
         Ok(ConfirmForgotPasswordResponse {})
     }
 

@@ -1,5 +1,7 @@
 //! Self sign-up: SignUp, ConfirmSignUp, ResendConfirmationCode, AdminConfirmSignUp.
 
+use std::collections::BTreeMap;
+
 use gatehouse_wire::*;
 
 use crate::app_clients::{
@@ -9,6 +11,7 @@ use crate::attributes::{check_required, check_writes};
 use crate::codes::SIGN_UP_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
+use crate::triggers::{Call, PreSignUpAnswer, Trigger};
 use crate::users::username_key;
 use crate::{passwords, Caller, Core, CoreError, Result};
 
@@ -50,13 +53,42 @@ impl Core {
         check_required(p, &attributes)?;
         let policy = passwords::policy_of(p);
         passwords::check_policy(&policy, &password)?;
+        // PreSignUp sees what the caller gave (no `sub`), and may refuse or confirm the user.
+        let mut given_attributes = attributes.clone();
+        given_attributes.remove("sub");
+        let validation_data: Option<BTreeMap<String, String>> =
+            req.validation_data.as_ref().map(|v| {
+                v.iter()
+                    .map(|a| (a.name.clone(), a.value.clone().unwrap_or_default()))
+                    .collect()
+            });
+        let answer = self
+            .pre_sign_up_trigger(
+                Call {
+                    pool: &pool,
+                    trigger: Trigger::PreSignUp,
+                    source: "PreSignUp_SignUp",
+                    user_name: &identity.username,
+                    client_id: Some(&client.client_id),
+                    caller,
+                },
+                &given_attributes,
+                validation_data.as_ref(),
+                req.client_metadata.as_ref(),
+            )
+            .await?;
+        let auto_verified = verify_as_told(&mut attributes, &answer)?;
         let now = self.now_millis();
         let user = UserRecord {
             pool_id: pool.id.clone(),
             username_key: username_key(p, &identity.username),
             username: identity.username.clone(),
             sub: identity.sub.clone(),
-            status: UserStatusType::Unconfirmed,
+            status: if answer.auto_confirm_user {
+                UserStatusType::Confirmed
+            } else {
+                UserStatusType::Unconfirmed
+            },
             enabled: true,
             attributes,
             password: Some(passwords::make_record(
@@ -75,15 +107,20 @@ impl Core {
             failed_sign_ins: 0,
             locked_until: None,
         };
-        self.check_aliases_free(&pool, &user, false, true).await?;
-        self.insert_user(&pool, &user, false).await?;
-        let details = self
-            .send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
+        // An address PreSignUp verified becomes an alias taken over from any other holder.
+        self.check_aliases_free(&pool, &user, auto_verified, true)
             .await?;
+        self.insert_user(&pool, &user, auto_verified).await?;
+        let details = if answer.auto_confirm_user {
+            None
+        } else {
+            self.send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
+                .await?
+        };
         self.record_account_event(&pool, &user, EventType::Signup, true, caller)
             .await;
         Ok(SignUpResponse {
-            user_confirmed: false,
+            user_confirmed: answer.auto_confirm_user,
             user_sub: identity.sub,
             code_delivery_details: details,
             session: None,
@@ -135,11 +172,22 @@ impl Core {
             .await?;
         self.redeem_code(&user, Purpose::SignUp, &req.confirmation_code)
             .await?;
-        self.write_user(&pool, &user.username, force, |u| {
-            confirm(u);
-            Ok(())
-        })
-        .await?;
+        let confirmed = self
+            .write_user(&pool, &user.username, force, |u| {
+                confirm(u);
+                Ok(())
+            })
+            .await?;
+        let call = Call {
+            pool: &pool,
+            trigger: Trigger::PostConfirmation,
+            source: "PostConfirmation_ConfirmSignUp",
+            user_name: &confirmed.username,
+            client_id: Some(&client.client_id),
+            caller: &Caller::default(),
+        };
+        self.post_confirmation_trigger(call, &confirmed, req.client_metadata.as_ref())
+            .await?;
         Ok(ConfirmSignUpResponse { session: None })
     }
 
@@ -192,11 +240,47 @@ impl Core {
                 user.status
             )));
         }
-        self.modify_user(&pool, &user.username, |u| {
-            u.status = UserStatusType::Confirmed;
-            Ok(())
-        })
-        .await?;
+        let confirmed = self
+            .modify_user(&pool, &user.username, |u| {
+                u.status = UserStatusType::Confirmed;
+                Ok(())
+            })
+            .await?;
+        let call = Call {
+            pool: &pool,
+            trigger: Trigger::PostConfirmation,
+            source: "PostConfirmation_ConfirmSignUp",
+            user_name: &confirmed.username,
+            client_id: None,
+            caller: &Caller::default(),
+        };
+        self.post_confirmation_trigger(call, &confirmed, req.client_metadata.as_ref())
+            .await?;
         Ok(AdminConfirmSignUpResponse {})
     }
+}
+
+/// PreSignUp's autoVerifyEmail / autoVerifyPhone: the attribute must be there to be verified.
+/// Whether anything was verified.
+fn verify_as_told(
+    attributes: &mut BTreeMap<String, String>,
+    answer: &PreSignUpAnswer,
+) -> Result<bool> {
+    let mut verified = false;
+    for (told, attr) in [
+        (answer.auto_verify_email, "email"),
+        (answer.auto_verify_phone, "phone_number"),
+    ] {
+        if !told {
+            continue;
+        }
+        if attributes.get(attr).is_none_or(|v| v.is_empty()) {
+            return Err(CoreError::InvalidParameter(format!(
+                "PreSignUp verified {attr}, which the user does not have."
+            )));
+        }
+        attributes.insert(format!("{attr}_verified"), "true".into());
+        verified = true;
+    }
+    Ok(verified)
 }

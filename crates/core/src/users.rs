@@ -8,7 +8,8 @@ use crate::attributes::{check_deletable, check_writes, is_email, is_phone, to_wi
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
 use crate::store::{AliasClaim, FilterAttribute, UserFilter, UserPoolRecord, UserRecord};
-use crate::{pagination, passwords, Core, CoreError, Result, StoreError};
+use crate::triggers::{Call, Trigger};
+use crate::{pagination, passwords, Caller, Core, CoreError, Result, StoreError};
 
 /// Compare-and-swap rounds before a user write gives up (with [`crate::backoff`] between
 /// them, about two seconds in all).
@@ -408,6 +409,30 @@ impl Core {
         };
         let force = req.force_alias_creation == Some(true);
         self.check_aliases_free(&pool, &user, force, true).await?;
+        // PreSignUp may refuse the user; its flags do not apply to AdminCreateUser.
+        let mut given = user.attributes.clone();
+        given.remove("sub");
+        let validation_data: Option<std::collections::BTreeMap<String, String>> =
+            req.validation_data.as_ref().map(|v| {
+                v.iter()
+                    .map(|a| (a.name.clone(), a.value.clone().unwrap_or_default()))
+                    .collect()
+            });
+        let call = Call {
+            pool: &pool,
+            trigger: Trigger::PreSignUp,
+            source: "PreSignUp_AdminCreateUser",
+            user_name: &user.username,
+            client_id: None,
+            caller: &Caller::default(),
+        };
+        self.pre_sign_up_trigger(
+            call,
+            &given,
+            validation_data.as_ref(),
+            req.client_metadata.as_ref(),
+        )
+        .await?;
         self.insert_user(&pool, &user, force)
             .await
             .map_err(|e| match e {

@@ -1,5 +1,6 @@
 //! Couriers that carry Gatehouse's messages to people: confirmation codes, invitations
-//! (temporary passwords) and MFA codes.
+//! (temporary passwords) and MFA codes; and [`LambdaClient`], which invokes the pools' Lambda
+//! triggers through the Lambda Invoke API.
 //!
 //! Both implement [`gatehouse_core::messages::Courier`]:
 //!
@@ -53,10 +54,15 @@
 //!                          1_700_000_060, Duration::from_secs(300)));
 //! ```
 
+mod http;
+mod lambda;
 mod retry;
 mod smtp;
 mod webhook;
 
+pub use lambda::{
+    LambdaClient, LambdaCredentials, LambdaSettings, DEFAULT_TIMEOUT as LAMBDA_TIMEOUT,
+};
 pub use smtp::{SmtpConfig, SmtpCourier, SmtpSecurity};
 pub use webhook::{
     signature, verify_signature, WebhookConfig, WebhookCourier, ATTEMPT_HEADER, MESSAGE_ID_HEADER,

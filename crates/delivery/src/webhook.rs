@@ -2,7 +2,6 @@
 //! operator's (which then sends the SMS or email through whatever provider it likes).
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -12,12 +11,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use hyper::{Method, Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::{Deserialize, Serialize};
 
+use crate::http::error_chain;
 use crate::retry::{caused_by_tls, Backoff};
 use crate::smtp::{default_initial_backoff_ms, default_max_backoff_ms};
 
@@ -183,7 +179,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 /// the part of `X-Gatehouse-Signature` after `sha256=`, and rejects timestamps more than a
 /// few minutes from its clock; see [`verify_signature`].
 pub struct WebhookCourier {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: crate::http::HttpClient,
     uri: Uri,
     key: hmac::Key,
     timeout: Duration,
@@ -246,35 +242,7 @@ impl WebhookCourier {
             return Err("webhook: `timeout_ms` must be positive".into());
         }
 
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls = match hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(provider.clone())
-        {
-            Ok(builder) => builder,
-            Err(e) if https => {
-                return Err(format!(
-                    "webhook: cannot load the system's CA certificates for an https URL: {e}"
-                ))
-            }
-            // A plain http:// URL never uses TLS: an empty root store will do.
-            Err(_) => hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
-                rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| format!("webhook: TLS set-up: {e}"))?
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth(),
-            ),
-        };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(timeout));
-        let connector = tls.https_or_http().enable_http1().wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .http1_title_case_headers(true)
-            .build(connector);
+        let client = crate::http::client("webhook", https, timeout)?;
 
         Ok(WebhookCourier {
             client,
@@ -432,21 +400,6 @@ impl Courier for WebhookCourier {
             )));
         }
     }
-}
-
-/// An error and its causes on one line ("client error (Connect): tcp connect error: ...").
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
-    while let Some(e) = next {
-        let part = e.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        next = e.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! on every answer.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
@@ -132,16 +134,31 @@ async fn answer(
             run.await
         }
     };
-    match tokio::time::timeout(deadline, run).await {
-        Ok(answer) => answer,
-        Err(_) => {
-            tracing::warn!(
-                operation = op.name(),
-                deadline_ms = deadline.as_millis() as u64,
-                "operation abandoned at its deadline (database not answering?)"
-            );
-            metrics::counter!("gatehouse_operation_deadline_total").increment(1);
-            Err(ApiError::internal())
+    // Time spent waiting for Lambda triggers (each bounded on its own) does not count.
+    let lambda_ms = Arc::new(AtomicU64::new(0));
+    let run = gatehouse_core::counting_lambda_time(lambda_ms.clone(), run);
+    tokio::pin!(run);
+    let started = tokio::time::Instant::now();
+    loop {
+        let allowed = deadline + Duration::from_millis(lambda_ms.load(Ordering::Acquire));
+        match tokio::time::timeout_at(started + allowed, &mut run).await {
+            Ok(answer) => return answer,
+            // A trigger call began meanwhile: its wait extends the deadline.
+            Err(_)
+                if started.elapsed()
+                    < deadline + Duration::from_millis(lambda_ms.load(Ordering::Acquire)) =>
+            {
+                continue
+            }
+            Err(_) => {
+                tracing::warn!(
+                    operation = op.name(),
+                    deadline_ms = deadline.as_millis() as u64,
+                    "operation abandoned at its deadline (database not answering?)"
+                );
+                metrics::counter!("gatehouse_operation_deadline_total").increment(1);
+                return Err(ApiError::internal());
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ pub(crate) fn signature_matches(
     hmac::verify(key, string_to_sign, provided).is_ok()
 }
 
-#[cfg(test)]
+/// The signature of an outgoing request (`sign`), in hex.
 pub(crate) fn sign_hex(key: &hmac::Key, string_to_sign: &[u8]) -> String {
     hex(hmac::sign(key, string_to_sign).as_ref())
 }

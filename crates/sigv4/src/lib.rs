@@ -1,4 +1,5 @@
-//! AWS Signature Version 4 verification for requests to Gatehouse's cognito-idp endpoint.
+//! AWS Signature Version 4 verification for requests to Gatehouse's cognito-idp endpoint, and
+//! signing of the requests Gatehouse itself sends (the Lambda Invoke API: [`sign`]).
 //!
 //! The verifier rebuilds the canonical request from the request exactly as it arrived, derives
 //! the signing key for the credential's date, region and service, compares signatures in constant
@@ -589,34 +590,126 @@ impl Pending<'_> {
 
     /// The canonical request, rebuilt from the request as received.
     fn canonical_request(&self) -> Vec<u8> {
-        let req = self.request;
         let skip = self
             .parts
             .presigned
             .then_some(b"X-Amz-Signature".as_slice());
-        let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(req.method.as_bytes());
+        canonical_request(self.request, &self.query, skip, &self.signed_headers)
+    }
+}
+
+/// The canonical request of `req` over `signed_headers` (lower-case, sorted): what the verifier
+/// rebuilds and the signer signs.
+fn canonical_request(
+    req: &Request<'_>,
+    query: &[QueryParam],
+    skip: Option<&[u8]>,
+    signed_headers: &[String],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(req.method.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(canonical::canonical_uri(req.path).as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(canonical::canonical_query(query, skip).as_bytes());
+    out.push(b'\n');
+    for name in signed_headers {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        canonical::push_canonical_header_value(
+            &mut out,
+            canonical::header_values(req.headers, name),
+        );
         out.push(b'\n');
-        out.extend_from_slice(canonical::canonical_uri(req.path).as_bytes());
-        out.push(b'\n');
-        out.extend_from_slice(canonical::canonical_query(&self.query, skip).as_bytes());
-        out.push(b'\n');
-        for name in &self.signed_headers {
-            out.extend_from_slice(name.as_bytes());
-            out.push(b':');
-            canonical::push_canonical_header_value(
-                &mut out,
-                canonical::header_values(req.headers, name),
-            );
-            out.push(b'\n');
-        }
-        out.push(b'\n');
-        out.extend_from_slice(self.signed_headers.join(";").as_bytes());
-        out.push(b'\n');
-        // Non-S3 services hash the body they received; a client-sent x-amz-content-sha256 is
-        // only ever a signed header, never trusted as the payload hash.
-        out.extend_from_slice(crypto::hex(&crypto::sha256(req.body)).as_bytes());
-        out
+    }
+    out.push(b'\n');
+    out.extend_from_slice(signed_headers.join(";").as_bytes());
+    out.push(b'\n');
+    // Non-S3 services hash the body they received; a client-sent x-amz-content-sha256 is
+    // only ever a signed header, never trusted as the payload hash.
+    out.extend_from_slice(crypto::hex(&crypto::sha256(req.body)).as_bytes());
+    out
+}
+
+/// The headers that sign an outgoing request: add them to it as they are.
+#[derive(Clone)]
+pub struct Signed {
+    /// `X-Amz-Date`, unless the request carried one (then that one was signed).
+    pub amz_date: Option<String>,
+    /// `X-Amz-Security-Token`, for a credential with a session token.
+    pub security_token: Option<String>,
+    pub authorization: String,
+}
+
+impl fmt::Debug for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("amz_date", &self.amz_date)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signs `req` (its headers must include `host`) for `service` in `region` at `now`, over every
+/// header it has plus `X-Amz-Date` and the session token: the Authorization header and its
+/// companions, as an AWS SDK would send them. Gatehouse signs its calls to the Lambda Invoke API
+/// with it; the canonical request is the verifier's, so both sides read SigV4 one way.
+pub fn sign(
+    req: &Request<'_>,
+    access_key_id: &str,
+    credential: &Credential,
+    region: &str,
+    service: &str,
+    now: SystemTime,
+) -> Signed {
+    let timestamp = time::unix_seconds(now);
+    let given_date = canonical::canonical_header(req.headers, "x-amz-date")
+        .and_then(|d| String::from_utf8(d).ok());
+    let amz_date = given_date
+        .clone()
+        .unwrap_or_else(|| time::format_iso_basic(timestamp));
+    let date = amz_date.get(..8).unwrap_or_default().to_string();
+    let token = credential
+        .session_token()
+        .map(|t| t.expose().to_string())
+        .filter(|_| canonical::canonical_header(req.headers, "x-amz-security-token").is_none());
+    let mut headers: Vec<Header<'_>> = req.headers.to_vec();
+    if given_date.is_none() {
+        headers.push(("x-amz-date", amz_date.as_bytes()));
+    }
+    if let Some(t) = &token {
+        headers.push(("x-amz-security-token", t.as_bytes()));
+    }
+    let mut signed_headers: Vec<String> = headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
+    signed_headers.sort();
+    signed_headers.dedup();
+    let with_headers = Request {
+        headers: &headers,
+        ..*req
+    };
+    let query = canonical::parse_query(req.query);
+    let canonical = canonical_request(&with_headers, &query, None, &signed_headers);
+    let scope = format!("{date}/{region}/{service}/{TERMINATOR}");
+    let string_to_sign = format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        crypto::hex(&crypto::sha256(&canonical)),
+    );
+    let key = crypto::signing_key(
+        credential.secret_access_key().expose(),
+        &date,
+        region,
+        service,
+    );
+    let signature = crypto::sign_hex(&key, string_to_sign.as_bytes());
+    Signed {
+        amz_date: given_date.is_none().then_some(amz_date),
+        security_token: token,
+        authorization: format!(
+            "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={signature}",
+            signed_headers.join(";")
+        ),
     }
 }
 

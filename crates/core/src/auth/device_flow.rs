@@ -82,6 +82,8 @@ impl Core {
         client: &AppClientRecord,
         user: &UserRecord,
     ) -> Result<AuthenticationResultType> {
+        self.after_authentication(pool, &client.client_id, user, tracking(pool).is_some())
+            .await?;
         if tracking(pool).is_none() {
             return self.start_session(pool, client, user, None).await;
         }
@@ -295,6 +297,8 @@ impl Core {
         // challenge without a Session) cannot end someone else's sign-in with a wrong one;
         // guessing the 40-byte device secret is hopeless anyway.
         self.finish_pending(&state.id, PendingStep::DeviceSrpAuth)
+            .await?;
+        self.after_authentication(pool, &client.client_id, &user, false)
             .await?;
         let key = device.device_key.clone();
         self.device_authenticated(device, caller).await?;

@@ -32,6 +32,7 @@ use gatehouse_wire::*;
 use crate::app_clients::check_secret_hash;
 use crate::auth_events::{Checked, SignInStep};
 use crate::store::{AppClientRecord, DeviceRecord, UserPoolRecord, UserRecord};
+use crate::triggers::{requested, Requested};
 use crate::{Caller, Core, CoreError, Result};
 
 /// What a sign-in step answers: tokens, or the next challenge.
@@ -193,9 +194,17 @@ impl Core {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         let params = req.auth_parameters.unwrap_or_default();
         let flow = (Api::Public, req.auth_flow);
-        self.initiate(caller, &pool, &client, flow, Params(&params))
-            .await
-            .map(Into::into)
+        let told = Requested {
+            caller: caller.clone(),
+            validation_data: req.client_metadata,
+            client_metadata: None,
+        };
+        requested(
+            told,
+            self.initiate(caller, &pool, &client, flow, Params(&params)),
+        )
+        .await
+        .map(Into::into)
     }
 
     pub async fn admin_initiate_auth(
@@ -216,9 +225,17 @@ impl Core {
             None => caller,
         };
         let flow = (Api::Admin, req.auth_flow);
-        self.initiate(caller, &pool, &client, flow, Params(&params))
-            .await
-            .map(Into::into)
+        let told = Requested {
+            caller: caller.clone(),
+            validation_data: req.client_metadata,
+            client_metadata: None,
+        };
+        requested(
+            told,
+            self.initiate(caller, &pool, &client, flow, Params(&params)),
+        )
+        .await
+        .map(Into::into)
     }
 
     pub async fn respond_to_auth_challenge(
@@ -233,7 +250,12 @@ impl Core {
             req.session.as_deref(),
             Params(&responses),
         );
-        self.respond(caller, &pool, &client, answer)
+        let told = Requested {
+            caller: caller.clone(),
+            validation_data: None,
+            client_metadata: req.client_metadata,
+        };
+        requested(told, self.respond(caller, &pool, &client, answer))
             .await
             .map(Into::into)
     }
@@ -251,7 +273,12 @@ impl Core {
             req.session.as_deref(),
             Params(&responses),
         );
-        self.respond(caller, &pool, &client, answer)
+        let told = Requested {
+            caller: caller.clone(),
+            validation_data: None,
+            client_metadata: req.client_metadata,
+        };
+        requested(told, self.respond(caller, &pool, &client, answer))
             .await
             .map(Into::into)
     }
@@ -266,7 +293,11 @@ impl Core {
         params: &BTreeMap<String, String>,
     ) -> Result<AuthStep> {
         let params = Params(params);
-        let result = self.password_sign_in(pool, client, params).await;
+        let told = Requested {
+            caller: caller.clone(),
+            ..Default::default()
+        };
+        let result = requested(told, self.password_sign_in(pool, client, params)).await;
         self.record_password_step(caller, pool, client, params, result)
             .await
     }
@@ -301,13 +332,12 @@ impl Core {
         session: Option<&str>,
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthStep> {
-        self.respond(
-            caller,
-            pool,
-            client,
-            (challenge, session, Params(responses)),
-        )
-        .await
+        let told = Requested {
+            caller: caller.clone(),
+            ..Default::default()
+        };
+        let answer = (challenge, session, Params(responses));
+        requested(told, self.respond(caller, pool, client, answer)).await
     }
 
     async fn initiate(

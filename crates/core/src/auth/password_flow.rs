@@ -35,6 +35,8 @@ impl Core {
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
+        self.before_password_check(pool, &client.client_id, &user)
+            .await?;
         self.take_attempt(&mut user).await?;
         let right = user
             .password

@@ -188,6 +188,8 @@ impl Core {
             Some(u) => {
                 check_secret_hash_for(client, &[username, &u.username, &u.sub], secret_hash)?;
                 self.refuse_before_password(u)?;
+                self.before_password_check(pool, &client.client_id, u)
+                    .await?;
                 let record = u.password.as_ref().ok_or_else(incorrect)?;
                 let salt = Salt::from_hex(&record.salt).map_err(|_| incorrect())?;
                 let v = Verifier::from_base64(&record.verifier).map_err(|_| incorrect())?;

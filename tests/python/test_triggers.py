@@ -1,0 +1,323 @@
+"""Lambda triggers through boto3 (docs/triggers.md): the shared server invokes the pools'
+functions on the Lambda Invoke API the test serves (lambda_runtime.py), signed with SigV4 (checked
+here with botocore's own signer). Each test asserts the exact event Cognito sends for its trigger
+source (the shapes of AWS's documented examples; docs/design/lambda-triggers-cognito-events.md),
+what the function's answer does, and Cognito's errors when the function raises, answers late or
+answers something unreadable. No failure is a 500.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import LAMBDA_SIGNING
+from lambda_runtime import Raw
+from support import PASSWORD, REGION, GatehouseServer, SignInEnv, outbox_messages, tokens
+
+ALWAYS = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
+
+
+def error_of(e) -> tuple[str, str]:
+    return e.response["Error"]["Code"], e.response["Error"]["Message"]
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def answer_with(**response):
+    """A handler that answers the event with `response` members set."""
+    def handler(event):
+        event["response"].update(response)
+        return event
+    return handler
+
+
+def refuse(message: str):
+    def handler(event):
+        raise RuntimeError(message)
+    return handler
+
+
+def echo(event):
+    return event
+
+
+def pool_with(cognito, server, lambda_runtime, devices=None, **handlers) -> tuple[SignInEnv, dict[str, str]]:
+    """A SignInEnv whose pool names a function per trigger (PreSignUp=handler, ...); the
+    functions' names, by trigger."""
+    names = {trigger: unique(trigger) for trigger in handlers}
+    config = {trigger: lambda_runtime.function(names[trigger], h) for trigger, h in handlers.items()}
+    env = SignInEnv(cognito, server, devices=devices, LambdaConfig=config,
+                    AutoVerifiedAttributes=["email"])
+    return env, names
+
+
+def test_pre_sign_up_gets_cognitos_event_and_can_confirm_and_verify(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime,
+                           PreSignUp=answer_with(autoConfirmUser=True, autoVerifyEmail=True))
+    answer = cognito.sign_up(ClientId=env.client_id, Username="ann", Password=PASSWORD,
+                             UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+                             ValidationData=[{"Name": "invite", "Value": "x-123"}],
+                             ClientMetadata={"source": "web"})
+    assert answer["UserConfirmed"] is True
+    assert "CodeDeliveryDetails" not in answer
+    [event] = lambda_runtime.events(names["PreSignUp"])
+    assert event == {
+        "version": "1",
+        "triggerSource": "PreSignUp_SignUp",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "ann",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {
+            "userAttributes": {"email": "ann@example.com"},
+            "validationData": {"invite": "x-123"},
+            "clientMetadata": {"source": "web"},
+        },
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    }
+    user = cognito.admin_get_user(UserPoolId=env.pool, Username="ann")
+    assert user["UserStatus"] == "CONFIRMED"
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attributes["email_verified"] == "true"
+    # Confirmed by the trigger: no code was sent, and the user signs in at once.
+    assert outbox_messages(server, env.pool, "SIGN_UP", "ann") == []
+    assert "AccessToken" in tokens(env.password_auth("ann"))
+
+
+def test_without_an_answer_pre_sign_up_leaves_the_usual_confirmation(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PreSignUp=echo)
+    answer = cognito.sign_up(ClientId=env.client_id, Username="bob", Password=PASSWORD,
+                             UserAttributes=[{"Name": "email", "Value": "bob@example.com"}])
+    assert answer["UserConfirmed"] is False
+    assert answer["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    [event] = lambda_runtime.events(names["PreSignUp"])
+    # Nothing given: validationData is null and clientMetadata absent, as Cognito sends them.
+    assert event["request"] == {"userAttributes": {"email": "bob@example.com"}, "validationData": None}
+
+
+def test_a_pre_sign_up_that_raises_refuses_the_sign_up_in_cognitos_words(cognito, server, lambda_runtime):
+    env, _ = pool_with(cognito, server, lambda_runtime,
+                       PreSignUp=refuse("Registration from this domain is not allowed."))
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException) as e:
+        cognito.sign_up(ClientId=env.client_id, Username="eve", Password=PASSWORD,
+                        UserAttributes=[{"Name": "email", "Value": "eve@blocked.example"}])
+    # Cognito adds its own full stop after the function's message.
+    assert error_of(e.value) == ("UserLambdaValidationException",
+                                  "PreSignUp failed with error Registration from this domain is not allowed..")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=env.pool, Username="eve")
+
+
+@pytest.mark.parametrize("output, message", [
+    (b"not json at all", "Invalid lambda function output : Invalid JSON"),
+    (b"null", "Invalid lambda function output : Invalid JSON"),
+    (b'{"response": {"autoConfirmUser": "yes"}}', "Unrecognizable lambda output"),
+    (b'{"response": ["autoConfirmUser"]}', "Unrecognizable lambda output"),
+])
+def test_unreadable_answers_are_invalid_lambda_responses(cognito, server, lambda_runtime, output, message):
+    env, _ = pool_with(cognito, server, lambda_runtime, PreSignUp=lambda event: Raw(output))
+    with pytest.raises(cognito.exceptions.InvalidLambdaResponseException) as e:
+        cognito.sign_up(ClientId=env.client_id, Username="mal", Password=PASSWORD,
+                        UserAttributes=[{"Name": "email", "Value": "mal@example.com"}])
+    assert error_of(e.value) == ("InvalidLambdaResponseException", message)
+
+
+def test_a_function_that_is_missing_or_answers_late_is_an_unexpected_lambda_error(cognito, server, lambda_runtime):
+    missing = SignInEnv(cognito, server, LambdaConfig={
+        "PreSignUp": f"arn:aws:lambda:{REGION}:000000000000:function:{unique('nowhere')}"})
+    with pytest.raises(cognito.exceptions.UnexpectedLambdaException) as e:
+        cognito.sign_up(ClientId=missing.client_id, Username="kim", Password=PASSWORD)
+    assert error_of(e.value) == ("UnexpectedLambdaException",
+                                  "PreSignUp invocation failed due to error ResourceNotFoundException.")
+
+    def slow(event):
+        time.sleep(6)
+        return event
+    late, _ = pool_with(cognito, server, lambda_runtime, PreSignUp=slow)
+    started = time.monotonic()
+    with pytest.raises(cognito.exceptions.UnexpectedLambdaException) as e:
+        cognito.sign_up(ClientId=late.client_id, Username="kim", Password=PASSWORD)
+    waited = time.monotonic() - started
+    assert error_of(e.value) == (
+        "UnexpectedLambdaException",
+        "PreSignUp invocation failed due to error Socket timeout while invoking Lambda function.")
+    assert 4.5 < waited < 6, waited
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=late.pool, Username="kim")
+
+
+def test_admin_create_user_calls_pre_sign_up_without_a_client_and_ignores_its_flags(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PreSignUp=answer_with(autoConfirmUser=True))
+    cognito.admin_create_user(UserPoolId=env.pool, Username="cat", MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "cat@example.com"}],
+                              ClientMetadata={"by": "admin"})
+    [event] = lambda_runtime.events(names["PreSignUp"])
+    assert event["triggerSource"] == "PreSignUp_AdminCreateUser"
+    assert event["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
+    assert event["request"] == {"userAttributes": {"email": "cat@example.com"}, "validationData": None,
+                                "clientMetadata": {"by": "admin"}}
+    assert cognito.admin_get_user(UserPoolId=env.pool, Username="cat")["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+
+def test_post_confirmation_is_told_after_the_confirmation_which_stays_when_it_fails(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PostConfirmation=refuse("CRM is down."))
+    cognito.sign_up(ClientId=env.client_id, Username="dan", Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "dan@example.com"}])
+    code = outbox_messages(server, env.pool, "SIGN_UP", "dan")[-1]["Code"]
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException) as e:
+        cognito.confirm_sign_up(ClientId=env.client_id, Username="dan", ConfirmationCode=code,
+                                ClientMetadata={"step": "confirm"})
+    assert error_of(e.value) == ("UserLambdaValidationException", "PostConfirmation failed with error CRM is down..")
+    user = cognito.admin_get_user(UserPoolId=env.pool, Username="dan")
+    assert user["UserStatus"] == "CONFIRMED"
+    sub = {a["Name"]: a["Value"] for a in user["UserAttributes"]}["sub"]
+    [event] = lambda_runtime.events(names["PostConfirmation"])
+    assert event == {
+        "version": "1",
+        "triggerSource": "PostConfirmation_ConfirmSignUp",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "dan",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {
+            "userAttributes": {"sub": sub, "email": "dan@example.com", "email_verified": "true",
+                               "cognito:user_status": "CONFIRMED"},
+            "clientMetadata": {"step": "confirm"},
+        },
+        "response": {},
+    }
+
+
+def test_post_confirmation_follows_a_password_reset(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PostConfirmation=echo)
+    env.user("fay", email="fay@example.com", email_verified="true")
+    cognito.forgot_password(ClientId=env.client_id, Username="fay")
+    code = outbox_messages(server, env.pool, "FORGOT_PASSWORD", "fay")[-1]["Code"]
+    cognito.confirm_forgot_password(ClientId=env.client_id, Username="fay", ConfirmationCode=code,
+                                    Password="N3w-Passw0rd!")
+    [event] = lambda_runtime.events(names["PostConfirmation"])
+    assert event["triggerSource"] == "PostConfirmation_ConfirmForgotPassword"
+    assert event["request"]["userAttributes"]["cognito:user_status"] == "CONFIRMED"
+    # Admin confirmation: no client.
+    cognito.sign_up(ClientId=env.client_id, Username="gil", Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=env.pool, Username="gil")
+    event = lambda_runtime.events(names["PostConfirmation"])[-1]
+    assert (event["triggerSource"], event["callerContext"]["clientId"]) == (
+        "PostConfirmation_ConfirmSignUp", "CLIENT_ID_NOT_APPLICABLE")
+
+
+def test_pre_authentication_sees_the_sign_in_first_and_its_refusal_wins(cognito, server, lambda_runtime):
+    refused = set()
+
+    def gate(event):
+        if event["userName"] in refused:
+            raise RuntimeError("SPIKE_LOCKED")
+        return event
+    env, names = pool_with(cognito, server, lambda_runtime, PreAuthentication=gate)
+    env.user("hal", email="hal@example.com")
+    cognito.initiate_auth(ClientId=env.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                          AuthParameters={"USERNAME": "hal", "PASSWORD": PASSWORD},
+                          ClientMetadata={"app": "mobile"})
+    [event] = lambda_runtime.events(names["PreAuthentication"])
+    sub = event["request"]["userAttributes"]["sub"]
+    assert event == {
+        "version": "1",
+        "triggerSource": "PreAuthentication_Authentication",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "hal",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {
+            "userAttributes": {"sub": sub, "email": "hal@example.com", "cognito:user_status": "CONFIRMED"},
+            # InitiateAuth's ClientMetadata reaches PreAuthentication as validationData.
+            "validationData": {"app": "mobile"},
+        },
+        "response": {},
+    }
+    # SRP's first call is the sign-in's start too.
+    env.srp("hal").authenticate_user()
+    assert len(lambda_runtime.events(names["PreAuthentication"])) == 2
+    refused.add("hal")
+    for password in (PASSWORD, "Wrong-passw0rd!"):
+        with pytest.raises(cognito.exceptions.UserLambdaValidationException) as e:
+            env.password_auth("hal", password=password)
+        assert error_of(e.value) == ("UserLambdaValidationException",
+                                      "PreAuthentication failed with error SPIKE_LOCKED.")
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException):
+        env.srp("hal").authenticate_user()
+    # A user who does not exist is not the function's to judge.
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        env.password_auth("nobody")
+    assert {e["userName"] for e in lambda_runtime.events(names["PreAuthentication"])} == {"hal"}
+
+
+def test_post_authentication_is_told_of_a_new_device_and_can_stop_the_tokens(cognito, server, lambda_runtime):
+    stop = []
+
+    def after(event):
+        if stop:
+            raise RuntimeError("Audit log unavailable")
+        return event
+    env, names = pool_with(cognito, server, lambda_runtime, devices=ALWAYS, PostAuthentication=after)
+    env.user("ivy")
+    srp = env.srp("ivy")
+    first = srp.authenticate_user(client_metadata={"screen": "login"})
+    [event] = lambda_runtime.events(names["PostAuthentication"])
+    assert event["triggerSource"] == "PostAuthentication_Authentication"
+    assert event["request"]["newDeviceUsed"] is True
+    # RespondToAuthChallenge's ClientMetadata reaches it as clientMetadata.
+    assert event["request"]["clientMetadata"] == {"screen": "login"}
+    assert event["request"]["userAttributes"]["cognito:user_status"] == "CONFIRMED"
+    assert "NewDeviceMetadata" in first["AuthenticationResult"]
+    stop.append(True)
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException) as e:
+        env.password_auth("ivy")
+    assert error_of(e.value) == ("UserLambdaValidationException",
+                                  "PostAuthentication failed with error Audit log unavailable.")
+
+
+def test_invocations_are_signed_for_lambda_with_sigv4(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PreSignUp=echo)
+    cognito.sign_up(ClientId=env.client_id, Username="jo", Password=PASSWORD)
+    [call] = lambda_runtime.invocations(names["PreSignUp"])
+    arn = f"arn:aws:lambda:{REGION}:000000000000:function:{names['PreSignUp']}"
+    assert call.path == "/2015-03-31/functions/" + arn.replace(":", "%3A") + "/invocations"
+    assert call.headers["x-amz-invocation-type"] == "RequestResponse"
+    # botocore signs the same request at the same instant: the signatures agree.
+    request = AWSRequest(method="POST", url=f"{lambda_runtime.url}{call.path}", data=call.body,
+                         headers={"Content-Type": call.headers["content-type"],
+                                  "X-Amz-Invocation-Type": "RequestResponse",
+                                  "X-Amz-Date": call.headers["x-amz-date"]})
+    request.context["timestamp"] = call.headers["x-amz-date"]
+    credentials = Credentials(LAMBDA_SIGNING["AWS_ACCESS_KEY_ID"], LAMBDA_SIGNING["AWS_SECRET_ACCESS_KEY"])
+    signer = SigV4Auth(credentials, "lambda", REGION)
+    signature = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    assert call.headers["authorization"].startswith(
+        f"AWS4-HMAC-SHA256 Credential={LAMBDA_SIGNING['AWS_ACCESS_KEY_ID']}/{call.headers['x-amz-date'][:8]}"
+        f"/{REGION}/lambda/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-invocation-type, ")
+    assert call.headers["authorization"].endswith(f"Signature={signature}")
+
+
+def test_without_an_endpoint_a_named_trigger_fails_rather_than_being_skipped(tmp_path):
+    server = GatehouseServer(tmp_path / "data", tmp_path / "server.log").start()
+    try:
+        cognito = server.client()
+        env = SignInEnv(cognito, server, LambdaConfig={
+            "PreSignUp": f"arn:aws:lambda:{REGION}:000000000000:function:anything"})
+        with pytest.raises(cognito.exceptions.UnexpectedLambdaException) as e:
+            cognito.sign_up(ClientId=env.client_id, Username="lee", Password=PASSWORD)
+        assert error_of(e.value) == (
+            "UnexpectedLambdaException",
+            "PreSignUp invocation failed due to error no Lambda endpoint is configured (--lambda-endpoint).")
+        with pytest.raises(cognito.exceptions.UserNotFoundException):
+            cognito.admin_get_user(UserPoolId=env.pool, Username="lee")
+    finally:
+        server.stop()
