@@ -12,13 +12,17 @@ import time
 import uuid
 
 import pytest
+import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conftest import LAMBDA_SIGNING
 from lambda_runtime import Raw
-from support import PASSWORD, REGION, GatehouseServer, SignInEnv, outbox_messages, tokens
+from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
+from support import (PASSWORD, REGION, GatehouseServer, SignInEnv, new_confirmed_user, outbox_messages, tokens,
+                     verify_jwt)
+from test_devices import Devices
 
 ALWAYS = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
 
@@ -321,3 +325,162 @@ def test_without_an_endpoint_a_named_trigger_fails_rather_than_being_skipped(tmp
             cognito.admin_get_user(UserPoolId=env.pool, Username="lee")
     finally:
         server.stop()
+
+
+# --- PreTokenGeneration --------------------------------------------------------------------------
+
+
+def token_pool(cognito, server, lambda_runtime, handler, version: str | None, devices=None):
+    """A Devices env whose pool runs `handler` as PreTokenGeneration (version None: the bare
+    `PreTokenGeneration` ARN, V1_0), with a group `readers` (role, precedence 2) holding alice."""
+    name = unique("tokens")
+    arn = lambda_runtime.function(name, handler)
+    config = ({"PreTokenGeneration": arn} if version is None
+              else {"PreTokenGenerationConfig": {"LambdaArn": arn, "LambdaVersion": version}})
+    env = Devices(cognito, server, devices=devices, LambdaConfig=config)
+    env.user("alice", email="alice@example.com", email_verified="true")
+    role = "arn:aws:iam::000000000000:role/readers"
+    cognito.create_group(UserPoolId=env.pool, GroupName="readers", RoleArn=role, Precedence=2)
+    cognito.admin_add_user_to_group(UserPoolId=env.pool, Username="alice", GroupName="readers")
+    return env, name, role
+
+
+def test_pre_token_generation_v1_changes_the_id_token_and_the_groups_but_never_protected_claims(
+        cognito, server, lambda_runtime):
+    def customise(event):
+        event["response"]["claimsOverrideDetails"] = {
+            "claimsToAddOrOverride": {"tenant": "acme", "sub": "forged", "cognito:username": "mallory",
+                                      "email": "changed@example.com"},
+            "claimsToSuppress": ["email", "iss"],
+            "groupOverrideDetails": {"groupsToOverride": ["admins"], "iamRolesToOverride": [],
+                                     "preferredRole": None},
+        }
+        return event
+    env, name, role = token_pool(cognito, server, lambda_runtime, customise, None)
+    result = tokens(env.password_auth("alice"))
+    [event] = lambda_runtime.events(name)
+    sub = event["request"]["userAttributes"]["sub"]
+    assert event == {
+        "version": "1",
+        "triggerSource": "TokenGeneration_Authentication",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "alice",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {
+            "userAttributes": {"sub": sub, "email": "alice@example.com", "email_verified": "true",
+                               "cognito:user_status": "CONFIRMED"},
+            "groupConfiguration": {"groupsToOverride": ["readers"], "iamRolesToOverride": [role],
+                                   "preferredRole": role},
+        },
+        "response": {"claimsOverrideDetails": None},
+    }
+    id_claims = verify_jwt(env.issuer, result["IdToken"], "id", env.client_id)
+    access = env.access_claims(result["AccessToken"])
+    assert id_claims["tenant"] == "acme"
+    # Added and suppressed: suppressed. Protected: untouched.
+    assert "email" not in id_claims
+    assert (id_claims["sub"], id_claims["cognito:username"], id_claims["iss"]) == (sub, "alice", env.issuer)
+    assert id_claims["cognito:groups"] == ["admins"] and access["cognito:groups"] == ["admins"]
+    # Version 1 leaves the access token's own claims alone.
+    assert "tenant" not in access
+
+
+def test_pre_token_generation_v2_edits_both_tokens_and_scopes_and_cannot_take_the_device(
+        cognito, server, lambda_runtime):
+    def customise(event):
+        event["response"]["claimsAndScopeOverrideDetails"] = {
+            "idTokenGeneration": {"claimsToAddOrOverride": {"plan": {"tier": "gold"}, "seats": 5}},
+            "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme", "device_key": "forged"},
+                                      "claimsToSuppress": ["device_key", "username"],
+                                      "scopesToAdd": ["api/read", "api/write"],
+                                      "scopesToSuppress": ["api/write"]},
+        }
+        return event
+    env, name, _ = token_pool(cognito, server, lambda_runtime, customise, "V2_0", devices=ALWAYS)
+    first = tokens(env.sign_in("USER_SRP_AUTH"))
+    device, _ = env.confirm(first)
+    again = tokens(env.sign_in("USER_PASSWORD_AUTH", device=device))
+    refreshed = tokens(cognito.initiate_auth(ClientId=env.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
+                                             AuthParameters={"REFRESH_TOKEN": again["RefreshToken"],
+                                                             "DEVICE_KEY": device.key}))
+    events = lambda_runtime.events(name)
+    assert [e["triggerSource"] for e in events] == [
+        "TokenGeneration_Authentication", "TokenGeneration_AuthenticateDevice", "TokenGeneration_RefreshTokens"]
+    assert {e["version"] for e in events} == {"2"}
+    assert events[0]["request"]["scopes"] == ["aws.cognito.signin.user.admin"]
+    assert events[0]["response"] == {"claimsAndScopeOverrideDetails": None}
+    for result in (again, refreshed):
+        access = env.access_claims(result["AccessToken"])
+        id_claims = verify_jwt(env.issuer, result["IdToken"], "id", env.client_id)
+        assert (id_claims["plan"], id_claims["seats"]) == ({"tier": "gold"}, 5)
+        assert access["tenant"] == "acme"
+        # The device the refresh token is bound to stays in the access token, whatever it asks.
+        assert (access["device_key"], access["username"]) == (device.key, "alice")
+        assert access["scope"].split() == ["aws.cognito.signin.user.admin", "api/read"]
+
+
+def test_pre_token_generation_names_the_new_password_challenge(cognito, server, lambda_runtime):
+    env, name, _ = token_pool(cognito, server, lambda_runtime, echo, "V2_0")
+    cognito.admin_create_user(UserPoolId=env.pool, Username="ned", TemporaryPassword="Temp-Passw0rd!",
+                              MessageAction="SUPPRESS")
+    step = env.password_auth("ned", password="Temp-Passw0rd!")
+    assert step["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    tokens(env.respond("NEW_PASSWORD_REQUIRED", {"USERNAME": "ned", "NEW_PASSWORD": "N3w-Passw0rd!"},
+                       step["Session"]))
+    assert lambda_runtime.events(name)[-1]["triggerSource"] == "TokenGeneration_NewPasswordChallenge"
+
+
+def test_a_pre_token_generation_that_raises_gives_no_tokens(cognito, server, lambda_runtime):
+    env, _, _ = token_pool(cognito, server, lambda_runtime, refuse("Tenant suspended."), "V2_0")
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException) as e:
+        env.password_auth("alice")
+    assert error_of(e.value) == ("UserLambdaValidationException",
+                                 "PreTokenGeneration failed with error Tenant suspended..")
+
+
+def test_managed_login_fires_the_sign_in_triggers_and_pre_token_generation_once_as_hosted_auth(
+        cognito, server, lambda_runtime):
+    names = {t: unique(t) for t in ("PreAuthentication", "PostAuthentication", "PreTokenGeneration")}
+
+    suspended = []
+
+    def customise(event):
+        if suspended:
+            raise RuntimeError("Tenant suspended.")
+        event["response"]["claimsAndScopeOverrideDetails"] = {
+            "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme"}}}
+        return event
+    handlers = {"PreAuthentication": echo, "PostAuthentication": echo, "PreTokenGeneration": customise}
+    arns = {t: lambda_runtime.function(names[t], h) for t, h in handlers.items()}
+    pool = oauth_pool(cognito, domain=unique("hosted"), LambdaConfig={
+        "PreAuthentication": arns["PreAuthentication"], "PostAuthentication": arns["PostAuthentication"],
+        "PreTokenGenerationConfig": {"LambdaArn": arns["PreTokenGeneration"], "LambdaVersion": "V2_0"}})
+    client_id, _ = oauth_client(cognito, pool)
+    new_confirmed_user(cognito, pool, "alice", PASSWORD, email="alice@example.com")
+    browser = Browser(server.url)
+    verifier, challenge = pkce()
+    browser.sign_in(client_id, password=PASSWORD, scope="openid email", code_challenge=challenge,
+                    code_challenge_method="S256")
+    code = query_of(browser.redirect)["code"]
+    # The sign-in itself mints nothing anyone receives: no token trigger yet.
+    assert lambda_runtime.events(names["PreTokenGeneration"]) == []
+    assert [e["triggerSource"] for e in lambda_runtime.events(names["PreAuthentication"])] == [
+        "PreAuthentication_Authentication"]
+    assert len(lambda_runtime.events(names["PostAuthentication"])) == 1
+    answer = requests.post(f"{server.url}/oauth2/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "client_id": client_id,
+        "code_verifier": verifier})
+    assert answer.status_code == 200, answer.text
+    [event] = lambda_runtime.events(names["PreTokenGeneration"])
+    assert (event["triggerSource"], event["version"]) == ("TokenGeneration_HostedAuth", "2")
+    assert event["request"]["scopes"] == ["openid", "email"]
+    access = verify_jwt(f"{server.url}/{pool}", answer.json()["access_token"], "access")
+    assert access["tenant"] == "acme"
+    # Refused at the token endpoint: OAuth's invalid_request with Cognito's words, not a 500.
+    suspended.append(True)
+    answer = requests.post(f"{server.url}/oauth2/token", data={
+        "grant_type": "refresh_token", "refresh_token": answer.json()["refresh_token"], "client_id": client_id})
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {"error": "invalid_request",
+                             "error_description": "PreTokenGeneration failed with error Tenant suspended.."}

@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::store::{AppClientRecord, AuthSessionRecord, UserPoolRecord, UserRecord};
 use crate::tokens::lifetimes;
+use crate::triggers::TokenSource;
 use crate::{Core, CoreError, Result};
 
 const SECRET_LEN: usize = 32;
@@ -120,8 +121,9 @@ impl Core {
         let (session, token) = self
             .insert_session(pool, client, user, device_key, now_s)
             .await?;
+        let source = crate::triggers::sign_in_token_source();
         let mut result = self
-            .mint_tokens(pool, &client.client, user, &session, None)
+            .mint_tokens(pool, &client.client, user, &session, None, source)
             .await?;
         result.refresh_token = Some(token);
         Ok(result)
@@ -262,7 +264,14 @@ impl Core {
             new_token = Some(token);
         }
         let mut result = self
-            .mint_tokens(pool, &client.client, &user, &session, None)
+            .mint_tokens(
+                pool,
+                &client.client,
+                &user,
+                &session,
+                None,
+                TokenSource::RefreshTokens,
+            )
             .await?;
         result.refresh_token = new_token;
         Ok(result)

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::server_key::Sealed;
 use crate::store::{AuthSessionRecord, SigningKeyRecord, UserPoolRecord, UserRecord};
+use crate::triggers::{Claims, TokenSource};
 use crate::verified_tokens::TokenClaims;
 use crate::{Core, CoreError, Result};
 
@@ -364,6 +365,7 @@ impl Core {
         user: &UserRecord,
         session: &AuthSessionRecord,
         nonce: Option<&str>,
+        source: TokenSource,
     ) -> Result<AuthenticationResultType> {
         let scopes = match &session.scopes {
             Some(granted) => Some(self.live_scopes(&pool.id, granted).await?),
@@ -380,12 +382,13 @@ impl Core {
         let now = self.now_millis() / 1000;
         let iss = self.issuer(&pool.id);
         let event_id = crate::ids::uuid(self.entropy.as_ref());
-        let groups: Vec<String> = self
+        let user_groups = self
             .users()
             .groups_of_user(&pool.id, &user.username_key, None, 1000)
-            .await?
-            .into_iter()
-            .filter_map(|g| g.group_name)
+            .await?;
+        let groups: Vec<String> = user_groups
+            .iter()
+            .filter_map(|g| g.group_name.clone())
             .collect();
         let client_id = client.client_id.clone().unwrap_or_default();
 
@@ -444,6 +447,12 @@ impl Core {
         id.insert("iat".into(), json!(now));
         id.insert("jti".into(), json!(crate::ids::uuid(self.entropy.as_ref())));
 
+        let claims = Claims {
+            access: &mut access,
+            id: &mut id,
+        };
+        self.customise_tokens(pool, &client_id, user, source, &user_groups, claims)
+            .await?;
         let access_token = Self::sign(&keys.access, &Value::Object(access))?;
         let id_token = if with_id {
             if scopes.is_some() {

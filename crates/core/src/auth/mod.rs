@@ -197,7 +197,7 @@ impl Core {
         let told = Requested {
             caller: caller.clone(),
             validation_data: req.client_metadata,
-            client_metadata: None,
+            ..Default::default()
         };
         requested(
             told,
@@ -228,7 +228,7 @@ impl Core {
         let told = Requested {
             caller: caller.clone(),
             validation_data: req.client_metadata,
-            client_metadata: None,
+            ..Default::default()
         };
         requested(
             told,
@@ -245,16 +245,17 @@ impl Core {
     ) -> Result<RespondToAuthChallengeResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
+        let told = Requested {
+            caller: caller.clone(),
+            client_metadata: req.client_metadata,
+            challenge: Some(req.challenge_name.clone()),
+            ..Default::default()
+        };
         let answer = (
             req.challenge_name,
             req.session.as_deref(),
             Params(&responses),
         );
-        let told = Requested {
-            caller: caller.clone(),
-            validation_data: None,
-            client_metadata: req.client_metadata,
-        };
         requested(told, self.respond(caller, &pool, &client, answer))
             .await
             .map(Into::into)
@@ -268,16 +269,17 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let client = self.app_client(&pool.id, &req.client_id).await?;
         let responses = req.challenge_responses.unwrap_or_default();
+        let told = Requested {
+            caller: caller.clone(),
+            client_metadata: req.client_metadata,
+            challenge: Some(req.challenge_name.clone()),
+            ..Default::default()
+        };
         let answer = (
             req.challenge_name,
             req.session.as_deref(),
             Params(&responses),
         );
-        let told = Requested {
-            caller: caller.clone(),
-            validation_data: None,
-            client_metadata: req.client_metadata,
-        };
         requested(told, self.respond(caller, &pool, &client, answer))
             .await
             .map(Into::into)
@@ -295,6 +297,7 @@ impl Core {
         let params = Params(params);
         let told = Requested {
             caller: caller.clone(),
+            hosted: true,
             ..Default::default()
         };
         let result = requested(told, self.password_sign_in(pool, client, params)).await;
@@ -334,6 +337,7 @@ impl Core {
     ) -> Result<AuthStep> {
         let told = Requested {
             caller: caller.clone(),
+            hosted: true,
             ..Default::default()
         };
         let answer = (challenge, session, Params(responses));

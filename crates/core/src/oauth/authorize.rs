@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::scopes::{self, OPENID};
 use crate::store::{AppClientRecord, AuthorizationCodeRecord};
+use crate::triggers::TokenSource;
 use crate::{Core, CoreError, Result};
 
 /// How long an authorization code lives.
@@ -432,6 +433,7 @@ impl Core {
                         &user,
                         &session,
                         authz.nonce.as_deref(),
+                        TokenSource::HostedAuth,
                     )
                     .await?;
                 let expires = tokens.expires_in.unwrap_or(3600).to_string();

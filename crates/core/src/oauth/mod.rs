@@ -49,6 +49,13 @@ impl OAuthError {
 
     /// A store or other internal failure: logged by the caller, shown as `server_error`.
     pub fn internal(e: CoreError) -> Self {
+        // A Lambda trigger's refusal is the app's answer, said as Cognito says it.
+        if let CoreError::UserLambdaValidation(m)
+        | CoreError::UnexpectedLambda(m)
+        | CoreError::InvalidLambdaResponse(m) = &e
+        {
+            return OAuthError::new("invalid_request", m.clone());
+        }
         tracing::error!(error = %e, "OAuth request failed");
         OAuthError {
             error: "server_error",

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 
 use super::{code_hash, s256, scopes, OAuthError};
 use crate::store::AppClientRecord;
+use crate::triggers::TokenSource;
 use crate::{Core, CoreError};
 
 type OResult<T> = std::result::Result<T, OAuthError>;
@@ -183,7 +184,14 @@ impl Core {
             .map_err(OAuthError::internal)?
             .ok_or_else(|| invalid_grant("the sign-in has ended"))?;
         let tokens = self
-            .mint_tokens(&pool, &client.client, &user, &session, rec.nonce.as_deref())
+            .mint_tokens(
+                &pool,
+                &client.client,
+                &user,
+                &session,
+                rec.nonce.as_deref(),
+                TokenSource::HostedAuth,
+            )
             .await
             .map_err(OAuthError::internal)?;
         Ok(token_response(tokens, Some(refresh)))
