@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -20,8 +21,8 @@ from botocore.credentials import Credentials
 from conftest import LAMBDA_SIGNING
 from lambda_runtime import Raw
 from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
-from support import (PASSWORD, REGION, GatehouseServer, SignInEnv, new_confirmed_user, outbox_messages, tokens,
-                     verify_jwt)
+from support import (PASSWORD, PASSWORD_FLOWS, REGION, GatehouseServer, SignInEnv, new_app_client,
+                     new_confirmed_user, outbox_messages, tokens, verify_jwt)
 from test_devices import Devices
 
 ALWAYS = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
@@ -484,3 +485,149 @@ def test_managed_login_fires_the_sign_in_triggers_and_pre_token_generation_once_
     assert answer.status_code == 400, answer.text
     assert answer.json() == {"error": "invalid_request",
                              "error_description": "PreTokenGeneration failed with error Tenant suspended.."}
+
+
+# --- CUSTOM_AUTH: DefineAuthChallenge, CreateAuthChallenge, VerifyAuthChallengeResponse ------------
+
+
+def passwordless(codes: list[str]):
+    """The three challenge triggers of a passwordless sign-in by a code: a challenge until one is
+    answered right, tokens then, failure after three wrong answers. Create hands out the next
+    code of `codes`."""
+    def define(event):
+        rounds = event["request"]["session"]
+        r = event["response"]
+        if rounds and rounds[-1]["challengeName"] == "CUSTOM_CHALLENGE" and rounds[-1]["challengeResult"]:
+            r["issueTokens"] = True
+        elif sum(1 for x in rounds if x["challengeName"] == "CUSTOM_CHALLENGE") >= 3:
+            r["failAuthentication"] = True
+        elif rounds and rounds[0]["challengeName"] == "SRP_A" and len(rounds) == 1:
+            r["challengeName"] = "PASSWORD_VERIFIER"
+        else:
+            r["challengeName"] = "CUSTOM_CHALLENGE"
+        return event
+
+    def create(event):
+        code = codes.pop(0)
+        event["response"]["publicChallengeParameters"] = {"delivery": "EMAIL", "hint": "a***@example.com"}
+        event["response"]["privateChallengeParameters"] = {"code": code}
+        event["response"]["challengeMetadata"] = f"CODE-{code}"
+        return event
+
+    def verify(event):
+        expected = event["request"]["privateChallengeParameters"]["code"]
+        event["response"]["answerCorrect"] = event["request"]["challengeAnswer"] == expected
+        return event
+    return {"DefineAuthChallenge": define, "CreateAuthChallenge": create, "VerifyAuthChallengeResponse": verify}
+
+
+def custom_pool(cognito, server, lambda_runtime, codes, devices=None):
+    env, names = pool_with(cognito, server, lambda_runtime, devices=devices, **passwordless(codes))
+    env.client_id = new_app_client(cognito, env.pool, "custom",
+                                   ExplicitAuthFlows=[*PASSWORD_FLOWS, "ALLOW_CUSTOM_AUTH"])[0]
+    env.user("alice", email="alice@example.com")
+    return env, names
+
+
+def start_custom(env, **params):
+    return env.cognito.initiate_auth(ClientId=env.client_id, AuthFlow="CUSTOM_AUTH",
+                                     AuthParameters={"USERNAME": "alice", **params})
+
+
+def test_custom_auth_runs_define_create_verify_until_define_issues_tokens(cognito, server, lambda_runtime):
+    env, names = custom_pool(cognito, server, lambda_runtime, ["111111", "222222"])
+    first = start_custom(env)
+    assert first["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert first["ChallengeParameters"] == {"delivery": "EMAIL", "hint": "a***@example.com", "USERNAME": "alice"}
+    wrong = env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "000000"}, first["Session"])
+    # A wrong answer: Define asks again, Create makes a new challenge, with a new Session.
+    assert wrong["ChallengeName"] == "CUSTOM_CHALLENGE" and wrong["Session"] != first["Session"]
+    # The first challenge was answered: its Session is spent.
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "111111"}, first["Session"])
+    result = tokens(env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "222222"}, wrong["Session"],
+                                ))
+    assert env.access_claims(result["AccessToken"])["username"] == "alice"
+    defines = lambda_runtime.events(names["DefineAuthChallenge"])
+    assert [e["request"]["session"] for e in defines] == [
+        [],
+        [{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": "CODE-111111"}],
+        [{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": "CODE-111111"},
+         {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": True, "challengeMetadata": "CODE-222222"}],
+    ]
+    assert defines[0]["triggerSource"] == "DefineAuthChallenge_Authentication"
+    assert defines[0]["response"] == {"challengeName": None, "issueTokens": False, "failAuthentication": False}
+    create = lambda_runtime.events(names["CreateAuthChallenge"])[1]
+    assert create["triggerSource"] == "CreateAuthChallenge_Authentication"
+    assert create["request"]["challengeName"] == "CUSTOM_CHALLENGE"
+    assert create["request"]["session"] == defines[1]["request"]["session"]
+    verify = lambda_runtime.events(names["VerifyAuthChallengeResponse"])[-1]
+    assert verify["triggerSource"] == "VerifyAuthChallengeResponse_Authentication"
+    assert (verify["request"]["privateChallengeParameters"], verify["request"]["challengeAnswer"]) == (
+        {"code": "222222"}, "222222")
+    assert verify["response"] == {"answerCorrect": False}
+
+
+def test_custom_auth_fails_when_define_says_so_and_needs_all_three_triggers(cognito, server, lambda_runtime):
+    env, _ = custom_pool(cognito, server, lambda_runtime, ["1", "2", "3"])
+    step = start_custom(env)
+    for _ in range(2):
+        step = env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "no"}, step["Session"])
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as e:
+        env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "no"}, step["Session"])
+    assert error_of(e.value) == ("NotAuthorizedException", "Incorrect username or password.")
+    partial, _ = pool_with(cognito, server, lambda_runtime, DefineAuthChallenge=echo)
+    partial.client_id = new_app_client(cognito, partial.pool, "custom", ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH"])[0]
+    partial.user("alice")
+    with pytest.raises(cognito.exceptions.InvalidParameterException) as e:
+        start_custom(partial)
+    assert error_of(e.value) == ("InvalidParameterException",
+                                 "Custom auth lambda trigger is not configured for the user pool.")
+
+
+def test_custom_auth_after_srp_checks_the_password_first(cognito, server, lambda_runtime):
+    env, names = custom_pool(cognito, server, lambda_runtime, ["424242"])
+    srp = env.srp("alice")
+    step = start_custom(env, SRP_A=f"{srp.large_a_value:x}", CHALLENGE_NAME="SRP_A")
+    assert step["ChallengeName"] == "PASSWORD_VERIFIER"
+    assert set(step["ChallengeParameters"]) == {"SALT", "SRP_B", "SECRET_BLOCK", "USER_ID_FOR_SRP", "USERNAME"}
+    claim = srp.process_challenge(step["ChallengeParameters"], {"USERNAME": "alice"})
+    step = env.respond("PASSWORD_VERIFIER", claim, step.get("Session"))
+    assert step["ChallengeName"] == "CUSTOM_CHALLENGE"
+    tokens(env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "424242"}, step["Session"]))
+    assert [[r["challengeName"] for r in e["request"]["session"]]
+            for e in lambda_runtime.events(names["DefineAuthChallenge"])] == [
+        ["SRP_A"], ["SRP_A", "PASSWORD_VERIFIER"], ["SRP_A", "PASSWORD_VERIFIER", "CUSTOM_CHALLENGE"]]
+    # A wrong password never reaches the custom challenge.
+    bad = env.srp("alice", password="Wrong-passw0rd!")
+    step = start_custom(env, SRP_A=f"{bad.large_a_value:x}", CHALLENGE_NAME="SRP_A")
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        env.respond("PASSWORD_VERIFIER", bad.process_challenge(step["ChallengeParameters"], {"USERNAME": "alice"}))
+
+
+def test_one_custom_challenge_answered_at_once_many_times_goes_on_once(cognito, server, lambda_runtime):
+    env, _ = custom_pool(cognito, server, lambda_runtime, ["777777"])
+    step = start_custom(env)
+
+    def answer(_):
+        try:
+            return "tokens" if "AuthenticationResult" in env.respond(
+                "CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "777777"}, step["Session"]) else "other"
+        except cognito.exceptions.NotAuthorizedException:
+            return "refused"
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(answer, range(8)))
+    assert sorted(outcomes) == ["refused"] * 7 + ["tokens"], outcomes
+
+
+def test_custom_auth_keeps_devices_whole(cognito, server, lambda_runtime):
+    env, _ = custom_pool(cognito, server, lambda_runtime, ["1", "2"], devices=ALWAYS)
+    step = start_custom(env)
+    first = tokens(env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "1"}, step["Session"]))
+    device, _ = Devices.confirm(env, first)
+    # Presenting the remembered device: its SRP follows the custom challenge, as after a password.
+    step = start_custom(env, DEVICE_KEY=device.key)
+    answer = env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "2"}, step["Session"])
+    result = tokens(Devices.answer_device_challenges(env, answer, device))
+    assert env.access_claims(result["AccessToken"])["device_key"] == device.key
+    assert "NewDeviceMetadata" not in result

@@ -313,6 +313,9 @@ pub enum PendingStep {
     MfaSetup,
     #[serde(rename = "DEVICE_SRP_AUTH")]
     DeviceSrpAuth,
+    /// A custom authentication round (the challenge triggers, auth/custom_flow.rs).
+    #[serde(rename = "CUSTOM_CHALLENGE")]
+    CustomChallenge,
 }
 
 impl PendingStep {
@@ -325,6 +328,7 @@ impl PendingStep {
             PendingStep::SelectMfaType => "SELECT_MFA_TYPE",
             PendingStep::MfaSetup => "MFA_SETUP",
             PendingStep::DeviceSrpAuth => "DEVICE_SRP_AUTH",
+            PendingStep::CustomChallenge => "CUSTOM_CHALLENGE",
         }
     }
 }
@@ -349,6 +353,29 @@ pub struct PendingSignInRecord {
     /// What the MFA step needs besides the step's name.
     #[serde(default, skip_serializing_if = "PendingMfa::is_empty")]
     pub mfa: PendingMfa,
+    /// A custom authentication's rounds so far and its open challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<PendingCustom>,
+}
+
+/// A custom authentication in progress: what DefineAuthChallenge is shown (its `session`), and
+/// what CreateAuthChallenge kept for VerifyAuthChallengeResponse.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PendingCustom {
+    pub rounds: Vec<CustomRound>,
+    #[serde(default)]
+    pub private_parameters: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+}
+
+/// One round of a custom authentication, as the challenge triggers' `session` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomRound {
+    pub challenge_name: String,
+    pub challenge_result: bool,
+    pub challenge_metadata: Option<String>,
 }
 
 /// The second factor of a pending sign-in: the code sent by SMS or email (as a hash), the

@@ -16,6 +16,7 @@
 //! | the sealed `Session` of a challenge | [`challenge_session`] |
 
 mod challenge_session;
+mod custom_flow;
 mod device_flow;
 mod lockout;
 mod mfa_flow;
@@ -400,9 +401,7 @@ impl Core {
             AuthFlowType::RefreshTokenAuth | AuthFlowType::RefreshToken => {
                 self.refresh_flow(pool, client, params).await
             }
-            AuthFlowType::CustomAuth => Err(CoreError::InvalidParameter(
-                "CUSTOM_AUTH needs Lambda triggers, which this server does not run.".into(),
-            )),
+            AuthFlowType::CustomAuth => self.start_custom(pool, client, params).await,
             _ => Err(CoreError::InvalidParameter(format!(
                 "{} is not supported by this server yet.",
                 flow.as_str()
@@ -472,6 +471,10 @@ impl Core {
             }
             ChallengeNameType::DevicePasswordVerifier => {
                 self.verify_device_claim(pool, client, caller, responses)
+                    .await
+            }
+            ChallengeNameType::CustomChallenge => {
+                self.answer_custom_challenge(pool, client, session, responses)
                     .await
             }
             other => Err(CoreError::InvalidParameter(format!(

@@ -49,6 +49,7 @@ impl Core {
             created_at: self.now_millis(),
             expires_at,
             mfa: Default::default(),
+            custom: None,
         }
     }
 

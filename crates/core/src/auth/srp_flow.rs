@@ -21,7 +21,7 @@ use super::{check_secret_hash_for, expired_session, incorrect, AuthStep, Params}
 use crate::ids::hex;
 use crate::passwords::srp_pool_name;
 use crate::server_key::Sealed;
-use crate::store::{AppClientRecord, UserPoolRecord};
+use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
 use crate::{Core, CoreError, Result};
 
 /// How long a PASSWORD_VERIFIER challenge can be answered.
@@ -97,6 +97,9 @@ struct SrpState {
     /// Issued at (epoch ms).
     #[serde(rename = "t")]
     issued_at: i64,
+    /// The SRP step of a custom authentication (CUSTOM_AUTH with SRP_A).
+    #[serde(rename = "x", default, skip_serializing_if = "std::ops::Not::not")]
+    custom: bool,
 }
 
 pub(super) fn srp_error(e: SrpError) -> CoreError {
@@ -184,12 +187,36 @@ impl Core {
             None if crate::app_clients::prevents_existence_errors(client) => None,
             None => return Err(CoreError::user_not_found()),
         };
-        let (srp_user, salt, verifier) = match &user {
+        if let Some(u) = &user {
+            check_secret_hash_for(client, &[username, &u.username, &u.sub], secret_hash)?;
+            self.refuse_before_password(u)?;
+            self.before_password_check(pool, &client.client_id, u)
+                .await?;
+        }
+        self.password_verifier_challenge(
+            pool,
+            client,
+            user.as_ref(),
+            (username, secret_hash),
+            &srp_a,
+            false,
+        )
+    }
+
+    /// The PASSWORD_VERIFIER challenge for `user` (None: a stranger, answered with a decoy), its
+    /// state sealed in SECRET_BLOCK. `custom`: the SRP step of a custom authentication, whose
+    /// answer goes on to DefineAuthChallenge (custom_flow.rs).
+    pub(super) fn password_verifier_challenge(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: Option<&UserRecord>,
+        (username, secret_hash): (&str, Option<&str>),
+        srp_a: &PublicValue,
+        custom: bool,
+    ) -> Result<AuthStep> {
+        let (srp_user, salt, verifier) = match user {
             Some(u) => {
-                check_secret_hash_for(client, &[username, &u.username, &u.sub], secret_hash)?;
-                self.refuse_before_password(u)?;
-                self.before_password_check(pool, &client.client_id, u)
-                    .await?;
                 let record = u.password.as_ref().ok_or_else(incorrect)?;
                 let salt = Salt::from_hex(&record.salt).map_err(|_| incorrect())?;
                 let v = Verifier::from_base64(&record.verifier).map_err(|_| incorrect())?;
@@ -200,17 +227,18 @@ impl Core {
                 self.decoy_verifier(pool, username)
             }
         };
-        let (exchange, challenge) = SrpExchange::begin(self, &verifier, &salt, &srp_a)?;
+        let (exchange, challenge) = SrpExchange::begin(self, &verifier, &salt, srp_a)?;
         let mut id = [0u8; 16];
         self.entropy.fill(&mut id);
         let state = SrpState {
             id: hex(&id),
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
-            username_key: user.as_ref().map(|u| u.username_key.clone()),
+            username_key: user.map(|u| u.username_key.clone()),
             srp_user: srp_user.clone(),
             exchange,
             issued_at: self.now_millis(),
+            custom,
         };
         let parameters = [
             ("SALT", salt.to_hex()),
@@ -322,6 +350,11 @@ impl Core {
             .await?
         {
             return Err(expired_session());
+        }
+        if state.custom {
+            return self
+                .custom_after_password(pool, client, &mut user, device)
+                .await;
         }
         self.finish_sign_in(pool, client, &mut user, device).await
     }

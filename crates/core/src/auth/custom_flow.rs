@@ -1,0 +1,236 @@
+//! CUSTOM_AUTH: a sign-in the pool's challenge triggers conduct (docs/triggers.md, "Custom
+//! authentication"). DefineAuthChallenge is shown the rounds so far and decides: fail, issue
+//! tokens, or put another challenge, which CreateAuthChallenge makes and
+//! VerifyAuthChallengeResponse judges. Two starts, as Cognito has them:
+//!
+//! - plain (`USERNAME` only): Define sees no rounds;
+//! - with SRP (`SRP_A`, `CHALLENGE_NAME: SRP_A`, what amazon-cognito-identity-js sends): Define
+//!   sees `SRP_A` and asks for PASSWORD_VERIFIER; the password's SRP proof is checked as in
+//!   USER_SRP_AUTH (srp_flow.rs), then Define sees `PASSWORD_VERIFIER` too.
+//!
+//! Each CUSTOM_CHALLENGE is a pending sign-in of its own (a fresh Session per round), taken once
+//! by its answer, so two answers to one challenge cannot both go on. Tokens come as from any
+//! other sign-in: PostAuthentication, a new device or the presented device's SRP.
+
+use gatehouse_srp::PublicValue;
+use gatehouse_wire::{ChallengeNameType, UserStatusType};
+
+use super::device_flow::UnknownDevice;
+use super::srp_flow::srp_error;
+use super::{check_secret_hash_for, incorrect, AuthStep, Params};
+use crate::store::{
+    AppClientRecord, CustomRound, DeviceRecord, PendingCustom, PendingStep, UserPoolRecord,
+    UserRecord,
+};
+use crate::triggers::{DefineAnswer, Trigger};
+use crate::{Core, CoreError, Result};
+
+/// Rounds one custom sign-in may take: Cognito documents no limit, and counting attempts is the
+/// functions' job; this only ends a conversation that never would.
+const MAX_ROUNDS: usize = 50;
+
+const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
+
+fn round(name: &str, result: bool, metadata: Option<String>) -> CustomRound {
+    CustomRound {
+        challenge_name: name.to_string(),
+        challenge_result: result,
+        challenge_metadata: metadata,
+    }
+}
+
+impl Core {
+    /// InitiateAuth / AdminInitiateAuth CUSTOM_AUTH.
+    pub(super) async fn start_custom(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: Params<'_>,
+    ) -> Result<AuthStep> {
+        let username = params.required("USERNAME")?;
+        let secret_hash = params.get("SECRET_HASH");
+        if secret_hash.is_none() {
+            check_secret_hash_for(client, &[username], None)?;
+        }
+        let all_there = [
+            Trigger::DefineAuthChallenge,
+            Trigger::CreateAuthChallenge,
+            Trigger::VerifyAuthChallengeResponse,
+        ]
+        .into_iter()
+        .all(|t| Self::has_trigger(pool, t));
+        if !all_there {
+            return Err(CoreError::InvalidParameter(
+                "Custom auth lambda trigger is not configured for the user pool.".into(),
+            ));
+        }
+        let user = match self.find_user(pool, username).await? {
+            Some(u) => u,
+            None if crate::app_clients::prevents_existence_errors(client) => {
+                return Err(incorrect())
+            }
+            None => return Err(CoreError::user_not_found()),
+        };
+        check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
+        self.refuse_before_password(&user)?;
+        if user.status == UserStatusType::Unconfirmed {
+            return Err(CoreError::UserNotConfirmed("User is not confirmed.".into()));
+        }
+        self.before_password_check(pool, &client.client_id, &user)
+            .await?;
+        let Some(srp_a) = params.get("SRP_A") else {
+            let device = self
+                .presented_device(pool, &user, params.get("DEVICE_KEY"), UnknownDevice::Ignore)
+                .await?;
+            return self
+                .custom_next(pool, client, &user, Vec::new(), device)
+                .await;
+        };
+        let rounds = vec![round("SRP_A", true, None)];
+        let decision = self
+            .define_auth_challenge(pool, &client.client_id, &user, &rounds)
+            .await?;
+        if !decision.fail_authentication
+            && !decision.issue_tokens
+            && decision.challenge_name.as_deref() == Some("PASSWORD_VERIFIER")
+        {
+            let srp_a = PublicValue::from_hex(srp_a).map_err(srp_error)?;
+            return self.password_verifier_challenge(
+                pool,
+                client,
+                Some(&user),
+                (username, secret_hash),
+                &srp_a,
+                true,
+            );
+        }
+        let device = self
+            .presented_device(pool, &user, params.get("DEVICE_KEY"), UnknownDevice::Ignore)
+            .await?;
+        self.follow_decision(pool, client, &user, rounds, decision, device)
+            .await
+    }
+
+    /// The SRP step of a custom authentication passed (srp_flow.rs): Define goes on.
+    pub(super) async fn custom_after_password(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &mut UserRecord,
+        device: Option<DeviceRecord>,
+    ) -> Result<AuthStep> {
+        self.attempt_succeeded(user).await?;
+        let rounds = vec![
+            round("SRP_A", true, None),
+            round("PASSWORD_VERIFIER", true, None),
+        ];
+        self.custom_next(pool, client, user, rounds, device).await
+    }
+
+    /// RespondToAuthChallenge CUSTOM_CHALLENGE: Verify judges the ANSWER, Define decides.
+    pub(super) async fn answer_custom_challenge(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let username = responses.required("USERNAME")?;
+        let answer = responses.required("ANSWER")?;
+        let (pending, user) = self
+            .pending_at(pool, client, session, PendingStep::CustomChallenge)
+            .await?;
+        if !self.names_user(pool, &user, username).await? {
+            return Err(incorrect());
+        }
+        let secret_hash = responses.get("SECRET_HASH");
+        check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
+        self.refuse_before_password(&user)?;
+        // This challenge is answered once: a second answer (or a replay) finds it gone.
+        self.finish_pending(&pending.id, PendingStep::CustomChallenge)
+            .await?;
+        let custom = pending.custom.unwrap_or_default();
+        let correct = self
+            .verify_auth_challenge(
+                pool,
+                &client.client_id,
+                &user,
+                &custom.private_parameters,
+                answer,
+            )
+            .await?;
+        let mut rounds = custom.rounds;
+        rounds.push(round(CUSTOM_CHALLENGE, correct, custom.metadata));
+        let device = match &pending.device_key {
+            Some(key) => self.tracked_device(pool, &user, key).await?,
+            None => None,
+        };
+        self.custom_next(pool, client, &user, rounds, device).await
+    }
+
+    /// Define, shown `rounds`, and what it decides.
+    async fn custom_next(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        rounds: Vec<CustomRound>,
+        device: Option<DeviceRecord>,
+    ) -> Result<AuthStep> {
+        if rounds.len() >= MAX_ROUNDS {
+            return Err(incorrect());
+        }
+        let decision = self
+            .define_auth_challenge(pool, &client.client_id, user, &rounds)
+            .await?;
+        self.follow_decision(pool, client, user, rounds, decision, device)
+            .await
+    }
+
+    async fn follow_decision(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        rounds: Vec<CustomRound>,
+        decision: DefineAnswer,
+        device: Option<DeviceRecord>,
+    ) -> Result<AuthStep> {
+        if decision.fail_authentication {
+            return Err(incorrect());
+        }
+        if decision.issue_tokens {
+            let mut step = match &device {
+                Some(d) => self.begin_device_sign_in(pool, client, user, d).await?,
+                None => AuthStep::tokens(self.tokens_for_new_device(pool, client, user).await?),
+            };
+            step.user = Some(Box::new(user.clone()));
+            return Ok(step);
+        }
+        if decision.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
+            return Err(CoreError::InvalidLambdaResponse(
+                "Unrecognizable lambda output".into(),
+            ));
+        }
+        let created = self
+            .create_auth_challenge(pool, &client.client_id, user, CUSTOM_CHALLENGE, &rounds)
+            .await?;
+        let key = device.as_ref().map(|d| d.device_key.as_str());
+        let mut pending =
+            self.pending_sign_in_record(pool, client, user, key, PendingStep::CustomChallenge);
+        pending.custom = Some(PendingCustom {
+            rounds,
+            private_parameters: created.private_challenge_parameters.unwrap_or_default(),
+            metadata: created.challenge_metadata,
+        });
+        self.sign_ins().insert_pending_sign_in(&pending).await?;
+        let mut parameters = created.public_challenge_parameters.unwrap_or_default();
+        parameters.insert("USERNAME".into(), user.username.clone());
+        Ok(AuthStep {
+            challenge_name: Some(ChallengeNameType::CustomChallenge),
+            session: Some(pending.session),
+            challenge_parameters: Some(parameters),
+            ..Default::default()
+        })
+    }
+}
