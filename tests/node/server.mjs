@@ -81,11 +81,15 @@ process.on('exit', () => {
  * answers {"status":"ok"}; `await server.stop()` sends SIGTERM and waits.
  */
 export class GatehouseServer {
-  static async start() {
+  /**
+   * `args`: more `serve` flags (a process of its own is started for them, even when
+   * GATEHOUSE_TEST_ENDPOINT names a server: that one was started without them).
+   */
+  static async start({ args = [] } = {}) {
     const server = new GatehouseServer();
     const endpoint = process.env.GATEHOUSE_TEST_ENDPOINT;
-    if (endpoint) await server.#attach(endpoint.replace(/\/+$/, ''));
-    else await server.#start();
+    if (endpoint && args.length === 0) await server.#attach(endpoint.replace(/\/+$/, ''));
+    else await server.#start(args);
     return server;
   }
 
@@ -114,7 +118,7 @@ export class GatehouseServer {
     if (resp.status !== 200) throw new Error(`reset: HTTP ${resp.status}`);
   }
 
-  async #start() {
+  async #start(args) {
     const binary = gatehouseBinary();
     if (!existsSync(binary)) {
       throw new Error(`gatehouse binary not found at ${binary}; set GATEHOUSE_BIN`);
@@ -133,6 +137,7 @@ export class GatehouseServer {
         '--data-dir', this.dataDir,
         '--region', REGION,
         '--account-id', ACCOUNT_ID,
+        ...args,
       ],
       {
         stdio: ['ignore', log, log],
