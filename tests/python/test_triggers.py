@@ -631,3 +631,94 @@ def test_custom_auth_keeps_devices_whole(cognito, server, lambda_runtime):
     result = tokens(Devices.answer_device_challenges(env, answer, device))
     assert env.access_claims(result["AccessToken"])["device_key"] == device.key
     assert "NewDeviceMetadata" not in result
+
+
+# --- UserMigration --------------------------------------------------------------------------------
+
+LEGACY = {"ann": ("legacy-pass", {"email": "ann@legacy.example", "email_verified": "true", "name": "Ann"})}
+
+
+def legacy_store(status: str = "CONFIRMED"):
+    """UserMigration over LEGACY: a user it knows (with the right password, for a sign-in)."""
+    def migrate(event):
+        known = LEGACY.get(event["userName"])
+        if known is None:
+            return event
+        if event["triggerSource"] == "UserMigration_Authentication" and event["request"]["password"] != known[0]:
+            raise RuntimeError("Bad password")
+        event["response"].update(userAttributes=dict(known[1]), finalUserStatus=status, messageAction="SUPPRESS")
+        return event
+    return migrate
+
+
+def test_a_user_unknown_to_the_pool_is_migrated_at_sign_in_then_signs_in_with_srp(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store())
+    # The legacy password need not meet the pool's policy.
+    answer = cognito.initiate_auth(ClientId=env.client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": "ann", "PASSWORD": "legacy-pass"},
+                                   ClientMetadata={"origin": "web"})
+    assert "AccessToken" in tokens(answer)
+    [event] = lambda_runtime.events(names["UserMigration"])
+    assert event == {
+        "version": "1",
+        "triggerSource": "UserMigration_Authentication",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "ann",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {"password": "legacy-pass", "validationData": {"origin": "web"}},
+        "response": {"userAttributes": None, "finalUserStatus": None, "messageAction": None,
+                     "desiredDeliveryMediums": None, "forceAliasCreation": None, "enableSMSMFA": None},
+    }
+    user = cognito.admin_get_user(UserPoolId=env.pool, Username="ann")
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert user["UserStatus"] == "CONFIRMED"
+    assert (attributes["email"], attributes["email_verified"], attributes["name"]) == (
+        "ann@legacy.example", "true", "Ann")
+    assert attributes["sub"]
+    # From now on the user is the pool's own: SRP signs in with the same password, no migration.
+    assert "AccessToken" in env.srp("ann", password="legacy-pass").authenticate_user()["AuthenticationResult"]
+    assert len(lambda_runtime.events(names["UserMigration"])) == 1
+
+
+def test_a_migration_that_fails_or_knows_no_one_creates_no_user(cognito, server, lambda_runtime):
+    env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store())
+    with pytest.raises(cognito.exceptions.UserNotFoundException) as e:
+        env.password_auth("ann", password="wrong-pass")
+    assert error_of(e.value) == ("UserNotFoundException",
+                                 f"Exception migrating user in app client {env.client_id}")
+    with pytest.raises(cognito.exceptions.UserNotFoundException) as e:
+        env.password_auth("stranger", password="whatever-1A!")
+    assert error_of(e.value) == ("UserNotFoundException", "User does not exist.")
+    for name in ("ann", "stranger"):
+        with pytest.raises(cognito.exceptions.UserNotFoundException):
+            cognito.admin_get_user(UserPoolId=env.pool, Username=name)
+
+
+def test_a_user_migrated_to_reset_required_must_reset_and_forgot_password_migrates_too(
+        cognito, server, lambda_runtime):
+    env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store("RESET_REQUIRED"))
+    with pytest.raises(cognito.exceptions.PasswordResetRequiredException):
+        env.password_auth("ann", password="legacy-pass")
+    assert cognito.admin_get_user(UserPoolId=env.pool, Username="ann")["UserStatus"] == "RESET_REQUIRED"
+    # ForgotPassword of a name no user has: migrated (RESET_REQUIRED), the code goes to its email.
+    other, names = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store())
+    sent = cognito.forgot_password(ClientId=other.client_id, Username="ann")
+    assert sent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    [event] = lambda_runtime.events(names["UserMigration"])
+    assert event["triggerSource"] == "UserMigration_ForgotPassword" and "password" not in event["request"]
+    code = outbox_messages(server, other.pool, "FORGOT_PASSWORD", "ann")[-1]["Code"]
+    cognito.confirm_forgot_password(ClientId=other.client_id, Username="ann", ConfirmationCode=code,
+                                    Password="N3w-Passw0rd!")
+    assert "AccessToken" in tokens(other.password_auth("ann", password="N3w-Passw0rd!"))
+
+
+def test_many_first_sign_ins_at_once_migrate_one_user(cognito, server, lambda_runtime):
+    env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store())
+
+    def sign_in(_):
+        return "AccessToken" in tokens(env.password_auth("ann", password="legacy-pass"))
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(sign_in, range(8)))
+    listed = cognito.list_users(UserPoolId=env.pool)["Users"]
+    assert [u["Username"] for u in listed] == ["ann"]

@@ -12,6 +12,7 @@ use crate::app_clients::{
 use crate::messages::Purpose;
 use crate::store::{UserPoolRecord, UserRecord};
 use crate::triggers::{Call, Trigger};
+use crate::user_migration::MigrationSource;
 use crate::{passwords, Caller, Core, CoreError, Result};
 
 /// Cognito's lifetime of a password-reset code.
@@ -138,7 +139,26 @@ impl Core {
         if admin_only_pool(&pool.pool) {
             return Err(admin_only());
         }
-        let user = match self.find_user(&pool, &req.username).await? {
+        let found = match self.find_user(&pool, &req.username).await? {
+            Some(u) => Some(u),
+            // A name no user has: the pool's UserMigration may know it (user_migration.rs).
+            None => {
+                let told = crate::triggers::Requested {
+                    caller: caller.clone(),
+                    client_metadata: req.client_metadata.clone(),
+                    ..Default::default()
+                };
+                let migrated = self.migrate_user(
+                    &pool,
+                    &client,
+                    &req.username,
+                    None,
+                    MigrationSource::ForgotPassword,
+                );
+                crate::triggers::requested(told, migrated).await?
+            }
+        };
+        let user = match found {
             Some(u) => u,
             // A stranger gets an answer shaped like a real one.
             None if prevents_existence_errors(&client) => {

@@ -6,6 +6,7 @@ use super::device_flow::UnknownDevice;
 use super::{check_secret_hash_for, incorrect, AuthStep, Params};
 use crate::passwords::{self, srp_pool_name};
 use crate::store::{AppClientRecord, UserPoolRecord};
+use crate::user_migration::MigrationSource;
 use crate::{Core, Result};
 
 impl Core {
@@ -22,7 +23,28 @@ impl Core {
         if secret_hash.is_none() {
             check_secret_hash_for(client, &[username], None)?;
         }
-        let mut user = match self.find_user(pool, username).await? {
+        let found = match self.find_user(pool, username).await? {
+            Some(u) => Some(u),
+            // A name no user has: the pool's UserMigration may know it (user_migration.rs).
+            None => self
+                .migrate_user(
+                    pool,
+                    client,
+                    username,
+                    Some(password),
+                    MigrationSource::Authentication,
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::CoreError::UserNotFound(_)
+                        if crate::app_clients::prevents_existence_errors(client) =>
+                    {
+                        incorrect()
+                    }
+                    e => e,
+                })?,
+        };
+        let mut user = match found {
             Some(u) => u,
             None if crate::app_clients::prevents_existence_errors(client) => {
                 // Spend what a real check costs, so timing does not tell strangers apart.
