@@ -1,7 +1,8 @@
 // Lambda triggers through the real JS clients (docs/triggers.md): a passwordless sign-in by an
 // emailed code conducted by the custom authentication triggers, with amazon-cognito-identity-js
 // (initiateAuth CUSTOM_AUTH + sendCustomChallengeAnswer, and authenticateUser's CUSTOM_AUTH with
-// SRP) and Amplify v6 (signIn CUSTOM_WITHOUT_SRP + confirmSignIn); and a claim PreTokenGeneration
+// SRP) and Amplify v6 (signIn CUSTOM_WITHOUT_SRP + confirmSignIn); a legacy user UserMigration
+// brings in at a USER_PASSWORD_AUTH sign-in, then signing in with SRP; and a claim PreTokenGeneration
 // V2_0 adds, verified by aws-jwt-verify in both tokens. The functions run on a Lambda Invoke API
 // this process serves (lambda_runtime.mjs); the server is a process of its own started with
 // --lambda-endpoint (also in the cluster lane, whose processes have no such flag).
@@ -154,6 +155,33 @@ describe('Lambda triggers with the JS clients', () => {
     const done = await confirmSignIn({ challengeResponse: '444444' });
     assert.deepEqual(done, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
     await signOutIfSignedIn();
+  });
+
+  test('amazon-cognito-identity-js: a legacy user migrated at the first sign-in then signs in with SRP', async () => {
+    const migrate = (event) => {
+      if (event.userName === 'legacy-lee' && event.request.password === 'Legacy-pass-1') {
+        event.response.userAttributes = { email: 'lee@legacy.example', email_verified: 'true' };
+        event.response.finalUserStatus = 'CONFIRMED';
+        event.response.messageAction = 'SUPPRESS';
+      }
+      return event;
+    };
+    const pool = await createPoolWithUser(server.admin, {
+      poolName: 'migration',
+      poolOptions: { LambdaConfig: { UserMigration: runtime.fn('node-migrate', migrate) } },
+    });
+    const legacy = { ...pool, username: 'legacy-lee', password: 'Legacy-pass-1' };
+    const first = identityJsClient(server, legacy).newUser();
+    first.setAuthenticationFlowType('USER_PASSWORD_AUTH');
+    const migrated = await authenticate(first, legacy.username, legacy.password);
+    assert.equal(migrated.kind, 'success');
+    assert.equal(migrated.session.getIdToken().decodePayload().email, 'lee@legacy.example');
+    assert.equal(runtime.events('node-migrate').length, 1);
+    // The pool knows the user now: the default SRP flow, with the same password, no migration.
+    const again = await authenticate(identityJsClient(server, legacy).newUser(), legacy.username, legacy.password);
+    assert.equal(again.kind, 'success');
+    assert.equal(again.session.getAccessToken().decodePayload().username, 'legacy-lee');
+    assert.equal(runtime.events('node-migrate').length, 1);
   });
 
   test('aws-jwt-verify: the claim PreTokenGeneration V2_0 adds is in both verified tokens', async () => {
