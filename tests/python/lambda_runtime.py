@@ -55,6 +55,8 @@ class LambdaRuntime:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave at once: no delayed-ACK stall on a kept-alive connection.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass

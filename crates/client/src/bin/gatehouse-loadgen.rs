@@ -48,7 +48,7 @@ use aws_sdk_cognitoidentityprovider::config::{BehaviorVersion, Credentials, Regi
 use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext;
 use aws_sdk_cognitoidentityprovider::types::{
     DeviceConfigurationType, DeviceSecretVerifierConfigType, ExplicitAuthFlowsType,
-    MessageActionType, UserPoolAddOnsType,
+    LambdaConfigType, MessageActionType, UserPoolAddOnsType,
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use clap::{Parser, ValueEnum};
@@ -99,6 +99,10 @@ struct Args {
     /// sign-in recorded and rated) or ENFORCED.
     #[arg(long, default_value = "OFF")]
     advanced_security: String,
+    /// A PreTokenGeneration function for the pool (its ARN): every sign-in then calls it on
+    /// the server's --lambda-endpoint (bench/lambda_echo.py answers it doing nothing).
+    #[arg(long)]
+    pre_token_generation: Option<String>,
     /// Unmeasured sign-ins per user before the run.
     #[arg(long, default_value_t = 1)]
     warmup_rounds: usize,
@@ -398,6 +402,13 @@ async fn set_up(args: &Args, admin: &Client) -> Result<(SrpSignIn, Vec<User>), B
             UserPoolAddOnsType::builder()
                 .advanced_security_mode(args.advanced_security.as_str().into())
                 .build()?,
+        );
+    }
+    if let Some(arn) = &args.pre_token_generation {
+        pool = pool.lambda_config(
+            LambdaConfigType::builder()
+                .pre_token_generation(arn)
+                .build(),
         );
     }
     let pool = pool
