@@ -722,3 +722,64 @@ def test_many_first_sign_ins_at_once_migrate_one_user(cognito, server, lambda_ru
         assert all(pool.map(sign_in, range(8)))
     listed = cognito.list_users(UserPoolId=env.pool)["Users"]
     assert [u["Username"] for u in listed] == ["ann"]
+
+
+# --- CustomMessage --------------------------------------------------------------------------------
+
+
+def test_custom_message_words_the_sign_up_code_and_never_sees_it(cognito, server, lambda_runtime):
+    def word(event):
+        code = event["request"]["codeParameter"]
+        event["response"]["emailSubject"] = "Welcome to Acme"
+        event["response"]["emailMessage"] = f"Hello {event['request']['userAttributes']['name']}, your code is {code}."
+        return event
+    env, names = pool_with(cognito, server, lambda_runtime, CustomMessage=word)
+    cognito.sign_up(ClientId=env.client_id, Username="ola", Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "ola@example.com"}, {"Name": "name", "Value": "Ola"}],
+                    ClientMetadata={"lang": "en"})
+    [message] = outbox_messages(server, env.pool, "SIGN_UP", "ola")
+    assert message["Subject"] == "Welcome to Acme"
+    assert message["Body"] == f"Hello Ola, your code is {message['Code']}."
+    [event] = lambda_runtime.events(names["CustomMessage"])
+    sub = event["request"]["userAttributes"]["sub"]
+    assert event == {
+        "version": "1",
+        "triggerSource": "CustomMessage_SignUp",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "ola",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        "request": {
+            "userAttributes": {"sub": sub, "email": "ola@example.com", "name": "Ola",
+                               "cognito:user_status": "UNCONFIRMED"},
+            "codeParameter": "{####}",
+            "linkParameter": "{##Click Here##}",
+            "usernameParameter": None,
+            "clientMetadata": {"lang": "en"},
+        },
+        "response": {"smsMessage": None, "emailMessage": None, "emailSubject": None},
+    }
+    assert message["Code"] not in str(event)
+    cognito.resend_confirmation_code(ClientId=env.client_id, Username="ola")
+    assert lambda_runtime.events(names["CustomMessage"])[-1]["triggerSource"] == "CustomMessage_ResendCode"
+
+
+def test_an_invitation_needs_both_placeholders_or_the_pools_own_message_goes(cognito, server, lambda_runtime):
+    wordings = ["Join us, {username}: your password is {####}", "Your password is {####}"]
+
+    def word(event):
+        event["response"]["emailMessage"] = wordings.pop(0)
+        return event
+    env, names = pool_with(cognito, server, lambda_runtime, CustomMessage=word)
+    for name in ("pia", "quinn"):
+        cognito.admin_create_user(UserPoolId=env.pool, Username=name, TemporaryPassword="Temp-Passw0rd!",
+                                  UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+                                  DesiredDeliveryMediums=["EMAIL"])
+    [pia] = outbox_messages(server, env.pool, "INVITATION", "pia")
+    assert pia["Body"] == "Join us, pia: your password is Temp-Passw0rd!"
+    # No {username}: ignored, the pool's own invitation goes.
+    [quinn] = outbox_messages(server, env.pool, "INVITATION", "quinn")
+    assert quinn["Body"] == "Your username is quinn and temporary password is Temp-Passw0rd!."
+    event = lambda_runtime.events(names["CustomMessage"])[0]
+    assert (event["triggerSource"], event["callerContext"]["clientId"], event["request"]["usernameParameter"]) == (
+        "CustomMessage_AdminCreateUser", "CLIENT_ID_NOT_APPLICABLE", "{username}")

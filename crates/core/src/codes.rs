@@ -195,8 +195,10 @@ impl Core {
     pub(crate) async fn send(
         &self,
         user: &UserRecord,
-        letter: Letter<'_>,
+        mut letter: Letter<'_>,
     ) -> Result<CodeDeliveryDetailsType> {
+        // The pool's CustomMessage trigger may word it (triggers.rs).
+        self.custom_message(user, &mut letter).await?;
         let message = OutgoingMessage {
             message_id: crate::ids::uuid(self.entropy.as_ref()),
             pool_id: user.pool_id.clone(),

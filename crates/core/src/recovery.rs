@@ -11,7 +11,7 @@ use crate::app_clients::{
 };
 use crate::messages::Purpose;
 use crate::store::{UserPoolRecord, UserRecord};
-use crate::triggers::{Call, Trigger};
+use crate::triggers::{messages_from, Call, MessageContext, Trigger};
 use crate::user_migration::MigrationSource;
 use crate::{passwords, Caller, Core, CoreError, Result};
 
@@ -172,7 +172,9 @@ impl Core {
             return Err(disabled());
         }
         cannot_reset(&user.status)?;
-        let details = self.send_reset_code(&pool, &user).await?;
+        let from = MessageContext::new("CustomMessage_ForgotPassword", Some(&client.client_id))
+            .with_metadata(req.client_metadata.as_ref());
+        let details = messages_from(from, self.send_reset_code(&pool, &user)).await?;
         self.record_account_event(&pool, &user, EventType::Forgotpassword, true, caller)
             .await;
         Ok(ForgotPasswordResponse {
@@ -260,7 +262,9 @@ impl Core {
                 Ok(())
             })
             .await?;
-        self.send_reset_code(&pool, &user).await?;
+        let from = MessageContext::new("CustomMessage_ForgotPassword", None)
+            .with_metadata(req.client_metadata.as_ref());
+        messages_from(from, self.send_reset_code(&pool, &user)).await?;
         Ok(AdminResetUserPasswordResponse {})
     }
 }

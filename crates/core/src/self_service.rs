@@ -9,6 +9,7 @@ use crate::attributes::{check_deletable, to_wire};
 use crate::codes::VERIFY_ATTRIBUTE_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::tokens::AccessToken;
+use crate::triggers::{messages_from, MessageContext};
 use crate::{passwords, Caller, Core, CoreError, Result};
 
 /// A user may write the client's WriteAttributes (all mutable ones when unset), never the
@@ -54,9 +55,10 @@ impl Core {
             .map(|a| a.name.as_str())
             .collect();
         check_client_may_write(self, &t, &names).await?;
-        let sent = self
-            .update_attributes(&t.pool, &t.user.username, &req.user_attributes)
-            .await?;
+        let from = MessageContext::new("CustomMessage_UpdateUserAttribute", Some(&t.client_id))
+            .with_metadata(req.client_metadata.as_ref());
+        let update = self.update_attributes(&t.pool, &t.user.username, &req.user_attributes);
+        let sent = messages_from(from, update).await?;
         Ok(UpdateUserAttributesResponse {
             code_delivery_details_list: (!sent.is_empty()).then_some(sent),
         })
@@ -136,21 +138,21 @@ impl Core {
                 req.attribute_name
             )));
         }
-        let sent = self
-            .send_code_to(
-                &t.pool.pool,
-                &t.user,
-                &req.attribute_name,
-                Purpose::VerifyAttribute,
-                VERIFY_ATTRIBUTE_CODE_TTL_MS,
-            )
-            .await?
-            .ok_or_else(|| {
-                CoreError::InvalidParameter(format!(
-                    "The user has no {} to verify.",
-                    req.attribute_name
-                ))
-            })?;
+        let from = MessageContext::new("CustomMessage_VerifyUserAttribute", Some(&t.client_id))
+            .with_metadata(req.client_metadata.as_ref());
+        let send = self.send_code_to(
+            &t.pool.pool,
+            &t.user,
+            &req.attribute_name,
+            Purpose::VerifyAttribute,
+            VERIFY_ATTRIBUTE_CODE_TTL_MS,
+        );
+        let sent = messages_from(from, send).await?.ok_or_else(|| {
+            CoreError::InvalidParameter(format!(
+                "The user has no {} to verify.",
+                req.attribute_name
+            ))
+        })?;
         Ok(GetUserAttributeVerificationCodeResponse {
             code_delivery_details: Some(sent),
         })

@@ -11,7 +11,7 @@ use crate::attributes::{check_required, check_writes};
 use crate::codes::SIGN_UP_CODE_TTL_MS;
 use crate::messages::Purpose;
 use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
-use crate::triggers::{Call, PreSignUpAnswer, Trigger};
+use crate::triggers::{messages_from, Call, MessageContext, PreSignUpAnswer, Trigger};
 use crate::users::username_key;
 use crate::{passwords, Caller, Core, CoreError, Result};
 
@@ -114,8 +114,10 @@ impl Core {
         let details = if answer.auto_confirm_user {
             None
         } else {
-            self.send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
-                .await?
+            let from = MessageContext::new("CustomMessage_SignUp", Some(&client.client_id))
+                .with_metadata(req.client_metadata.as_ref());
+            let send = self.send_verification_code(p, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS);
+            messages_from(from, send).await?
         };
         self.record_account_event(&pool, &user, EventType::Signup, true, caller)
             .await;
@@ -213,9 +215,11 @@ impl Core {
                 "User is already confirmed.".into(),
             ));
         }
-        let details = self
-            .send_verification_code(&pool.pool, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS)
-            .await?;
+        let from = MessageContext::new("CustomMessage_ResendCode", Some(&client.client_id))
+            .with_metadata(req.client_metadata.as_ref());
+        let send =
+            self.send_verification_code(&pool.pool, &user, Purpose::SignUp, SIGN_UP_CODE_TTL_MS);
+        let details = messages_from(from, send).await?;
         if details.is_none() {
             return Err(CoreError::InvalidParameter(
                 "Auto verification not turned on.".into(),

@@ -36,6 +36,7 @@ pub enum Trigger {
     CreateAuthChallenge,
     VerifyAuthChallengeResponse,
     UserMigration,
+    CustomMessage,
 }
 
 impl Trigger {
@@ -50,6 +51,7 @@ impl Trigger {
             Trigger::CreateAuthChallenge => "CreateAuthChallenge",
             Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
             Trigger::UserMigration => "UserMigration",
+            Trigger::CustomMessage => "CustomMessage",
         }
     }
 
@@ -73,6 +75,7 @@ impl Trigger {
                 config.verify_auth_challenge_response.as_deref()
             }
             Trigger::UserMigration => config.user_migration.as_deref(),
+            Trigger::CustomMessage => config.custom_message.as_deref(),
         }
         .filter(|arn| !arn.is_empty())
     }
@@ -999,6 +1002,121 @@ impl Core {
             None | Some(Value::Null) => Ok(MigrationAnswer::default()),
             Some(r) => serde_json::from_value(r).map_err(|_| unrecognizable()),
         }
+    }
+}
+
+tokio::task_local! {
+    /// Set around the sending of a code or temporary password: what CustomMessage is told.
+    static MESSAGE: MessageContext;
+}
+
+/// Which operation a message with a code comes from, as CustomMessage's trigger source names
+/// it, and that operation's app client and ClientMetadata.
+#[derive(Clone)]
+pub(crate) struct MessageContext {
+    pub source: &'static str,
+    pub client_id: Option<String>,
+    pub client_metadata: Option<BTreeMap<String, String>>,
+}
+
+impl MessageContext {
+    pub(crate) fn new(source: &'static str, client_id: Option<&str>) -> Self {
+        MessageContext {
+            source,
+            client_id: client_id.map(str::to_string),
+            client_metadata: None,
+        }
+    }
+
+    pub(crate) fn with_metadata(mut self, m: Option<&BTreeMap<String, String>>) -> Self {
+        self.client_metadata = m.cloned();
+        self
+    }
+}
+
+/// Runs `f`, whose messages CustomMessage may word, as coming from `ctx`'s operation.
+pub(crate) async fn messages_from<F: Future>(ctx: MessageContext, f: F) -> F::Output {
+    MESSAGE.scope(ctx, f).await
+}
+
+/// CustomMessage's wording (null: the pool's own).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomMessageAnswer {
+    #[serde(default)]
+    sms_message: Option<String>,
+    #[serde(default)]
+    email_message: Option<String>,
+    #[serde(default)]
+    email_subject: Option<String>,
+}
+
+impl Core {
+    /// CustomMessage: the pool's function may word a message carrying a code (or a temporary
+    /// password) its own way. It sees `{####}` (and, for an invitation, `{username}`), never the
+    /// code; a body without them is ignored and the pool's own message goes instead, as on
+    /// Cognito. Messages sent outside a [`messages_from`] scope are not offered.
+    pub(crate) async fn custom_message(
+        &self,
+        user: &UserRecord,
+        letter: &mut crate::codes::Letter<'_>,
+    ) -> Result<()> {
+        let Ok(ctx) = MESSAGE.try_with(Clone::clone) else {
+            return Ok(());
+        };
+        let Some(code) = letter.code.clone() else {
+            return Ok(());
+        };
+        let pool = self.pool(&user.pool_id).await?;
+        if !Self::has_trigger(&pool, Trigger::CustomMessage) {
+            return Ok(());
+        }
+        let invitation = ctx.source == "CustomMessage_AdminCreateUser";
+        let mut request = json!({
+            "userAttributes": user_attributes(user),
+            "codeParameter": "{####}",
+            "linkParameter": "{##Click Here##}",
+            "usernameParameter": if invitation { Value::from("{username}") } else { Value::Null },
+        });
+        if let Some(m) = &ctx.client_metadata {
+            request["clientMetadata"] = json!(m);
+        }
+        let response = json!({ "smsMessage": null, "emailMessage": null, "emailSubject": null });
+        let caller = current_request().caller;
+        let call = Call {
+            pool: &pool,
+            trigger: Trigger::CustomMessage,
+            source: ctx.source,
+            user_name: &user.username,
+            client_id: ctx.client_id.as_deref(),
+            caller: &caller,
+        };
+        let answer: CustomMessageAnswer = match self.call_trigger(call, request, response).await? {
+            None | Some(Value::Null) => return Ok(()),
+            Some(r) => serde_json::from_value(r).map_err(|_| unrecognizable())?,
+        };
+        let email = letter.medium == crate::messages::Medium::Email;
+        let body = if email {
+            answer.email_message
+        } else {
+            answer.sms_message
+        };
+        if let Some(body) =
+            body.filter(|b| b.contains("{####}") && (!invitation || b.contains("{username}")))
+        {
+            let filled = body.replace("{####}", &code);
+            letter.body = if invitation {
+                filled.replace("{username}", &user.username)
+            } else {
+                filled
+            };
+        }
+        if email {
+            if let Some(subject) = answer.email_subject.filter(|s| !s.is_empty()) {
+                letter.subject = Some(subject);
+            }
+        }
+        Ok(())
     }
 }
 

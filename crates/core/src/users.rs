@@ -8,7 +8,7 @@ use crate::attributes::{check_deletable, check_writes, is_email, is_phone, to_wi
 use crate::codes::{Letter, VERIFY_ATTRIBUTE_CODE_TTL_MS};
 use crate::messages::{Medium, Purpose};
 use crate::store::{AliasClaim, FilterAttribute, UserFilter, UserPoolRecord, UserRecord};
-use crate::triggers::{Call, Trigger};
+use crate::triggers::{messages_from, Call, MessageContext, Trigger};
 use crate::{pagination, passwords, Caller, Core, CoreError, Result, StoreError};
 
 /// Compare-and-swap rounds before a user write gives up (with [`crate::backoff`] between
@@ -442,7 +442,9 @@ impl Core {
                 e => e,
             })?;
         if req.message_action != Some(MessageActionType::Suppress) {
-            self.send_invitation(p, &user, &req, &temporary).await?;
+            let from = MessageContext::new("CustomMessage_AdminCreateUser", None)
+                .with_metadata(req.client_metadata.as_ref());
+            messages_from(from, self.send_invitation(p, &user, &req, &temporary)).await?;
         }
         Ok(AdminCreateUserResponse {
             user: Some(self.user_type(&user, None)),
@@ -477,8 +479,13 @@ impl Core {
                 Ok(())
             })
             .await?;
-        self.send_invitation(&pool.pool, &user, req, &temporary)
-            .await?;
+        let from = MessageContext::new("CustomMessage_AdminCreateUser", None)
+            .with_metadata(req.client_metadata.as_ref());
+        messages_from(
+            from,
+            self.send_invitation(&pool.pool, &user, req, &temporary),
+        )
+        .await?;
         Ok(AdminCreateUserResponse {
             user: Some(self.user_type(&user, None)),
         })
@@ -635,8 +642,13 @@ impl Core {
         req: AdminUpdateUserAttributesRequest,
     ) -> Result<AdminUpdateUserAttributesResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        self.update_attributes(&pool, &req.username, &req.user_attributes)
-            .await?;
+        let from = MessageContext::new("CustomMessage_UpdateUserAttribute", None)
+            .with_metadata(req.client_metadata.as_ref());
+        messages_from(
+            from,
+            self.update_attributes(&pool, &req.username, &req.user_attributes),
+        )
+        .await?;
         Ok(AdminUpdateUserAttributesResponse {})
     }
 

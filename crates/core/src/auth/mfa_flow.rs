@@ -18,6 +18,7 @@ use crate::store::{
     AppClientRecord, DeviceRecord, DeviceStatus, PendingSignInRecord, PendingStep, UserPoolRecord,
     UserRecord,
 };
+use crate::triggers::{messages_from, MessageContext};
 use crate::{Core, CoreError, Result};
 
 /// A second factor a sign-in can ask for.
@@ -239,7 +240,12 @@ impl Core {
                         self.pending_sign_in_record(pool, client, user, key, factor.step());
                     let code = self.prepare_code(&mut pending, factor);
                     self.sign_ins().insert_pending_sign_in(&pending).await?;
-                    let params = self.send_mfa_code(pool, user, factor, code, None).await?;
+                    let from = MessageContext::new(
+                        "CustomMessage_Authentication",
+                        Some(&client.client_id),
+                    );
+                    let send = self.send_mfa_code(pool, user, factor, code, None);
+                    let params = messages_from(from, send).await?;
                     return Ok(mfa_challenge(factor, pending.session, params, user));
                 }
                 SecondFactor::Choose(factors) => (
@@ -498,7 +504,8 @@ impl Core {
         pending.step = factor.step();
         let code = self.prepare_code(&mut pending, factor);
         self.advance_pending(&pending, from_step).await?;
-        let params = self.send_mfa_code(pool, user, factor, code, to).await?;
+        let from = MessageContext::new("CustomMessage_Authentication", Some(&pending.client_id));
+        let params = messages_from(from, self.send_mfa_code(pool, user, factor, code, to)).await?;
         Ok(mfa_challenge(factor, pending.session, params, user))
     }
 
