@@ -197,7 +197,7 @@ impl Core {
         user: &UserRecord,
         mut letter: Letter<'_>,
     ) -> Result<CodeDeliveryDetailsType> {
-        // The pool's CustomMessage trigger may word it (triggers.rs).
+        // The pool's CustomMessage trigger may word it (triggers/messages.rs).
         self.custom_message(user, &mut letter).await?;
         let message = OutgoingMessage {
             message_id: crate::ids::uuid(self.entropy.as_ref()),

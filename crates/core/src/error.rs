@@ -63,7 +63,7 @@ pub enum CoreError {
     EnableSoftwareTokenMfa(String),
     #[error("{0}")]
     UserPoolAddOnNotEnabled(String),
-    /// A Lambda trigger ran and raised (triggers.rs).
+    /// A Lambda trigger ran and raised (triggers/mod.rs).
     #[error("{0}")]
     UserLambdaValidation(String),
     /// A Lambda trigger could not be run.
