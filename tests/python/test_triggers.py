@@ -264,6 +264,34 @@ def test_pre_authentication_sees_the_sign_in_first_and_its_refusal_wins(cognito,
     assert {e["userName"] for e in lambda_runtime.events(names["PreAuthentication"])} == {"hal"}
 
 
+def test_a_client_that_hides_users_shows_pre_authentication_its_strangers(cognito, server, lambda_runtime):
+    env, names = pool_with(cognito, server, lambda_runtime, PreAuthentication=echo)
+    env.user("ida", email="ida@example.com")
+    hiding = new_app_client(cognito, env.pool, "hiding", PreventUserExistenceErrors="ENABLED")[0]
+    for flow in ("USER_PASSWORD_AUTH", "USER_SRP_AUTH"):
+        with pytest.raises(cognito.exceptions.NotAuthorizedException):
+            if flow == "USER_PASSWORD_AUTH":
+                env.password_auth("nobody", client_id=hiding)
+            else:
+                from pycognito.aws_srp import AWSSRP
+                AWSSRP(username="nobody", password=PASSWORD, pool_id=env.pool, client_id=hiding,
+                       client=cognito).authenticate_user()
+    strangers = lambda_runtime.events(names["PreAuthentication"])
+    assert len(strangers) == 2
+    for event in strangers:
+        assert (event["userName"], event["callerContext"]["clientId"]) == ("nobody", hiding)
+        assert event["request"] == {"userAttributes": {}, "validationData": None, "userNotFound": True}
+    # A user it knows: userNotFound is false on such a client, and absent on one that does not hide.
+    env.password_auth("ida", client_id=hiding)
+    assert lambda_runtime.events(names["PreAuthentication"])[-1]["request"]["userNotFound"] is False
+    env.password_auth("ida")
+    assert "userNotFound" not in lambda_runtime.events(names["PreAuthentication"])[-1]["request"]
+    # Strangers on a client that tells them apart are refused before any trigger.
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        env.password_auth("nobody")
+    assert len(lambda_runtime.events(names["PreAuthentication"])) == 4
+
+
 def test_post_authentication_is_told_of_a_new_device_and_can_stop_the_tokens(cognito, server, lambda_runtime):
     stop = []
 
@@ -438,6 +466,68 @@ def test_a_pre_token_generation_that_raises_gives_no_tokens(cognito, server, lam
         env.password_auth("alice")
     assert error_of(e.value) == ("UserLambdaValidationException",
                                  "PreTokenGeneration failed with error Tenant suspended..")
+
+
+@pytest.mark.parametrize("version", ["V2_0", "V3_0"])
+def test_pre_token_generation_v3_customises_machine_tokens_and_v2_is_not_asked(
+        cognito, server, lambda_runtime, version):
+    def customise(event):
+        event["response"]["claimsAndScopeOverrideDetails"] = {
+            "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme", "client_id": "forged"},
+                                      "scopesToAdd": ["https://api.example/extra"],
+                                      "scopesToSuppress": ["https://api.example/write"]},
+            "idTokenGeneration": {"claimsToAddOrOverride": {"ignored": True}},
+        }
+        return event
+    name = unique("PreTokenGeneration")
+    arn = lambda_runtime.function(name, customise)
+    pool = oauth_pool(cognito, domain=unique("m2m"), LambdaConfig={
+        "PreTokenGenerationConfig": {"LambdaArn": arn, "LambdaVersion": version}})
+    cognito.create_resource_server(UserPoolId=pool, Identifier="https://api.example", Name="api",
+                                   Scopes=[{"ScopeName": "read", "ScopeDescription": "read"},
+                                           {"ScopeName": "write", "ScopeDescription": "write"}])
+    client_id, secret = oauth_client(cognito, pool, secret=True, flows=("client_credentials",),
+                                     scopes=("https://api.example/read", "https://api.example/write"),
+                                     CallbackURLs=[], LogoutURLs=[])
+    r = requests.post(f"{server.url}/oauth2/token", auth=(client_id, secret), data={
+        "grant_type": "client_credentials", "aws_client_metadata": '{"on_behalf_of": "ann"}'})
+    assert r.status_code == 200, r.text
+    access = verify_jwt(f"{server.url}/{pool}", r.json()["access_token"], "access", client_id)
+    if version == "V2_0":
+        # Only version 3 functions are told of machine-to-machine tokens, as on Cognito.
+        assert lambda_runtime.events(name) == []
+        assert "tenant" not in access
+        return
+    [event] = lambda_runtime.events(name)
+    assert event == {
+        "version": "3",
+        "triggerSource": "TokenGeneration_ClientCredentials",
+        "region": REGION,
+        "userPoolId": pool,
+        "userName": "",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+        "request": {
+            "userAttributes": {},
+            "groupConfiguration": {"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": None},
+            "scopes": ["https://api.example/read", "https://api.example/write"],
+            "clientMetadata": {"on_behalf_of": "ann"},
+        },
+        "response": {"claimsAndScopeOverrideDetails": None},
+    }
+    assert access["tenant"] == "acme"
+    assert access["client_id"] == client_id and access["sub"] == client_id
+    assert access["scope"].split() == ["https://api.example/read", "https://api.example/extra"]
+    # ClientMetadata that is not a map of strings is the caller's error, not the function's.
+    r = requests.post(f"{server.url}/oauth2/token", auth=(client_id, secret), data={
+        "grant_type": "client_credentials", "aws_client_metadata": "[1, 2]"})
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
+    # A function that raises gives no token.
+    lambda_runtime.function(name, refuse("No machines today."))
+    r = requests.post(f"{server.url}/oauth2/token", auth=(client_id, secret),
+                      data={"grant_type": "client_credentials"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error": "invalid_request",
+                        "error_description": "PreTokenGeneration failed with error No machines today.."}
 
 
 def test_managed_login_fires_the_sign_in_triggers_and_pre_token_generation_once_as_hosted_auth(
@@ -713,6 +803,44 @@ def test_a_user_migrated_to_reset_required_must_reset_and_forgot_password_migrat
     assert "AccessToken" in tokens(other.password_auth("ann", password="N3w-Passw0rd!"))
 
 
+def test_a_migration_can_turn_sms_mfa_on_for_a_user_with_a_phone(cognito, server, lambda_runtime):
+    def migrate(event):
+        phone = {"phone_number": "+14155550100"} if event["userName"] == "ann" else {}
+        event["response"].update(userAttributes={"email": f"{event['userName']}@legacy.example", **phone},
+                                 enableSMSMFA=True, messageAction="SUPPRESS", desiredDeliveryMediums=["EMAIL"])
+        return event
+    env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=migrate)
+    sms = {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms-role", "ExternalId": "ext-123"}
+    cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="OPTIONAL",
+                                     SmsMfaConfiguration={"SmsConfiguration": sms})
+    step = env.password_auth("ann", password="legacy-pass")
+    assert step["ChallengeName"] == "SMS_MFA", step
+    user = cognito.admin_get_user(UserPoolId=env.pool, Username="ann")
+    assert user["UserMFASettingList"] == ["SMS_MFA"]
+    # SMS MFA for a user without a phone number cannot be: no user, Cognito's migration error.
+    with pytest.raises(cognito.exceptions.UserNotFoundException) as e:
+        env.password_auth("bob", password="legacy-pass")
+    assert error_of(e.value) == ("UserNotFoundException",
+                                 f"Exception migrating user in app client {env.client_id}")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=env.pool, Username="bob")
+
+
+@pytest.mark.parametrize("answer", [{"messageAction": "SEND"}, {"desiredDeliveryMediums": ["PIGEON"]},
+                                    {"enableSMSMFA": "yes"}])
+def test_a_migration_answer_out_of_cognitos_values_is_refused(cognito, server, lambda_runtime, answer):
+    def migrate(event):
+        event["response"].update(userAttributes={"email": "ann@legacy.example"}, **answer)
+        return event
+    env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=migrate)
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        env.password_auth("ann", password="legacy-pass")
+    with pytest.raises(cognito.exceptions.InvalidLambdaResponseException):
+        cognito.forgot_password(ClientId=env.client_id, Username="ann")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=env.pool, Username="ann")
+
+
 def test_many_first_sign_ins_at_once_migrate_one_user(cognito, server, lambda_runtime):
     env, _ = pool_with(cognito, server, lambda_runtime, UserMigration=legacy_store())
 
@@ -783,3 +911,116 @@ def test_an_invitation_needs_both_placeholders_or_the_pools_own_message_goes(cog
     event = lambda_runtime.events(names["CustomMessage"])[0]
     assert (event["triggerSource"], event["callerContext"]["clientId"], event["request"]["usernameParameter"]) == (
         "CustomMessage_AdminCreateUser", "CLIENT_ID_NOT_APPLICABLE", "{username}")
+
+
+# --- Custom senders -------------------------------------------------------------------------------
+
+
+def sender_pool(cognito, server, lambda_runtime, email=None, sms=None, **handlers):
+    """A pool whose CustomEmailSender / CustomSMSSender are `email` / `sms`; the functions' names."""
+    names, config = {}, {"KMSKeyID": f"arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    for trigger, handler in (("CustomEmailSender", email), ("CustomSMSSender", sms)):
+        if handler is not None:
+            names[trigger] = unique(trigger)
+            config[trigger] = {"LambdaArn": lambda_runtime.function(names[trigger], handler), "LambdaVersion": "V1_0"}
+    for trigger, handler in handlers.items():
+        names[trigger] = unique(trigger)
+        config[trigger] = lambda_runtime.function(names[trigger], handler)
+    env = SignInEnv(cognito, server, LambdaConfig=config, AutoVerifiedAttributes=["email"])
+    return env, names
+
+
+def wait_for(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_a_custom_email_sender_takes_the_code_in_the_background_instead_of_the_server(
+        cognito, server, lambda_runtime):
+    took = []
+
+    def slow_sender(event):
+        time.sleep(2)
+        took.append(event)
+        return {"ignored": True}
+    env, names = sender_pool(cognito, server, lambda_runtime, email=slow_sender,
+                             CustomMessage=refuse("CustomMessage is not asked when a sender is"))
+    started = time.monotonic()
+    answer = cognito.sign_up(ClientId=env.client_id, Username="ann", Password=PASSWORD,
+                             UserAttributes=[{"Name": "email", "Value": "ann@example.com"}],
+                             ClientMetadata={"lang": "fr"})
+    # The operation does not wait for the function.
+    assert time.monotonic() - started < 1.5
+    assert answer["CodeDeliveryDetails"] == {"Destination": "a***@e***", "DeliveryMedium": "EMAIL",
+                                             "AttributeName": "email"}
+    assert wait_for(lambda: took)
+    [event] = took
+    [message] = outbox_messages(server, env.pool, "SIGN_UP", "ann")
+    sub = event["request"]["userAttributes"]["sub"]
+    assert event == {
+        "version": "1",
+        "triggerSource": "CustomEmailSender_SignUp",
+        "region": REGION,
+        "userPoolId": env.pool,
+        "userName": "ann",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": env.client_id},
+        # No `response`: a sender's answer is not read. The code is in plain text (Gatehouse's
+        # local form of Cognito's KMS-encrypted code).
+        "request": {"type": "customEmailSenderRequestV1", "code": message["Code"],
+                    "clientMetadata": {"lang": "fr"},
+                    "userAttributes": {"sub": sub, "email": "ann@example.com",
+                                       "cognito:user_status": "UNCONFIRMED"}},
+    }
+    assert wait_for(lambda: outbox_messages(server, env.pool, "SIGN_UP", "ann")[0].get("Delivery") == "DELIVERED")
+    assert lambda_runtime.events(names["CustomMessage"]) == []
+    cognito.confirm_sign_up(ClientId=env.client_id, Username="ann", ConfirmationCode=event["request"]["code"])
+    # A password reset goes the same way, as its own trigger source; no ClientMetadata is null.
+    cognito.forgot_password(ClientId=env.client_id, Username="ann")
+    assert wait_for(lambda: len(took) == 2)
+    assert took[1]["triggerSource"] == "CustomEmailSender_ForgotPassword"
+    assert took[1]["request"]["clientMetadata"] is None
+    assert took[1]["request"]["code"] == outbox_messages(server, env.pool, "FORGOT_PASSWORD", "ann")[-1]["Code"]
+
+
+def test_a_custom_sender_that_fails_never_fails_the_operation_and_the_outbox_says_so(
+        cognito, server, lambda_runtime):
+    env, names = sender_pool(cognito, server, lambda_runtime, email=refuse("Provider down."))
+    answer = cognito.admin_create_user(UserPoolId=env.pool, Username="bob", TemporaryPassword="Temp-Passw0rd!",
+                                       UserAttributes=[{"Name": "email", "Value": "bob@example.com"}],
+                                       DesiredDeliveryMediums=["EMAIL"])
+    assert answer["User"]["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    # Tried three times (Lambda retries an asynchronous call twice), then recorded as failed.
+    assert wait_for(lambda: outbox_messages(server, env.pool, "INVITATION", "bob")[0].get("Delivery") == "FAILED")
+    events = lambda_runtime.events(names["CustomEmailSender"])
+    assert len(events) == 3
+    assert {e["triggerSource"] for e in events} == {"CustomEmailSender_AdminCreateUser"}
+    assert events[0]["request"]["code"] == "Temp-Passw0rd!"
+    assert events[0]["callerContext"]["clientId"] == "CLIENT_ID_NOT_APPLICABLE"
+
+
+def test_a_custom_sms_sender_takes_sms_mfa_codes_and_email_keeps_the_servers_delivery(
+        cognito, server, lambda_runtime):
+    env, names = sender_pool(cognito, server, lambda_runtime, sms=echo)
+    sms = {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms-role", "ExternalId": "ext-123"}
+    cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="ON",
+                                      SmsMfaConfiguration={"SmsConfiguration": sms})
+    env.user("cat", phone_number="+14155550100", phone_number_verified="true", email="cat@example.com")
+    step = env.password_auth("cat")
+    assert step["ChallengeName"] == "SMS_MFA"
+    assert wait_for(lambda: lambda_runtime.events(names["CustomSMSSender"]))
+    [event] = lambda_runtime.events(names["CustomSMSSender"])
+    assert event["triggerSource"] == "CustomSMSSender_Authentication"
+    assert event["request"]["type"] == "customSMSSenderRequestV1"
+    code = event["request"]["code"]
+    assert code == outbox_messages(server, env.pool, "MFA", "cat")[-1]["Code"]
+    assert "AccessToken" in tokens(env.respond("SMS_MFA", {"USERNAME": "cat", "SMS_MFA_CODE": code},
+                                               step["Session"]))
+    # No CustomEmailSender: an email code goes through the server's own delivery.
+    cognito.admin_update_user_attributes(UserPoolId=env.pool, Username="cat",
+                                         UserAttributes=[{"Name": "email", "Value": "cat@new.example"}])
+    assert outbox_messages(server, env.pool, "VERIFY_ATTRIBUTE", "cat")[-1].get("Delivery") == "DELIVERED"
+    assert len(lambda_runtime.events(names["CustomSMSSender"])) == 1

@@ -197,8 +197,21 @@ impl Core {
         user: &UserRecord,
         mut letter: Letter<'_>,
     ) -> Result<CodeDeliveryDetailsType> {
-        // The pool's CustomMessage trigger may word it (triggers/messages.rs).
-        self.custom_message(user, &mut letter).await?;
+        let pool = self.pool(&user.pool_id).await?;
+        // A custom sender takes the message from here (triggers/senders.rs); otherwise the
+        // pool's CustomMessage trigger may word it (triggers/messages.rs).
+        let sender = Self::custom_sender_for(&pool, letter.medium, letter.code.as_deref());
+        if sender.is_none() {
+            self.custom_message(user, &mut letter).await?;
+        }
+        let details = CodeDeliveryDetailsType {
+            destination: Some(mask(letter.destination)),
+            delivery_medium: Some(match letter.medium {
+                Medium::Email => DeliveryMediumType::Email,
+                Medium::Sms => DeliveryMediumType::Sms,
+            }),
+            attribute_name: Some(letter.attribute.to_string()),
+        };
         let message = OutgoingMessage {
             message_id: crate::ids::uuid(self.entropy.as_ref()),
             pool_id: user.pool_id.clone(),
@@ -214,13 +227,19 @@ impl Core {
             delivered_at: None,
             redacted: false,
         };
-        let keep_text = self.config.keep_message_secrets || !self.courier.carries_text(&message);
+        // A custom sender carries the text as a courier does.
+        let carried = sender.is_some() || self.courier.carries_text(&message);
+        let keep_text = self.config.keep_message_secrets || !carried;
         let mut record = if keep_text {
             message.clone()
         } else {
             message.redacted()
         };
         self.codes().push_message(&record).await?;
+        if let Some(job) = sender {
+            self.hand_to_custom_sender(pool, user, job, message, record);
+            return Ok(details);
+        }
         match self.courier.deliver(&message).await {
             Ok(()) => {
                 record.delivery = crate::messages::DeliveryStatus::Delivered;
@@ -235,14 +254,7 @@ impl Core {
             }
         }
         self.codes().update_message(&record).await?;
-        Ok(CodeDeliveryDetailsType {
-            destination: Some(mask(letter.destination)),
-            delivery_medium: Some(match letter.medium {
-                Medium::Email => DeliveryMediumType::Email,
-                Medium::Sms => DeliveryMediumType::Sms,
-            }),
-            attribute_name: Some(letter.attribute.to_string()),
-        })
+        Ok(details)
     }
 
     /// Sends a sign-up code to the attribute the pool auto-verifies (the phone number first

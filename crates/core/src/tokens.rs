@@ -5,7 +5,7 @@
 //! Cognito does), generated with the pool; private keys are stored sealed with the server key.
 //! Parsed key objects are cached per pool: parsing a key costs more than a signature.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -483,11 +483,12 @@ impl Core {
         &self,
         client: &crate::store::AppClientRecord,
         scopes: &[String],
+        client_metadata: Option<&BTreeMap<String, String>>,
     ) -> Result<(String, i64)> {
         let keys = self.pool_keys(&client.pool_id).await?;
         let (ttl, _, _) = lifetimes(&client.client);
         let now = self.now_millis() / 1000;
-        let claims = json!({
+        let mut claims = json!({
             "sub": client.client_id,
             "token_use": "access",
             "scope": scopes.join(" "),
@@ -499,6 +500,11 @@ impl Core {
             "jti": crate::ids::uuid(self.entropy.as_ref()),
             "client_id": client.client_id,
         });
+        let pool = self.pool(&client.pool_id).await?;
+        if let Value::Object(access) = &mut claims {
+            self.customise_client_token(&pool, &client.client_id, client_metadata, access)
+                .await?;
+        }
         Ok((Self::sign(&keys.access, &claims)?, ttl))
     }
 

@@ -11,8 +11,12 @@
 //!   password policy; RESET_REQUIRED creates the user without one, and the sign-in answers
 //!   PasswordResetRequiredException (ForgotPassword always creates such a user).
 //! - `forceAliasCreation` takes a verified email or phone alias over from another user.
-//! - No welcome message is sent, whatever `messageAction` says: the user already knows their
-//!   password.
+//! - `enableSMSMFA` turns SMS MFA on for the new user; it needs a `phone_number` and a pool
+//!   that can send SMS, or the migration fails.
+//! - No welcome message is sent, whatever `messageAction` and `desiredDeliveryMediums` say
+//!   (values other than Cognito's are refused): Cognito's welcome message is AdminCreateUser's
+//!   invitation, which exists to deliver a temporary password, and a migrated user has none;
+//!   they already know their password.
 
 use gatehouse_wire::UserStatusType;
 
@@ -105,6 +109,17 @@ impl Core {
             )),
             _ => None,
         };
+        let mut mfa = crate::store::UserMfaRecord::default();
+        if answer.enable_sms_mfa {
+            if !crate::mfa::pool_offers_sms(pool) || !attributes.contains_key("phone_number") {
+                tracing::info!(
+                    pool_id = %pool.id,
+                    "UserMigration asked for SMS MFA without a phone number or an SMS configuration"
+                );
+                return Err(failed());
+            }
+            mfa.sms_enabled = true;
+        }
         let user = UserRecord {
             pool_id: pool.id.clone(),
             username_key: username_key(p, &identity.username),
@@ -124,7 +139,7 @@ impl Core {
             updated_at: now,
             version: 1,
             mfa_options: Vec::new(),
-            mfa: Default::default(),
+            mfa,
             failed_sign_ins: 0,
             locked_until: None,
         };

@@ -67,7 +67,10 @@ impl Core {
         let user = match self.find_user(pool, username).await? {
             Some(u) => u,
             None if crate::app_clients::prevents_existence_errors(client) => {
-                return Err(incorrect())
+                check_secret_hash_for(client, &[username], secret_hash)?;
+                self.before_password_check(pool, client, None, username)
+                    .await?;
+                return Err(incorrect());
             }
             None => return Err(CoreError::user_not_found()),
         };
@@ -76,7 +79,7 @@ impl Core {
         if user.status == UserStatusType::Unconfirmed {
             return Err(CoreError::UserNotConfirmed("User is not confirmed.".into()));
         }
-        self.before_password_check(pool, &client.client_id, &user)
+        self.before_password_check(pool, client, Some(&user), username)
             .await?;
         let Some(srp_a) = params.get("SRP_A") else {
             let device = self

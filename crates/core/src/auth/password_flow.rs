@@ -47,6 +47,8 @@ impl Core {
         let mut user = match found {
             Some(u) => u,
             None if crate::app_clients::prevents_existence_errors(client) => {
+                self.before_password_check(pool, client, None, username)
+                    .await?;
                 // Spend what a real check costs, so timing does not tell strangers apart.
                 let (_, salt, verifier) = self.decoy_verifier(pool, username);
                 let identity = gatehouse_srp::SrpIdentity::user(srp_pool_name(&pool.id), username);
@@ -57,7 +59,7 @@ impl Core {
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
-        self.before_password_check(pool, &client.client_id, &user)
+        self.before_password_check(pool, client, Some(&user), username)
             .await?;
         self.take_attempt(&mut user).await?;
         let right = user

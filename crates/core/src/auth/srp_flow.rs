@@ -187,11 +187,18 @@ impl Core {
             None if crate::app_clients::prevents_existence_errors(client) => None,
             None => return Err(CoreError::user_not_found()),
         };
-        if let Some(u) = &user {
-            check_secret_hash_for(client, &[username, &u.username, &u.sub], secret_hash)?;
-            self.refuse_before_password(u)?;
-            self.before_password_check(pool, &client.client_id, u)
-                .await?;
+        match &user {
+            Some(u) => {
+                check_secret_hash_for(client, &[username, &u.username, &u.sub], secret_hash)?;
+                self.refuse_before_password(u)?;
+                self.before_password_check(pool, client, Some(u), username)
+                    .await?;
+            }
+            None => {
+                check_secret_hash_for(client, &[username], secret_hash)?;
+                self.before_password_check(pool, client, None, username)
+                    .await?;
+            }
         }
         self.password_verifier_challenge(
             pool,

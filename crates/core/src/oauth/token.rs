@@ -2,6 +2,8 @@
 //! `client_secret_post`, or none for a public client) and the grants `authorization_code` (with
 //! PKCE), `refresh_token` and `client_credentials`. Errors are OAuth's (RFC 6749 §5.2).
 
+use std::collections::BTreeMap;
+
 use gatehouse_wire::{OAuthFlowType, RevokeTokenRequest};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -27,6 +29,8 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
     /// /oauth2/revoke's token.
     pub token: Option<String>,
+    /// `client_credentials`' ClientMetadata for PreTokenGeneration: a JSON object of strings.
+    pub aws_client_metadata: Option<String>,
 }
 
 /// The credentials of an `Authorization: Basic` header, already decoded.
@@ -291,8 +295,19 @@ impl Core {
                 "no requested scope exists",
             ));
         }
+        let metadata = match form.aws_client_metadata.as_deref() {
+            None | Some("") => None,
+            Some(m) => Some(
+                serde_json::from_str::<BTreeMap<String, String>>(m).map_err(|_| {
+                    OAuthError::new(
+                        "invalid_request",
+                        "aws_client_metadata must be a JSON object of strings",
+                    )
+                })?,
+            ),
+        };
         let (token, expires_in) = self
-            .mint_client_token(client, &granted)
+            .mint_client_token(client, &granted, metadata.as_ref())
             .await
             .map_err(OAuthError::internal)?;
         Ok(json!({ "access_token": token, "expires_in": expires_in, "token_type": "Bearer" }))

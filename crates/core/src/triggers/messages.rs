@@ -45,6 +45,11 @@ pub(crate) async fn messages_from<F: Future>(ctx: MessageContext, f: F) -> F::Ou
     MESSAGE.scope(ctx, f).await
 }
 
+/// The operation whose message is being sent, if it named itself ([`messages_from`]).
+pub(crate) fn current_message_context() -> Option<MessageContext> {
+    MESSAGE.try_with(Clone::clone).ok()
+}
+
 /// CustomMessage's wording (null: the pool's own).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

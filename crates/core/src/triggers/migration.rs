@@ -19,6 +19,30 @@ pub(crate) struct MigrationAnswer {
     pub final_user_status: Option<String>,
     #[serde(default, deserialize_with = "null_is_false")]
     pub force_alias_creation: bool,
+    #[serde(default, rename = "enableSMSMFA", deserialize_with = "null_is_false")]
+    pub enable_sms_mfa: bool,
+    /// `SUPPRESS` or `RESEND`: read only so that another value is refused (no welcome message
+    /// is sent either way: user_migration.rs).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub message_action: Option<MessageAction>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub desired_delivery_mediums: Option<Vec<DeliveryMedium>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub(crate) enum MessageAction {
+    Suppress,
+    Resend,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub(crate) enum DeliveryMedium {
+    Email,
+    Sms,
 }
 
 impl Core {

@@ -11,11 +11,13 @@
 //! Here: the invocation, the event's envelope, and the sign-up and sign-in triggers
 //! (PreSignUp, PostConfirmation, PreAuthentication, PostAuthentication). Beside it:
 //! `tokens.rs` (PreTokenGeneration), `challenges.rs` (custom authentication),
-//! `migration.rs` (UserMigration) and `messages.rs` (CustomMessage).
+//! `migration.rs` (UserMigration), `messages.rs` (CustomMessage) and `senders.rs`
+//! (CustomEmailSender, CustomSMSSender).
 
 mod challenges;
 mod messages;
 mod migration;
+mod senders;
 mod tokens;
 
 pub(crate) use challenges::DefineAnswer;
@@ -33,7 +35,7 @@ use gatehouse_wire::{ChallengeNameType, LambdaConfigType, PreTokenGenerationLamb
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::store::{UserPoolRecord, UserRecord};
+use crate::store::{AppClientRecord, UserPoolRecord, UserRecord};
 use crate::{Caller, Core, CoreError, Result};
 
 /// A trigger, by its `LambdaConfig` member (also its name in Cognito's error messages).
@@ -49,6 +51,8 @@ pub enum Trigger {
     VerifyAuthChallengeResponse,
     UserMigration,
     CustomMessage,
+    CustomEmailSender,
+    CustomSmsSender,
 }
 
 impl Trigger {
@@ -64,6 +68,8 @@ impl Trigger {
             Trigger::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
             Trigger::UserMigration => "UserMigration",
             Trigger::CustomMessage => "CustomMessage",
+            Trigger::CustomEmailSender => "CustomEmailSender",
+            Trigger::CustomSmsSender => "CustomSMSSender",
         }
     }
 
@@ -88,6 +94,14 @@ impl Trigger {
             }
             Trigger::UserMigration => config.user_migration.as_deref(),
             Trigger::CustomMessage => config.custom_message.as_deref(),
+            Trigger::CustomEmailSender => config
+                .custom_email_sender
+                .as_ref()
+                .map(|c| c.lambda_arn.as_str()),
+            Trigger::CustomSmsSender => config
+                .custom_sms_sender
+                .as_ref()
+                .map(|c| c.lambda_arn.as_str()),
         }
         .filter(|arn| !arn.is_empty())
     }
@@ -254,7 +268,7 @@ fn user_attributes(user: &UserRecord) -> Value {
 pub(crate) struct Call<'a> {
     pub pool: &'a UserPoolRecord,
     pub trigger: Trigger,
-    pub source: &'static str,
+    pub source: &'a str,
     pub user_name: &'a str,
     /// The app client of the request; None for admin operations without one.
     pub client_id: Option<&'a str>,
@@ -304,7 +318,24 @@ impl Core {
         else {
             return Ok(None);
         };
-        let event = json!({
+        let event = self.event(&call, request, Some(response));
+        let output = self.invoke(&call, function, &event).await?;
+        let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(&output) else {
+            return Err(CoreError::InvalidLambdaResponse(
+                "Invalid lambda function output : Invalid JSON".into(),
+            ));
+        };
+        match answer.remove("response") {
+            Some(r @ (Value::Object(_) | Value::Null)) => Ok(Some(r)),
+            None => Ok(Some(Value::Null)),
+            Some(_) => Err(unrecognizable()),
+        }
+    }
+
+    /// The event of `call`: Cognito's envelope around `request`, and `response` prefilled
+    /// (None: the custom senders' events, which have none).
+    fn event(&self, call: &Call<'_>, request: Value, response: Option<Value>) -> Value {
+        let mut event = json!({
             "version": event_version(call.pool, call.trigger),
             "triggerSource": call.source,
             "region": self.config.region,
@@ -315,10 +346,17 @@ impl Core {
                 "clientId": call.client_id.unwrap_or("CLIENT_ID_NOT_APPLICABLE"),
             },
             "request": request,
-            "response": response,
         });
+        if let Some(r) = response {
+            event["response"] = r;
+        }
+        event
+    }
+
+    /// Runs `function` with `event`; its output, or Cognito's error for a failed call.
+    async fn invoke(&self, call: &Call<'_>, function: &str, event: &Value) -> Result<Vec<u8>> {
         let name = call.trigger.name();
-        let payload = serde_json::to_vec(&event).expect("an event serialises");
+        let payload = serde_json::to_vec(event).expect("an event serialises");
         let started = std::time::Instant::now();
         let reserved = self.lambda.max_wait().as_millis() as u64;
         let budget = LAMBDA_MS.try_with(Arc::clone).ok();
@@ -338,7 +376,7 @@ impl Core {
             ok = output.is_ok(),
             "Lambda trigger called"
         );
-        let output = output.map_err(|e| match e {
+        output.map_err(|e| match e {
             // Cognito's words, the final dot included (even after the function's own).
             InvokeError::Function(message) => {
                 CoreError::UserLambdaValidation(format!("{name} failed with error {message}."))
@@ -346,17 +384,7 @@ impl Core {
             InvokeError::Invocation(cause) => CoreError::UnexpectedLambda(format!(
                 "{name} invocation failed due to error {cause}."
             )),
-        })?;
-        let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(&output) else {
-            return Err(CoreError::InvalidLambdaResponse(
-                "Invalid lambda function output : Invalid JSON".into(),
-            ));
-        };
-        match answer.remove("response") {
-            Some(r @ (Value::Object(_) | Value::Null)) => Ok(Some(r)),
-            None => Ok(Some(Value::Null)),
-            Some(_) => Err(unrecognizable()),
-        }
+        })
     }
 
     /// PreSignUp (`PreSignUp_SignUp`, `PreSignUp_AdminCreateUser`): may refuse the sign-up;
@@ -404,17 +432,23 @@ impl Core {
     }
 
     /// PreAuthentication: may refuse a sign-in before its password is checked. Its
-    /// `validationData` is the ClientMetadata of InitiateAuth.
+    /// `validationData` is the ClientMetadata of InitiateAuth. `user_not_found`: said only to
+    /// clients that hide which users exist (PreventUserExistenceErrors), whose strangers are
+    /// shown to the function too, with no attributes.
     pub(crate) async fn pre_authentication_trigger(
         &self,
         call: Call<'_>,
-        user: &UserRecord,
+        user: Option<&UserRecord>,
         validation_data: Option<&BTreeMap<String, String>>,
+        user_not_found: Option<bool>,
     ) -> Result<()> {
-        let request = json!({
-            "userAttributes": user_attributes(user),
+        let mut request = json!({
+            "userAttributes": user.map_or_else(|| json!({}), user_attributes),
             "validationData": string_map(validation_data),
         });
+        if let Some(not_found) = user_not_found {
+            request["userNotFound"] = json!(not_found);
+        }
         self.call_trigger(call, request, json!({})).await?;
         Ok(())
     }
@@ -441,15 +475,21 @@ impl Core {
 }
 
 impl Core {
-    /// PreAuthentication for a sign-in of `user` through `client_id`, before its password is
-    /// checked (USER_PASSWORD_AUTH, the admin password flows, USER_SRP_AUTH, managed login).
+    /// PreAuthentication for a sign-in through `client`, before its password is checked
+    /// (USER_PASSWORD_AUTH, the admin password flows, USER_SRP_AUTH, CUSTOM_AUTH, managed
+    /// login). `user` None: no user has the name `typed`; the function is told only when the
+    /// client hides which users exist, as `userNotFound` (Cognito's rule), and the sign-in then
+    /// fails as any stranger's does.
     pub(crate) async fn before_password_check(
         &self,
         pool: &UserPoolRecord,
-        client_id: &str,
-        user: &UserRecord,
+        client: &AppClientRecord,
+        user: Option<&UserRecord>,
+        typed: &str,
     ) -> Result<()> {
-        if !Self::has_trigger(pool, Trigger::PreAuthentication) {
+        let hides_users = crate::app_clients::prevents_existence_errors(client);
+        if !Self::has_trigger(pool, Trigger::PreAuthentication) || (user.is_none() && !hides_users)
+        {
             return Ok(());
         }
         let told = current_request();
@@ -457,11 +497,12 @@ impl Core {
             pool,
             trigger: Trigger::PreAuthentication,
             source: "PreAuthentication_Authentication",
-            user_name: &user.username,
-            client_id: Some(client_id),
+            user_name: user.map_or(typed, |u| &u.username),
+            client_id: Some(&client.client_id),
             caller: &told.caller,
         };
-        self.pre_authentication_trigger(call, user, told.validation_data.as_ref())
+        let not_found = hides_users.then_some(user.is_none());
+        self.pre_authentication_trigger(call, user, told.validation_data.as_ref(), not_found)
             .await
     }
 

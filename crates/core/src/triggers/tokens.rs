@@ -244,6 +244,62 @@ impl Core {
     }
 }
 
+impl Core {
+    /// PreTokenGeneration for a machine-to-machine token (`TokenGeneration_ClientCredentials`),
+    /// called only when the pool's function is version 3, as on Cognito. There is no user:
+    /// the event's `userName` is empty, `userAttributes` is `{}` and the groups are empty; its
+    /// `clientMetadata` is the token request's `aws_client_metadata`. Only the access token's
+    /// claims and scopes can change (there is no ID token, and no groups to override).
+    pub(crate) async fn customise_client_token(
+        &self,
+        pool: &UserPoolRecord,
+        client_id: &str,
+        client_metadata: Option<&BTreeMap<String, String>>,
+        access: &mut Map<String, Value>,
+    ) -> Result<()> {
+        if token_trigger_version(pool) < 3 || !Self::has_trigger(pool, Trigger::PreTokenGeneration)
+        {
+            return Ok(());
+        }
+        let scopes: Vec<&str> = access
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let mut request = json!({
+            "userAttributes": {},
+            "groupConfiguration": group_configuration(&[]),
+            "scopes": scopes,
+        });
+        if let Some(m) = client_metadata {
+            request["clientMetadata"] = json!(m);
+        }
+        let told = current_request();
+        let call = Call {
+            pool,
+            trigger: Trigger::PreTokenGeneration,
+            source: "TokenGeneration_ClientCredentials",
+            user_name: "",
+            client_id: Some(client_id),
+            caller: &told.caller,
+        };
+        let response = json!({ "claimsAndScopeOverrideDetails": null });
+        let Some(answer) = self.call_trigger(call, request, response).await? else {
+            return Ok(());
+        };
+        let answer: V2Answer = serde_json::from_value(answer).map_err(|_| unrecognizable())?;
+        if let Some(access_override) = answer
+            .claims_and_scope_override_details
+            .and_then(|o| o.access_token_generation)
+        {
+            apply_claims(access, &access_override, PROTECTED_ACCESS);
+            apply_scopes(access, &access_override);
+        }
+        Ok(())
+    }
+}
+
 /// The event's `groupConfiguration`: the user's groups, their roles, and the role of the group
 /// with the lowest precedence.
 fn group_configuration(groups: &[GroupType]) -> Value {
