@@ -1024,3 +1024,34 @@ def test_a_custom_sms_sender_takes_sms_mfa_codes_and_email_keeps_the_servers_del
                                          UserAttributes=[{"Name": "email", "Value": "cat@new.example"}])
     assert outbox_messages(server, env.pool, "VERIFY_ATTRIBUTE", "cat")[-1].get("Delivery") == "DELIVERED"
     assert len(lambda_runtime.events(names["CustomSMSSender"])) == 1
+
+
+def test_threat_protections_notice_goes_to_the_custom_email_sender_with_the_sign_ins_attributes(
+        cognito, server, lambda_runtime):
+    name = unique("CustomEmailSender")
+    env = SignInEnv(cognito, server, devices=ALWAYS, UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"},
+                    LambdaConfig={"KMSKeyID": f"arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                                  "CustomEmailSender": {"LambdaArn": lambda_runtime.function(name, echo),
+                                                        "LambdaVersion": "V1_0"}})
+    env.user(email="alice@example.com")
+    cognito.set_risk_configuration(UserPoolId=env.pool, AccountTakeoverRiskConfiguration={
+        "NotifyConfiguration": {"From": "security@example.com",
+                                "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/example.com"},
+        "Actions": {"LowAction": {"EventAction": "NO_ACTION", "Notify": True}}})
+    tokens(env.password_auth())
+    assert wait_for(lambda: lambda_runtime.events(name))
+    [event] = lambda_runtime.events(name)
+    [auth_event] = cognito.admin_list_user_auth_events(UserPoolId=env.pool, Username="alice")["AuthEvents"]
+    attributes = event["request"]["userAttributes"]
+    assert event["triggerSource"] == "CustomEmailSender_AccountTakeOverNotification"
+    assert event["callerContext"]["clientId"] == env.client_id
+    assert (event["request"]["type"], event["request"]["code"]) == ("customEmailSenderRequestV1", None)
+    assert {k: attributes[k] for k in ("EVENT_ID", "USER_NAME", "ACCOUNT_TAKE_OVER_ACTION")} == {
+        "EVENT_ID": auth_event["EventId"], "USER_NAME": "alice", "ACCOUNT_TAKE_OVER_ACTION": "NO_ACTION"}
+    assert set(attributes) >= {"IP_ADDRESS", "ONE_CLICK_LINK_VALID", "ONE_CLICK_LINK_INVALID", "LOGIN_TIME",
+                               "FEEDBACK_TOKEN"}
+    # The "this wasn't me" link the function is given works as the server's own email's does.
+    assert "value=Invalid" in attributes["ONE_CLICK_LINK_INVALID"]
+    cognito.update_auth_event_feedback(UserPoolId=env.pool, Username="alice", EventId=attributes["EVENT_ID"],
+                                       FeedbackToken=attributes["FEEDBACK_TOKEN"], FeedbackValue="Valid")
+    assert wait_for(lambda: outbox_messages(server, env.pool, "RISK_NOTIFICATION")[0].get("Delivery") == "DELIVERED")

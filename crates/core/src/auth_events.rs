@@ -312,8 +312,8 @@ impl Core {
             ..
         }) = &judged
         {
-            self.notify_risk(user, &event, config.as_ref(), action)
-                .await?;
+            // Boxed: a notice may go through a Lambda trigger, a deep future to carry inline.
+            Box::pin(self.notify_risk(user, &event, config.as_ref(), action, client_id)).await?;
         }
         Ok(block)
     }

@@ -195,12 +195,24 @@ impl Core {
     pub(crate) async fn send(
         &self,
         user: &UserRecord,
-        mut letter: Letter<'_>,
+        letter: Letter<'_>,
     ) -> Result<CodeDeliveryDetailsType> {
         let pool = self.pool(&user.pool_id).await?;
-        // A custom sender takes the message from here (triggers/senders.rs); otherwise the
-        // pool's CustomMessage trigger may word it (triggers/messages.rs).
-        let sender = Self::custom_sender_for(&pool, letter.medium, letter.code.as_deref());
+        // A custom sender takes a message with a code (triggers/senders.rs).
+        let sender = Self::custom_sender_for(&pool, user, letter.medium, letter.code.as_deref());
+        // Boxed: every operation that sends carries this future, triggers included.
+        Box::pin(self.send_through(pool, user, sender, letter)).await
+    }
+
+    /// [`Core::send`], the message going to `sender` when there is one; otherwise the pool's
+    /// CustomMessage trigger may word it (triggers/messages.rs) before the courier takes it.
+    pub(crate) async fn send_through(
+        &self,
+        pool: crate::store::UserPoolRecord,
+        user: &UserRecord,
+        sender: Option<crate::triggers::SenderJob>,
+        mut letter: Letter<'_>,
+    ) -> Result<CodeDeliveryDetailsType> {
         if sender.is_none() {
             self.custom_message(user, &mut letter).await?;
         }

@@ -301,6 +301,7 @@ impl Core {
         event: &AuthEventRecord,
         config: Option<&RiskConfigurationType>,
         action: &AccountTakeoverActionType,
+        client_id: &str,
     ) -> Result<()> {
         if !action.notify {
             return Ok(());
@@ -369,8 +370,27 @@ impl Core {
         let body = template
             .and_then(|t| t.text_body.as_deref())
             .unwrap_or(default_text);
-        self.send(
+        let pool = self.pool(&user.pool_id).await?;
+        // A CustomEmailSender takes the notice instead (triggers/senders.rs).
+        let notice = crate::triggers::TakeoverNotice {
+            client_id,
+            event_id: &event.event_id,
+            username: &user.username,
+            ip_address: context.ip_address.as_deref().unwrap_or("unknown"),
+            action: action.event_action.as_str(),
+            link_valid: &valid,
+            link_invalid: &invalid,
+            login_time: &when,
+            feedback_token: &token,
+            city: context.city.as_deref(),
+            country: context.country.as_deref(),
+            device_name: context.device_name.as_deref(),
+        };
+        let sender = Self::takeover_sender_for(&pool, &notice);
+        self.send_through(
+            pool,
             user,
+            sender,
             Letter {
                 medium: Medium::Email,
                 destination: address,

@@ -22,6 +22,7 @@ mod tokens;
 
 pub(crate) use challenges::DefineAnswer;
 pub(crate) use messages::{messages_from, MessageContext};
+pub(crate) use senders::{SenderJob, TakeoverNotice};
 pub(crate) use tokens::{sign_in_token_source, Claims, TokenSource};
 
 use std::collections::BTreeMap;

@@ -9,6 +9,7 @@
 //! describe, which a handler reads instead of decrypting. The message is in the outbox as every
 //! message is, its delivery status saying whether the function took it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -22,13 +23,33 @@ use crate::{Caller, Core};
 /// its waits are minutes, which a local runtime has no use for).
 const RETRY_WAITS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
 
-/// What a custom sender is handed: the message, and who and what it is about.
+/// A message's hand-over to a custom sender: which function, the event's trigger source, and
+/// what its request says besides the code.
 pub(crate) struct SenderJob {
-    pub sender: Trigger,
-    pub source: String,
-    pub client_id: Option<String>,
-    pub client_metadata: Option<std::collections::BTreeMap<String, String>>,
-    pub caller: Caller,
+    sender: Trigger,
+    source: String,
+    client_id: Option<String>,
+    client_metadata: Option<BTreeMap<String, String>>,
+    caller: Caller,
+    /// `request.userAttributes`: the user's, or a takeover notice's own (below).
+    user_attributes: Value,
+}
+
+/// Threat protection's notice of a risky sign-in, as CustomEmailSender is told of it: in place
+/// of the user's attributes, the sign-in's (`EVENT_ID`, `IP_ADDRESS`, the feedback links ...).
+pub(crate) struct TakeoverNotice<'a> {
+    pub client_id: &'a str,
+    pub event_id: &'a str,
+    pub username: &'a str,
+    pub ip_address: &'a str,
+    pub action: &'a str,
+    pub link_valid: &'a str,
+    pub link_invalid: &'a str,
+    pub login_time: &'a str,
+    pub feedback_token: &'a str,
+    pub city: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub device_name: Option<&'a str>,
 }
 
 impl Core {
@@ -37,6 +58,7 @@ impl Core {
     /// delivery, as do messages sent outside an operation that CustomMessage would be told of.
     pub(crate) fn custom_sender_for(
         pool: &UserPoolRecord,
+        user: &UserRecord,
         medium: Medium,
         code: Option<&str>,
     ) -> Option<SenderJob> {
@@ -56,6 +78,45 @@ impl Core {
             client_id: ctx.client_id,
             client_metadata: ctx.client_metadata,
             caller: super::current_request().caller,
+            user_attributes: user_attributes(user),
+        })
+    }
+
+    /// The pool's CustomEmailSender for a threat-protection notice
+    /// (`CustomEmailSender_AccountTakeOverNotification`, with no code), if it names one.
+    pub(crate) fn takeover_sender_for(
+        pool: &UserPoolRecord,
+        notice: &TakeoverNotice<'_>,
+    ) -> Option<SenderJob> {
+        if !Self::has_trigger(pool, Trigger::CustomEmailSender) {
+            return None;
+        }
+        let mut attributes = json!({
+            "EVENT_ID": notice.event_id,
+            "USER_NAME": notice.username,
+            "IP_ADDRESS": notice.ip_address,
+            "ACCOUNT_TAKE_OVER_ACTION": notice.action,
+            "ONE_CLICK_LINK_VALID": notice.link_valid,
+            "ONE_CLICK_LINK_INVALID": notice.link_invalid,
+            "LOGIN_TIME": notice.login_time,
+            "FEEDBACK_TOKEN": notice.feedback_token,
+        });
+        for (name, value) in [
+            ("CITY", notice.city),
+            ("COUNTRY", notice.country),
+            ("DEVICE_NAME", notice.device_name),
+        ] {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                attributes[name] = json!(v);
+            }
+        }
+        Some(SenderJob {
+            sender: Trigger::CustomEmailSender,
+            source: "CustomEmailSender_AccountTakeOverNotification".into(),
+            client_id: Some(notice.client_id.to_string()),
+            client_metadata: None,
+            caller: super::current_request().caller,
+            user_attributes: attributes,
         })
     }
 
@@ -78,7 +139,7 @@ impl Core {
             "type": request_type,
             "code": message.code,
             "clientMetadata": job.client_metadata.as_ref().map_or(Value::Null, |m| json!(m)),
-            "userAttributes": user_attributes(user),
+            "userAttributes": job.user_attributes,
         });
         let username = user.username.clone();
         let core = self.clone();
