@@ -156,6 +156,9 @@ struct FileConfig {
     auth_event_retention_days: Option<u32>,
     metrics_listen: Option<String>,
     lambda_endpoint: Option<String>,
+    /// Trigger functions served at a plain URL (file only: each has a secret).
+    #[serde(default)]
+    lambda_function: Vec<gatehouse_delivery::LambdaFunctionUrl>,
     header_read_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     shutdown_timeout: Option<u64>,
@@ -193,6 +196,9 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     /// The Lambda Invoke API of the pools' triggers; None: none.
     pub lambda_endpoint: Option<String>,
+    /// The `[[lambda_function]]` tables: trigger functions served at a signed URL instead
+    /// (checked when the server starts; `Debug` hides their secrets).
+    pub lambda_functions: Vec<gatehouse_delivery::LambdaFunctionUrl>,
     pub limits: gatehouse_server::ConnectionLimits,
 }
 
@@ -202,7 +208,7 @@ impl Settings {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-                toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", p.display()))?
+                toml::from_str(&text).map_err(|e| config_error(p, &text, &e))?
             }
             None => FileConfig::default(),
         };
@@ -331,6 +337,7 @@ impl Settings {
                 .unwrap_or(90),
             metrics_listen: a.metrics_listen.or(file.metrics_listen),
             lambda_endpoint: a.lambda_endpoint.or(file.lambda_endpoint),
+            lambda_functions: file.lambda_function,
             limits: {
                 let d = gatehouse_server::ConnectionLimits::default();
                 let secs = std::time::Duration::from_secs;
@@ -359,6 +366,20 @@ impl Settings {
     /// The database location without its password, for logs.
     pub fn database_display(&self) -> String {
         gatehouse_store::redact_url(&self.database_url)
+    }
+}
+
+/// A config file's error in one line, by line number: toml's own text quotes the offending line,
+/// which may hold a secret (a misspelt key next to its value).
+fn config_error(path: &std::path::Path, text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            format!("invalid config {}, line {line}: {message}", path.display())
+        }
+        None => format!("invalid config {}: {message}", path.display()),
     }
 }
 
@@ -409,4 +430,33 @@ pub async fn probe_health(base: &str) -> Result<String, String> {
     tokio::time::timeout(std::time::Duration::from_secs(5), fut)
         .await
         .map_err(|_| "timed out".to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_functions_are_read_from_the_file_and_errors_never_quote_it() {
+        let text =
+            "[[lambda_function]]\narn = \"arn:aws:lambda:us-east-1:123456789012:function:f\"\n\
+                    url = \"https://hooks.example.com/f\"\nsecret = \"topsecret\"\n";
+        let file: FileConfig = toml::from_str(text).unwrap();
+        assert_eq!(file.lambda_function.len(), 1);
+        assert_eq!(file.lambda_function[0].secret, "topsecret");
+        assert!(!format!("{:?}", file.lambda_function).contains("topsecret"));
+
+        // A misspelt key: toml's own message would quote the line, value and all.
+        let typo = text.replace("secret =", "secrett =");
+        let e = toml::from_str::<FileConfig>(&typo).err().unwrap();
+        let line = config_error(std::path::Path::new("g.toml"), &typo, &e);
+        assert!(
+            line.starts_with("invalid config g.toml, line 4: unknown field `secrett`"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("topsecret") && !line.contains('\n'),
+            "{line}"
+        );
+    }
 }

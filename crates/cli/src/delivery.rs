@@ -1,12 +1,14 @@
 //! Which courier carries messages, from the configuration: `delivery = "log"` (default),
 //! `"smtp"` (email by SMTP; SMS by the webhook when one is configured, else the log) or
 //! `"webhook"` (everything to the webhook). The outbox keeps every message whatever the choice.
-//! Also the Lambda trigger client, from `lambda_endpoint` and the AWS credentials.
+//! Also the Lambda trigger client, from `lambda_endpoint` and the AWS credentials, and the
+//! `[[lambda_function]]` tables (functions served at a signed URL instead).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use gatehouse_core::messages::{Courier, DeliveryError, LogCourier, Medium, OutgoingMessage};
+use gatehouse_core::triggers::{LambdaInvoker, NoLambdaEndpoint};
 use gatehouse_delivery::{SmtpConfig, SmtpCourier, WebhookConfig, WebhookCourier};
 
 /// Email one way, SMS another.
@@ -84,14 +86,40 @@ pub fn courier(
     }
 }
 
+/// What runs the pools' Lambda triggers: the functions of `functions` at their URLs, every
+/// other one through the Lambda Invoke API at `endpoint` (see [`invoke_api`]), or, without an
+/// endpoint, nowhere (core's `NoLambdaEndpoint`: the call fails). None when neither is
+/// configured (core's default is that same `NoLambdaEndpoint`).
+pub fn lambda(
+    endpoint: Option<&str>,
+    region: &str,
+    functions: Vec<gatehouse_delivery::LambdaFunctionUrl>,
+) -> Result<Option<Arc<dyn LambdaInvoker>>, String> {
+    let other: Option<Arc<dyn LambdaInvoker>> =
+        endpoint.map(|e| invoke_api(e, region)).transpose()?;
+    if functions.is_empty() {
+        return Ok(other);
+    }
+    let urls = gatehouse_delivery::LambdaUrlClient::new(
+        gatehouse_delivery::LambdaUrlSettings::new(functions),
+    )?;
+    // ARNs only: the URLs may carry tokens in their query, and the secrets are never shown.
+    tracing::info!(
+        count = urls.functions().len(),
+        functions = %urls.functions().join(", "),
+        "Lambda triggers served at a signed URL"
+    );
+    let other = other.unwrap_or_else(|| Arc::new(NoLambdaEndpoint));
+    Ok(Some(Arc::new(gatehouse_delivery::LambdaRouter::new(
+        urls, other,
+    ))))
+}
+
 /// The Lambda Invoke API client for `endpoint`, signing with the AWS credentials of the
 /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) or of the
 /// shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials; profile
 /// `AWS_PROFILE`, else `default`); unsigned without any.
-pub fn lambda(
-    endpoint: &str,
-    region: &str,
-) -> Result<Arc<dyn gatehouse_core::triggers::LambdaInvoker>, String> {
+fn invoke_api(endpoint: &str, region: &str) -> Result<Arc<dyn LambdaInvoker>, String> {
     let credentials = aws_credentials();
     tracing::info!(
         endpoint,

@@ -204,10 +204,16 @@ async fn serve(s: Settings) -> Result<(), String> {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
+    // Checked before the database is opened: a bad [[lambda_function]] fails the start at once.
+    let lambda = delivery::lambda(
+        s.lambda_endpoint.as_deref(),
+        &s.region,
+        s.lambda_functions.clone(),
+    )?;
     let (core, pool_stats) = open_core_on(&s, clock).await?;
     let mut core = core.with_courier(courier);
-    if let Some(endpoint) = &s.lambda_endpoint {
-        core = core.with_lambda(delivery::lambda(endpoint, &s.region)?);
+    if let Some(lambda) = lambda {
+        core = core.with_lambda(lambda);
     }
     // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
     // state and old outbox messages, and following other processes' pool and client changes.

@@ -26,9 +26,9 @@ use crate::http::{error_chain, HttpClient};
 /// How long Cognito waits for a trigger.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Lambda's own limit on a synchronous response.
-const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+pub(crate) const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
 /// Cognito's words when the wait runs out.
-const TIMED_OUT: &str = "Socket timeout while invoking Lambda function";
+pub(crate) const TIMED_OUT: &str = "Socket timeout while invoking Lambda function";
 
 /// AWS credentials that sign the invocations.
 #[derive(Clone)]
@@ -245,7 +245,7 @@ fn error_message(body: &[u8]) -> String {
 
 /// The Runtime Interface Emulator sends a function's error as a plain 200: an object with an
 /// `errorMessage` and nothing but error members.
-fn emulator_error(body: &[u8]) -> Option<String> {
+pub(crate) fn emulator_error(body: &[u8]) -> Option<String> {
     let serde_json::Value::Object(m) = serde_json::from_slice(body).ok()? else {
         return None;
     };

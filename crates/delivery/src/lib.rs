@@ -1,8 +1,10 @@
 //! Couriers that carry Gatehouse's messages to people: confirmation codes, invitations
-//! (temporary passwords) and MFA codes; and [`LambdaClient`], which invokes the pools' Lambda
-//! triggers through the Lambda Invoke API.
+//! (temporary passwords) and MFA codes; [`LambdaClient`], which invokes the pools' Lambda
+//! triggers through the Lambda Invoke API; and [`LambdaUrlClient`], which POSTs them, signed
+//! as the webhook is, to a plain HTTPS URL configured per function ARN ([`LambdaRouter`] sends
+//! each function to the one or the other).
 //!
-//! Both implement [`gatehouse_core::messages::Courier`]:
+//! The two couriers implement [`gatehouse_core::messages::Courier`]:
 //!
 //! - [`SmtpCourier`] sends EMAIL messages as plain-text mail through an SMTP relay
 //!   (`security` = `starttls`, `tls` or `none`), configured by [`SmtpConfig`].
@@ -56,15 +58,20 @@
 
 mod http;
 mod lambda;
+mod lambda_url;
 mod retry;
+mod signing;
 mod smtp;
 mod webhook;
 
 pub use lambda::{
     LambdaClient, LambdaCredentials, LambdaSettings, DEFAULT_TIMEOUT as LAMBDA_TIMEOUT,
 };
+pub use lambda_url::{
+    LambdaFunctionUrl, LambdaRouter, LambdaUrlClient, LambdaUrlSettings, FUNCTION_HEADER,
+};
+pub use signing::{signature, verify_signature, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 pub use smtp::{SmtpConfig, SmtpCourier, SmtpSecurity};
 pub use webhook::{
-    signature, verify_signature, WebhookConfig, WebhookCourier, ATTEMPT_HEADER, MESSAGE_ID_HEADER,
-    PAYLOAD_VERSION, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    WebhookConfig, WebhookCourier, ATTEMPT_HEADER, MESSAGE_ID_HEADER, PAYLOAD_VERSION,
 };

@@ -2,7 +2,7 @@
 //! operator's (which then sends the SMS or email through whatever provider it likes).
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
@@ -15,12 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::error_chain;
 use crate::retry::{caused_by_tls, Backoff};
+use crate::signing::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::smtp::{default_initial_backoff_ms, default_max_backoff_ms};
 
-/// Header carrying the Unix time (seconds) at which the request was signed.
-pub const TIMESTAMP_HEADER: &str = "X-Gatehouse-Timestamp";
-/// Header carrying `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
-pub const SIGNATURE_HEADER: &str = "X-Gatehouse-Signature";
 /// Header carrying the message's `MessageId` (the same on every retry: deduplicate on it).
 pub const MESSAGE_ID_HEADER: &str = "X-Gatehouse-Message-Id";
 /// Header carrying the attempt number, 1 for the first try.
@@ -101,71 +98,6 @@ struct Payload<'a> {
     message: &'a OutgoingMessage,
 }
 
-/// Computes the `X-Gatehouse-Signature` value for a request body:
-/// `sha256=` followed by the lowercase hex HMAC-SHA256, keyed with the secret, of the
-/// decimal timestamp, a `.`, and the body bytes exactly as received.
-pub fn signature(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-    sign_with(&key, timestamp, body)
-}
-
-fn sign_with(key: &hmac::Key, timestamp: u64, body: &[u8]) -> String {
-    let mut ctx = hmac::Context::with_key(key);
-    ctx.update(timestamp.to_string().as_bytes());
-    ctx.update(b".");
-    ctx.update(body);
-    let tag = ctx.sign();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for byte in tag.as_ref() {
-        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
-    }
-    out
-}
-
-/// Checks a received webhook the way a Rust receiver would: the signature must match
-/// (compared in constant time) and the timestamp must lie within `tolerance` of `now`
-/// (both Unix seconds), which bounds replays.
-pub fn verify_signature(
-    secret: &[u8],
-    timestamp_header: &str,
-    body: &[u8],
-    signature_header: &str,
-    now: u64,
-    tolerance: Duration,
-) -> bool {
-    let Ok(timestamp) = timestamp_header.trim().parse::<u64>() else {
-        return false;
-    };
-    if now.abs_diff(timestamp) > tolerance.as_secs() {
-        return false;
-    }
-    let Some(tag) = signature_header
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(decode_hex)
-    else {
-        return false;
-    };
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-    let mut data = Vec::with_capacity(24 + body.len());
-    data.extend_from_slice(timestamp_header.trim().as_bytes());
-    data.push(b'.');
-    data.extend_from_slice(body);
-    hmac::verify(&key, &data, &tag).is_ok()
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Delivers messages (EMAIL and SMS) by POSTing a signed JSON document to a webhook.
 ///
 /// Each request carries `Content-Type: application/json`, [`TIMESTAMP_HEADER`],
@@ -177,7 +109,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 /// To verify a request, a receiver computes
 /// `hex(HMAC-SHA256(secret, timestamp + "." + raw_body))`, compares it in constant time with
 /// the part of `X-Gatehouse-Signature` after `sha256=`, and rejects timestamps more than a
-/// few minutes from its clock; see [`verify_signature`].
+/// few minutes from its clock; see [`verify_signature`](crate::verify_signature).
 pub struct WebhookCourier {
     client: crate::http::HttpClient,
     uri: Uri,
@@ -247,7 +179,7 @@ impl WebhookCourier {
         Ok(WebhookCourier {
             client,
             uri,
-            key: hmac::Key::new(hmac::HMAC_SHA256, config.secret.as_bytes()),
+            key: signing::key(&config.secret),
             timeout,
             max_attempts: config.max_attempts,
             backoff: Backoff {
@@ -263,10 +195,7 @@ impl WebhookCourier {
         body: &Bytes,
         attempt: u32,
     ) -> Result<Request<Full<Bytes>>, String> {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let (timestamp, signature) = signing::signed_headers(&self.key, body);
         let message_id = HeaderValue::from_str(&message.message_id)
             .map_err(|_| "the message id is not a valid header value".to_owned())?;
         Request::builder()
@@ -278,7 +207,7 @@ impl WebhookCourier {
                 concat!("gatehouse-delivery/", env!("CARGO_PKG_VERSION")),
             )
             .header(TIMESTAMP_HEADER, timestamp)
-            .header(SIGNATURE_HEADER, sign_with(&self.key, timestamp, body))
+            .header(SIGNATURE_HEADER, signature)
             .header(MESSAGE_ID_HEADER, message_id)
             .header(ATTEMPT_HEADER, attempt)
             .body(Full::new(body.clone()))
@@ -405,56 +334,6 @@ impl Courier for WebhookCourier {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signature_matches_a_known_vector() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let key = hmac::Key::new(hmac::HMAC_SHA256, b"Jefe");
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(b"what do ya want for nothing?");
-        let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        let tag: String = ctx
-            .sign()
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(tag, expected);
-        // And our framing: "<timestamp>.<body>".
-        let ours = signature(b"Jefe", 1700000000, b"{}");
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(b"1700000000.{}");
-        let direct: String = ctx
-            .sign()
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(ours, format!("sha256={direct}"));
-    }
-
-    #[test]
-    fn verify_accepts_good_and_rejects_bad() {
-        let body = br#"{"Version":1}"#;
-        let sig = signature(b"s3cret", 1_000, body);
-        let ok = |ts: &str, body: &[u8], sig: &str, now: u64| {
-            verify_signature(b"s3cret", ts, body, sig, now, Duration::from_secs(300))
-        };
-        assert!(ok("1000", body, &sig, 1_100));
-        assert!(!ok("1000", body, &sig, 1_400), "too old");
-        assert!(!ok("1001", body, &sig, 1_000), "other timestamp");
-        assert!(!ok("1000", b"{}", &sig, 1_000), "other body");
-        assert!(!ok("1000", body, &sig[7..], 1_000), "no prefix");
-        assert!(!ok("1000", body, "sha256=zz", 1_000), "not hex");
-        assert!(!verify_signature(
-            b"other",
-            "1000",
-            body,
-            &sig,
-            1_000,
-            Duration::from_secs(300)
-        ));
-    }
 
     #[test]
     fn config_defaults_redaction_and_validation() {
