@@ -658,6 +658,45 @@ def test_custom_auth_runs_define_create_verify_until_define_issues_tokens(cognit
     assert verify["response"] == {"answerCorrect": False}
 
 
+def test_a_client_that_hides_users_puts_a_strangers_custom_challenges_as_a_users(cognito, server, lambda_runtime):
+    env, names = custom_pool(cognito, server, lambda_runtime, ["111111", "222222", "333333"])
+    hiding = new_app_client(cognito, env.pool, "hiding", PreventUserExistenceErrors="ENABLED",
+                            ExplicitAuthFlows=[*PASSWORD_FLOWS, "ALLOW_CUSTOM_AUTH"])[0]
+
+    def start(name):
+        return cognito.initiate_auth(ClientId=hiding, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": name})
+    # A stranger gets a challenge as a user does: nothing tells them apart.
+    first = start("nobody")
+    assert first["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert first["ChallengeParameters"] == {"delivery": "EMAIL", "hint": "a***@example.com", "USERNAME": "nobody"}
+    again = env.respond("CUSTOM_CHALLENGE", {"USERNAME": "nobody", "ANSWER": "000000"}, first["Session"],
+                        client_id=hiding)
+    assert again["ChallengeName"] == "CUSTOM_CHALLENGE"
+    # Even the right answer to the function's challenge gives a stranger no tokens.
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as e:
+        env.respond("CUSTOM_CHALLENGE", {"USERNAME": "nobody", "ANSWER": "222222"}, again["Session"],
+                    client_id=hiding)
+    assert error_of(e.value) == ("NotAuthorizedException", "Incorrect username or password.")
+    # Another name cannot answer a stranger's challenge.
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "222222"}, again["Session"],
+                    client_id=hiding)
+    for trigger in ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse"):
+        for event in lambda_runtime.events(names[trigger]):
+            assert (event["userName"], event["request"]["userAttributes"], event["request"]["userNotFound"]) == (
+                "nobody", {}, True), trigger
+    assert len(lambda_runtime.events(names["DefineAuthChallenge"])) == 3
+    # A user the client knows: userNotFound is false, and the sign-in ends in tokens.
+    known = start("alice")
+    assert tokens(env.respond("CUSTOM_CHALLENGE", {"USERNAME": "alice", "ANSWER": "333333"}, known["Session"],
+                              client_id=hiding))
+    assert lambda_runtime.events(names["DefineAuthChallenge"])[-1]["request"]["userNotFound"] is False
+    # A client that does not hide users tells a stranger at once, and never asks the functions.
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        start_custom(env, USERNAME="nobody")
+    assert len(lambda_runtime.events(names["DefineAuthChallenge"])) == 5
+
+
 def test_custom_auth_fails_when_define_says_so_and_needs_all_three_triggers(cognito, server, lambda_runtime):
     env, _ = custom_pool(cognito, server, lambda_runtime, ["1", "2", "3"])
     step = start_custom(env)

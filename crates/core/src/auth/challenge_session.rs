@@ -33,6 +33,10 @@ pub(crate) struct ChallengeSession {
     pub issued_at: i64,
     #[serde(rename = "x")]
     pub expires_at: i64,
+    /// A custom authentication of a name no user has (custom_flow.rs), carried here since there
+    /// is no user to keep it in the store for.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub stranger: Option<crate::store::PendingCustom>,
 }
 
 impl Core {
@@ -54,6 +58,39 @@ impl Core {
         user: &UserRecord,
         challenge: &str,
     ) -> (String, String, i64) {
+        let salt = user.password.as_ref().map(|p| p.salt.clone());
+        self.seal_session_of(
+            pool,
+            client,
+            (&user.username_key, &user.sub, salt),
+            challenge,
+            None,
+        )
+    }
+
+    /// A Session of a custom authentication of `typed`, a name no user has: `custom` holds its
+    /// rounds and open challenge (custom_flow.rs).
+    pub(crate) fn seal_stranger_session(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        typed: &str,
+        challenge: &str,
+        custom: crate::store::PendingCustom,
+    ) -> String {
+        self.seal_session_of(pool, client, (typed, "", None), challenge, Some(custom))
+            .1
+    }
+
+    /// A new Session about (username key, sub, password salt).
+    fn seal_session_of(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        (username_key, sub, password_salt): (&str, &str, Option<String>),
+        challenge: &str,
+        stranger: Option<crate::store::PendingCustom>,
+    ) -> (String, String, i64) {
         let minutes = client
             .client
             .auth_session_validity
@@ -66,12 +103,13 @@ impl Core {
             id: crate::ids::hex(&id),
             pool_id: pool.id.clone(),
             client_id: client.client_id.clone(),
-            username_key: user.username_key.clone(),
-            sub: user.sub.clone(),
-            password_salt: user.password.as_ref().map(|p| p.salt.clone()),
+            username_key: username_key.to_string(),
+            sub: sub.to_string(),
+            password_salt,
             challenge: challenge.to_string(),
             issued_at: now,
             expires_at: now + minutes * 60_000,
+            stranger,
         };
         let plain = serde_json::to_vec(&session).expect("session serialises");
         let sealed = STANDARD.encode(self.server_key.seal(

@@ -22,7 +22,7 @@ use crate::store::{
     AppClientRecord, CustomRound, DeviceRecord, PendingCustom, PendingStep, UserPoolRecord,
     UserRecord,
 };
-use crate::triggers::{DefineAnswer, Trigger};
+use crate::triggers::{DefineAnswer, Subject, Trigger};
 use crate::{Core, CoreError, Result};
 
 /// Rounds one custom sign-in may take: Cognito documents no limit, and counting attempts is the
@@ -70,7 +70,9 @@ impl Core {
                 check_secret_hash_for(client, &[username], secret_hash)?;
                 self.before_password_check(pool, client, None, username)
                     .await?;
-                return Err(incorrect());
+                return self
+                    .start_stranger(pool, client, username, params.get("SRP_A"))
+                    .await;
             }
             None => return Err(CoreError::user_not_found()),
         };
@@ -91,7 +93,12 @@ impl Core {
         };
         let rounds = vec![round("SRP_A", true, None)];
         let decision = self
-            .define_auth_challenge(pool, &client.client_id, &user, &rounds)
+            .define_auth_challenge(
+                pool,
+                &client.client_id,
+                Subject::user(&user, client),
+                &rounds,
+            )
             .await?;
         if !decision.fail_authentication
             && !decision.issue_tokens
@@ -140,6 +147,12 @@ impl Core {
     ) -> Result<AuthStep> {
         let username = responses.required("USERNAME")?;
         let answer = responses.required("ANSWER")?;
+        if let Some(s) = session.filter(|s| self.is_stranger_session(s)) {
+            check_secret_hash_for(client, &[username], responses.get("SECRET_HASH"))?;
+            return self
+                .answer_stranger(pool, client, s, username, answer)
+                .await;
+        }
         let (pending, user) = self
             .pending_at(pool, client, session, PendingStep::CustomChallenge)
             .await?;
@@ -157,7 +170,7 @@ impl Core {
             .verify_auth_challenge(
                 pool,
                 &client.client_id,
-                &user,
+                Subject::user(&user, client),
                 &custom.private_parameters,
                 answer,
             )
@@ -184,7 +197,12 @@ impl Core {
             return Err(incorrect());
         }
         let decision = self
-            .define_auth_challenge(pool, &client.client_id, user, &rounds)
+            .define_auth_challenge(
+                pool,
+                &client.client_id,
+                Subject::user(user, client),
+                &rounds,
+            )
             .await?;
         self.follow_decision(pool, client, user, rounds, decision, device)
             .await
@@ -216,7 +234,13 @@ impl Core {
             ));
         }
         let created = self
-            .create_auth_challenge(pool, &client.client_id, user, CUSTOM_CHALLENGE, &rounds)
+            .create_auth_challenge(
+                pool,
+                &client.client_id,
+                Subject::user(user, client),
+                CUSTOM_CHALLENGE,
+                &rounds,
+            )
             .await?;
         let key = device.as_ref().map(|d| d.device_key.as_str());
         let mut pending =
@@ -232,6 +256,142 @@ impl Core {
         Ok(AuthStep {
             challenge_name: Some(ChallengeNameType::CustomChallenge),
             session: Some(pending.session),
+            challenge_parameters: Some(parameters),
+            ..Default::default()
+        })
+    }
+}
+
+/// The Session challenge of a stranger's custom authentication.
+const STRANGER_CHALLENGE: &str = "CUSTOM_CHALLENGE_NO_USER";
+
+impl Core {
+    /// CUSTOM_AUTH for a name no user has, on a client that hides which users exist: the
+    /// functions conduct it as for a user, told `userNotFound`, so a stranger meets the same
+    /// challenges and learns nothing (Cognito's way). It can only end in failure: Define's
+    /// `issueTokens` has no one to issue them to. Nothing is stored; each challenge's state is
+    /// sealed in its Session.
+    async fn start_stranger(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        typed: &str,
+        srp_a: Option<&str>,
+    ) -> Result<AuthStep> {
+        let who = Subject::stranger(typed);
+        let Some(srp_a) = srp_a else {
+            return self.stranger_next(pool, client, typed, Vec::new()).await;
+        };
+        let rounds = vec![round("SRP_A", true, None)];
+        let decision = self
+            .define_auth_challenge(pool, &client.client_id, who, &rounds)
+            .await?;
+        if !decision.fail_authentication
+            && !decision.issue_tokens
+            && decision.challenge_name.as_deref() == Some("PASSWORD_VERIFIER")
+        {
+            // The decoy PASSWORD_VERIFIER of USER_SRP_AUTH's strangers: its answer fails.
+            let srp_a = PublicValue::from_hex(srp_a).map_err(srp_error)?;
+            return self.password_verifier_challenge(
+                pool,
+                client,
+                None,
+                (typed, None),
+                &srp_a,
+                true,
+            );
+        }
+        self.follow_stranger_decision(pool, client, typed, rounds, decision)
+            .await
+    }
+
+    fn is_stranger_session(&self, session: &str) -> bool {
+        self.peek_challenge_session(session)
+            .is_ok_and(|s| s.challenge == STRANGER_CHALLENGE)
+    }
+
+    /// RespondToAuthChallenge CUSTOM_CHALLENGE with a stranger's Session.
+    async fn answer_stranger(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: &str,
+        username: &str,
+        answer: &str,
+    ) -> Result<AuthStep> {
+        let s = self.open_challenge_session(pool, client, Some(session), STRANGER_CHALLENGE)?;
+        let custom = s.stranger.unwrap_or_default();
+        if s.username_key != username {
+            return Err(incorrect());
+        }
+        let correct = self
+            .verify_auth_challenge(
+                pool,
+                &client.client_id,
+                Subject::stranger(username),
+                &custom.private_parameters,
+                answer,
+            )
+            .await?;
+        let mut rounds = custom.rounds;
+        rounds.push(round(CUSTOM_CHALLENGE, correct, custom.metadata));
+        self.stranger_next(pool, client, username, rounds).await
+    }
+
+    async fn stranger_next(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        typed: &str,
+        rounds: Vec<CustomRound>,
+    ) -> Result<AuthStep> {
+        if rounds.len() >= MAX_ROUNDS {
+            return Err(incorrect());
+        }
+        let decision = self
+            .define_auth_challenge(pool, &client.client_id, Subject::stranger(typed), &rounds)
+            .await?;
+        self.follow_stranger_decision(pool, client, typed, rounds, decision)
+            .await
+    }
+
+    async fn follow_stranger_decision(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        typed: &str,
+        rounds: Vec<CustomRound>,
+        decision: DefineAnswer,
+    ) -> Result<AuthStep> {
+        // Failing, or issuing tokens to no one, ends as any stranger's sign-in does.
+        if decision.fail_authentication || decision.issue_tokens {
+            return Err(incorrect());
+        }
+        if decision.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
+            return Err(CoreError::InvalidLambdaResponse(
+                "Unrecognizable lambda output".into(),
+            ));
+        }
+        let created = self
+            .create_auth_challenge(
+                pool,
+                &client.client_id,
+                Subject::stranger(typed),
+                CUSTOM_CHALLENGE,
+                &rounds,
+            )
+            .await?;
+        let custom = PendingCustom {
+            rounds,
+            private_parameters: created.private_challenge_parameters.unwrap_or_default(),
+            metadata: created.challenge_metadata,
+        };
+        let session = self.seal_stranger_session(pool, client, typed, STRANGER_CHALLENGE, custom);
+        let mut parameters = created.public_challenge_parameters.unwrap_or_default();
+        parameters.insert("USERNAME".into(), typed.to_string());
+        Ok(AuthStep {
+            challenge_name: Some(ChallengeNameType::CustomChallenge),
+            session: Some(session),
             challenge_parameters: Some(parameters),
             ..Default::default()
         })

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{current_request, null_is_false, unrecognizable, user_attributes, Call, Trigger};
-use crate::store::{CustomRound, UserPoolRecord, UserRecord};
+use crate::store::{AppClientRecord, CustomRound, UserPoolRecord, UserRecord};
 use crate::{Caller, Core, Result};
 
 /// DefineAuthChallenge's decision.
@@ -41,12 +41,50 @@ struct VerifyAnswer {
     answer_correct: bool,
 }
 
+/// Whom a custom authentication is about: a user, or, on an app client that hides which users
+/// exist (PreventUserExistenceErrors), a name no user has. Such a client's functions are told
+/// `userNotFound` (true for a stranger, who has no attributes), so that they can put the same
+/// challenges to strangers as to users, as on Cognito.
+#[derive(Clone, Copy)]
+pub(crate) struct Subject<'a> {
+    pub name: &'a str,
+    pub user: Option<&'a UserRecord>,
+    pub hides_users: bool,
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn user(user: &'a UserRecord, client: &AppClientRecord) -> Self {
+        Subject {
+            name: &user.username,
+            user: Some(user),
+            hides_users: crate::app_clients::prevents_existence_errors(client),
+        }
+    }
+
+    pub(crate) fn stranger(typed: &'a str) -> Self {
+        Subject {
+            name: typed,
+            user: None,
+            hides_users: true,
+        }
+    }
+
+    /// The request's `userAttributes`, and `userNotFound` where it is said.
+    fn request(&self, mut request: Value) -> Value {
+        request["userAttributes"] = self.user.map_or_else(|| json!({}), user_attributes);
+        if self.hides_users {
+            request["userNotFound"] = json!(self.user.is_none());
+        }
+        request
+    }
+}
+
 impl Core {
-    /// The call of a custom authentication trigger for `user` in the running sign-in request.
+    /// The call of a custom authentication trigger about `who` in the running sign-in request.
     fn challenge_call<'a>(
         pool: &'a UserPoolRecord,
         client_id: &'a str,
-        user: &'a UserRecord,
+        who: Subject<'a>,
         trigger: Trigger,
         source: &'static str,
         caller: &'a Caller,
@@ -55,7 +93,7 @@ impl Core {
             pool,
             trigger,
             source,
-            user_name: &user.username,
+            user_name: who.name,
             client_id: Some(client_id),
             caller,
         }
@@ -66,14 +104,11 @@ impl Core {
         &self,
         pool: &UserPoolRecord,
         client_id: &str,
-        user: &UserRecord,
+        who: Subject<'_>,
         rounds: &[CustomRound],
     ) -> Result<DefineAnswer> {
         let told = current_request();
-        let mut request = json!({
-            "userAttributes": user_attributes(user),
-            "session": rounds,
-        });
+        let mut request = who.request(json!({ "session": rounds }));
         if let Some(m) = &told.client_metadata {
             request["clientMetadata"] = json!(m);
         }
@@ -85,7 +120,7 @@ impl Core {
         let call = Self::challenge_call(
             pool,
             client_id,
-            user,
+            who,
             Trigger::DefineAuthChallenge,
             "DefineAuthChallenge_Authentication",
             &told.caller,
@@ -101,16 +136,15 @@ impl Core {
         &self,
         pool: &UserPoolRecord,
         client_id: &str,
-        user: &UserRecord,
+        who: Subject<'_>,
         challenge_name: &str,
         rounds: &[CustomRound],
     ) -> Result<CreateAnswer> {
         let told = current_request();
-        let mut request = json!({
-            "userAttributes": user_attributes(user),
+        let mut request = who.request(json!({
             "challengeName": challenge_name,
             "session": rounds,
-        });
+        }));
         if let Some(m) = &told.client_metadata {
             request["clientMetadata"] = json!(m);
         }
@@ -122,7 +156,7 @@ impl Core {
         let call = Self::challenge_call(
             pool,
             client_id,
-            user,
+            who,
             Trigger::CreateAuthChallenge,
             "CreateAuthChallenge_Authentication",
             &told.caller,
@@ -138,23 +172,22 @@ impl Core {
         &self,
         pool: &UserPoolRecord,
         client_id: &str,
-        user: &UserRecord,
+        who: Subject<'_>,
         private_parameters: &BTreeMap<String, String>,
         answer: &str,
     ) -> Result<bool> {
         let told = current_request();
-        let mut request = json!({
-            "userAttributes": user_attributes(user),
+        let mut request = who.request(json!({
             "privateChallengeParameters": private_parameters,
             "challengeAnswer": answer,
-        });
+        }));
         if let Some(m) = &told.client_metadata {
             request["clientMetadata"] = json!(m);
         }
         let call = Self::challenge_call(
             pool,
             client_id,
-            user,
+            who,
             Trigger::VerifyAuthChallengeResponse,
             "VerifyAuthChallengeResponse_Authentication",
             &told.caller,

@@ -20,7 +20,7 @@ mod migration;
 mod senders;
 mod tokens;
 
-pub(crate) use challenges::DefineAnswer;
+pub(crate) use challenges::{DefineAnswer, Subject};
 pub(crate) use messages::{messages_from, MessageContext};
 pub(crate) use senders::{SenderJob, TakeoverNotice};
 pub(crate) use tokens::{sign_in_token_source, Claims, TokenSource};
