@@ -988,6 +988,58 @@ pub trait AuthEventStore: Send + Sync {
     ) -> StoreResult<SignInHistory>;
 }
 
+/// A user import job (CreateUserImportJob and the operations after it) and how far its run has
+/// got. `job` is the job as the API describes it; the rest is the run's own bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportJobRecord {
+    pub pool_id: String,
+    pub job_id: String,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// Compare-and-swap counter: each write carries the next one.
+    pub version: i64,
+    pub job: gatehouse_wire::UserImportJobType,
+    /// Whether the CSV was uploaded to the job's URL.
+    #[serde(default)]
+    pub uploaded: bool,
+    /// Data rows of the CSV already taken (a resumed run starts after them).
+    #[serde(default)]
+    pub rows_done: u64,
+    /// The running process holds the job until then (epoch ms), renewing it as it goes; a job
+    /// whose lease ran out is another process's to resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+}
+
+/// User import jobs and their CSV files.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    async fn insert_import_job(&self, job: &ImportJobRecord) -> StoreResult<()>;
+
+    async fn import_job(&self, pool_id: &str, job_id: &str)
+        -> StoreResult<Option<ImportJobRecord>>;
+
+    /// Compare-and-swap on `version` (the record carries the new one).
+    async fn update_import_job(&self, job: &ImportJobRecord) -> StoreResult<bool>;
+
+    /// The pool's jobs, oldest first, after (created_at, job_id) if given.
+    async fn list_import_jobs(
+        &self,
+        pool_id: &str,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ImportJobRecord>>;
+
+    /// Every pool's jobs whose `Status` is one of `statuses` (runs to resume or expire).
+    async fn import_jobs_with_status(&self, statuses: &[&str])
+        -> StoreResult<Vec<ImportJobRecord>>;
+
+    /// Keeps `csv` as the job's file, replacing an earlier upload.
+    async fn put_import_file(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<()>;
+
+    async fn import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
+}
+
 /// A pool or app client written by some server process (this one included), as a back end that
 /// shares its database between processes reports it (PostgreSQL: LISTEN/NOTIFY).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1031,6 +1083,7 @@ pub trait Store:
     + TokenStore
     + DeviceStore
     + AuthEventStore
+    + ImportStore
     + 'static
 {
     /// One cheap round trip to the database (`/health`).

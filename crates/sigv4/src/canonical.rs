@@ -99,6 +99,13 @@ pub(crate) struct QueryParam {
     pub(crate) value: Vec<u8>,
 }
 
+/// A query value as SigV4 encodes it (every byte but the unreserved ones, `/` included).
+pub(crate) fn encode_query_value(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    uri_encode_into(&mut out, bytes, false);
+    out
+}
+
 /// Splits a raw query string (no leading `?`) into decoded parameters. Empty pieces (`a=1&&b=2`)
 /// are dropped, as the SDKs' parsers do; a piece with no `=` has an empty value.
 pub(crate) fn parse_query(raw: &str) -> Vec<QueryParam> {

@@ -29,6 +29,7 @@
 mod canonical;
 mod crypto;
 mod error;
+mod presign;
 mod secret;
 mod time;
 
@@ -712,6 +713,8 @@ pub fn sign(
         ),
     }
 }
+
+pub use presign::{check_presigned, presign, PresignError, PresignTarget};
 
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@ const TABLES: &[&str] = &[
     "pending_sign_ins",
     "authorization_codes",
     "auth_events",
+    "user_import_jobs",
+    "user_import_files",
     "outbox",
 ];
 

@@ -303,6 +303,7 @@ shared::sign_in_store!(PgStore);
 shared::token_store!(PgStore);
 shared::device_store!(PgStore);
 shared::auth_event_store!(PgStore);
+shared::import_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

@@ -294,7 +294,9 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 18] = [
+pub(crate) const TABLES: [&str; 20] = [
+    "user_import_files",
+    "user_import_jobs",
     "risk_configurations",
     "auth_events",
     "authorization_codes",
@@ -1835,6 +1837,160 @@ macro_rules! auth_event_store {
     };
 }
 pub(crate) use auth_event_store;
+
+/// `ImportStore` for `$store` (see the module's comment).
+macro_rules! import_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{ImportJobRecord, ImportStore, StoreResult};
+            use $crate::shared::{backend, from_json, import_status, retry, to_json};
+
+            #[async_trait::async_trait]
+            impl ImportStore for $store {
+                async fn insert_import_job(&self, j: &ImportJobRecord) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO user_import_jobs (pool_id, job_id, status, created_at, version, doc) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&j.pool_id)
+                    .bind(&j.job_id)
+                    .bind(import_status(j))
+                    .bind(j.created_at)
+                    .bind(j.version)
+                    .bind(to_json(j)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn import_job(
+                    &self,
+                    pool_id: &str,
+                    job_id: &str,
+                ) -> StoreResult<Option<ImportJobRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM user_import_jobs WHERE pool_id = $1 AND job_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(job_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn update_import_job(&self, j: &ImportJobRecord) -> StoreResult<bool> {
+                    let doc = to_json(j)?;
+                    retry(move || {
+                        let doc = doc.clone();
+                        async move {
+                            let done = sqlx::query(
+                                "UPDATE user_import_jobs SET status = $1, version = $2, doc = $3 \
+                                 WHERE pool_id = $4 AND job_id = $5 AND version = $6",
+                            )
+                            .bind(import_status(j))
+                            .bind(j.version)
+                            .bind(doc)
+                            .bind(&j.pool_id)
+                            .bind(&j.job_id)
+                            .bind(j.version - 1)
+                            .execute(&self.pool)
+                            .await?;
+                            Ok(done.rows_affected() == 1)
+                        }
+                    })
+                    .await
+                }
+
+                async fn list_import_jobs(
+                    &self,
+                    pool_id: &str,
+                    after: Option<(i64, &str)>,
+                    limit: u32,
+                ) -> StoreResult<Vec<ImportJobRecord>> {
+                    // No cursor: every job is newer than i64::MIN.
+                    let (at, id) = after.unwrap_or((i64::MIN, ""));
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM user_import_jobs WHERE pool_id = $1 \
+                         AND (created_at > $2 OR (created_at = $2 AND job_id > $3)) \
+                         ORDER BY created_at, job_id LIMIT $4",
+                    )
+                    .bind(pool_id)
+                    .bind(at)
+                    .bind(id)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    docs.iter().map(|d| from_json(d)).collect()
+                }
+
+                async fn import_jobs_with_status(
+                    &self,
+                    statuses: &[&str],
+                ) -> StoreResult<Vec<ImportJobRecord>> {
+                    let mut out = Vec::new();
+                    for status in statuses {
+                        let docs: Vec<String> = sqlx::query_scalar(
+                            "SELECT doc FROM user_import_jobs WHERE status = $1",
+                        )
+                        .bind(*status)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                        for d in &docs {
+                            out.push(from_json(d)?);
+                        }
+                    }
+                    Ok(out)
+                }
+
+                async fn put_import_file(
+                    &self,
+                    pool_id: &str,
+                    job_id: &str,
+                    csv: &[u8],
+                ) -> StoreResult<()> {
+                    retry(move || async move {
+                        sqlx::query(
+                            "INSERT INTO user_import_files (pool_id, job_id, csv) VALUES ($1, $2, $3) \
+                             ON CONFLICT (pool_id, job_id) DO UPDATE SET csv = excluded.csv",
+                        )
+                        .bind(pool_id)
+                        .bind(job_id)
+                        .bind(csv)
+                        .execute(&self.pool)
+                        .await?;
+                        Ok(())
+                    })
+                    .await
+                }
+
+                async fn import_file(
+                    &self,
+                    pool_id: &str,
+                    job_id: &str,
+                ) -> StoreResult<Option<Vec<u8>>> {
+                    sqlx::query_scalar(
+                        "SELECT csv FROM user_import_files WHERE pool_id = $1 AND job_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(job_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)
+                }
+            }
+        };
+    };
+}
+pub(crate) use import_store;
+
+/// A job's `Status` as its column holds it.
+pub(crate) fn import_status(j: &gatehouse_core::store::ImportJobRecord) -> &str {
+    j.job.status.as_ref().map_or("", |s| s.as_str())
+}
 
 /// An event's `EventResponse` as its column holds it ("" while unset).
 pub(crate) fn response_of(e: &gatehouse_core::store::AuthEventRecord) -> &str {

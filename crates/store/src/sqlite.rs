@@ -226,4 +226,5 @@ shared::sign_in_store!(SqliteStore);
 shared::token_store!(SqliteStore);
 shared::device_store!(SqliteStore);
 shared::auth_event_store!(SqliteStore);
+shared::import_store!(SqliteStore);
 shared::store!(SqliteStore);

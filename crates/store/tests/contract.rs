@@ -152,3 +152,74 @@ async fn a_deleted_pool_takes_its_domain_and_resource_servers(db: TestDb) {
         .unwrap();
     store.insert_domain(&domain).await.unwrap();
 }
+
+on_both! { #[tokio::test] import_jobs_swap_by_version_page_in_order_and_keep_their_file }
+async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestDb) {
+    use gatehouse_core::store::ImportJobRecord;
+    use gatehouse_wire::{UserImportJobStatusType, UserImportJobType};
+    let store = pool_with_users(&db, &[]).await;
+    let job = |id: &str, at: i64| ImportJobRecord {
+        pool_id: POOL.into(),
+        job_id: id.into(),
+        created_at: at,
+        version: 1,
+        job: UserImportJobType {
+            job_id: Some(id.into()),
+            status: Some(UserImportJobStatusType::Created),
+            ..Default::default()
+        },
+        uploaded: false,
+        rows_done: 0,
+        lease_until: None,
+    };
+    for (id, at) in [("import-b", 2), ("import-a", 2), ("import-c", 1)] {
+        store.insert_import_job(&job(id, at)).await.unwrap();
+    }
+    assert!(matches!(
+        store.insert_import_job(&job("import-a", 5)).await,
+        Err(gatehouse_core::StoreError::Conflict)
+    ));
+    let ids = |jobs: Vec<ImportJobRecord>| jobs.into_iter().map(|j| j.job_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_import_jobs(POOL, None, 2).await.unwrap()),
+        ["import-c", "import-a"]
+    );
+    assert_eq!(
+        ids(store
+            .list_import_jobs(POOL, Some((2, "import-a")), 10)
+            .await
+            .unwrap()),
+        ["import-b"]
+    );
+
+    // Compare-and-swap: of two writers of version 2, one wins.
+    let mut started = store.import_job(POOL, "import-a").await.unwrap().unwrap();
+    started.version = 2;
+    started.job.status = Some(UserImportJobStatusType::Pending);
+    assert!(store.update_import_job(&started).await.unwrap());
+    assert!(!store.update_import_job(&started).await.unwrap());
+    let pending = store.import_jobs_with_status(&["Pending"]).await.unwrap();
+    assert_eq!(ids(pending), ["import-a"]);
+
+    // The file: kept, replaced by a second upload, gone with its pool.
+    assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);
+    store
+        .put_import_file(POOL, "import-a", b"first\n\x00\xff")
+        .await
+        .unwrap();
+    store
+        .put_import_file(POOL, "import-a", b"second")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .import_file(POOL, "import-a")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"second"[..])
+    );
+    assert!(store.delete_user_pool(POOL).await.unwrap());
+    assert!(store.import_job(POOL, "import-a").await.unwrap().is_none());
+    assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);
+}
