@@ -31,6 +31,13 @@ const MAX_ROUNDS: usize = 50;
 
 const CUSTOM_CHALLENGE: &str = "CUSTOM_CHALLENGE";
 
+/// Define, shown `[SRP_A]`, asks for the password's SRP proof (PASSWORD_VERIFIER).
+fn asks_for_the_password(decision: &DefineAnswer) -> bool {
+    !decision.fail_authentication
+        && !decision.issue_tokens
+        && decision.challenge_name.as_deref() == Some("PASSWORD_VERIFIER")
+}
+
 fn round(name: &str, result: bool, metadata: Option<String>) -> CustomRound {
     CustomRound {
         challenge_name: name.to_string(),
@@ -100,10 +107,7 @@ impl Core {
                 &rounds,
             )
             .await?;
-        if !decision.fail_authentication
-            && !decision.issue_tokens
-            && decision.challenge_name.as_deref() == Some("PASSWORD_VERIFIER")
-        {
+        if asks_for_the_password(&decision) {
             let srp_a = PublicValue::from_hex(srp_a).map_err(srp_error)?;
             return self.password_verifier_challenge(
                 pool,
@@ -286,10 +290,7 @@ impl Core {
         let decision = self
             .define_auth_challenge(pool, &client.client_id, who, &rounds)
             .await?;
-        if !decision.fail_authentication
-            && !decision.issue_tokens
-            && decision.challenge_name.as_deref() == Some("PASSWORD_VERIFIER")
-        {
+        if asks_for_the_password(&decision) {
             // The decoy PASSWORD_VERIFIER of USER_SRP_AUTH's strangers: its answer fails.
             let srp_a = PublicValue::from_hex(srp_a).map_err(srp_error)?;
             return self.password_verifier_challenge(
