@@ -26,7 +26,7 @@ use crate::http::{error_chain, HttpClient};
 /// How long Cognito waits for a trigger.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Lambda's own limit on a synchronous response.
-pub(crate) const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
 /// Cognito's words when the wait runs out.
 pub(crate) const TIMED_OUT: &str = "Socket timeout while invoking Lambda function";
 
@@ -197,16 +197,7 @@ impl LambdaInvoker for LambdaClient {
         };
         let function_error = header("x-amz-function-error");
         let error_type = header("x-amzn-errortype");
-        let body = Limited::new(response.into_body(), RESPONSE_LIMIT).collect();
-        let body = match tokio::time::timeout_at(deadline, body).await {
-            Err(_) => return Err(InvokeError::Invocation(TIMED_OUT.into())),
-            Ok(Err(_)) => {
-                return Err(InvokeError::Invocation(
-                    "the function's response was too large".into(),
-                ))
-            }
-            Ok(Ok(b)) => b.to_bytes().to_vec(),
-        };
+        let body = read_answer(response.into_body(), deadline).await?;
         if !status.is_success() {
             let code = error_type
                 .as_deref()
@@ -240,6 +231,22 @@ fn error_message(body: &[u8]) -> String {
         },
         Ok(serde_json::Value::String(s)) => s,
         _ => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// A function's answer, read whole within `deadline` and Lambda's size limit (shared with the
+/// plain-URL client, lambda_url.rs).
+pub(crate) async fn read_answer(
+    body: hyper::body::Incoming,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<u8>, InvokeError> {
+    let body = Limited::new(body, RESPONSE_LIMIT).collect();
+    match tokio::time::timeout_at(deadline, body).await {
+        Err(_) => Err(InvokeError::Invocation(TIMED_OUT.into())),
+        Ok(Err(_)) => Err(InvokeError::Invocation(
+            "the function's response was too large".into(),
+        )),
+        Ok(Ok(b)) => Ok(b.to_bytes().to_vec()),
     }
 }
 

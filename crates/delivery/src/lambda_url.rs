@@ -21,14 +21,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_lc_rs::hmac;
 use gatehouse_core::triggers::{InvokeError, LambdaInvoker};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 use hyper::{Method, Request, StatusCode, Uri};
 use serde::Deserialize;
 
 use crate::http::{error_chain, HttpClient};
-use crate::lambda::{emulator_error, RESPONSE_LIMIT, TIMED_OUT};
+use crate::lambda::{emulator_error, read_answer, TIMED_OUT};
 use crate::signing::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Header naming the function (the ARN the pool's `LambdaConfig` holds) a request invokes.
@@ -242,16 +242,7 @@ impl LambdaInvoker for LambdaUrlClient {
             Ok(Ok(r)) => r,
         };
         let status = response.status();
-        let body = Limited::new(response.into_body(), RESPONSE_LIMIT).collect();
-        let body = match tokio::time::timeout_at(deadline, body).await {
-            Err(_) => return Err(InvokeError::Invocation(TIMED_OUT.into())),
-            Ok(Err(_)) => {
-                return Err(InvokeError::Invocation(
-                    "the function's response was too large".into(),
-                ))
-            }
-            Ok(Ok(b)) => b.to_bytes().to_vec(),
-        };
+        let body = read_answer(response.into_body(), deadline).await?;
         let answer = answer(status, body);
         if let Err(InvokeError::Invocation(reason)) = &answer {
             // The body is not logged: it may carry what the event carried.

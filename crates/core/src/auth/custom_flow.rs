@@ -232,37 +232,51 @@ impl Core {
             step.user = Some(Box::new(user.clone()));
             return Ok(step);
         }
-        if decision.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
-            return Err(CoreError::InvalidLambdaResponse(
-                "Unrecognizable lambda output".into(),
-            ));
-        }
-        let created = self
-            .create_auth_challenge(
-                pool,
-                &client.client_id,
-                Subject::user(user, client),
-                CUSTOM_CHALLENGE,
-                &rounds,
-            )
+        let (custom, parameters) = self
+            .next_challenge(pool, client, Subject::user(user, client), rounds, &decision)
             .await?;
         let key = device.as_ref().map(|d| d.device_key.as_str());
         let mut pending =
             self.pending_sign_in_record(pool, client, user, key, PendingStep::CustomChallenge);
-        pending.custom = Some(PendingCustom {
-            rounds,
-            private_parameters: created.private_challenge_parameters.unwrap_or_default(),
-            metadata: created.challenge_metadata,
-        });
+        pending.custom = Some(custom);
         self.sign_ins().insert_pending_sign_in(&pending).await?;
-        let mut parameters = created.public_challenge_parameters.unwrap_or_default();
-        parameters.insert("USERNAME".into(), user.username.clone());
         Ok(AuthStep {
             challenge_name: Some(ChallengeNameType::CustomChallenge),
             session: Some(pending.session),
             challenge_parameters: Some(parameters),
             ..Default::default()
         })
+    }
+}
+
+impl Core {
+    /// Define asked for another CUSTOM_CHALLENGE (anything else is an unrecognizable answer):
+    /// CreateAuthChallenge makes it. Returns what the challenge's answer needs kept, and the
+    /// challenge's parameters for the client (`USERNAME` added).
+    async fn next_challenge(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        who: Subject<'_>,
+        rounds: Vec<CustomRound>,
+        decision: &DefineAnswer,
+    ) -> Result<(PendingCustom, std::collections::BTreeMap<String, String>)> {
+        if decision.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
+            return Err(CoreError::InvalidLambdaResponse(
+                "Unrecognizable lambda output".into(),
+            ));
+        }
+        let created = self
+            .create_auth_challenge(pool, &client.client_id, who, CUSTOM_CHALLENGE, &rounds)
+            .await?;
+        let mut parameters = created.public_challenge_parameters.unwrap_or_default();
+        parameters.insert("USERNAME".into(), who.name.to_string());
+        let custom = PendingCustom {
+            rounds,
+            private_parameters: created.private_challenge_parameters.unwrap_or_default(),
+            metadata: created.challenge_metadata,
+        };
+        Ok((custom, parameters))
     }
 }
 
@@ -368,28 +382,10 @@ impl Core {
         if decision.fail_authentication || decision.issue_tokens {
             return Err(incorrect());
         }
-        if decision.challenge_name.as_deref() != Some(CUSTOM_CHALLENGE) {
-            return Err(CoreError::InvalidLambdaResponse(
-                "Unrecognizable lambda output".into(),
-            ));
-        }
-        let created = self
-            .create_auth_challenge(
-                pool,
-                &client.client_id,
-                Subject::stranger(typed),
-                CUSTOM_CHALLENGE,
-                &rounds,
-            )
+        let (custom, parameters) = self
+            .next_challenge(pool, client, Subject::stranger(typed), rounds, &decision)
             .await?;
-        let custom = PendingCustom {
-            rounds,
-            private_parameters: created.private_challenge_parameters.unwrap_or_default(),
-            metadata: created.challenge_metadata,
-        };
         let session = self.seal_stranger_session(pool, client, typed, STRANGER_CHALLENGE, custom);
-        let mut parameters = created.public_challenge_parameters.unwrap_or_default();
-        parameters.insert("USERNAME".into(), typed.to_string());
         Ok(AuthStep {
             challenge_name: Some(ChallengeNameType::CustomChallenge),
             session: Some(session),
