@@ -164,6 +164,12 @@ export class GatehouseServer {
       if (exitInfo) {
         throw new Error(`gatehouse exited early (${JSON.stringify(exitInfo)}); log:\n${this.logTail()}`);
       }
+      // Until this child has bound its port, a /health answer there may be another server's
+      // (the port found free can be taken first; then this child exits with "cannot listen").
+      if (!readFileSync(this.logPath, 'utf8').includes('gatehouse listening')) {
+        await sleep(20);
+        continue;
+      }
       try {
         const resp = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
         const body = await resp.json();

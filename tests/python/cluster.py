@@ -288,6 +288,25 @@ class _ProxyServer(http.server.ThreadingHTTPServer):
 
 # --- processes -----------------------------------------------------------------------------------
 
+def listening_since(log_path: Path, offset: int) -> bool:
+    """Whether the process writing log_path from offset on has bound its port. Until then a
+    /health answered on that port may be another server's: the port found free can be taken
+    by another test first, and then this process exits with "cannot listen"."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(offset)
+            return b"gatehouse listening" in f.read()
+    except OSError:
+        return False
+
+
+def log_size(log_path: Path) -> int:
+    try:
+        return log_path.stat().st_size
+    except OSError:
+        return 0
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -334,6 +353,7 @@ class Cluster:
         self.ports = [free_port() for _ in range(processes)]
         self.procs: list[subprocess.Popen | None] = [None] * processes
         self._files: list[list] = [[] for _ in range(processes)]
+        self._log_starts = [0] * processes
         self._proxy: _ProxyServer | None = None
         self._proxy_thread: threading.Thread | None = None
         self.backends = _Backends([("127.0.0.1", p) for p in self.ports])
@@ -404,6 +424,7 @@ class Cluster:
     def _launch(self, i: int) -> None:
         assert self.procs[i] is None or self.procs[i].poll() is not None, f"process {i} is running"
         self._close_files(i)
+        self._log_starts[i] = log_size(self.log_path(i))
         log = open(self.log_path(i), "ab")
         out = open(str(self.log_path(i)) + ".out", "ab")
         self._files[i] = [log, out]
@@ -437,6 +458,9 @@ class Cluster:
             proc = self.procs[i]
             if proc.poll() is not None:
                 raise RuntimeError(f"gatehouse process {i} exited with {proc.returncode}; log:\n{self.log_tail(i)}")
+            if not listening_since(self.log_path(i), self._log_starts[i]):
+                time.sleep(0.02)
+                continue
             try:
                 with urllib.request.urlopen(self.endpoints[i] + "/health", timeout=2) as r:
                     if r.status == 200:

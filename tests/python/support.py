@@ -30,7 +30,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from cluster import Cluster
+from cluster import Cluster, listening_since, log_size
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 AMZ_JSON = "application/x-amz-json-1.1"
@@ -216,6 +216,7 @@ class GatehouseServer:
     def _start_on(self, port: int) -> "GatehouseServer":
         assert self.proc is None, "already running"
         self.port = port
+        self._log_start = log_size(self.log_path)
         self._log = open(self.log_path, "ab")
         self._out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen(
@@ -241,6 +242,9 @@ class GatehouseServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gatehouse exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+            if not listening_since(self.log_path, self._log_start):
+                time.sleep(0.02)
+                continue
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
                     if r.status == 200 and json.load(r).get("status") == "ok":

@@ -54,34 +54,45 @@ impl TestServer {
         s
     }
 
+    /// Starts the binary on a port found free. Another test (or suite, CI runs two side by side)
+    /// may bind that port first: then this child exits with "cannot listen", and a `/health`
+    /// answered on the port would be the other server's. So the child's own "gatehouse
+    /// listening" line is awaited before `/health` is trusted, and a lost port means a new one.
     pub fn launch(data_dir: &Path, args: &[&str]) -> TestServer {
-        let port = free_port();
-        let log_path = data_dir.join(format!("server-{port}.log"));
-        let stdout_path = data_dir.join(format!("server-{port}.out"));
-        let log = std::fs::File::create(&log_path).unwrap();
-        let out = std::fs::File::create(&stdout_path).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env_remove("GATEHOUSE_CONFIG")
-            .env_remove("GATEHOUSE_DEV")
-            .env("NO_COLOR", "1")
-            .stdout(out)
-            .stderr(log)
-            .spawn()
-            .expect("start gatehouse");
-        let s = TestServer {
-            child: Some(child),
-            port,
-            data_dir: data_dir.to_path_buf(),
-            _tmp: None,
-            log_path,
-            stdout_path,
-        };
-        s.wait_healthy();
-        s
+        for attempt in 1..=5 {
+            let port = free_port();
+            let log_path = data_dir.join(format!("server-{port}.log"));
+            let stdout_path = data_dir.join(format!("server-{port}.out"));
+            let log = std::fs::File::create(&log_path).unwrap();
+            let out = std::fs::File::create(&stdout_path).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .args(args)
+                .arg("--data-dir")
+                .arg(data_dir)
+                .env_remove("GATEHOUSE_CONFIG")
+                .env_remove("GATEHOUSE_DEV")
+                .env_remove("GATEHOUSE_LOG") // the "gatehouse listening" line is awaited
+                .env("NO_COLOR", "1")
+                .stdout(out)
+                .stderr(log)
+                .spawn()
+                .expect("start gatehouse");
+            let mut s = TestServer {
+                child: Some(child),
+                port,
+                data_dir: data_dir.to_path_buf(),
+                _tmp: None,
+                log_path,
+                stdout_path,
+            };
+            match s.wait_healthy() {
+                Ok(()) => return s,
+                Err(log) if attempt < 5 && log.contains("cannot listen") => continue,
+                Err(log) => panic!("gatehouse did not become healthy; log:\n{log}"),
+            }
+        }
+        unreachable!()
     }
 
     /// What the server printed on stdout.
@@ -112,22 +123,30 @@ impl TestServer {
         Client::from_conf(conf)
     }
 
-    fn wait_healthy(&self) {
+    /// Ok once this child is listening and answers `/health`; Err(log) if it exited or never did.
+    fn wait_healthy(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self
-                .http("GET", "/health", &[], b"")
-                .map(|(status, _, _)| status == 200)
-                .unwrap_or(false)
+            let exited = self
+                .child
+                .as_mut()
+                .map(|c| matches!(c.try_wait(), Ok(Some(_))));
+            if exited != Some(false) {
+                self.child = None;
+                return Err(self.log());
+            }
+            if self.log().contains("gatehouse listening")
+                && self
+                    .http("GET", "/health", &[], b"")
+                    .map(|(status, _, _)| status == 200)
+                    .unwrap_or(false)
             {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "gatehouse did not become healthy; log:\n{}",
-            std::fs::read_to_string(&self.log_path).unwrap_or_default()
-        );
+        self.stop();
+        Err(self.log())
     }
 
     pub fn url(&self) -> String {
