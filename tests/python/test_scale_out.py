@@ -564,3 +564,30 @@ def test_kill_9_under_write_load_loses_no_acknowledged_write(cluster, pinned):
         assert again.admin_get_user(UserPoolId=pool, Username=name)["Username"] == name
     again.admin_create_user(UserPoolId=pool, Username="after-restart", MessageAction="SUPPRESS")
     assert pinned[2].admin_get_user(UserPoolId=pool, Username="after-restart")["Username"] == "after-restart"
+
+
+def test_an_import_whose_process_is_killed_is_finished_by_another(cluster, pinned):
+    """A user import runs on the process that started it. Killed with SIGKILL mid-run, it leaves
+    a lease that runs out (30 s); another process's tending (every 5 s) resumes the job after its
+    last checkpoint. Every row is imported once and counted once: rows taken again after the
+    checkpoint are recognised as the job's own (docs/user-import.md, "How a job runs")."""
+    from test_user_import import new_job, put_csv, wait_for_end
+    rows = 20_000
+    pool = pinned[0].create_user_pool(PoolName="import", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    job = new_job(pinned[0], pool)
+    body = "cognito:username,email,email_verified\n" + "".join(f"u{i:05d},u{i}@example.com,true\n" for i in range(rows))
+    assert put_csv(job["PreSignedUrl"], body)[0] == 200
+    pinned[0].start_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+    deadline = time.monotonic() + 60
+    while pinned[1].describe_user_import_job(UserPoolId=pool, JobId=job["JobId"])["UserImportJob"]["ImportedUsers"] < 1000:
+        assert time.monotonic() < deadline, "the run made no checkpoint"
+        time.sleep(0.1)
+    assert cluster.kill(0, signal.SIGKILL) == -signal.SIGKILL
+    killed = pinned[1].describe_user_import_job(UserPoolId=pool, JobId=job["JobId"])["UserImportJob"]
+    assert killed["Status"] == "InProgress" and killed["ImportedUsers"] < rows
+    ended = wait_for_end(pinned[1], pool, job["JobId"], timeout=180)
+    assert (ended["Status"], ended["ImportedUsers"], ended["SkippedUsers"], ended["FailedUsers"]) == (
+        "Succeeded", rows, 0, 0), ended
+    assert pinned[2].admin_get_user(UserPoolId=pool, Username=f"u{rows - 1:05d}")["UserStatus"] == "RESET_REQUIRED"
+    print(f"\nimport resumed after kill -9: {killed['ImportedUsers']} rows checkpointed by the killed process, "
+          f"{rows} imported in all")

@@ -75,6 +75,22 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Import users from a CSV file in Cognito's import format (docs/user-import.md), on the
+    /// configured database (--data-dir or --database-url, as for serve), without the API's
+    /// 100 MB / 500,000-user limits. Prints a summary.
+    ImportUsers {
+        /// The pool the users go to.
+        #[arg(long)]
+        pool: String,
+        /// The algorithm of the file's password_hash column: BCRYPT, SCRYPT, ARGON2ID or
+        /// PBKDF2_SHA256.
+        #[arg(long)]
+        password_hashing_algorithm: Option<String>,
+        /// The CSV file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Copy every record of an embedded SQLite store into PostgreSQL (docs/deploy.md). Stop the
     /// servers on the SQLite store first; run the PostgreSQL ones with the same server key.
     MigrateStore {
@@ -110,6 +126,12 @@ fn main() -> ExitCode {
             serve,
         }) => print_outbox(serve, pool, user, limit),
         Some(Command::MigrateStore { from, to, force }) => migrate_store(&from, &to, force),
+        Some(Command::ImportUsers {
+            pool,
+            password_hashing_algorithm,
+            file,
+            serve,
+        }) => import_users(serve, &pool, password_hashing_algorithm.as_deref(), &file),
         Some(Command::DevicePolicy {
             pool,
             remembered_days,
@@ -130,14 +152,8 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-fn run_serve(args: ServeArgs) -> ExitCode {
-    let settings = match Settings::resolve(args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("gatehouse: {e}");
-            return ExitCode::from(2);
-        }
-    };
+/// The log on stderr, at GATEHOUSE_LOG's level (info by default).
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GATEHOUSE_LOG")
@@ -149,6 +165,17 @@ fn run_serve(args: ServeArgs) -> ExitCode {
         // Colours only for a person at a terminal; log files and collectors get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+fn run_serve(args: ServeArgs) -> ExitCode {
+    let settings = match Settings::resolve(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
     let rt = runtime();
     let result = rt.block_on(serve(settings));
     // Connections still open after the grace period are dropped, not waited for.
@@ -216,7 +243,8 @@ async fn serve(s: Settings) -> Result<(), String> {
         core = core.with_lambda(lambda);
     }
     // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
-    // state and old outbox messages, and following other processes' pool and client changes.
+    // state and old outbox messages, following other processes' pool and client changes, and
+    // resuming user imports a dead process left.
     tokio::spawn({
         let core = core.clone();
         async move { core.prune_periodically().await }
@@ -224,6 +252,10 @@ async fn serve(s: Settings) -> Result<(), String> {
     tokio::spawn({
         let core = core.clone();
         async move { core.follow_record_changes().await }
+    });
+    tokio::spawn({
+        let core = core.clone();
+        async move { core.tend_imports_periodically().await }
     });
     let app = gatehouse_server::router(
         core,
@@ -355,6 +387,121 @@ fn migrate_store(from: &str, to: &str, force: bool) -> ExitCode {
             } else {
                 eprintln!("gatehouse: migrate-store failed while copying {current}: {e}");
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `import-users`: a progress bar at a terminal, a log line every 100,000 rows otherwise, and
+/// the summary.
+fn import_users(
+    args: ServeArgs,
+    pool: &str,
+    algorithm: Option<&str>,
+    file: &std::path::Path,
+) -> ExitCode {
+    use gatehouse_core::user_import::{ImportProgress, ImportSummary};
+    use gatehouse_wire::PasswordHashingAlgorithmType as Algorithm;
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    struct Progress {
+        bar: Option<ProgressBar>,
+        done: u64,
+        logged: u64,
+    }
+
+    #[async_trait::async_trait]
+    impl ImportProgress for Progress {
+        fn started(&mut self, rows: u64) {
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let style = ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+                )
+                .expect("progress template")
+                .progress_chars("=> ");
+                let bar = ProgressBar::new(rows).with_style(style);
+                bar.set_message("importing");
+                self.bar = Some(bar);
+            } else {
+                eprintln!("gatehouse: importing {rows} rows");
+            }
+        }
+
+        async fn checkpoint(&mut self, delta: ImportSummary) -> gatehouse_core::Result<bool> {
+            self.done += delta.imported + delta.skipped + delta.failed;
+            match &self.bar {
+                Some(bar) => bar.set_position(self.done),
+                None if self.done - self.logged >= 100_000 => {
+                    self.logged = self.done;
+                    eprintln!("gatehouse: {} rows taken", self.done);
+                }
+                None => {}
+            }
+            Ok(true)
+        }
+    }
+
+    let algorithm = match algorithm.map(Algorithm::parse) {
+        Some(Algorithm::Unrecognized(a)) => {
+            eprintln!(
+                "gatehouse: --password-hashing-algorithm {a}: expected one of {}",
+                Algorithm::VALUES.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+        other => other,
+    };
+    let csv = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("gatehouse: cannot read {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    // Each skipped or failed row's reason is logged, as a job's are.
+    init_logging();
+    let started = std::time::Instant::now();
+    let mut progress = Progress {
+        bar: None,
+        done: 0,
+        logged: 0,
+    };
+    let result = Settings::resolve(args).and_then(|s| {
+        runtime().block_on(async {
+            let (core, _) = open_core(&s).await?;
+            core.import_users_file(pool, &csv, algorithm, &mut progress)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    });
+    if let Some(bar) = progress.bar.take() {
+        bar.finish();
+    }
+    match result {
+        Ok(summary) => {
+            let secs = started.elapsed().as_secs_f64();
+            let rows = summary.imported + summary.skipped + summary.failed;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "UserPoolId": pool,
+                    "ImportedUsers": summary.imported,
+                    "SkippedUsers": summary.skipped,
+                    "FailedUsers": summary.failed,
+                    "Seconds": (secs * 10.0).round() / 10.0,
+                    "RowsPerSecond": (rows as f64 / secs.max(1e-9)).round(),
+                })
+            );
+            if summary.failed + summary.skipped > 0 {
+                eprintln!(
+                    "gatehouse: the log says why each skipped or failed row was (\"[FAILED] Line \
+                     Number N - ...\")"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gatehouse: import-users failed: {e}");
             ExitCode::FAILURE
         }
     }

@@ -72,6 +72,10 @@ pub enum CoreError {
     /// A Lambda trigger answered something Cognito cannot read.
     #[error("{0}")]
     InvalidLambdaResponse(String),
+    #[error("{0}")]
+    PreconditionNotMet(String),
+    #[error("{0}")]
+    UserImportInProgress(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -117,6 +121,8 @@ impl CoreError {
             CoreError::UserLambdaValidation(_) => "UserLambdaValidationException",
             CoreError::UnexpectedLambda(_) => "UnexpectedLambdaException",
             CoreError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
+            CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
+            CoreError::UserImportInProgress(_) => "UserImportInProgressException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

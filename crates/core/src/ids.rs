@@ -33,6 +33,11 @@ fn random_string(entropy: &dyn Entropy, alphabet: &[u8], len: usize) -> String {
     out
 }
 
+/// `len` characters of `[0-9A-Za-z]` (an import job's `import-AbC123xyz0`).
+pub fn alphanumeric(entropy: &dyn Entropy, len: usize) -> String {
+    random_string(entropy, ALNUM, len)
+}
+
 /// `us-east-1_AbC123xyz`: exactly one underscore, the part after it `[0-9A-Za-z]+`, because SRP
 /// clients take that part as the pool name.
 pub fn user_pool_id(entropy: &dyn Entropy, region: &str) -> String {

@@ -35,6 +35,7 @@ pub mod store;
 pub mod tags;
 pub mod tokens;
 pub mod triggers;
+pub mod user_import;
 pub mod user_migration;
 pub mod user_pools;
 pub mod users;

@@ -1,6 +1,7 @@
 //! What a server process does besides answering requests, started where the server starts
 //! (`gatehouse serve`, in `crates/cli/src/main.rs`): every minute, prune the sign-in state,
-//! outbox messages and sign-in events that expired; all the time, follow other processes' pool and app-client
+//! outbox messages and sign-in events that expired; every few seconds, resume user imports
+//! left by a dead process; all the time, follow other processes' pool and app-client
 //! changes so that this process's cache of them stays current.
 
 use std::time::Duration;
@@ -11,6 +12,9 @@ use crate::Core;
 
 /// How often expired sessions, spent sign-in states and old outbox messages are deleted.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// How often import runs left by a dead process are looked for (their lease lasts 30 s).
+pub const TEND_IMPORTS_EVERY: Duration = Duration::from_secs(5);
 
 impl Core {
     /// Prunes every [`PRUNE_EVERY`], so the store stays the size of the live sign-ins however
@@ -33,6 +37,18 @@ impl Core {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "pruned sign-in events past retention"),
                 Err(e) => tracing::warn!(error = %e, "pruning sign-in events failed"),
+            }
+        }
+    }
+
+    /// Every [`TEND_IMPORTS_EVERY`], resumes user import runs whose process died and expires
+    /// import jobs never started (user_import/runner.rs).
+    pub async fn tend_imports_periodically(&self) {
+        let mut tick = tokio::time::interval(TEND_IMPORTS_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.tend_import_jobs().await {
+                tracing::warn!(error = %e, "tending user import jobs failed");
             }
         }
     }

@@ -114,6 +114,8 @@ pub(crate) fn replace(
         }
     }
     let new = make_record(entropy, &user.pool_id, &user.username, password);
+    // A reset before the first sign-in replaces an imported hash as well.
+    user.imported_hash = None;
     if let Some(old) = user.password.replace(new) {
         if keep > 0 {
             user.password_history.insert(0, old);

@@ -59,6 +59,8 @@ pub struct ServerKey {
     at_rest: LessSafeKey,
     decoys: hmac::Key,
     codes: hmac::Key,
+    /// The secret of the presigned URLs user imports are uploaded to (hex).
+    uploads: String,
     fingerprint: String,
 }
 
@@ -88,6 +90,13 @@ impl ServerKey {
         ServerKey {
             fingerprint: crate::ids::hex(&fingerprint.as_ref()[..16]),
             codes: derive_hmac(master, b"gatehouse: one-time codes"),
+            uploads: crate::ids::hex(
+                hmac::sign(
+                    &hmac::Key::new(hmac::HMAC_SHA256, master),
+                    b"gatehouse: upload URLs",
+                )
+                .as_ref(),
+            ),
             in_flight: derive(master, b"gatehouse: sign-in state sealing"),
             at_rest: derive(master, b"gatehouse: signing keys at rest"),
             decoys: hmac::Key::new(
@@ -125,6 +134,11 @@ impl ServerKey {
     /// itself, 128 bits, like the keys derived from it).
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The key user-import upload URLs are presigned with (and checked against).
+    pub(crate) fn upload_credential(&self) -> gatehouse_sigv4::Credential {
+        gatehouse_sigv4::Credential::new(self.uploads.clone())
     }
 
     pub(crate) fn code_tag(&self, context: &str, code: &str) -> [u8; 32] {

@@ -123,6 +123,22 @@ impl std::fmt::Debug for PasswordRecord {
     }
 }
 
+/// A password hash a user import brought in (user_import/hashes.rs), kept until the user's
+/// first sign-in with that password, which replaces it with a [`PasswordRecord`].
+/// Password-equivalent for a weak password: never logged.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedHash {
+    /// The job's `PasswordHashingAlgorithm`, as the API spells it.
+    pub algorithm: String,
+    pub hash: String,
+}
+
+impl std::fmt::Debug for ImportedHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ImportedHash({}, <redacted>)", self.algorithm)
+    }
+}
+
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRecord {
@@ -137,6 +153,9 @@ pub struct UserRecord {
     /// Every attribute, `sub` included.
     pub attributes: BTreeMap<String, String>,
     pub password: Option<PasswordRecord>,
+    /// A password hash from a user import, until the first sign-in with its password (then
+    /// None, and `password` holds the SRP verifier made from the password typed).
+    pub imported_hash: Option<ImportedHash>,
     /// Earlier passwords, newest first, as many as the pool's PasswordHistorySize needs.
     pub password_history: Vec<PasswordRecord>,
     /// When a temporary password stops working (epoch ms).
@@ -1009,6 +1028,10 @@ pub struct ImportJobRecord {
     /// whose lease ran out is another process's to resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<i64>,
+    /// The run holding the lease (a random id per run): a run that finds another's id has
+    /// lost the job and stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// User import jobs and their CSV files.
@@ -1022,7 +1045,8 @@ pub trait ImportStore: Send + Sync {
     /// Compare-and-swap on `version` (the record carries the new one).
     async fn update_import_job(&self, job: &ImportJobRecord) -> StoreResult<bool>;
 
-    /// The pool's jobs, oldest first, after (created_at, job_id) if given.
+    /// The pool's jobs, newest first (CreationDate, then JobId, descending), after the cursor
+    /// (created_at, job_id) if given.
     async fn list_import_jobs(
         &self,
         pool_id: &str,
@@ -1034,8 +1058,16 @@ pub trait ImportStore: Send + Sync {
     async fn import_jobs_with_status(&self, statuses: &[&str])
         -> StoreResult<Vec<ImportJobRecord>>;
 
-    /// Keeps `csv` as the job's file, replacing an earlier upload.
-    async fn put_import_file(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<()>;
+    /// Keeps `csv` as the job's file, replacing an earlier upload, if and only if the job's
+    /// status is still `Created`, in one atomic step: an upload racing StartUserImportJob is
+    /// either in the file the run reads or refused (false).
+    async fn put_import_file(&self, pool_id: &str, job_id: &str, csv: &[u8]) -> StoreResult<bool>;
+
+    /// Whether the job has a file (without reading it).
+    async fn has_import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<bool>;
+
+    /// Drops the job's file (the job is over: Cognito deletes it too).
+    async fn delete_import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<()>;
 
     async fn import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<Option<Vec<u8>>>;
 }

@@ -134,6 +134,7 @@ impl Core {
             attributes,
             password,
             password_history: Vec::new(),
+            imported_hash: None,
             temporary_password_expires_at: None,
             created_at: now,
             updated_at: now,

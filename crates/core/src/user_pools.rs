@@ -321,6 +321,7 @@ impl Core {
         req: UpdateUserPoolRequest,
         seen: SeenVersion,
     ) -> Result<UpdateUserPoolResponse> {
+        self.refuse_while_importing(&req.user_pool_id).await?;
         self.modify_pool_record(&req.user_pool_id, |rec| {
             seen.check(rec.version, "user pool")?;
             apply(&mut rec.pool, UserPoolSettings::from(req.clone()))
@@ -336,6 +337,7 @@ impl Core {
 
     pub async fn delete_user_pool(&self, req: DeleteUserPoolRequest) -> Result<()> {
         let rec = self.pool_from_store(&req.user_pool_id).await?;
+        self.refuse_while_importing(&req.user_pool_id).await?;
         if rec.pool.deletion_protection == Some(DeletionProtectionType::Active) {
             return Err(CoreError::InvalidParameter(
                 "The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.".into(),
@@ -400,6 +402,7 @@ impl Core {
         &self,
         req: AddCustomAttributesRequest,
     ) -> Result<AddCustomAttributesResponse> {
+        self.refuse_while_importing(&req.user_pool_id).await?;
         self.modify_pool(&req.user_pool_id, |pool| {
             let schema = pool.schema_attributes.get_or_insert_with(Vec::new);
             schema::add_custom(schema, &req.custom_attributes)

@@ -398,6 +398,7 @@ impl Core {
                 &temporary,
             )),
             password_history: Vec::new(),
+            imported_hash: None,
             temporary_password_expires_at: Some(now + days * 86_400_000),
             created_at: now,
             updated_at: now,

@@ -11,13 +11,14 @@ mod metrics;
 mod operations;
 mod protocol;
 mod serve;
+mod user_import;
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use gatehouse_core::Core;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -82,6 +83,11 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
         .route("/", post(protocol::handle))
         // GET on any path: the well-known documents (`/{poolId}/.well-known/...`).
         .route("/{*path}", post(protocol::handle).get(well_known))
+        // A user import's CSV, PUT to the presigned URL CreateUserImportJob gave.
+        .route(
+            "/_gatehouse/user-import/{pool_id}/{job_id}",
+            put(user_import::upload),
+        )
         .merge(console::routes())
         .merge(hosted::routes());
     if dev {
@@ -118,7 +124,7 @@ async fn close_after_unread_body(mut res: Response) -> Response {
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+        .allow_methods([Method::POST, Method::GET, Method::PUT, Method::OPTIONS])
         // content-type, x-amz-target, x-amz-user-agent, cache-control and any app header.
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([

@@ -32,7 +32,6 @@ impl CognitoIdentityProvider for Api {
         CreateIdentityProvider,
         CreateManagedLoginBranding,
         CreateTerms,
-        CreateUserImportJob,
         CreateUserPoolReplica,
         DeleteIdentityProvider,
         DeleteManagedLoginBranding,
@@ -45,8 +44,6 @@ impl CognitoIdentityProvider for Api {
         DescribeManagedLoginBrandingByClient,
         DescribeTerms,
         DescribeTermsByClient,
-        DescribeUserImportJob,
-        GetCSVHeader,
         GetClientToken,
         GetDerivedToken,
         GetIdentityProviderByIdentifier,
@@ -59,7 +56,6 @@ impl CognitoIdentityProvider for Api {
         GetUserPoolSessionConfiguration,
         ListIdentityProviders,
         ListTerms,
-        ListUserImportJobs,
         ListUserPoolClientSecrets,
         ListUserPoolReplicas,
         ListUserSessions,
@@ -69,9 +65,7 @@ impl CognitoIdentityProvider for Api {
         SetUICustomization,
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
-        StartUserImportJob,
         StartWebAuthnRegistration,
-        StopUserImportJob,
         UpdateIdentityProvider,
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
@@ -352,6 +346,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_resource_server(input).await?)
     }
 
+    async fn create_user_import_job(
+        &self,
+        _: &RequestContext,
+        input: CreateUserImportJobRequest,
+    ) -> Result<CreateUserImportJobResponse, ApiError> {
+        Ok(self.core.create_user_import_job(input).await?)
+    }
+
     async fn create_user_pool(
         &self,
         _: &RequestContext,
@@ -448,6 +450,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.describe_risk_configuration(input).await?)
     }
 
+    async fn describe_user_import_job(
+        &self,
+        _: &RequestContext,
+        input: DescribeUserImportJobRequest,
+    ) -> Result<DescribeUserImportJobResponse, ApiError> {
+        Ok(self.core.describe_user_import_job(input).await?)
+    }
+
     async fn describe_user_pool(
         &self,
         _: &RequestContext,
@@ -486,6 +496,14 @@ impl CognitoIdentityProvider for Api {
         input: ForgotPasswordRequest,
     ) -> Result<ForgotPasswordResponse, ApiError> {
         Ok(self.core.forgot_password(&caller(ctx), input).await?)
+    }
+
+    async fn get_csv_header(
+        &self,
+        _: &RequestContext,
+        input: GetCSVHeaderRequest,
+    ) -> Result<GetCSVHeaderResponse, ApiError> {
+        Ok(self.core.get_csv_header(input).await?)
     }
 
     async fn get_device(
@@ -594,6 +612,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.list_tags_for_resource(input).await?)
     }
 
+    async fn list_user_import_jobs(
+        &self,
+        _: &RequestContext,
+        input: ListUserImportJobsRequest,
+    ) -> Result<ListUserImportJobsResponse, ApiError> {
+        Ok(self.core.list_user_import_jobs(input).await?)
+    }
+
     async fn list_user_pool_clients(
         &self,
         _: &RequestContext,
@@ -698,6 +724,22 @@ impl CognitoIdentityProvider for Api {
         input: SignUpRequest,
     ) -> Result<SignUpResponse, ApiError> {
         Ok(self.core.sign_up(&caller(ctx), input).await?)
+    }
+
+    async fn start_user_import_job(
+        &self,
+        _: &RequestContext,
+        input: StartUserImportJobRequest,
+    ) -> Result<StartUserImportJobResponse, ApiError> {
+        Ok(self.core.start_user_import_job(input).await?)
+    }
+
+    async fn stop_user_import_job(
+        &self,
+        _: &RequestContext,
+        input: StopUserImportJobRequest,
+    ) -> Result<StopUserImportJobResponse, ApiError> {
+        Ok(self.core.stop_user_import_job(input).await?)
     }
 
     async fn tag_resource(

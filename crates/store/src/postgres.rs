@@ -133,6 +133,14 @@ const DELETE_RISK_CONFIGURATION: &str =
     "WITH d AS (DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2 RETURNING pool_id) \
      SELECT pg_notify('gatehouse_records', 'pool:' || pool_id) FROM d";
 
+/// A job's file, only while the job is Created: the job row is share-locked, so
+/// StartUserImportJob's update waits for this insert, or this insert, waiting for the update,
+/// sees the new status and writes nothing.
+const PUT_IMPORT_FILE: &str = "INSERT INTO user_import_files (pool_id, job_id, csv) \
+     SELECT pool_id, job_id, $3 FROM user_import_jobs \
+     WHERE pool_id = $1 AND job_id = $2 AND status = 'Created' FOR SHARE \
+     ON CONFLICT (pool_id, job_id) DO UPDATE SET csv = excluded.csv";
+
 /// The visible pool ids travel as one array, whatever their number.
 const ONLY_POOL_IDS: &str = " AND id = ANY($2)";
 

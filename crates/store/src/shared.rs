@@ -12,7 +12,7 @@
 //! - the statements written in each dialect: `UPDATE_USER_POOL`, `DELETE_USER_POOL`,
 //!   `UPDATE_APP_CLIENT`, `DELETE_APP_CLIENT`, `ONLY_POOL_IDS`, `MESSAGES`,
 //!   `SWAP_SIGN_IN_COUNTER`, `REVOKE_DEVICE_SESSIONS`, `SPARE_DEVICE_SESSION`, `ANNOUNCE_RESET`,
-//!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`.
+//!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`, `PUT_IMPORT_FILE`.
 //!
 //! Macros rather than functions generic over the database: those would need sqlx bounds for
 //! every type bound or read, and sqlx has no driver-independent `rows_affected`.
@@ -157,6 +157,8 @@ impl ClientRow {
 struct UserDoc {
     attributes: BTreeMap<String, String>,
     password: Option<PasswordRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    imported_hash: Option<gatehouse_core::store::ImportedHash>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     password_history: Vec<PasswordRecord>,
     temporary_password_expires_at: Option<i64>,
@@ -175,6 +177,7 @@ pub(crate) fn user_doc(u: &UserRecord) -> StoreResult<String> {
     to_json(&UserDoc {
         attributes: u.attributes.clone(),
         password: u.password.clone(),
+        imported_hash: u.imported_hash.clone(),
         password_history: u.password_history.clone(),
         temporary_password_expires_at: u.temporary_password_expires_at,
         updated_at: u.updated_at,
@@ -220,6 +223,7 @@ impl UserRow {
             enabled: self.enabled != 0,
             attributes: doc.attributes,
             password: doc.password,
+            imported_hash: doc.imported_hash,
             password_history: doc.password_history,
             temporary_password_expires_at: doc.temporary_password_expires_at,
             mfa_options: doc.mfa_options,
@@ -1909,12 +1913,12 @@ macro_rules! import_store {
                     after: Option<(i64, &str)>,
                     limit: u32,
                 ) -> StoreResult<Vec<ImportJobRecord>> {
-                    // No cursor: every job is newer than i64::MIN.
-                    let (at, id) = after.unwrap_or((i64::MIN, ""));
+                    // No cursor: every job is older than i64::MAX.
+                    let (at, id) = after.unwrap_or((i64::MAX, ""));
                     let docs: Vec<String> = sqlx::query_scalar(
                         "SELECT doc FROM user_import_jobs WHERE pool_id = $1 \
-                         AND (created_at > $2 OR (created_at = $2 AND job_id > $3)) \
-                         ORDER BY created_at, job_id LIMIT $4",
+                         AND (created_at < $2 OR (created_at = $2 AND job_id < $3)) \
+                         ORDER BY created_at DESC, job_id DESC LIMIT $4",
                     )
                     .bind(pool_id)
                     .bind(at)
@@ -1951,15 +1955,39 @@ macro_rules! import_store {
                     pool_id: &str,
                     job_id: &str,
                     csv: &[u8],
-                ) -> StoreResult<()> {
+                ) -> StoreResult<bool> {
+                    retry(move || async move {
+                        let done = sqlx::query(PUT_IMPORT_FILE)
+                            .bind(pool_id)
+                            .bind(job_id)
+                            .bind(csv)
+                            .execute(&self.pool)
+                            .await?;
+                        Ok(done.rows_affected() == 1)
+                    })
+                    .await
+                }
+
+                async fn has_import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<bool> {
+                    // COUNT: a bigint in both dialects (a bare 1 is PostgreSQL's int4).
+                    let found: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM user_import_files WHERE pool_id = $1 AND job_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(job_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(found > 0)
+                }
+
+                async fn delete_import_file(&self, pool_id: &str, job_id: &str) -> StoreResult<()> {
                     retry(move || async move {
                         sqlx::query(
-                            "INSERT INTO user_import_files (pool_id, job_id, csv) VALUES ($1, $2, $3) \
-                             ON CONFLICT (pool_id, job_id) DO UPDATE SET csv = excluded.csv",
+                            "DELETE FROM user_import_files WHERE pool_id = $1 AND job_id = $2",
                         )
                         .bind(pool_id)
                         .bind(job_id)
-                        .bind(csv)
                         .execute(&self.pool)
                         .await?;
                         Ok(())

@@ -112,6 +112,13 @@ const PUT_RISK_CONFIGURATION: &str =
 const DELETE_RISK_CONFIGURATION: &str =
     "DELETE FROM risk_configurations WHERE pool_id = $1 AND client_id = $2";
 
+/// A job's file, only while the job is Created: one statement, and SQLite's writes are one at
+/// a time, so StartUserImportJob cannot commit in between.
+const PUT_IMPORT_FILE: &str = "INSERT INTO user_import_files (pool_id, job_id, csv) \
+     SELECT pool_id, job_id, $3 FROM user_import_jobs \
+     WHERE pool_id = $1 AND job_id = $2 AND status = 'Created' \
+     ON CONFLICT (pool_id, job_id) DO UPDATE SET csv = excluded.csv";
+
 /// The visible pool ids travel as one JSON array, whatever their number.
 const ONLY_POOL_IDS: &str = " AND id IN (SELECT value FROM json_each($2))";
 

@@ -40,6 +40,7 @@ async fn pool_with_users(db: &TestDb, users: &[(&str, &str)]) -> std::sync::Arc<
             ]),
             password: None,
             password_history: Vec::new(),
+            imported_hash: None,
             temporary_password_expires_at: None,
             mfa_options: Vec::new(),
             mfa: Default::default(),
@@ -171,6 +172,7 @@ async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestD
         uploaded: false,
         rows_done: 0,
         lease_until: None,
+        run_id: None,
     };
     for (id, at) in [("import-b", 2), ("import-a", 2), ("import-c", 1)] {
         store.insert_import_job(&job(id, at)).await.unwrap();
@@ -182,15 +184,32 @@ async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestD
     let ids = |jobs: Vec<ImportJobRecord>| jobs.into_iter().map(|j| j.job_id).collect::<Vec<_>>();
     assert_eq!(
         ids(store.list_import_jobs(POOL, None, 2).await.unwrap()),
-        ["import-c", "import-a"]
+        ["import-b", "import-a"]
     );
     assert_eq!(
         ids(store
             .list_import_jobs(POOL, Some((2, "import-a")), 10)
             .await
             .unwrap()),
-        ["import-b"]
+        ["import-c"]
     );
+
+    // The file: kept, replaced by a second upload while the job is Created.
+    assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);
+    assert!(!store.has_import_file(POOL, "import-a").await.unwrap());
+    assert!(store
+        .put_import_file(POOL, "import-a", b"first\n\x00\xff")
+        .await
+        .unwrap());
+    assert!(store
+        .put_import_file(POOL, "import-a", b"second")
+        .await
+        .unwrap());
+    assert!(store.has_import_file(POOL, "import-a").await.unwrap());
+    assert!(!store
+        .put_import_file(POOL, "import-nope", b"x")
+        .await
+        .unwrap());
 
     // Compare-and-swap: of two writers of version 2, one wins.
     let mut started = store.import_job(POOL, "import-a").await.unwrap().unwrap();
@@ -201,16 +220,11 @@ async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestD
     let pending = store.import_jobs_with_status(&["Pending"]).await.unwrap();
     assert_eq!(ids(pending), ["import-a"]);
 
-    // The file: kept, replaced by a second upload, gone with its pool.
-    assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);
-    store
-        .put_import_file(POOL, "import-a", b"first\n\x00\xff")
+    // Once started, the file is the run's: an upload is refused and leaves it as it was.
+    assert!(!store
+        .put_import_file(POOL, "import-a", b"third")
         .await
-        .unwrap();
-    store
-        .put_import_file(POOL, "import-a", b"second")
-        .await
-        .unwrap();
+        .unwrap());
     assert_eq!(
         store
             .import_file(POOL, "import-a")
@@ -219,6 +233,9 @@ async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestD
             .as_deref(),
         Some(&b"second"[..])
     );
+    store.put_import_file(POOL, "import-b", b"b").await.unwrap();
+    store.delete_import_file(POOL, "import-b").await.unwrap();
+    assert!(!store.has_import_file(POOL, "import-b").await.unwrap());
     assert!(store.delete_user_pool(POOL).await.unwrap());
     assert!(store.import_job(POOL, "import-a").await.unwrap().is_none());
     assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);

@@ -4,7 +4,7 @@
 
 use super::device_flow::UnknownDevice;
 use super::{check_secret_hash_for, incorrect, AuthStep, Params};
-use crate::passwords::{self, srp_pool_name};
+use crate::passwords::srp_pool_name;
 use crate::store::{AppClientRecord, UserPoolRecord};
 use crate::user_migration::MigrationSource;
 use crate::{Core, Result};
@@ -62,11 +62,7 @@ impl Core {
         self.before_password_check(pool, client, Some(&user), username)
             .await?;
         self.take_attempt(&mut user).await?;
-        let right = user
-            .password
-            .as_ref()
-            .is_some_and(|p| passwords::verify(p, &pool.id, &user.username, password));
-        if !right {
+        if !self.password_is_right(pool, &mut user, password).await? {
             return Err(incorrect());
         }
         let device = self
