@@ -91,20 +91,37 @@ pub(crate) fn check_secret_hash(
     username: &str,
     given: Option<&str>,
 ) -> Result<()> {
-    let Some(secret) = client.client.client_secret.as_deref() else {
+    if !crate::client_secrets::is_confidential(client) {
         return Ok(());
-    };
+    }
     let id = &client.client_id;
     let Some(given) = given else {
         return Err(CoreError::NotAuthorized(format!(
             "Client {id} is configured for secret but secret was not received"
         )));
     };
-    let expected = gatehouse_srp::secret_hash(secret, username, id);
-    if bool::from(subtle::ConstantTimeEq::ct_eq(
-        expected.as_bytes(),
-        given.as_bytes(),
-    )) {
+    if crate::client_secrets::secret_hash_matches(client, username, given) {
+        Ok(())
+    } else {
+        Err(CoreError::NotAuthorized(format!(
+            "Unable to verify secret hash for client {id}"
+        )))
+    }
+}
+
+/// Checks the `ClientSecret` a request gives (GetTokensFromRefreshToken) for a client that
+/// has secrets, with Cognito's messages.
+pub(crate) fn check_client_secret(client: &AppClientRecord, given: Option<&str>) -> Result<()> {
+    if !crate::client_secrets::is_confidential(client) {
+        return Ok(());
+    }
+    let id = &client.client_id;
+    let Some(given) = given else {
+        return Err(CoreError::NotAuthorized(format!(
+            "Client {id} is configured for secret but secret was not received"
+        )));
+    };
+    if crate::client_secrets::secret_matches(client, given) {
         Ok(())
     } else {
         Err(CoreError::NotAuthorized(format!(
@@ -134,6 +151,7 @@ impl Core {
         client: &mut UserPoolClientType,
         s: UserPoolClientSettings,
         creating: bool,
+        confidential: bool,
         custom_scopes: &HashSet<String>,
     ) -> Result<()> {
         // No `..`: a member the model adds fails to compile here until it is given a meaning.
@@ -217,6 +235,19 @@ impl Core {
                     "ExplicitAuthFlows cannot mix legacy values (ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH) with ALLOW_ values.".into(),
                 ));
             }
+            // A machine client's one flow: GetClientToken (client_secrets.rs) signs in no user.
+            let machine = flows.contains(&ExplicitAuthFlowsType::AllowClientTokenAuth);
+            if machine && flows.len() > 1 {
+                return Err(CoreError::InvalidParameter(
+                    "ALLOW_CLIENT_TOKEN_AUTH cannot be combined with other ExplicitAuthFlows."
+                        .into(),
+                ));
+            }
+            if machine && !confidential {
+                return Err(CoreError::InvalidParameter(
+                    "ALLOW_CLIENT_TOKEN_AUTH needs a client with a client secret.".into(),
+                ));
+            }
         }
         client.explicit_auth_flows = explicit_auth_flows;
 
@@ -255,7 +286,7 @@ impl Core {
                 logout_urls: logout_urls.as_deref().unwrap_or_default(),
                 default_redirect_uri: default_redirect_uri.as_deref(),
                 identity_providers: supported_identity_providers.as_deref().unwrap_or_default(),
-                has_secret: client.client_secret.is_some(),
+                has_secret: confidential,
             },
             custom_scopes,
         )?;
@@ -303,6 +334,38 @@ impl Core {
         Ok(rec)
     }
 
+    /// Read-modify-write of a client with compare-and-swap, retried while other writers win;
+    /// every process drops its cached copy.
+    pub(crate) async fn modify_app_client<F>(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        mut f: F,
+    ) -> Result<AppClientRecord>
+    where
+        F: FnMut(&mut AppClientRecord) -> Result<()> + Send,
+    {
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
+        while rounds.next().await {
+            let mut rec = match self.pools().app_client(client_id).await? {
+                Some(c) if c.pool_id == pool_id => c,
+                _ => return Err(CoreError::client_not_found(client_id)),
+            };
+            f(&mut rec)?;
+            rec.version += 1;
+            let echo = self.records.echo_of(format!("client:{client_id}"));
+            let written = self.pools().update_app_client(&rec).await?;
+            self.records.forget_client(client_id);
+            if written {
+                echo.heard().await;
+                return Ok(rec);
+            }
+        }
+        Err(CoreError::ConcurrentModification(
+            "The app client was modified concurrently; retry the request.".into(),
+        ))
+    }
+
     pub async fn create_user_pool_client(
         &self,
         req: CreateUserPoolClientRequest,
@@ -320,6 +383,7 @@ impl Core {
             (None, Some(true)) => Some(ids::client_secret(self.entropy.as_ref())),
             _ => None,
         };
+        let confidential = secret.is_some();
         let mut client = UserPoolClientType {
             user_pool_id: Some(req.user_pool_id.clone()),
             client_id: Some(client_id.clone()),
@@ -334,13 +398,20 @@ impl Core {
             &mut client,
             UserPoolClientSettings::from(&req),
             true,
+            confidential,
             &self.custom_scopes(&pool_id).await?,
         )?;
+        let secrets = client
+            .client_secret
+            .iter()
+            .map(|v| crate::client_secrets::first_secret(&client_id, v, (now * 1000.0) as i64))
+            .collect();
         let rec = AppClientRecord {
             pool_id,
             client_id,
             version: 1,
             client,
+            secrets,
         };
         self.pools().insert_app_client(&rec).await?;
         Ok(CreateUserPoolClientResponse {
@@ -399,7 +470,8 @@ impl Core {
                 _ => return Err(CoreError::client_not_found(&req.client_id)),
             };
             seen.check(rec.version, "app client")?;
-            // Identity and secret stay; every other member is reset unless given.
+            let confidential = crate::client_secrets::is_confidential(&rec);
+            // Identity and secrets stay; every other member is reset unless given.
             let mut client = UserPoolClientType {
                 user_pool_id: rec.client.user_pool_id.take(),
                 client_id: rec.client.client_id.take(),
@@ -410,7 +482,14 @@ impl Core {
                 ..Default::default()
             };
             let settings = UserPoolClientSettings::from(req.clone());
-            self.apply_client_settings(&pool.pool, &mut client, settings, false, &custom_scopes)?;
+            self.apply_client_settings(
+                &pool.pool,
+                &mut client,
+                settings,
+                false,
+                confidential,
+                &custom_scopes,
+            )?;
             rec.client = client;
             rec.version += 1;
             let echo = self.records.echo_of(format!("client:{}", req.client_id));

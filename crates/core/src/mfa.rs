@@ -487,6 +487,39 @@ impl Core {
         Ok(AdminSetUserMFAPreferenceResponse {})
     }
 
+    /// AdminDeleteSoftwareToken: the user's authenticator is gone (a pending association too),
+    /// and with it a preference for it; other factors stay. A pool that requires MFA then asks
+    /// for a new factor at the next sign-in (MFA_SETUP) unless another remains.
+    pub async fn admin_delete_software_token(
+        &self,
+        req: AdminDeleteSoftwareTokenRequest,
+    ) -> Result<AdminDeleteSoftwareTokenResponse> {
+        let pool = self.pool(&req.user_pool_id).await?;
+        let user = self.user_or_not_found(&pool, &req.username).await?;
+        if user.status == UserStatusType::Unconfirmed {
+            return Err(CoreError::UserNotConfirmed("User is not confirmed.".into()));
+        }
+        self.modify_user(&pool, &user.username, |u| {
+            let m = &mut u.mfa;
+            if m.totp_secret.is_none() {
+                return Err(CoreError::ResourceNotFound(
+                    "Software token MFA is not associated with the user.".into(),
+                ));
+            }
+            m.totp_secret = None;
+            m.pending_totp_secret = None;
+            m.totp_device_name = None;
+            m.totp_last_step = None;
+            m.software_token_enabled = false;
+            if m.preferred.as_deref() == Some(SOFTWARE_TOKEN_MFA) {
+                m.preferred = None;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(AdminDeleteSoftwareTokenResponse {})
+    }
+
     async fn set_preferences(
         &self,
         pool: &UserPoolRecord,

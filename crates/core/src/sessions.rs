@@ -281,9 +281,9 @@ impl Core {
     /// from it.
     pub async fn revoke_token(&self, req: RevokeTokenRequest) -> Result<RevokeTokenResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
-        if let Some(secret) = client.client.client_secret.as_deref() {
+        if crate::client_secrets::is_confidential(&client) {
             let given = req.client_secret.as_deref().unwrap_or_default();
-            if !bool::from(secret.as_bytes().ct_eq(given.as_bytes())) {
+            if !crate::client_secrets::secret_matches(&client, given) {
                 return Err(CoreError::Unauthorized(
                     "Client authentication failed.".into(),
                 ));

@@ -106,6 +106,25 @@ pub struct AppClientRecord {
     pub client_id: String,
     pub version: i64,
     pub client: UserPoolClientType,
+    /// The client's active secrets (at most two, for rotation: client_secrets.rs). Empty for a
+    /// client stored before rotation existed: its `client.client_secret` is its one secret.
+    pub secrets: Vec<ClientSecretRecord>,
+}
+
+/// One of an app client's secrets (AddUserPoolClientSecret, or the one it was created with).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientSecretRecord {
+    /// `<client id>--<creation epoch ms>`.
+    pub id: String,
+    pub value: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for ClientSecretRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientSecretRecord({}, <redacted>)", self.id)
+    }
 }
 
 /// A password as SRP needs it: salt and verifier for the user's canonical username and pool.

@@ -133,6 +133,15 @@ static KEY_STOCK: KeyStock = KeyStock {
     refilling: AtomicBool::new(false),
 };
 
+/// A fresh RSA-2048 key (PKCS#8 DER), from the stock: the pool's SAML signing key.
+pub(crate) fn new_rsa_key() -> Result<Vec<u8>> {
+    let pair = KEY_STOCK.take()?;
+    let der = pair
+        .as_der()
+        .map_err(|_| CoreError::Internal("RSA key encoding failed".into()))?;
+    Ok(der.as_ref().to_vec())
+}
+
 fn generate_key_pair() -> Result<RsaKeyPair> {
     RsaKeyPair::generate(KeySize::Rsa2048)
         .map_err(|_| CoreError::Internal("RSA key generation failed".into()))
@@ -230,10 +239,17 @@ impl Core {
         if let Some(k) = self.key_cache.get(pool_id) {
             return Ok(k);
         }
-        let mut records = self.pools().signing_keys(pool_id).await?;
+        // The SAML signing key (signing_certificate.rs) signs no token.
+        let token_keys = |records: Vec<SigningKeyRecord>| -> Vec<SigningKeyRecord> {
+            records
+                .into_iter()
+                .filter(|r| r.token_use != crate::signing_certificate::SAML_TOKEN_USE)
+                .collect()
+        };
+        let mut records = token_keys(self.pools().signing_keys(pool_id).await?);
         if records.is_empty() {
             self.create_signing_keys(pool_id).await?;
-            records = self.pools().signing_keys(pool_id).await?;
+            records = token_keys(self.pools().signing_keys(pool_id).await?);
         }
         let mut access = None;
         let mut id = None;

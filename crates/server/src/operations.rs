@@ -21,8 +21,6 @@ impl CognitoIdentityProvider for Api {
     }
 
     not_implemented! {
-        AddUserPoolClientSecret,
-        AdminDeleteSoftwareToken,
         AdminDisableProviderForUser,
         AdminGetUserAuthFactors,
         AdminLinkProviderForUser,
@@ -36,7 +34,6 @@ impl CognitoIdentityProvider for Api {
         DeleteIdentityProvider,
         DeleteManagedLoginBranding,
         DeleteTerms,
-        DeleteUserPoolClientSecret,
         DeleteUserPoolReplica,
         DeleteWebAuthnCredential,
         DescribeIdentityProvider,
@@ -44,19 +41,16 @@ impl CognitoIdentityProvider for Api {
         DescribeManagedLoginBrandingByClient,
         DescribeTerms,
         DescribeTermsByClient,
-        GetClientToken,
         GetDerivedToken,
         GetIdentityProviderByIdentifier,
         GetLogDeliveryConfiguration,
         GetProvisionedLimit,
-        GetSigningCertificate,
         GetUICustomization,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
         ListIdentityProviders,
         ListTerms,
-        ListUserPoolClientSecrets,
         ListUserPoolReplicas,
         ListUserSessions,
         ListWebAuthnCredentials,
@@ -81,6 +75,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.add_custom_attributes(input).await?)
     }
 
+    async fn add_user_pool_client_secret(
+        &self,
+        _: &RequestContext,
+        input: AddUserPoolClientSecretRequest,
+    ) -> Result<AddUserPoolClientSecretResponse, ApiError> {
+        Ok(self.core.add_user_pool_client_secret(input).await?)
+    }
+
     async fn admin_add_user_to_group(
         &self,
         _: &RequestContext,
@@ -103,6 +105,14 @@ impl CognitoIdentityProvider for Api {
         input: AdminCreateUserRequest,
     ) -> Result<AdminCreateUserResponse, ApiError> {
         Ok(self.core.admin_create_user(input).await?)
+    }
+
+    async fn admin_delete_software_token(
+        &self,
+        _: &RequestContext,
+        input: AdminDeleteSoftwareTokenRequest,
+    ) -> Result<AdminDeleteSoftwareTokenResponse, ApiError> {
+        Ok(self.core.admin_delete_software_token(input).await?)
     }
 
     async fn admin_delete_user(
@@ -426,6 +436,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.delete_user_pool_client(input).await?)
     }
 
+    async fn delete_user_pool_client_secret(
+        &self,
+        _: &RequestContext,
+        input: DeleteUserPoolClientSecretRequest,
+    ) -> Result<DeleteUserPoolClientSecretResponse, ApiError> {
+        Ok(self.core.delete_user_pool_client_secret(input).await?)
+    }
+
     async fn delete_user_pool_domain(
         &self,
         _: &RequestContext,
@@ -506,6 +524,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.get_csv_header(input).await?)
     }
 
+    async fn get_client_token(
+        &self,
+        _: &RequestContext,
+        input: GetClientTokenRequest,
+    ) -> Result<GetClientTokenResponse, ApiError> {
+        Ok(self.core.get_client_token(input).await?)
+    }
+
     async fn get_device(
         &self,
         _: &RequestContext,
@@ -520,6 +546,14 @@ impl CognitoIdentityProvider for Api {
         input: GetGroupRequest,
     ) -> Result<GetGroupResponse, ApiError> {
         Ok(self.core.get_group(input).await?)
+    }
+
+    async fn get_signing_certificate(
+        &self,
+        _: &RequestContext,
+        input: GetSigningCertificateRequest,
+    ) -> Result<GetSigningCertificateResponse, ApiError> {
+        Ok(self.core.get_signing_certificate(input).await?)
     }
 
     async fn get_tokens_from_refresh_token(
@@ -618,6 +652,14 @@ impl CognitoIdentityProvider for Api {
         input: ListUserImportJobsRequest,
     ) -> Result<ListUserImportJobsResponse, ApiError> {
         Ok(self.core.list_user_import_jobs(input).await?)
+    }
+
+    async fn list_user_pool_client_secrets(
+        &self,
+        _: &RequestContext,
+        input: ListUserPoolClientSecretsRequest,
+    ) -> Result<ListUserPoolClientSecretsResponse, ApiError> {
+        Ok(self.core.list_user_pool_client_secrets(input).await?)
     }
 
     async fn list_user_pool_clients(

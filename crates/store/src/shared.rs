@@ -142,13 +142,36 @@ pub(crate) struct ClientRow {
 
 impl ClientRow {
     pub(crate) fn record(self) -> StoreResult<AppClientRecord> {
+        let doc: ClientDoc = from_json(&self.doc)?;
         Ok(AppClientRecord {
             client_id: self.client_id,
             pool_id: self.pool_id,
             version: self.version,
-            client: from_json(&self.doc)?,
+            client: doc.client,
+            secrets: doc.secrets,
         })
     }
+}
+
+/// An app client's document: the client as the API describes it, and beside its members the
+/// secrets of rotation (absent from documents written before it, which read as none).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ClientDoc {
+    #[serde(flatten)]
+    client: gatehouse_wire::UserPoolClientType,
+    #[serde(
+        rename = "gatehouse:secrets",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    secrets: Vec<gatehouse_core::store::ClientSecretRecord>,
+}
+
+pub(crate) fn client_doc(c: &AppClientRecord) -> StoreResult<String> {
+    to_json(&ClientDoc {
+        client: c.client.clone(),
+        secrets: c.secrets.clone(),
+    })
 }
 
 /// The JSON part of a user row (the same in both back ends: `migrate-store` copies documents
@@ -331,7 +354,7 @@ macro_rules! pool_store {
                 AppClientRecord, PoolStore, SigningKeyRecord, StoreResult, UserPoolRecord,
             };
             use gatehouse_wire::{DomainDescriptionType, ResourceServerType};
-            use $crate::shared::{backend, from_json, retry, to_json, ClientRow, PoolRow};
+            use $crate::shared::{backend, client_doc, from_json, retry, to_json, ClientRow, PoolRow};
 
             #[async_trait::async_trait]
             impl PoolStore for $store {
@@ -424,7 +447,7 @@ macro_rules! pool_store {
                         .bind(&c.pool_id)
                         .bind(c.client.client_name.as_deref().unwrap_or_default())
                         .bind(c.version)
-                        .bind(to_json(&c.client)?)
+                        .bind(client_doc(c)?)
                         .execute(&self.pool)
                         .await
                         .map_err(backend)?;
@@ -448,7 +471,7 @@ macro_rules! pool_store {
                     let written = sqlx::query(UPDATE_APP_CLIENT)
                         .bind(c.client.client_name.as_deref().unwrap_or_default())
                         .bind(c.version)
-                        .bind(to_json(&c.client)?)
+                        .bind(client_doc(c)?)
                         .bind(&c.client_id)
                         .bind(c.version - 1)
                         .fetch_all(&self.pool)

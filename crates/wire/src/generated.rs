@@ -7869,6 +7869,8 @@ pub enum ExplicitAuthFlowsType {
     AllowTokenExchangeDelegation,
     /// `ALLOW_TOKEN_EXCHANGE_IMPERSONATION`
     AllowTokenExchangeImpersonation,
+    /// `ALLOW_CLIENT_TOKEN_AUTH`
+    AllowClientTokenAuth,
     /// A value the model does not list; validation refuses it.
     Unrecognized(String),
 }
@@ -7886,6 +7888,7 @@ impl ExplicitAuthFlowsType {
         "ALLOW_USER_AUTH",
         "ALLOW_TOKEN_EXCHANGE_DELEGATION",
         "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
+        "ALLOW_CLIENT_TOKEN_AUTH",
     ];
     pub fn as_str(&self) -> &str {
         match self {
@@ -7900,6 +7903,7 @@ impl ExplicitAuthFlowsType {
             Self::AllowUserAuth => "ALLOW_USER_AUTH",
             Self::AllowTokenExchangeDelegation => "ALLOW_TOKEN_EXCHANGE_DELEGATION",
             Self::AllowTokenExchangeImpersonation => "ALLOW_TOKEN_EXCHANGE_IMPERSONATION",
+            Self::AllowClientTokenAuth => "ALLOW_CLIENT_TOKEN_AUTH",
             Self::Unrecognized(s) => s,
         }
     }
@@ -7916,6 +7920,7 @@ impl ExplicitAuthFlowsType {
             "ALLOW_USER_AUTH" => Self::AllowUserAuth,
             "ALLOW_TOKEN_EXCHANGE_DELEGATION" => Self::AllowTokenExchangeDelegation,
             "ALLOW_TOKEN_EXCHANGE_IMPERSONATION" => Self::AllowTokenExchangeImpersonation,
+            "ALLOW_CLIENT_TOKEN_AUTH" => Self::AllowClientTokenAuth,
             other => Self::Unrecognized(other.to_string()),
         }
     }
@@ -37310,7 +37315,7 @@ fn check_ExplicitAuthFlowsType(v: &String, p: &Path<'_>, e: &mut Errors) {
         ExplicitAuthFlowsType::parse(v),
         ExplicitAuthFlowsType::Unrecognized(_)
     ) {
-        e.push(p, Some(&v), format_args!("Member must satisfy enum value set: [ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_CUSTOM_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_AUTH, ALLOW_TOKEN_EXCHANGE_DELEGATION, ALLOW_TOKEN_EXCHANGE_IMPERSONATION]"));
+        e.push(p, Some(&v), format_args!("Member must satisfy enum value set: [ADMIN_NO_SRP_AUTH, CUSTOM_AUTH_FLOW_ONLY, USER_PASSWORD_AUTH, ALLOW_ADMIN_USER_PASSWORD_AUTH, ALLOW_CUSTOM_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_AUTH, ALLOW_TOKEN_EXCHANGE_DELEGATION, ALLOW_TOKEN_EXCHANGE_IMPERSONATION, ALLOW_CLIENT_TOKEN_AUTH]"));
     }
 }
 
@@ -40512,6 +40517,7 @@ impl Operation {
                 | Operation::DeleteWebAuthnCredential
                 | Operation::ForgetDevice
                 | Operation::ForgotPassword
+                | Operation::GetClientToken
                 | Operation::GetDevice
                 | Operation::GetTokensFromRefreshToken
                 | Operation::GetUser

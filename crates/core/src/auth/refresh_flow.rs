@@ -2,7 +2,6 @@
 //! GetTokensFromRefreshToken. The refresh token family itself is in `sessions.rs`.
 
 use gatehouse_wire::*;
-use subtle::ConstantTimeEq;
 
 use super::{check_secret_hash_for, AuthStep, Params};
 use crate::store::{AppClientRecord, UserPoolRecord};
@@ -46,20 +45,7 @@ impl Core {
         req: GetTokensFromRefreshTokenRequest,
     ) -> Result<GetTokensFromRefreshTokenResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
-        if let Some(secret) = client.client.client_secret.as_deref() {
-            let Some(given) = req.client_secret.as_deref() else {
-                return Err(CoreError::NotAuthorized(format!(
-                    "Client {} is configured for secret but secret was not received",
-                    client.client_id
-                )));
-            };
-            if !bool::from(secret.as_bytes().ct_eq(given.as_bytes())) {
-                return Err(CoreError::NotAuthorized(format!(
-                    "Unable to verify secret hash for client {}",
-                    client.client_id
-                )));
-            }
-        }
+        crate::app_clients::check_client_secret(&client, req.client_secret.as_deref())?;
         let allowed = super::flow_allowed(&client.client, &AuthFlowType::RefreshTokenAuth);
         if !allowed {
             return Err(CoreError::InvalidParameter(

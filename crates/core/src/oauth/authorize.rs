@@ -6,10 +6,11 @@
 //! after, to the redirect URI (`?error=…&state=…`). Codes are single use, bound to the client,
 //! the redirect URI and the PKCE challenge, and valid 5 minutes.
 
-use gatehouse_wire::{AuthenticationResultType, OAuthFlowType, UserPoolClientType};
+use gatehouse_wire::{AuthenticationResultType, OAuthFlowType};
 use serde::{Deserialize, Serialize};
 
 use super::scopes::{self, OPENID};
+use crate::client_secrets::is_confidential;
 use crate::store::{AppClientRecord, AuthorizationCodeRecord};
 use crate::triggers::TokenSource;
 use crate::{Core, CoreError, Result};
@@ -128,10 +129,6 @@ pub fn with_params(uri: &str, params: &[(&str, &str)], fragment: bool) -> String
         out.extend(form_urlencoded::byte_serialize(v.as_bytes()));
     }
     out
-}
-
-fn is_public(client: &UserPoolClientType) -> bool {
-    client.client_secret.is_none()
 }
 
 /// A PKCE S256 challenge: base64url of 32 bytes, 43 characters.
@@ -276,7 +273,7 @@ impl Core {
                 ))
             }
         };
-        if challenge.is_none() && response_type == ResponseType::Code && is_public(c) {
+        if challenge.is_none() && response_type == ResponseType::Code && !is_confidential(&client) {
             return Err(refuse(
                 "invalid_request",
                 "a public client must use PKCE (code_challenge with code_challenge_method=S256)",

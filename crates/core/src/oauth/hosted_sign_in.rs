@@ -574,11 +574,8 @@ impl Core {
 }
 
 fn client_secret_hash(client: &AppClientRecord, username: &str) -> Option<String> {
-    client
-        .client
-        .client_secret
-        .as_deref()
-        .map(|secret| secret_hash(secret, username, &client.client_id))
+    crate::client_secrets::signing_secret(client)
+        .map(|secret| secret_hash(&secret, username, &client.client_id))
 }
 
 fn add_secret_hash(
@@ -586,11 +583,8 @@ fn add_secret_hash(
     username: &str,
     params: &mut BTreeMap<String, String>,
 ) {
-    if let Some(secret) = client.client.client_secret.as_deref() {
-        params.insert(
-            "SECRET_HASH".into(),
-            secret_hash(secret, username, &client.client_id),
-        );
+    if let Some(hash) = client_secret_hash(client, username) {
+        params.insert("SECRET_HASH".into(), hash);
     }
 }
 

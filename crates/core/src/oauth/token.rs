@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 
 use super::{code_hash, s256, scopes, OAuthError};
+use crate::client_secrets::{is_confidential, secret_matches, signing_secret};
 use crate::store::AppClientRecord;
 use crate::triggers::TokenSource;
 use crate::{Core, CoreError};
@@ -86,10 +87,9 @@ impl Core {
             .await
             .map_err(OAuthError::internal)?
             .ok_or_else(invalid_client)?;
-        match (client.client.client_secret.as_deref(), secret.as_deref()) {
-            (Some(expected), Some(given))
-                if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) => {}
-            (None, None) => {}
+        match (is_confidential(&client), secret.as_deref()) {
+            (true, Some(given)) if secret_matches(&client, given) => {}
+            (false, None) => {}
             _ => return Err(invalid_client()),
         }
         if client.client.allowed_oauth_flows_user_pool_client != Some(true) {
@@ -255,46 +255,36 @@ impl Core {
         client: &AppClientRecord,
         form: &TokenForm,
     ) -> OResult<Value> {
-        let c = &client.client;
-        let allowed_flow = c
+        let allowed_flow = client
+            .client
             .allowed_oauth_flows
             .iter()
             .flatten()
             .any(|f| *f == OAuthFlowType::ClientCredentials);
-        if !allowed_flow || c.client_secret.is_none() {
+        if !allowed_flow || !is_confidential(client) {
             return Err(OAuthError::new(
                 "unauthorized_client",
                 "Client is not allowed for client_credentials flow",
             ));
         }
-        let allowed = c.allowed_oauth_scopes.as_deref().unwrap_or_default();
         let requested = match form.scope.as_deref().map(scopes::parse) {
-            None => allowed.to_vec(),
+            None => None,
             Some(None) => {
                 return Err(OAuthError::new(
                     "invalid_scope",
                     "the scope parameter is malformed",
                 ))
             }
-            Some(Some(v)) if v.is_empty() => allowed.to_vec(),
-            Some(Some(v)) => v,
+            Some(Some(v)) if v.is_empty() => None,
+            Some(Some(v)) => Some(v),
         };
-        if let Some(s) = requested.iter().find(|s| !allowed.contains(s)) {
-            return Err(OAuthError::new(
-                "invalid_scope",
-                format!("{s} is not allowed for this client"),
-            ));
-        }
         let granted = self
-            .live_scopes(&client.pool_id, &requested)
+            .machine_scopes(client, requested)
             .await
-            .map_err(OAuthError::internal)?;
-        if granted.is_empty() {
-            return Err(OAuthError::new(
-                "invalid_scope",
-                "no requested scope exists",
-            ));
-        }
+            .map_err(|e| match e {
+                CoreError::InvalidParameter(m) => OAuthError::new("invalid_scope", m),
+                e => OAuthError::internal(e),
+            })?;
         let metadata = match form.aws_client_metadata.as_deref() {
             None | Some("") => None,
             Some(m) => Some(
@@ -313,6 +303,75 @@ impl Core {
         Ok(json!({ "access_token": token, "expires_in": expires_in, "token_type": "Bearer" }))
     }
 
+    /// The scopes a machine token gets: those asked for (all the client's when none are), each
+    /// one the client's, of those the ones whose resource server still exists. InvalidParameter
+    /// (the token endpoint's invalid_scope) otherwise.
+    async fn machine_scopes(
+        &self,
+        client: &AppClientRecord,
+        requested: Option<Vec<String>>,
+    ) -> crate::Result<Vec<String>> {
+        let allowed = client
+            .client
+            .allowed_oauth_scopes
+            .as_deref()
+            .unwrap_or_default();
+        let requested = requested.unwrap_or_else(|| allowed.to_vec());
+        if let Some(s) = requested.iter().find(|s| !allowed.contains(s)) {
+            return Err(CoreError::InvalidParameter(format!(
+                "{s} is not allowed for this client"
+            )));
+        }
+        let granted = self.live_scopes(&client.pool_id, &requested).await?;
+        if granted.is_empty() {
+            return Err(CoreError::InvalidParameter(
+                "no requested scope exists".into(),
+            ));
+        }
+        Ok(granted)
+    }
+
+    /// GetClientToken: the client_credentials grant through the API, for a client whose secret
+    /// is `Secret` and that allows `ALLOW_CLIENT_TOKEN_AUTH` (or the client_credentials OAuth
+    /// flow). Docs: docs/design/client-secrets-cognito-behaviour.md §2.
+    pub async fn get_client_token(
+        &self,
+        req: gatehouse_wire::GetClientTokenRequest,
+    ) -> crate::Result<gatehouse_wire::GetClientTokenResponse> {
+        let (client, _) = self.client_and_pool(&req.client_id).await?;
+        if !secret_matches(&client, &req.secret) {
+            return Err(CoreError::NotAuthorized("Invalid client or secret".into()));
+        }
+        let c = &client.client;
+        let token_auth = c
+            .explicit_auth_flows
+            .iter()
+            .flatten()
+            .any(|f| *f == gatehouse_wire::ExplicitAuthFlowsType::AllowClientTokenAuth);
+        let credentials_flow = c.allowed_oauth_flows_user_pool_client == Some(true)
+            && c.allowed_oauth_flows
+                .iter()
+                .flatten()
+                .any(|f| *f == OAuthFlowType::ClientCredentials);
+        if !token_auth && !credentials_flow {
+            return Err(CoreError::NotAuthorized(
+                "Client is not enabled for CLIENT_TOKEN_AUTH flow.".into(),
+            ));
+        }
+        let requested = req.scopes.filter(|s| !s.is_empty());
+        let granted = self.machine_scopes(&client, requested).await?;
+        let (token, expires_in) = self
+            .mint_client_token(&client, &granted, req.client_metadata.as_ref())
+            .await?;
+        Ok(gatehouse_wire::GetClientTokenResponse {
+            client_authentication_result: Some(gatehouse_wire::ClientAuthenticationResultType {
+                access_token: Some(token),
+                expires_in: Some(expires_in as i32),
+                token_type: Some("Bearer".into()),
+            }),
+        })
+    }
+
     /// POST /oauth2/revoke: RevokeToken's rule (sessions.rs), answered in OAuth's words.
     pub async fn oauth_revoke(
         &self,
@@ -327,7 +386,7 @@ impl Core {
         let req = RevokeTokenRequest {
             token,
             client_id: client.client_id.clone(),
-            client_secret: client.client.client_secret.clone(),
+            client_secret: signing_secret(&client),
             ..Default::default()
         };
         match self.revoke_token(req).await {

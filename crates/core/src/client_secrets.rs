@@ -1,0 +1,178 @@
+//! App client secrets and their rotation: AddUserPoolClientSecret, ListUserPoolClientSecrets,
+//! DeleteUserPoolClientSecret, and the one rule every secret check follows (SECRET_HASH, the
+//! token endpoints, RevokeToken, GetTokensFromRefreshToken, GetClientToken): a client holds at
+//! most two active secrets, and either authenticates it. Cognito's behaviour, with sources:
+//! docs/design/client-secrets-cognito-behaviour.md.
+//!
+//! DescribeUserPoolClient's `ClientSecret` stays the secret the client was created with until
+//! that one is deleted; a secret added later is shown once, by AddUserPoolClientSecret (and
+//! only when Gatehouse generated it), as Cognito does.
+
+use std::borrow::Cow;
+
+use gatehouse_wire::*;
+use subtle::ConstantTimeEq;
+
+use crate::store::{AppClientRecord, ClientSecretRecord};
+use crate::{ids, Core, CoreError, Result};
+
+/// Active secrets one app client may hold.
+pub const MAX_CLIENT_SECRETS: usize = 2;
+
+/// The secrets that authenticate the client now. A client stored before rotation existed has
+/// only the one it was created with, named after its creation date.
+pub(crate) fn active_secrets(client: &AppClientRecord) -> Cow<'_, [ClientSecretRecord]> {
+    if !client.secrets.is_empty() {
+        return Cow::Borrowed(&client.secrets);
+    }
+    match &client.client.client_secret {
+        Some(value) => {
+            let created_at = (client.client.creation_date.unwrap_or(0.0) * 1000.0) as i64;
+            Cow::Owned(vec![ClientSecretRecord {
+                id: secret_id(&client.client_id, created_at),
+                value: value.clone(),
+                created_at,
+            }])
+        }
+        None => Cow::Owned(Vec::new()),
+    }
+}
+
+/// A confidential client: one that has a secret.
+pub(crate) fn is_confidential(client: &AppClientRecord) -> bool {
+    !active_secrets(client).is_empty()
+}
+
+/// Whether `given` is one of the client's secrets. Each comparison is constant-time and all are
+/// made, so the time does not tell which one matched.
+pub(crate) fn secret_matches(client: &AppClientRecord, given: &str) -> bool {
+    active_secrets(client).iter().fold(false, |found, s| {
+        found | bool::from(s.value.as_bytes().ct_eq(given.as_bytes()))
+    })
+}
+
+/// Whether `given` is the SECRET_HASH of `username` under one of the client's secrets.
+pub(crate) fn secret_hash_matches(client: &AppClientRecord, username: &str, given: &str) -> bool {
+    active_secrets(client).iter().fold(false, |found, s| {
+        let expected = gatehouse_srp::secret_hash(&s.value, username, &client.client_id);
+        found | bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+    })
+}
+
+/// The secret Gatehouse itself signs with for the client (the hosted pages' SECRET_HASH): the
+/// newest.
+pub(crate) fn signing_secret(client: &AppClientRecord) -> Option<String> {
+    active_secrets(client)
+        .iter()
+        .max_by_key(|s| s.created_at)
+        .map(|s| s.value.clone())
+}
+
+fn secret_id(client_id: &str, created_at: i64) -> String {
+    format!("{client_id}--{created_at}")
+}
+
+/// The secret record of a client created with `value`.
+pub(crate) fn first_secret(client_id: &str, value: &str, created_at: i64) -> ClientSecretRecord {
+    ClientSecretRecord {
+        id: secret_id(client_id, created_at),
+        value: value.to_string(),
+        created_at,
+    }
+}
+
+fn descriptor(s: &ClientSecretRecord, show_value: bool) -> ClientSecretDescriptorType {
+    ClientSecretDescriptorType {
+        client_secret_id: Some(s.id.clone()),
+        client_secret_value: show_value.then(|| s.value.clone()),
+        client_secret_create_date: Some(s.created_at as f64 / 1000.0),
+    }
+}
+
+impl Core {
+    pub async fn add_user_pool_client_secret(
+        &self,
+        req: AddUserPoolClientSecretRequest,
+    ) -> Result<AddUserPoolClientSecretResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let generated = req.client_secret.is_none();
+        let value = req
+            .client_secret
+            .clone()
+            .unwrap_or_else(|| ids::client_secret(self.entropy.as_ref()));
+        let now = self.now_millis();
+        let mut added = None;
+        self.modify_app_client(&req.user_pool_id, &req.client_id, |rec| {
+            let mut secrets = active_secrets(rec).into_owned();
+            if secrets.is_empty() {
+                return Err(CoreError::InvalidParameter(format!(
+                    "Client {} does not have a client secret.",
+                    rec.client_id
+                )));
+            }
+            if secrets.len() >= MAX_CLIENT_SECRETS {
+                return Err(CoreError::LimitExceeded(format!(
+                    "An app client can have at most {MAX_CLIENT_SECRETS} client secrets."
+                )));
+            }
+            // Ids name the creation time: two made in one millisecond take the next one.
+            let newest = secrets.iter().map(|s| s.created_at).max().unwrap_or(0);
+            let secret = first_secret(&rec.client_id, &value, now.max(newest + 1));
+            secrets.push(secret.clone());
+            rec.secrets = secrets;
+            added = Some(secret);
+            Ok(())
+        })
+        .await?;
+        let added = added.expect("set by the last successful round");
+        Ok(AddUserPoolClientSecretResponse {
+            client_secret_descriptor: Some(descriptor(&added, generated)),
+        })
+    }
+
+    /// Oldest first, without values; never more than one page.
+    pub async fn list_user_pool_client_secrets(
+        &self,
+        req: ListUserPoolClientSecretsRequest,
+    ) -> Result<ListUserPoolClientSecretsResponse> {
+        self.pool(&req.user_pool_id).await?;
+        let rec = self.app_client(&req.user_pool_id, &req.client_id).await?;
+        let mut secrets = active_secrets(&rec).into_owned();
+        secrets.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(ListUserPoolClientSecretsResponse {
+            client_secrets: Some(secrets.iter().map(|s| descriptor(s, false)).collect()),
+            next_token: None,
+        })
+    }
+
+    /// The last secret stays (a confidential client cannot become public). Deleting the one
+    /// the client was created with takes `ClientSecret` off DescribeUserPoolClient.
+    pub async fn delete_user_pool_client_secret(
+        &self,
+        req: DeleteUserPoolClientSecretRequest,
+    ) -> Result<DeleteUserPoolClientSecretResponse> {
+        self.pool(&req.user_pool_id).await?;
+        self.modify_app_client(&req.user_pool_id, &req.client_id, |rec| {
+            let mut secrets = active_secrets(rec).into_owned();
+            let Some(i) = secrets.iter().position(|s| s.id == req.client_secret_id) else {
+                return Err(CoreError::ResourceNotFound(format!(
+                    "Client secret {} does not exist.",
+                    req.client_secret_id
+                )));
+            };
+            if secrets.len() == 1 {
+                return Err(CoreError::InvalidParameter(
+                    "The last client secret of an app client cannot be deleted.".into(),
+                ));
+            }
+            let gone = secrets.remove(i);
+            if rec.client.client_secret.as_deref() == Some(gone.value.as_str()) {
+                rec.client.client_secret = None;
+            }
+            rec.secrets = secrets;
+            Ok(())
+        })
+        .await?;
+        Ok(DeleteUserPoolClientSecretResponse {})
+    }
+}
