@@ -153,6 +153,7 @@ impl Core {
         creating: bool,
         confidential: bool,
         custom_scopes: &HashSet<String>,
+        known_providers: &HashSet<String>,
     ) -> Result<()> {
         // No `..`: a member the model adds fails to compile here until it is given a meaning.
         let UserPoolClientSettings {
@@ -286,6 +287,7 @@ impl Core {
                 logout_urls: logout_urls.as_deref().unwrap_or_default(),
                 default_redirect_uri: default_redirect_uri.as_deref(),
                 identity_providers: supported_identity_providers.as_deref().unwrap_or_default(),
+                known_providers,
                 has_secret: confidential,
             },
             custom_scopes,
@@ -400,6 +402,7 @@ impl Core {
             true,
             confidential,
             &self.custom_scopes(&pool_id).await?,
+            &self.provider_names(&pool_id).await?,
         )?;
         let secrets = client
             .client_secret
@@ -462,6 +465,7 @@ impl Core {
     ) -> Result<UpdateUserPoolClientResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let custom_scopes = self.custom_scopes(&req.user_pool_id).await?;
+        let known_providers = self.provider_names(&req.user_pool_id).await?;
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
         while rounds.next().await {
             // From the store, not the cache: compare-and-swap needs the current version.
@@ -489,6 +493,7 @@ impl Core {
                 false,
                 confidential,
                 &custom_scopes,
+                &known_providers,
             )?;
             rec.client = client;
             rec.version += 1;

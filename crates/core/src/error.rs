@@ -75,6 +75,8 @@ pub enum CoreError {
     #[error("{0}")]
     PreconditionNotMet(String),
     #[error("{0}")]
+    DuplicateProvider(String),
+    #[error("{0}")]
     UserImportInProgress(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
@@ -122,6 +124,7 @@ impl CoreError {
             CoreError::UnexpectedLambda(_) => "UnexpectedLambdaException",
             CoreError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
             CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
+            CoreError::DuplicateProvider(_) => "DuplicateProviderException",
             CoreError::UserImportInProgress(_) => "UserImportInProgressException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }

@@ -16,6 +16,7 @@ mod domains;
 mod env;
 mod error;
 pub mod groups;
+pub mod identity_providers;
 pub mod ids;
 mod maintenance;
 pub mod messages;

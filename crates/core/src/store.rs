@@ -18,7 +18,8 @@ pub enum StoreError {
     /// A record with the same key exists.
     #[error("duplicate key")]
     Conflict,
-    /// Another user holds this sign-in alias (the claim's `attribute`).
+    /// Another user holds this sign-in alias (the claim's `attribute`), or another identity
+    /// provider of the pool this `IdpIdentifier`.
     #[error("alias {0} is taken")]
     AliasTaken(String),
     #[error("{0}")]
@@ -697,6 +698,13 @@ pub trait UserStore: Send + Sync {
         value: &str,
     ) -> StoreResult<Vec<UserRecord>>;
 
+    /// The user holding the alias claim `key` (an [`AliasClaim::key`]).
+    async fn user_by_alias_claim(
+        &self,
+        pool_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+
     /// Compare-and-swap on `version`, as for pools; the user's alias claims become `aliases` in
     /// the same transaction (`AliasTaken` when another user holds one and it is not taken over).
     async fn update_user(&self, user: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool>;
@@ -1053,6 +1061,57 @@ pub struct ImportJobRecord {
     pub run_id: Option<String>,
 }
 
+/// A pool's identity provider (CreateIdentityProvider), as the API describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityProviderRecord {
+    pub pool_id: String,
+    pub name: String,
+    /// Epoch ms: the listing's order.
+    pub created_at: i64,
+    pub provider: gatehouse_wire::IdentityProviderType,
+}
+
+/// Identity providers, each with its `IdpIdentifiers`, unique in the pool.
+#[async_trait]
+pub trait IdentityProviderStore: Send + Sync {
+    /// The provider and its identifiers, in one transaction: `Conflict` when the pool has a
+    /// provider of that name, `AliasTaken(identifier)` when another provider has an identifier.
+    async fn insert_identity_provider(
+        &self,
+        p: &IdentityProviderRecord,
+        identifiers: &[String],
+    ) -> StoreResult<()>;
+
+    /// Replaces the provider of that name and its identifiers (false: none), as insert does.
+    async fn update_identity_provider(
+        &self,
+        p: &IdentityProviderRecord,
+        identifiers: &[String],
+    ) -> StoreResult<bool>;
+
+    async fn delete_identity_provider(&self, pool_id: &str, name: &str) -> StoreResult<bool>;
+
+    async fn identity_provider(
+        &self,
+        pool_id: &str,
+        name: &str,
+    ) -> StoreResult<Option<IdentityProviderRecord>>;
+
+    async fn identity_provider_by_identifier(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+    ) -> StoreResult<Option<IdentityProviderRecord>>;
+
+    /// Oldest first (created_at, then name), after the cursor if given.
+    async fn list_identity_providers(
+        &self,
+        pool_id: &str,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<IdentityProviderRecord>>;
+}
+
 /// User import jobs and their CSV files.
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -1135,6 +1194,7 @@ pub trait Store:
     + DeviceStore
     + AuthEventStore
     + ImportStore
+    + IdentityProviderStore
     + 'static
 {
     /// One cheap round trip to the database (`/health`).

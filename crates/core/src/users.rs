@@ -104,6 +104,20 @@ fn alias_exists(attr: &str, as_username: bool) -> CoreError {
 /// as a sign-in name, keyed as the pool compares it (emails and preferred usernames without
 /// case in case-insensitive pools). The store keeps each key to one user of the pool.
 pub(crate) fn alias_claims(pool: &UserPoolType, user: &UserRecord, force: bool) -> Vec<AliasClaim> {
+    // A linked identity (identity_providers.rs) has one user in the pool, claimed as an alias.
+    let identities = crate::identity_providers::linked_identities(user)
+        .into_iter()
+        .filter_map(|e| {
+            let key = crate::identity_providers::identity_claim(
+                e["providerName"].as_str()?,
+                e["userId"].as_str()?,
+            );
+            Some(AliasClaim {
+                key,
+                attribute: "identities".into(),
+                take_over: false,
+            })
+        });
     ["email", "phone_number", "preferred_username"]
         .into_iter()
         .filter_map(|attr| {
@@ -123,6 +137,7 @@ pub(crate) fn alias_claims(pool: &UserPoolType, user: &UserRecord, force: bool) 
                 take_over: force && takes_over(role, attr),
             })
         })
+        .chain(identities)
         .collect()
 }
 

@@ -21,35 +21,28 @@ impl CognitoIdentityProvider for Api {
     }
 
     not_implemented! {
-        AdminDisableProviderForUser,
         AdminGetUserAuthFactors,
-        AdminLinkProviderForUser,
         AdminListUserSessions,
         AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
-        CreateIdentityProvider,
         CreateManagedLoginBranding,
         CreateTerms,
         CreateUserPoolReplica,
-        DeleteIdentityProvider,
         DeleteManagedLoginBranding,
         DeleteTerms,
         DeleteUserPoolReplica,
         DeleteWebAuthnCredential,
-        DescribeIdentityProvider,
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
         DescribeTerms,
         DescribeTermsByClient,
         GetDerivedToken,
-        GetIdentityProviderByIdentifier,
         GetLogDeliveryConfiguration,
         GetProvisionedLimit,
         GetUICustomization,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
-        ListIdentityProviders,
         ListTerms,
         ListUserPoolReplicas,
         ListUserSessions,
@@ -60,7 +53,6 @@ impl CognitoIdentityProvider for Api {
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
         StartWebAuthnRegistration,
-        UpdateIdentityProvider,
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
         UpdateTerms,
@@ -131,6 +123,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.admin_delete_user_attributes(input).await?)
     }
 
+    async fn admin_disable_provider_for_user(
+        &self,
+        _: &RequestContext,
+        input: AdminDisableProviderForUserRequest,
+    ) -> Result<AdminDisableProviderForUserResponse, ApiError> {
+        Ok(self.core.admin_disable_provider_for_user(input).await?)
+    }
+
     async fn admin_disable_user(
         &self,
         _: &RequestContext,
@@ -184,6 +184,14 @@ impl CognitoIdentityProvider for Api {
             .map_err(ApiError::from);
         metrics::sign_in(label, &answer, |r| next_label(&r.challenge_name));
         answer
+    }
+
+    async fn admin_link_provider_for_user(
+        &self,
+        _: &RequestContext,
+        input: AdminLinkProviderForUserRequest,
+    ) -> Result<AdminLinkProviderForUserResponse, ApiError> {
+        Ok(self.core.admin_link_provider_for_user(input).await?)
     }
 
     async fn admin_list_devices(
@@ -348,6 +356,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_group(input).await?)
     }
 
+    async fn create_identity_provider(
+        &self,
+        _: &RequestContext,
+        input: CreateIdentityProviderRequest,
+    ) -> Result<CreateIdentityProviderResponse, ApiError> {
+        Ok(self.core.create_identity_provider(input).await?)
+    }
+
     async fn create_resource_server(
         &self,
         _: &RequestContext,
@@ -394,6 +410,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteGroupRequest,
     ) -> Result<(), ApiError> {
         Ok(self.core.delete_group(input).await?)
+    }
+
+    async fn delete_identity_provider(
+        &self,
+        _: &RequestContext,
+        input: DeleteIdentityProviderRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_identity_provider(input).await?)
     }
 
     async fn delete_resource_server(
@@ -450,6 +474,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteUserPoolDomainRequest,
     ) -> Result<DeleteUserPoolDomainResponse, ApiError> {
         Ok(self.core.delete_user_pool_domain(input).await?)
+    }
+
+    async fn describe_identity_provider(
+        &self,
+        _: &RequestContext,
+        input: DescribeIdentityProviderRequest,
+    ) -> Result<DescribeIdentityProviderResponse, ApiError> {
+        Ok(self.core.describe_identity_provider(input).await?)
     }
 
     async fn describe_resource_server(
@@ -548,6 +580,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.get_group(input).await?)
     }
 
+    async fn get_identity_provider_by_identifier(
+        &self,
+        _: &RequestContext,
+        input: GetIdentityProviderByIdentifierRequest,
+    ) -> Result<GetIdentityProviderByIdentifierResponse, ApiError> {
+        Ok(self.core.get_identity_provider_by_identifier(input).await?)
+    }
+
     async fn get_signing_certificate(
         &self,
         _: &RequestContext,
@@ -628,6 +668,14 @@ impl CognitoIdentityProvider for Api {
         input: ListGroupsRequest,
     ) -> Result<ListGroupsResponse, ApiError> {
         Ok(self.core.list_groups(input).await?)
+    }
+
+    async fn list_identity_providers(
+        &self,
+        _: &RequestContext,
+        input: ListIdentityProvidersRequest,
+    ) -> Result<ListIdentityProvidersResponse, ApiError> {
+        Ok(self.core.list_identity_providers(input).await?)
     }
 
     async fn list_resource_servers(
@@ -822,6 +870,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateGroupRequest,
     ) -> Result<UpdateGroupResponse, ApiError> {
         Ok(self.core.update_group(input).await?)
+    }
+
+    async fn update_identity_provider(
+        &self,
+        _: &RequestContext,
+        input: UpdateIdentityProviderRequest,
+    ) -> Result<UpdateIdentityProviderResponse, ApiError> {
+        Ok(self.core.update_identity_provider(input).await?)
     }
 
     async fn update_resource_server(

@@ -36,6 +36,8 @@ const TABLES: &[&str] = &[
     "auth_events",
     "user_import_jobs",
     "user_import_files",
+    "identity_providers",
+    "identity_provider_identifiers",
     "outbox",
 ];
 

@@ -312,6 +312,7 @@ shared::token_store!(PgStore);
 shared::device_store!(PgStore);
 shared::auth_event_store!(PgStore);
 shared::import_store!(PgStore);
+shared::identity_provider_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

@@ -321,7 +321,9 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 20] = [
+pub(crate) const TABLES: [&str; 22] = [
+    "identity_provider_identifiers",
+    "identity_providers",
     "user_import_files",
     "user_import_jobs",
     "risk_configurations",
@@ -818,6 +820,26 @@ macro_rules! user_store {
                     .await
                     .map_err(backend)?;
                     rows.into_iter().map(UserRow::record).collect()
+                }
+
+                async fn user_by_alias_claim(
+                    &self,
+                    pool_id: &str,
+                    key: &str,
+                ) -> StoreResult<Option<UserRecord>> {
+                    sqlx::query_as::<_, UserRow>(&format!(
+                        "SELECT {} FROM users u JOIN user_aliases a \
+                         ON a.pool_id = u.pool_id AND a.username_key = u.username_key \
+                         WHERE a.pool_id = $1 AND a.alias = $2",
+                        *U_USER_COLUMNS
+                    ))
+                    .bind(pool_id)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?
+                    .map(UserRow::record)
+                    .transpose()
                 }
 
                 async fn update_user(&self, u: &UserRecord, aliases: &[AliasClaim]) -> StoreResult<bool> {
@@ -2037,6 +2059,199 @@ macro_rules! import_store {
     };
 }
 pub(crate) use import_store;
+
+/// `IdentityProviderStore` for `$store` (see the module's comment).
+macro_rules! identity_provider_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{IdentityProviderRecord, IdentityProviderStore, StoreResult};
+            use gatehouse_core::StoreError;
+            use $crate::shared::{backend, from_json, retry, to_json, Fail};
+
+            #[async_trait::async_trait]
+            impl IdentityProviderStore for $store {
+                async fn insert_identity_provider(
+                    &self,
+                    p: &IdentityProviderRecord,
+                    identifiers: &[String],
+                ) -> StoreResult<()> {
+                    let doc = to_json(&p.provider)?;
+                    retry(|| {
+                        let doc = doc.clone();
+                        async move {
+                            let mut tx = self.pool.begin().await?;
+                            let done = sqlx::query(
+                                "INSERT INTO identity_providers (pool_id, name, created_at, doc) \
+                                 VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, name) DO NOTHING",
+                            )
+                            .bind(&p.pool_id)
+                            .bind(&p.name)
+                            .bind(p.created_at)
+                            .bind(doc)
+                            .execute(&mut *tx)
+                            .await?;
+                            if done.rows_affected() == 0 {
+                                return Err(Fail::Store(StoreError::Conflict));
+                            }
+                            // Each identifier its own row: a taken one is `AliasTaken`.
+                            for id in identifiers {
+                                let put = sqlx::query(
+                                    "INSERT INTO identity_provider_identifiers (pool_id, identifier, name) \
+                                     VALUES ($1, $2, $3) ON CONFLICT (pool_id, identifier) DO NOTHING",
+                                )
+                                .bind(&p.pool_id)
+                                .bind(id)
+                                .bind(&p.name)
+                                .execute(&mut *tx)
+                                .await?;
+                                if put.rows_affected() == 0 {
+                                    return Err(Fail::Store(StoreError::AliasTaken(id.clone())));
+                                }
+                            }
+                            tx.commit().await?;
+                            Ok(())
+                        }
+                    })
+                    .await
+                }
+
+                async fn update_identity_provider(
+                    &self,
+                    p: &IdentityProviderRecord,
+                    identifiers: &[String],
+                ) -> StoreResult<bool> {
+                    let doc = to_json(&p.provider)?;
+                    retry(|| {
+                        let doc = doc.clone();
+                        async move {
+                            let mut tx = self.pool.begin().await?;
+                            let done = sqlx::query(
+                                "UPDATE identity_providers SET doc = $1 WHERE pool_id = $2 AND name = $3",
+                            )
+                            .bind(doc)
+                            .bind(&p.pool_id)
+                            .bind(&p.name)
+                            .execute(&mut *tx)
+                            .await?;
+                            if done.rows_affected() == 0 {
+                                return Ok(false);
+                            }
+                            sqlx::query(
+                                "DELETE FROM identity_provider_identifiers WHERE pool_id = $1 AND name = $2",
+                            )
+                            .bind(&p.pool_id)
+                            .bind(&p.name)
+                            .execute(&mut *tx)
+                            .await?;
+                            // Each identifier its own row: a taken one is `AliasTaken`.
+                            for id in identifiers {
+                                let put = sqlx::query(
+                                    "INSERT INTO identity_provider_identifiers (pool_id, identifier, name) \
+                                     VALUES ($1, $2, $3) ON CONFLICT (pool_id, identifier) DO NOTHING",
+                                )
+                                .bind(&p.pool_id)
+                                .bind(id)
+                                .bind(&p.name)
+                                .execute(&mut *tx)
+                                .await?;
+                                if put.rows_affected() == 0 {
+                                    return Err(Fail::Store(StoreError::AliasTaken(id.clone())));
+                                }
+                            }
+                            tx.commit().await?;
+                            Ok(true)
+                        }
+                    })
+                    .await
+                }
+
+                async fn delete_identity_provider(&self, pool_id: &str, name: &str) -> StoreResult<bool> {
+                    retry(|| async move {
+                        let done = sqlx::query(
+                            "DELETE FROM identity_providers WHERE pool_id = $1 AND name = $2",
+                        )
+                        .bind(pool_id)
+                        .bind(name)
+                        .execute(&self.pool)
+                        .await?;
+                        Ok(done.rows_affected() == 1)
+                    })
+                    .await
+                }
+
+                async fn identity_provider(
+                    &self,
+                    pool_id: &str,
+                    name: &str,
+                ) -> StoreResult<Option<IdentityProviderRecord>> {
+                    let row: Option<(String, String, i64, String)> = sqlx::query_as(
+                        "SELECT pool_id, name, created_at, doc FROM identity_providers \
+                         WHERE pool_id = $1 AND name = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(provider_record).transpose()
+                }
+
+                async fn identity_provider_by_identifier(
+                    &self,
+                    pool_id: &str,
+                    identifier: &str,
+                ) -> StoreResult<Option<IdentityProviderRecord>> {
+                    let row: Option<(String, String, i64, String)> = sqlx::query_as(
+                        "SELECT p.pool_id, p.name, p.created_at, p.doc FROM identity_providers p \
+                         JOIN identity_provider_identifiers i ON i.pool_id = p.pool_id AND i.name = p.name \
+                         WHERE i.pool_id = $1 AND i.identifier = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(identifier)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(provider_record).transpose()
+                }
+
+                async fn list_identity_providers(
+                    &self,
+                    pool_id: &str,
+                    after: Option<(i64, &str)>,
+                    limit: u32,
+                ) -> StoreResult<Vec<IdentityProviderRecord>> {
+                    // No cursor: every provider is newer than i64::MIN.
+                    let (at, name) = after.unwrap_or((i64::MIN, ""));
+                    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+                        "SELECT pool_id, name, created_at, doc FROM identity_providers WHERE pool_id = $1 \
+                         AND (created_at > $2 OR (created_at = $2 AND name > $3)) \
+                         ORDER BY created_at, name LIMIT $4",
+                    )
+                    .bind(pool_id)
+                    .bind(at)
+                    .bind(name)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    rows.into_iter().map(provider_record).collect()
+                }
+            }
+
+            fn provider_record(
+                (pool_id, name, created_at, doc): (String, String, i64, String),
+            ) -> StoreResult<IdentityProviderRecord> {
+                Ok(IdentityProviderRecord {
+                    pool_id,
+                    name,
+                    created_at,
+                    provider: from_json(&doc)?,
+                })
+            }
+        };
+    };
+}
+pub(crate) use identity_provider_store;
 
 /// A job's `Status` as its column holds it.
 pub(crate) fn import_status(j: &gatehouse_core::store::ImportJobRecord) -> &str {

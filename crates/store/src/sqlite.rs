@@ -234,4 +234,5 @@ shared::token_store!(SqliteStore);
 shared::device_store!(SqliteStore);
 shared::auth_event_store!(SqliteStore);
 shared::import_store!(SqliteStore);
+shared::identity_provider_store!(SqliteStore);
 shared::store!(SqliteStore);

@@ -240,3 +240,96 @@ async fn import_jobs_swap_by_version_page_in_order_and_keep_their_file(db: TestD
     assert!(store.import_job(POOL, "import-a").await.unwrap().is_none());
     assert_eq!(store.import_file(POOL, "import-a").await.unwrap(), None);
 }
+
+on_both! { #[tokio::test] identity_providers_keep_names_and_identifiers_unique_and_go_with_their_pool }
+async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_pool(db: TestDb) {
+    use gatehouse_core::store::IdentityProviderRecord;
+    use gatehouse_core::StoreError;
+    let store = pool_with_users(&db, &[]).await;
+    let provider = |name: &str, at: i64| IdentityProviderRecord {
+        pool_id: POOL.into(),
+        name: name.into(),
+        created_at: at,
+        provider: gatehouse_wire::IdentityProviderType {
+            provider_name: Some(name.into()),
+            ..Default::default()
+        },
+    };
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    store
+        .insert_identity_provider(&provider("Corp", 2), &ids(&["corp", "corp.example"]))
+        .await
+        .unwrap();
+    store
+        .insert_identity_provider(&provider("Alpha", 1), &[])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .insert_identity_provider(&provider("Corp", 3), &[])
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // A taken identifier refuses the whole provider.
+    assert!(matches!(
+        store
+            .insert_identity_provider(&provider("Other", 3), &ids(&["new", "corp"]))
+            .await,
+        Err(StoreError::AliasTaken(id)) if id == "corp"
+    ));
+    assert!(store
+        .identity_provider(POOL, "Other")
+        .await
+        .unwrap()
+        .is_none());
+    let names = |v: Vec<IdentityProviderRecord>| v.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.list_identity_providers(POOL, None, 10).await.unwrap()),
+        ["Alpha", "Corp"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_identity_providers(POOL, Some((1, "Alpha")), 10)
+                .await
+                .unwrap()
+        ),
+        ["Corp"]
+    );
+    let by_id = store
+        .identity_provider_by_identifier(POOL, "corp.example")
+        .await
+        .unwrap();
+    assert_eq!(by_id.map(|p| p.name).as_deref(), Some("Corp"));
+    // An update replaces the identifiers: the old ones are free again.
+    assert!(store
+        .update_identity_provider(&provider("Corp", 2), &ids(&["corporate"]))
+        .await
+        .unwrap());
+    assert!(store
+        .identity_provider_by_identifier(POOL, "corp")
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .insert_identity_provider(&provider("Other", 3), &ids(&["corp"]))
+        .await
+        .unwrap();
+    assert!(!store
+        .update_identity_provider(&provider("Nope", 3), &[])
+        .await
+        .unwrap());
+    assert!(store.delete_identity_provider(POOL, "Other").await.unwrap());
+    assert!(!store.delete_identity_provider(POOL, "Other").await.unwrap());
+    assert!(store
+        .identity_provider_by_identifier(POOL, "corp")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.delete_user_pool(POOL).await.unwrap());
+    assert!(store
+        .identity_provider(POOL, "Corp")
+        .await
+        .unwrap()
+        .is_none());
+}

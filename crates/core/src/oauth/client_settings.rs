@@ -19,6 +19,8 @@ pub(crate) struct OAuthSettings<'a> {
     pub logout_urls: &'a [String],
     pub default_redirect_uri: Option<&'a str>,
     pub identity_providers: &'a [String],
+    /// The names of the pool's identity providers (identity_providers.rs).
+    pub known_providers: &'a HashSet<String>,
     pub has_secret: bool,
 }
 
@@ -66,11 +68,11 @@ pub(crate) fn check(s: &OAuthSettings, custom_scopes: &HashSet<String>) -> Resul
             "Invalid scope requested: {scope}"
         )));
     }
-    // Only local sign-in exists until identity providers do (#21).
+    // COGNITO (local sign-in) or one of the pool's identity providers.
     if let Some(p) = s
         .identity_providers
         .iter()
-        .find(|p| p.as_str() != "COGNITO")
+        .find(|p| p.as_str() != "COGNITO" && !s.known_providers.contains(p.as_str()))
     {
         return Err(CoreError::InvalidParameter(format!(
             "The provider {p} does not exist for User Pool {}",
@@ -162,6 +164,9 @@ mod tests {
         }
     }
 
+    static NO_PROVIDERS: std::sync::LazyLock<HashSet<String>> =
+        std::sync::LazyLock::new(HashSet::new);
+
     fn settings<'a>(flows: &'a [OAuthFlowType], scopes: &'a [String]) -> OAuthSettings<'a> {
         OAuthSettings {
             pool_id: "p",
@@ -172,6 +177,7 @@ mod tests {
             logout_urls: &[],
             default_redirect_uri: None,
             identity_providers: &[],
+            known_providers: &NO_PROVIDERS,
             has_secret: true,
         }
     }

@@ -1,0 +1,18 @@
+-- Identity providers (CreateIdentityProvider ...): the provider as the API describes it in
+-- `doc`; its IdpIdentifiers in their own table, whose key keeps each unique in the pool.
+CREATE TABLE identity_providers (
+    pool_id     TEXT NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    doc         TEXT NOT NULL,
+    PRIMARY KEY (pool_id, name)
+);
+CREATE INDEX identity_providers_by_time ON identity_providers(pool_id, created_at, name);
+
+CREATE TABLE identity_provider_identifiers (
+    pool_id     TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    PRIMARY KEY (pool_id, identifier),
+    FOREIGN KEY (pool_id, name) REFERENCES identity_providers(pool_id, name) ON DELETE CASCADE
+);
