@@ -77,6 +77,10 @@ pub enum CoreError {
     #[error("{0}")]
     DuplicateProvider(String),
     #[error("{0}")]
+    OperationNotEnabled(String),
+    #[error("{0}")]
+    FeatureUnavailableInTier(String),
+    #[error("{0}")]
     UserImportInProgress(String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
@@ -125,6 +129,8 @@ impl CoreError {
             CoreError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
             CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
             CoreError::DuplicateProvider(_) => "DuplicateProviderException",
+            CoreError::OperationNotEnabled(_) => "OperationNotEnabledException",
+            CoreError::FeatureUnavailableInTier(_) => "FeatureUnavailableInTierException",
             CoreError::UserImportInProgress(_) => "UserImportInProgressException",
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }

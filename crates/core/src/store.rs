@@ -672,6 +672,18 @@ pub trait PoolStore: Send + Sync {
         client_id: &str,
         config: Option<&gatehouse_wire::RiskConfigurationType>,
     ) -> StoreResult<()>;
+
+    /// The pool's log delivery configuration (SetLogDeliveryConfiguration), if one was set.
+    async fn log_delivery(
+        &self,
+        pool_id: &str,
+    ) -> StoreResult<Option<gatehouse_wire::LogDeliveryConfigurationType>>;
+
+    /// Replaces the pool's log delivery configuration.
+    async fn put_log_delivery(
+        &self,
+        config: &gatehouse_wire::LogDeliveryConfigurationType,
+    ) -> StoreResult<()>;
 }
 
 /// Users (attributes, passwords, MFA enrolments and sign-in aliases are parts of the user

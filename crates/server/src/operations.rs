@@ -27,28 +27,23 @@ impl CognitoIdentityProvider for Api {
         CompleteWebAuthnRegistration,
         CreateManagedLoginBranding,
         CreateTerms,
-        CreateUserPoolReplica,
         DeleteManagedLoginBranding,
         DeleteTerms,
-        DeleteUserPoolReplica,
         DeleteWebAuthnCredential,
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
         DescribeTerms,
         DescribeTermsByClient,
         GetDerivedToken,
-        GetLogDeliveryConfiguration,
         GetProvisionedLimit,
         GetUICustomization,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
         ListTerms,
-        ListUserPoolReplicas,
         ListUserSessions,
         ListWebAuthnCredentials,
         RevokeUserSession,
-        SetLogDeliveryConfiguration,
         SetUICustomization,
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
@@ -56,7 +51,6 @@ impl CognitoIdentityProvider for Api {
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
         UpdateTerms,
-        UpdateUserPoolReplica,
     }
 
     async fn add_custom_attributes(
@@ -404,6 +398,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_user_pool_domain(input).await?)
     }
 
+    async fn create_user_pool_replica(
+        &self,
+        _: &RequestContext,
+        input: CreateUserPoolReplicaRequest,
+    ) -> Result<CreateUserPoolReplicaResponse, ApiError> {
+        Ok(self.core.create_user_pool_replica(input).await?)
+    }
+
     async fn delete_group(
         &self,
         _: &RequestContext,
@@ -474,6 +476,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteUserPoolDomainRequest,
     ) -> Result<DeleteUserPoolDomainResponse, ApiError> {
         Ok(self.core.delete_user_pool_domain(input).await?)
+    }
+
+    async fn delete_user_pool_replica(
+        &self,
+        _: &RequestContext,
+        input: DeleteUserPoolReplicaRequest,
+    ) -> Result<DeleteUserPoolReplicaResponse, ApiError> {
+        Ok(self.core.delete_user_pool_replica(input).await?)
     }
 
     async fn describe_identity_provider(
@@ -586,6 +596,14 @@ impl CognitoIdentityProvider for Api {
         input: GetIdentityProviderByIdentifierRequest,
     ) -> Result<GetIdentityProviderByIdentifierResponse, ApiError> {
         Ok(self.core.get_identity_provider_by_identifier(input).await?)
+    }
+
+    async fn get_log_delivery_configuration(
+        &self,
+        _: &RequestContext,
+        input: GetLogDeliveryConfigurationRequest,
+    ) -> Result<GetLogDeliveryConfigurationResponse, ApiError> {
+        Ok(self.core.get_log_delivery_configuration(input).await?)
     }
 
     async fn get_signing_certificate(
@@ -718,6 +736,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.list_user_pool_clients(input).await?)
     }
 
+    async fn list_user_pool_replicas(
+        &self,
+        _: &RequestContext,
+        input: ListUserPoolReplicasRequest,
+    ) -> Result<ListUserPoolReplicasResponse, ApiError> {
+        Ok(self.core.list_user_pool_replicas(input).await?)
+    }
+
     async fn list_user_pools(
         &self,
         ctx: &RequestContext,
@@ -774,6 +800,14 @@ impl CognitoIdentityProvider for Api {
         input: RevokeTokenRequest,
     ) -> Result<RevokeTokenResponse, ApiError> {
         Ok(self.core.revoke_token(input).await?)
+    }
+
+    async fn set_log_delivery_configuration(
+        &self,
+        _: &RequestContext,
+        input: SetLogDeliveryConfigurationRequest,
+    ) -> Result<SetLogDeliveryConfigurationResponse, ApiError> {
+        Ok(self.core.set_log_delivery_configuration(input).await?)
     }
 
     async fn set_risk_configuration(
@@ -918,6 +952,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateUserPoolDomainRequest,
     ) -> Result<UpdateUserPoolDomainResponse, ApiError> {
         Ok(self.core.update_user_pool_domain(input).await?)
+    }
+
+    async fn update_user_pool_replica(
+        &self,
+        _: &RequestContext,
+        input: UpdateUserPoolReplicaRequest,
+    ) -> Result<UpdateUserPoolReplicaResponse, ApiError> {
+        Ok(self.core.update_user_pool_replica(input).await?)
     }
 
     async fn verify_software_token(

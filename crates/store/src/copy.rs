@@ -38,6 +38,7 @@ const TABLES: &[&str] = &[
     "user_import_files",
     "identity_providers",
     "identity_provider_identifiers",
+    "log_delivery_configurations",
     "outbox",
 ];
 

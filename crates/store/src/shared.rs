@@ -321,7 +321,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 22] = [
+pub(crate) const TABLES: [&str; 23] = [
+    "log_delivery_configurations",
     "identity_provider_identifiers",
     "identity_providers",
     "user_import_files",
@@ -711,6 +712,36 @@ macro_rules! pool_store {
                             .bind(client_id),
                     };
                     q.fetch_all(&self.pool).await.map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn log_delivery(
+                    &self,
+                    pool_id: &str,
+                ) -> StoreResult<Option<gatehouse_wire::LogDeliveryConfigurationType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM log_delivery_configurations WHERE pool_id = $1",
+                    )
+                    .bind(pool_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn put_log_delivery(
+                    &self,
+                    config: &gatehouse_wire::LogDeliveryConfigurationType,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO log_delivery_configurations (pool_id, doc) VALUES ($1, $2) \
+                         ON CONFLICT (pool_id) DO UPDATE SET doc = excluded.doc",
+                    )
+                    .bind(&config.user_pool_id)
+                    .bind(to_json(config)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
                     Ok(())
                 }
             }

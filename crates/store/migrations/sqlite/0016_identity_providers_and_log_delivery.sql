@@ -16,3 +16,9 @@ CREATE TABLE identity_provider_identifiers (
     PRIMARY KEY (pool_id, identifier),
     FOREIGN KEY (pool_id, name) REFERENCES identity_providers(pool_id, name) ON DELETE CASCADE
 );
+
+-- A pool's log delivery configuration (SetLogDeliveryConfiguration), as the API describes it.
+CREATE TABLE log_delivery_configurations (
+    pool_id  TEXT NOT NULL PRIMARY KEY REFERENCES user_pools(id) ON DELETE CASCADE,
+    doc      TEXT NOT NULL
+);
