@@ -77,6 +77,8 @@ pub enum CoreError {
     #[error("{0}")]
     DuplicateProvider(String),
     #[error("{0}")]
+    TermsExists(String),
+    #[error("{0}")]
     OperationNotEnabled(String),
     #[error("{0}")]
     FeatureUnavailableInTier(String),
@@ -129,6 +131,7 @@ impl CoreError {
             CoreError::InvalidLambdaResponse(_) => "InvalidLambdaResponseException",
             CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
             CoreError::DuplicateProvider(_) => "DuplicateProviderException",
+            CoreError::TermsExists(_) => "TermsExistsException",
             CoreError::OperationNotEnabled(_) => "OperationNotEnabledException",
             CoreError::FeatureUnavailableInTier(_) => "FeatureUnavailableInTierException",
             CoreError::UserImportInProgress(_) => "UserImportInProgressException",

@@ -38,6 +38,7 @@ pub mod sign_up;
 mod signing_certificate;
 pub mod store;
 pub mod tags;
+mod terms;
 pub mod tokens;
 pub mod triggers;
 pub mod user_import;

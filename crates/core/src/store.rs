@@ -1124,6 +1124,41 @@ pub trait IdentityProviderStore: Send + Sync {
     ) -> StoreResult<Vec<IdentityProviderRecord>>;
 }
 
+/// Terms documents (CreateTerms ...): each names its app client, and a client has one of each
+/// name.
+#[async_trait]
+pub trait TermsStore: Send + Sync {
+    /// `Conflict` when the client has terms of that name.
+    async fn insert_terms(&self, terms: &gatehouse_wire::TermsType) -> StoreResult<()>;
+
+    /// Replaces the terms of that id (false: none); `Conflict` when renamed onto a name the
+    /// client has.
+    async fn update_terms(&self, terms: &gatehouse_wire::TermsType) -> StoreResult<bool>;
+
+    async fn delete_terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<bool>;
+
+    async fn terms(
+        &self,
+        pool_id: &str,
+        terms_id: &str,
+    ) -> StoreResult<Option<gatehouse_wire::TermsType>>;
+
+    /// The client's terms, by name.
+    async fn client_terms(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Vec<gatehouse_wire::TermsType>>;
+
+    /// The pool's terms, oldest first (creation, then id), after the cursor if given.
+    async fn list_terms(
+        &self,
+        pool_id: &str,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<gatehouse_wire::TermsType>>;
+}
+
 /// User import jobs and their CSV files.
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -1207,6 +1242,7 @@ pub trait Store:
     + AuthEventStore
     + ImportStore
     + IdentityProviderStore
+    + TermsStore
     + 'static
 {
     /// One cheap round trip to the database (`/health`).

@@ -26,21 +26,16 @@ impl CognitoIdentityProvider for Api {
         AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
         CreateManagedLoginBranding,
-        CreateTerms,
         DeleteManagedLoginBranding,
-        DeleteTerms,
         DeleteWebAuthnCredential,
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
-        DescribeTerms,
-        DescribeTermsByClient,
         GetDerivedToken,
         GetProvisionedLimit,
         GetUICustomization,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
-        ListTerms,
         ListUserSessions,
         ListWebAuthnCredentials,
         RevokeUserSession,
@@ -50,7 +45,6 @@ impl CognitoIdentityProvider for Api {
         StartWebAuthnRegistration,
         UpdateManagedLoginBranding,
         UpdateProvisionedLimit,
-        UpdateTerms,
     }
 
     async fn add_custom_attributes(
@@ -366,6 +360,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_resource_server(input).await?)
     }
 
+    async fn create_terms(
+        &self,
+        _: &RequestContext,
+        input: CreateTermsRequest,
+    ) -> Result<CreateTermsResponse, ApiError> {
+        Ok(self.core.create_terms(input).await?)
+    }
+
     async fn create_user_import_job(
         &self,
         _: &RequestContext,
@@ -428,6 +430,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteResourceServerRequest,
     ) -> Result<(), ApiError> {
         Ok(self.core.delete_resource_server(input).await?)
+    }
+
+    async fn delete_terms(
+        &self,
+        _: &RequestContext,
+        input: DeleteTermsRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_terms(input).await?)
     }
 
     async fn delete_user(
@@ -508,6 +518,22 @@ impl CognitoIdentityProvider for Api {
         input: DescribeRiskConfigurationRequest,
     ) -> Result<DescribeRiskConfigurationResponse, ApiError> {
         Ok(self.core.describe_risk_configuration(input).await?)
+    }
+
+    async fn describe_terms(
+        &self,
+        _: &RequestContext,
+        input: DescribeTermsRequest,
+    ) -> Result<DescribeTermsResponse, ApiError> {
+        Ok(self.core.describe_terms(input).await?)
+    }
+
+    async fn describe_terms_by_client(
+        &self,
+        _: &RequestContext,
+        input: DescribeTermsByClientRequest,
+    ) -> Result<DescribeTermsByClientResponse, ApiError> {
+        Ok(self.core.describe_terms_by_client(input).await?)
     }
 
     async fn describe_user_import_job(
@@ -710,6 +736,14 @@ impl CognitoIdentityProvider for Api {
         input: ListTagsForResourceRequest,
     ) -> Result<ListTagsForResourceResponse, ApiError> {
         Ok(self.core.list_tags_for_resource(input).await?)
+    }
+
+    async fn list_terms(
+        &self,
+        _: &RequestContext,
+        input: ListTermsRequest,
+    ) -> Result<ListTermsResponse, ApiError> {
+        Ok(self.core.list_terms(input).await?)
     }
 
     async fn list_user_import_jobs(
@@ -920,6 +954,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateResourceServerRequest,
     ) -> Result<UpdateResourceServerResponse, ApiError> {
         Ok(self.core.update_resource_server(input).await?)
+    }
+
+    async fn update_terms(
+        &self,
+        _: &RequestContext,
+        input: UpdateTermsRequest,
+    ) -> Result<UpdateTermsResponse, ApiError> {
+        Ok(self.core.update_terms(input).await?)
     }
 
     async fn update_user_attributes(

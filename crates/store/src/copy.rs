@@ -39,6 +39,7 @@ const TABLES: &[&str] = &[
     "identity_providers",
     "identity_provider_identifiers",
     "log_delivery_configurations",
+    "terms",
     "outbox",
 ];
 

@@ -313,6 +313,7 @@ shared::device_store!(PgStore);
 shared::auth_event_store!(PgStore);
 shared::import_store!(PgStore);
 shared::identity_provider_store!(PgStore);
+shared::terms_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

@@ -321,7 +321,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 23] = [
+pub(crate) const TABLES: [&str; 24] = [
+    "terms",
     "log_delivery_configurations",
     "identity_provider_identifiers",
     "identity_providers",
@@ -2283,6 +2284,118 @@ macro_rules! identity_provider_store {
     };
 }
 pub(crate) use identity_provider_store;
+
+/// `TermsStore` for `$store` (see the module's comment).
+macro_rules! terms_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{StoreResult, TermsStore};
+            use gatehouse_wire::TermsType;
+            use $crate::shared::{backend, from_json, retry, to_json};
+
+            fn created_ms(t: &TermsType) -> i64 {
+                (t.creation_date * 1000.0) as i64
+            }
+
+            #[async_trait::async_trait]
+            impl TermsStore for $store {
+                async fn insert_terms(&self, t: &TermsType) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO terms (pool_id, terms_id, client_id, name, created_at, doc) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&t.user_pool_id)
+                    .bind(&t.terms_id)
+                    .bind(&t.client_id)
+                    .bind(&t.terms_name)
+                    .bind(created_ms(t))
+                    .bind(to_json(t)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn update_terms(&self, t: &TermsType) -> StoreResult<bool> {
+                    let doc = to_json(t)?;
+                    retry(|| {
+                        let doc = doc.clone();
+                        async move {
+                            let done = sqlx::query(
+                                "UPDATE terms SET name = $1, doc = $2 WHERE pool_id = $3 AND terms_id = $4",
+                            )
+                            .bind(&t.terms_name)
+                            .bind(doc)
+                            .bind(&t.user_pool_id)
+                            .bind(&t.terms_id)
+                            .execute(&self.pool)
+                            .await?;
+                            Ok(done.rows_affected() == 1)
+                        }
+                    })
+                    .await
+                }
+
+                async fn delete_terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query("DELETE FROM terms WHERE pool_id = $1 AND terms_id = $2")
+                        .bind(pool_id)
+                        .bind(terms_id)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<Option<TermsType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM terms WHERE pool_id = $1 AND terms_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(terms_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn client_terms(&self, pool_id: &str, client_id: &str) -> StoreResult<Vec<TermsType>> {
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM terms WHERE pool_id = $1 AND client_id = $2 ORDER BY name",
+                    )
+                    .bind(pool_id)
+                    .bind(client_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    docs.iter().map(|d| from_json(d)).collect()
+                }
+
+                async fn list_terms(
+                    &self,
+                    pool_id: &str,
+                    after: Option<(i64, &str)>,
+                    limit: u32,
+                ) -> StoreResult<Vec<TermsType>> {
+                    let (at, id) = after.unwrap_or((i64::MIN, ""));
+                    let docs: Vec<String> = sqlx::query_scalar(
+                        "SELECT doc FROM terms WHERE pool_id = $1 \
+                         AND (created_at > $2 OR (created_at = $2 AND terms_id > $3)) \
+                         ORDER BY created_at, terms_id LIMIT $4",
+                    )
+                    .bind(pool_id)
+                    .bind(at)
+                    .bind(id)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    docs.iter().map(|d| from_json(d)).collect()
+                }
+            }
+        };
+    };
+}
+pub(crate) use terms_store;
 
 /// A job's `Status` as its column holds it.
 pub(crate) fn import_status(j: &gatehouse_core::store::ImportJobRecord) -> &str {

@@ -235,4 +235,5 @@ shared::device_store!(SqliteStore);
 shared::auth_event_store!(SqliteStore);
 shared::import_store!(SqliteStore);
 shared::identity_provider_store!(SqliteStore);
+shared::terms_store!(SqliteStore);
 shared::store!(SqliteStore);

@@ -78,6 +78,8 @@ struct FormPage {
     fields: Vec<Field>,
     button: &'static str,
     error: Option<String>,
+    /// Links under the form: the client's terms on the sign-up page (crates/core/src/terms.rs).
+    links: Vec<(&'static str, String)>,
 }
 
 async fn sign_up_form(
@@ -107,6 +109,15 @@ async fn sign_up_form(
     } else {
         StatusCode::OK
     };
+    let links = state
+        .api
+        .core()
+        .sign_up_terms_links(&v.authz.pool_id, &v.authz.client_id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the client's terms could not be read");
+            Vec::new()
+        });
     let page = FormPage {
         heading: "Sign up",
         prompt: String::new(),
@@ -116,6 +127,7 @@ async fn sign_up_form(
         fields,
         button: "Sign up",
         error,
+        links,
     };
     v.respond(state, (status, render(&page)))
 }
@@ -188,6 +200,7 @@ fn code_form(
         fields,
         button: "Continue",
         error,
+        links: Vec::new(),
     };
     v.respond(state, (status, render(&page)))
 }
@@ -317,6 +330,7 @@ fn forgot_form(state: &AppState, v: &Visit, error: Option<String>) -> Response {
         fields: vec![field("Username", "username", "text", "username")],
         button: "Continue",
         error,
+        links: Vec::new(),
     };
     v.respond(state, (status, render(&page)))
 }

@@ -22,3 +22,17 @@ CREATE TABLE log_delivery_configurations (
     pool_id  TEXT NOT NULL PRIMARY KEY REFERENCES user_pools(id) ON DELETE CASCADE,
     doc      TEXT NOT NULL
 );
+
+-- Terms documents (CreateTerms ...), as the API describes them in `doc`; a client has one of
+-- each name, and its terms go with it.
+CREATE TABLE terms (
+    pool_id     TEXT NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    terms_id    TEXT NOT NULL,
+    client_id   TEXT NOT NULL REFERENCES app_clients(client_id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    doc         TEXT NOT NULL,
+    PRIMARY KEY (pool_id, terms_id),
+    UNIQUE (client_id, name)
+);
+CREATE INDEX terms_by_time ON terms(pool_id, created_at, terms_id);
