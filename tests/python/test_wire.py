@@ -215,7 +215,7 @@ def test_deeply_nested_json_does_not_crash(server, where):
 
 @pytest.mark.parametrize("operation, kwargs", [
     ("list_user_sessions", dict(AccessToken="token")),
-    ("get_ui_customization", dict(UserPoolId="us-east-1_AAAAAAAAA")),
+    ("start_web_authn_registration", dict(AccessToken="token")),
     ("list_web_authn_credentials", dict(AccessToken="token")),
     ("get_user_auth_factors", dict(AccessToken="token")),
     ("describe_managed_login_branding", dict(UserPoolId="us-east-1_AAAAAAAAA", ManagedLoginBrandingId="3f2a1c4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b")),

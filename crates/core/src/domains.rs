@@ -70,6 +70,22 @@ fn login_version(v: Option<i32>) -> Result<i32> {
     }
 }
 
+/// A moment as Cognito stamps versions (a domain's, a UI customization's CSSVersion):
+/// `yyyyMMddHHmmss`, UTC.
+pub(crate) fn version_stamp(ms: i64) -> String {
+    let now = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
 impl Core {
     pub async fn create_user_pool_domain(
         &self,
@@ -81,8 +97,6 @@ impl Core {
         }
         let version = login_version(req.managed_login_version)?;
         let pool = self.pool(&req.user_pool_id).await?;
-        let now = time::OffsetDateTime::from_unix_timestamp(self.now_epoch() as i64)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         // Cognito's Version of a domain is when it was made: yyyyMMddHHmmss.
         let description = DomainDescriptionType {
             user_pool_id: Some(pool.id.clone()),
@@ -92,15 +106,7 @@ impl Core {
             custom_domain_config: req.custom_domain_config.clone(),
             managed_login_version: Some(version),
             routing: req.routing.clone(),
-            version: Some(format!(
-                "{:04}{:02}{:02}{:02}{:02}{:02}",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            )),
+            version: Some(version_stamp(self.now_millis())),
             ..Default::default()
         };
         match self.pools().insert_domain(&description).await {

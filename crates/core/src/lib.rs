@@ -41,6 +41,7 @@ pub mod tags;
 mod terms;
 pub mod tokens;
 pub mod triggers;
+pub mod ui_customization;
 pub mod user_import;
 pub mod user_migration;
 pub mod user_pools;

@@ -684,6 +684,21 @@ pub trait PoolStore: Send + Sync {
         &self,
         config: &gatehouse_wire::LogDeliveryConfigurationType,
     ) -> StoreResult<()>;
+
+    /// The hosted-UI customization of the pool (`ALL`) or a client.
+    async fn ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<UiCustomizationRecord>>;
+
+    /// Replaces (None: removes) it.
+    async fn put_ui_customization(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        record: Option<&UiCustomizationRecord>,
+    ) -> StoreResult<()>;
 }
 
 /// Users (attributes, passwords, MFA enrolments and sign-in aliases are parts of the user
@@ -1122,6 +1137,16 @@ pub trait IdentityProviderStore: Send + Sync {
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<IdentityProviderRecord>>;
+}
+
+/// A hosted-UI customization (SetUICustomization) of a pool (`ALL`) or an app client: the API's
+/// view and the logo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiCustomizationRecord {
+    pub customization: gatehouse_wire::UICustomizationType,
+    /// The logo (PNG or JPEG), base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// Terms documents (CreateTerms ...): each names its app client, and a client has one of each

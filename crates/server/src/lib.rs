@@ -89,7 +89,7 @@ pub fn router(core: Core, config: ServerConfig) -> Router {
             put(user_import::upload),
         )
         .merge(console::routes())
-        .merge(hosted::routes());
+        .merge(hosted::routes(state.clone()));
     if dev {
         app = app
             .route("/_gatehouse/reset", post(reset))

@@ -32,14 +32,12 @@ impl CognitoIdentityProvider for Api {
         DescribeManagedLoginBrandingByClient,
         GetDerivedToken,
         GetProvisionedLimit,
-        GetUICustomization,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
         ListUserSessions,
         ListWebAuthnCredentials,
         RevokeUserSession,
-        SetUICustomization,
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
         StartWebAuthnRegistration,
@@ -648,6 +646,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.get_tokens_from_refresh_token(input).await?)
     }
 
+    async fn get_ui_customization(
+        &self,
+        _: &RequestContext,
+        input: GetUICustomizationRequest,
+    ) -> Result<GetUICustomizationResponse, ApiError> {
+        Ok(self.core.get_ui_customization(input).await?)
+    }
+
     async fn get_user(
         &self,
         _: &RequestContext,
@@ -850,6 +856,14 @@ impl CognitoIdentityProvider for Api {
         input: SetRiskConfigurationRequest,
     ) -> Result<SetRiskConfigurationResponse, ApiError> {
         Ok(self.core.set_risk_configuration(input).await?)
+    }
+
+    async fn set_ui_customization(
+        &self,
+        _: &RequestContext,
+        input: SetUICustomizationRequest,
+    ) -> Result<SetUICustomizationResponse, ApiError> {
+        Ok(self.core.set_ui_customization(input).await?)
     }
 
     async fn set_user_mfa_preference(

@@ -40,6 +40,7 @@ const TABLES: &[&str] = &[
     "identity_provider_identifiers",
     "log_delivery_configurations",
     "terms",
+    "ui_customizations",
     "outbox",
 ];
 

@@ -321,7 +321,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 24] = [
+pub(crate) const TABLES: [&str; 25] = [
+    "ui_customizations",
     "terms",
     "log_delivery_configurations",
     "identity_provider_identifiers",
@@ -743,6 +744,46 @@ macro_rules! pool_store {
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn ui_customization(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                ) -> StoreResult<Option<gatehouse_core::store::UiCustomizationRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM ui_customizations WHERE pool_id = $1 AND client_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn put_ui_customization(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                    record: Option<&gatehouse_core::store::UiCustomizationRecord>,
+                ) -> StoreResult<()> {
+                    let q = match record {
+                        Some(r) => sqlx::query(
+                            "INSERT INTO ui_customizations (pool_id, client_id, doc) VALUES ($1, $2, $3) \
+                             ON CONFLICT (pool_id, client_id) DO UPDATE SET doc = excluded.doc",
+                        )
+                        .bind(pool_id)
+                        .bind(client_id)
+                        .bind(to_json(r)?),
+                        None => sqlx::query(
+                            "DELETE FROM ui_customizations WHERE pool_id = $1 AND client_id = $2",
+                        )
+                        .bind(pool_id)
+                        .bind(client_id),
+                    };
+                    q.execute(&self.pool).await.map_err(backend)?;
                     Ok(())
                 }
             }

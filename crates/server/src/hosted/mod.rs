@@ -33,12 +33,13 @@ use crate::AppState;
 mod accounts;
 mod endpoints;
 mod feedback;
+mod look;
 
 const CSRF_COOKIE: &str = "gatehouse_csrf";
 /// Browsers keep cookies at most 400 days.
 const DEVICE_COOKIE_AGE: i64 = 400 * 86_400;
 
-pub(crate) fn routes() -> Router<Arc<AppState>> {
+pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/oauth2/authorize", get(authorize))
         .route("/login", get(login_page).post(login))
@@ -48,6 +49,11 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(endpoints::routes())
         .merge(accounts::routes())
         .merge(feedback::routes())
+        .layer(axum::middleware::from_fn_with_state(state, look::apply))
+        .route(
+            "/_gatehouse/ui-customization/{pool_id}/{client}/{version}/image",
+            get(look::image),
+        )
         .layer(axum::middleware::map_response(page_headers))
 }
 

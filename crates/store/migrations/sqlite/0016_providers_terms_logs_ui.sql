@@ -36,3 +36,11 @@ CREATE TABLE terms (
     UNIQUE (client_id, name)
 );
 CREATE INDEX terms_by_time ON terms(pool_id, created_at, terms_id);
+
+-- Hosted-UI customizations (SetUICustomization): the pool's (`ALL`) and app clients', as `doc`.
+CREATE TABLE ui_customizations (
+    pool_id     TEXT NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    PRIMARY KEY (pool_id, client_id)
+);
