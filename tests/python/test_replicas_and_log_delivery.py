@@ -1,7 +1,8 @@
 """Replicas in a single-Region deployment (ListUserPoolReplicas, CreateUserPoolReplica,
 UpdateUserPoolReplica, DeleteUserPoolReplica) and the log delivery configuration
-(SetLogDeliveryConfiguration, GetLogDeliveryConfiguration) through boto3. What Cognito does:
-docs/design/remaining-operations-cognito-behaviour.md §4 and §6.
+(SetLogDeliveryConfiguration, GetLogDeliveryConfiguration) and provisioned limits
+(GetProvisionedLimit, UpdateProvisionedLimit) through boto3. What Cognito does:
+docs/design/remaining-operations-cognito-behaviour.md §4, §5 and §6.
 """
 
 from __future__ import annotations
@@ -68,3 +69,25 @@ def test_log_delivery_refusals_in_cognitos_words(cognito, cognito_raw, pool):
             {"LogLevel": "TRACE", "EventSource": "userNotification", "CloudWatchLogsConfiguration": CLOUDWATCH}])
     with aws_error("ResourceNotFoundException"):
         cognito.get_log_delivery_configuration(UserPoolId="us-east-1_NoSuchPool")
+
+
+def test_provisioned_limits_start_at_cognitos_defaults_and_rise_within_bounds(cognito):
+    auth = {"LimitClass": "API_CATEGORY", "Attributes": {"Category": "UserAuthentication"}}
+    limit = cognito.get_provisioned_limit(LimitDefinition=auth)["Limit"]
+    assert limit == {"LimitDefinition": auth, "ProvisionedLimitValue": 120, "FreeLimitValue": 120}
+    raised = cognito.update_provisioned_limit(LimitDefinition=auth, RequestedLimitValue=300)["Limit"]
+    assert (raised["ProvisionedLimitValue"], raised["FreeLimitValue"]) == (300, 120)
+    assert cognito.get_provisioned_limit(LimitDefinition=auth)["Limit"]["ProvisionedLimitValue"] == 300
+    with aws_error("ServiceQuotaExceededException"):
+        cognito.update_provisioned_limit(LimitDefinition=auth, RequestedLimitValue=1201)
+    with aws_error("InvalidParameterException", "below its default"):
+        cognito.update_provisioned_limit(LimitDefinition=auth, RequestedLimitValue=100)
+    with aws_error("InvalidParameterException", "cannot be adjusted"):
+        cognito.update_provisioned_limit(
+            LimitDefinition={"LimitClass": "API_CATEGORY", "Attributes": {"Category": "UserList"}},
+            RequestedLimitValue=60)
+    with aws_error("ResourceNotFoundException"):
+        cognito.get_provisioned_limit(
+            LimitDefinition={"LimitClass": "API_CATEGORY", "Attributes": {"Category": "Nope"}})
+    with aws_error("InvalidParameterException", "Category"):
+        cognito.get_provisioned_limit(LimitDefinition={"LimitClass": "API_CATEGORY", "Attributes": {"Kind": "x"}})

@@ -79,6 +79,8 @@ pub enum CoreError {
     #[error("{0}")]
     TermsExists(String),
     #[error("{0}")]
+    ServiceQuotaExceeded(String),
+    #[error("{0}")]
     OperationNotEnabled(String),
     #[error("{0}")]
     FeatureUnavailableInTier(String),
@@ -132,6 +134,7 @@ impl CoreError {
             CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
             CoreError::DuplicateProvider(_) => "DuplicateProviderException",
             CoreError::TermsExists(_) => "TermsExistsException",
+            CoreError::ServiceQuotaExceeded(_) => "ServiceQuotaExceededException",
             CoreError::OperationNotEnabled(_) => "OperationNotEnabledException",
             CoreError::FeatureUnavailableInTier(_) => "FeatureUnavailableInTierException",
             CoreError::UserImportInProgress(_) => "UserImportInProgressException",

@@ -25,6 +25,7 @@ mod mfa;
 pub mod oauth;
 mod pagination;
 pub mod passwords;
+mod provisioned_limits;
 mod record_cache;
 mod recovery;
 mod replicas;

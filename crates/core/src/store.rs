@@ -1277,6 +1277,13 @@ pub trait Store:
     /// returns the recorded one (the first writer's, whoever wins a race).
     async fn server_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String>;
 
+    /// A setting of the whole deployment (not of a pool), by name.
+    async fn deployment_setting(&self, name: &str) -> StoreResult<Option<String>>;
+
+    /// Writes a deployment setting. Names starting `setting:` are dropped by [`Store::reset`];
+    /// the others are facts of the deployment (the server key's fingerprint).
+    async fn put_deployment_setting(&self, name: &str, value: &str) -> StoreResult<()>;
+
     /// Removes all state (development mode's reset endpoint).
     async fn reset(&self) -> StoreResult<()>;
 

@@ -31,7 +31,6 @@ impl CognitoIdentityProvider for Api {
         DescribeManagedLoginBranding,
         DescribeManagedLoginBrandingByClient,
         GetDerivedToken,
-        GetProvisionedLimit,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
@@ -42,7 +41,6 @@ impl CognitoIdentityProvider for Api {
         SetUserPoolSessionConfiguration,
         StartWebAuthnRegistration,
         UpdateManagedLoginBranding,
-        UpdateProvisionedLimit,
     }
 
     async fn add_custom_attributes(
@@ -630,6 +628,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.get_log_delivery_configuration(input).await?)
     }
 
+    async fn get_provisioned_limit(
+        &self,
+        _: &RequestContext,
+        input: GetProvisionedLimitRequest,
+    ) -> Result<GetProvisionedLimitResponse, ApiError> {
+        Ok(self.core.get_provisioned_limit(input).await?)
+    }
+
     async fn get_signing_certificate(
         &self,
         _: &RequestContext,
@@ -960,6 +966,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateIdentityProviderRequest,
     ) -> Result<UpdateIdentityProviderResponse, ApiError> {
         Ok(self.core.update_identity_provider(input).await?)
+    }
+
+    async fn update_provisioned_limit(
+        &self,
+        _: &RequestContext,
+        input: UpdateProvisionedLimitRequest,
+    ) -> Result<UpdateProvisionedLimitResponse, ApiError> {
+        Ok(self.core.update_provisioned_limit(input).await?)
     }
 
     async fn update_resource_server(

@@ -2495,6 +2495,27 @@ macro_rules! store {
                         .map_err(backend)
                 }
 
+                async fn deployment_setting(&self, name: &str) -> StoreResult<Option<String>> {
+                    sqlx::query_scalar("SELECT value FROM deployment WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)
+                }
+
+                async fn put_deployment_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO deployment (name, value) VALUES ($1, $2) \
+                         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(name)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
                 async fn reset(&self) -> StoreResult<()> {
                     retry(|| async {
                         let mut tx = self.pool.begin().await?;
@@ -2503,6 +2524,9 @@ macro_rules! store {
                                 .execute(&mut *tx)
                                 .await?;
                         }
+                        sqlx::query("DELETE FROM deployment WHERE name LIKE 'setting:%'")
+                            .execute(&mut *tx)
+                            .await?;
                         if let Some(sql) = ANNOUNCE_RESET {
                             sqlx::query(sql).execute(&mut *tx).await?;
                         }
