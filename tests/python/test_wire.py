@@ -218,7 +218,7 @@ def test_deeply_nested_json_does_not_crash(server, where):
     ("start_web_authn_registration", dict(AccessToken="token")),
     ("list_web_authn_credentials", dict(AccessToken="token")),
     ("get_user_auth_factors", dict(AccessToken="token")),
-    ("describe_managed_login_branding", dict(UserPoolId="us-east-1_AAAAAAAAA", ManagedLoginBrandingId="3f2a1c4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b")),
+    ("delete_web_authn_credential", dict(AccessToken="token", CredentialId="credential")),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):
     with aws_error("UnsupportedOperationException") as info:

@@ -79,6 +79,8 @@ pub enum CoreError {
     #[error("{0}")]
     TermsExists(String),
     #[error("{0}")]
+    ManagedLoginBrandingExists(String),
+    #[error("{0}")]
     ServiceQuotaExceeded(String),
     #[error("{0}")]
     OperationNotEnabled(String),
@@ -134,6 +136,7 @@ impl CoreError {
             CoreError::PreconditionNotMet(_) => "PreconditionNotMetException",
             CoreError::DuplicateProvider(_) => "DuplicateProviderException",
             CoreError::TermsExists(_) => "TermsExistsException",
+            CoreError::ManagedLoginBrandingExists(_) => "ManagedLoginBrandingExistsException",
             CoreError::ServiceQuotaExceeded(_) => "ServiceQuotaExceededException",
             CoreError::OperationNotEnabled(_) => "OperationNotEnabledException",
             CoreError::FeatureUnavailableInTier(_) => "FeatureUnavailableInTierException",

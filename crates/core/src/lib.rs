@@ -20,6 +20,7 @@ pub mod identity_providers;
 pub mod ids;
 mod log_delivery;
 mod maintenance;
+mod managed_login_branding;
 pub mod messages;
 mod mfa;
 pub mod oauth;

@@ -1149,6 +1149,37 @@ pub struct UiCustomizationRecord {
     pub image: Option<String>,
 }
 
+/// Managed login styles (CreateManagedLoginBranding ...): one per app client, going with it.
+#[async_trait]
+pub trait BrandingStore: Send + Sync {
+    /// `Conflict` when the client has a style.
+    async fn insert_branding(
+        &self,
+        client_id: &str,
+        branding: &gatehouse_wire::ManagedLoginBrandingType,
+    ) -> StoreResult<()>;
+
+    /// Replaces the style of that id (false: none).
+    async fn update_branding(
+        &self,
+        branding: &gatehouse_wire::ManagedLoginBrandingType,
+    ) -> StoreResult<bool>;
+
+    async fn delete_branding(&self, pool_id: &str, branding_id: &str) -> StoreResult<bool>;
+
+    async fn branding(
+        &self,
+        pool_id: &str,
+        branding_id: &str,
+    ) -> StoreResult<Option<gatehouse_wire::ManagedLoginBrandingType>>;
+
+    async fn client_branding(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<gatehouse_wire::ManagedLoginBrandingType>>;
+}
+
 /// Terms documents (CreateTerms ...): each names its app client, and a client has one of each
 /// name.
 #[async_trait]
@@ -1268,6 +1299,7 @@ pub trait Store:
     + ImportStore
     + IdentityProviderStore
     + TermsStore
+    + BrandingStore
     + 'static
 {
     /// One cheap round trip to the database (`/health`).

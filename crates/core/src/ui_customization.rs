@@ -231,11 +231,23 @@ impl Core {
         Ok(self.pools().ui_customization(pool_id, ALL_CLIENTS).await?)
     }
 
-    /// What the hosted pages of `client_id` show (None: Gatehouse's own look).
+    /// What the hosted pages of `client_id` show (None: Gatehouse's own look): on a managed
+    /// login (version 2) domain the client's managed login style, else the classic
+    /// customization.
     pub async fn hosted_look(&self, client_id: &str) -> Result<Option<HostedLook>> {
         let Some(client) = self.client_record(client_id).await? else {
             return Ok(None);
         };
+        let domain = self.pools().domain_of_pool(&client.pool_id).await?;
+        if domain.is_some_and(|d| d.managed_login_version == Some(2)) {
+            let look = self.branding_look(&client.pool_id, client_id).await?;
+            return Ok(look.map(|(colour, logo)| HostedLook {
+                css: colour
+                    .map(|c| format!(".submitButton-customizable {{ background-color: {c}; }}\n"))
+                    .unwrap_or_default(),
+                logo,
+            }));
+        }
         let Some(record) = self
             .effective_customization(&client.pool_id, client_id)
             .await?

@@ -25,11 +25,7 @@ impl CognitoIdentityProvider for Api {
         AdminListUserSessions,
         AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
-        CreateManagedLoginBranding,
-        DeleteManagedLoginBranding,
         DeleteWebAuthnCredential,
-        DescribeManagedLoginBranding,
-        DescribeManagedLoginBrandingByClient,
         GetDerivedToken,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
@@ -40,7 +36,6 @@ impl CognitoIdentityProvider for Api {
         SetUserPoolClientSessionConfiguration,
         SetUserPoolSessionConfiguration,
         StartWebAuthnRegistration,
-        UpdateManagedLoginBranding,
     }
 
     async fn add_custom_attributes(
@@ -348,6 +343,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.create_identity_provider(input).await?)
     }
 
+    async fn create_managed_login_branding(
+        &self,
+        _: &RequestContext,
+        input: CreateManagedLoginBrandingRequest,
+    ) -> Result<CreateManagedLoginBrandingResponse, ApiError> {
+        Ok(self.core.create_managed_login_branding(input).await?)
+    }
+
     async fn create_resource_server(
         &self,
         _: &RequestContext,
@@ -418,6 +421,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteIdentityProviderRequest,
     ) -> Result<(), ApiError> {
         Ok(self.core.delete_identity_provider(input).await?)
+    }
+
+    async fn delete_managed_login_branding(
+        &self,
+        _: &RequestContext,
+        input: DeleteManagedLoginBrandingRequest,
+    ) -> Result<(), ApiError> {
+        Ok(self.core.delete_managed_login_branding(input).await?)
     }
 
     async fn delete_resource_server(
@@ -498,6 +509,25 @@ impl CognitoIdentityProvider for Api {
         input: DescribeIdentityProviderRequest,
     ) -> Result<DescribeIdentityProviderResponse, ApiError> {
         Ok(self.core.describe_identity_provider(input).await?)
+    }
+
+    async fn describe_managed_login_branding(
+        &self,
+        _: &RequestContext,
+        input: DescribeManagedLoginBrandingRequest,
+    ) -> Result<DescribeManagedLoginBrandingResponse, ApiError> {
+        Ok(self.core.describe_managed_login_branding(input).await?)
+    }
+
+    async fn describe_managed_login_branding_by_client(
+        &self,
+        _: &RequestContext,
+        input: DescribeManagedLoginBrandingByClientRequest,
+    ) -> Result<DescribeManagedLoginBrandingByClientResponse, ApiError> {
+        Ok(self
+            .core
+            .describe_managed_login_branding_by_client(input)
+            .await?)
     }
 
     async fn describe_resource_server(
@@ -966,6 +996,14 @@ impl CognitoIdentityProvider for Api {
         input: UpdateIdentityProviderRequest,
     ) -> Result<UpdateIdentityProviderResponse, ApiError> {
         Ok(self.core.update_identity_provider(input).await?)
+    }
+
+    async fn update_managed_login_branding(
+        &self,
+        _: &RequestContext,
+        input: UpdateManagedLoginBrandingRequest,
+    ) -> Result<UpdateManagedLoginBrandingResponse, ApiError> {
+        Ok(self.core.update_managed_login_branding(input).await?)
     }
 
     async fn update_provisioned_limit(

@@ -41,6 +41,7 @@ const TABLES: &[&str] = &[
     "log_delivery_configurations",
     "terms",
     "ui_customizations",
+    "managed_login_brandings",
     "outbox",
 ];
 

@@ -314,6 +314,7 @@ shared::auth_event_store!(PgStore);
 shared::import_store!(PgStore);
 shared::identity_provider_store!(PgStore);
 shared::terms_store!(PgStore);
+shared::branding_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

@@ -321,7 +321,8 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 25] = [
+pub(crate) const TABLES: [&str; 26] = [
+    "managed_login_brandings",
     "ui_customizations",
     "terms",
     "log_delivery_configurations",
@@ -2437,6 +2438,105 @@ macro_rules! terms_store {
     };
 }
 pub(crate) use terms_store;
+
+/// `BrandingStore` for `$store` (see the module's comment).
+macro_rules! branding_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{BrandingStore, StoreResult};
+            use gatehouse_wire::ManagedLoginBrandingType;
+            use $crate::shared::{backend, from_json, to_json};
+
+            fn id_of(b: &ManagedLoginBrandingType) -> &str {
+                b.managed_login_branding_id.as_deref().unwrap_or_default()
+            }
+
+            fn pool_of(b: &ManagedLoginBrandingType) -> &str {
+                b.user_pool_id.as_deref().unwrap_or_default()
+            }
+
+            #[async_trait::async_trait]
+            impl BrandingStore for $store {
+                async fn insert_branding(
+                    &self,
+                    client_id: &str,
+                    b: &ManagedLoginBrandingType,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO managed_login_brandings (pool_id, branding_id, client_id, doc) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(pool_of(b))
+                    .bind(id_of(b))
+                    .bind(client_id)
+                    .bind(to_json(b)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn update_branding(&self, b: &ManagedLoginBrandingType) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE managed_login_brandings SET doc = $1 WHERE pool_id = $2 AND branding_id = $3",
+                    )
+                    .bind(to_json(b)?)
+                    .bind(pool_of(b))
+                    .bind(id_of(b))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_branding(&self, pool_id: &str, branding_id: &str) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "DELETE FROM managed_login_brandings WHERE pool_id = $1 AND branding_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(branding_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn branding(
+                    &self,
+                    pool_id: &str,
+                    branding_id: &str,
+                ) -> StoreResult<Option<ManagedLoginBrandingType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM managed_login_brandings WHERE pool_id = $1 AND branding_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(branding_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+
+                async fn client_branding(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                ) -> StoreResult<Option<ManagedLoginBrandingType>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "SELECT doc FROM managed_login_brandings WHERE pool_id = $1 AND client_id = $2",
+                    )
+                    .bind(pool_id)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+            }
+        };
+    };
+}
+pub(crate) use branding_store;
 
 /// A job's `Status` as its column holds it.
 pub(crate) fn import_status(j: &gatehouse_core::store::ImportJobRecord) -> &str {

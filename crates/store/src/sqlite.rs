@@ -236,4 +236,5 @@ shared::auth_event_store!(SqliteStore);
 shared::import_store!(SqliteStore);
 shared::identity_provider_store!(SqliteStore);
 shared::terms_store!(SqliteStore);
+shared::branding_store!(SqliteStore);
 shared::store!(SqliteStore);

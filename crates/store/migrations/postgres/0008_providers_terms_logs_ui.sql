@@ -44,3 +44,12 @@ CREATE TABLE ui_customizations (
     doc         TEXT NOT NULL,
     PRIMARY KEY (pool_id, client_id)
 );
+
+-- Managed login styles (CreateManagedLoginBranding ...): one per app client, going with it.
+CREATE TABLE managed_login_brandings (
+    pool_id      TEXT COLLATE "C" NOT NULL REFERENCES user_pools(id) ON DELETE CASCADE,
+    branding_id  TEXT COLLATE "C" NOT NULL,
+    client_id    TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES app_clients(client_id) ON DELETE CASCADE,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (pool_id, branding_id)
+);
