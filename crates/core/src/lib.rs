@@ -10,6 +10,7 @@ mod backoff;
 pub mod client_secrets;
 mod codes;
 pub mod console;
+mod derived_tokens;
 pub mod device_trust;
 mod devices;
 mod domains;

@@ -495,6 +495,12 @@ impl Core {
 
     /// The client_credentials grant's access token: the client is its subject, `scope` holds
     /// the granted resource-server scopes. Returns it with its lifetime in seconds.
+    /// `claims` signed with the pool's access-token key.
+    pub(crate) async fn sign_access_claims(&self, pool_id: &str, claims: &Value) -> Result<String> {
+        let keys = self.pool_keys(pool_id).await?;
+        Self::sign(&keys.access, claims)
+    }
+
     pub(crate) async fn mint_client_token(
         &self,
         client: &crate::store::AppClientRecord,
@@ -538,14 +544,26 @@ impl Core {
         token: &str,
         scope: &str,
     ) -> Result<AccessToken> {
+        Ok(self.checked_access_token(token, Some(scope)).await?.0)
+    }
+
+    /// A live access token of one of our pools, with its claims: signature, expiry, its
+    /// sign-in not revoked, its user there and enabled, and `scope` among its scopes if given.
+    pub(crate) async fn checked_access_token(
+        &self,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<(AccessToken, Arc<TokenClaims>)> {
         let (claims, pool) = self.verified_claims(token).await?;
         if claims.token_use.as_deref() != Some("access") {
             return Err(invalid_access_token());
         }
-        let scoped = claims
-            .scope
-            .as_deref()
-            .is_some_and(|s| s.split(' ').any(|x| x == scope));
+        let scoped = scope.is_none_or(|scope| {
+            claims
+                .scope
+                .as_deref()
+                .is_some_and(|s| s.split(' ').any(|x| x == scope))
+        });
         if !scoped {
             return Err(CoreError::NotAuthorized(
                 "Access Token does not have required scopes".into(),
@@ -579,12 +597,13 @@ impl Core {
         if !user.enabled {
             return Err(CoreError::NotAuthorized("User is disabled.".into()));
         }
-        Ok(AccessToken {
+        let checked = AccessToken {
             pool,
             user,
             client_id: client_id.to_string(),
             session,
-        })
+        };
+        Ok((checked, claims))
     }
 
     /// An ID token's pool and audience, if one of our pools signed it (expired or not: an

@@ -26,7 +26,6 @@ impl CognitoIdentityProvider for Api {
         AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
         DeleteWebAuthnCredential,
-        GetDerivedToken,
         GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
@@ -624,6 +623,14 @@ impl CognitoIdentityProvider for Api {
         input: GetClientTokenRequest,
     ) -> Result<GetClientTokenResponse, ApiError> {
         Ok(self.core.get_client_token(input).await?)
+    }
+
+    async fn get_derived_token(
+        &self,
+        _: &RequestContext,
+        input: GetDerivedTokenRequest,
+    ) -> Result<GetDerivedTokenResponse, ApiError> {
+        Ok(self.core.get_derived_token(input).await?)
     }
 
     async fn get_device(
