@@ -90,3 +90,44 @@ def test_cli_auto_pagination(server, tmp_path, cognito, page_size):
                          "--page-size", page_size).stdout)
     assert sorted(c["ClientId"] for c in out["UserPoolClients"]) == sorted(ids)
     assert "NextToken" not in out
+
+
+def test_cli_one_call_per_family_of_the_remaining_operations(server, tmp_path, cognito):
+    """The AWS CLI drives each family added by the remaining-operations issue: user import,
+    identity providers, client secrets, terms, UI customization and managed login styles, log
+    delivery, replicas, provisioned limits, the signing certificate, auth factors."""
+    pool = cognito.create_user_pool(PoolName="cli", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+    cognito.create_user_pool_domain(Domain="cli-families", UserPoolId=pool)
+    client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
+    cognito.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
+
+    def run(*args):
+        return json.loads(aws(tmp_path, server.url, *args).stdout or "{}")
+
+    assert run("get-csv-header", "--user-pool-id", pool)["CSVHeader"][-1] == "password_hash"
+    job = run("create-user-import-job", "--user-pool-id", pool, "--job-name", "cli",
+              "--cloud-watch-logs-role-arn", "arn:aws:iam::000000000000:role/Import")["UserImportJob"]
+    assert job["Status"] == "Created"
+    provider = run("create-identity-provider", "--user-pool-id", pool, "--provider-name", "Google",
+                   "--provider-type", "Google", "--provider-details",
+                   "client_id=c,client_secret=s,authorize_scopes=openid")["IdentityProvider"]
+    assert provider["ProviderDetails"]["oidc_issuer"] == "https://accounts.google.com"
+    secrets = run("list-user-pool-client-secrets", "--user-pool-id", pool, "--client-id", client["ClientId"])
+    assert len(secrets["ClientSecrets"]) == 1
+    terms = run("create-terms", "--user-pool-id", pool, "--client-id", client["ClientId"], "--terms-name",
+                "terms-of-use", "--terms-source", "LINK", "--enforcement", "NONE",
+                "--links", "cognito:default=https://example.com/terms")["Terms"]
+    assert terms["TermsName"] == "terms-of-use"
+    assert run("set-ui-customization", "--user-pool-id", pool, "--css",
+               ".label-customizable { font-weight: 700; }")["UICustomization"]["ClientId"] == "ALL"
+    branding = run("create-managed-login-branding", "--user-pool-id", pool, "--client-id", client["ClientId"],
+                   "--use-cognito-provided-values")["ManagedLoginBranding"]
+    assert branding["UseCognitoProvidedValues"] is True
+    assert run("get-log-delivery-configuration", "--user-pool-id", pool)["LogDeliveryConfiguration"] == {
+        "UserPoolId": pool, "LogConfigurations": []}
+    assert run("list-user-pool-replicas", "--user-pool-id", pool)["UserPoolReplicas"][0]["Role"] == "PRIMARY"
+    limit = run("get-provisioned-limit", "--limit-definition",
+                '{"LimitClass":"API_CATEGORY","Attributes":{"Category":"UserRead"}}')["Limit"]
+    assert limit["FreeLimitValue"] == 120
+    assert run("get-signing-certificate", "--user-pool-id", pool)["Certificate"]
+    assert run("admin-get-user-auth-factors", "--user-pool-id", pool, "--username", "alice")["Username"] == "alice"

@@ -257,6 +257,34 @@ def csv_value(value: str) -> str:
     return value.replace(",", "\\,")
 
 
+def test_an_imported_user_resets_then_signs_in_with_srp_and_remembers_a_device(cognito, server):
+    """The end to end of the issue: imported RESET_REQUIRED, ForgotPassword with the code the
+    outbox holds, then an SRP sign-in (pycognito) that confirms a device, which signs in by
+    device SRP afterwards and is listed remembered."""
+    from pycognito.aws_srp import AWSSRP, generate_hash_device
+
+    from support import SignInEnv, remembered_status, tokens
+
+    env = SignInEnv(cognito, server, {"ChallengeRequiredOnNewDevice": True, "DeviceOnlyRememberedOnUserPrompt": False},
+                    AutoVerifiedAttributes=["email"])
+    assert run(cognito, env.pool, "cognito:username,email,email_verified\nann,ann@example.com,true\n")["Status"] == \
+        "Succeeded"
+    cognito.forgot_password(ClientId=env.client_id, Username="ann")
+    cognito.confirm_forgot_password(ClientId=env.client_id, Username="ann", Password=PASSWORD,
+                                    ConfirmationCode=last_code(server, env.pool, "FORGOT_PASSWORD", "ann"))
+    first = tokens(env.srp("ann").authenticate_user())
+    meta = env.new_device_metadata(first)
+    secret, verifier = generate_hash_device(meta["DeviceGroupKey"], meta["DeviceKey"])
+    cognito.confirm_device(AccessToken=first["AccessToken"], DeviceKey=meta["DeviceKey"],
+                           DeviceSecretVerifierConfig=verifier, DeviceName="laptop")
+    again = AWSSRP(username="ann", password=PASSWORD, pool_id=env.pool, client_id=env.client_id, client=cognito,
+                   device_key=meta["DeviceKey"], device_group_key=meta["DeviceGroupKey"],
+                   device_password=secret).authenticate_user()
+    assert env.access_claims(tokens(again)["AccessToken"])["device_key"] == meta["DeviceKey"]
+    device = cognito.admin_get_device(UserPoolId=env.pool, Username="ann", DeviceKey=meta["DeviceKey"])["Device"]
+    assert remembered_status(device) == "remembered"
+
+
 def hashes_of(password: str) -> dict[str, str]:
     """The password as each algorithm's usual library stores it, at Cognito's ceilings or below."""
     salt = b"0123456789abcdef"

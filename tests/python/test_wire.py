@@ -217,7 +217,7 @@ def test_deeply_nested_json_does_not_crash(server, where):
     ("list_user_sessions", dict(AccessToken="token")),
     ("start_web_authn_registration", dict(AccessToken="token")),
     ("list_web_authn_credentials", dict(AccessToken="token")),
-    ("get_user_auth_factors", dict(AccessToken="token")),
+    ("complete_web_authn_registration", dict(AccessToken="token", Credential={})),
     ("delete_web_authn_credential", dict(AccessToken="token", CredentialId="credential")),
 ])
 def test_unimplemented_operations(cognito, operation, kwargs):

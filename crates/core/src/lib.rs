@@ -6,6 +6,7 @@ pub mod app_clients;
 mod attributes;
 mod auth;
 mod auth_events;
+mod auth_factors;
 mod backoff;
 pub mod client_secrets;
 mod codes;

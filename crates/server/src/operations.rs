@@ -21,12 +21,10 @@ impl CognitoIdentityProvider for Api {
     }
 
     not_implemented! {
-        AdminGetUserAuthFactors,
         AdminListUserSessions,
         AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
         DeleteWebAuthnCredential,
-        GetUserAuthFactors,
         GetUserPoolClientSessionConfiguration,
         GetUserPoolSessionConfiguration,
         ListUserSessions,
@@ -147,6 +145,14 @@ impl CognitoIdentityProvider for Api {
         input: AdminGetUserRequest,
     ) -> Result<AdminGetUserResponse, ApiError> {
         Ok(self.core.admin_get_user(input).await?)
+    }
+
+    async fn admin_get_user_auth_factors(
+        &self,
+        _: &RequestContext,
+        input: AdminGetUserAuthFactorsRequest,
+    ) -> Result<AdminGetUserAuthFactorsResponse, ApiError> {
+        Ok(self.core.admin_get_user_auth_factors(input).await?)
     }
 
     async fn admin_initiate_auth(
@@ -714,6 +720,14 @@ impl CognitoIdentityProvider for Api {
             .core
             .get_user_attribute_verification_code(input)
             .await?)
+    }
+
+    async fn get_user_auth_factors(
+        &self,
+        _: &RequestContext,
+        input: GetUserAuthFactorsRequest,
+    ) -> Result<GetUserAuthFactorsResponse, ApiError> {
+        Ok(self.core.get_user_auth_factors(input).await?)
     }
 
     async fn get_user_pool_mfa_config(
