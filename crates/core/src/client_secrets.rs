@@ -39,7 +39,7 @@ pub(crate) fn active_secrets(client: &AppClientRecord) -> Cow<'_, [ClientSecretR
 }
 
 /// A confidential client: one that has a secret.
-pub(crate) fn is_confidential(client: &AppClientRecord) -> bool {
+pub fn is_confidential(client: &AppClientRecord) -> bool {
     !active_secrets(client).is_empty()
 }
 

@@ -2,8 +2,10 @@
 //! `ALLOW_TOKEN_EXCHANGE_IMPERSONATION` trades a user's live access token of its pool for an
 //! access token of its own, bound to one audience (a resource server of the pool) and scopes no
 //! wider than the subject's; with an actor token (and `ALLOW_TOKEN_EXCHANGE_DELEGATION`) the
-//! new token records the actor in `act`. The derived token belongs to the subject's sign-in
-//! (`origin_jti`): revoking that sign-in revokes it, and it never outlives the subject token.
+//! new token records the actor in `act`. The derived token is for resource servers: it never
+//! carries `aws.cognito.signin.user.admin` (Cognito's own user operations refuse it), names the
+//! subject's sign-in (`origin_jti`) and never outlives the subject token; an exchange needs the
+//! subject's sign-in to be live.
 //! The model is the only evidence of Cognito's behaviour (no documentation yet): ID-token and
 //! SAML subjects, and ID tokens issued, are refused. Notes:
 //! docs/design/remaining-operations-cognito-behaviour.md §7.
@@ -130,13 +132,10 @@ impl Core {
             _ => held.clone(),
         }
         .into_iter()
+        // Cognito's own user operations are not the exchanged token's to call.
+        .filter(|s| s != crate::tokens::API_SCOPE)
         .filter(|s| allowed.is_empty() || allowed.contains(s))
         .collect();
-        if scopes.is_empty() {
-            return Err(CoreError::InvalidParameter(
-                "None of the subject token's scopes is allowed for this client.".into(),
-            ));
-        }
 
         let (ttl, _, _) = crate::tokens::lifetimes(&client.client);
         let now = self.now_millis() / 1000;
@@ -147,7 +146,6 @@ impl Core {
             "client_id": client.client_id,
             "origin_jti": subject.session.id,
             "token_use": "access",
-            "scope": scopes.join(" "),
             "auth_time": subject.session.auth_time,
             "exp": exp,
             "iat": now,
@@ -156,6 +154,9 @@ impl Core {
             "version": 2,
         });
         if let Value::Object(map) = &mut claims {
+            if !scopes.is_empty() {
+                map.insert("scope".into(), json!(scopes.join(" ")));
+            }
             match audience.as_slice() {
                 [] => {}
                 [one] => {
@@ -178,7 +179,7 @@ impl Core {
             issued_token_type: IssuedTokenTypeIdentifierType::AccessToken,
             token_type: OAuthTokenTypeType::Bearer,
             expires_in: Some((exp - now).max(0) as i32),
-            scopes: Some(scopes),
+            scopes: (!scopes.is_empty()).then_some(scopes),
         })
     }
 }

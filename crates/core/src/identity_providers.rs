@@ -746,5 +746,6 @@ fn same_identity(entry: &Value, provider: &str, user_id: &str) -> bool {
 
 /// The alias-claim key of a linked identity: one user per identity in a pool.
 pub(crate) fn identity_claim(provider: &str, user_id: &str) -> String {
-    format!("identities:{provider}:{user_id}")
+    // JSON, so that a `:` in either part cannot make two identities one key.
+    format!("identities:{}", json!([provider, user_id]))
 }

@@ -104,11 +104,9 @@ impl Core {
         self.check_lock(&t.user)?;
         self.take_attempt(&mut t.user).await?;
         let previous = req.previous_password.as_deref().unwrap_or_default();
-        let right = t
-            .user
-            .password
-            .as_ref()
-            .is_some_and(|p| passwords::verify(p, &t.pool.id, &t.user.username, previous));
+        let right = self
+            .password_is_right(&t.pool, &mut t.user, previous)
+            .await?;
         if !right {
             self.record_account_event(&t.pool, &t.user, EventType::Passwordchange, false, caller)
                 .await;

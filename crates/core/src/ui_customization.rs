@@ -40,12 +40,7 @@ fn invalid_css(detail: &str) -> CoreError {
 /// `css` as rules of allowed selectors: no at-rules, no `url(`, `expression(`, escapes or
 /// markup, and each selector one of Cognito's classes (with its pseudo-class).
 fn check_css(css: &str) -> Result<Vec<(String, String)>> {
-    let lowered = css.to_ascii_lowercase();
-    for banned in ["@", "url(", "expression(", "javascript:", "\\", "<"] {
-        if lowered.contains(banned) {
-            return Err(invalid_css(&format!("'{banned}' is not allowed")));
-        }
-    }
+    // Comments go first: `ur/**/l(` must not pass as two harmless halves.
     let mut text = css.to_string();
     while let Some(start) = text.find("/*") {
         let end = text[start..]
@@ -53,6 +48,20 @@ fn check_css(css: &str) -> Result<Vec<(String, String)>> {
             .map(|e| start + e + 2)
             .unwrap_or(text.len());
         text.replace_range(start..end, "");
+    }
+    let lowered = text.to_ascii_lowercase();
+    for banned in [
+        "@",
+        "url(",
+        "image-set(",
+        "expression(",
+        "javascript:",
+        "\\",
+        "<",
+    ] {
+        if lowered.contains(banned) {
+            return Err(invalid_css(&format!("'{banned}' is not allowed")));
+        }
     }
     let mut rules = Vec::new();
     let mut rest = text.as_str();
@@ -307,6 +316,8 @@ mod tests {
             ".submitButton-customizable:focus { color: red }",
             "@import 'x'; .label-customizable { }",
             ".label-customizable { background: url(https://x) }",
+            ".label-customizable { background: ur/**/l(/logout) }",
+            ".label-customizable { background: image-set('x.png' 1x) }",
             ".label-customizable { color: red } </style><script>",
             ".label-customizable { color: red",
             ".label-customizable { .x { } }",

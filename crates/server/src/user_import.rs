@@ -13,6 +13,9 @@ use gatehouse_core::user_import::{UploadRefusal, MAX_FILE_BYTES};
 
 use crate::AppState;
 
+/// Uploads read at once by this process (each up to 100 MB).
+static UPLOADS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 pub(crate) async fn upload(
     State(state): State<Arc<AppState>>,
     Path((pool_id, job_id)): Path<(String, String)>,
@@ -20,16 +23,36 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Ok(csv) = axum::body::to_bytes(body, MAX_FILE_BYTES).await else {
-        return refusal(UploadRefusal::TooLarge);
-    };
     let sse = headers
         .get("x-amz-server-side-encryption")
         .and_then(|v| v.to_str().ok());
+    let query_text = query.as_deref().unwrap_or("");
+    // The signature first: only the holder of the URL may send a body.
+    if let Err(r) = state
+        .api
+        .core()
+        .check_import_upload(&pool_id, &job_id, query_text, sse)
+    {
+        return refusal(r);
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_FILE_BYTES) {
+        return refusal(UploadRefusal::TooLarge);
+    }
+    // A few files in memory at once, whatever the number of signed uploads.
+    let Ok(_permit) = UPLOADS.acquire().await else {
+        return refusal(UploadRefusal::Internal);
+    };
+    let Ok(csv) = axum::body::to_bytes(body, MAX_FILE_BYTES).await else {
+        return refusal(UploadRefusal::TooLarge);
+    };
     let received = state
         .api
         .core()
-        .receive_import_file(&pool_id, &job_id, query.as_deref().unwrap_or(""), sse, &csv)
+        .receive_import_file(&pool_id, &job_id, query_text, sse, &csv)
         .await;
     match received {
         Ok(etag) => {

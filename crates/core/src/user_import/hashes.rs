@@ -90,6 +90,11 @@ fn parse(algorithm: &Algorithm, hash: &str) -> Result<Parsed, String> {
             if n > SCRYPT_MAX.0 || r > SCRYPT_MAX.1 || p > SCRYPT_MAX.2 {
                 return Err(too_strong("cost (N, r or p)"));
             }
+            // What scrypt itself can compute (log2 N below 16·r, a key of 10 to 64 bytes):
+            // anything else could never be checked at sign-in.
+            if scrypt::Params::new(n.trailing_zeros() as u8, r, p, key.len()).is_err() {
+                return Err(malformed());
+            }
             Ok(Parsed::Scrypt {
                 log_n: n.trailing_zeros() as u8,
                 r,

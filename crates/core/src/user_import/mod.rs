@@ -316,17 +316,16 @@ impl Core {
         })
     }
 
-    /// The CSV PUT to a job's URL: checked as S3 checks a presigned request (the signature
-    /// over this server's host and path, the signed `x-amz-server-side-encryption`, the
-    /// expiry), then kept if the job still takes a file. The ETag S3 would give.
-    pub async fn receive_import_file(
+    /// Whether a PUT with this query and `x-amz-server-side-encryption` is a valid upload to
+    /// the job's URL (S3's presigned-request check), before its body is read: a request
+    /// without the URL's signature never gets to send 100 MB.
+    pub fn check_import_upload(
         &self,
         pool_id: &str,
         job_id: &str,
         raw_query: &str,
         sse_header: Option<&str>,
-        body: &[u8],
-    ) -> std::result::Result<String, UploadRefusal> {
+    ) -> std::result::Result<(), UploadRefusal> {
         let (host, path, _) = self.upload_location(pool_id, job_id);
         let headers = [(SSE_HEADER.0, sse_header.unwrap_or(""))];
         let target = self.upload_target(&host, &path, &headers);
@@ -341,7 +340,21 @@ impl Core {
             gatehouse_sigv4::PresignError::Malformed(m) => UploadRefusal::Malformed(m),
             gatehouse_sigv4::PresignError::Expired => UploadRefusal::Expired,
             gatehouse_sigv4::PresignError::Mismatch => UploadRefusal::Mismatch,
-        })?;
+        })
+    }
+
+    /// The CSV PUT to a job's URL: checked as S3 checks a presigned request (the signature
+    /// over this server's host and path, the signed `x-amz-server-side-encryption`, the
+    /// expiry), then kept if the job still takes a file. The ETag S3 would give.
+    pub async fn receive_import_file(
+        &self,
+        pool_id: &str,
+        job_id: &str,
+        raw_query: &str,
+        sse_header: Option<&str>,
+        body: &[u8],
+    ) -> std::result::Result<String, UploadRefusal> {
+        self.check_import_upload(pool_id, job_id, raw_query, sse_header)?;
         if body.len() > MAX_FILE_BYTES {
             return Err(UploadRefusal::TooLarge);
         }
@@ -463,7 +476,10 @@ impl Core {
                 Ok(())
             })
             .await?;
-        self.imports().delete_import_file(&pool_id, &job_id).await?;
+        // Start may have won the race: then the file is the run's.
+        if status_of(&expired) == UserImportJobStatusType::Expired {
+            self.imports().delete_import_file(&pool_id, &job_id).await?;
+        }
         Ok(expired)
     }
 

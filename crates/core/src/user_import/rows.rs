@@ -143,7 +143,13 @@ impl Plan {
         if username.is_empty() {
             return Err("The cognito:username value is missing.".into());
         }
-        if username.chars().any(char::is_whitespace) || username.chars().count() > 128 {
+        // The API's own rule for usernames (letters, marks, symbols, numbers, punctuation):
+        // a name it could not write, it could not name either.
+        if username
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+            || username.chars().count() > 128
+        {
             return Err(
                 "The cognito:username value must be at most 128 characters, \
                         without spaces or tabs."

@@ -513,7 +513,7 @@ async fn client_view(
         ("Client ID", rec.client_id.clone()),
         (
             "Has a client secret",
-            if c.client_secret.is_some() {
+            if gatehouse_core::client_secrets::is_confidential(&rec) {
                 "yes"
             } else {
                 "no"
@@ -561,7 +561,7 @@ async fn client_view(
         pool_name: pool.pool.name.unwrap_or_default(),
         client_id: rec.client_id.clone(),
         name: c.client_name.clone().unwrap_or_default(),
-        has_secret: c.client_secret.is_some(),
+        has_secret: gatehouse_core::client_secrets::is_confidential(&rec),
         secret: shown.secret,
         settings,
         version,
