@@ -88,3 +88,19 @@ def test_managed_login_pages_take_the_styles_button_colour_and_logo(server, cogn
           redirect_uri="https://app.example/callback", code_challenge=challenge, code_challenge_method="S256")
     assert ".submitButton-customizable { background-color: #ff6600ff; }" in b.page.text
     assert 'class="logo-customizable" src="data:image/png;base64,' in b.page.text
+
+
+def test_simultaneous_updates_all_merge_in(cognito, pool):
+    client_id, _ = new_app_client(cognito, pool)
+    branding_id = cognito.create_managed_login_branding(
+        UserPoolId=pool, ClientId=client_id, Settings={"components": {}})["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+    keys = [f"key{i}" for i in range(8)]
+
+    def update(key):
+        cognito.update_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=branding_id,
+                                              Settings={"components": {key: {"on": True}}})
+
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        list(ex.map(update, keys))
+    settings = cognito.describe_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=branding_id)
+    assert sorted(settings["ManagedLoginBranding"]["Settings"]["components"]) == keys

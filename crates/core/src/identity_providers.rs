@@ -501,46 +501,59 @@ impl Core {
         })
     }
 
-    /// Each member given replaces the stored one, checked as on creation; the others stay.
+    /// Each member given replaces the stored one, checked as on creation; the others stay. A
+    /// compare-and-swap on the stored provider, retried: simultaneous updates all apply.
     pub async fn update_identity_provider(
         &self,
         req: UpdateIdentityProviderRequest,
     ) -> Result<UpdateIdentityProviderResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        let mut record = self.provider(&pool.id, &req.provider_name).await?;
-        let p = &mut record.provider;
-        let kind = p.provider_type.clone().unwrap_or_default();
-        if let Some(given) = &req.provider_details {
-            p.provider_details = Some(complete_details(&kind, given)?);
-        }
-        if req.attribute_mapping.is_some() {
-            p.attribute_mapping = Some(complete_mapping(&pool, &kind, req.attribute_mapping)?);
-        }
-        if let Some(ids) = req.idp_identifiers {
-            check_identifiers(&ids)?;
-            p.idp_identifiers = Some(ids);
-        }
-        if req.acr_mapping.is_some() {
-            check_acr(&kind, &req.acr_mapping)?;
-            p.acr_mapping = req.acr_mapping.filter(|a| !a.is_empty());
-        }
-        p.last_modified_date = Some(self.now_epoch());
-        let identifiers = p.idp_identifiers.clone().unwrap_or_default();
-        match self
-            .identity_providers()
-            .update_identity_provider(&record, &identifiers)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => return Err(not_found(&req.provider_name)),
-            Err(StoreError::AliasTaken(id)) => {
-                return Err(invalid(format!("Duplicate identifier {id}.")))
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), 8);
+        while rounds.next().await {
+            let previous = self.provider(&pool.id, &req.provider_name).await?;
+            let mut record = previous.clone();
+            let p = &mut record.provider;
+            let kind = p.provider_type.clone().unwrap_or_default();
+            if let Some(given) = &req.provider_details {
+                p.provider_details = Some(complete_details(&kind, given)?);
             }
-            Err(e) => return Err(e.into()),
+            if req.attribute_mapping.is_some() {
+                p.attribute_mapping = Some(complete_mapping(
+                    &pool,
+                    &kind,
+                    req.attribute_mapping.clone(),
+                )?);
+            }
+            if let Some(ids) = &req.idp_identifiers {
+                check_identifiers(ids)?;
+                p.idp_identifiers = Some(ids.clone());
+            }
+            if req.acr_mapping.is_some() {
+                check_acr(&kind, &req.acr_mapping)?;
+                p.acr_mapping = req.acr_mapping.clone().filter(|a| !a.is_empty());
+            }
+            p.last_modified_date = Some(self.now_epoch());
+            let identifiers = p.idp_identifiers.clone().unwrap_or_default();
+            match self
+                .identity_providers()
+                .update_identity_provider(&previous, &record, &identifiers)
+                .await
+            {
+                Ok(true) => {
+                    return Ok(UpdateIdentityProviderResponse {
+                        identity_provider: shown(record.provider),
+                    })
+                }
+                Ok(false) => continue,
+                Err(StoreError::AliasTaken(id)) => {
+                    return Err(invalid(format!("Duplicate identifier {id}.")))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(UpdateIdentityProviderResponse {
-            identity_provider: shown(record.provider),
-        })
+        Err(CoreError::ConcurrentModification(
+            "The identity provider was modified concurrently; retry the request.".into(),
+        ))
     }
 
     /// Users linked to the provider keep their links, as on Cognito.

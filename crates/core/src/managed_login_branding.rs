@@ -206,43 +206,52 @@ impl Core {
             ));
         }
         self.pool(&pool_id).await?;
-        let mut b = self
-            .brandings()
-            .branding(&pool_id, &id)
-            .await?
-            .ok_or_else(|| not_found(&id))?;
-        if req.use_cognito_provided_values == Some(true) {
-            b.use_cognito_provided_values = Some(true);
-            b.settings = None;
-            b.assets = Some(Vec::new());
+        if let Some(new_assets) = &req.assets {
+            check_assets(new_assets)?;
         }
-        if let Some(s) = &req.settings {
-            b.settings = Some(match &b.settings {
-                Some(old) => merged(old, s),
-                None => s.clone(),
-            });
-            b.use_cognito_provided_values = Some(false);
-        }
-        if let Some(new_assets) = req.assets {
-            check_assets(&new_assets)?;
-            let assets = b.assets.get_or_insert_with(Vec::new);
-            for a in new_assets {
-                assets.retain(|x| !(x.category == a.category && x.color_mode == a.color_mode));
-                assets.push(a);
+        // A compare-and-swap, retried: simultaneous updates all merge in.
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), 8);
+        while rounds.next().await {
+            let previous = self
+                .brandings()
+                .branding(&pool_id, &id)
+                .await?
+                .ok_or_else(|| not_found(&id))?;
+            let mut b = previous.clone();
+            if req.use_cognito_provided_values == Some(true) {
+                b.use_cognito_provided_values = Some(true);
+                b.settings = None;
+                b.assets = Some(Vec::new());
             }
-            if assets.len() > 40 {
-                return Err(CoreError::InvalidParameter(
-                    "A managed login branding holds at most 40 assets.".into(),
-                ));
+            if let Some(s) = &req.settings {
+                b.settings = Some(match &b.settings {
+                    Some(old) => merged(old, s),
+                    None => s.clone(),
+                });
+                b.use_cognito_provided_values = Some(false);
+            }
+            if let Some(new_assets) = &req.assets {
+                let assets = b.assets.get_or_insert_with(Vec::new);
+                for a in new_assets {
+                    assets.retain(|x| !(x.category == a.category && x.color_mode == a.color_mode));
+                    assets.push(a.clone());
+                }
+                if assets.len() > 40 {
+                    return Err(CoreError::InvalidParameter(
+                        "A managed login branding holds at most 40 assets.".into(),
+                    ));
+                }
+            }
+            b.last_modified_date = Some(self.now_epoch());
+            if self.brandings().update_branding(&previous, &b).await? {
+                return Ok(UpdateManagedLoginBrandingResponse {
+                    managed_login_branding: Some(b),
+                });
             }
         }
-        b.last_modified_date = Some(self.now_epoch());
-        if !self.brandings().update_branding(&b).await? {
-            return Err(not_found(&id));
-        }
-        Ok(UpdateManagedLoginBrandingResponse {
-            managed_login_branding: Some(b),
-        })
+        Err(CoreError::ConcurrentModification(
+            "The managed login branding was modified concurrently; retry the request.".into(),
+        ))
     }
 
     pub async fn delete_managed_login_branding(

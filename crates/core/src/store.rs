@@ -1109,9 +1109,11 @@ pub trait IdentityProviderStore: Send + Sync {
         identifiers: &[String],
     ) -> StoreResult<()>;
 
-    /// Replaces the provider of that name and its identifiers (false: none), as insert does.
+    /// Replaces the provider of that name and its identifiers, as insert does, if it is still
+    /// `previous` (compare-and-swap on the document); false otherwise.
     async fn update_identity_provider(
         &self,
+        previous: &IdentityProviderRecord,
         p: &IdentityProviderRecord,
         identifiers: &[String],
     ) -> StoreResult<bool>;
@@ -1159,9 +1161,11 @@ pub trait BrandingStore: Send + Sync {
         branding: &gatehouse_wire::ManagedLoginBrandingType,
     ) -> StoreResult<()>;
 
-    /// Replaces the style of that id (false: none).
+    /// Replaces the style of that id if it is still `previous` (compare-and-swap on the
+    /// document); false otherwise.
     async fn update_branding(
         &self,
+        previous: &gatehouse_wire::ManagedLoginBrandingType,
         branding: &gatehouse_wire::ManagedLoginBrandingType,
     ) -> StoreResult<bool>;
 
@@ -1187,9 +1191,13 @@ pub trait TermsStore: Send + Sync {
     /// `Conflict` when the client has terms of that name.
     async fn insert_terms(&self, terms: &gatehouse_wire::TermsType) -> StoreResult<()>;
 
-    /// Replaces the terms of that id (false: none); `Conflict` when renamed onto a name the
-    /// client has.
-    async fn update_terms(&self, terms: &gatehouse_wire::TermsType) -> StoreResult<bool>;
+    /// Replaces the terms of that id if they are still `previous` (compare-and-swap on the
+    /// document; false otherwise); `Conflict` when renamed onto a name the client has.
+    async fn update_terms(
+        &self,
+        previous: &gatehouse_wire::TermsType,
+        terms: &gatehouse_wire::TermsType,
+    ) -> StoreResult<bool>;
 
     async fn delete_terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<bool>;
 

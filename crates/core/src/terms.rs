@@ -94,35 +94,43 @@ impl Core {
     }
 
     /// Members given replace the stored ones; a rename onto the client's other document is
-    /// TermsExistsException.
+    /// TermsExistsException. A compare-and-swap, retried: simultaneous updates all apply.
     pub async fn update_terms(&self, req: UpdateTermsRequest) -> Result<UpdateTermsResponse> {
         self.pool(&req.user_pool_id).await?;
-        let mut terms = self
-            .terms_store()
-            .terms(&req.user_pool_id, &req.terms_id)
-            .await?
-            .ok_or_else(|| not_found(&req.terms_id))?;
-        if let Some(name) = req.terms_name {
-            terms.terms_name = name;
-        }
-        if let Some(source) = req.terms_source {
-            terms.terms_source = source;
-        }
-        if let Some(enforcement) = req.enforcement {
-            terms.enforcement = enforcement;
-        }
         if req.links.is_some() {
             check_links(&req.links)?;
-            terms.links = req.links.unwrap_or_default();
         }
-        terms.last_modified_date = self.now_epoch();
-        match self.terms_store().update_terms(&terms).await {
-            Ok(true) => {}
-            Ok(false) => return Err(not_found(&req.terms_id)),
-            Err(StoreError::Conflict) => return Err(exists(&terms.terms_name)),
-            Err(e) => return Err(e.into()),
+        let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), 8);
+        while rounds.next().await {
+            let previous = self
+                .terms_store()
+                .terms(&req.user_pool_id, &req.terms_id)
+                .await?
+                .ok_or_else(|| not_found(&req.terms_id))?;
+            let mut terms = previous.clone();
+            if let Some(name) = &req.terms_name {
+                terms.terms_name = name.clone();
+            }
+            if let Some(source) = &req.terms_source {
+                terms.terms_source = source.clone();
+            }
+            if let Some(enforcement) = &req.enforcement {
+                terms.enforcement = enforcement.clone();
+            }
+            if let Some(links) = &req.links {
+                terms.links = links.clone();
+            }
+            terms.last_modified_date = self.now_epoch();
+            match self.terms_store().update_terms(&previous, &terms).await {
+                Ok(true) => return Ok(UpdateTermsResponse { terms: Some(terms) }),
+                Ok(false) => continue,
+                Err(StoreError::Conflict) => return Err(exists(&terms.terms_name)),
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(UpdateTermsResponse { terms: Some(terms) })
+        Err(CoreError::ConcurrentModification(
+            "The terms were modified concurrently; retry the request.".into(),
+        ))
     }
 
     pub async fn delete_terms(&self, req: DeleteTermsRequest) -> Result<()> {

@@ -2191,20 +2191,24 @@ macro_rules! identity_provider_store {
 
                 async fn update_identity_provider(
                     &self,
+                    previous: &IdentityProviderRecord,
                     p: &IdentityProviderRecord,
                     identifiers: &[String],
                 ) -> StoreResult<bool> {
                     let doc = to_json(&p.provider)?;
+                    let was = to_json(&previous.provider)?;
                     retry(|| {
-                        let doc = doc.clone();
+                        let (doc, was) = (doc.clone(), was.clone());
                         async move {
                             let mut tx = self.pool.begin().await?;
                             let done = sqlx::query(
-                                "UPDATE identity_providers SET doc = $1 WHERE pool_id = $2 AND name = $3",
+                                "UPDATE identity_providers SET doc = $1 \
+                                 WHERE pool_id = $2 AND name = $3 AND doc = $4",
                             )
                             .bind(doc)
                             .bind(&p.pool_id)
                             .bind(&p.name)
+                            .bind(was)
                             .execute(&mut *tx)
                             .await?;
                             if done.rows_affected() == 0 {
@@ -2358,18 +2362,25 @@ macro_rules! terms_store {
                     Ok(())
                 }
 
-                async fn update_terms(&self, t: &TermsType) -> StoreResult<bool> {
+                async fn update_terms(
+                    &self,
+                    previous: &TermsType,
+                    t: &TermsType,
+                ) -> StoreResult<bool> {
                     let doc = to_json(t)?;
+                    let was = to_json(previous)?;
                     retry(|| {
-                        let doc = doc.clone();
+                        let (doc, was) = (doc.clone(), was.clone());
                         async move {
                             let done = sqlx::query(
-                                "UPDATE terms SET name = $1, doc = $2 WHERE pool_id = $3 AND terms_id = $4",
+                                "UPDATE terms SET name = $1, doc = $2 \
+                                 WHERE pool_id = $3 AND terms_id = $4 AND doc = $5",
                             )
                             .bind(&t.terms_name)
                             .bind(doc)
                             .bind(&t.user_pool_id)
                             .bind(&t.terms_id)
+                            .bind(was)
                             .execute(&self.pool)
                             .await?;
                             Ok(done.rows_affected() == 1)
@@ -2379,16 +2390,21 @@ macro_rules! terms_store {
                 }
 
                 async fn delete_terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<bool> {
-                    let done = sqlx::query("DELETE FROM terms WHERE pool_id = $1 AND terms_id = $2")
-                        .bind(pool_id)
-                        .bind(terms_id)
-                        .execute(&self.pool)
-                        .await
-                        .map_err(backend)?;
+                    let done =
+                        sqlx::query("DELETE FROM terms WHERE pool_id = $1 AND terms_id = $2")
+                            .bind(pool_id)
+                            .bind(terms_id)
+                            .execute(&self.pool)
+                            .await
+                            .map_err(backend)?;
                     Ok(done.rows_affected() == 1)
                 }
 
-                async fn terms(&self, pool_id: &str, terms_id: &str) -> StoreResult<Option<TermsType>> {
+                async fn terms(
+                    &self,
+                    pool_id: &str,
+                    terms_id: &str,
+                ) -> StoreResult<Option<TermsType>> {
                     let doc: Option<String> = sqlx::query_scalar(
                         "SELECT doc FROM terms WHERE pool_id = $1 AND terms_id = $2",
                     )
@@ -2400,7 +2416,11 @@ macro_rules! terms_store {
                     doc.as_deref().map(from_json).transpose()
                 }
 
-                async fn client_terms(&self, pool_id: &str, client_id: &str) -> StoreResult<Vec<TermsType>> {
+                async fn client_terms(
+                    &self,
+                    pool_id: &str,
+                    client_id: &str,
+                ) -> StoreResult<Vec<TermsType>> {
                     let docs: Vec<String> = sqlx::query_scalar(
                         "SELECT doc FROM terms WHERE pool_id = $1 AND client_id = $2 ORDER BY name",
                     )
@@ -2476,13 +2496,19 @@ macro_rules! branding_store {
                     Ok(())
                 }
 
-                async fn update_branding(&self, b: &ManagedLoginBrandingType) -> StoreResult<bool> {
+                async fn update_branding(
+                    &self,
+                    previous: &ManagedLoginBrandingType,
+                    b: &ManagedLoginBrandingType,
+                ) -> StoreResult<bool> {
                     let done = sqlx::query(
-                        "UPDATE managed_login_brandings SET doc = $1 WHERE pool_id = $2 AND branding_id = $3",
+                        "UPDATE managed_login_brandings SET doc = $1 \
+                         WHERE pool_id = $2 AND branding_id = $3 AND doc = $4",
                     )
                     .bind(to_json(b)?)
                     .bind(pool_of(b))
                     .bind(id_of(b))
+                    .bind(to_json(previous)?)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;

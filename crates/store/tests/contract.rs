@@ -302,8 +302,22 @@ async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_
         .unwrap();
     assert_eq!(by_id.map(|p| p.name).as_deref(), Some("Corp"));
     // An update replaces the identifiers: the old ones are free again.
+    let stored = store
+        .identity_provider(POOL, "Corp")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut changed = provider("Corp", 2);
+    changed.provider.provider_type = Some(gatehouse_wire::IdentityProviderTypeType::Saml);
     assert!(store
-        .update_identity_provider(&provider("Corp", 2), &ids(&["corporate"]))
+        .update_identity_provider(&stored, &changed, &ids(&["corporate"]))
+        .await
+        .unwrap());
+    // Compare-and-swap: the state the first writer replaced no longer matches.
+    let mut again = provider("Corp", 2);
+    again.provider.provider_type = Some(gatehouse_wire::IdentityProviderTypeType::Oidc);
+    assert!(!store
+        .update_identity_provider(&stored, &again, &[])
         .await
         .unwrap());
     assert!(store
@@ -316,7 +330,7 @@ async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_
         .await
         .unwrap();
     assert!(!store
-        .update_identity_provider(&provider("Nope", 3), &[])
+        .update_identity_provider(&provider("Nope", 3), &provider("Nope", 3), &[])
         .await
         .unwrap());
     assert!(store.delete_identity_provider(POOL, "Other").await.unwrap());
