@@ -33,6 +33,9 @@ const UPLOAD_KEY_ID: &str = "GATEHOUSEUSERIMPORT";
 /// The header Cognito's URL signs: an upload must send it, with this value.
 const SSE_HEADER: (&str, &str) = ("x-amz-server-side-encryption", "aws:kms");
 
+/// Imported password hashes checked at once by this process.
+static HASH_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Statuses of a job that has been started and has not ended.
 const ACTIVE: [&str; 3] = ["Pending", "InProgress", "Stopping"];
 
@@ -427,6 +430,12 @@ impl Core {
         };
         let typed = password.to_string();
         let checked = imported.clone();
+        // Slow and memory-hard by design (scrypt: 64 MiB a check): a few at a time, whatever
+        // the number of sign-ins asking.
+        let _permit = HASH_CHECKS
+            .acquire()
+            .await
+            .map_err(|e| CoreError::Internal(format!("password hash check: {e}")))?;
         let right = tokio::task::spawn_blocking(move || hashes::verify(&checked, &typed))
             .await
             .map_err(|e| CoreError::Internal(format!("password hash check: {e}")))?;
