@@ -579,13 +579,7 @@ impl Core {
             None | Some(0) => 50,
             Some(n) => n.clamp(1, 50) as u32,
         };
-        let after = crate::pagination::decode(req.next_token.as_deref())?
-            .map(|t| {
-                t.split_once(' ')
-                    .and_then(|(at, name)| Some((at.parse::<i64>().ok()?, name.to_string())))
-                    .ok_or_else(|| invalid("Invalid pagination token."))
-            })
-            .transpose()?;
+        let after = crate::pagination::decode_cursor(req.next_token.as_deref())?;
         let mut rows = self
             .identity_providers()
             .list_identity_providers(
@@ -594,11 +588,8 @@ impl Core {
                 limit + 1,
             )
             .await?;
-        let next_token = (rows.len() > limit as usize).then(|| {
-            rows.truncate(limit as usize);
-            let last = &rows[rows.len() - 1];
-            crate::pagination::encode(&format!("{} {}", last.created_at, last.name))
-        });
+        let next_token =
+            crate::pagination::next_cursor(&mut rows, limit, |p| (p.created_at, &p.name));
         Ok(ListIdentityProvidersResponse {
             providers: rows
                 .into_iter()

@@ -12,6 +12,7 @@ use base64::Engine;
 use gatehouse_wire::*;
 use serde_json::{json, Value};
 
+use crate::ui_customization::image_type;
 use crate::{ids, Core, CoreError, Result, StoreError};
 
 /// The settings Gatehouse's pages start from (what `UseCognitoProvidedValues` means here).
@@ -72,8 +73,8 @@ fn check_assets(assets: &[AssetType]) -> Result<()> {
             .decode(b64)
             .map_err(|_| CoreError::InvalidParameter("Asset bytes are not base64.".into()))?;
         let fits = match a.extension {
-            AssetExtensionType::Png => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-            AssetExtensionType::Jpeg => bytes.starts_with(&[0xff, 0xd8, 0xff]),
+            AssetExtensionType::Png => image_type(&bytes) == Some("image/png"),
+            AssetExtensionType::Jpeg => image_type(&bytes) == Some("image/jpeg"),
             AssetExtensionType::Webp => {
                 bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP"
             }

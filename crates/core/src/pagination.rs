@@ -29,3 +29,31 @@ pub fn decode(token: Option<&str>) -> Result<Option<String>, CoreError> {
         .map(Some)
         .ok_or_else(|| CoreError::InvalidParameter("Invalid pagination token.".into()))
 }
+
+/// A page token on (creation time, id), for lists ordered by creation (import jobs, identity
+/// providers, terms).
+pub fn decode_cursor(token: Option<&str>) -> Result<Option<(i64, String)>, CoreError> {
+    decode(token)?
+        .map(|t| {
+            t.split_once(' ')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| CoreError::InvalidParameter("Invalid pagination token.".into()))
+        })
+        .transpose()
+}
+
+/// [`next_token`] for a (creation time, id) cursor.
+pub fn next_cursor<T>(
+    rows: &mut Vec<T>,
+    limit: u32,
+    cursor: impl Fn(&T) -> (i64, &str),
+) -> Option<String> {
+    if rows.len() <= limit as usize {
+        return None;
+    }
+    rows.truncate(limit as usize);
+    rows.last().map(|r| {
+        let (at, id) = cursor(r);
+        encode(&format!("{at} {id}"))
+    })
+}

@@ -149,13 +149,7 @@ impl Core {
     pub async fn list_terms(&self, req: ListTermsRequest) -> Result<ListTermsResponse> {
         self.pool(&req.user_pool_id).await?;
         let limit = req.max_results.unwrap_or(60).clamp(1, 60) as u32;
-        let after = crate::pagination::decode(req.next_token.as_deref())?
-            .map(|t| {
-                t.split_once(' ')
-                    .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                    .ok_or_else(|| CoreError::InvalidParameter("Invalid pagination token.".into()))
-            })
-            .transpose()?;
+        let after = crate::pagination::decode_cursor(req.next_token.as_deref())?;
         let mut rows = self
             .terms_store()
             .list_terms(
@@ -164,11 +158,8 @@ impl Core {
                 limit + 1,
             )
             .await?;
-        let next_token = (rows.len() > limit as usize).then(|| {
-            rows.truncate(limit as usize);
-            let last = &rows[rows.len() - 1];
-            let at = (last.creation_date * 1000.0) as i64;
-            crate::pagination::encode(&format!("{at} {}", last.terms_id))
+        let next_token = crate::pagination::next_cursor(&mut rows, limit, |t| {
+            ((t.creation_date * 1000.0) as i64, &t.terms_id)
         });
         Ok(ListTermsResponse {
             terms: rows

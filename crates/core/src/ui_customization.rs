@@ -108,8 +108,8 @@ pub fn rendered_css(css: &str) -> String {
         .collect()
 }
 
-/// The logo's media type: PNG or JPEG by their first bytes.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
+/// An image's media type, PNG or JPEG, by its first bytes (managed login assets too).
+pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         Some("image/png")
     } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {

@@ -181,20 +181,7 @@ impl Core {
         req: ListUserImportJobsRequest,
     ) -> Result<ListUserImportJobsResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
-        let after = crate::pagination::decode(req.pagination_token.as_deref())?;
-        let after = match after.as_deref().map(|a| a.split_once(' ')) {
-            None => None,
-            Some(Some((at, id))) => Some((
-                at.parse::<i64>()
-                    .map_err(|_| CoreError::InvalidParameter("Invalid pagination token.".into()))?,
-                id.to_string(),
-            )),
-            Some(None) => {
-                return Err(CoreError::InvalidParameter(
-                    "Invalid pagination token.".into(),
-                ))
-            }
-        };
+        let after = crate::pagination::decode_cursor(req.pagination_token.as_deref())?;
         let limit = req.max_results.clamp(1, 60) as u32;
         let mut rows = self
             .imports()
@@ -204,11 +191,7 @@ impl Core {
                 limit + 1,
             )
             .await?;
-        let token = (rows.len() > limit as usize).then(|| {
-            rows.truncate(limit as usize);
-            let last = &rows[rows.len() - 1];
-            crate::pagination::encode(&format!("{} {}", last.created_at, last.job_id))
-        });
+        let token = crate::pagination::next_cursor(&mut rows, limit, |j| (j.created_at, &j.job_id));
         let mut jobs = Vec::with_capacity(rows.len());
         for j in rows {
             jobs.push(self.expire_if_due(j).await?.job);
