@@ -15,7 +15,7 @@ use crate::store::{IdentityProviderRecord, UserPoolRecord};
 use crate::{Core, CoreError, Result, StoreError};
 
 /// Providers per pool (Cognito's default quota).
-pub const MAX_PROVIDERS: usize = 300;
+pub const MAX_PROVIDERS: u32 = 300;
 /// Identities one user may be linked to.
 pub const MAX_LINKS: usize = 5;
 /// Facebook's Graph API version when the request names none.
@@ -413,16 +413,6 @@ impl Core {
         let identifiers = req.idp_identifiers.unwrap_or_default();
         check_identifiers(&identifiers)?;
         check_acr(&kind, &req.acr_mapping)?;
-        let count = self
-            .identity_providers()
-            .list_identity_providers(&pool.id, None, MAX_PROVIDERS as u32)
-            .await?
-            .len();
-        if count >= MAX_PROVIDERS {
-            return Err(CoreError::LimitExceeded(format!(
-                "A user pool can have at most {MAX_PROVIDERS} identity providers."
-            )));
-        }
         let now = self.now_epoch();
         let provider = IdentityProviderType {
             user_pool_id: Some(pool.id.clone()),
@@ -443,10 +433,15 @@ impl Core {
         };
         match self
             .identity_providers()
-            .insert_identity_provider(&record, &identifiers)
+            .insert_identity_provider(&record, &identifiers, MAX_PROVIDERS)
             .await
         {
             Ok(()) => {}
+            Err(StoreError::LimitReached) => {
+                return Err(CoreError::LimitExceeded(format!(
+                    "A user pool can have at most {MAX_PROVIDERS} identity providers."
+                )))
+            }
             Err(StoreError::Conflict) => {
                 return Err(CoreError::DuplicateProvider(format!(
                     "{} already exists in user pool {}",

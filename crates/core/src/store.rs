@@ -22,6 +22,9 @@ pub enum StoreError {
     /// provider of the pool this `IdpIdentifier`.
     #[error("alias {0} is taken")]
     AliasTaken(String),
+    /// The write would pass a limit the caller gave (the pool's identity providers).
+    #[error("limit reached")]
+    LimitReached,
     #[error("{0}")]
     Backend(String),
 }
@@ -1102,11 +1105,14 @@ pub struct IdentityProviderRecord {
 #[async_trait]
 pub trait IdentityProviderStore: Send + Sync {
     /// The provider and its identifiers, in one transaction: `Conflict` when the pool has a
-    /// provider of that name, `AliasTaken(identifier)` when another provider has an identifier.
+    /// provider of that name, `AliasTaken(identifier)` when another provider has an identifier,
+    /// `LimitReached` when the pool has `max` providers already (counted in the same atomic
+    /// step, so simultaneous creations cannot pass it together).
     async fn insert_identity_provider(
         &self,
         p: &IdentityProviderRecord,
         identifiers: &[String],
+        max: u32,
     ) -> StoreResult<()>;
 
     /// Replaces the provider of that name and its identifiers, as insert does, if it is still

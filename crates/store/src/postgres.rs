@@ -173,6 +173,11 @@ const SPARE_DEVICE_SESSION: &str =
 /// Every record is gone: the other processes' caches drop everything.
 const ANNOUNCE_RESET: Option<&str> = Some("SELECT pg_notify('gatehouse_records', '*')");
 
+/// Creations of a pool's identity providers wait for each other on the pool's row, so the
+/// count that bounds them (a statement of its own, hence a fresh snapshot) sees every
+/// committed one.
+const LOCK_POOL_PROVIDERS: Option<&str> = Some("SELECT 1 FROM user_pools WHERE id = $1 FOR UPDATE");
+
 /// No index hints: PostgreSQL's planner has statistics and picks the filter's index.
 fn index_hint(_filter: Option<&UserFilter>) -> &'static str {
     ""

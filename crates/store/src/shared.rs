@@ -12,7 +12,8 @@
 //! - the statements written in each dialect: `UPDATE_USER_POOL`, `DELETE_USER_POOL`,
 //!   `UPDATE_APP_CLIENT`, `DELETE_APP_CLIENT`, `ONLY_POOL_IDS`, `MESSAGES`,
 //!   `SWAP_SIGN_IN_COUNTER`, `REVOKE_DEVICE_SESSIONS`, `SPARE_DEVICE_SESSION`, `ANNOUNCE_RESET`,
-//!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`, `PUT_IMPORT_FILE`.
+//!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`, `PUT_IMPORT_FILE`,
+//!   `LOCK_POOL_PROVIDERS`.
 //!
 //! Macros rather than functions generic over the database: those would need sqlx bounds for
 //! every type bound or read, and sqlx has no driver-independent `rows_affected`.
@@ -2148,24 +2149,44 @@ macro_rules! identity_provider_store {
                     &self,
                     p: &IdentityProviderRecord,
                     identifiers: &[String],
+                    max: u32,
                 ) -> StoreResult<()> {
                     let doc = to_json(&p.provider)?;
                     retry(|| {
                         let doc = doc.clone();
                         async move {
                             let mut tx = self.pool.begin().await?;
+                            if let Some(lock) = LOCK_POOL_PROVIDERS {
+                                sqlx::query(lock).bind(&p.pool_id).execute(&mut *tx).await?;
+                            }
+                            // Counted and written in one statement, after the pool's lock.
                             let done = sqlx::query(
                                 "INSERT INTO identity_providers (pool_id, name, created_at, doc) \
-                                 VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, name) DO NOTHING",
+                                 SELECT $1, $2, $3, $4 \
+                                 WHERE (SELECT COUNT(*) FROM identity_providers WHERE pool_id = $1) < $5 \
+                                 ON CONFLICT (pool_id, name) DO NOTHING",
                             )
                             .bind(&p.pool_id)
                             .bind(&p.name)
                             .bind(p.created_at)
                             .bind(doc)
+                            .bind(max as i64)
                             .execute(&mut *tx)
                             .await?;
                             if done.rows_affected() == 0 {
-                                return Err(Fail::Store(StoreError::Conflict));
+                                let named: i64 = sqlx::query_scalar(
+                                    "SELECT COUNT(*) FROM identity_providers WHERE pool_id = $1 AND name = $2",
+                                )
+                                .bind(&p.pool_id)
+                                .bind(&p.name)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                let refusal = if named > 0 {
+                                    StoreError::Conflict
+                                } else {
+                                    StoreError::LimitReached
+                                };
+                                return Err(Fail::Store(refusal));
                             }
                             // Each identifier its own row: a taken one is `AliasTaken`.
                             for id in identifiers {

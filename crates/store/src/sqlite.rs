@@ -148,6 +148,11 @@ const SPARE_DEVICE_SESSION: &str =
 /// One process: no one else to tell.
 const ANNOUNCE_RESET: Option<&str> = None;
 
+/// Nothing to lock before counting a pool's identity providers: SQLite writes one at a time,
+/// and the count and the insert are one statement (a read first would start a snapshot that a
+/// simultaneous writer could make stale).
+const LOCK_POOL_PROVIDERS: Option<&str> = None;
+
 /// Without statistics SQLite would walk the primary key (it gives the order) and test every
 /// user; a filter on an indexed column reads that index instead and sorts the few matches.
 fn index_hint(filter: Option<&UserFilter>) -> &'static str {

@@ -257,23 +257,23 @@ async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_
     };
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     store
-        .insert_identity_provider(&provider("Corp", 2), &ids(&["corp", "corp.example"]))
+        .insert_identity_provider(&provider("Corp", 2), &ids(&["corp", "corp.example"]), 300)
         .await
         .unwrap();
     store
-        .insert_identity_provider(&provider("Alpha", 1), &[])
+        .insert_identity_provider(&provider("Alpha", 1), &[], 300)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .insert_identity_provider(&provider("Corp", 3), &[])
+            .insert_identity_provider(&provider("Corp", 3), &[], 300)
             .await,
         Err(StoreError::Conflict)
     ));
     // A taken identifier refuses the whole provider.
     assert!(matches!(
         store
-            .insert_identity_provider(&provider("Other", 3), &ids(&["new", "corp"]))
+            .insert_identity_provider(&provider("Other", 3), &ids(&["new", "corp"]), 300)
             .await,
         Err(StoreError::AliasTaken(id)) if id == "corp"
     ));
@@ -326,7 +326,7 @@ async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_
         .unwrap()
         .is_none());
     store
-        .insert_identity_provider(&provider("Other", 3), &ids(&["corp"]))
+        .insert_identity_provider(&provider("Other", 3), &ids(&["corp"]), 300)
         .await
         .unwrap();
     assert!(!store
@@ -346,4 +346,48 @@ async fn identity_providers_keep_names_and_identifiers_unique_and_go_with_their_
         .await
         .unwrap()
         .is_none());
+}
+
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] simultaneous_creations_never_pass_the_pools_provider_limit }
+async fn simultaneous_creations_never_pass_the_pools_provider_limit(db: TestDb) {
+    use gatehouse_core::store::IdentityProviderRecord;
+    use gatehouse_core::StoreError;
+    let store = pool_with_users(&db, &[]).await;
+    for round in 0..4 {
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let name = format!("Round{round}Idp{i}");
+                    let p = IdentityProviderRecord {
+                        pool_id: POOL.into(),
+                        name: name.clone(),
+                        created_at: i,
+                        provider: gatehouse_wire::IdentityProviderType {
+                            provider_name: Some(name),
+                            ..Default::default()
+                        },
+                    };
+                    // Each round allows three more than the rounds before made.
+                    store
+                        .insert_identity_provider(&p, &[], 3 * (round + 1))
+                        .await
+                })
+            })
+            .collect();
+        let mut made = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => made += 1,
+                Err(StoreError::LimitReached) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(made, 3, "round {round}");
+    }
+    let all = store
+        .list_identity_providers(POOL, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 12);
 }
