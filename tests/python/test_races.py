@@ -66,7 +66,11 @@ def test_simultaneous_confirmations_of_one_code_accept_it_once(server, pool, rec
         name = user(f"one{r}")
         code = last_code(server, pool, "FORGOT_PASSWORD", name)
         results = race(clients, [confirm(client_id, name, code)] * 16)
-        assert outcomes(results) == ["CodeMismatchException"] * 15 + ["ok"], results
+        # One wins. The others find the code spent or, when more than five guesses were counted
+        # before the winner consumed it (PostgreSQL with several processes is truly parallel),
+        # the guesses used up: as the store suite's twin in crates/store/tests/races.rs says.
+        assert outcomes(results).count("ok") == 1, results
+        assert set(outcomes(results)) <= {"ok", "CodeMismatchException", "LimitExceededException"}, results
 
 
 def test_thirty_two_simultaneous_wrong_guesses_check_at_most_five(server, cognito, pool, recovery, clients):
