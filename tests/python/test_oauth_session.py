@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
-from support import PASSWORD, new_confirmed_user
+from support import PASSWORD, new_confirmed_user, pool_change_settles
 
 
 @pytest.fixture
@@ -160,3 +160,22 @@ def test_the_cookie_is_httponly_an_hour_and_bound_to_its_pool(server, cognito, p
     # An edited value opens nothing either.
     mine.value = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
     assert not signed_in(b, spa)
+
+
+def test_a_clients_sso_validity_bounds_the_sessions_reuse(server, cognito, pool, alice, clients):
+    """SetUserPoolClientSessionConfiguration (docs/sessions.md): 0 makes the client ask every
+    time; the other clients of the pool still reuse the browser's sign-in."""
+    spa, (web, _) = clients
+    cognito.set_user_pool_session_configuration(
+        UserPoolId=pool, UserSessionTracking="ENABLED", TokenSession={"MaxPerUser": 20})
+    cognito.set_user_pool_client_session_configuration(
+        UserPoolId=pool, ClientId=web, SSOSession={"MaxValidityMinutes": 0})
+    pool_change_settles(server)
+    b = Browser(server.url)
+    b.sign_in(spa, code_challenge=pkce()[1], code_challenge_method="S256")
+    assert not signed_in(b, web)
+    assert signed_in(b, spa)
+    cognito.set_user_pool_client_session_configuration(
+        UserPoolId=pool, ClientId=web, SSOSession={"MaxValidityMinutes": 5})
+    pool_change_settles(server)
+    assert signed_in(b, web)

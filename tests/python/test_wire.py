@@ -214,7 +214,6 @@ def test_deeply_nested_json_does_not_crash(server, where):
 # --- errors via boto3 ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("operation, kwargs", [
-    ("list_user_sessions", dict(AccessToken="token")),
     ("start_web_authn_registration", dict(AccessToken="token")),
     ("list_web_authn_credentials", dict(AccessToken="token")),
     ("complete_web_authn_registration", dict(AccessToken="token", Credential={})),

@@ -96,10 +96,10 @@ fn bad_inputs_answer_aws_style_errors() {
             "X-Amz-Target",
         ),
         (
-            Some("ListUserSessions"),
+            Some("ListWebAuthnCredentials"),
             br#"{"AccessToken": "abc"}"#.to_vec(),
             "UnsupportedOperationException",
-            "ListUserSessions",
+            "ListWebAuthnCredentials",
         ),
         (
             Some("CreateUserPool"),
@@ -356,7 +356,7 @@ fn operations_doc_is_generated_from_the_code() {
     assert!(generated.contains("| CreateUserPool | SigV4 (admin) | yes |"));
     assert!(generated.contains("| InitiateAuth | public / token | yes |"));
     assert!(generated.contains("| ConfirmDevice | public / token | yes |"));
-    assert!(generated.contains("| ListUserSessions | public / token | not yet |"));
+    assert!(generated.contains("| ListWebAuthnCredentials | public / token | not yet |"));
 }
 
 #[test]

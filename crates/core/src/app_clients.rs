@@ -415,6 +415,7 @@ impl Core {
             version: 1,
             client,
             secrets,
+            sso_max_validity_minutes: None,
         };
         self.pools().insert_app_client(&rec).await?;
         Ok(CreateUserPoolClientResponse {

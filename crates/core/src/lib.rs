@@ -49,6 +49,7 @@ pub mod ui_customization;
 pub mod user_import;
 pub mod user_migration;
 pub mod user_pools;
+mod user_sessions;
 pub mod users;
 mod verified_tokens;
 

@@ -160,8 +160,11 @@ impl Core {
             version: 1,
             refresh_revoked_at: None,
             scopes: None,
+            activity: self.activity_at(now),
         };
-        self.tokens().insert_auth_session(&session).await?;
+        // A pool that tracks sessions caps them per user (user_sessions.rs).
+        let cap = crate::user_sessions::session_cap(pool);
+        self.tokens().insert_auth_session(&session, cap).await?;
         Ok((session, token))
     }
 
@@ -263,6 +266,7 @@ impl Core {
             }
             new_token = Some(token);
         }
+        self.note_session_use(pool, &session).await?;
         let mut result = self
             .mint_tokens(
                 pool,

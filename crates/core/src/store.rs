@@ -42,6 +42,25 @@ pub struct UserPoolRecord {
     pub mfa: PoolMfaRecord,
     /// Gatehouse's device policy (not on Cognito's wire).
     pub device_policy: DevicePolicy,
+    /// SetUserPoolSessionConfiguration's settings (user_sessions.rs).
+    pub sessions: SessionPolicy,
+}
+
+/// Whether a pool tracks its users' sessions, and how many live token sessions each may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionPolicy {
+    pub tracking: bool,
+    pub max_per_user: u32,
+}
+
+impl Default for SessionPolicy {
+    /// Cognito's: tracking off, 20 sessions per user once it is on.
+    fn default() -> Self {
+        SessionPolicy {
+            tracking: false,
+            max_per_user: 20,
+        }
+    }
 }
 
 /// How far a pool trusts remembered devices (a Gatehouse extension: DescribeUserPool does not
@@ -113,6 +132,9 @@ pub struct AppClientRecord {
     /// The client's active secrets (at most two, for rotation: client_secrets.rs). Empty for a
     /// client stored before rotation existed: its `client.client_secret` is its one secret.
     pub secrets: Vec<ClientSecretRecord>,
+    /// SetUserPoolClientSessionConfiguration's SSO session validity (minutes); None: Cognito's
+    /// default (user_sessions.rs).
+    pub sso_max_validity_minutes: Option<i32>,
 }
 
 /// One of an app client's secrets (AddUserPoolClientSecret, or the one it was created with).
@@ -229,6 +251,19 @@ pub struct AuthSessionRecord {
     /// for the user-pool API's sign-ins, whose tokens carry `aws.cognito.signin.user.admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// The latest sign-in or refresh: kept in the store apart from the document, so writing it
+    /// never races the compare-and-swap of the rest.
+    #[serde(skip)]
+    pub activity: SessionActivity,
+}
+
+/// When a session was last used, and from where (ListUserSessions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionActivity {
+    /// Epoch ms.
+    pub at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// An OAuth authorization code waiting at the token endpoint: what it was issued for. Only a
@@ -910,7 +945,29 @@ pub trait SignInStore: Send + Sync {
 /// Refresh-token families (auth sessions): issue, rotate, revoke, prune.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn insert_auth_session(&self, session: &AuthSessionRecord) -> StoreResult<()>;
+    /// Inserts a session. With `cap`, the user's live sessions (unrevoked, unexpired at the
+    /// session's `activity.at`) are brought down to `cap` counting this one: the least recently
+    /// active others are revoked in the same transaction, after the user is locked, so
+    /// simultaneous sign-ins never pass the cap together. Returns the ids it revoked.
+    async fn insert_auth_session(
+        &self,
+        session: &AuthSessionRecord,
+        cap: Option<u32>,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Records a session's latest use (columns only: the document and version stay).
+    async fn touch_auth_session(&self, id: &str, activity: &SessionActivity) -> StoreResult<()>;
+
+    /// The user's sessions neither revoked nor expired at `now`, by id after `after`, at most
+    /// `limit`.
+    async fn live_auth_sessions(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        now: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuthSessionRecord>>;
 
     async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>>;
 

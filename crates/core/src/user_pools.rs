@@ -287,6 +287,7 @@ impl Core {
             pool,
             mfa: Default::default(),
             device_policy: Default::default(),
+            sessions: Default::default(),
         };
         self.pools().insert_user_pool(&rec).await?;
         self.create_signing_keys(&rec.id).await?;

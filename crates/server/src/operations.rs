@@ -21,17 +21,9 @@ impl CognitoIdentityProvider for Api {
     }
 
     not_implemented! {
-        AdminListUserSessions,
-        AdminRevokeUserSession,
         CompleteWebAuthnRegistration,
         DeleteWebAuthnCredential,
-        GetUserPoolClientSessionConfiguration,
-        GetUserPoolSessionConfiguration,
-        ListUserSessions,
         ListWebAuthnCredentials,
-        RevokeUserSession,
-        SetUserPoolClientSessionConfiguration,
-        SetUserPoolSessionConfiguration,
         StartWebAuthnRegistration,
     }
 
@@ -202,6 +194,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.admin_list_user_auth_events(input).await?)
     }
 
+    async fn admin_list_user_sessions(
+        &self,
+        _: &RequestContext,
+        input: AdminListUserSessionsRequest,
+    ) -> Result<AdminListUserSessionsResponse, ApiError> {
+        Ok(self.core.admin_list_user_sessions(input).await?)
+    }
+
     async fn admin_remove_user_from_group(
         &self,
         _: &RequestContext,
@@ -231,6 +231,14 @@ impl CognitoIdentityProvider for Api {
             .map_err(ApiError::from);
         metrics::sign_in(label, &answer, |r| next_label(&r.challenge_name));
         answer
+    }
+
+    async fn admin_revoke_user_session(
+        &self,
+        _: &RequestContext,
+        input: AdminRevokeUserSessionRequest,
+    ) -> Result<AdminRevokeUserSessionResponse, ApiError> {
+        Ok(self.core.admin_revoke_user_session(input).await?)
     }
 
     async fn admin_set_user_mfa_preference(
@@ -730,12 +738,31 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.get_user_auth_factors(input).await?)
     }
 
+    async fn get_user_pool_client_session_configuration(
+        &self,
+        _: &RequestContext,
+        input: GetUserPoolClientSessionConfigurationRequest,
+    ) -> Result<GetUserPoolClientSessionConfigurationResponse, ApiError> {
+        Ok(self
+            .core
+            .get_user_pool_client_session_configuration(input)
+            .await?)
+    }
+
     async fn get_user_pool_mfa_config(
         &self,
         _: &RequestContext,
         input: GetUserPoolMfaConfigRequest,
     ) -> Result<GetUserPoolMfaConfigResponse, ApiError> {
         Ok(self.core.get_user_pool_mfa_config(input).await?)
+    }
+
+    async fn get_user_pool_session_configuration(
+        &self,
+        _: &RequestContext,
+        input: GetUserPoolSessionConfigurationRequest,
+    ) -> Result<GetUserPoolSessionConfigurationResponse, ApiError> {
+        Ok(self.core.get_user_pool_session_configuration(input).await?)
     }
 
     async fn global_sign_out(
@@ -849,6 +876,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.list_user_pools(input, visible_pools(ctx)).await?)
     }
 
+    async fn list_user_sessions(
+        &self,
+        _: &RequestContext,
+        input: ListUserSessionsRequest,
+    ) -> Result<ListUserSessionsResponse, ApiError> {
+        Ok(self.core.list_user_sessions(input).await?)
+    }
+
     async fn list_users(
         &self,
         _: &RequestContext,
@@ -899,6 +934,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.revoke_token(input).await?)
     }
 
+    async fn revoke_user_session(
+        &self,
+        _: &RequestContext,
+        input: RevokeUserSessionRequest,
+    ) -> Result<RevokeUserSessionResponse, ApiError> {
+        Ok(self.core.revoke_user_session(input).await?)
+    }
+
     async fn set_log_delivery_configuration(
         &self,
         _: &RequestContext,
@@ -931,12 +974,31 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.set_user_mfa_preference(input).await?)
     }
 
+    async fn set_user_pool_client_session_configuration(
+        &self,
+        _: &RequestContext,
+        input: SetUserPoolClientSessionConfigurationRequest,
+    ) -> Result<SetUserPoolClientSessionConfigurationResponse, ApiError> {
+        Ok(self
+            .core
+            .set_user_pool_client_session_configuration(input)
+            .await?)
+    }
+
     async fn set_user_pool_mfa_config(
         &self,
         _: &RequestContext,
         input: SetUserPoolMfaConfigRequest,
     ) -> Result<SetUserPoolMfaConfigResponse, ApiError> {
         Ok(self.core.set_user_pool_mfa_config(input).await?)
+    }
+
+    async fn set_user_pool_session_configuration(
+        &self,
+        _: &RequestContext,
+        input: SetUserPoolSessionConfigurationRequest,
+    ) -> Result<SetUserPoolSessionConfigurationResponse, ApiError> {
+        Ok(self.core.set_user_pool_session_configuration(input).await?)
     }
 
     async fn set_user_settings(

@@ -177,6 +177,9 @@ const ANNOUNCE_RESET: Option<&str> = Some("SELECT pg_notify('gatehouse_records',
 /// count that bounds them (a statement of its own, hence a fresh snapshot) sees every
 /// committed one.
 const LOCK_POOL_PROVIDERS: Option<&str> = Some("SELECT 1 FROM user_pools WHERE id = $1 FOR UPDATE");
+/// Serialises a user's sign-ins while the session cap is applied.
+const LOCK_USER: Option<&str> =
+    Some("SELECT 1 FROM users WHERE pool_id = $1 AND username_key = $2 FOR UPDATE");
 
 /// No index hints: PostgreSQL's planner has statistics and picks the filter's index.
 fn index_hint(_filter: Option<&UserFilter>) -> &'static str {

@@ -13,7 +13,7 @@
 //!   `UPDATE_APP_CLIENT`, `DELETE_APP_CLIENT`, `ONLY_POOL_IDS`, `MESSAGES`,
 //!   `SWAP_SIGN_IN_COUNTER`, `REVOKE_DEVICE_SESSIONS`, `SPARE_DEVICE_SESSION`, `ANNOUNCE_RESET`,
 //!   `PUT_RISK_CONFIGURATION`, `DELETE_RISK_CONFIGURATION`, `PUT_IMPORT_FILE`,
-//!   `LOCK_POOL_PROVIDERS`.
+//!   `LOCK_POOL_PROVIDERS`, `LOCK_USER`.
 //!
 //! Macros rather than functions generic over the database: those would need sqlx bounds for
 //! every type bound or read, and sqlx has no driver-independent `rows_affected`.
@@ -123,14 +123,37 @@ pub(crate) struct PoolRow {
 
 impl PoolRow {
     pub(crate) fn record(self) -> StoreResult<UserPoolRecord> {
+        let doc: PoolDoc = from_json(&self.doc)?;
         Ok(UserPoolRecord {
             id: self.id,
             version: self.version,
-            pool: from_json(&self.doc)?,
+            pool: doc.pool,
             mfa: from_json(&self.mfa)?,
             device_policy: from_json(&self.device_policy)?,
+            sessions: doc.sessions.unwrap_or_default(),
         })
     }
+}
+
+/// A pool's document: the pool as the API describes it and, beside its members, the session
+/// configuration (absent from documents written before it, which read as Cognito's default).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PoolDoc {
+    #[serde(flatten)]
+    pool: gatehouse_wire::UserPoolType,
+    #[serde(
+        rename = "gatehouse:sessions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    sessions: Option<gatehouse_core::store::SessionPolicy>,
+}
+
+pub(crate) fn pool_doc(p: &UserPoolRecord) -> StoreResult<String> {
+    to_json(&PoolDoc {
+        pool: p.pool.clone(),
+        sessions: (p.sessions != Default::default()).then_some(p.sessions),
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -150,6 +173,7 @@ impl ClientRow {
             version: self.version,
             client: doc.client,
             secrets: doc.secrets,
+            sso_max_validity_minutes: doc.sso_max_validity_minutes,
         })
     }
 }
@@ -166,12 +190,19 @@ struct ClientDoc {
         skip_serializing_if = "Vec::is_empty"
     )]
     secrets: Vec<gatehouse_core::store::ClientSecretRecord>,
+    #[serde(
+        rename = "gatehouse:sso_max_validity_minutes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    sso_max_validity_minutes: Option<i32>,
 }
 
 pub(crate) fn client_doc(c: &AppClientRecord) -> StoreResult<String> {
     to_json(&ClientDoc {
         client: c.client.clone(),
         secrets: c.secrets.clone(),
+        sso_max_validity_minutes: c.sso_max_validity_minutes,
     })
 }
 
@@ -267,7 +298,16 @@ pub(crate) struct SessionRow {
     session_revoked_at: Option<i64>,
     session_version: i64,
     session_doc: String,
+    session_last_active_at: i64,
+    session_last_ip: Option<String>,
+    session_last_user_agent: Option<String>,
 }
+
+/// The columns [`SessionRow`] reads, of the table aliased `s`.
+pub(crate) const SESSION_COLUMNS: &str = "s.revoked_at AS session_revoked_at, \
+     s.version AS session_version, s.doc AS session_doc, \
+     s.last_active_at AS session_last_active_at, s.last_ip AS session_last_ip, \
+     s.last_user_agent AS session_last_user_agent";
 
 impl SessionRow {
     pub(crate) fn record(self) -> StoreResult<AuthSessionRecord> {
@@ -275,6 +315,11 @@ impl SessionRow {
         // Bulk revocation writes the column only.
         s.revoked_at = self.session_revoked_at;
         s.version = self.session_version;
+        s.activity = gatehouse_core::store::SessionActivity {
+            at: self.session_last_active_at,
+            ip: self.session_last_ip,
+            user_agent: self.session_last_user_agent,
+        };
         Ok(s)
     }
 }
@@ -282,8 +327,7 @@ impl SessionRow {
 /// A session and its user in one row, as [`SessionRow`] and [`UserRow`] read them.
 pub(crate) static SESSION_WITH_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT s.revoked_at AS session_revoked_at, s.version AS session_version, \
-         s.doc AS session_doc, {} FROM auth_sessions s LEFT JOIN users u \
+        "SELECT {SESSION_COLUMNS}, {} FROM auth_sessions s LEFT JOIN users u \
          ON u.pool_id = s.pool_id AND u.username_key = s.username_key WHERE s.id = $1",
         *U_USER_COLUMNS
     )
@@ -361,7 +405,9 @@ macro_rules! pool_store {
                 AppClientRecord, PoolStore, SigningKeyRecord, StoreResult, UserPoolRecord,
             };
             use gatehouse_wire::{DomainDescriptionType, ResourceServerType};
-            use $crate::shared::{backend, client_doc, from_json, retry, to_json, ClientRow, PoolRow};
+            use $crate::shared::{
+                backend, client_doc, from_json, pool_doc, retry, to_json, ClientRow, PoolRow,
+            };
 
             #[async_trait::async_trait]
             impl PoolStore for $store {
@@ -373,7 +419,7 @@ macro_rules! pool_store {
                     .bind(p.pool.name.as_deref().unwrap_or_default())
                     .bind(p.version)
                     .bind((p.pool.creation_date.unwrap_or_default() * 1000.0) as i64)
-                    .bind(to_json(&p.pool)?)
+                    .bind(pool_doc(p)?)
                     .bind(to_json(&p.mfa)?)
                     .bind(to_json(&p.device_policy)?)
                     .execute(&self.pool)
@@ -397,7 +443,7 @@ macro_rules! pool_store {
                     let written = sqlx::query(UPDATE_USER_POOL)
                         .bind(p.pool.name.as_deref().unwrap_or_default())
                         .bind(p.version)
-                        .bind(to_json(&p.pool)?)
+                        .bind(pool_doc(p)?)
                         .bind(to_json(&p.mfa)?)
                         .bind(to_json(&p.device_policy)?)
                         .bind(&p.id)
@@ -1495,36 +1541,130 @@ macro_rules! token_store {
             };
             use sqlx::{FromRow, Row};
             use $crate::shared::{
-                backend, from_json, retry, to_json, SessionRow, UserRow, SESSION_WITH_USER,
+                backend, from_json, retry, to_json, SessionRow, UserRow, SESSION_COLUMNS,
+                SESSION_WITH_USER,
             };
 
             #[async_trait::async_trait]
             impl TokenStore for $store {
-                async fn insert_auth_session(&self, s: &AuthSessionRecord) -> StoreResult<()> {
+                async fn insert_auth_session(
+                    &self,
+                    s: &AuthSessionRecord,
+                    cap: Option<u32>,
+                ) -> StoreResult<Vec<String>> {
+                    let doc = to_json(s)?;
+                    retry(|| {
+                        let doc = doc.clone();
+                        async move {
+                            let mut tx = self.pool.begin().await?;
+                            if cap.is_some() {
+                                if let Some(lock) = LOCK_USER {
+                                    sqlx::query(lock)
+                                        .bind(&s.pool_id)
+                                        .bind(&s.username_key)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                }
+                            }
+                            sqlx::query(
+                                "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc, last_active_at, last_ip, last_user_agent) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                            )
+                            .bind(&s.id)
+                            .bind(&s.pool_id)
+                            .bind(&s.username_key)
+                            .bind(&s.client_id)
+                            .bind(&s.device_key)
+                            .bind(s.expires_at)
+                            .bind(s.revoked_at)
+                            .bind(s.version)
+                            .bind(doc)
+                            .bind(s.activity.at)
+                            .bind(&s.activity.ip)
+                            .bind(&s.activity.user_agent)
+                            .execute(&mut *tx)
+                            .await?;
+                            let mut evicted = Vec::new();
+                            if let Some(cap) = cap {
+                                // Newest activity first: those past the cap are the least
+                                // recently used.
+                                let others: Vec<String> = sqlx::query_scalar(
+                                    "SELECT id FROM auth_sessions WHERE pool_id = $1 AND username_key = $2 \
+                                     AND revoked_at IS NULL AND expires_at > $3 AND id <> $4 \
+                                     ORDER BY last_active_at DESC, id DESC",
+                                )
+                                .bind(&s.pool_id)
+                                .bind(&s.username_key)
+                                .bind(s.activity.at)
+                                .bind(&s.id)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                                for id in others.into_iter().skip(cap.saturating_sub(1) as usize) {
+                                    sqlx::query(
+                                        "UPDATE auth_sessions SET revoked_at = $1, version = version + 1 WHERE id = $2",
+                                    )
+                                    .bind(s.activity.at)
+                                    .bind(&id)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    evicted.push(id);
+                                }
+                            }
+                            tx.commit().await?;
+                            Ok(evicted)
+                        }
+                    })
+                    .await
+                }
+
+                async fn touch_auth_session(
+                    &self,
+                    id: &str,
+                    a: &gatehouse_core::store::SessionActivity,
+                ) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        "UPDATE auth_sessions SET last_active_at = $1, last_ip = $2, last_user_agent = $3 WHERE id = $4",
                     )
-                    .bind(&s.id)
-                    .bind(&s.pool_id)
-                    .bind(&s.username_key)
-                    .bind(&s.client_id)
-                    .bind(&s.device_key)
-                    .bind(s.expires_at)
-                    .bind(s.revoked_at)
-                    .bind(s.version)
-                    .bind(to_json(s)?)
+                    .bind(a.at)
+                    .bind(&a.ip)
+                    .bind(&a.user_agent)
+                    .bind(id)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
                     Ok(())
                 }
 
+                async fn live_auth_sessions(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                    now: i64,
+                    after: Option<&str>,
+                    limit: u32,
+                ) -> StoreResult<Vec<AuthSessionRecord>> {
+                    sqlx::query_as::<_, SessionRow>(&format!(
+                        "SELECT {SESSION_COLUMNS} FROM auth_sessions s \
+                         WHERE s.pool_id = $1 AND s.username_key = $2 AND s.revoked_at IS NULL \
+                         AND s.expires_at > $3 AND s.id > $4 ORDER BY s.id LIMIT $5"
+                    ))
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .bind(now)
+                    .bind(after.unwrap_or(""))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?
+                    .into_iter()
+                    .map(SessionRow::record)
+                    .collect()
+                }
+
                 async fn auth_session(&self, id: &str) -> StoreResult<Option<AuthSessionRecord>> {
-                    sqlx::query_as::<_, SessionRow>(
-                        "SELECT revoked_at AS session_revoked_at, version AS session_version, \
-                         doc AS session_doc FROM auth_sessions WHERE id = $1",
-                    )
+                    sqlx::query_as::<_, SessionRow>(&format!(
+                        "SELECT {SESSION_COLUMNS} FROM auth_sessions s WHERE s.id = $1"
+                    ))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await

@@ -152,6 +152,8 @@ const ANNOUNCE_RESET: Option<&str> = None;
 /// and the count and the insert are one statement (a read first would start a snapshot that a
 /// simultaneous writer could make stale).
 const LOCK_POOL_PROVIDERS: Option<&str> = None;
+/// Serialises a user's sign-ins while the session cap is applied (SQLite has one writer already).
+const LOCK_USER: Option<&str> = None;
 
 /// Without statistics SQLite would walk the primary key (it gives the order) and test every
 /// user; a filter on an indexed column reads that index instead and sorts the few matches.

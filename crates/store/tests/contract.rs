@@ -23,6 +23,7 @@ async fn pool_with_users(db: &TestDb, users: &[(&str, &str)]) -> std::sync::Arc<
             pool: Default::default(),
             mfa: Default::default(),
             device_policy: Default::default(),
+            sessions: Default::default(),
         })
         .await
         .unwrap();
@@ -148,6 +149,7 @@ async fn a_deleted_pool_takes_its_domain_and_resource_servers(db: TestDb) {
             pool: Default::default(),
             mfa: Default::default(),
             device_policy: Default::default(),
+            sessions: Default::default(),
         })
         .await
         .unwrap();
@@ -390,4 +392,121 @@ async fn simultaneous_creations_never_pass_the_pools_provider_limit(db: TestDb) 
         .await
         .unwrap();
     assert_eq!(all.len(), 12);
+}
+
+/// Session ids order as their numbers do.
+fn sid(i: u128) -> String {
+    format!("session-{i:06}")
+}
+
+fn session(id: u128, active_at: i64) -> gatehouse_core::store::AuthSessionRecord {
+    gatehouse_core::store::AuthSessionRecord {
+        id: sid(id),
+        pool_id: POOL.into(),
+        client_id: "client".into(),
+        username_key: "alice".into(),
+        refresh_hash: "h".into(),
+        previous_refresh_hash: None,
+        previous_valid_until: None,
+        retired_hashes: Vec::new(),
+        auth_time: 1,
+        device_key: None,
+        created_at: active_at,
+        expires_at: i64::MAX,
+        revoked_at: None,
+        version: 1,
+        refresh_revoked_at: None,
+        scopes: None,
+        activity: gatehouse_core::store::SessionActivity {
+            at: active_at,
+            ip: Some("192.0.2.1".into()),
+            user_agent: Some("agent".into()),
+        },
+    }
+}
+
+on_both! { #[tokio::test] the_session_cap_revokes_the_least_recently_active_and_activity_is_kept_apart }
+async fn the_session_cap_revokes_the_least_recently_active_and_activity_is_kept_apart(db: TestDb) {
+    let store = pool_with_users(&db, &[("alice", "Alice")]).await;
+    for i in 1..=3 {
+        assert!(store
+            .insert_auth_session(&session(i, 10 * i as i64), Some(3))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    // The first is used again: the second is now the least recently active.
+    let first = sid(1);
+    let used = gatehouse_core::store::SessionActivity {
+        at: 100,
+        ip: Some("2001:db8::1".into()),
+        user_agent: None,
+    };
+    store.touch_auth_session(&first, &used).await.unwrap();
+    let evicted = store
+        .insert_auth_session(&session(4, 110), Some(3))
+        .await
+        .unwrap();
+    assert_eq!(evicted, vec![sid(2)]);
+    let live = store
+        .live_auth_sessions(POOL, "alice", 120, None, 10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = live.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, vec![sid(1), sid(3), sid(4)]);
+    assert_eq!(live[0].activity, used);
+    // A compare-and-swap of the document leaves the activity as it was.
+    let mut s = store.auth_session(&first).await.unwrap().unwrap();
+    s.version += 1;
+    assert!(store.update_auth_session(&s).await.unwrap());
+    assert_eq!(
+        store.auth_session(&first).await.unwrap().unwrap().activity,
+        used
+    );
+    // Pages by id; expired sessions are not live.
+    let page = store
+        .live_auth_sessions(POOL, "alice", 120, Some(&first), 1)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, sid(3));
+    let mut old = session(5, 1);
+    old.expires_at = 50;
+    store.insert_auth_session(&old, None).await.unwrap();
+    assert_eq!(
+        store
+            .live_auth_sessions(POOL, "alice", 120, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] simultaneous_sign_ins_never_pass_the_session_cap }
+async fn simultaneous_sign_ins_never_pass_the_session_cap(db: TestDb) {
+    let store = pool_with_users(&db, &[("alice", "Alice")]).await;
+    for round in 0..4u128 {
+        let tasks: Vec<_> = (0..8u128)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .insert_auth_session(
+                            &session(round * 100 + i + 1, 1000 + round as i64),
+                            Some(2),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let live = store
+            .live_auth_sessions(POOL, "alice", 0, None, 100)
+            .await
+            .unwrap();
+        assert_eq!(live.len(), 2, "round {round}");
+    }
 }

@@ -92,6 +92,7 @@ async fn postgres_statements_blocked_by_a_lock_give_up_at_the_statement_timeout(
         pool: Default::default(),
         mfa: Default::default(),
         device_policy: Default::default(),
+        sessions: Default::default(),
     };
     store.insert_user_pool(&pool).await.unwrap();
 

@@ -93,6 +93,14 @@ impl Core {
             return Ok(None);
         }
         let (client, pool) = self.client_and_pool(&authz.client_id).await?;
+        // A pool that tracks sessions lets each client bound how long it reuses one
+        // (SetUserPoolClientSessionConfiguration; 0: never), within the cookie's hour.
+        if pool.sessions.tracking {
+            let minutes = i64::from(crate::user_sessions::sso_max_validity_minutes(&client));
+            if now / 1000 - first.auth_time >= minutes * 60 {
+                return Ok(None);
+            }
+        }
         let Some(user) = self.users().user(&pool.id, &first.username_key).await? else {
             return Ok(None);
         };
