@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 
 import { Amplify } from 'aws-amplify';
 import {
+  confirmSignIn,
   fetchAuthSession,
   fetchUserAttributes,
   getCurrentUser,
@@ -282,5 +283,113 @@ describe('Amplify v6 (aws-amplify) in Node', () => {
     } finally {
       configure();
     }
+  });
+});
+
+// Choice-based sign-in (USER_AUTH, docs/passwordless.md) on a pool allowing email codes, with a
+// client allowing USER_AUTH alone: the code is read from the development outbox.
+describe('Amplify v6 choice-based sign-in (USER_AUTH)', () => {
+  let server;
+  let fixture;
+  let issuer;
+
+  const lastCode = async () => {
+    const sent = await server.outbox(fixture.poolId, fixture.username, 'MFA');
+    assert.ok(sent.length > 0, 'no code in the outbox');
+    const code = sent.at(-1).Code;
+    assert.match(code, /^\d{8}$/);
+    return code;
+  };
+
+  before(async () => {
+    server = await GatehouseServer.start();
+    fixture = await createPoolWithUser(server.admin, {
+      poolName: 'amplify-user-auth',
+      username: 'erin',
+      password: 'Correct-Horse-1',
+      attributes: { email: 'erin@example.com' },
+      poolOptions: { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP'] } } },
+      clientOptions: { ExplicitAuthFlows: ['ALLOW_USER_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] },
+    });
+    issuer = `${server.url}/${fixture.poolId}`;
+    Amplify.configure({
+      Auth: {
+        Cognito: {
+          userPoolId: fixture.poolId,
+          userPoolClientId: fixture.clientId,
+          userPoolEndpoint: server.url,
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    try {
+      await signOut();
+    } catch {
+      // nothing to sign out of
+    }
+    await server?.stop();
+  });
+
+  test("signIn with USER_AUTH and preferredChallenge 'EMAIL_OTP', confirmSignIn with the code", async () => {
+    const m = mark();
+    const first = await signIn({
+      username: fixture.username,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' },
+    });
+    assert.equal(first.isSignedIn, false);
+    assert.equal(first.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE');
+    assert.deepEqual(first.nextStep.codeDeliveryDetails, { deliveryMedium: 'EMAIL', destination: 'e***@e***' });
+    const [initiate] = since(m);
+    assert.equal(initiate.request.AuthFlow, 'USER_AUTH');
+    assert.equal(initiate.request.AuthParameters.PREFERRED_CHALLENGE, 'EMAIL_OTP');
+
+    const done = await confirmSignIn({ challengeResponse: await lastCode() });
+    assert.deepEqual(done, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.deepEqual(callsSince(m), ['InitiateAuth 200', 'RespondToAuthChallenge 200'], shown(m));
+    const { tokens } = await fetchAuthSession();
+    assertAccessClaims(tokens.accessToken.payload, {
+      issuer, clientId: fixture.clientId, username: 'erin', sub: fixture.sub,
+    });
+    assert.equal(tokens.idToken.payload.email_verified, true);
+    await signOut();
+  });
+
+  test('a wrong code is refused and the same sign-in takes the right one next', async () => {
+    await signIn({
+      username: fixture.username,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' },
+    });
+    const code = await lastCode();
+    await assert.rejects(confirmSignIn({ challengeResponse: code === '00000000' ? '11111111' : '00000000' }),
+      (err) => err.name === 'CodeMismatchException');
+    const done = await confirmSignIn({ challengeResponse: code });
+    assert.equal(done.isSignedIn, true);
+    await signOut();
+  });
+
+  test('without a preference: the first-factor selection, then the email code', async () => {
+    const first = await signIn({ username: fixture.username, options: { authFlowType: 'USER_AUTH' } });
+    assert.equal(first.nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION');
+    assert.deepEqual(first.nextStep.availableChallenges, ['PASSWORD_SRP', 'PASSWORD', 'EMAIL_OTP']);
+    const chosen = await confirmSignIn({ challengeResponse: 'EMAIL_OTP' });
+    assert.equal(chosen.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE');
+    const done = await confirmSignIn({ challengeResponse: await lastCode() });
+    assert.equal(done.isSignedIn, true);
+    await signOut();
+  });
+
+  test("signIn with USER_AUTH and preferredChallenge 'PASSWORD_SRP' signs in with SRP", async () => {
+    const m = mark();
+    const result = await signIn({
+      username: fixture.username,
+      password: fixture.password,
+      options: { authFlowType: 'USER_AUTH', preferredChallenge: 'PASSWORD_SRP' },
+    });
+    assert.deepEqual(result, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.deepEqual(callsSince(m), ['InitiateAuth 200', 'RespondToAuthChallenge 200'], shown(m));
+    assert.equal(since(m)[0].body.ChallengeName, 'PASSWORD_VERIFIER');
+    await signOut();
   });
 });

@@ -393,6 +393,15 @@ pub enum PendingStep {
     /// A custom authentication round (the challenge triggers, auth/custom_flow.rs).
     #[serde(rename = "CUSTOM_CHALLENGE")]
     CustomChallenge,
+    /// A USER_AUTH sign-in choosing its first factor (auth/choice_flow.rs).
+    #[serde(rename = "SELECT_CHALLENGE")]
+    SelectChallenge,
+    /// A USER_AUTH sign-in waiting for the code it emailed as its first factor.
+    #[serde(rename = "EMAIL_OTP_SIGN_IN")]
+    EmailOtpSignIn,
+    /// A USER_AUTH sign-in waiting for the code it texted as its first factor.
+    #[serde(rename = "SMS_OTP")]
+    SmsOtpSignIn,
 }
 
 impl PendingStep {
@@ -406,6 +415,9 @@ impl PendingStep {
             PendingStep::MfaSetup => "MFA_SETUP",
             PendingStep::DeviceSrpAuth => "DEVICE_SRP_AUTH",
             PendingStep::CustomChallenge => "CUSTOM_CHALLENGE",
+            PendingStep::SelectChallenge => "SELECT_CHALLENGE",
+            PendingStep::EmailOtpSignIn => "EMAIL_OTP_SIGN_IN",
+            PendingStep::SmsOtpSignIn => "SMS_OTP",
         }
     }
 }

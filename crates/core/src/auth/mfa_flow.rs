@@ -21,9 +21,10 @@ use crate::store::{
 use crate::triggers::{messages_from, MessageContext};
 use crate::{Core, CoreError, Result};
 
-/// A second factor a sign-in can ask for.
+/// A second factor a sign-in can ask for (SMS and email codes also serve as first factors,
+/// choice_flow.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Factor {
+pub(super) enum Factor {
     Sms,
     Email,
     Totp,
@@ -68,7 +69,7 @@ impl Factor {
     }
 
     /// The attribute a code is sent to.
-    fn attribute(self) -> &'static str {
+    pub(super) fn attribute(self) -> &'static str {
         match self {
             Factor::Email => "email",
             _ => "phone_number",
@@ -91,7 +92,7 @@ enum SecondFactor {
 /// The factors `user` has enabled that can be used now. SMS counts when set by the preferences
 /// or by the legacy MFAOptions. An authenticator stays usable after the pool stops offering
 /// TOTP, as in Cognito; SMS and email need the pool's configuration and the user's attribute.
-fn usable_factors(pool: &UserPoolRecord, user: &UserRecord) -> Vec<Factor> {
+pub(super) fn usable_factors(pool: &UserPoolRecord, user: &UserRecord) -> Vec<Factor> {
     let m = &user.mfa;
     let has = |a: &str| user.attributes.contains_key(a);
     let mut out = Vec::new();
@@ -287,7 +288,7 @@ impl Core {
 
     /// Sends an SMS or email code with the pool's MFA message; the challenge parameters that
     /// tell the client where it went.
-    async fn send_mfa_code(
+    pub(super) async fn send_mfa_code(
         &self,
         pool: &UserPoolRecord,
         user: &UserRecord,
@@ -354,7 +355,20 @@ impl Core {
         step: PendingStep,
         responses: &Params<'_>,
     ) -> Result<(PendingSignInRecord, UserRecord)> {
-        let (pending, user) = self.pending_at(pool, client, session, step).await?;
+        self.pending_for_answer_at(pool, client, session, &[step], responses)
+            .await
+    }
+
+    /// [`Core::pending_for_answer`] for a sign-in waiting at any of `steps`.
+    pub(super) async fn pending_for_answer_at(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        steps: &[PendingStep],
+        responses: &Params<'_>,
+    ) -> Result<(PendingSignInRecord, UserRecord)> {
+        let (pending, user) = self.pending_at_one_of(pool, client, session, steps).await?;
         let username = responses.required("USERNAME")?;
         if !self.names_user(pool, &user, username).await? {
             return Err(expired_session());
@@ -604,7 +618,7 @@ impl Core {
     /// The MFA step passed: device SRP when a confirmed device was presented (with the
     /// password or in this answer: Amplify and amazon-cognito-identity-js echo DEVICE_KEY
     /// here), else tokens (with a new device key when tracking is on).
-    async fn after_second_factor(
+    pub(super) async fn after_second_factor(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,

@@ -7,6 +7,7 @@
 //! | flow / challenge | module |
 //! | --- | --- |
 //! | USER_SRP_AUTH → PASSWORD_VERIFIER | [`srp_flow`] |
+//! | USER_AUTH → SELECT_CHALLENGE, PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP | [`choice_flow`] |
 //! | USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH (ADMIN_NO_SRP_AUTH) | [`password_flow`] |
 //! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
 //! | NEW_PASSWORD_REQUIRED | [`new_password`] |
@@ -16,6 +17,7 @@
 //! | the sealed `Session` of a challenge | [`challenge_session`] |
 
 mod challenge_session;
+mod choice_flow;
 mod custom_flow;
 mod device_flow;
 mod lockout;
@@ -36,6 +38,8 @@ use crate::store::{AppClientRecord, DeviceRecord, UserPoolRecord, UserRecord};
 use crate::triggers::{requested, Requested};
 use crate::{Caller, Core, CoreError, Result};
 
+pub(crate) use choice_flow::user_first_factors;
+
 /// What a sign-in step answers: tokens, or the next challenge.
 #[derive(Debug, Default)]
 pub(crate) struct AuthStep {
@@ -43,6 +47,8 @@ pub(crate) struct AuthStep {
     pub session: Option<String>,
     pub challenge_parameters: Option<BTreeMap<String, String>>,
     pub authentication_result: Option<AuthenticationResultType>,
+    /// USER_AUTH: the first factors the sign-in may choose from.
+    pub available_challenges: Option<Vec<ChallengeNameType>>,
     /// The user whose first factor passed, for the sign-in's event (auth_events.rs); not sent.
     pub user: Option<Box<UserRecord>>,
 }
@@ -67,6 +73,7 @@ macro_rules! step_into {
                     session: s.session,
                     challenge_parameters: s.challenge_parameters,
                     authentication_result: s.authentication_result,
+                    available_challenges: s.available_challenges,
                     ..Default::default()
                 }
             }
@@ -353,12 +360,16 @@ impl Core {
         (api, flow): (Api, AuthFlowType),
         params: Params<'_>,
     ) -> Result<AuthStep> {
-        let checks_password = matches!(
-            flow,
+        let checks_password = match flow {
             AuthFlowType::UserPasswordAuth
-                | AuthFlowType::AdminUserPasswordAuth
-                | AuthFlowType::AdminNoSrpAuth
-        );
+            | AuthFlowType::AdminUserPasswordAuth
+            | AuthFlowType::AdminNoSrpAuth => true,
+            AuthFlowType::UserAuth => {
+                params.get("PREFERRED_CHALLENGE") == Some("PASSWORD")
+                    && params.get("PASSWORD").is_some()
+            }
+            _ => false,
+        };
         let result = self.initiate_flow(api, pool, client, flow, params).await;
         if !checks_password {
             return result;
@@ -402,6 +413,7 @@ impl Core {
                 self.refresh_flow(pool, client, params).await
             }
             AuthFlowType::CustomAuth => self.start_custom(pool, client, params).await,
+            AuthFlowType::UserAuth => self.start_user_auth(pool, client, params).await,
             _ => Err(CoreError::InvalidParameter(format!(
                 "{} is not supported by this server yet.",
                 flow.as_str()
@@ -451,10 +463,24 @@ impl Core {
                 self.complete_new_password(pool, client, session, responses)
                     .await
             }
+            ChallengeNameType::EmailOtp if self.is_sign_in_code(pool, client, session).await => {
+                self.answer_sign_in_code(pool, client, session, &challenge, responses)
+                    .await
+            }
+            ChallengeNameType::SmsOtp => {
+                self.answer_sign_in_code(pool, client, session, &challenge, responses)
+                    .await
+            }
             ChallengeNameType::SmsMfa
             | ChallengeNameType::EmailOtp
             | ChallengeNameType::SoftwareTokenMfa => {
                 self.answer_mfa_code(pool, client, session, &challenge, responses)
+                    .await
+            }
+            ChallengeNameType::SelectChallenge
+            | ChallengeNameType::Password
+            | ChallengeNameType::PasswordSrp => {
+                self.answer_select_challenge(pool, client, session, &challenge, responses)
                     .await
             }
             ChallengeNameType::SelectMfaType => {

@@ -56,8 +56,8 @@ impl Core {
             challenge_name: Some(ChallengeNameType::NewPasswordRequired),
             session: Some(self.new_challenge_session(pool, client, user, CHALLENGE)),
             challenge_parameters: Some(parameters),
-            authentication_result: None,
             user: Some(Box::new(user.clone())),
+            ..Default::default()
         })
     }
 

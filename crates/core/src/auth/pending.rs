@@ -90,12 +90,23 @@ impl Core {
         session: Option<&str>,
         step: PendingStep,
     ) -> Result<(PendingSignInRecord, UserRecord)> {
+        self.pending_at_one_of(pool, client, session, &[step]).await
+    }
+
+    /// [`Core::pending_at`] for a sign-in waiting at any of `steps`.
+    pub(super) async fn pending_at_one_of(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        steps: &[PendingStep],
+    ) -> Result<(PendingSignInRecord, UserRecord)> {
         let s = self.open_challenge_session(pool, client, session, PENDING_SIGN_IN)?;
         let pending = self
             .sign_ins()
             .pending_sign_in(&s.id)
             .await?
-            .filter(|p| p.step == step && p.expires_at >= self.now_millis())
+            .filter(|p| steps.contains(&p.step) && p.expires_at >= self.now_millis())
             .ok_or_else(expired_session)?;
         let user = self
             .users()
