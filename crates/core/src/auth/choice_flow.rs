@@ -539,14 +539,14 @@ impl Core {
 mod tests {
     use super::*;
     use crate::store::UserRecord;
-    use gatehouse_wire::{PoliciesType, SignInPolicyType, UserPoolType};
+    use gatehouse_wire::{SignInPolicyType, UserPoolPolicyType, UserPoolType};
 
     fn pool(factors: Vec<AuthFactorType>, mfa: UserPoolMfaType) -> UserPoolRecord {
         UserPoolRecord {
             id: "p".into(),
             version: 1,
             pool: UserPoolType {
-                policies: Some(PoliciesType {
+                policies: Some(UserPoolPolicyType {
                     sign_in_policy: Some(SignInPolicyType {
                         allowed_first_auth_factors: Some(factors),
                     }),
