@@ -213,18 +213,6 @@ def test_deeply_nested_json_does_not_crash(server, where):
 
 # --- errors via boto3 ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("operation, kwargs", [
-    ("start_web_authn_registration", dict(AccessToken="token")),
-    ("list_web_authn_credentials", dict(AccessToken="token")),
-    ("complete_web_authn_registration", dict(AccessToken="token", Credential={})),
-    ("delete_web_authn_credential", dict(AccessToken="token", CredentialId="credential")),
-])
-def test_unimplemented_operations(cognito, operation, kwargs):
-    with aws_error("UnsupportedOperationException") as info:
-        getattr(cognito, operation)(**kwargs)
-    assert info.value.response["Error"]["Message"] == f"Gatehouse does not implement {info.value.operation_name} yet."
-
-
 def test_error_envelope_matches_botocore_parsing(cognito):
     with pytest.raises(ClientError) as info:
         cognito.describe_user_pool(UserPoolId="us-east-1_AAAAAAAAA")

@@ -9,14 +9,21 @@ use crate::store::{UserPoolRecord, UserRecord};
 use crate::{Core, Result};
 
 impl Core {
-    fn auth_factors(&self, pool: &UserPoolRecord, user: &UserRecord) -> GetUserAuthFactorsResponse {
+    async fn auth_factors(
+        &self,
+        pool: &UserPoolRecord,
+        user: &UserRecord,
+    ) -> Result<GetUserAuthFactorsResponse> {
         let (enabled, preferred) = crate::mfa::user_mfa_settings(user);
-        GetUserAuthFactorsResponse {
+        let passkeys = !self.usable_passkeys(pool, user).await?.is_empty();
+        Ok(GetUserAuthFactorsResponse {
             username: user.username.clone(),
             preferred_mfa_setting: preferred,
             user_mfa_setting_list: enabled,
-            configured_user_auth_factors: Some(crate::auth::user_first_factors(pool, user, false)),
-        }
+            configured_user_auth_factors: Some(crate::auth::user_first_factors(
+                pool, user, passkeys,
+            )),
+        })
     }
 
     pub async fn get_user_auth_factors(
@@ -24,7 +31,7 @@ impl Core {
         req: GetUserAuthFactorsRequest,
     ) -> Result<GetUserAuthFactorsResponse> {
         let t = self.access_token(&req.access_token).await?;
-        Ok(self.auth_factors(&t.pool, &t.user))
+        self.auth_factors(&t.pool, &t.user).await
     }
 
     pub async fn admin_get_user_auth_factors(
@@ -33,7 +40,7 @@ impl Core {
     ) -> Result<AdminGetUserAuthFactorsResponse> {
         let pool = self.pool(&req.user_pool_id).await?;
         let user = self.user_or_not_found(&pool, &req.username).await?;
-        let f = self.auth_factors(&pool, &user);
+        let f = self.auth_factors(&pool, &user).await?;
         Ok(AdminGetUserAuthFactorsResponse {
             username: f.username,
             preferred_mfa_setting: f.preferred_mfa_setting,

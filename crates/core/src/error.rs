@@ -88,6 +88,9 @@ pub enum CoreError {
     FeatureUnavailableInTier(String),
     #[error("{0}")]
     UserImportInProgress(String),
+    /// A passkey refusal: which of Cognito's WebAuthn exceptions, and its message.
+    #[error("{1}")]
+    WebAuthn(WebAuthnRefusal, String),
     /// A server fault other than storage (a key that cannot be opened ...): logged, answered
     /// as InternalErrorException.
     #[error("internal error: {0}")]
@@ -95,6 +98,32 @@ pub enum CoreError {
     /// A storage failure: logged with its cause, answered as InternalErrorException.
     #[error("store failure: {0}")]
     Store(#[from] StoreError),
+}
+
+/// Cognito's passkey exceptions (passkeys.rs says when each is raised).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebAuthnRefusal {
+    NotEnabled,
+    ConfigurationMissing,
+    ChallengeNotFound,
+    ClientMismatch,
+    OriginNotAllowed,
+    RelyingPartyMismatch,
+    CredentialNotSupported,
+}
+
+impl WebAuthnRefusal {
+    fn exception(self) -> &'static str {
+        match self {
+            WebAuthnRefusal::NotEnabled => "WebAuthnNotEnabledException",
+            WebAuthnRefusal::ConfigurationMissing => "WebAuthnConfigurationMissingException",
+            WebAuthnRefusal::ChallengeNotFound => "WebAuthnChallengeNotFoundException",
+            WebAuthnRefusal::ClientMismatch => "WebAuthnClientMismatchException",
+            WebAuthnRefusal::OriginNotAllowed => "WebAuthnOriginNotAllowedException",
+            WebAuthnRefusal::RelyingPartyMismatch => "WebAuthnRelyingPartyMismatchException",
+            WebAuthnRefusal::CredentialNotSupported => "WebAuthnCredentialNotSupportedException",
+        }
+    }
 }
 
 impl CoreError {
@@ -141,6 +170,7 @@ impl CoreError {
             CoreError::OperationNotEnabled(_) => "OperationNotEnabledException",
             CoreError::FeatureUnavailableInTier(_) => "FeatureUnavailableInTierException",
             CoreError::UserImportInProgress(_) => "UserImportInProgressException",
+            CoreError::WebAuthn(kind, _) => kind.exception(),
             CoreError::Store(_) | CoreError::Internal(_) => "InternalErrorException",
         }
     }

@@ -27,6 +27,7 @@ pub mod messages;
 mod mfa;
 pub mod oauth;
 mod pagination;
+mod passkeys;
 pub mod passwords;
 mod provisioned_limits;
 mod record_cache;

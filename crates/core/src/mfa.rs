@@ -216,7 +216,7 @@ impl Core {
                 enabled: Some(rec.mfa.software_token_enabled),
             }),
             email_mfa_configuration: rec.mfa.email.clone(),
-            web_authn_configuration: None,
+            web_authn_configuration: rec.mfa.web_authn.clone(),
         }
     }
 
@@ -262,10 +262,8 @@ impl Core {
                 return Err(code_placeholder_missing("EmailMfaConfiguration.Message"));
             }
         }
-        if req.web_authn_configuration.is_some() {
-            return Err(CoreError::InvalidParameter(
-                "WebAuthnConfiguration is not supported by this server yet.".into(),
-            ));
+        if let Some(w) = &req.web_authn_configuration {
+            crate::passkeys::check_configuration(w)?;
         }
         let rec = self
             .modify_pool_record(&req.user_pool_id, |rec| {
@@ -279,6 +277,9 @@ impl Core {
                 }
                 if let Some(e) = &req.email_mfa_configuration {
                     rec.mfa.email = Some(e.clone());
+                }
+                if let Some(w) = &req.web_authn_configuration {
+                    rec.mfa.web_authn = Some(w.clone());
                 }
                 if let Some(mode) = &req.mfa_configuration {
                     rec.pool.mfa_configuration = Some(mode.clone());
@@ -303,7 +304,7 @@ impl Core {
             sms_mfa_configuration: c.sms_mfa_configuration,
             software_token_mfa_configuration: c.software_token_mfa_configuration,
             email_mfa_configuration: c.email_mfa_configuration,
-            web_authn_configuration: None,
+            web_authn_configuration: c.web_authn_configuration,
         })
     }
 

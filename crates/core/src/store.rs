@@ -84,6 +84,9 @@ pub struct PoolMfaRecord {
     /// Email one-time codes: the message and subject, when configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<gatehouse_wire::EmailMfaConfigType>,
+    /// Passkeys: the relying party and user verification, as set (passkeys.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_authn: Option<gatehouse_wire::WebAuthnConfigurationType>,
 }
 
 /// A user's second factors and preferences. The TOTP secrets are sealed with the server key.
@@ -402,6 +405,9 @@ pub enum PendingStep {
     /// A USER_AUTH sign-in waiting for the code it texted as its first factor.
     #[serde(rename = "SMS_OTP")]
     SmsOtpSignIn,
+    /// A USER_AUTH sign-in waiting for a passkey's assertion.
+    #[serde(rename = "WEB_AUTHN")]
+    WebAuthn,
 }
 
 impl PendingStep {
@@ -418,6 +424,7 @@ impl PendingStep {
             PendingStep::SelectChallenge => "SELECT_CHALLENGE",
             PendingStep::EmailOtpSignIn => "EMAIL_OTP_SIGN_IN",
             PendingStep::SmsOtpSignIn => "SMS_OTP",
+            PendingStep::WebAuthn => "WEB_AUTHN",
         }
     }
 }
@@ -487,6 +494,9 @@ pub struct PendingMfa {
     /// it the user's verified email and email MFA the user's factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_email: Option<String>,
+    /// A WEB_AUTHN first factor: the passkey verifier's state (its challenge and policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_authn_state: Option<serde_json::Value>,
 }
 
 impl PendingMfa {
@@ -954,6 +964,91 @@ pub trait SignInStore: Send + Sync {
     async fn take_pending_sign_in(&self, id: &str, step: PendingStep) -> StoreResult<bool>;
 }
 
+/// A user's passkey (a WebAuthn credential) as CompleteWebAuthnRegistration stored it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasskeyRecord {
+    pub pool_id: String,
+    pub username_key: String,
+    /// base64url (unpadded) of the credential's raw id: unique in the pool.
+    pub credential_id: String,
+    pub relying_party_id: String,
+    pub friendly_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// As the browser reported them at registration.
+    #[serde(default)]
+    pub transports: Vec<String>,
+    /// Epoch ms.
+    pub created_at: i64,
+    /// The signature counter last seen (a column: raised in place, never lowered).
+    #[serde(skip)]
+    pub counter: u32,
+    /// The verifier's credential (public key and flags) in its own serde form.
+    pub credential: serde_json::Value,
+}
+
+impl std::fmt::Debug for PasskeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasskeyRecord")
+            .field("credential_id", &self.credential_id)
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A StartWebAuthnRegistration waiting for its CompleteWebAuthnRegistration (one per user).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasskeyRegistrationRecord {
+    pub pool_id: String,
+    pub username_key: String,
+    /// The app client whose access token started it.
+    pub client_id: String,
+    pub relying_party_id: String,
+    /// Epoch ms.
+    pub expires_at: i64,
+    /// The verifier's registration state (its challenge, policy, excluded ids).
+    pub state: serde_json::Value,
+}
+
+/// Passkeys and their pending registrations.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// Inserts a passkey in one atomic step: `LimitReached` when the user holds `max` already,
+    /// `Conflict` when the pool holds its credential id.
+    async fn insert_passkey(&self, passkey: &PasskeyRecord, max: u32) -> StoreResult<()>;
+
+    /// The user's passkeys, oldest first.
+    async fn passkeys(&self, pool_id: &str, username_key: &str) -> StoreResult<Vec<PasskeyRecord>>;
+
+    /// Raises the stored signature counter to `counter` and writes `credential` (its flags),
+    /// unless the stored counter is already as high: false then (a simultaneous sign-in got
+    /// there first with a later count).
+    async fn raise_passkey_counter(
+        &self,
+        passkey: &PasskeyRecord,
+        counter: u32,
+    ) -> StoreResult<bool>;
+
+    /// Deletes one of the user's passkeys; false when the user has none with that id.
+    async fn delete_passkey(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+        credential_id: &str,
+    ) -> StoreResult<bool>;
+
+    /// Writes the user's pending registration, replacing any earlier one.
+    async fn put_passkey_registration(&self, r: &PasskeyRegistrationRecord) -> StoreResult<()>;
+
+    /// Removes and returns the user's pending registration: a registration is completed once,
+    /// by the one request that takes it (expired ones included: core checks the time).
+    async fn take_passkey_registration(
+        &self,
+        pool_id: &str,
+        username_key: &str,
+    ) -> StoreResult<Option<PasskeyRegistrationRecord>>;
+}
+
 /// Refresh-token families (auth sessions): issue, rotate, revoke, prune.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
@@ -1372,7 +1467,8 @@ pub trait RecordFeed: Send {
 /// the family they use (`use crate::store::CodeStore;`), so each asks only for its own records.
 #[async_trait]
 pub trait Store:
-    PoolStore
+    PasskeyStore
+    + PoolStore
     + UserStore
     + CodeStore
     + SignInStore

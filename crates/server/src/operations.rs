@@ -20,12 +20,7 @@ impl CognitoIdentityProvider for Api {
         self.authorize_request(ctx, op, pool_id)
     }
 
-    not_implemented! {
-        CompleteWebAuthnRegistration,
-        DeleteWebAuthnCredential,
-        ListWebAuthnCredentials,
-        StartWebAuthnRegistration,
-    }
+    not_implemented! {}
 
     async fn add_custom_attributes(
         &self,
@@ -313,6 +308,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.change_password(&caller(ctx), input).await?)
     }
 
+    async fn complete_web_authn_registration(
+        &self,
+        _: &RequestContext,
+        input: CompleteWebAuthnRegistrationRequest,
+    ) -> Result<CompleteWebAuthnRegistrationResponse, ApiError> {
+        Ok(self.core.complete_web_authn_registration(input).await?)
+    }
+
     async fn confirm_device(
         &self,
         ctx: &RequestContext,
@@ -514,6 +517,14 @@ impl CognitoIdentityProvider for Api {
         input: DeleteUserPoolReplicaRequest,
     ) -> Result<DeleteUserPoolReplicaResponse, ApiError> {
         Ok(self.core.delete_user_pool_replica(input).await?)
+    }
+
+    async fn delete_web_authn_credential(
+        &self,
+        _: &RequestContext,
+        input: DeleteWebAuthnCredentialRequest,
+    ) -> Result<DeleteWebAuthnCredentialResponse, ApiError> {
+        Ok(self.core.delete_web_authn_credential(input).await?)
     }
 
     async fn describe_identity_provider(
@@ -900,6 +911,14 @@ impl CognitoIdentityProvider for Api {
         Ok(self.core.list_users_in_group(input).await?)
     }
 
+    async fn list_web_authn_credentials(
+        &self,
+        _: &RequestContext,
+        input: ListWebAuthnCredentialsRequest,
+    ) -> Result<ListWebAuthnCredentialsResponse, ApiError> {
+        Ok(self.core.list_web_authn_credentials(input).await?)
+    }
+
     async fn resend_confirmation_code(
         &self,
         ctx: &RequestContext,
@@ -1023,6 +1042,14 @@ impl CognitoIdentityProvider for Api {
         input: StartUserImportJobRequest,
     ) -> Result<StartUserImportJobResponse, ApiError> {
         Ok(self.core.start_user_import_job(input).await?)
+    }
+
+    async fn start_web_authn_registration(
+        &self,
+        _: &RequestContext,
+        input: StartWebAuthnRegistrationRequest,
+    ) -> Result<StartWebAuthnRegistrationResponse, ApiError> {
+        Ok(self.core.start_web_authn_registration(input).await?)
     }
 
     async fn stop_user_import_job(

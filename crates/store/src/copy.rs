@@ -32,6 +32,8 @@ const TABLES: &[&str] = &[
     "spent_auth_states",
     "devices",
     "pending_sign_ins",
+    "passkeys",
+    "passkey_registrations",
     "authorization_codes",
     "auth_events",
     "user_import_jobs",

@@ -323,6 +323,7 @@ shared::import_store!(PgStore);
 shared::identity_provider_store!(PgStore);
 shared::terms_store!(PgStore);
 shared::branding_store!(PgStore);
+shared::passkey_store!(PgStore);
 shared::store!(
     PgStore,
     fn record_feed(&self) -> Option<Box<dyn RecordFeed>> {

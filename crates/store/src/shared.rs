@@ -366,7 +366,9 @@ impl CodeRow {
 }
 
 /// The tables, each before those it references: emptied in this order.
-pub(crate) const TABLES: [&str; 26] = [
+pub(crate) const TABLES: [&str; 28] = [
+    "passkey_registrations",
+    "passkeys",
     "managed_login_brandings",
     "ui_customizations",
     "terms",
@@ -1790,6 +1792,7 @@ macro_rules! token_store {
                     for sql in [
                         "DELETE FROM spent_auth_states WHERE expires_at < $1",
                         "DELETE FROM pending_sign_ins WHERE expires_at < $1",
+                        "DELETE FROM passkey_registrations WHERE expires_at < $1",
                         "DELETE FROM authorization_codes WHERE expires_at < $1",
                         "DELETE FROM devices WHERE expires_at < $1 AND status = 'issued'",
                     ] {
@@ -2829,3 +2832,165 @@ macro_rules! store {
     };
 }
 pub(crate) use store;
+
+/// `PasskeyStore` for `$store` (see the module's comment).
+macro_rules! passkey_store {
+    ($store:ty) => {
+        const _: () = {
+            use gatehouse_core::store::{
+                PasskeyRecord, PasskeyRegistrationRecord, PasskeyStore, StoreResult,
+            };
+            use gatehouse_core::StoreError;
+            use $crate::shared::{backend, from_json, retry, to_json};
+
+            fn passkey(counter: i64, doc: &str) -> StoreResult<PasskeyRecord> {
+                let mut p: PasskeyRecord = from_json(doc)?;
+                p.counter = u32::try_from(counter).unwrap_or(u32::MAX);
+                Ok(p)
+            }
+
+            #[async_trait::async_trait]
+            impl PasskeyStore for $store {
+                async fn insert_passkey(&self, p: &PasskeyRecord, max: u32) -> StoreResult<()> {
+                    let doc = to_json(p)?;
+                    retry(|| {
+                        let doc = doc.clone();
+                        async move {
+                            let mut tx = self.pool.begin().await?;
+                            if let Some(lock) = LOCK_USER {
+                                sqlx::query(lock)
+                                    .bind(&p.pool_id)
+                                    .bind(&p.username_key)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            // Counted and written in one statement, after the user's lock.
+                            let done = sqlx::query(
+                                "INSERT INTO passkeys (pool_id, credential_id, username_key, counter, created_at, doc) \
+                                 SELECT $1, $2, $3, $4, $5, $6 \
+                                 WHERE (SELECT COUNT(*) FROM passkeys WHERE pool_id = $1 AND username_key = $3) < $7 \
+                                 ON CONFLICT (pool_id, credential_id) DO NOTHING",
+                            )
+                            .bind(&p.pool_id)
+                            .bind(&p.credential_id)
+                            .bind(&p.username_key)
+                            .bind(i64::from(p.counter))
+                            .bind(p.created_at)
+                            .bind(doc)
+                            .bind(i64::from(max))
+                            .execute(&mut *tx)
+                            .await?;
+                            if done.rows_affected() == 0 {
+                                let taken: i64 = sqlx::query_scalar(
+                                    "SELECT COUNT(*) FROM passkeys WHERE pool_id = $1 AND credential_id = $2",
+                                )
+                                .bind(&p.pool_id)
+                                .bind(&p.credential_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                return Err($crate::shared::Fail::Store(if taken > 0 {
+                                    StoreError::Conflict
+                                } else {
+                                    StoreError::LimitReached
+                                }));
+                            }
+                            tx.commit().await?;
+                            Ok(())
+                        }
+                    })
+                    .await
+                }
+
+                async fn passkeys(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                ) -> StoreResult<Vec<PasskeyRecord>> {
+                    let rows: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT counter, doc FROM passkeys WHERE pool_id = $1 AND username_key = $2 \
+                         ORDER BY created_at, credential_id",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    rows.iter().map(|(c, d)| passkey(*c, d)).collect()
+                }
+
+                async fn raise_passkey_counter(
+                    &self,
+                    p: &PasskeyRecord,
+                    counter: u32,
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "UPDATE passkeys SET counter = $1, doc = $2 \
+                         WHERE pool_id = $3 AND credential_id = $4 AND counter < $1",
+                    )
+                    .bind(i64::from(counter))
+                    .bind(to_json(p)?)
+                    .bind(&p.pool_id)
+                    .bind(&p.credential_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn delete_passkey(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                    credential_id: &str,
+                ) -> StoreResult<bool> {
+                    let done = sqlx::query(
+                        "DELETE FROM passkeys WHERE pool_id = $1 AND username_key = $2 AND credential_id = $3",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .bind(credential_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn put_passkey_registration(
+                    &self,
+                    r: &PasskeyRegistrationRecord,
+                ) -> StoreResult<()> {
+                    sqlx::query(
+                        "INSERT INTO passkey_registrations (pool_id, username_key, expires_at, doc) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (pool_id, username_key) \
+                         DO UPDATE SET expires_at = excluded.expires_at, doc = excluded.doc",
+                    )
+                    .bind(&r.pool_id)
+                    .bind(&r.username_key)
+                    .bind(r.expires_at)
+                    .bind(to_json(r)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    Ok(())
+                }
+
+                async fn take_passkey_registration(
+                    &self,
+                    pool_id: &str,
+                    username_key: &str,
+                ) -> StoreResult<Option<PasskeyRegistrationRecord>> {
+                    let doc: Option<String> = sqlx::query_scalar(
+                        "DELETE FROM passkey_registrations WHERE pool_id = $1 AND username_key = $2 RETURNING doc",
+                    )
+                    .bind(pool_id)
+                    .bind(username_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    doc.as_deref().map(from_json).transpose()
+                }
+            }
+        };
+    };
+}
+pub(crate) use passkey_store;

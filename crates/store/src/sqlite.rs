@@ -244,4 +244,5 @@ shared::import_store!(SqliteStore);
 shared::identity_provider_store!(SqliteStore);
 shared::terms_store!(SqliteStore);
 shared::branding_store!(SqliteStore);
+shared::passkey_store!(SqliteStore);
 shared::store!(SqliteStore);

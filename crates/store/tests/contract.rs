@@ -510,3 +510,101 @@ async fn simultaneous_sign_ins_never_pass_the_session_cap(db: TestDb) {
         assert_eq!(live.len(), 2, "round {round}");
     }
 }
+
+fn passkey(id: &str, created_at: i64) -> gatehouse_core::store::PasskeyRecord {
+    gatehouse_core::store::PasskeyRecord {
+        pool_id: POOL.into(),
+        username_key: "alice".into(),
+        credential_id: id.into(),
+        relying_party_id: "localhost".into(),
+        friendly_name: "Passkey".into(),
+        attachment: None,
+        transports: vec!["internal".into()],
+        created_at,
+        counter: 0,
+        credential: serde_json::json!({"key": id}),
+    }
+}
+
+on_both! { #[tokio::test(flavor = "multi_thread", worker_threads = 4)] passkeys_are_unique_capped_and_their_counters_only_rise }
+async fn passkeys_are_unique_capped_and_their_counters_only_rise(db: TestDb) {
+    use gatehouse_core::store::PasskeyRegistrationRecord;
+    use gatehouse_core::StoreError;
+    let store = pool_with_users(&db, &[("alice", "Alice"), ("bob", "Bob")]).await;
+    // Simultaneous registrations never pass the cap.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .insert_passkey(&passkey(&format!("key{i}"), i), 3)
+                    .await
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => made += 1,
+            Err(StoreError::LimitReached) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(made, 3);
+    let mine = store.passkeys(POOL, "alice").await.unwrap();
+    assert_eq!(mine.len(), 3);
+    // A credential id is the pool's once, whoever registers it.
+    let mut taken = passkey(&mine[0].credential_id, 99);
+    taken.username_key = "bob".into();
+    assert!(matches!(
+        store.insert_passkey(&taken, 20).await,
+        Err(StoreError::Conflict)
+    ));
+    // The counter rises, never falls.
+    let p = &mine[0];
+    assert!(store.raise_passkey_counter(p, 5).await.unwrap());
+    assert!(!store.raise_passkey_counter(p, 5).await.unwrap());
+    assert!(!store.raise_passkey_counter(p, 3).await.unwrap());
+    let again = store.passkeys(POOL, "alice").await.unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .find(|q| q.credential_id == p.credential_id)
+            .unwrap()
+            .counter,
+        5
+    );
+    // Deleting takes only the user's own.
+    assert!(!store
+        .delete_passkey(POOL, "bob", &p.credential_id)
+        .await
+        .unwrap());
+    assert!(store
+        .delete_passkey(POOL, "alice", &p.credential_id)
+        .await
+        .unwrap());
+    // A pending registration is taken once, the latest replacing the earlier.
+    for n in 1..=2 {
+        store
+            .put_passkey_registration(&PasskeyRegistrationRecord {
+                pool_id: POOL.into(),
+                username_key: "alice".into(),
+                client_id: format!("client{n}"),
+                relying_party_id: "localhost".into(),
+                expires_at: i64::MAX,
+                state: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+    }
+    let taken = store
+        .take_passkey_registration(POOL, "alice")
+        .await
+        .unwrap();
+    assert_eq!(taken.unwrap().client_id, "client2");
+    assert!(store
+        .take_passkey_registration(POOL, "alice")
+        .await
+        .unwrap()
+        .is_none());
+}

@@ -10,6 +10,9 @@
 //!   the address, confirms an unconfirmed user, and ends the sign-in without MFA (passwordless
 //!   factors are never followed by MFA). A confirmed device presented with the code then proves
 //!   itself with device SRP, as after MFA.
+//! - WEB_AUTHN asks for an assertion of one of the user's passkeys over a fresh challenge
+//!   (passkeys.rs verifies it); as a code, a failed one counts towards the lockout, the good one
+//!   is taken once and is followed by no MFA.
 //! - The SELECT_CHALLENGE sign-in is pending in the store (pending.rs) with the factors it
 //!   offered; picking an OTP again sends a new code, and the old one stops working.
 //! - On a client that hides users, a name no user has is answered as a user would be (the
@@ -117,11 +120,22 @@ fn code_mismatch() -> CoreError {
 const STRANGER: &str = "USER_AUTH_STRANGER";
 
 /// The steps a USER_AUTH sign-in waits at before its first factor passed.
-const CHOOSING: [PendingStep; 3] = [
+const CHOOSING: [PendingStep; 4] = [
     PendingStep::SelectChallenge,
     PendingStep::EmailOtpSignIn,
     PendingStep::SmsOtpSignIn,
+    PendingStep::WebAuthn,
 ];
+
+/// The challenges a pending USER_AUTH sign-in offered.
+fn offered_of(pending: &PendingSignInRecord) -> Vec<ChallengeNameType> {
+    pending
+        .mfa
+        .offered
+        .iter()
+        .map(|o| ChallengeNameType::parse(o))
+        .collect()
+}
 
 impl Core {
     /// InitiateAuth / AdminInitiateAuth USER_AUTH {USERNAME, PREFERRED_CHALLENGE?, PASSWORD?,
@@ -160,7 +174,8 @@ impl Core {
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
         self.refuse_before_password(&user)?;
-        let available = available_challenges(pool, &user, false);
+        let passkeys = self.usable_passkeys(pool, &user).await?;
+        let available = available_challenges(pool, &user, !passkeys.is_empty());
         if available.is_empty() {
             return Err(super::incorrect());
         }
@@ -174,6 +189,10 @@ impl Core {
             }
             Some(c) if otp_factor(&c).is_some() => {
                 self.send_sign_in_code(pool, client, &user, &c, &available, None)
+                    .await
+            }
+            Some(ChallengeNameType::WebAuthn) => {
+                self.passkey_challenge(pool, client, &user, &available, None)
                     .await
             }
             // The single factor of a passwordless user needs no menu.
@@ -432,13 +451,19 @@ impl Core {
             }
             ChallengeNameType::PasswordSrp => self.start_srp(pool, client, responses).await,
             c if otp_factor(&c).is_some() => {
-                let offered: Vec<ChallengeNameType> = pending
-                    .mfa
-                    .offered
-                    .iter()
-                    .map(|o| ChallengeNameType::parse(o))
-                    .collect();
+                let offered = offered_of(&pending);
                 self.send_sign_in_code(pool, client, &user, &c, &offered, Some(pending))
+                    .await
+            }
+            ChallengeNameType::WebAuthn => {
+                if responses.get("CREDENTIAL").is_some() {
+                    return Err(CoreError::InvalidParameter(
+                        "Ask for the WEB_AUTHN challenge first: its CREDENTIAL signs its challenge."
+                            .into(),
+                    ));
+                }
+                let offered = offered_of(&pending);
+                self.passkey_challenge(pool, client, &user, &offered, Some(pending))
                     .await
             }
             other => Err(CoreError::InvalidParameter(format!(
@@ -510,6 +535,83 @@ impl Core {
                 Ok(())
             })
             .await?;
+        let mut next = if user.status == UserStatusType::ForceChangePassword {
+            self.finish_pending(&pending.id, step).await?;
+            self.new_password_challenge(pool, client, &user)?
+        } else {
+            self.after_second_factor(pool, client, &user, pending, step, &responses)
+                .await?
+        };
+        next.user = Some(Box::new(user));
+        Ok(next)
+    }
+
+    /// The WEB_AUTHN challenge for the sign-in `pending` (a new one when None): request options
+    /// naming the user's passkeys over a fresh challenge, whose verifier state the sign-in keeps.
+    async fn passkey_challenge(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        available: &[ChallengeNameType],
+        pending: Option<PendingSignInRecord>,
+    ) -> Result<AuthStep> {
+        let passkeys = self.usable_passkeys(pool, user).await?;
+        let (options, state) = self.passkey_request(pool, &passkeys)?;
+        let step = PendingStep::WebAuthn;
+        let pending = match pending {
+            Some(mut p) => {
+                let from = p.step;
+                p.step = step;
+                p.mfa.code_hash = None;
+                p.mfa.web_authn_state = Some(state);
+                self.advance_pending(&p, from).await?;
+                p
+            }
+            None => {
+                let mut p = self.pending_sign_in_record(pool, client, user, None, step);
+                p.mfa.offered = names(available);
+                p.mfa.web_authn_state = Some(state);
+                self.sign_ins().insert_pending_sign_in(&p).await?;
+                p
+            }
+        };
+        Ok(AuthStep {
+            challenge_name: Some(ChallengeNameType::WebAuthn),
+            session: Some(pending.session),
+            challenge_parameters: Some(BTreeMap::from([(
+                "CREDENTIAL_REQUEST_OPTIONS".to_string(),
+                options,
+            )])),
+            available_challenges: Some(available.to_vec()),
+            ..Default::default()
+        })
+    }
+
+    /// RespondToAuthChallenge WEB_AUTHN {USERNAME, CREDENTIAL, SECRET_HASH?}: the passkey's
+    /// assertion as the first factor.
+    pub(super) async fn answer_passkey(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        session: Option<&str>,
+        responses: Params<'_>,
+    ) -> Result<AuthStep> {
+        let step = PendingStep::WebAuthn;
+        let (pending, mut user) = self
+            .pending_for_answer_at(pool, client, session, &[step], &responses)
+            .await?;
+        let credential = responses.required("CREDENTIAL")?;
+        let state = pending
+            .mfa
+            .web_authn_state
+            .clone()
+            .ok_or_else(super::expired_session)?;
+        // Counted before it is checked, as a password is.
+        self.take_attempt(&mut user).await?;
+        self.check_passkey_assertion(pool, &user, &state, credential)
+            .await?;
+        self.attempt_succeeded(&mut user).await?;
         let mut next = if user.status == UserStatusType::ForceChangePassword {
             self.finish_pending(&pending.id, step).await?;
             self.new_password_challenge(pool, client, &user)?

@@ -7,7 +7,7 @@
 //! | flow / challenge | module |
 //! | --- | --- |
 //! | USER_SRP_AUTH → PASSWORD_VERIFIER | [`srp_flow`] |
-//! | USER_AUTH → SELECT_CHALLENGE, PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP | [`choice_flow`] |
+//! | USER_AUTH → SELECT_CHALLENGE, PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN | [`choice_flow`] |
 //! | USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH (ADMIN_NO_SRP_AUTH) | [`password_flow`] |
 //! | REFRESH_TOKEN_AUTH / REFRESH_TOKEN, GetTokensFromRefreshToken | [`refresh_flow`] |
 //! | NEW_PASSWORD_REQUIRED | [`new_password`] |
@@ -38,7 +38,7 @@ use crate::store::{AppClientRecord, DeviceRecord, UserPoolRecord, UserRecord};
 use crate::triggers::{requested, Requested};
 use crate::{Caller, Core, CoreError, Result};
 
-pub(crate) use choice_flow::user_first_factors;
+pub(crate) use choice_flow::{allowed_first_factors, user_first_factors};
 
 /// What a sign-in step answers: tokens, or the next challenge.
 #[derive(Debug, Default)]
@@ -476,6 +476,9 @@ impl Core {
             | ChallengeNameType::SoftwareTokenMfa => {
                 self.answer_mfa_code(pool, client, session, &challenge, responses)
                     .await
+            }
+            ChallengeNameType::WebAuthn => {
+                self.answer_passkey(pool, client, session, responses).await
             }
             ChallengeNameType::SelectChallenge
             | ChallengeNameType::Password
