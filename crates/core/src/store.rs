@@ -1062,7 +1062,8 @@ pub trait TokenStore: Send + Sync {
         cap: Option<u32>,
     ) -> StoreResult<Vec<String>>;
 
-    /// Records a session's latest use (columns only: the document and version stay).
+    /// Records a session's latest use (columns only: the document and version stay). An
+    /// address or user agent not known (None) leaves the one recorded before.
     async fn touch_auth_session(&self, id: &str, activity: &SessionActivity) -> StoreResult<()>;
 
     /// The user's sessions neither revoked nor expired at `now`, by id after `after`, at most

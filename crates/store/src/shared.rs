@@ -1625,7 +1625,8 @@ macro_rules! token_store {
                     a: &gatehouse_core::store::SessionActivity,
                 ) -> StoreResult<()> {
                     sqlx::query(
-                        "UPDATE auth_sessions SET last_active_at = $1, last_ip = $2, last_user_agent = $3 WHERE id = $4",
+                        "UPDATE auth_sessions SET last_active_at = $1, last_ip = COALESCE($2, last_ip), \
+                         last_user_agent = COALESCE($3, last_user_agent) WHERE id = $4",
                     )
                     .bind(a.at)
                     .bind(&a.ip)
