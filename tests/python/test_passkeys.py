@@ -307,3 +307,36 @@ def test_pool_configuration(server, cognito):
     for bad in ("com", "127.0.0.1", "https://auth.example.com"):
         with aws_error("InvalidParameterException"):
             cognito.set_user_pool_mfa_config(UserPoolId=pool, WebAuthnConfiguration={"RelyingPartyId": bad})
+
+
+def test_the_hosted_pages_sign_in_with_a_passkey(server, cognito, chrome):
+    """Managed login: the sign-in page's passkey button, the browser's passkey prompt answered by
+    the page's script, and the app's callback reached with a code (docs/passkeys.md). The app's
+    callback is the server's own /health on localhost (http is allowed there), so that the
+    browser lands on a page that exists."""
+    from oauth_support import oauth_client, oauth_pool, pkce, query_of
+    callback = f"{chrome.origin}/health"
+    pool = oauth_pool(cognito, domain="passkey-login", Policies={
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}})
+    cognito.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="OFF", WebAuthnConfiguration={
+        "RelyingPartyId": "localhost"})
+    client_id, _ = oauth_client(cognito, pool, CallbackURLs=[callback], ExplicitAuthFlows=[
+        "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    new_confirmed_user(cognito, pool, "alice", PASSWORD)
+    register(cognito, chrome, password_access(cognito, client_id))
+    page = chrome.page
+    authorize = (f"{chrome.origin}/oauth2/authorize?response_type=code&client_id={client_id}"
+                 f"&redirect_uri={callback}&scope=openid&code_challenge_method=S256"
+                 f"&code_challenge={pkce()[1]}")
+    page.goto(f"{authorize}&state=st")
+    page.fill("#username", "alice")
+    page.click("text=Sign in with a passkey")
+    page.wait_for_url(f"{callback}?**")
+    q = query_of(page.url)
+    assert q["state"] == "st" and q["code"], page.url
+    # A user without a passkey is told so on the sign-in page, which stays usable.
+    new_confirmed_user(cognito, pool, "bob", PASSWORD)
+    page.goto(f"{authorize}&state=st2&prompt=login")
+    page.fill("#username", "bob")
+    page.click("text=Sign in with a passkey")
+    assert "No passkey can sign in this user here." in page.inner_text("[role=alert]")

@@ -313,6 +313,23 @@ impl Core {
             .await
     }
 
+    /// The hosted pages' passkey step: USER_AUTH preferring WEB_AUTHN, for any OAuth client (as
+    /// the password step).
+    pub(crate) async fn hosted_user_auth_step(
+        &self,
+        caller: &Caller,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        params: &BTreeMap<String, String>,
+    ) -> Result<AuthStep> {
+        let told = Requested {
+            caller: caller.clone(),
+            hosted: true,
+            ..Default::default()
+        };
+        requested(told, self.start_user_auth(pool, client, Params(params))).await
+    }
+
     /// A first step that checked the password, recorded (auth_events.rs): its result, or
     /// threat protection's refusal of it.
     async fn record_password_step(

@@ -199,6 +199,48 @@ impl Core {
             .await
     }
 
+    /// Whether the sign-in page offers passkeys: the pool takes them and has a relying party.
+    pub async fn hosted_offers_passkeys(&self, authz: &Authorization) -> bool {
+        let Ok((pool, _)) = self.hosted_client(authz).await else {
+            return false;
+        };
+        crate::auth::allowed_first_factors(&pool)
+            .contains(&gatehouse_wire::AuthFactorType::WebAuthn)
+            && matches!(self.relying_party_id(&pool).await, Ok(Some(_)))
+    }
+
+    /// The sign-in page's passkey button: the WEB_AUTHN challenge for the user named (docs/
+    /// passkeys.md), answered by the browser's `navigator.credentials.get` on the next page.
+    pub async fn hosted_passkey_start(
+        &self,
+        authz: &Authorization,
+        username: &str,
+        devices: &mut BrowserDevices,
+        caller: &Caller,
+    ) -> Result<HostedStep> {
+        let (pool, client) = self.hosted_client(authz).await?;
+        let mut params = BTreeMap::from([
+            ("USERNAME".to_string(), username.to_string()),
+            ("PREFERRED_CHALLENGE".to_string(), "WEB_AUTHN".to_string()),
+        ]);
+        add_secret_hash(&client, username, &mut params);
+        let step = self
+            .hosted_user_auth_step(caller, &pool, &client, &params)
+            .await?;
+        // A user without a passkey here (or a stranger) gets the menu: the same refusal.
+        if step.challenge_name != Some(ChallengeNameType::WebAuthn) {
+            return Err(CoreError::NotAuthorized(
+                "No passkey can sign in this user here.".into(),
+            ));
+        }
+        let name = match self.find_user(&pool, username).await? {
+            Some(u) => u.username,
+            None => username.to_string(),
+        };
+        self.hosted_follow(&pool, &client, &name, step, devices, caller)
+            .await
+    }
+
     /// An answer to a challenge page (`answers` as RespondToAuthChallenge's ChallengeResponses,
     /// without USERNAME and SECRET_HASH, which are added here).
     #[allow(clippy::too_many_arguments)]
@@ -215,6 +257,16 @@ impl Core {
         let (pool, client) = self.hosted_client(authz).await?;
         answers.insert("USERNAME".into(), username.to_string());
         add_secret_hash(&client, username, &mut answers);
+        // A passkey sign-in began without the browser's device: it is presented with the answer.
+        if challenge == ChallengeNameType::WebAuthn {
+            if let Some(d) = self
+                .find_user(&pool, username)
+                .await?
+                .and_then(|u| devices.devices.get(&u.username_key).cloned())
+            {
+                answers.insert("DEVICE_KEY".into(), d.key);
+            }
+        }
         let step = self
             .hosted_respond(caller, &pool, &client, challenge, Some(session), &answers)
             .await?;

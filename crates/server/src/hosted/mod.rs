@@ -44,6 +44,7 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/oauth2/authorize", get(authorize))
         .route("/login", get(login_page).post(login))
         .route("/login/challenge", axum::routing::post(challenge))
+        .route("/login/passkey", axum::routing::post(passkey_login))
         .route("/login/device", axum::routing::post(remember))
         .route("/error", get(error_page))
         .merge(endpoints::routes())
@@ -54,6 +55,7 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/_gatehouse/ui-customization/{pool_id}/{client}/{version}/image",
             get(look::image),
         )
+        .route("/_gatehouse/hosted/passkey.js", get(passkey_script))
         .layer(axum::middleware::map_response(page_headers))
 }
 
@@ -362,6 +364,8 @@ impl Visit {
 struct LoginPage {
     app: Option<String>,
     action: String,
+    /// The passkey button's form, when the pool takes passkeys.
+    passkey: Option<String>,
     csrf: String,
     username: String,
     error: Option<String>,
@@ -375,6 +379,7 @@ impl LoginPage {
         LoginPage {
             app: v.authz.client_name.clone(),
             action: v.action(state, "/login"),
+            passkey: None,
             csrf: v.csrf.clone(),
             username: String::new(),
             error: None,
@@ -398,7 +403,75 @@ async fn login_page(
     if let Some(answer) = signed_in_already(&state, &headers, &v.authz).await {
         return answer;
     }
-    v.respond(&state, render(&LoginPage::new(&state, &v)))
+    let page = LoginPage {
+        passkey: passkey_action(&state, &v).await,
+        ..LoginPage::new(&state, &v)
+    };
+    v.respond(&state, render(&page))
+}
+
+/// Where the sign-in page's passkey button posts, when the pool takes passkeys.
+async fn passkey_action(state: &AppState, v: &Visit) -> Option<String> {
+    let core = state.api.core();
+    core.hosted_offers_passkeys(&v.authz)
+        .await
+        .then(|| v.action(state, "/login/passkey"))
+}
+
+#[derive(Deserialize)]
+struct PasskeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+}
+
+/// The passkey button: the WEB_AUTHN challenge's page, whose script asks the browser for the
+/// assertion and posts it to /login/challenge.
+async fn passkey_login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(p): Query<AuthorizeParams>,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
+    let v = match poster(&state, &headers, peer, p, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let mut devices = v.devices(&state, &headers);
+    let username = form.username.trim();
+    let step = state
+        .api
+        .core()
+        .hosted_passkey_start(&v.authz, username, &mut devices, &v.caller)
+        .await;
+    match step {
+        Ok(step) => next_page(&state, &v, step, devices).await,
+        Err(e) => {
+            let (status, message) = step_error(e);
+            let page = LoginPage {
+                username: username.to_string(),
+                error: Some(message),
+                passkey: passkey_action(&state, &v).await,
+                ..LoginPage::new(&state, &v)
+            };
+            v.respond(&state, (status, render(&page)))
+        }
+    }
+}
+
+/// The passkey page's script (the pages allow no inline script): the request options to
+/// `navigator.credentials.get`, the assertion posted back as Amplify writes it.
+async fn passkey_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../templates/hosted/passkey.js"),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -455,6 +528,7 @@ async fn login(
             let page = LoginPage {
                 username: form.username.trim().to_string(),
                 error: Some(message),
+                passkey: passkey_action(&state, &v).await,
                 ..LoginPage::new(&state, &v)
             };
             v.respond(&state, (status, render(&page)))
@@ -475,6 +549,9 @@ struct ChallengePage {
     username: String,
     factors: Vec<(String, &'static str)>,
     error: Option<String>,
+    /// WEB_AUTHN: the request options (JSON) and the script that uses them.
+    options: String,
+    script: String,
     /// TOTP set-up: the secret, its otpauth URI, and that URI as an SVG QR code.
     secret: String,
     otpauth: String,
@@ -555,6 +632,8 @@ fn mfa_setup_form(
         username,
         factors: Vec::new(),
         error: None,
+        options: String::new(),
+        script: String::new(),
         secret: String::new(),
         otpauth: String::new(),
         qr: None,
@@ -688,6 +767,11 @@ fn challenge_page(
             "Your password must be changed before you continue.".to_string(),
             "new_password",
         ),
+        ChallengeNameType::WebAuthn => (
+            "Sign in with your passkey",
+            "Use your passkey when your browser asks for it.".to_string(),
+            "passkey",
+        ),
         _ => return None,
     };
     let factors = parameters
@@ -711,6 +795,11 @@ fn challenge_page(
         username,
         factors,
         error,
+        options: parameters
+            .get("CREDENTIAL_REQUEST_OPTIONS")
+            .cloned()
+            .unwrap_or_default(),
+        script: format!("{}/_gatehouse/hosted/passkey.js", base(state)),
         secret: String::new(),
         otpauth: String::new(),
         qr: None,
@@ -800,6 +889,8 @@ struct ChallengeForm {
     new_password: Option<String>,
     /// Email MFA set-up: the address.
     email: Option<String>,
+    /// WEB_AUTHN: the assertion, as JSON.
+    credential: Option<String>,
     /// TOTP set-up: shown again when a code is wrong.
     #[serde(default)]
     secret: String,
@@ -855,6 +946,9 @@ async fn challenge(
         }
         ChallengeNameType::NewPasswordRequired => {
             answers.insert("NEW_PASSWORD", form.new_password.clone());
+        }
+        ChallengeNameType::WebAuthn => {
+            answers.insert("CREDENTIAL", form.credential.clone());
         }
         _ => return error_response(StatusCode::BAD_REQUEST, "Unknown sign-in step."),
     }
