@@ -260,6 +260,34 @@ def test_a_remembered_device_is_listed_by_name_and_forget_makes_the_next_sign_in
     assert again["NewDeviceMetadata"]["DeviceKey"] != key
 
 
+def test_a_users_sessions_are_listed_and_one_is_revoked_and_passkeys_shown(page, console_server, admin_api):
+    """docs/sessions.md and docs/passkeys.md: where the pool tracks sessions the user's page lists
+    them (client, device, times, address) and revokes one, whose tokens then stop working; the
+    passkeys are listed (none here: registering one needs a browser ceremony, test_passkeys.py)."""
+    pool_id, client_id = tracked_pool_with_ana(admin_api, "sessions-pool")
+    admin_api.set_user_pool_session_configuration(UserPoolId=pool_id, UserSessionTracking="ENABLED",
+                                                  TokenSession={"MaxPerUser": 5})
+    first = sign_in_as_device(admin_api, client_id)
+    second = sign_in_as_device(admin_api, client_id)
+    open_user(page, console_server, "sessions-pool")
+    sessions = page.get_by_role("table", name="Sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)
+    expect(sessions).to_contain_text(client_id)
+    expect(sessions).to_contain_text("127.0.0.1")
+    expect(page.get_by_text("No passkeys.")).to_be_visible()
+    sessions.get_by_role("button", name=re.compile("Revoke")).first.click()
+    expect(page.get_by_role("status")).to_have_text("The session was revoked: its tokens no longer work.")
+    expect(page.get_by_role("table", name="Sessions").get_by_role("row")).to_have_count(2)
+    alive = 0
+    for signed in (first, second):
+        try:
+            admin_api.get_user(AccessToken=signed["AccessToken"])
+            alive += 1
+        except admin_api.exceptions.NotAuthorizedException:
+            pass
+    assert alive == 1
+
+
 def test_mark_a_device_not_remembered_and_remembered_again(page, console_server, admin_api):
     pool_id, client_id = tracked_pool_with_ana(admin_api, "status-pool")
     key = remember_new_device(admin_api, client_id, "phone")

@@ -485,6 +485,31 @@ impl Core {
         Ok(DeleteWebAuthnCredentialResponse {})
     }
 
+    /// A user's passkeys for the console (Cognito has no admin operation that lists them).
+    pub async fn console_passkeys(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Vec<WebAuthnCredentialDescription>> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.user_or_not_found(&pool, username).await?;
+        let all = self
+            .passkey_store()
+            .passkeys(&pool.id, &user.username_key)
+            .await?;
+        Ok(all
+            .into_iter()
+            .map(|p| WebAuthnCredentialDescription {
+                created_at: p.created_at as f64 / 1000.0,
+                credential_id: p.credential_id,
+                friendly_credential_name: p.friendly_name,
+                relying_party_id: p.relying_party_id,
+                authenticator_attachment: p.attachment,
+                authenticator_transports: p.transports,
+            })
+            .collect())
+    }
+
     /// The user's passkeys under the pool's relying party now (a changed RP id leaves the
     /// older ones unusable, as on Cognito).
     pub(crate) async fn usable_passkeys(

@@ -1,10 +1,10 @@
 //! A pool's users: the list with its search and the Create user form, the pool's groups, and a
 //! user's page: enable or disable, reset the password, delete, attributes, groups, MFA, devices,
-//! sign-in events and their feedback (where the pool records them), and (with `--dev`) the
-//! messages sent to the user.
+//! sessions (where the pool tracks them) and their revocation, passkeys, sign-in events and their
+//! feedback (where the pool records them), and (with `--dev`) the messages sent to the user.
 
 use super::*;
-use gatehouse_wire::GroupType;
+use gatehouse_wire::{AdminListUserSessionsRequest, AdminRevokeUserSessionRequest, GroupType};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -64,6 +64,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route(
             "/console/pools/{id}/users/{username}/events/{event}/feedback",
             post(event_feedback),
+        )
+        .route(
+            "/console/pools/{id}/users/{username}/sessions/{session}/revoke",
+            post(revoke_session),
         )
 }
 
@@ -486,8 +490,27 @@ fn notice_text(code: &str) -> &'static str {
         "forgotten" => "The device was forgotten.",
         "status" => "The device's status was changed.",
         "feedback" => "The event's feedback was saved.",
+        "session_revoked" => "The session was revoked: its tokens no longer work.",
         _ => "",
     }
+}
+
+/// One of the user's sessions (AdminListUserSessions).
+struct SessionRow {
+    id: String,
+    client: String,
+    device: String,
+    created: String,
+    last_active: String,
+    ip: String,
+}
+
+/// One of the user's passkeys.
+struct PasskeyRow {
+    name: String,
+    relying_party: String,
+    transports: String,
+    created: String,
 }
 
 struct DeviceRow {
@@ -537,6 +560,9 @@ struct UserPage {
     /// The pool's groups the user is not in.
     addable: Vec<String>,
     devices: Vec<DeviceRow>,
+    /// `Some` where the pool tracks sessions.
+    sessions: Option<Vec<SessionRow>>,
+    passkeys: Vec<PasskeyRow>,
     /// `Some` where the pool records sign-in events (threat protection AUDIT or ENFORCED).
     events: Option<Vec<EventRow>>,
     /// The next page of events.
@@ -561,6 +587,7 @@ struct UserPageState {
     mfa_error: Option<String>,
     group_error: Option<String>,
     device_error: Option<String>,
+    session_error: Option<String>,
     event_error: Option<String>,
     /// The page of events shown (its NextToken); None: the newest.
     events_page: Option<String>,
@@ -663,20 +690,33 @@ async fn user_view(
         } else {
             None
         };
+        // Sessions are listed where the pool tracks them; passkeys always.
+        let sessions = if pool.sessions.tracking {
+            v.may(core, Operation::AdminListUserSessions, Some(id))?;
+            let req: AdminListUserSessionsRequest =
+                api_request::<raw::AdminListUserSessionsRequest, _>(
+                    serde_json::json!({ "UserPoolId": id, "Username": user.username }),
+                )?;
+            Some(core.admin_list_user_sessions(req).await?.sessions.unwrap_or_default())
+        } else {
+            None
+        };
+        let passkeys = core.console_passkeys(id, &user.username).await?;
         Ok::<_, ApiError>((
             pool,
             user,
             devices,
             names(groups),
             names(pool_groups),
-            (events, outbox),
+            (events, outbox, sessions, passkeys),
         ))
     }
     .await;
-    let (pool, user, devices, groups, pool_groups, (events, outbox)) = match read {
-        Ok(r) => r,
-        Err(e) => return api_refusal(state, v, &e),
-    };
+    let (pool, user, devices, groups, pool_groups, (events, outbox, sessions, passkeys)) =
+        match read {
+            Ok(r) => r,
+            Err(e) => return api_refusal(state, v, &e),
+        };
     let devices = devices
         .into_iter()
         .map(|d| {
@@ -695,6 +735,27 @@ async fn user_view(
                 first_seen: d.device_create_date.map(date).unwrap_or_default(),
                 key,
             }
+        })
+        .collect();
+    let sessions = sessions.map(|list| {
+        list.into_iter()
+            .map(|s| SessionRow {
+                id: s.session_id.unwrap_or_default(),
+                client: s.client_id.unwrap_or_default(),
+                device: s.device_type.unwrap_or_default(),
+                created: s.create_date.map(date).unwrap_or_default(),
+                last_active: s.last_active_date.map(date).unwrap_or_default(),
+                ip: s.last_ip_address.unwrap_or_default(),
+            })
+            .collect()
+    });
+    let passkeys = passkeys
+        .into_iter()
+        .map(|p| PasskeyRow {
+            name: p.friendly_credential_name,
+            relying_party: p.relying_party_id,
+            transports: p.authenticator_transports.join(", "),
+            created: date(p.created_at),
         })
         .collect();
     let events_next = events.as_ref().and_then(|e| e.next_token.clone());
@@ -730,6 +791,7 @@ async fn user_view(
         &shown.mfa_error,
         &shown.group_error,
         &shown.device_error,
+        &shown.session_error,
         &shown.event_error,
     ]
     .iter()
@@ -762,6 +824,8 @@ async fn user_view(
         groups,
         addable,
         devices,
+        sessions,
+        passkeys,
         events,
         events_next,
         outbox,
@@ -1165,6 +1229,46 @@ async fn remove_from_group(
 }
 
 // ---- the user's devices ----
+
+fn beside_sessions(e: String) -> UserPageState {
+    UserPageState {
+        session_error: Some(e),
+        ..Default::default()
+    }
+}
+
+/// AdminRevokeUserSession: the session's tokens stop working at once.
+async fn revoke_session(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((id, username, session)): Path<(String, String, String)>,
+    ConsoleForm(form): ConsoleForm<CsrfForm>,
+) -> Response {
+    let v = match poster(&state, &headers, &form.csrf).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let core = state.api.core();
+    let done = async {
+        v.may(core, Operation::AdminRevokeUserSession, Some(&id))?;
+        let req: AdminRevokeUserSessionRequest =
+            api_request::<raw::AdminRevokeUserSessionRequest, _>(
+                serde_json::json!({ "UserPoolId": id, "Username": username, "SessionId": session }),
+            )?;
+        core.admin_revoke_user_session(req).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    user_action_answer(
+        &state,
+        &v,
+        (&id, &username),
+        done,
+        "session_revoked",
+        beside_sessions,
+    )
+    .await
+}
 
 fn beside_devices(e: String) -> UserPageState {
     UserPageState {
