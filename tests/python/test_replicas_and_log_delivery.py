@@ -7,7 +7,9 @@ docs/design/remaining-operations-cognito-behaviour.md §4, §5 and §6.
 
 from __future__ import annotations
 
-from support import aws_error
+import json
+
+from support import PASSWORD, aws_error, new_app_client, new_confirmed_user, password_sign_in
 
 CLOUDWATCH = {"LogGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/vendedlogs/cognito"}
 S3 = {"BucketArn": "arn:aws:s3:::cognito-logs"}
@@ -48,6 +50,33 @@ def test_log_delivery_is_stored_with_cognitos_routing_rules(cognito):
     assert cognito.get_log_delivery_configuration(UserPoolId=plus)["LogDeliveryConfiguration"]["LogConfigurations"] == configs[:1]
     cognito.set_log_delivery_configuration(UserPoolId=plus, LogConfigurations=[])
     assert cognito.get_log_delivery_configuration(UserPoolId=plus)["LogDeliveryConfiguration"]["LogConfigurations"] == []
+
+
+def test_routed_sign_in_events_are_written_to_the_delivery_directory(server_factory, tmp_path):
+    """`--log-delivery-dir` (docs/deploy.md): a PLUS pool with threat protection that routes
+    userAuthEvents to S3 gets one JSON line per sign-in event, passed or failed, in the file that
+    stands for its bucket; a pool that routes nothing writes nothing."""
+    out = tmp_path / "delivered"
+    server = server_factory(extra_args=("--log-delivery-dir", str(out)))
+    cognito = server.client()
+    pool = cognito.create_user_pool(PoolName="plus", UserPoolTier="PLUS",
+                                    UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"})["UserPool"]["Id"]
+    cognito.set_log_delivery_configuration(UserPoolId=pool, LogConfigurations=[
+        {"LogLevel": "INFO", "EventSource": "userAuthEvents", "S3Configuration": S3}])
+    quiet = cognito.create_user_pool(PoolName="quiet", UserPoolTier="PLUS",
+                                     UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"})["UserPool"]["Id"]
+    for p in (pool, quiet):
+        client_id, _ = new_app_client(cognito, p)
+        new_confirmed_user(cognito, p, "alice", PASSWORD)
+        password_sign_in(cognito, client_id, "alice", PASSWORD)
+        with aws_error("NotAuthorizedException"):
+            password_sign_in(cognito, client_id, "alice", "Wr0ng-password")
+    lines = [json.loads(line) for line in (out / "s3" / "cognito-logs.jsonl").read_text().splitlines()]
+    assert [(r["userPoolId"], r["username"], r["event"]["EventResponse"]) for r in lines] == [
+        (pool, "alice", "Pass"), (pool, "alice", "Fail")], lines
+    assert all(r["eventSource"] == "userAuthEvents" and r["logLevel"] == "INFO" for r in lines)
+    assert lines[0]["event"]["EventType"] == "SignIn" and lines[0]["event"]["EventId"]
+    assert [p.name for p in out.rglob("*.jsonl")] == ["cognito-logs.jsonl"]
 
 
 def test_log_delivery_refusals_in_cognitos_words(cognito, cognito_raw, pool):

@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// [default: 90].
     #[arg(long, env = "GATEHOUSE_AUTH_EVENT_RETENTION_DAYS", global = true)]
     pub auth_event_retention_days: Option<u32>,
+    /// Write the sign-in events pools route with SetLogDeliveryConfiguration to files here, one
+    /// JSON line per event in DIR/<cloudwatch|s3|firehose>/<name>.jsonl [default: off].
+    #[arg(long, env = "GATEHOUSE_LOG_DELIVERY_DIR", global = true)]
+    pub log_delivery_dir: Option<std::path::PathBuf>,
     /// Serve Prometheus metrics (GET /metrics) on this address [default: off].
     #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true)]
     pub metrics_listen: Option<String>,
@@ -154,6 +158,7 @@ struct FileConfig {
     webhook: Option<gatehouse_delivery::WebhookConfig>,
     outbox_retention_days: Option<u32>,
     auth_event_retention_days: Option<u32>,
+    log_delivery_dir: Option<std::path::PathBuf>,
     metrics_listen: Option<String>,
     lambda_endpoint: Option<String>,
     /// Trigger functions served at a plain URL (file only: each has a secret).
@@ -192,6 +197,8 @@ pub struct Settings {
     pub outbox_retention_days: u32,
     /// Days sign-in events are kept.
     pub auth_event_retention_days: u32,
+    /// Where routed sign-in events are written; None: nowhere.
+    pub log_delivery_dir: Option<std::path::PathBuf>,
     /// Where Prometheus metrics are served; None: nowhere.
     pub metrics_listen: Option<String>,
     /// The Lambda Invoke API of the pools' triggers; None: none.
@@ -337,6 +344,7 @@ impl Settings {
                 .unwrap_or(90),
             metrics_listen: a.metrics_listen.or(file.metrics_listen),
             lambda_endpoint: a.lambda_endpoint.or(file.lambda_endpoint),
+            log_delivery_dir: a.log_delivery_dir.or(file.log_delivery_dir),
             lambda_functions: file.lambda_function,
             limits: {
                 let d = gatehouse_server::ConnectionLimits::default();

@@ -326,6 +326,7 @@ async fn open_core_on(
         keep_message_secrets: s.dev,
         outbox_retention_ms: i64::from(s.outbox_retention_days) * 86_400_000,
         auth_event_retention_ms: i64::from(s.auth_event_retention_days) * 86_400_000,
+        log_delivery_dir: s.log_delivery_dir.clone(),
     };
     let key = server_key::load(s.server_key.as_deref(), &s.data_dir)?;
     let core = Core::new(store, clock, Arc::new(OsEntropy), config).with_server_key(key);

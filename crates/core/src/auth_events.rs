@@ -305,6 +305,7 @@ impl Core {
             // A lost race (two answers at once) keeps the other writer's account.
             self.auth_events().update_auth_event(&event).await?;
         }
+        self.deliver_auth_event(pool, &event).await;
         if let Some(Judgement {
             action: Some(action),
             config,
@@ -441,6 +442,7 @@ impl Core {
             });
             event.version = 1;
             self.auth_events().insert_auth_event(&event).await?;
+            self.deliver_auth_event(pool, &event).await;
             Ok::<_, CoreError>(())
         }
         .await;

@@ -81,6 +81,8 @@ pub struct CoreConfig {
     pub outbox_retention_ms: i64,
     /// How long sign-in events are kept (ms).
     pub auth_event_retention_ms: i64,
+    /// Where pools' routed log records are written (log_delivery.rs); None: nowhere.
+    pub log_delivery_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for CoreConfig {
@@ -92,6 +94,7 @@ impl Default for CoreConfig {
             keep_message_secrets: true,
             outbox_retention_ms: 7 * 86_400_000,
             auth_event_retention_ms: 90 * 86_400_000,
+            log_delivery_dir: None,
         }
     }
 }
