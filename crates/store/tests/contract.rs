@@ -443,6 +443,11 @@ async fn the_session_cap_revokes_the_least_recently_active_and_activity_is_kept_
         user_agent: None,
     };
     store.touch_auth_session(&first, &used).await.unwrap();
+    // A use that does not know the user agent keeps the one recorded before.
+    let used = gatehouse_core::store::SessionActivity {
+        user_agent: Some("agent".into()),
+        ..used
+    };
     let evicted = store
         .insert_auth_session(&session(4, 110), Some(3))
         .await
