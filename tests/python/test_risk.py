@@ -185,3 +185,26 @@ def test_a_new_device_is_notified_and_this_wasnt_me_signs_it_out(cognito, server
     cognito.update_auth_event_feedback(UserPoolId=env.pool, Username="alice", EventId=event["EventId"],
                                        FeedbackToken=token, FeedbackValue="Valid")
     assert events(env)[0]["EventFeedback"]["FeedbackValue"] == "Valid"
+
+
+def test_choice_based_sign_in_is_judged_as_the_password_flows_are(cognito, server):
+    """USER_AUTH's first factors (docs/passwordless.md) start the sign-in's event and are judged:
+    a blocked address is refused whether the password comes from the menu or a code is answered."""
+    from support import last_code, new_app_client
+    env = pool_with(cognito, server, "ENFORCED", RiskExceptionConfiguration={"BlockedIPRangeList": ["127.0.0.0/8"]},
+                    AccountTakeoverRiskConfiguration={"Actions": actions(("NO_ACTION", False))})
+    cognito.update_user_pool(UserPoolId=env.pool, UserPoolAddOns={"AdvancedSecurityMode": "ENFORCED"}, Policies={
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+    client_id, _ = new_app_client(cognito, env.pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    menu = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_AUTH", AuthParameters={"USERNAME": "alice"})
+    with aws_error("NotAuthorizedException", "Request not allowed due to security reasons."):
+        cognito.respond_to_auth_challenge(ClientId=client_id, ChallengeName="SELECT_CHALLENGE", Session=menu["Session"],
+                                          ChallengeResponses={"USERNAME": "alice", "ANSWER": "PASSWORD",
+                                                              "PASSWORD": PASSWORD})
+    code = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_AUTH", AuthParameters={
+        "USERNAME": "alice", "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    with aws_error("NotAuthorizedException", "Request not allowed due to security reasons."):
+        cognito.respond_to_auth_challenge(ClientId=client_id, ChallengeName="EMAIL_OTP", Session=code["Session"],
+                                          ChallengeResponses={"USERNAME": "alice",
+                                                              "EMAIL_OTP_CODE": last_code(server, env.pool, "MFA")})
+    assert [e["EventResponse"] for e in events(env)[:2]] == ["Fail", "Fail"]

@@ -219,6 +219,25 @@ def test_post_confirmation_follows_a_password_reset(cognito, server, lambda_runt
         "PostConfirmation_ConfirmSignUp", "CLIENT_ID_NOT_APPLICABLE")
 
 
+def test_pre_authentication_refuses_a_passwordless_sign_in_before_its_code_is_sent(cognito, server, lambda_runtime):
+    """USER_AUTH (docs/passwordless.md): the code is sent only once PreAuthentication let the
+    sign-in through."""
+    def gate(event):
+        raise RuntimeError("SPIKE_LOCKED")
+    env, names = pool_with(cognito, server, lambda_runtime, PreAuthentication=gate)
+    cognito.update_user_pool(UserPoolId=env.pool, Policies={
+        "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}},
+        LambdaConfig=cognito.describe_user_pool(UserPoolId=env.pool)["UserPool"]["LambdaConfig"])
+    client_id, _ = new_app_client(cognito, env.pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"])
+    env.user("ivy", email="ivy@example.com")
+    with pytest.raises(cognito.exceptions.UserLambdaValidationException):
+        cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_AUTH", AuthParameters={
+            "USERNAME": "ivy", "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    assert outbox_messages(server, env.pool, "MFA", "ivy") == []
+    [event] = lambda_runtime.events(names["PreAuthentication"])
+    assert event["userName"] == "ivy" and event["triggerSource"] == "PreAuthentication_Authentication"
+
+
 def test_pre_authentication_sees_the_sign_in_first_and_its_refusal_wins(cognito, server, lambda_runtime):
     refused = set()
 

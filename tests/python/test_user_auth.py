@@ -211,6 +211,24 @@ def test_a_client_that_hides_users_answers_a_stranger_as_a_user(server, cognito,
         stranger("SELECT_CHALLENGE", menu["Session"], ANSWER="PASSWORD", PASSWORD=PASSWORD)
     with aws_error("NotAuthorizedException", "Incorrect username or password."):
         user_auth(cognito, hiding, "nobody", PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)
+    # What the menu did not offer is refused in the words a user gets; a re-selected code lists
+    # the menu again; the Session is as long as a user's.
+    plain = choice_pool(cognito, ["PASSWORD", "EMAIL_OTP"])
+    plain_hiding, _ = new_app_client(cognito, plain, ExplicitAuthFlows=USER_AUTH_FLOWS,
+                                     PreventUserExistenceErrors="ENABLED")
+    new_confirmed_user(cognito, plain, "alice", PASSWORD, email=EMAIL, phone_number=PHONE)
+    real_menu = user_auth(cognito, plain_hiding)
+    fake_menu = user_auth(cognito, plain_hiding, "nobody")
+    assert len(real_menu["Session"]) == len(fake_menu["Session"])
+    refusals = []
+    for name, session in (("alice", real_menu["Session"]), ("nobody", fake_menu["Session"])):
+        with pytest.raises(ClientError) as e:
+            cognito.respond_to_auth_challenge(ClientId=plain_hiding, ChallengeName="SELECT_CHALLENGE", Session=session,
+                                              ChallengeResponses={"USERNAME": name, "ANSWER": "SMS_OTP"})
+        refusals.append((e.value.response["Error"]["Code"], e.value.response["Error"]["Message"]))
+    assert refusals[0] == refusals[1] and refusals[0][0] == "InvalidParameterException", refusals
+    assert stranger("SELECT_CHALLENGE", code["Session"], ANSWER="EMAIL_OTP")["AvailableChallenges"] == \
+        real["AvailableChallenges"]
     # A decoy SRP challenge, as USER_SRP_AUTH gives strangers.
     srp = SrpSignIn(cognito, pool, hiding, "nobody", PASSWORD)
     verifier = stranger("SELECT_CHALLENGE", menu["Session"], ANSWER="PASSWORD_SRP", SRP_A=srp.srp_a)
@@ -219,6 +237,18 @@ def test_a_client_that_hides_users_answers_a_stranger_as_a_user(server, cognito,
     with aws_error("NotAuthorizedException"):
         cognito.respond_to_auth_challenge(ClientId=hiding, ChallengeName="SELECT_CHALLENGE", Session=menu["Session"],
                                           ChallengeResponses={"USERNAME": "alice", "ANSWER": "EMAIL_OTP"})
+
+
+def test_a_code_verifies_only_the_address_it_was_sent_to(server, cognito, env):
+    pool, client_id = env
+    challenge = user_auth(cognito, client_id, PREFERRED_CHALLENGE="EMAIL_OTP")
+    code = sign_in_code(server, pool)
+    cognito.admin_update_user_attributes(UserPoolId=pool, Username="alice", UserAttributes=[
+        {"Name": "email", "Value": "someone-else@example.com"}])
+    tokens(respond(cognito, client_id, "EMAIL_OTP", challenge["Session"], EMAIL_OTP_CODE=code))
+    attributes = {a["Name"]: a["Value"] for a in
+                  cognito.admin_get_user(UserPoolId=pool, Username="alice")["UserAttributes"]}
+    assert attributes["email"] == "someone-else@example.com" and attributes.get("email_verified") != "true"
 
 
 def test_an_unconfirmed_user_is_confirmed_by_an_email_code(server, cognito, env):

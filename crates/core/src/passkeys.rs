@@ -368,6 +368,19 @@ impl Core {
         }
         let registration: RegisterPublicKeyCredential =
             serde_json::from_value(req.credential.clone()).map_err(|_| invalid_credential())?;
+        // The verifier reports an excluded (already registered) id as an altered algorithm.
+        let presented = b64url(registration.raw_id.as_ref());
+        if self
+            .passkey_store()
+            .passkeys(&t.pool.id, &t.user.username_key)
+            .await?
+            .iter()
+            .any(|p| p.credential_id == presented)
+        {
+            return Err(CoreError::InvalidParameter(
+                "This passkey is registered already.".into(),
+            ));
+        }
         let mut credential = verifier(rp_id, REGISTRATION_TIMEOUT_MS)
             .register_credential(&registration, &state, None)
             .map_err(registration_refusal)?;

@@ -494,6 +494,10 @@ pub struct PendingMfa {
     /// it the user's verified email and email MFA the user's factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_email: Option<String>,
+    /// A first-factor code: the address or number it was sent to (a right code verifies only
+    /// that one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
     /// A WEB_AUTHN first factor: the passkey verifier's state (its challenge and policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_authn_state: Option<serde_json::Value>,

@@ -37,7 +37,14 @@ pub(crate) struct ChallengeSession {
     /// is no user to keep it in the store for.
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub stranger: Option<crate::store::PendingCustom>,
+    /// Filler that brings the sealed text to a multiple of [`SESSION_BLOCK`] bytes: a Session's
+    /// length does not tell a stranger's from a user's.
+    #[serde(rename = "z", default, skip_serializing_if = "String::is_empty")]
+    pub pad: String,
 }
+
+/// The sealed text of a Session is a multiple of this many bytes.
+const SESSION_BLOCK: usize = 256;
 
 impl Core {
     pub(crate) fn new_challenge_session(
@@ -110,8 +117,17 @@ impl Core {
             issued_at: now,
             expires_at: now + minutes * 60_000,
             stranger,
+            pad: String::new(),
         };
+        let mut session = session;
+        let bare = serde_json::to_vec(&session)
+            .expect("session serialises")
+            .len();
+        // `,"z":""` is 7 bytes; the filler (at least one byte) makes up the rest of the block.
+        let target = (bare + 8).div_ceil(SESSION_BLOCK) * SESSION_BLOCK;
+        session.pad = "0".repeat(target - bare - 7);
         let plain = serde_json::to_vec(&session).expect("session serialises");
+        debug_assert_eq!(plain.len() % SESSION_BLOCK, 0);
         let sealed = STANDARD.encode(self.server_key.seal(
             self.entropy.as_ref(),
             Sealed::ChallengeSession,

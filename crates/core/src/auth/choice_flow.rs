@@ -116,8 +116,16 @@ fn code_mismatch() -> CoreError {
     CoreError::CodeMismatch("Invalid code or auth state for the user.".into())
 }
 
-/// The `challenge` of a stranger's USER_AUTH Session.
+/// The `challenge` of a stranger's USER_AUTH Session, and where it keeps what it offered.
 const STRANGER: &str = "USER_AUTH_STRANGER";
+const OFFERED: &str = "offered";
+
+fn not_offered(offered: &[String]) -> CoreError {
+    CoreError::InvalidParameter(format!(
+        "ANSWER must be one of the challenges offered: {}",
+        offered.join(", ")
+    ))
+}
 
 /// The steps a USER_AUTH sign-in waits at before its first factor passed.
 const CHOOSING: [PendingStep; 4] = [
@@ -164,6 +172,17 @@ impl Core {
             check_secret_hash_for(client, &[username], None)?;
         }
         let Some(user) = self.find_user(pool, username).await? else {
+            // The password named with it: the password flows answer a name no user has (the
+            // pool's UserMigration, a decoy SRP challenge, or Cognito's refusal).
+            match preferred {
+                Some(ChallengeNameType::Password) if params.get("PASSWORD").is_some() => {
+                    return self.password_sign_in(pool, client, params).await;
+                }
+                Some(ChallengeNameType::PasswordSrp) if params.get("SRP_A").is_some() => {
+                    return self.start_srp(pool, client, params).await;
+                }
+                _ => {}
+            }
             if !crate::app_clients::prevents_existence_errors(client) {
                 return Err(CoreError::user_not_found());
             }
@@ -179,7 +198,7 @@ impl Core {
         if available.is_empty() {
             return Err(super::incorrect());
         }
-        let chosen = preferred.filter(|p| available.contains(p));
+        let chosen = preferred.clone().filter(|p| available.contains(p));
         match chosen {
             Some(ChallengeNameType::Password) if params.get("PASSWORD").is_some() => {
                 self.password_sign_in(pool, client, params).await
@@ -195,8 +214,8 @@ impl Core {
                 self.passkey_challenge(pool, client, &user, &available, None)
                     .await
             }
-            // The single factor of a passwordless user needs no menu.
-            None if available == [ChallengeNameType::EmailOtp] => {
+            // The single factor of a passwordless user needs no menu (asked for nothing else).
+            None if preferred.is_none() && available == [ChallengeNameType::EmailOtp] => {
                 let c = ChallengeNameType::EmailOtp;
                 self.send_sign_in_code(pool, client, &user, &c, &available, None)
                     .await
@@ -252,13 +271,16 @@ impl Core {
                 self.start_srp(pool, client, params).await
             }
             chosen => {
-                let session = self.seal_stranger_session(
-                    pool,
-                    client,
-                    typed,
-                    STRANGER,
-                    crate::store::PendingCustom::default(),
-                );
+                if chosen.as_ref().is_some_and(|c| otp_factor(c).is_some()) {
+                    self.before_password_check(pool, client, None, typed)
+                        .await?;
+                }
+                // What it offered travels in the Session: answers are checked against it.
+                let kept = crate::store::PendingCustom {
+                    private_parameters: [(OFFERED.to_string(), names(&available).join(","))].into(),
+                    ..Default::default()
+                };
+                let session = self.seal_stranger_session(pool, client, typed, STRANGER, kept);
                 let challenge = chosen.unwrap_or(ChallengeNameType::SelectChallenge);
                 let parameters = self.stranger_delivery(typed, &challenge);
                 Ok(AuthStep {
@@ -322,12 +344,12 @@ impl Core {
                     return Err(super::expired_session());
                 }
                 check_secret_hash_for(client, &[username], responses.get("SECRET_HASH"))?;
-                let answer = match challenge {
-                    ChallengeNameType::SelectChallenge => {
-                        ChallengeNameType::parse(responses.required("ANSWER")?)
-                    }
-                    other => other.clone(),
-                };
+                let offered: Vec<String> = s
+                    .stranger
+                    .as_ref()
+                    .and_then(|k| k.private_parameters.get(OFFERED))
+                    .map(|o| o.split(',').map(str::to_string).collect())
+                    .unwrap_or_default();
                 let answered_code = match challenge {
                     ChallengeNameType::EmailOtp => Some("EMAIL_OTP_CODE"),
                     ChallengeNameType::SmsOtp => Some("SMS_OTP_CODE"),
@@ -337,21 +359,38 @@ impl Core {
                     responses.required(key)?;
                     return Err(code_mismatch());
                 }
+                let answer = match challenge {
+                    ChallengeNameType::SelectChallenge => {
+                        ChallengeNameType::parse(responses.required("ANSWER")?)
+                    }
+                    other => other.clone(),
+                };
+                if !offered.iter().any(|o| o == answer.as_str()) {
+                    return Err(not_offered(&offered));
+                }
                 match answer {
                     ChallengeNameType::Password => {
                         responses.required("PASSWORD")?;
                         self.password_sign_in(pool, client, responses).await
                     }
                     ChallengeNameType::PasswordSrp => self.start_srp(pool, client, responses).await,
-                    c if otp_factor(&c).is_some() => Ok(AuthStep {
-                        challenge_parameters: Some(self.stranger_delivery(username, &c)),
-                        challenge_name: Some(c),
-                        session: session.map(str::to_string),
-                        ..Default::default()
-                    }),
-                    _ => Err(CoreError::InvalidParameter(
-                        "ANSWER must be one of the challenges offered.".into(),
-                    )),
+                    c if otp_factor(&c).is_some() => {
+                        self.before_password_check(pool, client, None, username)
+                            .await?;
+                        Ok(AuthStep {
+                            challenge_parameters: Some(self.stranger_delivery(username, &c)),
+                            challenge_name: Some(c),
+                            session: session.map(str::to_string),
+                            available_challenges: Some(
+                                offered
+                                    .iter()
+                                    .map(|o| ChallengeNameType::parse(o))
+                                    .collect(),
+                            ),
+                            ..Default::default()
+                        })
+                    }
+                    _ => Err(not_offered(&offered)),
                 }
             }
             .await,
@@ -384,12 +423,17 @@ impl Core {
         pending: Option<PendingSignInRecord>,
     ) -> Result<AuthStep> {
         let (factor, step) = otp_factor(challenge).expect("an OTP challenge");
+        // The pool's PreAuthentication trigger may refuse the sign-in before a code is sent.
+        self.before_password_check(pool, client, Some(user), &user.username)
+            .await?;
         let code = self.eight_digits();
+        let sent_to = user.attributes.get(factor.attribute()).cloned();
         let pending = match pending {
             Some(mut p) => {
                 let from = p.step;
                 p.step = step;
                 p.mfa.code_hash = Some(self.code_hash(&p.id, &code));
+                p.mfa.sent_to = sent_to;
                 self.advance_pending(&p, from).await?;
                 p
             }
@@ -397,6 +441,7 @@ impl Core {
                 let mut p = self.pending_sign_in_record(pool, client, user, None, step);
                 p.mfa.offered = names(available);
                 p.mfa.code_hash = Some(self.code_hash(&p.id, &code));
+                p.mfa.sent_to = sent_to;
                 self.sign_ins().insert_pending_sign_in(&p).await?;
                 p
             }
@@ -439,10 +484,7 @@ impl Core {
             other => other.clone(),
         };
         if !pending.mfa.offered.iter().any(|o| o == answer.as_str()) {
-            return Err(CoreError::InvalidParameter(format!(
-                "ANSWER must be one of the challenges offered: {}",
-                pending.mfa.offered.join(", ")
-            )));
+            return Err(not_offered(&pending.mfa.offered));
         }
         match answer {
             ChallengeNameType::Password => {
@@ -524,11 +566,15 @@ impl Core {
             return Err(code_mismatch());
         }
         self.attempt_succeeded(&mut user).await?;
-        // The code reached the address: it is verified, and an unconfirmed user confirmed.
+        // The code reached the address: it is verified (if it is still the user's), and an
+        // unconfirmed user confirmed.
         let flag = format!("{}_verified", factor.attribute());
+        let sent_to = pending.mfa.sent_to.clone();
         let user = self
             .modify_user(pool, &user.username, |u| {
-                u.attributes.insert(flag.clone(), "true".into());
+                if sent_to.is_some() && u.attributes.get(factor.attribute()) == sent_to.as_ref() {
+                    u.attributes.insert(flag.clone(), "true".into());
+                }
                 if u.status == UserStatusType::Unconfirmed {
                     u.status = UserStatusType::Confirmed;
                 }
@@ -556,6 +602,8 @@ impl Core {
         available: &[ChallengeNameType],
         pending: Option<PendingSignInRecord>,
     ) -> Result<AuthStep> {
+        self.before_password_check(pool, client, Some(user), &user.username)
+            .await?;
         let passkeys = self.usable_passkeys(pool, user).await?;
         let (options, state) = self.passkey_request(pool, &passkeys)?;
         let step = PendingStep::WebAuthn;

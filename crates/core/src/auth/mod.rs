@@ -445,8 +445,19 @@ impl Core {
         client: &AppClientRecord,
         (challenge, session, responses): (ChallengeNameType, Option<&str>, Params<'_>),
     ) -> Result<AuthStep> {
+        // The first factor's check (a password, or USER_AUTH's code or passkey) starts the
+        // sign-in's event and is what threat protection judges; a second factor's follows it.
         let checked = match challenge {
-            ChallengeNameType::PasswordVerifier => Checked::Password,
+            ChallengeNameType::PasswordVerifier
+            | ChallengeNameType::Password
+            | ChallengeNameType::SmsOtp
+            | ChallengeNameType::WebAuthn => Checked::Password,
+            ChallengeNameType::SelectChallenge if responses.get("ANSWER") == Some("PASSWORD") => {
+                Checked::Password
+            }
+            ChallengeNameType::EmailOtp if self.is_sign_in_code(pool, client, session).await => {
+                Checked::Password
+            }
             ChallengeNameType::SmsMfa
             | ChallengeNameType::EmailOtp
             | ChallengeNameType::SoftwareTokenMfa => Checked::Mfa,

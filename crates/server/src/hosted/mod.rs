@@ -889,8 +889,9 @@ struct ChallengeForm {
     new_password: Option<String>,
     /// Email MFA set-up: the address.
     email: Option<String>,
-    /// WEB_AUTHN: the assertion, as JSON.
+    /// WEB_AUTHN: the assertion, as JSON, and the request options the page carried.
     credential: Option<String>,
+    options: Option<String>,
     /// TOTP set-up: shown again when a code is wrong.
     #[serde(default)]
     secret: String,
@@ -975,13 +976,22 @@ async fn challenge(
         Err(e) => {
             let expired = matches!(&e, CoreError::NotAuthorized(m) if m.contains("session"));
             let (status, message) = step_error(e);
-            // A wrong code may be tried again on the same page while its session lives.
+            // A wrong code may be tried again on the same page while its session lives; a
+            // refused passkey too, with the options the page carried.
+            let mut kept = BTreeMap::new();
+            if let Some(options) = form
+                .options
+                .clone()
+                .filter(|_| name == ChallengeNameType::WebAuthn)
+            {
+                kept.insert("CREDENTIAL_REQUEST_OPTIONS".to_string(), options);
+            }
             match challenge_page(
                 &state,
                 &v,
                 &name,
                 form.session.clone(),
-                &BTreeMap::new(),
+                &kept,
                 form.username.clone(),
                 Some(message.clone()),
             ) {

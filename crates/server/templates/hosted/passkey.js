@@ -14,10 +14,10 @@
 
   const ask = async () => {
     failed.hidden = true;
-    const o = JSON.parse(holder.dataset.options);
-    o.challenge = unb64(o.challenge);
-    o.allowCredentials = (o.allowCredentials || []).map((c) => ({ ...c, id: unb64(c.id) }));
     try {
+      const o = JSON.parse(holder.dataset.options);
+      o.challenge = unb64(o.challenge);
+      o.allowCredentials = (o.allowCredentials || []).map((c) => ({ ...c, id: unb64(c.id) }));
       const a = await navigator.credentials.get({ publicKey: o });
       form.elements.credential.value = JSON.stringify({
         id: a.id,
@@ -37,12 +37,13 @@
       failed.hidden = false;
     }
   };
-  // "Continue" asks again after a refusal or a cancelled prompt.
+  // "Continue" asks again after a refusal or a cancelled prompt. A page showing the server's
+  // refusal waits for it: asking at once could repeat a refused assertion into the lockout.
   form.addEventListener('submit', (event) => {
     if (!form.elements.credential.value) {
       event.preventDefault();
       ask();
     }
   });
-  ask();
+  if (!holder.dataset.retry) ask();
 })();
