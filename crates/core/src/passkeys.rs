@@ -273,7 +273,7 @@ impl Core {
             .map_err(|e| CoreError::Internal(format!("passkey options: {e}")))?
             .credential_algorithms(vec![COSEAlgorithm::ES256, COSEAlgorithm::RS256])
             .require_resident_key(true)
-            .user_verification_policy(policy.clone())
+            .user_verification_policy(policy)
             .attestation(AttestationConveyancePreference::None)
             .exclude_credentials(Some(excluded))
             .extensions(None);
@@ -566,7 +566,7 @@ impl Core {
         let policy = policy_of(pool);
         let core = verifier(&rp_id, SIGN_IN_TIMEOUT_MS);
         let builder = core
-            .new_challenge_authenticate_builder(credentials, Some(policy.clone()))
+            .new_challenge_authenticate_builder(credentials, Some(policy))
             .map_err(|e| CoreError::Internal(format!("passkey request: {e}")))?
             .allow_backup_eligible_upgrade(true);
         let (request, mut state) = core

@@ -428,24 +428,12 @@ impl Core {
             .await?;
         let code = self.eight_digits();
         let sent_to = user.attributes.get(factor.attribute()).cloned();
-        let pending = match pending {
-            Some(mut p) => {
-                let from = p.step;
-                p.step = step;
+        let pending = self
+            .first_factor_pending(pool, client, user, available, step, pending, |p| {
                 p.mfa.code_hash = Some(self.code_hash(&p.id, &code));
                 p.mfa.sent_to = sent_to;
-                self.advance_pending(&p, from).await?;
-                p
-            }
-            None => {
-                let mut p = self.pending_sign_in_record(pool, client, user, None, step);
-                p.mfa.offered = names(available);
-                p.mfa.code_hash = Some(self.code_hash(&p.id, &code));
-                p.mfa.sent_to = sent_to;
-                self.sign_ins().insert_pending_sign_in(&p).await?;
-                p
-            }
-        };
+            })
+            .await?;
         let from = MessageContext::new("CustomMessage_Authentication", Some(&client.client_id));
         let send = self.send_mfa_code(pool, user, factor, Some(code), None);
         let params = messages_from(from, send).await?;
@@ -581,15 +569,8 @@ impl Core {
                 Ok(())
             })
             .await?;
-        let mut next = if user.status == UserStatusType::ForceChangePassword {
-            self.finish_pending(&pending.id, step).await?;
-            self.new_password_challenge(pool, client, &user)?
-        } else {
-            self.after_second_factor(pool, client, &user, pending, step, &responses)
-                .await?
-        };
-        next.user = Some(Box::new(user));
-        Ok(next)
+        self.after_first_factor(pool, client, user, pending, step, &responses)
+            .await
     }
 
     /// The WEB_AUTHN challenge for the sign-in `pending` (a new one when None): request options
@@ -607,23 +588,12 @@ impl Core {
         let passkeys = self.usable_passkeys(pool, user).await?;
         let (options, state) = self.passkey_request(pool, &passkeys)?;
         let step = PendingStep::WebAuthn;
-        let pending = match pending {
-            Some(mut p) => {
-                let from = p.step;
-                p.step = step;
+        let pending = self
+            .first_factor_pending(pool, client, user, available, step, pending, |p| {
                 p.mfa.code_hash = None;
                 p.mfa.web_authn_state = Some(state);
-                self.advance_pending(&p, from).await?;
-                p
-            }
-            None => {
-                let mut p = self.pending_sign_in_record(pool, client, user, None, step);
-                p.mfa.offered = names(available);
-                p.mfa.web_authn_state = Some(state);
-                self.sign_ins().insert_pending_sign_in(&p).await?;
-                p
-            }
-        };
+            })
+            .await?;
         Ok(AuthStep {
             challenge_name: Some(ChallengeNameType::WebAuthn),
             session: Some(pending.session),
@@ -660,11 +630,57 @@ impl Core {
         self.check_passkey_assertion(pool, &user, &state, credential)
             .await?;
         self.attempt_succeeded(&mut user).await?;
+        self.after_first_factor(pool, client, user, pending, step, &responses)
+            .await
+    }
+
+    /// The sign-in `pending` moved on to `step` (a new one offering `available` when None),
+    /// with what `set` keeps for the factor's answer.
+    #[allow(clippy::too_many_arguments)]
+    async fn first_factor_pending(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: &UserRecord,
+        available: &[ChallengeNameType],
+        step: PendingStep,
+        pending: Option<PendingSignInRecord>,
+        set: impl FnOnce(&mut PendingSignInRecord),
+    ) -> Result<PendingSignInRecord> {
+        match pending {
+            Some(mut p) => {
+                let from = p.step;
+                p.step = step;
+                set(&mut p);
+                self.advance_pending(&p, from).await?;
+                Ok(p)
+            }
+            None => {
+                let mut p = self.pending_sign_in_record(pool, client, user, None, step);
+                p.mfa.offered = names(available);
+                set(&mut p);
+                self.sign_ins().insert_pending_sign_in(&p).await?;
+                Ok(p)
+            }
+        }
+    }
+
+    /// A first factor passed (a code, a passkey): a new password where one is owed, else no
+    /// MFA, the device's SRP or tokens. The step names the user.
+    async fn after_first_factor(
+        &self,
+        pool: &UserPoolRecord,
+        client: &AppClientRecord,
+        user: UserRecord,
+        pending: PendingSignInRecord,
+        step: PendingStep,
+        responses: &Params<'_>,
+    ) -> Result<AuthStep> {
         let mut next = if user.status == UserStatusType::ForceChangePassword {
             self.finish_pending(&pending.id, step).await?;
             self.new_password_challenge(pool, client, &user)?
         } else {
-            self.after_second_factor(pool, client, &user, pending, step, &responses)
+            self.after_second_factor(pool, client, &user, pending, step, responses)
                 .await?
         };
         next.user = Some(Box::new(user));
