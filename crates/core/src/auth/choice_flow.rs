@@ -23,9 +23,8 @@
 use std::collections::BTreeMap;
 
 use gatehouse_wire::{AuthFactorType, ChallengeNameType, UserPoolMfaType, UserStatusType};
-use subtle::ConstantTimeEq;
 
-use super::mfa_flow::{usable_factors, Factor};
+use super::mfa_flow::{code_mismatch, usable_factors, Factor};
 use super::{check_secret_hash_for, AuthStep, Params};
 use crate::store::{AppClientRecord, PendingSignInRecord, PendingStep, UserPoolRecord, UserRecord};
 use crate::triggers::{messages_from, MessageContext};
@@ -110,10 +109,6 @@ fn otp_factor(challenge: &ChallengeNameType) -> Option<(Factor, PendingStep)> {
 
 fn names(challenges: &[ChallengeNameType]) -> Vec<String> {
     challenges.iter().map(|c| c.as_str().to_string()).collect()
-}
-
-fn code_mismatch() -> CoreError {
-    CoreError::CodeMismatch("Invalid code or auth state for the user.".into())
 }
 
 /// The `challenge` of a stranger's USER_AUTH Session, and where it keeps what it offered.
@@ -545,12 +540,7 @@ impl Core {
         })?;
         // Counted before it is compared, as a password is: wrong codes lead to the lockout.
         self.take_attempt(&mut user).await?;
-        let expected = pending.mfa.code_hash.as_deref().unwrap_or_default();
-        if !bool::from(
-            self.code_hash(&pending.id, code)
-                .as_bytes()
-                .ct_eq(expected.as_bytes()),
-        ) {
+        if !self.pending_code_is(&pending, code) {
             return Err(code_mismatch());
         }
         self.attempt_succeeded(&mut user).await?;

@@ -163,7 +163,7 @@ fn totp_mismatch() -> CoreError {
     CoreError::CodeMismatch("Invalid code received for user".into())
 }
 
-fn code_mismatch() -> CoreError {
+pub(super) fn code_mismatch() -> CoreError {
     CoreError::CodeMismatch("Invalid code or auth state for the user.".into())
 }
 
@@ -410,12 +410,7 @@ impl Core {
         match factor {
             Factor::Totp => self.check_totp_code(pool, &user, code).await?,
             _ => {
-                let expected = pending.mfa.code_hash.as_deref().unwrap_or_default();
-                if !bool::from(
-                    self.code_hash(&pending.id, code)
-                        .as_bytes()
-                        .ct_eq(expected.as_bytes()),
-                ) {
+                if !self.pending_code_is(&pending, code) {
                     return Err(code_mismatch());
                 }
                 if let Some(address) = &pending.mfa.setup_email {
@@ -436,6 +431,16 @@ impl Core {
         self.attempt_succeeded(&mut user).await?;
         self.after_second_factor(pool, client, &user, pending, factor.step(), &responses)
             .await
+    }
+
+    /// Whether `code` is the one the pending sign-in sent (its hash, compared in constant time).
+    pub(super) fn pending_code_is(&self, pending: &PendingSignInRecord, code: &str) -> bool {
+        let expected = pending.mfa.code_hash.as_deref().unwrap_or_default();
+        bool::from(
+            self.code_hash(&pending.id, code)
+                .as_bytes()
+                .ct_eq(expected.as_bytes()),
+        )
     }
 
     /// The authenticator code of a sign-in: right for the user's secret (else

@@ -74,7 +74,6 @@ macro_rules! step_into {
                     challenge_parameters: s.challenge_parameters,
                     authentication_result: s.authentication_result,
                     available_challenges: s.available_challenges,
-                    ..Default::default()
                 }
             }
         }
@@ -445,6 +444,9 @@ impl Core {
         client: &AppClientRecord,
         (challenge, session, responses): (ChallengeNameType, Option<&str>, Params<'_>),
     ) -> Result<AuthStep> {
+        // EMAIL_OTP is a first factor on a USER_AUTH Session, else an MFA code: one look.
+        let first_factor_code = challenge == ChallengeNameType::EmailOtp
+            && self.is_sign_in_code(pool, client, session).await;
         // The first factor's check (a password, or USER_AUTH's code or passkey) starts the
         // sign-in's event and is what threat protection judges; a second factor's follows it.
         let checked = match challenge {
@@ -455,16 +457,20 @@ impl Core {
             ChallengeNameType::SelectChallenge if responses.get("ANSWER") == Some("PASSWORD") => {
                 Checked::Password
             }
-            ChallengeNameType::EmailOtp if self.is_sign_in_code(pool, client, session).await => {
-                Checked::Password
-            }
+            ChallengeNameType::EmailOtp if first_factor_code => Checked::Password,
             ChallengeNameType::SmsMfa
             | ChallengeNameType::EmailOtp
             | ChallengeNameType::SoftwareTokenMfa => Checked::Mfa,
             _ => Checked::Other,
         };
         let result = self
-            .respond_to(caller, pool, client, (challenge, session, responses))
+            .respond_to(
+                caller,
+                pool,
+                client,
+                (challenge, session, responses),
+                first_factor_code,
+            )
             .await;
         let step = SignInStep {
             username: responses.get("USERNAME"),
@@ -482,6 +488,7 @@ impl Core {
         pool: &UserPoolRecord,
         client: &AppClientRecord,
         (challenge, session, responses): (ChallengeNameType, Option<&str>, Params<'_>),
+        first_factor_code: bool,
     ) -> Result<AuthStep> {
         match challenge {
             ChallengeNameType::PasswordVerifier => {
@@ -491,7 +498,7 @@ impl Core {
                 self.complete_new_password(pool, client, session, responses)
                     .await
             }
-            ChallengeNameType::EmailOtp if self.is_sign_in_code(pool, client, session).await => {
+            ChallengeNameType::EmailOtp if first_factor_code => {
                 self.answer_sign_in_code(pool, client, session, &challenge, responses)
                     .await
             }
