@@ -166,6 +166,18 @@ def test_a_right_sms_code_verifies_the_phone_number(env):
     assert env.attribute("phone_number_verified") == "true"
 
 
+def test_a_right_sms_code_verifies_only_the_number_it_went_to(env):
+    """The number changed between the code and its answer: the sign-in ends (the code was
+    right), but the new number, which never received it, stays unverified."""
+    session = assert_code_challenge(env.password_auth(), SMS, MASKED_PHONE)
+    code = env.last_code()
+    env.cognito.admin_update_user_attributes(UserPoolId=env.pool, Username="alice", UserAttributes=[
+        {"Name": "phone_number", "Value": "+15550100999"}])
+    tokens(env.respond(SMS, env.code_answer(SMS, code), session))
+    assert env.attribute("phone_number") == "+15550100999"
+    assert env.attribute("phone_number_verified") in (None, "false")
+
+
 def test_wrong_sms_code_then_the_right_one(env):
     """A wrong code: CodeMismatchException "Invalid code or auth state for the user."; the Session
     stays good for the right code."""

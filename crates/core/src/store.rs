@@ -494,8 +494,8 @@ pub struct PendingMfa {
     /// it the user's verified email and email MFA the user's factor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup_email: Option<String>,
-    /// A first-factor code: the address or number it was sent to (a right code verifies only
-    /// that one).
+    /// An email or SMS code (first factor or MFA): the address or number it was sent to (a
+    /// right code verifies only that one, and only while it is still the user's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_to: Option<String>,
     /// A WEB_AUTHN first factor: the passkey verifier's state (its challenge and policy).

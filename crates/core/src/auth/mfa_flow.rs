@@ -239,7 +239,7 @@ impl Core {
                 SecondFactor::Code(factor) => {
                     let mut pending =
                         self.pending_sign_in_record(pool, client, user, key, factor.step());
-                    let code = self.prepare_code(&mut pending, factor);
+                    let code = self.prepare_code(&mut pending, user, factor, None);
                     self.sign_ins().insert_pending_sign_in(&pending).await?;
                     let from = MessageContext::new(
                         "CustomMessage_Authentication",
@@ -277,11 +277,22 @@ impl Core {
         })
     }
 
-    /// For SMS and email: a fresh code, kept in `pending` as a hash.
-    fn prepare_code(&self, pending: &mut PendingSignInRecord, factor: Factor) -> Option<String> {
+    /// For SMS and email: a fresh code, kept in `pending` as a hash, with the address it goes
+    /// to (`to`, else the user's attribute): a right code verifies that address only.
+    fn prepare_code(
+        &self,
+        pending: &mut PendingSignInRecord,
+        user: &UserRecord,
+        factor: Factor,
+        to: Option<&str>,
+    ) -> Option<String> {
         (factor != Factor::Totp).then(|| {
             let code = self.six_digits();
             pending.mfa.code_hash = Some(self.code_hash(&pending.id, &code));
+            pending.mfa.sent_to = match to {
+                Some(address) => Some(address.to_string()),
+                None => user.attributes.get(factor.attribute()).cloned(),
+            };
             code
         })
     }
@@ -416,11 +427,19 @@ impl Core {
                 if let Some(address) = &pending.mfa.setup_email {
                     self.adopt_email_factor(pool, &user, address).await?;
                 } else {
-                    // The code reached the phone or the mailbox: the attribute is verified.
-                    let flag = format!("{}_verified", factor.attribute());
-                    if user.attributes.get(&flag).map(String::as_str) != Some("true") {
+                    // The code reached the phone or the mailbox: the attribute is verified, if
+                    // it is still the one the code went to (checked in the write itself, so a
+                    // change racing this answer is never marked verified).
+                    let attribute = factor.attribute();
+                    let flag = format!("{attribute}_verified");
+                    let sent_to = pending.mfa.sent_to.as_ref();
+                    let unverified = user.attributes.get(&flag).map(String::as_str) != Some("true");
+                    if unverified && sent_to.is_some() && user.attributes.get(attribute) == sent_to
+                    {
                         self.modify_user(pool, &user.username, |u| {
-                            u.attributes.insert(flag.clone(), "true".into());
+                            if u.attributes.get(attribute) == sent_to {
+                                u.attributes.insert(flag.clone(), "true".into());
+                            }
                             Ok(())
                         })
                         .await?;
@@ -521,7 +540,7 @@ impl Core {
         to: Option<&str>,
     ) -> Result<AuthStep> {
         pending.step = factor.step();
-        let code = self.prepare_code(&mut pending, factor);
+        let code = self.prepare_code(&mut pending, user, factor, to);
         self.advance_pending(&pending, from_step).await?;
         let from = MessageContext::new("CustomMessage_Authentication", Some(&pending.client_id));
         let params = messages_from(from, self.send_mfa_code(pool, user, factor, code, to)).await?;
