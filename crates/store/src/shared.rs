@@ -1555,39 +1555,44 @@ macro_rules! token_store {
                     cap: Option<u32>,
                 ) -> StoreResult<Vec<String>> {
                     let doc = to_json(s)?;
+                    let insert = |doc: String| {
+                        sqlx::query(
+                            "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc, last_active_at, last_ip, last_user_agent) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        )
+                        .bind(&s.id)
+                        .bind(&s.pool_id)
+                        .bind(&s.username_key)
+                        .bind(&s.client_id)
+                        .bind(&s.device_key)
+                        .bind(s.expires_at)
+                        .bind(s.revoked_at)
+                        .bind(s.version)
+                        .bind(doc)
+                        .bind(s.activity.at)
+                        .bind(&s.activity.ip)
+                        .bind(&s.activity.user_agent)
+                    };
+                    let Some(cap) = cap else {
+                        // No cap: one statement, no transaction around it (BEGIN and COMMIT
+                        // would be two more round trips per sign-in).
+                        insert(doc).execute(&self.pool).await.map_err(backend)?;
+                        return Ok(Vec::new());
+                    };
                     retry(|| {
                         let doc = doc.clone();
                         async move {
                             let mut tx = self.pool.begin().await?;
-                            if cap.is_some() {
-                                if let Some(lock) = LOCK_USER {
-                                    sqlx::query(lock)
-                                        .bind(&s.pool_id)
-                                        .bind(&s.username_key)
-                                        .execute(&mut *tx)
-                                        .await?;
-                                }
+                            if let Some(lock) = LOCK_USER {
+                                sqlx::query(lock)
+                                    .bind(&s.pool_id)
+                                    .bind(&s.username_key)
+                                    .execute(&mut *tx)
+                                    .await?;
                             }
-                            sqlx::query(
-                                "INSERT INTO auth_sessions (id, pool_id, username_key, client_id, device_key, expires_at, revoked_at, version, doc, last_active_at, last_ip, last_user_agent) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                            )
-                            .bind(&s.id)
-                            .bind(&s.pool_id)
-                            .bind(&s.username_key)
-                            .bind(&s.client_id)
-                            .bind(&s.device_key)
-                            .bind(s.expires_at)
-                            .bind(s.revoked_at)
-                            .bind(s.version)
-                            .bind(doc)
-                            .bind(s.activity.at)
-                            .bind(&s.activity.ip)
-                            .bind(&s.activity.user_agent)
-                            .execute(&mut *tx)
-                            .await?;
+                            insert(doc).execute(&mut *tx).await?;
                             let mut evicted = Vec::new();
-                            if let Some(cap) = cap {
+                            {
                                 // Newest activity first: those past the cap are the least
                                 // recently used.
                                 let others: Vec<String> = sqlx::query_scalar(
