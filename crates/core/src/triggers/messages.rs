@@ -45,9 +45,17 @@ pub(crate) async fn messages_from<F: Future>(ctx: MessageContext, f: F) -> F::Ou
     MESSAGE.scope(ctx, f).await
 }
 
-/// The operation whose message is being sent, if it named itself ([`messages_from`]).
+/// The operation whose message is being sent, if it named itself ([`messages_from`]). A code
+/// sent while answering RespondToAuthChallenge (an MFA or sign-in code) carries that request's
+/// ClientMetadata, as Cognito passes it to every trigger the answer fires (CustomMessage and the
+/// custom senders included); InitiateAuth's never reaches them (it is `validationData`, for
+/// PreAuthentication, PreSignUp and UserMigration only).
 pub(crate) fn current_message_context() -> Option<MessageContext> {
-    MESSAGE.try_with(Clone::clone).ok()
+    let mut ctx = MESSAGE.try_with(Clone::clone).ok()?;
+    if ctx.client_metadata.is_none() {
+        ctx.client_metadata = current_request().client_metadata;
+    }
+    Some(ctx)
 }
 
 /// CustomMessage's wording (null: the pool's own).
@@ -72,7 +80,7 @@ impl Core {
         user: &UserRecord,
         letter: &mut crate::codes::Letter<'_>,
     ) -> Result<()> {
-        let Ok(ctx) = MESSAGE.try_with(Clone::clone) else {
+        let Some(ctx) = current_message_context() else {
             return Ok(());
         };
         let Some(code) = letter.code.clone() else {
