@@ -5,6 +5,7 @@ use gatehouse_wire::*;
 
 use super::{check_secret_hash_for, AuthStep, Params};
 use crate::store::{AppClientRecord, UserPoolRecord};
+use crate::triggers::{requested, Requested};
 use crate::{Core, CoreError, Result};
 
 impl Core {
@@ -52,16 +53,22 @@ impl Core {
                 "REFRESH_TOKEN_AUTH flow not enabled for this client".into(),
             ));
         }
-        let result = self
-            .refresh_session(
-                &pool,
-                &client,
-                &req.refresh_token,
-                req.device_key.as_deref().filter(|k| !k.is_empty()),
-                true,
-                |_| Ok(()),
-            )
-            .await?;
+        // Its ClientMetadata is PreTokenGeneration's `clientMetadata` (Cognito's routing: the
+        // one trigger this operation fires), unlike REFRESH_TOKEN_AUTH's, which InitiateAuth
+        // gives only to PreSignUp, PreAuthentication and UserMigration.
+        let told = Requested {
+            client_metadata: req.client_metadata,
+            ..Default::default()
+        };
+        let refreshed = self.refresh_session(
+            &pool,
+            &client,
+            &req.refresh_token,
+            req.device_key.as_deref().filter(|k| !k.is_empty()),
+            true,
+            |_| Ok(()),
+        );
+        let result = requested(told, refreshed).await?;
         Ok(GetTokensFromRefreshTokenResponse {
             authentication_result: Some(result),
         })
