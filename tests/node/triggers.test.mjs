@@ -9,6 +9,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 
 import identityJs from 'amazon-cognito-identity-js';
 import { JwtVerifier } from 'aws-jwt-verify';
@@ -29,8 +30,12 @@ import {
 
 const { AuthenticationDetails } = identityJs;
 
-/** The three challenge triggers of a passwordless sign-in: the code Create mails is `codes`'s next. */
-function passwordless(runtime, prefix, codes) {
+/**
+ * The three challenge triggers of a passwordless sign-in: Create mails a fresh random code to the
+ * email address its event carries (into `mailbox`, address → codes), as a real function would
+ * through SES; Verify compares the answer with it.
+ */
+function passwordless(runtime, prefix, mailbox) {
   const define = (event) => {
     const rounds = event.request.session;
     const last = rounds.at(-1);
@@ -41,7 +46,10 @@ function passwordless(runtime, prefix, codes) {
     return event;
   };
   const create = (event) => {
-    const code = codes.shift();
+    const to = event.request.userAttributes.email;
+    if (!to) throw new Error('no email address in the CreateAuthChallenge event');
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    mailbox.set(to, [...(mailbox.get(to) ?? []), code]);
     event.response.publicChallengeParameters = { delivery: 'EMAIL' };
     event.response.privateChallengeParameters = { code };
     event.response.challengeMetadata = `CODE-${code}`;
@@ -78,13 +86,15 @@ class HttpFetcher {
 describe('Lambda triggers with the JS clients', () => {
   let runtime;
   let server;
-  let codes;
+  let mailbox;
   let fixture;
+  /** The code last mailed to the signing-in user's address. */
+  const mailed = () => mailbox.get(fixture.attributes.email).at(-1);
 
   before(async () => {
     runtime = await LambdaRuntime.start();
     server = await GatehouseServer.start({ args: ['--lambda-endpoint', runtime.url] });
-    codes = [];
+    mailbox = new Map();
     const customize = (event) => {
       event.response.claimsAndScopeOverrideDetails = {
         idTokenGeneration: { claimsToAddOrOverride: { tenant: 'acme' } },
@@ -96,7 +106,7 @@ describe('Lambda triggers with the JS clients', () => {
       poolName: 'triggers',
       poolOptions: {
         LambdaConfig: {
-          ...passwordless(runtime, 'node', codes),
+          ...passwordless(runtime, 'node', mailbox),
           PreTokenGenerationConfig: { LambdaArn: runtime.fn('node-tokens', customize), LambdaVersion: 'V2_0' },
         },
       },
@@ -113,24 +123,24 @@ describe('Lambda triggers with the JS clients', () => {
   });
 
   test('amazon-cognito-identity-js: initiateAuth CUSTOM_AUTH, then sendCustomChallengeAnswer', async () => {
-    codes.push('111111', '222222');
     const user = identityJsClient(server, fixture).newUser();
     user.setAuthenticationFlowType('CUSTOM_AUTH');
     const first = await new Promise((resolve, reject) => user.initiateAuth(
       new AuthenticationDetails({ Username: fixture.username }), customCallbacks(resolve, reject)));
     assert.equal(first.kind, 'challenge');
     assert.deepEqual(first.parameters, { delivery: 'EMAIL', USERNAME: fixture.username });
+    const firstCode = mailed();
     const wrong = await new Promise((resolve, reject) =>
-      user.sendCustomChallengeAnswer('000000', customCallbacks(resolve, reject)));
+      user.sendCustomChallengeAnswer(firstCode === '000000' ? '999999' : '000000', customCallbacks(resolve, reject)));
     assert.equal(wrong.kind, 'challenge', 'a wrong code: another challenge');
+    assert.notEqual(mailed(), undefined);
     const done = await new Promise((resolve, reject) =>
-      user.sendCustomChallengeAnswer('222222', customCallbacks(resolve, reject)));
+      user.sendCustomChallengeAnswer(mailed(), customCallbacks(resolve, reject)));
     assert.equal(done.kind, 'success');
     assert.equal(done.session.getAccessToken().decodePayload().username, fixture.username);
   });
 
   test('amazon-cognito-identity-js: authenticateUser with CUSTOM_AUTH checks the password by SRP first', async () => {
-    codes.push('333333');
     const user = identityJsClient(server, fixture).newUser();
     user.setAuthenticationFlowType('CUSTOM_AUTH');
     const challenge = await new Promise((resolve, reject) => user.authenticateUser(
@@ -138,7 +148,7 @@ describe('Lambda triggers with the JS clients', () => {
       customCallbacks(resolve, reject)));
     assert.equal(challenge.kind, 'challenge');
     const done = await new Promise((resolve, reject) =>
-      user.sendCustomChallengeAnswer('333333', customCallbacks(resolve, reject)));
+      user.sendCustomChallengeAnswer(mailed(), customCallbacks(resolve, reject)));
     assert.equal(done.kind, 'success');
     const sessions = runtime.events('node-define').map((e) => e.request.session.map((r) => r.challengeName));
     assert.deepEqual(sessions.slice(-3), [['SRP_A'], ['SRP_A', 'PASSWORD_VERIFIER'],
@@ -146,13 +156,12 @@ describe('Lambda triggers with the JS clients', () => {
   });
 
   test('Amplify v6: signIn CUSTOM_WITHOUT_SRP, then confirmSignIn with the code', async () => {
-    codes.push('444444');
     configureAmplify(server, fixture);
     const started = await signIn({ username: fixture.username, options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
     assert.equal(started.isSignedIn, false);
     assert.equal(started.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
     assert.deepEqual(started.nextStep.additionalInfo, { delivery: 'EMAIL', USERNAME: fixture.username });
-    const done = await confirmSignIn({ challengeResponse: '444444' });
+    const done = await confirmSignIn({ challengeResponse: mailed() });
     assert.deepEqual(done, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
     await signOutIfSignedIn();
   });
