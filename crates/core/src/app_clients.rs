@@ -329,7 +329,7 @@ impl Core {
             return Ok(Some(rec));
         }
         let read_at = self.records.generation();
-        let rec = self.pools().app_client(client_id).await?;
+        let rec = self.stored_client(client_id).await?;
         if let Some(r) = &rec {
             self.records.put_client(r, read_at);
         }
@@ -349,14 +349,17 @@ impl Core {
     {
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
         while rounds.next().await {
-            let mut rec = match self.pools().app_client(client_id).await? {
+            let mut rec = match self.stored_client(client_id).await? {
                 Some(c) if c.pool_id == pool_id => c,
                 _ => return Err(CoreError::client_not_found(client_id)),
             };
             f(&mut rec)?;
             rec.version += 1;
             let echo = self.records.echo_of(format!("client:{client_id}"));
-            let written = self.pools().update_app_client(&rec).await?;
+            let written = self
+                .pools()
+                .update_app_client(&self.client_to_store(&rec))
+                .await?;
             self.records.forget_client(client_id);
             if written {
                 echo.heard().await;
@@ -417,7 +420,9 @@ impl Core {
             secrets,
             sso_max_validity_minutes: None,
         };
-        self.pools().insert_app_client(&rec).await?;
+        self.pools()
+            .insert_app_client(&self.client_to_store(&rec))
+            .await?;
         Ok(CreateUserPoolClientResponse {
             user_pool_client: Some(rec.client),
         })
@@ -444,7 +449,7 @@ impl Core {
     ) -> Result<AppClientRecord> {
         // Admin reads show what is stored now, even if another process changed it a moment ago.
         self.pool_from_store(pool_id).await?;
-        match self.pools().app_client(client_id).await? {
+        match self.stored_client(client_id).await? {
             Some(c) if c.pool_id == pool_id => Ok(c),
             _ => Err(CoreError::client_not_found(client_id)),
         }
@@ -470,7 +475,7 @@ impl Core {
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), CAS_ATTEMPTS);
         while rounds.next().await {
             // From the store, not the cache: compare-and-swap needs the current version.
-            let mut rec = match self.pools().app_client(&req.client_id).await? {
+            let mut rec = match self.stored_client(&req.client_id).await? {
                 Some(c) if c.pool_id == req.user_pool_id => c,
                 _ => return Err(CoreError::client_not_found(&req.client_id)),
             };
@@ -499,7 +504,10 @@ impl Core {
             rec.client = client;
             rec.version += 1;
             let echo = self.records.echo_of(format!("client:{}", req.client_id));
-            let written = self.pools().update_app_client(&rec).await?;
+            let written = self
+                .pools()
+                .update_app_client(&self.client_to_store(&rec))
+                .await?;
             self.records.forget_client(&req.client_id);
             if written {
                 echo.heard().await;

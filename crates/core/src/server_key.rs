@@ -35,6 +35,8 @@ pub(crate) enum Sealed {
     HostedSession,
     /// The feedback links of a sign-in notification (UpdateAuthEventFeedback's token).
     FeedbackToken,
+    /// An app client's secret, as stored (client_secrets.rs).
+    ClientSecret,
 }
 
 impl Sealed {
@@ -50,6 +52,7 @@ impl Sealed {
             Sealed::DevicePrompt => b"gatehouse device-prompt v1",
             Sealed::HostedSession => b"gatehouse hosted-session v1",
             Sealed::FeedbackToken => b"gatehouse feedback-token v1",
+            Sealed::ClientSecret => b"gatehouse client-secret v1",
         }
     }
 }
@@ -153,7 +156,7 @@ impl ServerKey {
 
     fn key(&self, purpose: Sealed) -> &LessSafeKey {
         match purpose {
-            Sealed::SigningKey | Sealed::TotpSecret => &self.at_rest,
+            Sealed::SigningKey | Sealed::TotpSecret | Sealed::ClientSecret => &self.at_rest,
             _ => &self.in_flight,
         }
     }

@@ -1,0 +1,147 @@
+//! App client secrets are stored sealed with the server key (client_secrets.rs): what the store
+//! holds does not give them away, while DescribeUserPoolClient, SECRET_HASH and rotation work as
+//! before, and a secret stored in the clear by an earlier version still works and is sealed at
+//! its client's next write.
+
+mod common;
+
+use common::{core_on, create_pool, on_both, TestClock, TestDb, START_MS};
+use gatehouse_core::Core;
+use gatehouse_wire::*;
+
+async fn describe(core: &Core, pool: &str, client: &str) -> UserPoolClientType {
+    core.describe_user_pool_client(DescribeUserPoolClientRequest {
+        user_pool_id: pool.into(),
+        client_id: client.into(),
+    })
+    .await
+    .unwrap()
+    .user_pool_client
+    .unwrap()
+}
+
+fn holds(record: &gatehouse_core::store::AppClientRecord, secret: &str) -> bool {
+    format!("{record:?}{:?}", record.client.client_secret).contains(secret)
+        || record.secrets.iter().any(|s| s.value.contains(secret))
+}
+
+on_both! { #[tokio::test] a_client_secret_is_stored_sealed_and_shown_opened }
+async fn a_client_secret_is_stored_sealed_and_shown_opened(db: TestDb) {
+    let store = db.store().await;
+    let core = core_on(store.clone(), TestClock::at(START_MS));
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
+            pool_name: "rest".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let created = core
+        .create_user_pool_client(CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "app".into(),
+            generate_secret: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    let (id, secret) = (created.client_id.unwrap(), created.client_secret.unwrap());
+
+    let stored = store.app_client(&id).await.unwrap().unwrap();
+    assert!(
+        !holds(&stored, &secret),
+        "the secret is stored in the clear"
+    );
+    let sealed = stored.client.client_secret.as_deref().unwrap();
+    assert!(sealed.starts_with("sealed:"), "{sealed}");
+    assert!(stored
+        .secrets
+        .iter()
+        .all(|s| s.value.starts_with("sealed:")));
+
+    // Another process (a core with an empty cache) over the same store opens it.
+    let other = core_on(store.clone(), TestClock::at(START_MS));
+    assert_eq!(
+        describe(&other, &pool, &id).await.client_secret.as_deref(),
+        Some(secret.as_str())
+    );
+
+    // A second secret: stored sealed too; either authenticates (listed without values).
+    let added = core
+        .add_user_pool_client_secret(AddUserPoolClientSecretRequest {
+            user_pool_id: pool.clone(),
+            client_id: id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .client_secret_descriptor
+        .unwrap()
+        .client_secret_value
+        .unwrap();
+    let stored = store.app_client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.secrets.len(), 2);
+    assert!(!holds(&stored, &secret) && !holds(&stored, &added));
+    let record = other.app_client_record(&pool, &id).await.unwrap();
+    let values: Vec<&str> = record.secrets.iter().map(|s| s.value.as_str()).collect();
+    assert_eq!(values, [secret.as_str(), added.as_str()]);
+}
+
+on_both! { #[tokio::test] a_secret_stored_in_the_clear_still_works_and_is_sealed_at_the_next_write }
+async fn a_secret_stored_in_the_clear_still_works_and_is_sealed_at_the_next_write(db: TestDb) {
+    let store = db.store().await;
+    let core = core_on(store.clone(), TestClock::at(START_MS));
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
+            pool_name: "legacy".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let id = core
+        .create_user_pool_client(CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "app".into(),
+            generate_secret: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap()
+        .client_id
+        .unwrap();
+    // As an earlier version wrote it: the secret in the clear, no rotation list.
+    let legacy = "legacysecret0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rec = store.app_client(&id).await.unwrap().unwrap();
+    rec.client.client_secret = Some(legacy.into());
+    rec.secrets.clear();
+    rec.version += 1;
+    assert!(store.update_app_client(&rec).await.unwrap());
+
+    let fresh = core_on(store.clone(), TestClock::at(START_MS));
+    assert_eq!(
+        describe(&fresh, &pool, &id).await.client_secret.as_deref(),
+        Some(legacy)
+    );
+
+    fresh
+        .update_user_pool_client(UpdateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_id: id.clone(),
+            client_name: Some("renamed".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let stored = store.app_client(&id).await.unwrap().unwrap();
+    assert!(!holds(&stored, legacy), "still in the clear after a write");
+    assert_eq!(
+        describe(&fresh, &pool, &id).await.client_secret.as_deref(),
+        Some(legacy)
+    );
+}
