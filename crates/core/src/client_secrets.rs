@@ -10,8 +10,6 @@
 
 use std::borrow::Cow;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use gatehouse_wire::*;
 use subtle::ConstantTimeEq;
 
@@ -92,10 +90,6 @@ fn descriptor(s: &ClientSecretRecord, show_value: bool) -> ClientSecretDescripto
     }
 }
 
-/// How a sealed secret is stored: this prefix, then the sealed bytes in base64. A secret is
-/// `[\w+]+` (the model's ClientSecretType), so no plain secret starts this way.
-const SEALED_PREFIX: &str = "sealed:";
-
 /// Secrets at rest: a client's secrets are stored sealed with the server key, so that a copy of
 /// the database (a backup, a dump) does not give them away; DescribeUserPoolClient still shows
 /// the secret, so it is sealed, not hashed. Records read from the store are opened here and
@@ -103,35 +97,14 @@ const SEALED_PREFIX: &str = "sealed:";
 /// stored in the clear by an earlier version is read as it is and sealed at its client's next
 /// write.
 impl Core {
-    fn seal_client_secret(&self, value: &str) -> String {
-        let sealed = self.server_key.seal(
-            self.entropy.as_ref(),
-            Sealed::ClientSecret,
-            value.as_bytes(),
-        );
-        format!("{SEALED_PREFIX}{}", STANDARD.encode(sealed))
-    }
-
-    fn open_client_secret(&self, stored: &str) -> Result<String> {
-        let Some(sealed) = stored.strip_prefix(SEALED_PREFIX) else {
-            return Ok(stored.to_string());
-        };
-        STANDARD
-            .decode(sealed)
-            .ok()
-            .and_then(|b| self.server_key.open(Sealed::ClientSecret, &b))
-            .and_then(|plain| String::from_utf8(plain).ok())
-            .ok_or_else(|| CoreError::Internal("an app client's secret cannot be opened".into()))
-    }
-
     /// `rec` as it is stored: its secrets sealed.
     pub(crate) fn client_to_store(&self, rec: &AppClientRecord) -> AppClientRecord {
         let mut stored = rec.clone();
         if let Some(v) = &rec.client.client_secret {
-            stored.client.client_secret = Some(self.seal_client_secret(v));
+            stored.client.client_secret = Some(self.seal_at_rest(Sealed::ClientSecret, v));
         }
         for s in &mut stored.secrets {
-            s.value = self.seal_client_secret(&s.value);
+            s.value = self.seal_at_rest(Sealed::ClientSecret, &s.value);
         }
         stored
     }
@@ -139,10 +112,10 @@ impl Core {
     /// A client as the store gave it, its secrets opened.
     pub(crate) fn client_from_store(&self, mut rec: AppClientRecord) -> Result<AppClientRecord> {
         if let Some(v) = &rec.client.client_secret {
-            rec.client.client_secret = Some(self.open_client_secret(v)?);
+            rec.client.client_secret = Some(self.open_at_rest(Sealed::ClientSecret, v)?);
         }
         for s in &mut rec.secrets {
-            s.value = self.open_client_secret(&s.value)?;
+            s.value = self.open_at_rest(Sealed::ClientSecret, &s.value)?;
         }
         Ok(rec)
     }

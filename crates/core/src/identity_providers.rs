@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use gatehouse_wire::*;
 use serde_json::{json, Value};
 
+use crate::server_key::Sealed;
 use crate::store::{IdentityProviderRecord, UserPoolRecord};
 use crate::{Core, CoreError, Result, StoreError};
 
@@ -366,6 +367,10 @@ fn check_acr(
     Ok(())
 }
 
+/// ProviderDetails members that are secrets, stored sealed with the server key
+/// (`Core::seal_at_rest`): a copy of the database does not give them away.
+const SECRET_DETAILS: [&str; 2] = ["client_secret", "private_key"];
+
 /// The provider as responses show it: Apple's private key is never given back.
 fn shown(mut p: IdentityProviderType) -> IdentityProviderType {
     if let Some(d) = &mut p.provider_details {
@@ -375,6 +380,35 @@ fn shown(mut p: IdentityProviderType) -> IdentityProviderType {
 }
 
 impl Core {
+    /// `rec` as it is stored: its secret details sealed.
+    fn provider_to_store(&self, rec: &IdentityProviderRecord) -> IdentityProviderRecord {
+        let mut stored = rec.clone();
+        if let Some(d) = &mut stored.provider.provider_details {
+            for key in SECRET_DETAILS {
+                if let Some(v) = d.get_mut(key) {
+                    *v = self.seal_at_rest(Sealed::ProviderSecret, v);
+                }
+            }
+        }
+        stored
+    }
+
+    /// A provider as the store gave it, its secret details opened (one stored in the clear by an
+    /// earlier version is read as it is, and sealed at its next update).
+    fn provider_from_store(
+        &self,
+        mut rec: IdentityProviderRecord,
+    ) -> Result<IdentityProviderRecord> {
+        if let Some(d) = &mut rec.provider.provider_details {
+            for key in SECRET_DETAILS {
+                if let Some(v) = d.get_mut(key) {
+                    *v = self.open_at_rest(Sealed::ProviderSecret, v)?;
+                }
+            }
+        }
+        Ok(rec)
+    }
+
     /// The names of the pool's providers (app clients' SupportedIdentityProviders).
     pub(crate) async fn provider_names(&self, pool_id: &str) -> Result<HashSet<String>> {
         let mut names = HashSet::new();
@@ -433,7 +467,11 @@ impl Core {
         };
         match self
             .identity_providers()
-            .insert_identity_provider(&record, &identifiers, MAX_PROVIDERS)
+            .insert_identity_provider(
+                &self.provider_to_store(&record),
+                &identifiers,
+                MAX_PROVIDERS,
+            )
             .await
         {
             Ok(()) => {}
@@ -458,7 +496,8 @@ impl Core {
         })
     }
 
-    async fn provider(&self, pool_id: &str, name: &str) -> Result<IdentityProviderRecord> {
+    /// The provider as stored (secret details sealed).
+    async fn stored_provider(&self, pool_id: &str, name: &str) -> Result<IdentityProviderRecord> {
         self.identity_providers()
             .identity_provider(pool_id, name)
             .await?
@@ -470,7 +509,10 @@ impl Core {
         req: DescribeIdentityProviderRequest,
     ) -> Result<DescribeIdentityProviderResponse> {
         self.pool(&req.user_pool_id).await?;
-        let p = self.provider(&req.user_pool_id, &req.provider_name).await?;
+        let stored = self
+            .stored_provider(&req.user_pool_id, &req.provider_name)
+            .await?;
+        let p = self.provider_from_store(stored)?;
         Ok(DescribeIdentityProviderResponse {
             identity_provider: shown(p.provider),
         })
@@ -491,6 +533,7 @@ impl Core {
                     req.idp_identifier
                 ))
             })?;
+        let p = self.provider_from_store(p)?;
         Ok(GetIdentityProviderByIdentifierResponse {
             identity_provider: shown(p.provider),
         })
@@ -505,8 +548,9 @@ impl Core {
         let pool = self.pool(&req.user_pool_id).await?;
         let mut rounds = crate::backoff::Rounds::new(self.entropy.as_ref(), 8);
         while rounds.next().await {
-            let previous = self.provider(&pool.id, &req.provider_name).await?;
-            let mut record = previous.clone();
+            // The compare-and-swap is on the stored document: `previous` stays sealed.
+            let previous = self.stored_provider(&pool.id, &req.provider_name).await?;
+            let mut record = self.provider_from_store(previous.clone())?;
             let p = &mut record.provider;
             let kind = p.provider_type.clone().unwrap_or_default();
             if let Some(given) = &req.provider_details {
@@ -531,7 +575,7 @@ impl Core {
             let identifiers = p.idp_identifiers.clone().unwrap_or_default();
             match self
                 .identity_providers()
-                .update_identity_provider(&previous, &record, &identifiers)
+                .update_identity_provider(&previous, &self.provider_to_store(&record), &identifiers)
                 .await
             {
                 Ok(true) => {

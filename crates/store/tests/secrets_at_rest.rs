@@ -145,3 +145,91 @@ async fn a_secret_stored_in_the_clear_still_works_and_is_sealed_at_the_next_writ
         Some(legacy)
     );
 }
+
+on_both! { #[tokio::test] an_identity_providers_secret_is_stored_sealed_and_shown_opened }
+async fn an_identity_providers_secret_is_stored_sealed_and_shown_opened(db: TestDb) {
+    let store = db.store().await;
+    let core = core_on(store.clone(), TestClock::at(START_MS));
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
+            pool_name: "idp".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let secret = "oidc-client-secret-4f2a9c";
+    let details = |secret: &str| {
+        [
+            ("client_id", "oidc-client"),
+            ("client_secret", secret),
+            ("authorize_scopes", "openid email"),
+            ("oidc_issuer", "https://issuer.example.com"),
+            ("attributes_request_method", "GET"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    core.create_identity_provider(CreateIdentityProviderRequest {
+        user_pool_id: pool.clone(),
+        provider_name: "Corp".into(),
+        provider_type: IdentityProviderTypeType::Oidc,
+        provider_details: details(secret),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let raw = store
+        .identity_provider(&pool, "Corp")
+        .await
+        .unwrap()
+        .unwrap();
+    let raw_secret = &raw.provider.provider_details.as_ref().unwrap()["client_secret"];
+    assert!(
+        raw_secret.starts_with("sealed:") && !raw_secret.contains(secret),
+        "{raw_secret}"
+    );
+
+    let describe = |core: Core, pool: String| async move {
+        core.describe_identity_provider(DescribeIdentityProviderRequest {
+            user_pool_id: pool,
+            provider_name: "Corp".into(),
+        })
+        .await
+        .unwrap()
+        .identity_provider
+        .provider_details
+        .unwrap()
+    };
+    let other = core_on(store.clone(), TestClock::at(START_MS));
+    assert_eq!(
+        describe(other.clone(), pool.clone()).await["client_secret"],
+        secret
+    );
+
+    // An update keeps it sealed; a new secret given replaces it.
+    other
+        .update_identity_provider(UpdateIdentityProviderRequest {
+            user_pool_id: pool.clone(),
+            provider_name: "Corp".into(),
+            provider_details: Some(details("rotated-secret-77")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let raw = store
+        .identity_provider(&pool, "Corp")
+        .await
+        .unwrap()
+        .unwrap();
+    let raw_secret = &raw.provider.provider_details.as_ref().unwrap()["client_secret"];
+    assert!(
+        raw_secret.starts_with("sealed:") && !raw_secret.contains("rotated"),
+        "{raw_secret}"
+    );
+    assert_eq!(
+        describe(core, pool).await["client_secret"],
+        "rotated-secret-77"
+    );
+}
