@@ -239,6 +239,59 @@ def test_a_client_that_hides_users_answers_a_stranger_as_a_user(server, cognito,
                                           ChallengeResponses={"USERNAME": "alice", "ANSWER": "EMAIL_OTP"})
 
 
+def test_a_hiding_client_answers_the_edges_of_a_choice_alike_for_users_and_strangers(server, cognito, env):
+    """A code answered where none was sent (at the menu, or after the other code was chosen) is
+    a wrong code for a user as for a stranger; a user with nothing to sign in with gets the
+    stranger's menu, whose every answer fails."""
+    pool, _ = env
+    hiding, _ = new_app_client(cognito, pool, ExplicitAuthFlows=USER_AUTH_FLOWS,
+                               PreventUserExistenceErrors="ENABLED")
+
+    def answer(name, challenge, session, **responses):
+        try:
+            cognito.respond_to_auth_challenge(ClientId=hiding, ChallengeName=challenge, Session=session,
+                                              ChallengeResponses={"USERNAME": name, **responses})
+        except ClientError as e:
+            return e.response["Error"]["Code"], e.response["Error"]["Message"]
+        raise AssertionError("accepted")
+
+    sms = {}
+    for name in ("alice", "nobody"):
+        menu = user_auth(cognito, hiding, name)["Session"]
+        assert answer(name, "EMAIL_OTP", menu, EMAIL_OTP_CODE="12345678")[0] == "CodeMismatchException", name
+        sms[name] = cognito.respond_to_auth_challenge(ClientId=hiding, ChallengeName="SELECT_CHALLENGE", Session=menu,
+                                                      ChallengeResponses={"USERNAME": name, "ANSWER": "SMS_OTP"})
+        assert sms[name]["ChallengeName"] == "SMS_OTP"
+        assert answer(name, "EMAIL_OTP", sms[name]["Session"], EMAIL_OTP_CODE="12345678")[0] == \
+            "CodeMismatchException", name
+    # Alice's code still signs her in: those answers were not its answers.
+    tokens(cognito.respond_to_auth_challenge(ClientId=hiding, ChallengeName="SMS_OTP", Session=sms["alice"]["Session"],
+                                             ChallengeResponses={"USERNAME": "alice",
+                                                                 "SMS_OTP_CODE": sign_in_code(server, pool)}))
+
+    # A user with no factor the pool allows (no email, no phone, codes only) is a stranger here.
+    codes_only = choice_pool(cognito, ["EMAIL_OTP", "SMS_OTP"])
+    codes_hiding, _ = new_app_client(cognito, codes_only, ExplicitAuthFlows=USER_AUTH_FLOWS,
+                                     PreventUserExistenceErrors="ENABLED")
+    new_confirmed_user(cognito, codes_only, "bare", PASSWORD)
+    bare = user_auth(cognito, codes_hiding, "bare")
+    nobody = user_auth(cognito, codes_hiding, "nobody")
+    assert bare["ChallengeName"] == nobody["ChallengeName"] == "SELECT_CHALLENGE"
+    assert bare["AvailableChallenges"] == nobody["AvailableChallenges"] == ["EMAIL_OTP", "SMS_OTP"]
+    chosen = cognito.respond_to_auth_challenge(ClientId=codes_hiding, ChallengeName="SELECT_CHALLENGE",
+                                               Session=bare["Session"],
+                                               ChallengeResponses={"USERNAME": "bare", "ANSWER": "EMAIL_OTP"})
+    assert chosen["ChallengeName"] == "EMAIL_OTP"
+    assert outbox_messages(server, codes_only, "MFA", "bare") == []
+    with aws_error("CodeMismatchException"):
+        cognito.respond_to_auth_challenge(ClientId=codes_hiding, ChallengeName="EMAIL_OTP", Session=chosen["Session"],
+                                          ChallengeResponses={"USERNAME": "bare", "EMAIL_OTP_CODE": "12345678"})
+    # A client that shows users refuses such a user at once.
+    plain, _ = new_app_client(cognito, codes_only, ExplicitAuthFlows=USER_AUTH_FLOWS)
+    with aws_error("NotAuthorizedException", "Incorrect username or password."):
+        user_auth(cognito, plain, "bare")
+
+
 def test_a_code_verifies_only_the_address_it_was_sent_to(server, cognito, env):
     pool, client_id = env
     challenge = user_auth(cognito, client_id, PREFERRED_CHALLENGE="EMAIL_OTP")

@@ -98,6 +98,20 @@ fn available_challenges(
     ORDER.into_iter().filter(offered).collect()
 }
 
+/// The challenge InitiateAuth USER_AUTH goes to without a menu: the PREFERRED_CHALLENGE when it
+/// is available, else a passwordless user's single factor when nothing was preferred (the same
+/// rule for a stranger on a hiding client, so that the answer does not tell them apart); None:
+/// SELECT_CHALLENGE.
+fn chosen_challenge(
+    preferred: Option<&ChallengeNameType>,
+    available: &[ChallengeNameType],
+) -> Option<ChallengeNameType> {
+    match preferred {
+        Some(p) => available.contains(p).then(|| p.clone()),
+        None => (available == [ChallengeNameType::EmailOtp]).then_some(ChallengeNameType::EmailOtp),
+    }
+}
+
 /// The code factor a first-factor OTP challenge is, and the step it waits at.
 fn otp_factor(challenge: &ChallengeNameType) -> Option<(Factor, PendingStep)> {
     match challenge {
@@ -122,7 +136,8 @@ fn not_offered(offered: &[String]) -> CoreError {
     ))
 }
 
-/// The steps a USER_AUTH sign-in waits at before its first factor passed.
+/// The steps a USER_AUTH sign-in waits at before its first factor passed (an EMAIL_OTP answer on
+/// such a Session is the first factor's, not MFA's).
 const CHOOSING: [PendingStep; 4] = [
     PendingStep::SelectChallenge,
     PendingStep::EmailOtpSignIn,
@@ -191,10 +206,16 @@ impl Core {
         let passkeys = self.usable_passkeys(pool, &user).await?;
         let available = available_challenges(pool, &user, !passkeys.is_empty());
         if available.is_empty() {
+            // Nothing this user can sign in with: a client that hides users answers as it does
+            // for a name no user has (a menu whose every answer fails), else the refusal.
+            if crate::app_clients::prevents_existence_errors(client) {
+                return self
+                    .stranger_choice(pool, client, username, preferred, params)
+                    .await;
+            }
             return Err(super::incorrect());
         }
-        let chosen = preferred.clone().filter(|p| available.contains(p));
-        match chosen {
+        match chosen_challenge(preferred.as_ref(), &available) {
             Some(ChallengeNameType::Password) if params.get("PASSWORD").is_some() => {
                 self.password_sign_in(pool, client, params).await
             }
@@ -207,12 +228,6 @@ impl Core {
             }
             Some(ChallengeNameType::WebAuthn) => {
                 self.passkey_challenge(pool, client, &user, &available, None)
-                    .await
-            }
-            // The single factor of a passwordless user needs no menu (asked for nothing else).
-            None if preferred.is_none() && available == [ChallengeNameType::EmailOtp] => {
-                let c = ChallengeNameType::EmailOtp;
-                self.send_sign_in_code(pool, client, &user, &c, &available, None)
                     .await
             }
             // The password named without it: its challenge, answered on the same Session.
@@ -258,7 +273,7 @@ impl Core {
                 _ => false,
             })
             .collect();
-        match preferred.filter(|p| available.contains(p)) {
+        match chosen_challenge(preferred.as_ref(), &available) {
             Some(ChallengeNameType::Password) if params.get("PASSWORD").is_some() => {
                 self.password_sign_in(pool, client, params).await
             }
@@ -509,7 +524,7 @@ impl Core {
         self.open_challenge_session(pool, client, session, STRANGER)
             .is_ok()
             || self
-                .pending_at_one_of(pool, client, session, &[PendingStep::EmailOtpSignIn])
+                .pending_at_one_of(pool, client, session, &CHOOSING)
                 .await
                 .is_ok()
     }
@@ -531,13 +546,18 @@ impl Core {
             return answer;
         }
         let (factor, step) = otp_factor(challenge).expect("an OTP challenge");
+        // Any step of the choice: a code answered where none was sent (at the menu, or after
+        // the other code or a passkey was chosen) is a wrong code, as it is for a stranger.
         let (pending, mut user) = self
-            .pending_for_answer_at(pool, client, session, &[step], &responses)
+            .pending_for_answer_at(pool, client, session, &CHOOSING, &responses)
             .await?;
         let code = responses.required(match factor {
             Factor::Email => "EMAIL_OTP_CODE",
             _ => "SMS_OTP_CODE",
         })?;
+        if pending.step != step {
+            return Err(code_mismatch());
+        }
         // Counted before it is compared, as a password is: wrong codes lead to the lockout.
         self.take_attempt(&mut user).await?;
         if !self.pending_code_is(&pending, code) {
