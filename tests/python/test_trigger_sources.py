@@ -81,7 +81,8 @@ def verified(attr: str) -> str:
 class Sent:
     """An operation that sent `user` a code: the outbox purpose, the client the event names
     (None: an admin operation), the user's attributes and status as the event should show them
-    (the sub apart), the ClientMetadata it should carry, and how the code completes it."""
+    (the sub apart), the ClientMetadata CustomMessage should get, how the code completes it, and
+    the ClientMetadata a custom sender should get when it differs from CustomMessage's."""
     user: str
     purpose: str
     client_id: str | None
@@ -89,6 +90,10 @@ class Sent:
     status: str
     metadata: dict | None
     finish: Callable[[str], object]
+    sender_metadata: dict | None | str = "as CustomMessage's"
+
+    def senders_metadata(self) -> dict | None:
+        return self.metadata if self.sender_metadata == "as CustomMessage's" else self.sender_metadata
 
 
 def sign_up(env: SignInEnv, attr: str) -> Sent:
@@ -210,7 +215,8 @@ def authentication(env: SignInEnv, attr: str) -> Sent:
 
 def authentication_after_srp(env: SignInEnv, attr: str) -> Sent:
     """The SMS_MFA code sent by RespondToAuthChallenge (SRP's PASSWORD_VERIFIER): its
-    ClientMetadata is the message's, as Cognito passes RespondToAuthChallenge's to CustomMessage."""
+    ClientMetadata is not the message's (Cognito's list for that operation leaves CustomMessage
+    and the custom senders out)."""
     cognito = env.cognito
     env.user("mia", **{attr: address(attr, "mia"), verified(attr): "true"})
     cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="ON",
@@ -221,8 +227,33 @@ def authentication_after_srp(env: SignInEnv, attr: str) -> Sent:
                                              ChallengeResponses=srp.responses(challenge), ClientMetadata=META)
     assert step["ChallengeName"] == "SMS_MFA", step
     return Sent("mia", "MFA", env.client_id, {attr: address(attr, "mia"), verified(attr): "true"}, "CONFIRMED",
-                META, lambda code: tokens(env.respond("SMS_MFA", {"USERNAME": "mia", "SMS_MFA_CODE": code},
+                None, lambda code: tokens(env.respond("SMS_MFA", {"USERNAME": "mia", "SMS_MFA_CODE": code},
                                                       step["Session"])))
+
+
+def authentication_by_admin_answer(env: SignInEnv, attr: str) -> Sent:
+    """The SMS_MFA code sent by AdminRespondToAuthChallenge (SELECT_MFA_TYPE answered SMS_MFA):
+    its ClientMetadata is the CustomMessage's, as Cognito documents for that operation (a custom
+    sender is not given it)."""
+    cognito = env.cognito
+    attributes = {attr: address(attr, "mia"), verified(attr): "true",
+                  "email": address("email", "mia"), "email_verified": "true"}
+    env.user("mia", **attributes)
+    cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="OPTIONAL",
+                                     SmsMfaConfiguration={"SmsConfiguration": SMS_CONFIGURATION},
+                                     EmailMfaConfiguration=EMAIL_MFA)
+    cognito.admin_set_user_mfa_preference(UserPoolId=env.pool, Username="mia",
+                                          SMSMfaSettings={"Enabled": True, "PreferredMfa": False},
+                                          EmailMfaSettings={"Enabled": True, "PreferredMfa": False})
+    select = env.password_auth("mia", flow="ADMIN_USER_PASSWORD_AUTH")
+    assert select["ChallengeName"] == "SELECT_MFA_TYPE", select
+    step = cognito.admin_respond_to_auth_challenge(
+        UserPoolId=env.pool, ClientId=env.client_id, ChallengeName="SELECT_MFA_TYPE", Session=select["Session"],
+        ChallengeResponses={"USERNAME": "mia", "ANSWER": "SMS_MFA"}, ClientMetadata=META)
+    assert step["ChallengeName"] == "SMS_MFA", step
+    return Sent("mia", "MFA", env.client_id, attributes, "CONFIRMED", META,
+                lambda code: tokens(env.respond("SMS_MFA", {"USERNAME": "mia", "SMS_MFA_CODE": code},
+                                                step["Session"], admin=True)), sender_metadata=None)
 
 
 def code_env(cognito, server, lambda_runtime, attr: str, **functions) -> tuple[SignInEnv, dict[str, str]]:
@@ -267,6 +298,7 @@ def word(event):
     ("CustomMessage_Authentication", authentication, "phone_number"),
     ("CustomMessage_Authentication", authentication, "email"),
     ("CustomMessage_Authentication", authentication_after_srp, "phone_number"),
+    ("CustomMessage_Authentication", authentication_by_admin_answer, "phone_number"),
 ], ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_custom_message_words_each_sources_message(cognito, server, lambda_runtime, source, operation, attr):
     env, names = code_env(cognito, server, lambda_runtime, attr, CustomMessage=word)
@@ -311,6 +343,8 @@ def test_custom_message_words_each_sources_message(cognito, server, lambda_runti
     ("CustomSMSSender", "CustomSMSSender_UpdateUserAttribute", update_attribute, "phone_number"),
     ("CustomSMSSender", "CustomSMSSender_VerifyUserAttribute", verify_attribute, "phone_number"),
     ("CustomSMSSender", "CustomSMSSender_AdminCreateUser", admin_create_user, "phone_number"),
+    ("CustomSMSSender", "CustomSMSSender_Authentication", authentication_after_srp, "phone_number"),
+    ("CustomSMSSender", "CustomSMSSender_Authentication", authentication_by_admin_answer, "phone_number"),
 ], ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_a_custom_sender_is_handed_each_sources_code_which_completes_the_operation(
         cognito, server, lambda_runtime, sender, source, operation, attr):
@@ -325,7 +359,7 @@ def test_a_custom_sender_is_handed_each_sources_code_which_completes_the_operati
     assert event == envelope(env.pool, sent.client_id, source, sent.user, {
         "type": request_type,
         "code": message["Code"],
-        "clientMetadata": sent.metadata,
+        "clientMetadata": sent.senders_metadata(),
         "userAttributes": attributes_of(event, **sent.attributes, cognito_user_status=sent.status),
     }, has_response=False)
     assert message["Medium"] == ("EMAIL" if sender == "CustomEmailSender" else "SMS")

@@ -280,6 +280,7 @@ impl Core {
             caller: caller.clone(),
             client_metadata: req.client_metadata,
             challenge: Some(req.challenge_name.clone()),
+            admin_answer: true,
             ..Default::default()
         };
         let answer = (

@@ -45,17 +45,9 @@ pub(crate) async fn messages_from<F: Future>(ctx: MessageContext, f: F) -> F::Ou
     MESSAGE.scope(ctx, f).await
 }
 
-/// The operation whose message is being sent, if it named itself ([`messages_from`]). A code
-/// sent while answering RespondToAuthChallenge (an MFA or sign-in code) carries that request's
-/// ClientMetadata, as Cognito passes it to every trigger the answer fires (CustomMessage and the
-/// custom senders included); InitiateAuth's never reaches them (it is `validationData`, for
-/// PreAuthentication, PreSignUp and UserMigration only).
+/// The operation whose message is being sent, if it named itself ([`messages_from`]).
 pub(crate) fn current_message_context() -> Option<MessageContext> {
-    let mut ctx = MESSAGE.try_with(Clone::clone).ok()?;
-    if ctx.client_metadata.is_none() {
-        ctx.client_metadata = current_request().client_metadata;
-    }
-    Some(ctx)
+    MESSAGE.try_with(Clone::clone).ok()
 }
 
 /// CustomMessage's wording (null: the pool's own).
@@ -80,9 +72,17 @@ impl Core {
         user: &UserRecord,
         letter: &mut crate::codes::Letter<'_>,
     ) -> Result<()> {
-        let Some(ctx) = current_message_context() else {
+        let Some(mut ctx) = current_message_context() else {
             return Ok(());
         };
+        // A code sent while answering AdminRespondToAuthChallenge (an MFA code) carries that
+        // request's ClientMetadata: Cognito documents CustomMessage among the triggers that
+        // operation passes it to. RespondToAuthChallenge's and InitiateAuth's lists leave
+        // CustomMessage out, and no sign-in operation's reaches the custom senders.
+        let told = current_request();
+        if ctx.client_metadata.is_none() && told.admin_answer {
+            ctx.client_metadata = told.client_metadata;
+        }
         let Some(code) = letter.code.clone() else {
             return Ok(());
         };
@@ -101,7 +101,7 @@ impl Core {
             request["clientMetadata"] = json!(m);
         }
         let response = json!({ "smsMessage": null, "emailMessage": null, "emailSubject": null });
-        let caller = current_request().caller;
+        let caller = told.caller;
         let call = Call {
             pool: &pool,
             trigger: Trigger::CustomMessage,

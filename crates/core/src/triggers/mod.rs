@@ -210,6 +210,9 @@ pub(crate) struct Requested {
     pub challenge: Option<ChallengeNameType>,
     /// A sign-in on the hosted pages: its tokens are minted at the token endpoint, not here.
     pub hosted: bool,
+    /// AdminRespondToAuthChallenge: its ClientMetadata also reaches CustomMessage
+    /// (messages.rs).
+    pub admin_answer: bool,
 }
 
 /// Runs `f` (a sign-in request) with `requested` told to its triggers.
