@@ -91,6 +91,13 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Seal the app client and identity provider secrets an earlier version stored in the clear
+    /// (docs/deploy.md, "Upgrades"), on the configured database. Run it once every process runs
+    /// this version. Prints how many were sealed.
+    SealSecrets {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Copy every record of an embedded SQLite store into PostgreSQL (docs/deploy.md). Stop the
     /// servers on the SQLite store first; run the PostgreSQL ones with the same server key.
     MigrateStore {
@@ -138,6 +145,7 @@ fn main() -> ExitCode {
             max_remembered,
             serve,
         }) => device_policy(serve, &pool, remembered_days, max_remembered),
+        Some(Command::SealSecrets { serve }) => seal_secrets(serve),
         Some(Command::Operations) => {
             print!("{}", operations_markdown());
             ExitCode::SUCCESS
@@ -241,6 +249,18 @@ async fn serve(s: Settings) -> Result<(), String> {
     let mut core = core.with_courier(courier);
     if let Some(lambda) = lambda {
         core = core.with_lambda(lambda);
+    }
+    // The embedded store has one process: secrets an earlier version stored in the clear are
+    // sealed now. Processes sharing PostgreSQL may still include older ones, which could not
+    // read them: there the operator runs `gatehouse seal-secrets` once the rollout is done.
+    if !s.database_url.starts_with("postgres") {
+        let (clients, providers) = core
+            .seal_stored_secrets()
+            .await
+            .map_err(|e| format!("sealing stored secrets: {e}"))?;
+        if clients + providers > 0 {
+            tracing::info!(clients, providers, "sealed secrets stored in the clear");
+        }
     }
     // This process's background work (crates/core/src/maintenance.rs): pruning expired sign-in
     // state and old outbox messages, following other processes' pool and client changes, and
@@ -542,6 +562,29 @@ fn print_outbox(
 }
 
 /// `device-policy`: the flags given change the policy (0 removes a limit); the result is printed.
+/// `seal-secrets`: prints `{"AppClients": n, "IdentityProviders": m}` sealed.
+fn seal_secrets(args: ServeArgs) -> ExitCode {
+    let result = Settings::resolve(args).and_then(|s| {
+        runtime().block_on(async {
+            let (core, _) = open_core(&s).await?;
+            core.seal_stored_secrets().await.map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok((clients, providers)) => {
+            println!(
+                "{}",
+                serde_json::json!({"AppClients": clients, "IdentityProviders": providers})
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn device_policy(
     args: ServeArgs,
     pool: &str,

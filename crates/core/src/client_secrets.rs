@@ -90,6 +90,10 @@ fn descriptor(s: &ClientSecretRecord, show_value: bool) -> ClientSecretDescripto
     }
 }
 
+fn is_sealed(stored: &str) -> bool {
+    crate::server_key::is_sealed_at_rest(stored)
+}
+
 /// Secrets at rest: a client's secrets are stored sealed with the server key, so that a copy of
 /// the database (a backup, a dump) does not give them away; DescribeUserPoolClient still shows
 /// the secret, so it is sealed, not hashed. Records read from the store are opened here and
@@ -118,6 +122,50 @@ impl Core {
             s.value = self.open_at_rest(Sealed::ClientSecret, &s.value)?;
         }
         Ok(rec)
+    }
+
+    /// Seals every secret still stored in the clear (written by a version before secrets were
+    /// sealed): app clients' and identity providers'. Each is rewritten through its
+    /// compare-and-swap, so a change made meanwhile is kept. Returns how many clients and
+    /// providers were rewritten. Run it once no process of an older version serves the database
+    /// (those read a sealed secret as text that matches nothing): `gatehouse seal-secrets`, and
+    /// at every start of the embedded store, which one process owns.
+    pub async fn seal_stored_secrets(&self) -> Result<(u32, u32)> {
+        let (mut clients, mut providers) = (0, 0);
+        let mut after_pool: Option<String> = None;
+        loop {
+            let pools = self
+                .pools()
+                .list_user_pools(after_pool.as_deref(), 100, None)
+                .await?;
+            for pool in &pools {
+                let mut after: Option<String> = None;
+                loop {
+                    let page = self
+                        .pools()
+                        .list_app_clients(&pool.id, after.as_deref(), 100)
+                        .await?;
+                    for c in &page {
+                        let clear = c.client.client_secret.iter().any(|v| !is_sealed(v))
+                            || c.secrets.iter().any(|s| !is_sealed(&s.value));
+                        if clear {
+                            self.modify_app_client(&pool.id, &c.client_id, |_| Ok(()))
+                                .await?;
+                            clients += 1;
+                        }
+                    }
+                    after = page.last().map(|c| c.client_id.clone());
+                    if page.len() < 100 {
+                        break;
+                    }
+                }
+                providers += self.seal_stored_provider_secrets(&pool.id).await?;
+            }
+            after_pool = pools.last().map(|p| p.id.clone());
+            if pools.len() < 100 {
+                return Ok((clients, providers));
+            }
+        }
     }
 
     /// The stored client `client_id`, secrets opened.

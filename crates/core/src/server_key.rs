@@ -208,6 +208,12 @@ impl ServerKey {
 /// and read as it is.
 const SEALED_PREFIX: &str = "sealed:";
 
+/// Whether a stored text field is sealed (else it was written in the clear by an earlier
+/// version).
+pub(crate) fn is_sealed_at_rest(stored: &str) -> bool {
+    stored.starts_with(SEALED_PREFIX)
+}
+
 impl crate::Core {
     /// `value` sealed for `purpose`, as a text field stores it.
     pub(crate) fn seal_at_rest(&self, purpose: Sealed, value: &str) -> String {

@@ -233,3 +233,105 @@ async fn an_identity_providers_secret_is_stored_sealed_and_shown_opened(db: Test
         "rotated-secret-77"
     );
 }
+
+on_both! { #[tokio::test] the_sealing_pass_seals_what_an_earlier_version_left_in_the_clear }
+async fn the_sealing_pass_seals_what_an_earlier_version_left_in_the_clear(db: TestDb) {
+    let store = db.store().await;
+    let core = core_on(store.clone(), TestClock::at(START_MS));
+    let pool = create_pool(
+        &core,
+        CreateUserPoolRequest {
+            pool_name: "pass".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let created = core
+            .create_user_pool_client(CreateUserPoolClientRequest {
+                user_pool_id: pool.clone(),
+                client_name: "app".into(),
+                generate_secret: Some(true),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .user_pool_client
+            .unwrap();
+        ids.push((created.client_id.unwrap(), created.client_secret.unwrap()));
+    }
+    core.create_identity_provider(CreateIdentityProviderRequest {
+        user_pool_id: pool.clone(),
+        provider_name: "Google".into(),
+        provider_type: IdentityProviderTypeType::Google,
+        provider_details: [
+            ("client_id", "g"),
+            ("client_secret", "google-secret-1"),
+            ("authorize_scopes", "email"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        core.seal_stored_secrets().await.unwrap(),
+        (0, 0),
+        "all sealed already"
+    );
+
+    // As an earlier version wrote them: two clients' secrets (one with its rotation list) and
+    // the provider's in the clear; the third client stays sealed.
+    for (i, (id, secret)) in ids.iter().take(2).enumerate() {
+        let mut rec = store.app_client(id).await.unwrap().unwrap();
+        rec.client.client_secret = Some(secret.clone());
+        if i == 0 {
+            rec.secrets.clear();
+        } else {
+            rec.secrets[0].value = secret.clone();
+        }
+        rec.version += 1;
+        assert!(store.update_app_client(&rec).await.unwrap());
+    }
+    let stored = store
+        .identity_provider(&pool, "Google")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut clear = stored.clone();
+    clear
+        .provider
+        .provider_details
+        .as_mut()
+        .unwrap()
+        .insert("client_secret".into(), "google-secret-1".into());
+    assert!(store
+        .update_identity_provider(&stored, &clear, &[])
+        .await
+        .unwrap());
+
+    let fresh = core_on(store.clone(), TestClock::at(START_MS));
+    assert_eq!(fresh.seal_stored_secrets().await.unwrap(), (2, 1));
+    for (id, secret) in &ids {
+        let rec = store.app_client(id).await.unwrap().unwrap();
+        assert!(!holds(&rec, secret), "{id} still in the clear");
+        assert_eq!(
+            describe(&fresh, &pool, id).await.client_secret.as_deref(),
+            Some(secret.as_str())
+        );
+    }
+    let raw = store
+        .identity_provider(&pool, "Google")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(raw.provider.provider_details.unwrap()["client_secret"].starts_with("sealed:"));
+    assert_eq!(
+        fresh.seal_stored_secrets().await.unwrap(),
+        (0, 0),
+        "a second pass finds nothing"
+    );
+}
