@@ -708,10 +708,13 @@ impl CognitoIdentityProvider for Api {
 
     async fn get_tokens_from_refresh_token(
         &self,
-        _: &RequestContext,
+        ctx: &RequestContext,
         input: GetTokensFromRefreshTokenRequest,
     ) -> Result<GetTokensFromRefreshTokenResponse, ApiError> {
-        Ok(self.core.get_tokens_from_refresh_token(input).await?)
+        Ok(self
+            .core
+            .get_tokens_from_refresh_token(&caller(ctx), input)
+            .await?)
     }
 
     async fn get_ui_customization(

@@ -498,11 +498,14 @@ fn refresh(
     let (client, token) = (client.to_string(), token.to_string());
     async move {
         let r = if rotation {
-            core.get_tokens_from_refresh_token(GetTokensFromRefreshTokenRequest {
-                client_id: client,
-                refresh_token: token,
-                ..Default::default()
-            })
+            core.get_tokens_from_refresh_token(
+                &Caller::default(),
+                GetTokensFromRefreshTokenRequest {
+                    client_id: client,
+                    refresh_token: token,
+                    ..Default::default()
+                },
+            )
             .await
             .map_err(err)?
             .authentication_result

@@ -6,7 +6,7 @@ use gatehouse_wire::*;
 use super::{check_secret_hash_for, AuthStep, Params};
 use crate::store::{AppClientRecord, UserPoolRecord};
 use crate::triggers::{requested, Requested};
-use crate::{Core, CoreError, Result};
+use crate::{Caller, Core, CoreError, Result};
 
 impl Core {
     pub(super) async fn refresh_flow(
@@ -43,6 +43,7 @@ impl Core {
 
     pub async fn get_tokens_from_refresh_token(
         &self,
+        caller: &Caller,
         req: GetTokensFromRefreshTokenRequest,
     ) -> Result<GetTokensFromRefreshTokenResponse> {
         let (client, pool) = self.client_and_pool(&req.client_id).await?;
@@ -57,6 +58,7 @@ impl Core {
         // one trigger this operation fires), unlike REFRESH_TOKEN_AUTH's, which InitiateAuth
         // gives only to PreSignUp, PreAuthentication and UserMigration.
         let told = Requested {
+            caller: caller.clone(),
             client_metadata: req.client_metadata,
             ..Default::default()
         };
