@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use gatehouse_wire::*;
 use subtle::ConstantTimeEq;
 
-use crate::server_key::Sealed;
+use crate::server_key::{is_sealed_at_rest, Sealed};
 use crate::store::{AppClientRecord, ClientSecretRecord};
 use crate::{ids, Core, CoreError, Result};
 
@@ -90,16 +90,12 @@ fn descriptor(s: &ClientSecretRecord, show_value: bool) -> ClientSecretDescripto
     }
 }
 
-fn is_sealed(stored: &str) -> bool {
-    crate::server_key::is_sealed_at_rest(stored)
-}
-
 /// Secrets at rest: a client's secrets are stored sealed with the server key, so that a copy of
 /// the database (a backup, a dump) does not give them away; DescribeUserPoolClient still shows
 /// the secret, so it is sealed, not hashed. Records read from the store are opened here and
 /// records written are sealed here: the rest of core sees the secrets in the clear. A secret
-/// stored in the clear by an earlier version is read as it is and sealed at its client's next
-/// write.
+/// stored in the clear by an earlier version is read as it is, and sealed at its client's next
+/// write or by [`Core::seal_stored_secrets`].
 impl Core {
     /// `rec` as it is stored: its secrets sealed.
     pub(crate) fn client_to_store(&self, rec: &AppClientRecord) -> AppClientRecord {
@@ -146,12 +142,19 @@ impl Core {
                         .list_app_clients(&pool.id, after.as_deref(), 100)
                         .await?;
                     for c in &page {
-                        let clear = c.client.client_secret.iter().any(|v| !is_sealed(v))
-                            || c.secrets.iter().any(|s| !is_sealed(&s.value));
-                        if clear {
-                            self.modify_app_client(&pool.id, &c.client_id, |_| Ok(()))
-                                .await?;
-                            clients += 1;
+                        let clear = c.client.client_secret.iter().any(|v| !is_sealed_at_rest(v))
+                            || c.secrets.iter().any(|s| !is_sealed_at_rest(&s.value));
+                        if !clear {
+                            continue;
+                        }
+                        match self
+                            .modify_app_client(&pool.id, &c.client_id, |_| Ok(()))
+                            .await
+                        {
+                            Ok(_) => clients += 1,
+                            // Deleted meanwhile: nothing left to seal.
+                            Err(CoreError::ResourceNotFound(_)) => {}
+                            Err(e) => return Err(e),
                         }
                     }
                     after = page.last().map(|c| c.client_id.clone());

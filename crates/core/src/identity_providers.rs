@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use gatehouse_wire::*;
 use serde_json::{json, Value};
 
-use crate::server_key::Sealed;
+use crate::server_key::{is_sealed_at_rest, Sealed};
 use crate::store::{IdentityProviderRecord, UserPoolRecord};
 use crate::{Core, CoreError, Result, StoreError};
 
@@ -425,10 +425,9 @@ impl Core {
                 .await?;
             for stored in &page {
                 let clear = stored.provider.provider_details.as_ref().is_some_and(|d| {
-                    SECRET_DETAILS.iter().any(|k| {
-                        d.get(*k)
-                            .is_some_and(|v| !crate::server_key::is_sealed_at_rest(v))
-                    })
+                    SECRET_DETAILS
+                        .iter()
+                        .any(|k| d.get(*k).is_some_and(|v| !is_sealed_at_rest(v)))
                 });
                 if !clear {
                     continue;

@@ -20,6 +20,22 @@ async fn describe(core: &Core, pool: &str, client: &str) -> UserPoolClientType {
     .unwrap()
 }
 
+/// A client with a generated secret: its id and secret.
+async fn confidential_client(core: &Core, pool: &str) -> (String, String) {
+    let created = core
+        .create_user_pool_client(CreateUserPoolClientRequest {
+            user_pool_id: pool.into(),
+            client_name: "app".into(),
+            generate_secret: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    (created.client_id.unwrap(), created.client_secret.unwrap())
+}
+
 fn holds(record: &gatehouse_core::store::AppClientRecord, secret: &str) -> bool {
     format!("{record:?}{:?}", record.client.client_secret).contains(secret)
         || record.secrets.iter().any(|s| s.value.contains(secret))
@@ -37,18 +53,7 @@ async fn a_client_secret_is_stored_sealed_and_shown_opened(db: TestDb) {
         },
     )
     .await;
-    let created = core
-        .create_user_pool_client(CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "app".into(),
-            generate_secret: Some(true),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap();
-    let (id, secret) = (created.client_id.unwrap(), created.client_secret.unwrap());
+    let (id, secret) = confidential_client(&core, &pool).await;
 
     let stored = store.app_client(&id).await.unwrap().unwrap();
     assert!(
@@ -102,19 +107,7 @@ async fn a_secret_stored_in_the_clear_still_works_and_is_sealed_at_the_next_writ
         },
     )
     .await;
-    let id = core
-        .create_user_pool_client(CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "app".into(),
-            generate_secret: Some(true),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .user_pool_client
-        .unwrap()
-        .client_id
-        .unwrap();
+    let (id, _) = confidential_client(&core, &pool).await;
     // As an earlier version wrote it: the secret in the clear, no rotation list.
     let legacy = "legacysecret0123456789abcdefghijklmnopqrstuvwxyz";
     let mut rec = store.app_client(&id).await.unwrap().unwrap();
@@ -248,18 +241,7 @@ async fn the_sealing_pass_seals_what_an_earlier_version_left_in_the_clear(db: Te
     .await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let created = core
-            .create_user_pool_client(CreateUserPoolClientRequest {
-                user_pool_id: pool.clone(),
-                client_name: "app".into(),
-                generate_secret: Some(true),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .user_pool_client
-            .unwrap();
-        ids.push((created.client_id.unwrap(), created.client_secret.unwrap()));
+        ids.push(confidential_client(&core, &pool).await);
     }
     core.create_identity_provider(CreateIdentityProviderRequest {
         user_pool_id: pool.clone(),
