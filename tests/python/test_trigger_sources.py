@@ -20,8 +20,8 @@ import requests
 
 from lambda_runtime import Raw
 from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
-from support import (NEW_PASSWORD, PASSWORD, REGION, SignInEnv, SrpSignIn, aws_error, outbox_messages,
-                     tokens, user_attributes, verify_jwt)
+from support import (NEW_PASSWORD, PASSWORD, REGION, SignInEnv, SrpSignIn, aws_error, new_app_client,
+                     outbox_messages, tokens, user_attributes, verify_jwt)
 from test_devices import Devices
 from test_triggers import (ALWAYS, answer_with, custom_pool, echo, legacy_store, pool_with, refuse,
                            token_pool, unique, wait_for)
@@ -256,10 +256,11 @@ def authentication_by_admin_answer(env: SignInEnv, attr: str) -> Sent:
                                                 step["Session"], admin=True)), sender_metadata=None)
 
 
-def code_env(cognito, server, lambda_runtime, attr: str, **functions) -> tuple[SignInEnv, dict[str, str]]:
+def code_env(cognito, server, lambda_runtime, attr: str, policies: dict | None = None,
+             **functions) -> tuple[SignInEnv, dict[str, str]]:
     """A pool that verifies `attr` and names these functions (CustomMessage=handler, and the
-    custom senders CustomEmailSender / CustomSMSSender, V1_0 with the KMS key Cognito asks for);
-    the functions' names, by trigger."""
+    custom senders CustomEmailSender / CustomSMSSender, V1_0 with the KMS key Cognito asks for),
+    with `policies` as its Policies if given; the functions' names, by trigger."""
     names = {trigger: unique(trigger) for trigger in functions}
     config = {}
     for trigger, handler in functions.items():
@@ -267,8 +268,9 @@ def code_env(cognito, server, lambda_runtime, attr: str, **functions) -> tuple[S
         config[trigger] = arn if trigger == "CustomMessage" else {"LambdaArn": arn, "LambdaVersion": "V1_0"}
     if set(functions) & {"CustomEmailSender", "CustomSMSSender"}:
         config["KMSKeyID"] = KMS_KEY
+    settings = {"Policies": policies} if policies else {}
     env = SignInEnv(cognito, server, LambdaConfig=config, AutoVerifiedAttributes=[attr],
-                    SmsConfiguration=SMS_CONFIGURATION)
+                    SmsConfiguration=SMS_CONFIGURATION, **settings)
     return env, names
 
 
@@ -327,6 +329,42 @@ def test_custom_message_words_each_sources_message(cognito, server, lambda_runti
     else:
         assert (message["Medium"], message["Body"]) == ("SMS", f"Acme {short}: {who}{code}")
     sent.finish(code)
+
+
+@pytest.mark.parametrize("trigger", ["CustomMessage", "CustomEmailSender"])
+def test_a_user_auth_sign_in_code_goes_through_the_message_triggers(cognito, server, lambda_runtime, trigger):
+    """USER_AUTH's EMAIL_OTP code (the first factor) is CustomMessage_Authentication, worded by
+    the function, or CustomEmailSender_Authentication, handed the code, as an MFA code is;
+    InitiateAuth's ClientMetadata reaches neither."""
+    env, names = code_env(cognito, server, lambda_runtime, "email",
+                          policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}},
+                          **{trigger: word if trigger == "CustomMessage" else echo})
+    client_id, _ = new_app_client(cognito, env.pool, ExplicitAuthFlows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    env.user("uma", email=address("email", "uma"), email_verified="true")
+    step = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_AUTH", ClientMetadata=META,
+                                 AuthParameters={"USERNAME": "uma", "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+    assert step["ChallengeName"] == "EMAIL_OTP", step
+    source = f"{trigger}_Authentication"
+    assert wait_for(lambda: any(e["triggerSource"] == source for e in lambda_runtime.events(names[trigger])))
+    [event] = [e for e in lambda_runtime.events(names[trigger]) if e["triggerSource"] == source]
+    message = outbox_messages(server, env.pool, "MFA", "uma")[-1]
+    code = message["Code"]
+    attributes = attributes_of(event, email=address("email", "uma"), email_verified="true",
+                               cognito_user_status="CONFIRMED")
+    if trigger == "CustomMessage":
+        assert event == envelope(env.pool, client_id, source, "uma", {
+            "userAttributes": attributes, "codeParameter": "{####}", "linkParameter": "{##Click Here##}",
+            "usernameParameter": None}, {"smsMessage": None, "emailMessage": None, "emailSubject": None})
+        assert (message["Subject"], message["Body"]) == ("Acme: Authentication",
+                                                         f"<p>Authentication for code {code}</p>")
+        assert code not in str(event)
+    else:
+        assert event == envelope(env.pool, client_id, source, "uma", {
+            "type": "customEmailSenderRequestV1", "code": code, "clientMetadata": None,
+            "userAttributes": attributes}, has_response=False)
+    assert len(code) == 8 and code.isdigit(), code
+    tokens(cognito.respond_to_auth_challenge(ClientId=client_id, ChallengeName="EMAIL_OTP", Session=step["Session"],
+                                             ChallengeResponses={"USERNAME": "uma", "EMAIL_OTP_CODE": code}))
 
 
 # --- CustomEmailSender and CustomSMSSender, every source ------------------------------------------
