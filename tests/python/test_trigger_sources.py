@@ -372,6 +372,8 @@ def test_a_user_auth_sign_in_code_goes_through_the_message_triggers(cognito, ser
 
 @pytest.mark.parametrize("sender, source, operation, attr", [
     ("CustomEmailSender", "CustomEmailSender_ResendCode", resend_code, "email"),
+    ("CustomEmailSender", "CustomEmailSender_ForgotPassword", forgot_password, "email"),
+    ("CustomEmailSender", "CustomEmailSender_AdminCreateUser", admin_create_user, "email"),
     ("CustomEmailSender", "CustomEmailSender_UpdateUserAttribute", update_attribute, "email"),
     ("CustomEmailSender", "CustomEmailSender_VerifyUserAttribute", verify_attribute, "email"),
     ("CustomEmailSender", "CustomEmailSender_Authentication", authentication, "email"),
