@@ -409,71 +409,60 @@ impl Core {
         Ok(rec)
     }
 
-    /// Rewrites, sealed, the pool's providers whose secret details are still stored in the
-    /// clear (client_secrets.rs `seal_stored_secrets`); how many.
-    pub(crate) async fn seal_stored_provider_secrets(&self, pool_id: &str) -> Result<u32> {
-        let mut sealed = 0;
-        let mut after: Option<(i64, String)> = None;
+    /// Every provider of the pool as stored (secret details sealed), oldest first.
+    async fn stored_providers(&self, pool_id: &str) -> Result<Vec<IdentityProviderRecord>> {
+        let mut all = Vec::new();
         loop {
+            let after = all
+                .last()
+                .map(|p: &IdentityProviderRecord| (p.created_at, p.name.as_str()));
             let page = self
                 .identity_providers()
-                .list_identity_providers(
-                    pool_id,
-                    after.as_ref().map(|(t, n)| (*t, n.as_str())),
-                    100,
-                )
+                .list_identity_providers(pool_id, after, 100)
                 .await?;
-            for stored in &page {
-                let clear = stored.provider.provider_details.as_ref().is_some_and(|d| {
-                    SECRET_DETAILS
-                        .iter()
-                        .any(|k| d.get(*k).is_some_and(|v| !is_sealed_at_rest(v)))
-                });
-                if !clear {
-                    continue;
-                }
-                let opened = self.provider_from_store(stored.clone())?;
-                let identifiers = opened.provider.idp_identifiers.clone().unwrap_or_default();
-                // A provider changed meanwhile is left to that change (and the next pass).
-                if self
-                    .identity_providers()
-                    .update_identity_provider(
-                        stored,
-                        &self.provider_to_store(&opened),
-                        &identifiers,
-                    )
-                    .await?
-                {
-                    sealed += 1;
-                }
-            }
-            after = page.last().map(|p| (p.created_at, p.name.clone()));
-            if page.len() < 100 {
-                return Ok(sealed);
+            let full = page.len() == 100;
+            all.extend(page);
+            if !full {
+                return Ok(all);
             }
         }
     }
 
-    /// The names of the pool's providers (app clients' SupportedIdentityProviders).
-    pub(crate) async fn provider_names(&self, pool_id: &str) -> Result<HashSet<String>> {
-        let mut names = HashSet::new();
-        let mut after: Option<(i64, String)> = None;
-        loop {
-            let page = self
+    /// Rewrites, sealed, the pool's providers whose secret details are still stored in the
+    /// clear (client_secrets.rs `seal_stored_secrets`); how many.
+    pub(crate) async fn seal_stored_provider_secrets(&self, pool_id: &str) -> Result<u32> {
+        let mut sealed = 0;
+        for stored in &self.stored_providers(pool_id).await? {
+            let clear = stored.provider.provider_details.as_ref().is_some_and(|d| {
+                SECRET_DETAILS
+                    .iter()
+                    .any(|k| d.get(*k).is_some_and(|v| !is_sealed_at_rest(v)))
+            });
+            if !clear {
+                continue;
+            }
+            let opened = self.provider_from_store(stored.clone())?;
+            let identifiers = opened.provider.idp_identifiers.clone().unwrap_or_default();
+            // A provider changed meanwhile is left to that change (and the next pass).
+            if self
                 .identity_providers()
-                .list_identity_providers(
-                    pool_id,
-                    after.as_ref().map(|(t, n)| (*t, n.as_str())),
-                    100,
-                )
-                .await?;
-            let full = page.len() == 100;
-            after = page.last().map(|p| (p.created_at, p.name.clone()));
-            names.extend(page.into_iter().map(|p| p.name));
-            if !full {
-                return Ok(names);
+                .update_identity_provider(stored, &self.provider_to_store(&opened), &identifiers)
+                .await?
+            {
+                sealed += 1;
             }
         }
+        Ok(sealed)
+    }
+
+    /// The names of the pool's providers (app clients' SupportedIdentityProviders).
+    pub(crate) async fn provider_names(&self, pool_id: &str) -> Result<HashSet<String>> {
+        Ok(self
+            .stored_providers(pool_id)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect())
     }
 
     pub(crate) fn identity_providers(&self) -> &dyn crate::store::IdentityProviderStore {
