@@ -19,7 +19,8 @@ from pycognito import Cognito
 from pycognito.aws_srp import generate_hash_device
 
 from support import (  # noqa: F401 (PASSWORD, Device, tokens, … are re-exported to the MFA suites)
-    PASSWORD, Device, SignInEnv, SrpSignIn, assert_tokens_of, pycognito_user, remembered_status, tokens,
+    PASSWORD, Device, SignInEnv, SrpSignIn, assert_tokens_of, pool_change_settles, pycognito_user, remembered_status,
+    tokens,
 )
 
 TOTP = "SOFTWARE_TOKEN_MFA"
@@ -129,10 +130,14 @@ class Env(SignInEnv):
     def __init__(self, cognito, server, devices: dict | None = None, **pool_settings):
         super().__init__(cognito, server, devices, **pool_settings)
         self.set_mfa("OPTIONAL")
+        self.configured = True
 
     def set_mfa(self, mode: str) -> None:
         self.cognito.set_user_pool_mfa_config(UserPoolId=self.pool, MfaConfiguration=mode,
                                               SoftwareTokenMfaConfiguration={"Enabled": True})
+        if getattr(self, "configured", False):
+            # A process that served this pool may keep it: let the change reach it.
+            pool_change_settles(self.server)
 
     def enrol(self, username: str = "alice", access: str | None = None, enable: bool = True,
               preferred: bool = True, previous_step: bool = False) -> Authenticator:

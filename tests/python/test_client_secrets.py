@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from mfa_support import Env, tokens
 from support import (PASSWORD, REGION, aws_error, call, new_app_client, new_confirmed_user, password_sign_in,
-                     secret_hash, unverified_claims)
+                     pool_change_settles, secret_hash, unverified_claims)
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def sign_in_with(cognito, client_id: str, secret: str) -> dict:
         "USERNAME": "alice", "PASSWORD": PASSWORD, "SECRET_HASH": secret_hash(secret, "alice", client_id)})
 
 
-def test_a_second_secret_works_beside_the_first_until_the_first_is_deleted(cognito, pool, confidential):
+def test_a_second_secret_works_beside_the_first_until_the_first_is_deleted(server, cognito, pool, confidential):
     client_id, original = confidential
     listed = cognito.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client_id)["ClientSecrets"]
     assert len(listed) == 1 and "ClientSecretValue" not in listed[0]
@@ -43,6 +43,7 @@ def test_a_second_secret_works_beside_the_first_until_the_first_is_deleted(cogni
     added = cognito.add_user_pool_client_secret(UserPoolId=pool, ClientId=client_id)["ClientSecretDescriptor"]
     second = added["ClientSecretValue"]
     assert re.fullmatch(r"[a-z0-9]{51}", second) and second != original
+    pool_change_settles(server)
     # Either secret signs a SECRET_HASH; Describe still shows the client's own.
     for secret in (original, second):
         assert "AccessToken" in sign_in_with(cognito, client_id, secret)["AuthenticationResult"]
@@ -55,6 +56,7 @@ def test_a_second_secret_works_beside_the_first_until_the_first_is_deleted(cogni
     with aws_error("LimitExceededException"):
         cognito.add_user_pool_client_secret(UserPoolId=pool, ClientId=client_id)
     cognito.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client_id, ClientSecretId=first_id)
+    pool_change_settles(server)
     with aws_error("NotAuthorizedException", f"Unable to verify secret hash for client {client_id}"):
         sign_in_with(cognito, client_id, original)
     result = sign_in_with(cognito, client_id, second)["AuthenticationResult"]
@@ -117,7 +119,7 @@ def machine_client(cognito, pool: str, **settings) -> tuple[str, str]:
     return created["ClientId"], created["ClientSecret"]
 
 
-def test_get_client_token_mints_a_machine_access_token(cognito, pool):
+def test_get_client_token_mints_a_machine_access_token(server, cognito, pool):
     client_id, secret = machine_client(cognito, pool)
     unsigned = cognito
     result = unsigned.get_client_token(ClientId=client_id, Secret=secret)["ClientAuthenticationResult"]
@@ -133,6 +135,7 @@ def test_get_client_token_mints_a_machine_access_token(cognito, pool):
         cognito.get_client_token(ClientId=client_id, Secret=secret, Scopes=["orders/delete"])
     # A rotated-in secret mints too.
     second = cognito.add_user_pool_client_secret(UserPoolId=pool, ClientId=client_id)["ClientSecretDescriptor"]
+    pool_change_settles(server)
     assert cognito.get_client_token(ClientId=client_id, Secret=second["ClientSecretValue"])["ClientAuthenticationResult"]
 
 

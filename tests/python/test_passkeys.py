@@ -20,7 +20,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from console_support import chromium  # noqa: F401 (skips the module without a browser)
-from support import PASSWORD, assert_tokens_of, aws_error, new_app_client, new_confirmed_user, tokens
+from support import (PASSWORD, assert_tokens_of, aws_error, new_app_client, new_confirmed_user, pool_change_settles,
+                     tokens)
 
 # base64url without padding, both ways, and the WebAuthn JSON forms Amplify sends.
 HELPERS = """
@@ -290,17 +291,20 @@ def test_pool_configuration(server, cognito):
         cognito.start_web_authn_registration(AccessToken=access)
     cognito.update_user_pool(UserPoolId=pool, Policies={
         "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}})
+    pool_change_settles(server)
     # No relying party id and no domain.
     with aws_error("WebAuthnConfigurationMissingException"):
         cognito.start_web_authn_registration(AccessToken=access)
     # The prefix domain is the relying party by default.
     cognito.create_user_pool_domain(UserPoolId=pool, Domain="passkey-test")
+    pool_change_settles(server)
     options = cognito.start_web_authn_registration(AccessToken=access)["CredentialCreationOptions"]
     assert options["rp"]["id"] == "passkey-test.auth.us-east-1.amazoncognito.com"
     got = cognito.set_user_pool_mfa_config(UserPoolId=pool, WebAuthnConfiguration={
         "RelyingPartyId": "auth.example.com", "UserVerification": "required"})
     assert got["WebAuthnConfiguration"] == {"RelyingPartyId": "auth.example.com", "UserVerification": "required"}
     assert cognito.get_user_pool_mfa_config(UserPoolId=pool)["WebAuthnConfiguration"] == got["WebAuthnConfiguration"]
+    pool_change_settles(server)
     options = cognito.start_web_authn_registration(AccessToken=access)["CredentialCreationOptions"]
     assert options["rp"]["id"] == "auth.example.com"
     assert options["authenticatorSelection"]["userVerification"] == "required"

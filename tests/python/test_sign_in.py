@@ -13,7 +13,7 @@ import pytest
 
 from support import (
     NEW_PASSWORD, PASSWORD, SrpSignIn, aws_error, new_app_client, new_confirmed_user, password_sign_in, refresh,
-    secret_hash, user_attributes,
+    pool_change_settles, secret_hash, user_attributes,
 )
 
 TEMPORARY = "Temp0rary!"
@@ -294,12 +294,13 @@ def test_client_without_srp(cognito, pool, alice):
     assert_tokens(password_sign_in(cognito, client_id, "alice", PASSWORD))
 
 
-def test_flow_enabled_by_update_user_pool_client(cognito, pool, alice):
+def test_flow_enabled_by_update_user_pool_client(server, cognito, pool, alice):
     client_id, _ = new_app_client(cognito, pool, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
     with aws_error(FLOW_REFUSED, "USER_PASSWORD_AUTH flow not enabled for this client"):
         password_sign_in(cognito, client_id, "alice", PASSWORD)
     cognito.update_user_pool_client(UserPoolId=pool, ClientId=client_id,
                                     ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    pool_change_settles(server)
     assert_tokens(password_sign_in(cognito, client_id, "alice", PASSWORD))
 
 

@@ -21,7 +21,7 @@ import requests
 from lambda_runtime import Raw
 from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
 from support import (NEW_PASSWORD, PASSWORD, REGION, SignInEnv, SrpSignIn, aws_error, new_app_client,
-                     outbox_messages, tokens, user_attributes, verify_jwt)
+                     outbox_messages, pool_change_settles, tokens, user_attributes, verify_jwt)
 from test_devices import Devices
 from test_triggers import (ALWAYS, answer_with, custom_pool, echo, legacy_store, pool_with, refuse,
                            token_pool, unique, wait_for)
@@ -206,6 +206,7 @@ def authentication(env: SignInEnv, attr: str) -> Sent:
         cognito.admin_set_user_mfa_preference(UserPoolId=env.pool, Username="mia",
                                               EmailMfaSettings={"Enabled": True, "PreferredMfa": True})
         challenge, field = "EMAIL_OTP", "EMAIL_OTP_CODE"
+    pool_change_settles(env.server)
     step = cognito.initiate_auth(ClientId=env.client_id, AuthFlow="USER_PASSWORD_AUTH", ClientMetadata=META,
                                  AuthParameters={"USERNAME": "mia", "PASSWORD": PASSWORD})
     assert step["ChallengeName"] == challenge, step
@@ -221,6 +222,7 @@ def authentication_after_srp(env: SignInEnv, attr: str) -> Sent:
     env.user("mia", **{attr: address(attr, "mia"), verified(attr): "true"})
     cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="ON",
                                      SmsMfaConfiguration={"SmsConfiguration": SMS_CONFIGURATION})
+    pool_change_settles(env.server)
     srp = SrpSignIn(cognito, env.pool, env.client_id, "mia", PASSWORD)
     challenge = srp.initiate()
     step = cognito.respond_to_auth_challenge(ClientId=env.client_id, ChallengeName="PASSWORD_VERIFIER",

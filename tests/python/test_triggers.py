@@ -22,7 +22,7 @@ from conftest import LAMBDA_SIGNING
 from lambda_runtime import Raw
 from oauth_support import CALLBACK, Browser, oauth_client, oauth_pool, pkce, query_of
 from support import (PASSWORD, PASSWORD_FLOWS, REGION, GatehouseServer, SignInEnv, new_app_client,
-                     new_confirmed_user, outbox_messages, tokens, verify_jwt)
+                     new_confirmed_user, outbox_messages, pool_change_settles, tokens, verify_jwt)
 from test_devices import Devices
 
 ALWAYS = {"ChallengeRequiredOnNewDevice": False, "DeviceOnlyRememberedOnUserPrompt": False}
@@ -871,6 +871,7 @@ def test_a_migration_can_turn_sms_mfa_on_for_a_user_with_a_phone(cognito, server
     sms = {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms-role", "ExternalId": "ext-123"}
     cognito.set_user_pool_mfa_config(UserPoolId=env.pool, MfaConfiguration="OPTIONAL",
                                      SmsMfaConfiguration={"SmsConfiguration": sms})
+    pool_change_settles(server)
     step = env.password_auth("ann", password="legacy-pass")
     assert step["ChallengeName"] == "SMS_MFA", step
     user = cognito.admin_get_user(UserPoolId=env.pool, Username="ann")
