@@ -311,6 +311,36 @@ def test_a_client_that_hides_users_shows_pre_authentication_its_strangers(cognit
     assert len(lambda_runtime.events(names["PreAuthentication"])) == 4
 
 
+def test_a_user_on_the_strangers_menu_is_still_a_user_to_pre_authentication(cognito, lambda_runtime):
+    """USER_AUTH offers a user with nothing to sign in with the stranger's menu on a client that
+    hides users; PreAuthentication, told of the code chosen there, is told who it really is."""
+    name = unique("PreAuthentication")
+    pool = cognito.create_user_pool(
+        PoolName="codes-only", Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["EMAIL_OTP", "SMS_OTP"]}},
+        LambdaConfig={"PreAuthentication": lambda_runtime.function(name, echo)})["UserPool"]["Id"]
+    hiding = new_app_client(cognito, pool, ExplicitAuthFlows=["ALLOW_USER_AUTH"],
+                            PreventUserExistenceErrors="ENABLED")[0]
+    created = new_confirmed_user(cognito, pool, "bare", PASSWORD, name="Bare")
+    [sub] = [a["Value"] for a in created["UserAttributes"] if a["Name"] == "sub"]
+    told = {}
+    for who in ("bare", "nobody"):
+        before = len(lambda_runtime.events(name))
+        # The code named at once, then chosen from the menu: each tells the function once.
+        named = cognito.initiate_auth(ClientId=hiding, AuthFlow="USER_AUTH",
+                                      AuthParameters={"USERNAME": who, "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+        menu = cognito.initiate_auth(ClientId=hiding, AuthFlow="USER_AUTH", AuthParameters={"USERNAME": who})
+        chosen = cognito.respond_to_auth_challenge(ClientId=hiding, ChallengeName="SELECT_CHALLENGE",
+                                                   Session=menu["Session"],
+                                                   ChallengeResponses={"USERNAME": who, "ANSWER": "SMS_OTP"})
+        assert (named["ChallengeName"], chosen["ChallengeName"]) == ("EMAIL_OTP", "SMS_OTP")
+        told[who] = [(e["userName"], e["request"]) for e in lambda_runtime.events(name)[before:]]
+    real = {"userAttributes": {"sub": sub, "name": "Bare", "cognito:user_status": "CONFIRMED"},
+            "validationData": None, "userNotFound": False}
+    assert told["bare"] == [("bare", real)] * 2, told["bare"]
+    stranger = {"userAttributes": {}, "validationData": None, "userNotFound": True}
+    assert told["nobody"] == [("nobody", stranger)] * 2, told["nobody"]
+
+
 def test_post_authentication_is_told_of_a_new_device_and_can_stop_the_tokens(cognito, server, lambda_runtime):
     stop = []
 

@@ -198,7 +198,7 @@ impl Core {
             }
             check_secret_hash_for(client, &[username], secret_hash)?;
             return self
-                .stranger_choice(pool, client, username, preferred, params)
+                .stranger_choice(pool, client, None, username, preferred, params)
                 .await;
         };
         check_secret_hash_for(client, &[username, &user.username, &user.sub], secret_hash)?;
@@ -210,7 +210,7 @@ impl Core {
             // for a name no user has (a menu whose every answer fails), else the refusal.
             if crate::app_clients::prevents_existence_errors(client) {
                 return self
-                    .stranger_choice(pool, client, username, preferred, params)
+                    .stranger_choice(pool, client, Some(&user), username, preferred, params)
                     .await;
             }
             return Err(super::incorrect());
@@ -246,12 +246,14 @@ impl Core {
         }
     }
 
-    /// USER_AUTH of `typed`, a name no user has, on a client that hides users: the answer a user
-    /// with every factor the pool allows would get (but passkeys).
+    /// USER_AUTH of `typed`, a name no user has (or `user`, who has nothing to sign in with), on
+    /// a client that hides users: the answer a user with every factor the pool allows would get
+    /// (but passkeys). PreAuthentication is still told the truth about who it is.
     async fn stranger_choice(
         &self,
         pool: &UserPoolRecord,
         client: &AppClientRecord,
+        user: Option<&UserRecord>,
         typed: &str,
         preferred: Option<ChallengeNameType>,
         params: Params<'_>,
@@ -282,7 +284,7 @@ impl Core {
             }
             chosen => {
                 if chosen.as_ref().is_some_and(|c| otp_factor(c).is_some()) {
-                    self.before_password_check(pool, client, None, typed)
+                    self.before_password_check(pool, client, user, typed)
                         .await?;
                 }
                 // What it offered travels in the Session: answers are checked against it.
@@ -385,7 +387,9 @@ impl Core {
                     }
                     ChallengeNameType::PasswordSrp => self.start_srp(pool, client, responses).await,
                     c if otp_factor(&c).is_some() => {
-                        self.before_password_check(pool, client, None, username)
+                        // The Session is a stranger's, the name maybe a user's without a factor.
+                        let user = self.find_user(pool, username).await?;
+                        self.before_password_check(pool, client, user.as_ref(), username)
                             .await?;
                         Ok(AuthStep {
                             challenge_parameters: Some(self.stranger_delivery(username, &c)),
