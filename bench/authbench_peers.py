@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Gatehouse side by side with moto_server and cognito-local under authbench (a benchmark, not a test).
+"""Gatehouse side by side with moto_server, cognito-local and cognitox under authbench (a benchmark, not a test).
 
 Usage: python3 bench/authbench_peers.py --gatehouse target/release/gatehouse [--logins 20000]
 
 1. Installs the peers inside the clone, nothing global: bench/.venv (moto[server], aiohttp,
    uvloop, botocore; pinned in bench/requirements.txt, pip cache in bench/.cache/pip) and
    bench/node_modules (cognito-local, pinned by bench/package-lock.json, `npm ci` with its cache
-   in bench/.cache/npm); wrk from Debian (apt-get) when the wrk engine is used and it is missing.
+   in bench/.cache/npm), cognitox (`cargo install cognitox --version 0.1.2 --root bench/.cargo`,
+   with the machine's cargo); wrk from Debian (apt-get) when the wrk engine is used and it is missing.
 2. Starts each server in turn on a free loopback port with a fresh data dir under bench/.work/:
    Gatehouse (`serve`, SigV4 verified: admin credentials from GATEHOUSE_ACCESS_KEY_ID/
    GATEHOUSE_SECRET_ACCESS_KEY plus the fixed pair authbench signs with, in a config file; rate
-   limits off), moto_server, cognito-local (its data dir is `.cognito` in its working directory).
+   limits off), moto_server, cognito-local (its data dir is `.cognito` in its working directory),
+   cognitox (in memory).
 3. Checks each server with one request of every kind (printing the __type of any refusal), then
    runs ../shared/bench/authbench.py against it with the same parameters: login and getuser with
    the wrk engine (unsigned calls), admingetuser with the python engine and real SigV4 (authbench's
@@ -56,7 +58,11 @@ AUTHBENCH_KEY = ("AKIDAUTHBENCH", "authbench-secret")
 
 TESTS = [("login", "USER_PASSWORD_AUTH logins"), ("getuser", "GetUser"),
          ("admingetuser", "AdminGetUser")]
-SERVERS = ["gatehouse", "moto", "cognito-local"]
+SERVERS = ["gatehouse", "moto", "cognito-local", "cognitox"]
+# The peers that keep everything in memory (no data directory to measure).
+IN_MEMORY = {"moto", "cognitox"}
+COGNITOX_VERSION = "0.1.2"
+COGNITOX = BENCH / ".cargo" / "bin" / "cognitox"
 
 
 def log(msg: str):
@@ -102,6 +108,16 @@ def ensure_node_modules():
     run(["npm", "ci", "--prefix", BENCH, "--no-audit", "--no-fund", "--loglevel=error"],
         env=env, cwd=BENCH)
     stamp.write_text(want + "\n")
+
+
+def ensure_cognitox():
+    """cognitox, a Rust emulator from crates.io, built once into bench/.cargo (a few minutes)."""
+    if COGNITOX.exists() and COGNITOX_VERSION in cognitox_version():
+        return
+    if not shutil.which("cargo"):
+        sys.exit("authbench_peers: cognitox needs cargo (https://rustup.rs)")
+    run(["cargo", "install", "--quiet", "--locked", "cognitox", "--version", COGNITOX_VERSION,
+         "--root", BENCH / ".cargo"], env=dict(os.environ, CARGO_TARGET_DIR=str(CACHE / "cargo-target")))
 
 
 def ensure_wrk():
@@ -204,6 +220,11 @@ def start_server(name: str, args, stamp: str) -> Server:
         cmd = ["node", BENCH / "node_modules" / "cognito-local" / "lib" / "bin" / "start.js"]
         return Server(name, cmd, cwd, env, port, cwd / ".cognito",
                       f"cognito-local {cognito_local_version()} (node {node_version()})")
+    if name == "cognitox":
+        # In memory (its default storage mode); no SRP, which the tests here do not use.
+        env.pop("RUST_LOG", None)
+        cmd = [COGNITOX, "--port", str(port), "--log-level", "warn"]
+        return Server(name, cmd, cwd, env, port, cwd, cognitox_version())
     raise SystemExit(f"unknown server {name!r}")
 
 
@@ -234,6 +255,14 @@ def moto_version() -> str:
 def cognito_local_version() -> str:
     pj = BENCH / "node_modules" / "cognito-local" / "package.json"
     return json.loads(pj.read_text())["version"]
+
+
+def cognitox_version() -> str:
+    try:
+        return subprocess.run([COGNITOX, "--version"], capture_output=True, text=True,
+                              timeout=10).stdout.strip() or "cognitox"
+    except OSError:
+        return ""
 
 
 def node_version() -> str:
@@ -420,7 +449,7 @@ def authbench_once(args, srv: Server, label: str, tests: list[str], engine: str,
            "--wait-idle", args.wait_idle, "--wait-idle-max", args.wait_idle_max,
            "--label", f"{srv.name} {label} ({srv.version})", "--json", jpath]
     # Admin calls (setup, admingetuser): authbench's sigv4 signs with its own fixed key,
-    # registered with Gatehouse; moto and cognito-local accept any signature, so every server
+    # registered with Gatehouse; the peers accept any signature, so every server
     # gets the same requests. (The wrk engine sends no signature; it only runs unsigned tests.)
     cmd += ["--auth", "sigv4"]
     env = dict(os.environ, AWS_ACCESS_KEY_ID=GH_KEY[0], AWS_SECRET_ACCESS_KEY=GH_KEY[1],
@@ -586,7 +615,7 @@ def report(results: dict, args, meta: list[str]) -> str:
             continue
         pr = "; ".join(r.get("probe") or []) or "all answers as expected"
         out.append(f"| {s} ({r['version']}) | {fmt(r.get('vmhwm_mb'))} | {fmt(r.get('rss_end_mb'))} | "
-                   f"{fmt(r.get('data_mb')) if s != 'moto' else 'in memory'} | {pr} |")
+                   f"{fmt(r.get('data_mb')) if s not in IN_MEMORY else 'in memory'} | {pr} |")
     for s in servers:
         sk = results[s].get("soak")
         if not sk:
@@ -688,6 +717,8 @@ def main():
         ensure_venv()
         if "cognito-local" in servers:
             ensure_node_modules()
+        if "cognitox" in servers:
+            ensure_cognitox()
         if args.engine == "wrk":
             ensure_wrk()
 
