@@ -107,6 +107,11 @@ impl PgStore {
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Where an access token's session and user are read: the pool, like every statement.
+    fn token_reads(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 // Where PostgreSQL's SQL differs from SQLite's (sqlite.rs has the same section).

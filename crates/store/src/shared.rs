@@ -1685,9 +1685,10 @@ macro_rules! token_store {
                     &self,
                     id: &str,
                 ) -> StoreResult<Option<(AuthSessionRecord, Option<UserRecord>)>> {
+                    // Every access-token operation's read: on the connection kept for it.
                     let row = sqlx::query(&SESSION_WITH_USER)
                         .bind(id)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(self.token_reads())
                         .await
                         .map_err(backend)?;
                     let Some(r) = row else { return Ok(None) };
