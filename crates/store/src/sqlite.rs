@@ -55,15 +55,8 @@ impl SqliteStore {
             first.close().await?;
             drop(lock);
         }
-        let pool = SqlitePoolOptions::new()
-            // An in-memory database exists per connection: keep exactly one (and share it).
-            .max_connections(if memory { 1 } else { 8 })
-            .min_connections(1)
-            // A SQLite connection is a local file handle that cannot go stale; the default
-            // ping before each acquire would double the worker round trips of every query.
-            .test_before_acquire(false)
-            .idle_timeout(None)
-            .max_lifetime(None)
+        // An in-memory database exists per connection: keep exactly one (and share it).
+        let pool = connections(if memory { 1 } else { 8 })
             .connect_with(opts.clone())
             .await?;
         if memory {
@@ -72,14 +65,7 @@ impl SqliteStore {
         let token_reader = if memory {
             pool.clone()
         } else {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .test_before_acquire(false)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(opts)
-                .await?
+            connections(1).connect_with(opts).await?
         };
         Ok(SqliteStore { pool, token_reader })
     }
@@ -97,6 +83,18 @@ impl SqliteStore {
     fn token_reads(&self) -> &SqlitePool {
         &self.token_reader
     }
+}
+
+/// A pool of at most `max` connections, all kept open.
+fn connections(max: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        // A SQLite connection is a local file handle that cannot go stale; the default ping
+        // before each acquire would double the worker round trips of every query.
+        .test_before_acquire(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
 }
 
 /// An exclusive lock on `<database>.migrate-lock`, released when the file is dropped.
